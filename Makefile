@@ -1,0 +1,37 @@
+# The fitness one map. `make demo` starts the app on the demo city; `make test` runs everything.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system-app system-test demo demo-data test bench clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $(STAMP)
+
+system-app:
+	bash scripts/install_system.sh app
+
+system-test:
+	bash scripts/install_system.sh test
+
+setup: system-app $(STAMP)
+
+demo-data: setup
+	$(PY) -m layers.demo_city --if-missing data/demo_city.gpkg
+
+demo: demo-data
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: system-test setup
+	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_store_write.py
+
+clean:
+	rm -rf $(VENV) data/demo_city.gpkg tests/artifacts

@@ -1,0 +1,1 @@
+"""The layer catalogue, its validation, readers and the two stores (GeoPackage, PostGIS)."""

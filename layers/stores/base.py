@@ -1,0 +1,286 @@
+"""The store interface shared by the GeoPackage and PostGIS stores.
+
+A store keeps, per catalogue layer, the current features and every earlier state of
+each feature (an archive with the layer version that superseded it), a log of layer
+versions (who wrote what, when, from which source), and raster layers as GeoTIFF bytes.
+Writes are all-or-nothing: a failed or refused write leaves the stored layer as it was.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import box
+
+from geo.crs import STORAGE_CRS
+from geo.errors import (LayerValidationError, OneMapError, Problem, UnknownLayerError,
+                        ValidationReport)
+from layers.catalogue import CATALOGUE, RASTER_LAYERS, LayerSpec, get_spec
+from layers.validate import drop_bad_rows, empty_layer_frame, validate_layer
+
+WriteMode = Literal["replace", "append", "upsert"]
+WRITE_MODES: tuple[str, ...] = ("replace", "append", "upsert")
+#: Columns of :meth:`LayerStore.history`.
+HISTORY_COLUMNS = ["kind", "layer", "layer_version", "action", "changed_by", "changed_at",
+                   "source", "n_written", "n_total"]
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """A stored layer as listed by :meth:`LayerStore.list_layers`."""
+
+    name: str
+    kind: Literal["vector", "raster"]
+    label_zh: str
+    label_en: str
+    n_features: int | None
+    layer_version: int
+    changed_at: datetime | None
+    changed_by: str | None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did."""
+
+    layer: str
+    layer_version: int
+    mode: str
+    n_written: int
+    n_total: int
+    report: ValidationReport
+
+
+def _check_bbox(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise OneMapError(f"bbox {bbox!r} must be four numbers (min_lon, min_lat, max_lon, max_lat)") from None
+    if not (np.isfinite([x0, y0, x1, y1]).all() and x0 <= x1 and y0 <= y1):
+        raise OneMapError(f"bbox {bbox!r} must be finite with min ≤ max (min_lon, min_lat, max_lon, max_lat)")
+    return x0, y0, x1, y1
+
+
+def stamp_versions(new: gpd.GeoDataFrame, existing: pd.DataFrame, layer_version: int,
+                   now: datetime) -> gpd.GeoDataFrame:
+    """Fill the store-managed columns of validated rows about to be written.
+
+    ``existing`` holds ``feature_id`` and ``version`` of the current rows; a feature whose id
+    is there gets the next version, a new one version 1.
+    """
+    out = new.copy()
+    prev = dict(zip(existing["feature_id"], existing["version"])) if len(existing) else {}
+    out["version"] = pd.array([int(prev.get(fid, 0) or 0) + 1 for fid in out["feature_id"]],
+                              dtype="Int64")
+    out["layer_version"] = pd.array([layer_version] * len(out), dtype="Int64")
+    out["updated_at"] = pd.Series([now] * len(out), index=out.index,
+                                  dtype="datetime64[ns, UTC]")
+    return out
+
+
+class LayerStore(abc.ABC):
+    """A place that keeps the catalogue's layers; see the module docstring."""
+
+    #: A short description for the UI ("GeoPackage /path/x.gpkg", "PostGIS db@host").
+    description: str = ""
+
+    # ----- the public interface -------------------------------------------------------
+    def list_layers(self) -> list[LayerInfo]:
+        """Stored layers (vector and raster) with their feature count and last change."""
+        last = self._last_versions()
+        infos = []
+        for (kind, name), row in sorted(last.items()):
+            if kind == "vector" and name in CATALOGUE:
+                spec = CATALOGUE[name]
+                label_zh, label_en = spec.label_zh, spec.label_en
+            elif kind == "raster" and name in RASTER_LAYERS:
+                label_zh, label_en = RASTER_LAYERS[name]
+            else:
+                continue
+            infos.append(LayerInfo(name, kind, label_zh, label_en,
+                                   int(row["n_total"]) if kind == "vector" else None,
+                                   int(row["layer_version"]), row["changed_at"], row["changed_by"]))
+        return infos
+
+    def read_layer(self, name: str, *, bbox: tuple[float, float, float, float] | None = None,
+                   unit: str | None = None, version: int | None = None) -> gpd.GeoDataFrame:
+        """Read a layer's features in EPSG:4326.
+
+        Parameters
+        ----------
+        name : str
+            A catalogue layer name.
+        bbox : tuple of float, optional
+            ``(min_lon, min_lat, max_lon, max_lat)``: only features whose geometry
+            intersects this box (exactly, not just their bounding boxes).
+        unit : str, optional
+            A boundary ``code``: only features intersecting that district/street/community.
+        version : int, optional
+            The layer as it was at that layer version (default: now).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The catalogue's columns, sorted by ``feature_id``; empty (with those columns)
+            when nothing is stored.
+        """
+        spec = get_spec(name)
+        area = None
+        if bbox is not None:
+            area = box(*_check_bbox(bbox))
+        if unit is not None:
+            units = self.read_layer("boundaries")
+            hit = units[units["code"] == str(unit)]
+            if hit.empty:
+                codes = ", ".join(units["code"].astype(str).head(20))
+                raise OneMapError(f"No boundary unit with code {unit!r}; stored codes include: {codes or 'none'}.")
+            unit_geom = shapely.union_all(hit.geometry.to_numpy())
+            area = unit_geom if area is None else area.intersection(unit_geom)
+        if version is not None:
+            frame = self._read_version(spec, int(version), area.bounds if area is not None else None)
+        else:
+            frame = self._read_current(spec, area.bounds if area is not None else None)
+        if area is not None and len(frame):
+            shapely.prepare(area)
+            frame = frame[shapely.intersects(area, frame.geometry.to_numpy())]
+        return self._conform(spec, frame)
+
+    def write_layer(self, name: str, gdf: gpd.GeoDataFrame, *, mode: WriteMode = "replace",
+                    user: str = "system", source: str | None = None,
+                    department: str | None = None, keep_valid: bool = False) -> WriteResult:
+        """Validate ``gdf`` and write it as layer ``name`` in one transaction.
+
+        Parameters
+        ----------
+        mode : {"replace", "append", "upsert"}
+            ``replace``: the layer becomes exactly these features (earlier states are
+            archived). ``append``: add features; an id already stored is refused.
+            ``upsert``: add new ids and update the features whose ids are stored.
+        user : str
+            Who writes, for the version log.
+        source : str, optional
+            Where the rows came from; defaults to ``gdf.attrs["source"]`` or "unknown".
+        keep_valid : bool
+            False (default): any problem refuses the whole write. True: write only the
+            rows without problems (the report still lists the others).
+
+        Raises
+        ------
+        LayerValidationError
+            When rows have problems and ``keep_valid`` is False, or no row is valid;
+            nothing is written.
+        """
+        spec = get_spec(name)
+        if mode not in WRITE_MODES:
+            raise OneMapError(f"Write mode {mode!r} is not one of {', '.join(WRITE_MODES)}.")
+        source = source or str(gdf.attrs.get("source", "unknown"))
+        frame, report = validate_layer(gdf, spec, source=source, department=department)
+        if not report.ok:
+            file_level = any(p.row is None for p in report.problems)
+            if not keep_valid or file_level:
+                raise LayerValidationError(report)
+            frame = drop_bad_rows(frame, report)
+            if frame.empty:
+                raise LayerValidationError(report)
+        return self._commit(spec, frame, mode=mode, user=user, source=source, report=report)
+
+    @abc.abstractmethod
+    def history(self, name: str) -> pd.DataFrame:
+        """The version log of a layer (vector and raster), oldest first; :data:`HISTORY_COLUMNS`."""
+
+    @abc.abstractmethod
+    def write_raster(self, name: str, content: bytes, *, user: str = "system",
+                     source: str = "unknown") -> int:
+        """Store a GeoTIFF as raster layer ``name``; returns its new layer version."""
+
+    @abc.abstractmethod
+    def read_raster(self, name: str, *, version: int | None = None) -> bytes:
+        """The GeoTIFF bytes of raster layer ``name`` (latest, or at ``version``)."""
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+    def __enter__(self) -> "LayerStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----- what each backend provides ---------------------------------------------------
+    @abc.abstractmethod
+    def _last_versions(self) -> dict[tuple[str, str], dict]:
+        """(kind, layer) → the latest version-log row as a dict."""
+
+    @abc.abstractmethod
+    def _read_current(self, spec: LayerSpec, bounds: tuple[float, ...] | None) -> gpd.GeoDataFrame:
+        """Current rows, prefiltered by bounding box where given (exact test done by caller)."""
+
+    @abc.abstractmethod
+    def _read_version(self, spec: LayerSpec, version: int,
+                      bounds: tuple[float, ...] | None) -> gpd.GeoDataFrame:
+        """Rows as they were at ``version``."""
+
+    @abc.abstractmethod
+    def _commit(self, spec: LayerSpec, frame: gpd.GeoDataFrame, *, mode: str, user: str,
+                source: str, report: ValidationReport) -> WriteResult:
+        """Write validated rows atomically and log the new layer version."""
+
+    # ----- shared helpers ---------------------------------------------------------------
+    @staticmethod
+    def _now() -> datetime:
+        return datetime.now(timezone.utc)
+
+    @staticmethod
+    def _conform(spec: LayerSpec, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Give a read frame the catalogue's columns, dtypes and order."""
+        empty = empty_layer_frame(spec)
+        if frame is None or len(frame) == 0:
+            return empty
+        data = {}
+        for f in spec.all_fields:
+            col = frame[f.name] if f.name in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+            dtype = empty[f.name].dtype
+            if str(dtype) == "datetime64[ns, UTC]":
+                col = pd.to_datetime(col, utc=True).astype(dtype)
+            elif str(dtype) == "object":
+                col = col.astype("object").where(col.notna(), None)
+            else:
+                col = col.astype(dtype)
+            data[f.name] = col
+        geom = gpd.GeoSeries(frame.geometry.to_numpy(), index=frame.index, crs=STORAGE_CRS)
+        out = gpd.GeoDataFrame(data, geometry=geom, crs=STORAGE_CRS)
+        out = out.sort_values("feature_id", kind="stable").reset_index(drop=True)
+        return out
+
+    @staticmethod
+    def _check_mode_ids(spec: LayerSpec, frame: gpd.GeoDataFrame, existing_ids: set[str],
+                        mode: str, report: ValidationReport) -> None:
+        """Refuse an append whose ids are already stored (nothing is written)."""
+        if mode != "append":
+            return
+        clash = [i for i, fid in enumerate(frame["feature_id"]) if fid in existing_ids]
+        if clash:
+            for i in clash:
+                report.problems.append(Problem(i + 1, "feature_id", frame["feature_id"].iloc[i],
+                                               "already stored; use mode 'upsert' to update it"))
+            raise LayerValidationError(report)
+
+    @staticmethod
+    def _unknown_raster(name: str, stored: list[str]) -> UnknownLayerError:
+        if name not in RASTER_LAYERS:
+            return UnknownLayerError(name, sorted(RASTER_LAYERS))
+        return UnknownLayerError(name, stored, stored=True)
+
+
+def ensure_storage_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Set EPSG:4326 on a frame read without CRS metadata."""
+    if frame.crs is None:
+        return frame.set_crs(STORAGE_CRS)
+    return frame

@@ -1,0 +1,139 @@
+"""The PostGIS schema: tables derived from the catalogue, and the migrations that build it.
+
+Migrations are numbered and applied in order, each in its own transaction under an
+advisory lock, and recorded in ``onemap_schema_migrations``; a database whose schema is
+newer than this program knows is refused rather than written wrongly.  A change to the
+catalogue ships with a new migration (``tests/postgis/test_schema.py`` fails otherwise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (BigInteger, Boolean, Column, Connection, DateTime, Float, Index,
+                        Integer, LargeBinary, MetaData, Table, Text, func, select, text)
+from sqlalchemy.schema import CreateSchema
+
+from geo.errors import SchemaError
+from layers.catalogue import CATALOGUE, FieldSpec, LayerSpec
+
+VERSIONS_TABLE = "onemap_layer_versions"
+RASTERS_TABLE = "onemap_rasters"
+MIGRATIONS_TABLE = "onemap_schema_migrations"
+GEOMETRY_COLUMN = "geom"
+#: Advisory-lock key serialising migrations (any fixed 64-bit number).
+_MIGRATION_LOCK = 4_104_202_511
+
+
+def _column_type(f: FieldSpec):
+    if f.type == "float":
+        return Float(precision=53)
+    if f.type == "datetime":
+        return DateTime(timezone=True)
+    return {"text": Text, "hours": Text, "int": BigInteger, "bool": Boolean}[f.type]()
+
+
+def _layer_columns(spec: LayerSpec) -> list[Column]:
+    cols = [Column(f.name, _column_type(f), nullable=not (f.required or f.name in (
+        "version", "layer_version", "updated_at"))) for f in spec.all_fields]
+    cols.append(Column(GEOMETRY_COLUMN, Geometry("GEOMETRY", srid=4326, spatial_index=True),
+                       nullable=False))
+    return cols
+
+
+def archive_name(layer: str) -> str:
+    """Name of the table holding a layer's earlier feature states."""
+    return f"{layer}__archive"
+
+
+def build_metadata(schema: str) -> MetaData:
+    """SQLAlchemy tables of the whole store in ``schema``."""
+    md = MetaData(schema=schema)
+    for spec in CATALOGUE.values():
+        Table(spec.name, md, Column("fid", BigInteger, primary_key=True, autoincrement=True),
+              *_layer_columns(spec),
+              Index(f"uq_{spec.name}_feature_id", "feature_id", unique=True))
+        Table(archive_name(spec.name), md,
+              Column("fid", BigInteger, primary_key=True, autoincrement=True),
+              *_layer_columns(spec), Column("valid_to", Integer, nullable=False),
+              Index(f"ix_{spec.name}_archive_fid", "feature_id"),
+              Index(f"ix_{spec.name}_archive_span", "layer_version", "valid_to"))
+    Table(VERSIONS_TABLE, md,
+          Column("kind", Text, primary_key=True), Column("layer", Text, primary_key=True),
+          Column("layer_version", Integer, primary_key=True),
+          Column("action", Text, nullable=False), Column("changed_by", Text, nullable=False),
+          Column("changed_at", DateTime(timezone=True), nullable=False),
+          Column("source", Text), Column("n_written", BigInteger, nullable=False),
+          Column("n_total", BigInteger, nullable=False))
+    Table(RASTERS_TABLE, md,
+          Column("name", Text, primary_key=True), Column("layer_version", Integer, primary_key=True),
+          Column("content", LargeBinary, nullable=False))
+    return md
+
+
+def _migrations_table(schema: str) -> Table:
+    return Table(MIGRATIONS_TABLE, MetaData(schema=schema),
+                 Column("version", Integer, primary_key=True),
+                 Column("description", Text, nullable=False),
+                 Column("applied_at", DateTime(timezone=True), nullable=False,
+                        server_default=func.now()))
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered step of the schema."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection, str], None]
+
+
+def _initial(conn: Connection, schema: str) -> None:
+    build_metadata(schema).create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "catalogue layers, archives, version log, rasters", _initial),
+)
+
+
+def schema_version(conn: Connection, schema: str) -> int:
+    """The highest migration applied in ``schema`` (0 for none)."""
+    exists = conn.execute(text("SELECT to_regclass(:t)"),
+                          {"t": f'"{schema}".{MIGRATIONS_TABLE}'}).scalar()
+    if exists is None:
+        return 0
+    table = _migrations_table(schema)
+    return int(conn.execute(select(func.coalesce(func.max(table.c.version), 0))).scalar())
+
+
+def migrate(conn: Connection, schema: str) -> list[int]:
+    """Apply the migrations ``schema`` lacks; returns the versions applied.
+
+    Runs inside the caller's transaction (use ``engine.begin()``).
+
+    Raises
+    ------
+    SchemaError
+        When the schema was made by a newer version of this program.
+    """
+    conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+    conn.execute(CreateSchema(schema, if_not_exists=True))
+    table = _migrations_table(schema)
+    table.create(conn, checkfirst=True)
+    have = schema_version(conn, schema)
+    newest = MIGRATIONS[-1].version
+    if have > newest:
+        raise SchemaError(
+            f"Schema {schema!r} is at version {have}, newer than this program's {newest}. "
+            "Upgrade the program (git pull; make setup) before using this database."
+        )
+    applied = []
+    for m in MIGRATIONS:
+        if m.version > have:
+            m.apply(conn, schema)
+            conn.execute(table.insert().values(version=m.version, description=m.description))
+            applied.append(m.version)
+    return applied

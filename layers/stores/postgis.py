@@ -1,0 +1,278 @@
+"""The PostGIS store, through SQLAlchemy 2 and GeoAlchemy2.
+
+Geometry is stored with SRID 4326 in GiST-indexed columns; the schema is created and
+upgraded by :mod:`layers.stores.pg_schema` migrations.  Every write runs in one
+transaction (bulk rows go in with ``COPY``), so a refused or failed write leaves the
+previous data untouched.  Layer and field names come only from the catalogue, and
+values only travel as bound parameters or COPY data.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from psycopg import sql
+from sqlalchemy import Engine, create_engine, delete, func, insert, literal, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
+
+from geo.crs import STORAGE_CRS
+from geo.errors import SchemaError, StoreError, StoreUnavailableError, ValidationReport
+from layers.catalogue import LayerSpec
+from layers.stores.base import HISTORY_COLUMNS, LayerStore, WriteResult, stamp_versions
+from layers.stores.pg_schema import (GEOMETRY_COLUMN, RASTERS_TABLE, VERSIONS_TABLE,
+                                     archive_name, build_metadata, migrate)
+
+DEFAULT_SCHEMA = "onemap"
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for ``postgres://`` / ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _masked(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def _lock_key(*parts: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a name."""
+    import hashlib
+
+    digest = hashlib.blake2b("/".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class PostGISStore(LayerStore):
+    """A :class:`LayerStore` in a PostgreSQL/PostGIS database.
+
+    Parameters
+    ----------
+    url : str
+        A SQLAlchemy/libpq URL, e.g. ``postgresql://user:pass@host:5432/db``.
+    schema : str
+        The PostgreSQL schema holding the store (default ``onemap``, or ``ONEMAP_PG_SCHEMA``).
+    migrate_schema : bool
+        Create or upgrade the schema on open (default True).
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, migrate_schema: bool = True,
+                 connect_timeout: int = 5) -> None:
+        self.url = normalize_database_url(url)
+        self.schema = schema or os.environ.get("ONEMAP_PG_SCHEMA") or DEFAULT_SCHEMA
+        self.description = f"PostGIS {_masked(self.url)} (schema {self.schema})"
+        try:
+            self.engine: Engine = create_engine(
+                self.url, pool_pre_ping=True, connect_args={"connect_timeout": connect_timeout})
+        except (ArgumentError, ImportError) as exc:
+            raise StoreUnavailableError(f"DATABASE_URL {_masked(url)} is not a usable database URL ({exc}). "
+                                        "Write it like postgresql://user:password@host:5432/database.") from None
+        self.md = build_metadata(self.schema)
+        self._check_server()
+        if migrate_schema:
+            try:
+                with self.engine.begin() as conn:
+                    migrate(conn, self.schema)
+            except ProgrammingError as exc:
+                raise SchemaError(f"Cannot create the store's schema {self.schema!r} in "
+                                  f"{_masked(self.url)}: {exc.orig}. Ask the database owner to "
+                                  "grant CREATE on the database, or migrate as its owner.") from None
+
+    def _table(self, name: str):
+        return self.md.tables[f"{self.schema}.{name}"]
+
+    def _check_server(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                has = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).scalar()
+                if has is None:
+                    available = conn.execute(text(
+                        "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
+                    if available is None:
+                        raise SchemaError(
+                            f"Database {_masked(self.url)} has no PostGIS and the server cannot "
+                            "install it. Install the server package (Debian: postgresql-15-postgis-3), "
+                            "then run CREATE EXTENSION postgis; in that database.")
+                    try:
+                        with conn.begin_nested():
+                            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+                    except ProgrammingError:
+                        raise SchemaError(
+                            f"Database {_masked(self.url)} has no PostGIS extension and this user "
+                            "may not create it. Ask a superuser to run CREATE EXTENSION postgis; in it."
+                        ) from None
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreUnavailableError(
+                f"Cannot reach the database at {_masked(self.url)}: {reason}. Check DATABASE_URL "
+                "(host, port, user, password, database name) and that the server is running; "
+                "unset DATABASE_URL to use the embedded GeoPackage instead.") from None
+
+    def close(self) -> None:
+        """Dispose of the connection pool."""
+        self.engine.dispose()
+
+    # ----- reading ----------------------------------------------------------------------
+    def _last_versions(self) -> dict[tuple[str, str], dict]:
+        v = self._table(VERSIONS_TABLE)
+        latest = (select(v.c.kind, v.c.layer, func.max(v.c.layer_version).label("lv"))
+                  .group_by(v.c.kind, v.c.layer).subquery())
+        stmt = select(v).join(latest, (v.c.kind == latest.c.kind) & (v.c.layer == latest.c.layer)
+                              & (v.c.layer_version == latest.c.lv))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return {(r["kind"], r["layer"]): dict(r) for r in rows}
+
+    def _select_rows(self, table_name: str, spec: LayerSpec, bounds, where=None) -> gpd.GeoDataFrame:
+        t = self._table(table_name)
+        names = [f.name for f in spec.all_fields]
+        stmt = select(*[t.c[n] for n in names],
+                      func.ST_AsBinary(t.c[GEOMETRY_COLUMN]).label("geom_wkb"))
+        if bounds is not None:
+            env = func.ST_MakeEnvelope(*[float(b) for b in bounds], 4326)
+            stmt = stmt.where(t.c[GEOMETRY_COLUMN].op("&&")(env))
+        if where is not None:
+            stmt = stmt.where(where(t))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        frame = pd.DataFrame.from_records(rows, columns=names + ["geom_wkb"])
+        geoms = shapely.from_wkb(np.array([bytes(b) for b in frame.pop("geom_wkb")], dtype=object)) \
+            if len(frame) else []
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=STORAGE_CRS),
+                                crs=STORAGE_CRS)
+
+    def _read_current(self, spec: LayerSpec, bounds) -> gpd.GeoDataFrame:
+        return self._select_rows(spec.name, spec, bounds)
+
+    def _read_version(self, spec: LayerSpec, version: int, bounds) -> gpd.GeoDataFrame:
+        current = self._select_rows(spec.name, spec, bounds, lambda t: t.c.layer_version <= version)
+        old = self._select_rows(archive_name(spec.name), spec, bounds,
+                                lambda t: (t.c.layer_version <= version) & (t.c.valid_to > version))
+        parts = [p for p in (current, old) if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else current
+
+    def history(self, name: str) -> pd.DataFrame:
+        """The version log of ``name`` (vector and raster), oldest first."""
+        v = self._table(VERSIONS_TABLE)
+        stmt = (select(*[v.c[c] for c in HISTORY_COLUMNS]).where(v.c.layer == name)
+                .order_by(v.c.changed_at, v.c.kind, v.c.layer_version))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        frame = pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
+        frame["changed_at"] = pd.to_datetime(frame["changed_at"], utc=True)
+        return frame
+
+    def read_raster(self, name: str, *, version: int | None = None) -> bytes:
+        """The GeoTIFF bytes of raster layer ``name``."""
+        r = self._table(RASTERS_TABLE)
+        stmt = select(r.c.content).where(r.c.name == name)
+        if version is not None:
+            stmt = stmt.where(r.c.layer_version <= int(version))
+        stmt = stmt.order_by(r.c.layer_version.desc()).limit(1)
+        with self.engine.connect() as conn:
+            content = conn.execute(stmt).scalar()
+            if content is None:
+                stored = list(conn.execute(select(r.c.name).distinct()).scalars())
+                raise self._unknown_raster(name, stored)
+        return bytes(content)
+
+    # ----- writing ----------------------------------------------------------------------
+    def _next_version(self, conn, kind: str, name: str) -> int:
+        v = self._table(VERSIONS_TABLE)
+        conn.execute(select(func.pg_advisory_xact_lock(_lock_key(self.schema, kind, name))))
+        have = conn.execute(select(func.coalesce(func.max(v.c.layer_version), 0))
+                            .where((v.c.kind == kind) & (v.c.layer == name))).scalar()
+        return int(have) + 1
+
+    def _log(self, conn, **values: Any) -> None:
+        conn.execute(insert(self._table(VERSIONS_TABLE)).values(**values))
+
+    def _copy_rows(self, conn, table_name: str, frame: gpd.GeoDataFrame, names: list[str]) -> None:
+        """Bulk-load ``frame`` with COPY on the transaction's own connection."""
+        columns = [_python_values(frame[n]) for n in names]
+        geoms = shapely.set_srid(frame.geometry.to_numpy(), 4326)
+        columns.append(shapely.to_wkb(geoms, hex=True, include_srid=True).tolist())
+        stmt = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+            sql.Identifier(self.schema), sql.Identifier(table_name),
+            sql.SQL(", ").join(sql.Identifier(n) for n in names + [GEOMETRY_COLUMN]))
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(stmt) as copy:
+            for row in zip(*columns):
+                copy.write_row(row)
+
+    def _commit(self, spec: LayerSpec, frame: gpd.GeoDataFrame, *, mode: str, user: str,
+                source: str, report: ValidationReport) -> WriteResult:
+        now = self._now()
+        t = self._table(spec.name)
+        a = self._table(archive_name(spec.name))
+        names = [f.name for f in spec.all_fields]
+        try:
+            with self.engine.begin() as conn:
+                version = self._next_version(conn, "vector", spec.name)
+                existing = pd.DataFrame.from_records(
+                    conn.execute(select(t.c.feature_id, t.c.version)).all(),
+                    columns=["feature_id", "version"])
+                self._check_mode_ids(spec, frame, set(existing["feature_id"]), mode, report)
+                stamped = stamp_versions(frame, existing, version, now)
+                to_archive = None if mode == "replace" else \
+                    sorted(set(stamped["feature_id"]) & set(existing["feature_id"]))
+                source_rows = select(*[t.c[n] for n in names], t.c[GEOMETRY_COLUMN], literal(version))
+                removal = delete(t)
+                if to_archive is not None:
+                    source_rows = source_rows.where(t.c.feature_id.in_(to_archive))
+                    removal = removal.where(t.c.feature_id.in_(to_archive))
+                if to_archive is None or to_archive:
+                    conn.execute(insert(a).from_select(names + [GEOMETRY_COLUMN, "valid_to"], source_rows))
+                    conn.execute(removal)
+                self._copy_rows(conn, spec.name, stamped, names)
+                total = int(conn.execute(select(func.count()).select_from(t)).scalar())
+                self._log(conn, kind="vector", layer=spec.name, layer_version=version, action=mode,
+                          changed_by=user, changed_at=now, source=source,
+                          n_written=len(stamped), n_total=total)
+        except OperationalError as exc:
+            raise StoreUnavailableError(f"Lost the database while writing {spec.name!r} "
+                                        f"({exc.orig}); nothing was written.") from None
+        except DBAPIError as exc:
+            raise StoreError(f"The database refused the write of {spec.name!r} ({exc.orig}); "
+                             "nothing was written.") from None
+        return WriteResult(spec.name, version, mode, len(stamped), total, report)
+
+    def write_raster(self, name: str, content: bytes, *, user: str = "system",
+                     source: str = "unknown") -> int:
+        """Store a GeoTIFF as raster layer ``name``; returns the new layer version."""
+        from layers.rasters import check_geotiff
+
+        check_geotiff(content, name=name, source=source)
+        now = self._now()
+        with self.engine.begin() as conn:
+            version = self._next_version(conn, "raster", name)
+            conn.execute(insert(self._table(RASTERS_TABLE)).values(
+                name=name, layer_version=version, content=content))
+            self._log(conn, kind="raster", layer=name, layer_version=version, action="replace",
+                      changed_by=user, changed_at=now, source=source, n_written=1, n_total=1)
+        return version
+
+
+def _python_values(col: pd.Series) -> list[Any]:
+    """Column values as Python objects with None for missing (what COPY rows take)."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        return [None if pd.isna(v) else v.to_pydatetime() for v in col]
+    out = col.astype(object).tolist()
+    return [None if (v is None or v is pd.NA or v is pd.NaT or
+                     (isinstance(v, float) and math.isnan(v))) else
+            (v.item() if isinstance(v, np.generic) else v) for v in out]
+
+
+__all__ = ["PostGISStore", "normalize_database_url", "DEFAULT_SCHEMA"]

@@ -1,0 +1,263 @@
+"""Check a table against its layer's schema and bring it to the stored form.
+
+:func:`validate_layer` never raises for a bad row: it lists every problem with its row
+number (1-based, as a person counts rows in a table), field and value, and returns the
+frame in the stored form (EPSG:4326, catalogue columns and types, normalised opening
+hours, ids filled in).  Stores refuse to write a frame whose report is not clean unless
+the caller asked to keep only the valid rows.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import STORAGE_CRS
+from geo.errors import OpeningHoursError, Problem, ValidationReport
+from geo.hours import normalize_opening_hours
+from layers.catalogue import DEPARTMENTS, SYSTEM_FIELD_NAMES, FieldSpec, LayerSpec
+
+_TRUE = {"true", "t", "yes", "y", "1", "是", "对", "开放", "有", "需要", "需预约", "open"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "不", "不开放", "无", "不需要", "closed"}
+#: Columns filled by the store, not by the writer.
+STORE_MANAGED = ("updated_at", "version", "layer_version")
+
+
+def _is_null(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def empty_layer_frame(spec: LayerSpec) -> gpd.GeoDataFrame:
+    """An empty frame with the stored columns and dtypes of ``spec``."""
+    data = {f.name: pd.Series([], dtype=_dtype(f)) for f in spec.all_fields}
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
+
+
+def _dtype(f: FieldSpec) -> str:
+    return {"text": "object", "hours": "object", "int": "Int64", "float": "float64",
+            "bool": "boolean", "datetime": "datetime64[ns, UTC]"}[f.type]
+
+
+def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
+            problems: list[Problem]) -> pd.Series:
+    """Convert one column to the stored type, noting each value that cannot be."""
+    null = col.map(_is_null).to_numpy(dtype=bool)
+    out: pd.Series
+    if f.type in ("text", "hours"):
+        values: list[Any] = [None] * len(col)
+        cache: dict[str, Any] = {}
+        for i, (v, isnull) in enumerate(zip(col.tolist(), null)):
+            if isnull:
+                continue
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            text = str(v).strip()
+            if f.type == "hours":
+                if text not in cache:
+                    try:
+                        cache[text] = normalize_opening_hours(text)
+                    except OpeningHoursError as exc:
+                        cache[text] = exc
+                norm = cache[text]
+                if isinstance(norm, OpeningHoursError):
+                    problems.append(Problem(int(rows[i]), f.name, v, str(norm)))
+                    continue
+                text = norm
+            values[i] = text
+        out = pd.Series(values, index=col.index, dtype="object")
+    elif f.type in ("int", "float"):
+        num = pd.to_numeric(col.where(~null), errors="coerce").astype("float64").to_numpy()
+        bad = ~null & ~np.isfinite(num)
+        for i in np.flatnonzero(bad):
+            problems.append(Problem(int(rows[i]), f.name, col.iloc[i],
+                                    f"not a finite number (expected {f.type})"))
+        if f.type == "int":
+            frac = ~null & ~bad & (num != np.round(num))
+            for i in np.flatnonzero(frac):
+                problems.append(Problem(int(rows[i]), f.name, col.iloc[i], "not a whole number"))
+            bad |= frac
+        arr = num.copy()
+        ok = ~null & ~bad
+        if f.minimum is not None:
+            low = ok & (arr < f.minimum)
+            for i in np.flatnonzero(low):
+                problems.append(Problem(int(rows[i]), f.name, col.iloc[i], f"below the minimum {f.minimum:g}"))
+        if f.maximum is not None:
+            high = ok & (arr > f.maximum)
+            for i in np.flatnonzero(high):
+                problems.append(Problem(int(rows[i]), f.name, col.iloc[i], f"above the maximum {f.maximum:g}"))
+        arr[null | bad] = np.nan
+        out = pd.Series(arr, index=col.index)
+        if f.type == "int":
+            out = out.round().astype("Int64")
+    elif f.type == "bool":
+        values = [None] * len(col)
+        for i, (v, isnull) in enumerate(zip(col.tolist(), null)):
+            if isnull:
+                continue
+            if isinstance(v, (bool, np.bool_)):
+                values[i] = bool(v)
+                continue
+            key = str(v).strip().lower()
+            if isinstance(v, (int, float, np.integer, np.floating)) and v in (0, 1):
+                values[i] = bool(v)
+            elif key in _TRUE:
+                values[i] = True
+            elif key in _FALSE:
+                values[i] = False
+            else:
+                problems.append(Problem(int(rows[i]), f.name, v,
+                                        "not yes/no; use true/false, 是/否 or 1/0"))
+        out = pd.Series(values, index=col.index, dtype="boolean")
+    else:  # datetime
+        parsed = pd.to_datetime(col.where(~null), errors="coerce", utc=True)
+        for i in np.flatnonzero(~null & parsed.isna().to_numpy()):
+            problems.append(Problem(int(rows[i]), f.name, col.iloc[i], "not a date and time"))
+        out = parsed.astype("datetime64[ns, UTC]")
+    if f.choices is not None:
+        for i, v in enumerate(out.tolist()):
+            if not _is_null(v) and v not in f.choices:
+                problems.append(Problem(int(rows[i]), f.name, v,
+                                        f"not one of: {', '.join(f.choices)}"))
+    if f.required:
+        for i in np.flatnonzero(out.isna().to_numpy()):
+            if null[i]:
+                problems.append(Problem(int(rows[i]), f.name, None, "required but empty"))
+    return out
+
+
+def _check_geometry(spec: LayerSpec, geoms: np.ndarray, rows: np.ndarray,
+                    problems: list[Problem]) -> None:
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(geoms)
+    for i in np.flatnonzero(missing | empty):
+        problems.append(Problem(int(rows[i]), "geometry", None, "no geometry (null or empty)"))
+    present = ~missing & ~empty
+    types = shapely.get_type_id(geoms)
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                      "MultiLineString", "MultiPolygon", "GeometryCollection"])
+    for i in np.flatnonzero(present):
+        t = str(names[types[i]]) if 0 <= types[i] < len(names) else "Unknown"
+        if t not in spec.geometry_types:
+            problems.append(Problem(int(rows[i]), "geometry", t,
+                                    f"wrong geometry type; layer {spec.name!r} takes "
+                                    f"{', '.join(spec.geometry_types)}"))
+    coords_ok = np.ones(len(geoms), dtype=bool)
+    for i in np.flatnonzero(present):
+        c = shapely.get_coordinates(geoms[i])
+        if not np.isfinite(c).all():
+            problems.append(Problem(int(rows[i]), "geometry", "non-finite",
+                                    "coordinates contain NaN or infinity"))
+            coords_ok[i] = False
+        elif (np.abs(c[:, 0]) > 180).any() or (np.abs(c[:, 1]) > 90).any():
+            problems.append(Problem(int(rows[i]), "geometry", tuple(np.round(c[0], 6)),
+                                    "coordinates outside longitude -180..180 / latitude -90..90 "
+                                    "after conversion to EPSG:4326; is the CRS right?"))
+            coords_ok[i] = False
+    check = present & coords_ok
+    valid = np.ones(len(geoms), dtype=bool)
+    valid[check] = shapely.is_valid(geoms[check])
+    for i in np.flatnonzero(~valid):
+        problems.append(Problem(int(rows[i]), "geometry", "invalid",
+                                f"invalid geometry: {shapely.is_valid_reason(geoms[i])}"))
+
+
+def validate_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, source: str,
+                   department: str | None = None,
+                   row_numbers: np.ndarray | None = None) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+    """Check ``gdf`` against ``spec`` and return it in the stored form with a report.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Columns named as the catalogue names them (readers map other names first).
+        Columns the catalogue does not know are dropped.
+    spec : LayerSpec
+        The layer kind.
+    source : str
+        Where the rows came from (file name, "demo city", …); fills ``source`` where empty.
+    department : str, optional
+        Fills ``department`` where empty; defaults to the layer's owning department.
+    row_numbers : numpy.ndarray, optional
+        The row number of each row in its source file, for messages (default 1..n).
+
+    Returns
+    -------
+    (GeoDataFrame, ValidationReport)
+        The frame in EPSG:4326 with the catalogue's columns, and every problem found.
+    """
+    n = len(gdf)
+    rows = np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers)
+    report = ValidationReport(layer=spec.name, source=source, n_rows=n)
+    problems = report.problems
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
+        raise TypeError("validate_layer needs a GeoDataFrame with an active geometry column")
+    if gdf.crs is None:
+        problems.append(Problem(None, "crs", None,
+                                "the data declare no coordinate system; say which one it is "
+                                "(EPSG:4326, EPSG:4490, a Gauss–Krüger zone, GCJ-02 …)"))
+        return empty_layer_frame(spec), report
+    frame = gdf.to_crs(STORAGE_CRS) if not gdf.crs.equals(STORAGE_CRS) else gdf
+    geoms = frame.geometry.to_numpy()
+    _check_geometry(spec, np.asarray(geoms, dtype=object), rows, problems)
+
+    out: dict[str, pd.Series] = {}
+    index = frame.index
+    dept_default = department or spec.department
+    if department is not None and department not in DEPARTMENTS:
+        problems.append(Problem(None, "department", department,
+                                f"not a department; use one of {', '.join(DEPARTMENTS)}"))
+    for f in spec.all_fields:
+        if f.name in STORE_MANAGED:
+            continue
+        if f.name in frame.columns:
+            col = frame[f.name]
+        else:
+            col = pd.Series([None] * n, index=index, dtype="object")
+        if f.name == "feature_id":
+            col = col.astype("object").where(~col.map(_is_null), None)
+            missing = col.isna().to_numpy()
+            if missing.any():
+                prefix = spec.name
+                col = col.copy()
+                col[missing] = [f"{prefix}-{uuid.uuid4().hex[:16]}" for _ in range(int(missing.sum()))]
+        elif f.name == "department":
+            col = col.astype("object").where(~col.map(_is_null), dept_default)
+        elif f.name == "source":
+            col = col.astype("object").where(~col.map(_is_null), source)
+        out[f.name] = _coerce(spec, f, col, rows, problems)
+    ids = out["feature_id"]
+    dup = ids.duplicated(keep=False).to_numpy()
+    for i in np.flatnonzero(dup):
+        problems.append(Problem(int(rows[i]), "feature_id", ids.iloc[i],
+                                "duplicate id; every feature needs its own"))
+    for f in spec.all_fields:
+        if f.name in STORE_MANAGED:
+            out[f.name] = pd.Series([None] * n, index=index, dtype=_dtype(f))
+    result = gpd.GeoDataFrame({f.name: out[f.name] for f in spec.all_fields},
+                              geometry=gpd.GeoSeries(geoms, index=index, crs=STORAGE_CRS),
+                              crs=STORAGE_CRS)
+    result = result.reset_index(drop=True)
+    problems.sort(key=lambda p: (p.row or 0, p.field))
+    return result, report
+
+
+def drop_bad_rows(frame: gpd.GeoDataFrame, report: ValidationReport,
+                  row_numbers: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """Rows of a validated frame that have no problem (for 'commit the valid rows')."""
+    rows = np.arange(1, len(frame) + 1) if row_numbers is None else np.asarray(row_numbers)
+    keep = ~np.isin(rows, list(report.bad_rows))
+    return frame.loc[keep].reset_index(drop=True)
+
+
+__all__ = ["validate_layer", "drop_bad_rows", "empty_layer_frame", "SYSTEM_FIELD_NAMES"]
