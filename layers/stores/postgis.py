@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import psycopg
 from psycopg import sql
 from sqlalchemy import Engine, create_engine, delete, func, insert, literal, select, text
 from sqlalchemy.engine import make_url
@@ -241,11 +242,13 @@ class PostGISStore(LayerStore):
                 self._log(conn, kind="vector", layer=spec.name, layer_version=version, action=mode,
                           changed_by=user, changed_at=now, source=source,
                           n_written=len(stamped), n_total=total)
-        except OperationalError as exc:
+        except (OperationalError, psycopg.OperationalError) as exc:
+            reason = getattr(exc, "orig", None) or exc
             raise StoreUnavailableError(f"Lost the database while writing {spec.name!r} "
-                                        f"({exc.orig}); nothing was written.") from None
-        except DBAPIError as exc:
-            raise StoreError(f"The database refused the write of {spec.name!r} ({exc.orig}); "
+                                        f"({reason}); nothing was written.") from None
+        except (DBAPIError, psycopg.Error) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(f"The database refused the write of {spec.name!r} ({reason}); "
                              "nothing was written.") from None
         return WriteResult(spec.name, version, mode, len(stamped), total, report)
 

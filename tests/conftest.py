@@ -1,0 +1,121 @@
+"""Shared fixtures.
+
+PostGIS: the URL comes from ``--database-url``, then ``ONEMAP_TEST_DATABASE_URL`` (set by
+``make test``), then ``DATABASE_URL``.  Each PostGIS test gets its own schema, dropped
+afterwards, so tests run in any order.  Without a server the PostGIS tests skip on a
+laptop but fail in CI (``CI`` set).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--database-url", default=None, help="PostGIS URL for the postgis tests")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def pg_url(request: pytest.FixtureRequest) -> str:
+    url = (request.config.getoption("--database-url") or os.environ.get("ONEMAP_TEST_DATABASE_URL")
+           or os.environ.get("DATABASE_URL"))
+    reason = None
+    if not url:
+        reason = "no PostGIS URL (run `make test`, or set ONEMAP_TEST_DATABASE_URL)"
+    else:
+        from sqlalchemy import create_engine, text
+
+        from layers.stores.postgis import normalize_database_url
+
+        try:
+            engine = create_engine(normalize_database_url(url), connect_args={"connect_timeout": 5})
+            with engine.connect() as conn:
+                conn.execute(text("SELECT postgis_version()"))
+            engine.dispose()
+        except Exception as exc:  # any failure to reach PostGIS decides skip/fail below
+            reason = f"PostGIS at {url} is not usable: {exc}"
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI must run the PostGIS tests: {reason}")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def pg_schema(pg_url: str):
+    """A fresh schema name, dropped after the test."""
+    from sqlalchemy import create_engine, text
+
+    from layers.stores.postgis import normalize_database_url
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield schema
+    engine = create_engine(normalize_database_url(pg_url))
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_store(pg_url: str, pg_schema: str):
+    from layers.stores.postgis import PostGISStore
+
+    store = PostGISStore(pg_url, schema=pg_schema)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def gpkg_store(tmp_path: Path):
+    from layers.stores.geopackage import GeoPackageStore
+
+    store = GeoPackageStore(tmp_path / "store.gpkg", create=True)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store(request: pytest.FixtureRequest):
+    """Each store test runs on both stores."""
+    name = "gpkg_store" if request.param == "gpkg" else "pg_store"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture(scope="session")
+def demo_city():
+    from layers.demo_city import build_demo_city
+
+    return build_demo_city()
+
+
+@pytest.fixture(scope="session")
+def demo_gpkg(tmp_path_factory: pytest.TempPathFactory, demo_city) -> Path:
+    """A demo-city GeoPackage built once per test session (treat as read-only)."""
+    from layers.demo_city import write_demo_city
+    from layers.stores.geopackage import GeoPackageStore
+
+    path = tmp_path_factory.mktemp("demo") / "demo_city.gpkg"
+    with GeoPackageStore(path, create=True) as store:
+        write_demo_city(store, demo_city)
+    return path
+
+
+@pytest.fixture(scope="session")
+def chengdu_osm() -> Path:
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "chengdu-central.osm"
+    if not path.exists():
+        pytest.skip(f"the real OSM extract is not at {path}")
+    return path
