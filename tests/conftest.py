@@ -9,6 +9,11 @@ laptop but fail in CI (``CI`` set).
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -119,3 +124,50 @@ def chengdu_osm() -> Path:
     if not path.exists():
         pytest.skip(f"the real OSM extract is not at {path}")
     return path
+
+
+# ----- the running app -------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the app exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"the app did not answer at {url} within {timeout:g} s")
+
+
+@pytest.fixture(scope="session")
+def demo_app():
+    """`make demo` as a new user runs it (GeoPackage store, demo city), on a free port."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ONEMAP_GPKG")}
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "demo_app.log", "w")
+    proc = subprocess.Popen(["make", "-s", "demo", f"PORT={port}"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

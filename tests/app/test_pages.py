@@ -1,0 +1,75 @@
+"""The pages' logic through Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def on_demo(monkeypatch, demo_gpkg):
+    monkeypatch.setenv("ONEMAP_GPKG", str(demo_gpkg))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    from ui.store_access import _open
+
+    _open.clear()
+    yield
+    _open.clear()
+
+
+def test_one_map_page_shows_demo_city(on_demo):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["体育场馆"] == "68" and metrics["常住人口"] == "420,000"
+    assert any("虚构示范城区" in w.value for w in at.warning)
+    labels = [c.label for c in at.sidebar.checkbox]
+    assert any(lbl.startswith("体育场馆") for lbl in labels) and "人口分布" in labels
+
+
+def test_switching_to_english(on_demo):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value.startswith("Fitness One Map")
+    assert "Sports venues" in {m.label for m in at.metric}
+    assert any("fictional demo city" in w.value for w in at.warning)
+
+
+def test_data_page_lists_layers_and_history(on_demo):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("ui/pages/data_page.py").run()
+    assert not at.exception
+    stored = at.dataframe[0].value
+    assert len(stored) >= 10
+    history = at.dataframe[1].value
+    assert history["changed_by"].eq("demo-builder").all()
+
+
+def test_missing_store_is_one_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("ONEMAP_GPKG", str(tmp_path / "gone.gpkg"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    from ui.store_access import _open
+
+    _open.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "does not exist" in at.error[0].value and "make demo-data" in at.error[0].value
+    _open.clear()
+
+
+def test_unreachable_database_is_one_clear_message(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone:pw@127.0.0.1:1/nowhere")
+    from ui.store_access import _open
+
+    _open.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "Cannot reach the database" in at.error[0].value
+    assert "pw@" not in at.error[0].value
+    _open.clear()

@@ -1,0 +1,54 @@
+"""The one-map page in Debian's Chromium, with every request off this machine refused."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+LOCAL = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        from tests.conftest import IN_CI
+
+        if IN_CI:
+            pytest.fail(f"CI must run the browser tests: {CHROMIUM} is missing (make test installs it)")
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def test_one_map_renders_offline(demo_app, browser, artifacts):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside: list[str] = []
+
+    def refuse_outside(route):
+        if route.request.url.startswith(LOCAL):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", refuse_outside)
+    page.goto(demo_app, wait_until="domcontentloaded")
+    frame = page.frame_locator("iframe[title*='st_folium']")
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=90_000)
+    page.get_by_text("体育场馆").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(artifacts / "one_map.png"))
+    drawn = frame.locator("path.leaflet-interactive").count()
+    images = frame.locator("img.leaflet-image-layer").count()
+    assert outside == []
+    # land use + streets + boundaries + greenways + entrances + metro + health + schools + venues
+    assert drawn > 4500 and images == 1
+    page.close()

@@ -1,0 +1,1 @@
+"""The Streamlit front end: pages, folium map building, strings and session state."""

@@ -1,0 +1,63 @@
+"""一张图 / One map: every stored layer on one map, with toggles, pop-ups and a legend."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from layers.catalogue import CATALOGUE
+from layers.demo_city import DEMO_SOURCE, population_total
+from ui import state
+from ui.i18n import label, t
+from ui.mapview import LAYER_STYLES, build_map, legend_rows
+from ui.store_access import get_store, read_layer_cached, read_raster_cached
+
+lang = state.lang()
+store = get_store()
+infos = store.list_layers()
+st.title(t("app_title", lang) + " · " + t("page_one_map", lang))
+if not infos:
+    st.info(t("no_layers", lang))
+    st.stop()
+
+vector = {i.name: i for i in infos if i.kind == "vector" and i.name in LAYER_STYLES}
+raster = {i.name: i for i in infos if i.kind == "raster"}
+if any(store.history(name)["source"].eq(DEMO_SOURCE).any() for name in list(vector)[:1]):
+    st.warning(t("demo_banner", lang))
+st.caption(t("targets", lang))
+
+with st.sidebar:
+    st.subheader(t("layers", lang))
+    shown = []
+    for name in LAYER_STYLES:
+        if name in vector:
+            info = vector[name]
+            on = st.checkbox(f"{label(info.label_zh, info.label_en, lang)} ({info.n_features})",
+                             value=name != "candidate_sites", key=f"{state.VISIBLE_LAYERS}.{name}")
+            if on:
+                shown.append(name)
+    show_pop = "population" in raster and st.checkbox(t("population_surface", lang), value=True,
+                                                     key=state.SHOW_POPULATION)
+    st.caption(f"{t('store', lang)}: {store.description}")
+
+frames = {name: read_layer_cached(store, store.description, name, vector[name].layer_version) for name in shown}
+tif = read_raster_cached(store, store.description, "population", raster["population"].layer_version) \
+    if show_pop else None
+
+cols = st.columns(4)
+for col, name in zip(cols, ("venues", "school_facilities", "health_stations")):
+    spec = CATALOGUE[name]
+    col.metric(label(spec.label_zh, spec.label_en, lang), vector[name].n_features if name in vector else 0)
+if "population" in raster:
+    total = population_total(read_raster_cached(store, store.description, "population",
+                                                raster["population"].layer_version))
+    cols[3].metric(t("residents", lang), f"{total:,.0f}")
+
+m = build_map(frames, lang=lang, population_tif=tif)
+st_folium(m, key="one_map", height=640, use_container_width=True, returned_objects=[])
+
+legend = legend_rows(shown, lang)
+if len(legend):
+    st.markdown(t("legend", lang) + "： " + " ".join(
+        f"<span style='color:{r.color};font-size:1.2em'>●</span> {r.label}" for r in legend.itertuples()),
+        unsafe_allow_html=True)
