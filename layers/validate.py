@@ -37,6 +37,15 @@ def _is_null(value: Any) -> bool:
     return isinstance(value, str) and value.strip() == ""
 
 
+def _null_mask(col: pd.Series) -> np.ndarray:
+    """True where a value is missing: None/NaN/NaT or a blank string."""
+    null = col.isna().to_numpy(dtype=bool).copy()
+    if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+        blank = col.astype(str).str.strip().eq("").to_numpy(dtype=bool)
+        null |= blank
+    return null
+
+
 def empty_layer_frame(spec: LayerSpec) -> gpd.GeoDataFrame:
     """An empty frame with the stored columns and dtypes of ``spec``."""
     data = {f.name: pd.Series([], dtype=_dtype(f)) for f in spec.all_fields}
@@ -51,7 +60,7 @@ def _dtype(f: FieldSpec) -> str:
 def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
             problems: list[Problem]) -> pd.Series:
     """Convert one column to the stored type, noting each value that cannot be."""
-    null = col.map(_is_null).to_numpy(dtype=bool)
+    null = _null_mask(col)
     out: pd.Series
     if f.type in ("text", "hours"):
         values: list[Any] = [None] * len(col)
@@ -146,24 +155,32 @@ def _check_geometry(spec: LayerSpec, geoms: np.ndarray, rows: np.ndarray,
     types = shapely.get_type_id(geoms)
     names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
                       "MultiLineString", "MultiPolygon", "GeometryCollection"])
-    for i in np.flatnonzero(present):
+    allowed = [k for k, n in enumerate(names) if n in spec.geometry_types]
+    for i in np.flatnonzero(present & ~np.isin(types, allowed)):
         t = str(names[types[i]]) if 0 <= types[i] < len(names) else "Unknown"
-        if t not in spec.geometry_types:
-            problems.append(Problem(int(rows[i]), "geometry", t,
-                                    f"wrong geometry type; layer {spec.name!r} takes "
-                                    f"{', '.join(spec.geometry_types)}"))
+        problems.append(Problem(int(rows[i]), "geometry", t,
+                                f"wrong geometry type; layer {spec.name!r} takes "
+                                f"{', '.join(spec.geometry_types)}"))
+    idx_present = np.flatnonzero(present)
+    coords, owner = shapely.get_coordinates(geoms[idx_present], return_index=True)
+    n_present = len(idx_present)
+    nonfinite = np.bincount(owner, weights=~np.isfinite(coords).all(axis=1), minlength=n_present) > 0
+    with np.errstate(invalid="ignore"):
+        outside = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+    out_of_range = np.bincount(owner, weights=outside, minlength=n_present) > 0
+    first = np.full(n_present, -1)
+    first[owner[::-1]] = np.arange(len(owner))[::-1]
     coords_ok = np.ones(len(geoms), dtype=bool)
-    for i in np.flatnonzero(present):
-        c = shapely.get_coordinates(geoms[i])
-        if not np.isfinite(c).all():
-            problems.append(Problem(int(rows[i]), "geometry", "non-finite",
-                                    "coordinates contain NaN or infinity"))
-            coords_ok[i] = False
-        elif (np.abs(c[:, 0]) > 180).any() or (np.abs(c[:, 1]) > 90).any():
-            problems.append(Problem(int(rows[i]), "geometry", tuple(np.round(c[0], 6)),
-                                    "coordinates outside longitude -180..180 / latitude -90..90 "
-                                    "after conversion to EPSG:4326; is the CRS right?"))
-            coords_ok[i] = False
+    for k in np.flatnonzero(nonfinite):
+        i = idx_present[k]
+        problems.append(Problem(int(rows[i]), "geometry", "non-finite", "coordinates contain NaN or infinity"))
+        coords_ok[i] = False
+    for k in np.flatnonzero(out_of_range & ~nonfinite):
+        i = idx_present[k]
+        problems.append(Problem(int(rows[i]), "geometry", tuple(np.round(coords[first[k]], 6)),
+                                "coordinates outside longitude -180..180 / latitude -90..90 "
+                                "after conversion to EPSG:4326; is the CRS right?"))
+        coords_ok[i] = False
     check = present & coords_ok
     valid = np.ones(len(geoms), dtype=bool)
     valid[check] = shapely.is_valid(geoms[check])
@@ -225,16 +242,16 @@ def validate_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, source: str,
         else:
             col = pd.Series([None] * n, index=index, dtype="object")
         if f.name == "feature_id":
-            col = col.astype("object").where(~col.map(_is_null), None)
+            col = col.astype("object").where(~_null_mask(col), None)
             missing = col.isna().to_numpy()
             if missing.any():
                 prefix = spec.name
                 col = col.copy()
                 col[missing] = [f"{prefix}-{uuid.uuid4().hex[:16]}" for _ in range(int(missing.sum()))]
         elif f.name == "department":
-            col = col.astype("object").where(~col.map(_is_null), dept_default)
+            col = col.astype("object").where(~_null_mask(col), dept_default)
         elif f.name == "source":
-            col = col.astype("object").where(~col.map(_is_null), source)
+            col = col.astype("object").where(~_null_mask(col), source)
         out[f.name] = _coerce(spec, f, col, rows, problems)
     ids = out["feature_id"]
     dup = ids.duplicated(keep=False).to_numpy()
