@@ -9,6 +9,7 @@ values only travel as bound parameters or COPY data.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from typing import Any
@@ -50,8 +51,6 @@ def _masked(url: str) -> str:
 
 def _lock_key(*parts: str) -> int:
     """A stable signed 64-bit advisory-lock key for a name."""
-    import hashlib
-
     digest = hashlib.blake2b("/".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
