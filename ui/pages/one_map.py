@@ -22,7 +22,7 @@ if not infos:
 
 vector = {i.name: i for i in infos if i.kind == "vector" and i.name in LAYER_STYLES}
 raster = {i.name: i for i in infos if i.kind == "raster"}
-if any(store.history(name)["source"].eq(DEMO_SOURCE).any() for name in list(vector)[:1]):
+if "venues" in vector and store.history("venues")["source"].eq(DEMO_SOURCE).any():
     st.warning(t("demo_banner", lang))
 st.caption(t("targets", lang))
 
