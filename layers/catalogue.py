@@ -11,7 +11,7 @@ layer in which this state of the feature was written).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from geo.errors import UnknownLayerError

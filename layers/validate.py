@@ -9,10 +9,8 @@ the caller asked to keep only the valid rows.
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -21,20 +19,12 @@ import shapely
 from geo.crs import STORAGE_CRS
 from geo.errors import OpeningHoursError, Problem, ValidationReport
 from geo.hours import normalize_opening_hours
-from layers.catalogue import DEPARTMENTS, SYSTEM_FIELD_NAMES, FieldSpec, LayerSpec
+from layers.catalogue import DEPARTMENTS, FieldSpec, LayerSpec
 
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对", "开放", "有", "需要", "需预约", "open"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "不", "不开放", "无", "不需要", "closed"}
 #: Columns filled by the store, not by the writer.
 STORE_MANAGED = ("updated_at", "version", "layer_version")
-
-
-def _is_null(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip() == ""
 
 
 def _null_mask(col: pd.Series) -> np.ndarray:
@@ -135,7 +125,7 @@ def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
         out = parsed.astype("datetime64[ns, UTC]")
     if f.choices is not None:
         for i, v in enumerate(out.tolist()):
-            if not _is_null(v) and v not in f.choices:
+            if v is not None and v not in f.choices:
                 problems.append(Problem(int(rows[i]), f.name, v,
                                         f"not one of: {', '.join(f.choices)}"))
     if f.required:
@@ -277,4 +267,4 @@ def drop_bad_rows(frame: gpd.GeoDataFrame, report: ValidationReport,
     return frame.loc[keep].reset_index(drop=True)
 
 
-__all__ = ["validate_layer", "drop_bad_rows", "empty_layer_frame", "SYSTEM_FIELD_NAMES"]
+__all__ = ["validate_layer", "drop_bad_rows", "empty_layer_frame"]

@@ -25,9 +25,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geo.errors import (LayerValidationError, StoreError, StoreLockedError,
+from geo.errors import (StoreError, StoreLockedError,
                         StoreUnavailableError, ValidationReport)
 from layers.catalogue import LayerSpec
+from layers.rasters import check_geotiff
 from layers.stores.base import (HISTORY_COLUMNS, LayerStore, WriteResult, ensure_storage_crs,
                                 stamp_versions)
 
@@ -114,7 +115,7 @@ class GeoPackageStore(LayerStore):
         if _VERSIONS not in tables:
             raise StoreUnavailableError(
                 f"{self.path} is a GeoPackage but not a one-map store (no {_VERSIONS} table). "
-                "Import its layers through the data page or `onemap import` instead of opening it as the store."
+                "Read its layers with layers.readers.read_vector_file and write them into a store instead."
             )
 
     def _connect_ro(self) -> sqlite3.Connection:
@@ -305,8 +306,6 @@ class GeoPackageStore(LayerStore):
     def write_raster(self, name: str, content: bytes, *, user: str = "system",
                      source: str = "unknown") -> int:
         """Store a GeoTIFF as raster layer ``name``; returns the new layer version."""
-        from layers.rasters import check_geotiff
-
         check_geotiff(content, name=name, source=source)
         now = self._now()
         with self._transaction() as (_tmp, con):
@@ -316,4 +315,4 @@ class GeoPackageStore(LayerStore):
         return version
 
 
-__all__ = ["GeoPackageStore", "LayerValidationError"]
+__all__ = ["GeoPackageStore"]

@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, Programm
 from geo.crs import STORAGE_CRS
 from geo.errors import SchemaError, StoreError, StoreUnavailableError, ValidationReport
 from layers.catalogue import LayerSpec
+from layers.rasters import check_geotiff
 from layers.stores.base import HISTORY_COLUMNS, LayerStore, WriteResult, stamp_versions
 from layers.stores.pg_schema import (GEOMETRY_COLUMN, RASTERS_TABLE, VERSIONS_TABLE,
                                      archive_name, build_metadata, migrate)
@@ -254,8 +255,6 @@ class PostGISStore(LayerStore):
     def write_raster(self, name: str, content: bytes, *, user: str = "system",
                      source: str = "unknown") -> int:
         """Store a GeoTIFF as raster layer ``name``; returns the new layer version."""
-        from layers.rasters import check_geotiff
-
         check_geotiff(content, name=name, source=source)
         now = self._now()
         with self.engine.begin() as conn:
