@@ -123,3 +123,15 @@ class LayerValidationError(OneMapError, ValueError):
 
 class InputFileError(OneMapError, ValueError):
     """A file that cannot be read at all (missing, empty, corrupt, unsupported)."""
+
+
+class AnalysisError(OneMapError, ValueError):
+    """An analysis that cannot run on the inputs given; the message says which input and why."""
+
+
+class NetworkError(AnalysisError):
+    """A walking network that is missing, empty, or too far from what it must connect."""
+
+
+class DemandError(AnalysisError):
+    """Population (demand) data that is empty, unreadable or has no usable coordinate system."""

@@ -1,0 +1,381 @@
+"""Distances from facilities to residents: along the walking network, or in a straight line.
+
+:class:`NetworkReach` joins one facility set to one demand set over a
+:class:`~geo.network.WalkNetwork`.  Every facility becomes one extra *source node* with
+edges to both ends of every street edge one of its access points snaps to (weight: the
+walk to the street plus the walk along the edge to that end), so a single multi-source
+Dijkstra (:func:`scipy.sparse.csgraph.dijkstra` with ``min_only=True`` and ``limit=``)
+gives every node its distance to the nearest open facility.  A demand cell on edge
+``(u, v)`` then walks ``offset + min(d[u] + along, d[v] + length - along)``; a facility on
+the same edge may also be reached directly along it.  Subsets of facilities (one layer,
+the ones open at 19:00) are just different source lists over the same graph.
+
+:class:`StraightLineReach` answers the same questions with straight-line distance to a
+facility's geometry (0 inside a polygon), exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from geo.errors import AnalysisError
+from geo.network import DEFAULT_MAX_SNAP_M, Snap, WalkNetwork
+from geo.segments import SegmentIndex
+
+
+@dataclass(frozen=True)
+class AccessPoints:
+    """Points where facilities can be entered, each belonging to one facility.
+
+    ``owner[i]`` is the facility (0 … ``n_facilities - 1``) access point ``i`` opens.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    owner: np.ndarray
+    n_facilities: int
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """Distance (metres; ``inf`` beyond the cutoff) and nearest facility (-1: none) per demand cell."""
+
+    distance: np.ndarray
+    facility: np.ndarray
+
+
+@dataclass(frozen=True)
+class Catchments:
+    """Which demand cells each facility reaches within ``limit`` metres, and how far.
+
+    ``matrix`` is a ``n_facilities × n_demand`` CSR matrix whose stored entries are the
+    distances of the reachable pairs (a distance of exactly 0 is stored too).
+    """
+
+    matrix: sparse.csr_matrix
+    limit: float
+
+    def cells_of(self, facility: int) -> tuple[np.ndarray, np.ndarray]:
+        """Demand cells reached by ``facility`` and their distances."""
+        lo, hi = self.matrix.indptr[facility], self.matrix.indptr[facility + 1]
+        return self.matrix.indices[lo:hi], self.matrix.data[lo:hi]
+
+
+def _as_mask(mask: np.ndarray | None, n: int) -> np.ndarray:
+    if mask is None:
+        return np.ones(n, dtype=bool)
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (n,):
+        raise AnalysisError(f"The facility mask has shape {mask.shape}; expected ({n},).")
+    return mask
+
+
+class NetworkReach:
+    """Walking distances between one facility set and one demand set.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+    access : AccessPoints
+        Facility access points in ``network.crs``.
+    demand_x, demand_y : ndarray
+        Demand locations in ``network.crs``.
+    max_snap_m : float
+        Bound on the walk from an access point to the street; facilities none of whose
+        access points is that close are listed in :attr:`off_network_facilities`.
+    max_demand_snap_m : float
+        The same bound for demand cells; cells beyond it are unreachable by network.
+    """
+
+    def __init__(self, network: WalkNetwork, access: AccessPoints, demand_x: np.ndarray,
+                 demand_y: np.ndarray, *, max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                 max_demand_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
+        self.network = network
+        self.access = access
+        self.n_facilities = access.n_facilities
+        self.access_snap: Snap = network.snap(access.x, access.y, max_distance=max_snap_m)
+        self.demand_snap: Snap = network.snap(demand_x, demand_y, max_distance=max_demand_snap_m)
+        ok = self.access_snap.ok
+        snapped_facilities = np.zeros(self.n_facilities, dtype=bool)
+        snapped_facilities[access.owner[ok]] = True
+        self.facility_snapped = snapped_facilities
+        best = np.full(self.n_facilities, np.inf)
+        np.minimum.at(best, access.owner, np.where(ok, self.access_snap.offset, np.inf))
+        self.facility_snap_m = best
+        self._build_graph()
+        self._build_same_edge_pairs()
+
+    @property
+    def off_network_facilities(self) -> np.ndarray:
+        """Facilities with no access point within the snap bound."""
+        return np.flatnonzero(~self.facility_snapped)
+
+    @property
+    def n_nodes(self) -> int:
+        """Street nodes (facility source nodes come after them)."""
+        return self.network.n_nodes
+
+    def _build_graph(self) -> None:
+        net, snap, acc = self.network, self.access_snap, self.access
+        ok = snap.ok
+        edge = snap.edge[ok]
+        owner = acc.owner[ok]
+        along = snap.along[ok]
+        offset = snap.offset[ok]
+        length = net.edge_length[edge]
+        rows = np.concatenate((owner, owner))
+        cols = np.concatenate((net.edge_u[edge], net.edge_v[edge]))
+        weight = np.concatenate((offset + along, offset + (length - along)))
+        order = np.lexsort((weight, cols, rows))
+        rows, cols, weight = rows[order], cols[order], weight[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        n, f = net.n_nodes, self.n_facilities
+        virtual = sparse.csr_matrix((weight[first], (rows[first], cols[first])), shape=(f, n + f))
+        base = net.graph
+        street = sparse.csr_matrix((base.data, base.indices, base.indptr), shape=(n, n + f))
+        self.graph = sparse.vstack((street, virtual), format="csr")
+
+    def _build_same_edge_pairs(self) -> None:
+        """Demand cells and access points on the same edge: the direct walk along it."""
+        a_ok = np.flatnonzero(self.access_snap.ok)
+        a_edge = self.access_snap.edge[a_ok]
+        order = np.argsort(a_edge, kind="stable")
+        a_ok, a_edge = a_ok[order], a_edge[order]
+        d_ok = np.flatnonzero(self.demand_snap.ok)
+        d_edge = self.demand_snap.edge[d_ok]
+        lo = np.searchsorted(a_edge, d_edge, "left")
+        hi = np.searchsorted(a_edge, d_edge, "right")
+        count = hi - lo
+        has = count > 0
+        dem = np.repeat(d_ok[has], count[has])
+        starts = np.repeat(lo[has], count[has])
+        step = np.arange(len(dem)) - np.repeat(np.cumsum(count[has]) - count[has], count[has])
+        acc = a_ok[starts + step]
+        ds, asn = self.demand_snap, self.access_snap
+        self._pair_demand = dem
+        self._pair_facility = self.access.owner[acc]
+        self._pair_distance = ds.offset[dem] + asn.offset[acc] + np.abs(ds.along[dem] - asn.along[acc])
+
+    def node_distances(self, facilities: np.ndarray | None = None, *,
+                       cutoff: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """Distance from every street node to its nearest facility among ``facilities``.
+
+        Returns the distances (``inf`` beyond ``cutoff`` or where nothing is reachable)
+        and the nearest facility per node (-1 where none).
+        """
+        mask = _as_mask(facilities, self.n_facilities) & self.facility_snapped
+        n = self.n_nodes
+        if not mask.any():
+            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        sources = n + np.flatnonzero(mask)
+        dist, _pred, src = dijkstra(self.graph, directed=True, indices=sources, min_only=True,
+                                    limit=cutoff, return_predecessors=True)
+        dist = dist[:n]
+        src = np.where(src[:n] >= n, src[:n] - n, -1)
+        return dist, src
+
+    def nearest(self, facilities: np.ndarray | None = None, *, cutoff: float = np.inf) -> Nearest:
+        """Walking distance from each demand cell to its nearest facility among ``facilities``.
+
+        ``facilities`` is a boolean mask over the facilities (all when ``None``).  Cells
+        beyond ``cutoff`` get ``inf`` and facility -1.
+        """
+        mask = _as_mask(facilities, self.n_facilities)
+        node_d, node_f = self.node_distances(mask, cutoff=cutoff)
+        return self._demand_from_nodes(node_d, node_f, mask, cutoff)
+
+    def _demand_from_nodes(self, node_d: np.ndarray, node_f: np.ndarray, mask: np.ndarray,
+                           cutoff: float) -> Nearest:
+        net, snap = self.network, self.demand_snap
+        ok = snap.ok
+        e = np.where(ok, snap.edge, 0)
+        u, v = net.edge_u[e], net.edge_v[e]
+        du = node_d[u] + snap.along
+        dv = node_d[v] + (net.edge_length[e] - snap.along)
+        via_v = dv < du
+        dist = snap.offset + np.where(via_v, dv, du)
+        fac = np.where(via_v, node_f[v], node_f[u])
+        dist[~ok] = np.inf
+        fac[~ok] = -1
+        if len(self._pair_demand):
+            active = mask[self._pair_facility]
+            pd_, pf, pdist = self._pair_demand[active], self._pair_facility[active], self._pair_distance[active]
+            better = pdist < dist[pd_]
+            if better.any():
+                frame = pd.DataFrame({"d": pd_[better], "f": pf[better], "x": pdist[better]})
+                best = frame.sort_values(["d", "x"]).drop_duplicates("d")
+                dist[best["d"].to_numpy()] = best["x"].to_numpy()
+                fac[best["d"].to_numpy()] = best["f"].to_numpy()
+        beyond = ~(dist <= cutoff)
+        dist[beyond] = np.inf
+        fac[beyond] = -1
+        return Nearest(distance=dist, facility=fac)
+
+    def catchments(self, facilities: np.ndarray | None = None, *, limit: float,
+                   chunk: int = 64) -> Catchments:
+        """Every demand cell each facility reaches within ``limit`` metres.
+
+        Facilities are taken in spatial batches; each batch runs Dijkstra on the part of
+        the graph within ``limit`` (straight line) of its access points — exact, since
+        no walk of length ``limit`` leaves that window — so the cost follows the
+        catchments' size, not the city's.
+        """
+        if not np.isfinite(limit) or limit <= 0:
+            raise AnalysisError(f"A catchment limit must be a positive number of metres, not {limit}.")
+        mask = _as_mask(facilities, self.n_facilities) & self.facility_snapped
+        rows_out, cols_out, vals_out = [], [], []
+        for batch, window in self._batches(np.flatnonzero(mask), limit, chunk):
+            node_d = self._window_dijkstra(batch, window, limit)
+            r, c, d = self._cells_reached(batch, window, node_d, limit)
+            rows_out.append(r)
+            cols_out.append(c)
+            vals_out.append(d)
+        rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
+        cols = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
+        vals = np.concatenate(vals_out) if vals_out else np.zeros(0)
+        matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(self.n_facilities, len(self.demand_snap)))
+        matrix.sort_indices()
+        return Catchments(matrix=matrix, limit=float(limit))
+
+    def _facility_boxes(self) -> np.ndarray:
+        ok = self.access_snap.ok
+        box = np.full((self.n_facilities, 4), np.nan)
+        frame = pd.DataFrame({"f": self.access.owner[ok], "x": self.access.x[ok], "y": self.access.y[ok]})
+        agg = frame.groupby("f").agg(x0=("x", "min"), y0=("y", "min"), x1=("x", "max"), y1=("y", "max"))
+        box[agg.index.to_numpy()] = agg.to_numpy()
+        return box
+
+    def _batches(self, facilities: np.ndarray, limit: float, chunk: int):
+        """Yield (facility batch, node window) with batches grouped by map tile."""
+        if len(facilities) == 0:
+            return
+        box = self._facility_boxes()[facilities]
+        tile = max(limit, 250.0)
+        cx = np.floor((box[:, 0] + box[:, 2]) / 2 / tile).astype(np.int64)
+        cy = np.floor((box[:, 1] + box[:, 3]) / 2 / tile).astype(np.int64)
+        order = np.lexsort((cx, cy))
+        facilities, box, key = facilities[order], box[order], cy[order] * 1_000_003 + cx[order]
+        breaks = np.flatnonzero(np.diff(key)) + 1
+        nx_, ny_ = self.network.node_x, self.network.node_y
+        for group in np.split(np.arange(len(facilities)), breaks):
+            for start in range(0, len(group), chunk):
+                part = group[start:start + chunk]
+                x0, y0 = box[part, 0].min() - limit, box[part, 1].min() - limit
+                x1, y1 = box[part, 2].max() + limit, box[part, 3].max() + limit
+                window = np.flatnonzero((nx_ >= x0) & (nx_ <= x1) & (ny_ >= y0) & (ny_ <= y1))
+                yield facilities[part], window
+
+    def _window_dijkstra(self, batch: np.ndarray, window: np.ndarray, limit: float) -> np.ndarray:
+        n = self.n_nodes
+        idx = np.concatenate((window, n + batch))
+        sub = self.graph[idx][:, idx]
+        dist = dijkstra(sub, directed=True, indices=np.arange(len(window), len(idx)), limit=limit)
+        return dist[:, :len(window)]
+
+    def _cells_reached(self, batch: np.ndarray, window: np.ndarray, node_d: np.ndarray,
+                       limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(facility, cell, distance) for every cell within ``limit`` of a batch facility."""
+        net, snap = self.network, self.demand_snap
+        local = np.full(self.n_nodes, -1, dtype=np.int64)
+        local[window] = np.arange(len(window))
+        cells = self._cells_by_edge_nodes(window)
+        e = snap.edge[cells]
+        lu, lv = local[net.edge_u[e]], local[net.edge_v[e]]
+        inf_col = np.full((len(batch), 1), np.inf)
+        padded = np.hstack((node_d, inf_col))  # column -1 (outside window) is unreachable
+        du = padded[:, lu] + snap.along[cells]
+        dv = padded[:, lv] + (net.edge_length[e] - snap.along[cells])
+        d = snap.offset[cells] + np.minimum(du, dv)
+        r, c = np.nonzero(d <= limit)
+        fac, cell, dist = batch[r], cells[c], d[r, c]
+        if len(self._pair_demand):
+            in_batch = np.isin(self._pair_facility, batch)
+            pf, pdm, pdist = self._pair_facility[in_batch], self._pair_demand[in_batch], self._pair_distance[in_batch]
+            near = pdist <= limit
+            fac = np.concatenate((fac, pf[near]))
+            cell = np.concatenate((cell, pdm[near]))
+            dist = np.concatenate((dist, pdist[near]))
+            frame = pd.DataFrame({"f": fac, "c": cell, "d": dist}).sort_values("d").drop_duplicates(["f", "c"])
+            fac, cell, dist = frame["f"].to_numpy(), frame["c"].to_numpy(), frame["d"].to_numpy()
+        return fac, cell, dist
+
+    def _cells_by_edge_nodes(self, window: np.ndarray) -> np.ndarray:
+        """Snapped demand cells whose edge touches a node of ``window``."""
+        if not hasattr(self, "_cell_order"):
+            snap = self.demand_snap
+            ok = np.flatnonzero(snap.ok)
+            net = self.network
+            nodes = np.concatenate((net.edge_u[snap.edge[ok]], net.edge_v[snap.edge[ok]]))
+            cells = np.concatenate((ok, ok))
+            order = np.argsort(nodes, kind="stable")
+            self._cell_order = cells[order]
+            self._cell_ptr = np.searchsorted(nodes[order], np.arange(net.n_nodes + 1))
+        lo, hi = self._cell_ptr[window], self._cell_ptr[window + 1]
+        count = hi - lo
+        if count.sum() == 0:
+            return np.zeros(0, dtype=np.int64)
+        starts = np.repeat(lo, count)
+        step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        return np.unique(self._cell_order[starts + step])
+
+
+class StraightLineReach:
+    """Straight-line distance from demand points to facility geometries (0 inside a polygon).
+
+    Parameters
+    ----------
+    geometries : array of shapely geometries
+        One per facility, in the same metric CRS as the demand.
+    demand_x, demand_y : ndarray
+    """
+
+    def __init__(self, geometries: np.ndarray, demand_x: np.ndarray, demand_y: np.ndarray) -> None:
+        geoms = np.asarray(geometries, dtype=object)
+        self.n_facilities = len(geoms)
+        self.demand_x = np.asarray(demand_x, dtype=np.float64)
+        self.demand_y = np.asarray(demand_y, dtype=np.float64)
+        boundary = np.where(np.isin(shapely.get_type_id(geoms), (3, 6)), shapely.boundary(geoms), geoms)
+        coords, which = shapely.get_coordinates(shapely.get_parts(boundary), return_index=True)
+        part_owner = np.repeat(np.arange(len(geoms)), shapely.get_num_geometries(boundary))[which]
+        # Segments: consecutive vertices of the same part; a one-vertex part is a point.
+        same = np.zeros(len(coords), dtype=bool)
+        same[:-1] = which[1:] == which[:-1]
+        starts = np.flatnonzero(same)
+        lone = np.flatnonzero(np.bincount(which, minlength=which.max() + 1 if len(which) else 0) == 1)
+        lone_rows = np.flatnonzero(np.isin(which, lone))
+        self._x0 = np.concatenate((coords[starts, 0], coords[lone_rows, 0]))
+        self._y0 = np.concatenate((coords[starts, 1], coords[lone_rows, 1]))
+        self._x1 = np.concatenate((coords[starts + 1, 0], coords[lone_rows, 0]))
+        self._y1 = np.concatenate((coords[starts + 1, 1], coords[lone_rows, 1]))
+        self._owner = np.concatenate((part_owner[starts], part_owner[lone_rows]))
+        polys = np.flatnonzero(np.isin(shapely.get_type_id(geoms), (3, 6)))
+        if len(polys) and len(self.demand_x):
+            tree = shapely.STRtree(shapely.points(self.demand_x, self.demand_y))
+            pi, di = tree.query(geoms[polys], predicate="intersects")
+            self._inside_fac, self._inside_dem = polys[pi], di
+        else:
+            self._inside_fac = self._inside_dem = np.zeros(0, dtype=np.int64)
+
+    def nearest(self, facilities: np.ndarray | None = None, *, cutoff: float = np.inf) -> Nearest:
+        """Straight-line distance to the nearest facility among ``facilities`` (mask)."""
+        mask = _as_mask(facilities, self.n_facilities)
+        n = len(self.demand_x)
+        keep = mask[self._owner]
+        if not keep.any():
+            return Nearest(np.full(n, np.inf), np.full(n, -1, dtype=np.int64))
+        index = SegmentIndex(self._x0[keep], self._y0[keep], self._x1[keep], self._y1[keep])
+        near = index.nearest(self.demand_x, self.demand_y, max_distance=cutoff)
+        owner = self._owner[keep]
+        fac = np.where(near.segment >= 0, owner[np.maximum(near.segment, 0)], -1)
+        dist = near.distance.copy()
+        inside = mask[self._inside_fac]
+        dist[self._inside_dem[inside]] = 0.0
+        fac[self._inside_dem[inside]] = self._inside_fac[inside]
+        return Nearest(distance=dist, facility=fac)
