@@ -178,16 +178,16 @@ def _walkable_mask(lines: gpd.GeoDataFrame, highway_column: str | None) -> tuple
                 f"The line layer has no {highway_column!r} column; it has "
                 f"{', '.join(map(str, lines.columns))}. Pass highway_column=None to use every line.")
         hw = lines[highway_column].astype("string").str.strip().str.lower()
-        keep = hw.isin(WALKABLE_HIGHWAYS).fillna(False).to_numpy(dtype=bool)
+        keep = np.array(hw.isin(WALKABLE_HIGHWAYS).fillna(False), dtype=bool)
         dropped = hw[~keep].fillna("(no highway value)")
         excluded.update({str(k): int(v) for k, v in dropped.value_counts().items()})
     for col in ("foot", "access"):
         if col in lines.columns:
             val = lines[col].astype("string").str.strip().str.lower()
-            refused = val.isin(_NO_FOOT).fillna(False).to_numpy(dtype=bool)
+            refused = np.array(val.isin(_NO_FOOT).fillna(False), dtype=bool)
             if col == "access" and "foot" in lines.columns:
                 foot = lines["foot"].astype("string").str.strip().str.lower()
-                refused &= ~foot.isin(_YES_FOOT).fillna(False).to_numpy(dtype=bool)
+                refused &= ~np.array(foot.isin(_YES_FOOT).fillna(False), dtype=bool)
             newly = keep & refused
             if newly.any():
                 excluded[f"{col}=no/private"] = int(newly.sum())

@@ -231,8 +231,8 @@ class NetworkReach:
             raise AnalysisError(f"A catchment limit must be a positive number of metres, not {limit}.")
         mask = _as_mask(facilities, self.n_facilities) & self.facility_snapped
         rows_out, cols_out, vals_out = [], [], []
-        for batch, window in self._batches(np.flatnonzero(mask), limit, chunk):
-            node_d = self._window_dijkstra(batch, window, limit)
+        for batch, window in self.batches(np.flatnonzero(mask), limit, chunk):
+            node_d = self.window_distances(batch, window, limit)
             r, c, d = self._cells_reached(batch, window, node_d, limit)
             rows_out.append(r)
             cols_out.append(c)
@@ -252,8 +252,12 @@ class NetworkReach:
         box[agg.index.to_numpy()] = agg.to_numpy()
         return box
 
-    def _batches(self, facilities: np.ndarray, limit: float, chunk: int):
-        """Yield (facility batch, node window) with batches grouped by map tile."""
+    def batches(self, facilities: np.ndarray, limit: float, chunk: int):
+        """Yield ``(facility batch, node window)`` pairs, batches grouped by map tile.
+
+        The window holds every street node within ``limit`` (straight line) of the
+        batch's access points: all a walk of ``limit`` metres can touch.
+        """
         if len(facilities) == 0:
             return
         box = self._facility_boxes()[facilities]
@@ -272,7 +276,8 @@ class NetworkReach:
                 window = np.flatnonzero((nx_ >= x0) & (nx_ <= x1) & (ny_ >= y0) & (ny_ <= y1))
                 yield facilities[part], window
 
-    def _window_dijkstra(self, batch: np.ndarray, window: np.ndarray, limit: float) -> np.ndarray:
+    def window_distances(self, batch: np.ndarray, window: np.ndarray, limit: float) -> np.ndarray:
+        """Distances (batch × window nodes) from each batch facility, ``inf`` beyond ``limit``."""
         n = self.n_nodes
         idx = np.concatenate((window, n + batch))
         sub = self.graph[idx][:, idx]

@@ -395,6 +395,7 @@ def build_demo_city(seed: int = SEED) -> DemoCity:
 
     tif, _grid = _population_raster(frame, parks, river_area, rng)
     recs, geoms = _street_network(rng, river_area)
+    street_ends = np.unique(np.vstack([np.asarray(g.coords) for g in geoms]), axis=0)
     ways, way_geoms, entrances, ent_geoms = _greenway(river)
     # Riverside footpaths along the greenway are walkable too.
     for g in way_geoms:
@@ -402,6 +403,14 @@ def build_demo_city(seed: int = SEED) -> DemoCity:
         for a, b in zip(coords[:-1], coords[1:]):
             recs.append({"name": None, "highway": "footway"})
             geoms.append(LineString([a, b]))
+    # Each entrance has a path joining the greenway to the nearest street corner.
+    path_vertices = np.vstack([np.asarray(g.coords) for g in way_geoms])
+    for p in ent_geoms:
+        xy = np.array([p.x, p.y])
+        on_path = path_vertices[np.argmin(np.hypot(*(path_vertices - xy).T))]
+        corner = street_ends[np.argmin(np.hypot(*(street_ends - xy).T))]
+        recs.append({"name": None, "highway": "footway"})
+        geoms.append(LineString([on_path, xy, corner]))
     layers["walk_network"] = frame.gdf(recs, geoms)
     layers["walk_network"]["feature_id"] = [f"way-{k + 1:05d}" for k in range(len(recs))]
     layers["greenways"] = frame.gdf(ways, way_geoms)
