@@ -242,8 +242,8 @@ def demand_from_vector(frame: gpd.GeoDataFrame, *, column: str = "population", c
     x, y, pop = x[keep], y[keep], pop[keep]
     if len(x) == 0:
         raise DemandError(f"{source}: every count in {column!r} is 0; there is no resident to analyse.")
-    inv = ~grid.transform
-    col_f, row_f = inv * (x, y)
+    t = grid.transform  # north-up, built by _aligned_grid
+    col_f, row_f = (x - t.c) / t.a, (y - t.f) / t.e
     estimate = bool(frame.get("is_estimate", pd.Series([False])).fillna(False).any()) \
         if is_estimate is None else is_estimate
     return Demand(x=x, y=y, population=pop, crs=metric, grid=grid,

@@ -102,14 +102,15 @@ class FacilitySet:
     hours: list[OpeningHours | None]
     unknown_hours_open: bool = True
     notes: list[str] = field(default_factory=list)
+    layer_names: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.table)
 
     @property
     def layers(self) -> list[str]:
-        """Layer names in the order given."""
-        return list(dict.fromkeys(self.table["layer"]))
+        """Layer names in the order given (empty layers included)."""
+        return self.layer_names or list(dict.fromkeys(self.table["layer"]))
 
     def layer_mask(self, layer: str) -> np.ndarray:
         """Facilities of ``layer``."""
@@ -259,4 +260,4 @@ def build_facility_set(layers: Mapping[str, gpd.GeoDataFrame], *, crs: CRS | str
     access = AccessPoints(x=coords[:, 0].copy(), y=coords[:, 1].copy(), owner=owner.astype(np.int64),
                           n_facilities=len(table))
     return FacilitySet(crs=metric, table=table, geometry=geometry, access=access, hours=hours,
-                       unknown_hours_open=unknown_hours_open, notes=notes)
+                       unknown_hours_open=unknown_hours_open, notes=notes, layer_names=list(layers))

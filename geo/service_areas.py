@@ -42,6 +42,17 @@ class _EdgeSamples:
         return start + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
 
 
+def _union_length(spans: list[tuple[float, float]], length: float) -> float:
+    """Length of the union of intervals clipped to ``[0, length]``."""
+    clipped = sorted((max(lo, 0.0), min(hi, length)) for lo, hi in spans if min(hi, length) > max(lo, 0.0))
+    total, end = 0.0, -np.inf
+    for lo, hi in clipped:
+        if hi > end:
+            total += hi - max(lo, end)
+            end = hi
+    return total
+
+
 def _outline(x: np.ndarray, y: np.ndarray, cell: float):
     """Polygon of the cells holding the points, widened by one cell."""
     x0, y1 = np.floor(x.min() / cell) * cell - 2 * cell, np.ceil(y.max() / cell) * cell + 2 * cell
@@ -92,7 +103,8 @@ def service_areas(reach: NetworkReach, *, limit: float, facilities: np.ndarray |
         node_d = reach.window_distances(batch, window, limit)
         local[window] = np.arange(len(window))
         lu, lv = local[net.edge_u], local[net.edge_v]
-        edges = np.flatnonzero((lu >= 0) | (lv >= 0))
+        own_edges = reach.access_snap.edge[acc_ok & np.isin(reach.access.owner, batch)]
+        edges = np.union1d(np.flatnonzero((lu >= 0) | (lv >= 0)), own_edges)
         padded = np.hstack((node_d, np.full((len(batch), 1), np.inf)))
         du, dv = padded[:, lu[edges]], padded[:, lv[edges]]
         length = net.edge_length[edges]
@@ -105,13 +117,30 @@ def service_areas(reach: NetworkReach, *, limit: float, facilities: np.ndarray |
         pos = samples.pos[sid]
         ok = np.minimum(du[:, col] + pos, dv[:, col] + (length[col] - pos)) <= limit
         for k, f in enumerate(batch):
-            hit = sid[ok[k]]
-            own = acc_ok & (reach.access.owner == f)
-            xs = np.concatenate((samples.x[hit], reach.access.x[own]))
-            ys = np.concatenate((samples.y[hit], reach.access.y[own]))
+            own = np.flatnonzero(acc_ok & (reach.access.owner == f))
+            hit = ok[k].copy()
+            extra = 0.0
+            for e in np.unique(reach.access_snap.edge[own]):
+                # Along the facility's own street the walk starts at the foot, not at a node.
+                c = int(np.searchsorted(edges, e))
+                mine = own[reach.access_snap.edge[own] == e]
+                budget = limit - reach.access_snap.offset[mine]
+                a = reach.access_snap.along[mine]
+                spans = [(0.0, from_u[k, c]), (length[c] - from_v[k, c], length[c])]
+                spans += [(lo, hi) for lo, hi in zip(a - budget, a + budget) if hi > lo]
+                before = min(from_u[k, c] + from_v[k, c], length[c])
+                extra += _union_length(spans, length[c]) - before
+                on_edge = col == c
+                near = np.zeros(on_edge.sum(), dtype=bool)
+                for lo, hi in zip(a - budget, a + budget):
+                    near |= (pos[on_edge] >= lo) & (pos[on_edge] <= hi)
+                hit[np.flatnonzero(on_edge)[near]] = True
+            chosen = sid[hit]
+            xs = np.concatenate((samples.x[chosen], reach.access.x[own]))
+            ys = np.concatenate((samples.y[chosen], reach.access.y[own]))
             out_f.append(int(f))
             out_g.append(_outline(xs, ys, cell))
-            out_len.append(reached_len[k] / 1000.0)
+            out_len.append((reached_len[k] + extra) / 1000.0)
         local[window] = -1
     result = gpd.GeoDataFrame({"facility": np.asarray(out_f, dtype=np.int64), "street_km": out_len},
                               geometry=out_g, crs=net.crs)
