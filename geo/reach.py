@@ -16,6 +16,8 @@ facility's geometry (0 inside a polygon), exactly.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,29 +221,44 @@ class NetworkReach:
         return Nearest(distance=dist, facility=fac)
 
     def catchments(self, facilities: np.ndarray | None = None, *, limit: float,
-                   chunk: int = 64) -> Catchments:
+                   chunk: int = 32, workers: int | None = None) -> Catchments:
         """Every demand cell each facility reaches within ``limit`` metres.
 
-        Facilities are taken in spatial batches; each batch runs Dijkstra on the part of
-        the graph within ``limit`` (straight line) of its access points — exact, since
-        no walk of length ``limit`` leaves that window — so the cost follows the
-        catchments' size, not the city's.
+        Facilities are taken in small batches of neighbours (Morton order); each batch
+        runs Dijkstra on the part of the graph within ``limit`` (straight line) of its
+        access points — exact, since no walk of ``limit`` metres leaves that window — so
+        the cost follows the catchments' size, not the city's.
         """
         if not np.isfinite(limit) or limit <= 0:
             raise AnalysisError(f"A catchment limit must be a positive number of metres, not {limit}.")
         mask = _as_mask(facilities, self.n_facilities) & self.facility_snapped
-        rows_out, cols_out, vals_out = [], [], []
-        for batch, window in self.batches(np.flatnonzero(mask), limit, chunk):
-            node_d = self.window_distances(batch, window, limit)
-            r, c, d = self._cells_reached(batch, window, node_d, limit)
-            rows_out.append(r)
-            cols_out.append(c)
-            vals_out.append(d)
-        rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
-        cols = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
-        vals = np.concatenate(vals_out) if vals_out else np.zeros(0)
-        matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(self.n_facilities, len(self.demand_snap)))
-        matrix.sort_indices()
+        self._cells_by_end()
+
+        def one(job: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            batch, window = job
+            fac, cell, dist = self._cells_reached(batch, window, self.window_distances(batch, window, limit), limit)
+            order = np.argsort(fac, kind="stable")
+            return fac[order], cell[order], dist[order]
+
+        # Batches are independent and numpy/scipy release the GIL in their inner loops.
+        with ThreadPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, 8))) as pool:
+            parts = list(pool.map(one, self.batches(np.flatnonzero(mask), limit, chunk)))
+        # Each facility is in exactly one batch (sorted by facility): scatter into one CSR matrix.
+        counts = np.zeros(self.n_facilities, dtype=np.int64)
+        for fac, _cell, _dist in parts:
+            counts += np.bincount(fac, minlength=self.n_facilities)
+        indptr = np.concatenate(([0], np.cumsum(counts)))
+        indices = np.empty(indptr[-1], dtype=np.int64)
+        data = np.empty(indptr[-1])
+        for fac, cell, dist in parts:
+            if len(fac) == 0:
+                continue
+            start = np.flatnonzero(np.concatenate(([True], fac[1:] != fac[:-1])))
+            run = np.diff(np.concatenate((start, [len(fac)])))
+            pos = indptr[fac] + np.arange(len(fac)) - np.repeat(start, run)
+            indices[pos] = cell
+            data[pos] = dist
+        matrix = sparse.csr_matrix((data, indices, indptr), shape=(self.n_facilities, len(self.demand_snap)))
         return Catchments(matrix=matrix, limit=float(limit))
 
     def _facility_boxes(self) -> np.ndarray:
@@ -252,83 +269,168 @@ class NetworkReach:
         box[agg.index.to_numpy()] = agg.to_numpy()
         return box
 
+    def _bucket_index(self, size: float) -> None:
+        """Nodes sorted by a square bucket grid, for cheap window look-ups."""
+        net = self.network
+        self._bx0, self._by0, self._bsize = float(net.node_x.min()), float(net.node_y.min()), size
+        bx = ((net.node_x - self._bx0) // size).astype(np.int64)
+        by = ((net.node_y - self._by0) // size).astype(np.int64)
+        self._bnx, self._bny = int(bx.max()) + 1, int(by.max()) + 1
+        key = by * self._bnx + bx
+        self._border = np.argsort(key, kind="stable")
+        self._bptr = np.searchsorted(key[self._border], np.arange(self._bnx * self._bny + 1))
+
+    def _window(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        s = self._bsize
+        i0, i1 = max(int((x0 - self._bx0) // s), 0), min(int((x1 - self._bx0) // s), self._bnx - 1)
+        j0, j1 = max(int((y0 - self._by0) // s), 0), min(int((y1 - self._by0) // s), self._bny - 1)
+        if i0 > i1 or j0 > j1:
+            return np.zeros(0, dtype=np.int64)
+        rows = np.arange(j0, j1 + 1) * self._bnx
+        lo, hi = self._bptr[rows + i0], self._bptr[rows + i1 + 1]
+        count = hi - lo
+        idx = np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        cand = self._border[idx]
+        net = self.network
+        inside = (net.node_x[cand] >= x0) & (net.node_x[cand] <= x1) & (net.node_y[cand] >= y0) & (net.node_y[cand] <= y1)
+        return np.sort(cand[inside])
+
     def batches(self, facilities: np.ndarray, limit: float, chunk: int):
-        """Yield ``(facility batch, node window)`` pairs, batches grouped by map tile.
+        """Yield ``(facility batch, node window)`` pairs of nearby facilities.
 
         The window holds every street node within ``limit`` (straight line) of the
         batch's access points: all a walk of ``limit`` metres can touch.
         """
         if len(facilities) == 0:
             return
+        if getattr(self, "_bsize", None) != limit / 2:
+            self._bucket_index(limit / 2)
         box = self._facility_boxes()[facilities]
-        tile = max(limit, 250.0)
-        cx = np.floor((box[:, 0] + box[:, 2]) / 2 / tile).astype(np.int64)
-        cy = np.floor((box[:, 1] + box[:, 3]) / 2 / tile).astype(np.int64)
-        order = np.lexsort((cx, cy))
-        facilities, box, key = facilities[order], box[order], cy[order] * 1_000_003 + cx[order]
-        breaks = np.flatnonzero(np.diff(key)) + 1
-        nx_, ny_ = self.network.node_x, self.network.node_y
-        for group in np.split(np.arange(len(facilities)), breaks):
-            for start in range(0, len(group), chunk):
-                part = group[start:start + chunk]
-                x0, y0 = box[part, 0].min() - limit, box[part, 1].min() - limit
-                x1, y1 = box[part, 2].max() + limit, box[part, 3].max() + limit
-                window = np.flatnonzero((nx_ >= x0) & (nx_ <= x1) & (ny_ >= y0) & (ny_ <= y1))
-                yield facilities[part], window
+        cx = ((box[:, 0] + box[:, 2]) / 2 - self._bx0) // 100
+        cy = ((box[:, 1] + box[:, 3]) / 2 - self._by0) // 100
+        order = np.argsort(_morton(cx.astype(np.int64), cy.astype(np.int64)), kind="stable")
+        facilities, box = facilities[order], box[order]
+        for start in range(0, len(facilities), chunk):
+            part = slice(start, start + chunk)
+            b = box[part]
+            window = self._window(b[:, 0].min() - limit, b[:, 1].min() - limit,
+                                  b[:, 2].max() + limit, b[:, 3].max() + limit)
+            yield facilities[part], window
 
     def window_distances(self, batch: np.ndarray, window: np.ndarray, limit: float) -> np.ndarray:
         """Distances (batch × window nodes) from each batch facility, ``inf`` beyond ``limit``."""
         n = self.n_nodes
         idx = np.concatenate((window, n + batch))
-        sub = self.graph[idx][:, idx]
+        local = np.full(self.graph.shape[0], -1, dtype=np.int64)
+        local[idx] = np.arange(len(idx))
+        g = self.graph
+        lo, hi = g.indptr[idx], g.indptr[idx + 1]
+        count = hi - lo
+        pos = np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        cols = local[g.indices[pos]]
+        keep = cols >= 0
+        # Entries are already grouped by row (idx order): build the CSR arrays directly.
+        kept_per_row = np.bincount(np.repeat(np.arange(len(idx)), count)[keep], minlength=len(idx))
+        indptr = np.concatenate(([0], np.cumsum(kept_per_row)))
+        sub = sparse.csr_matrix((g.data[pos][keep], cols[keep], indptr), shape=(len(idx), len(idx)))
         dist = dijkstra(sub, directed=True, indices=np.arange(len(window), len(idx)), limit=limit)
         return dist[:, :len(window)]
 
     def _cells_reached(self, batch: np.ndarray, window: np.ndarray, node_d: np.ndarray,
                        limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(facility, cell, distance) for every cell within ``limit`` of a batch facility."""
+        """(facility, cell, distance) for every cell within ``limit`` of a batch facility.
+
+        Works from the nodes each facility reaches: a cell is a candidate for a row when
+        its edge's ``u`` is reached, or its ``v`` is reached and its ``u`` is not (so no
+        pair is listed twice), and its distance takes the better of the two ends.
+        """
         net, snap = self.network, self.demand_snap
+        by_u, by_v = self._cells_by_end()
         local = np.full(self.n_nodes, -1, dtype=np.int64)
         local[window] = np.arange(len(window))
-        cells = self._cells_by_edge_nodes(window)
+        reached = node_d <= limit
+        r, ln = np.nonzero(reached)
+        gn = window[ln]
+        ru, cu = _expand(by_u, gn, r)
+        rv, cv = _expand(by_v, gn, r)
+        lu_v = local[net.edge_u[snap.edge[cv]]]
+        keep_v = (lu_v < 0) | ~reached[rv, np.maximum(lu_v, 0)]
+        rows = np.concatenate((ru, rv[keep_v]))
+        cells = np.concatenate((cu, cv[keep_v]))
         e = snap.edge[cells]
         lu, lv = local[net.edge_u[e]], local[net.edge_v[e]]
-        inf_col = np.full((len(batch), 1), np.inf)
-        padded = np.hstack((node_d, inf_col))  # column -1 (outside window) is unreachable
-        du = padded[:, lu] + snap.along[cells]
-        dv = padded[:, lv] + (net.edge_length[e] - snap.along[cells])
-        d = snap.offset[cells] + np.minimum(du, dv)
-        r, c = np.nonzero(d <= limit)
-        fac, cell, dist = batch[r], cells[c], d[r, c]
+        width = node_d.shape[1] + 1
+        padded = np.hstack((node_d, np.full((len(batch), 1), np.inf))).ravel()  # column -1: outside
+        base = rows * width
+        along = snap.along[cells]
+        d = np.minimum(padded[base + np.where(lu >= 0, lu, width - 1)] + along,
+                       padded[base + np.where(lv >= 0, lv, width - 1)] + (net.edge_length[e] - along))
+        d += snap.offset[cells]
+        ok = d <= limit
+        fac, cell, dist = batch[rows[ok]], cells[ok], d[ok]
         if len(self._pair_demand):
-            in_batch = np.isin(self._pair_facility, batch)
-            pf, pdm, pdist = self._pair_facility[in_batch], self._pair_demand[in_batch], self._pair_distance[in_batch]
-            near = pdist <= limit
-            fac = np.concatenate((fac, pf[near]))
-            cell = np.concatenate((cell, pdm[near]))
-            dist = np.concatenate((dist, pdist[near]))
-            frame = pd.DataFrame({"f": fac, "c": cell, "d": dist}).sort_values("d").drop_duplicates(["f", "c"])
-            fac, cell, dist = frame["f"].to_numpy(), frame["c"].to_numpy(), frame["d"].to_numpy()
+            near = np.isin(self._pair_facility, batch) & (self._pair_distance <= limit)
+            if near.any():
+                fac, cell, dist = self._merge_same_edge(fac, cell, dist, self._pair_facility[near],
+                                                        self._pair_demand[near], self._pair_distance[near])
         return fac, cell, dist
 
-    def _cells_by_edge_nodes(self, window: np.ndarray) -> np.ndarray:
-        """Snapped demand cells whose edge touches a node of ``window``."""
-        if not hasattr(self, "_cell_order"):
-            snap = self.demand_snap
+    def _merge_same_edge(self, fac: np.ndarray, cell: np.ndarray, dist: np.ndarray, pf: np.ndarray,
+                         pc: np.ndarray, pdist: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Add direct same-edge walks (few) to the node-based pairs, keeping the shorter."""
+        n_cells = len(self.demand_snap)
+        key = pf * n_cells + pc
+        order = np.lexsort((pdist, key))
+        key, pf, pc, pdist = key[order], pf[order], pc[order], pdist[order]
+        first = np.concatenate(([True], key[1:] != key[:-1]))
+        key, pf, pc, pdist = key[first], pf[first], pc[first], pdist[first]
+        have = fac * n_cells + cell
+        hit = np.flatnonzero(np.isin(have, key))
+        if len(hit):
+            at = np.searchsorted(key, have[hit])
+            dist = dist.copy()
+            dist[hit] = np.minimum(dist[hit], pdist[at])
+        new = ~np.isin(key, have[hit])
+        return (np.concatenate((fac, pf[new])), np.concatenate((cell, pc[new])),
+                np.concatenate((dist, pdist[new])))
+
+    def _cells_by_end(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """Snapped demand cells grouped by their edge's ``u`` node and by its ``v`` node (CSR)."""
+        if not hasattr(self, "_by_end"):
+            snap, net = self.demand_snap, self.network
             ok = np.flatnonzero(snap.ok)
-            net = self.network
-            nodes = np.concatenate((net.edge_u[snap.edge[ok]], net.edge_v[snap.edge[ok]]))
-            cells = np.concatenate((ok, ok))
-            order = np.argsort(nodes, kind="stable")
-            self._cell_order = cells[order]
-            self._cell_ptr = np.searchsorted(nodes[order], np.arange(net.n_nodes + 1))
-        lo, hi = self._cell_ptr[window], self._cell_ptr[window + 1]
-        count = hi - lo
-        if count.sum() == 0:
-            return np.zeros(0, dtype=np.int64)
-        starts = np.repeat(lo, count)
-        step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        return np.unique(self._cell_order[starts + step])
+            groups = []
+            for ends in (net.edge_u, net.edge_v):
+                nodes = ends[snap.edge[ok]]
+                order = np.argsort(nodes, kind="stable")
+                groups.append((np.searchsorted(nodes[order], np.arange(net.n_nodes + 1)), ok[order]))
+            self._by_end = (groups[0], groups[1])
+        return self._by_end
+
+
+def _expand(csr: tuple[np.ndarray, np.ndarray], nodes: np.ndarray, tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each (node, tag), every item the CSR lists under the node: (tags, items)."""
+    ptr, items = csr
+    lo, hi = ptr[nodes], ptr[nodes + 1]
+    count = hi - lo
+    total = int(count.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pos = np.repeat(lo, count) + np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    return np.repeat(tags, count), items[pos]
+
+
+def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Z-order key of non-negative integer grid coordinates (up to 2**21 each)."""
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = np.clip(v, 0, (1 << 21) - 1).astype(np.uint64)
+        v = (v | (v << np.uint64(32))) & np.uint64(0x1F00000000FFFF)
+        v = (v | (v << np.uint64(16))) & np.uint64(0x1F0000FF0000FF)
+        v = (v | (v << np.uint64(8))) & np.uint64(0x100F00F00F00F00F)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x10C30C30C30C30C3)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x1249249249249249)
+        return v
+    return spread(x) | (spread(y) << np.uint64(1))
 
 
 class StraightLineReach:

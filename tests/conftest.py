@@ -15,6 +15,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,35 @@ def chengdu_osm() -> Path:
     if not path.exists():
         pytest.skip(f"the real OSM extract is not at {path}")
     return path
+
+
+# ----- the demo city prepared for analysis -------------------------------------------
+ANALYSIS_LAYERS = ("venues", "greenways", "school_facilities", "health_stations")
+
+
+@dataclass
+class DemoAnalysis:
+    """The demo city's network, demand and facilities, snapped once."""
+
+    layers: dict
+    network: object
+    demand: object
+    facilities: object
+    engine: object
+
+
+@pytest.fixture(scope="session")
+def demo_analysis(demo_city) -> DemoAnalysis:
+    from geo.coverage import CoverageEngine
+    from geo.demand import demand_from_raster
+    from geo.facilities import build_facility_set
+    from geo.network import build_walk_network
+
+    net = build_walk_network(demo_city.layers["walk_network"])
+    demand = demand_from_raster(demo_city.population_tif, metric_crs=net.crs)
+    facilities = build_facility_set({k: demo_city.layers[k] for k in ANALYSIS_LAYERS}, crs=net.crs,
+                                    entrances=demo_city.layers["greenway_entrances"])
+    return DemoAnalysis(demo_city.layers, net, demand, facilities, CoverageEngine(demand, facilities, network=net))
 
 
 # ----- the running app -------------------------------------------------------------
