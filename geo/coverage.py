@@ -39,8 +39,10 @@ class CoverageResult:
     distance : DataFrame
         One column per layer (and :data:`ANY_LAYER`): metres to the nearest usable
         facility, ``inf`` beyond :attr:`cutoff` or where none can be reached.
-    nearest : DataFrame
-        One column per layer: ``feature_id`` of the nearest facility (``None`` where none).
+    nearest_index : DataFrame
+        One column per layer: index (in ``facility_ids``) of the nearest facility, -1 where none.
+    facility_ids : ndarray
+        ``feature_id`` of every facility of the analysis.
     population : ndarray
         Residents per demand cell.
     thresholds : dict
@@ -52,7 +54,8 @@ class CoverageResult:
     """
 
     distance: pd.DataFrame
-    nearest: pd.DataFrame
+    nearest_index: pd.DataFrame
+    facility_ids: np.ndarray
     population: np.ndarray
     thresholds: dict[str, tuple[float, ...]]
     method: dict[str, str]
@@ -77,6 +80,11 @@ class CoverageResult:
                                 f"{self.cutoff:g} m; run again with a larger cutoff.")
         return (self.distance[layer] <= threshold).to_numpy()
 
+    def nearest_ids(self, layer: str) -> np.ndarray:
+        """``feature_id`` of each cell's nearest ``layer`` facility (``None`` where none is in reach)."""
+        idx = self.nearest_index[layer].to_numpy()
+        return np.where(idx >= 0, self.facility_ids[np.maximum(idx, 0)], None)
+
     def cells(self) -> pd.DataFrame:
         """Per demand cell: population, distance and nearest facility per layer, and
         ``covered_<layer>_<threshold>`` flags."""
@@ -84,8 +92,8 @@ class CoverageResult:
                             "col": self.demand.col, "population": self.population})
         for layer, ths in self.thresholds.items():
             out[f"distance_{layer}"] = self.distance[layer].to_numpy()
-            if layer in self.nearest.columns:
-                out[f"nearest_{layer}"] = self.nearest[layer].to_numpy()
+            if layer in self.nearest_index.columns:
+                out[f"nearest_{layer}"] = self.nearest_ids(layer)
             for th in ths:
                 out[f"covered_{layer}_{th:g}"] = self.covered(layer, th)
         return out
@@ -236,8 +244,7 @@ class CoverageEngine:
                              + (f" at {slot.label()}" if slot else "") + ", so it covers nobody.")
             got = self.reach.nearest(active, cutoff=cutoff)
             dist[layer] = got.distance
-            near[layer] = np.where(got.facility >= 0, table["feature_id"].to_numpy()[np.maximum(got.facility, 0)],
-                                   None)
+            near[layer] = got.facility
             method[layer] = self.method
         if len(layers) > 1:
             dist[ANY_LAYER] = np.min(np.column_stack([dist[k] for k in layers]), axis=1)
@@ -249,7 +256,8 @@ class CoverageEngine:
             notes.append(f"Time slot {slot.label()}: only facilities open then are counted"
                          + ("; facilities without opening hours count as open." if self.facilities.unknown_hours_open
                             else "; facilities without opening hours count as closed."))
-        return CoverageResult(distance=pd.DataFrame(dist), nearest=pd.DataFrame(near),
+        return CoverageResult(distance=pd.DataFrame(dist), nearest_index=pd.DataFrame(near),
+                              facility_ids=table["feature_id"].to_numpy(),
                               population=self.demand.population, thresholds=ths, method=method,
                               demand=self.demand, slot=slot, cutoff=cutoff,
                               walk_speed_m_per_min=walk_speed_m_per_min, no_data_layers=no_data, notes=notes)

@@ -159,13 +159,6 @@ class WalkNetwork:
         return Snap(edge=near.segment, along=along, offset=near.distance,
                     max_distance=float(max_distance))
 
-    def edge_lines(self) -> np.ndarray:
-        """Edges as shapely LineStrings in :attr:`crs`."""
-        u, v = self.edge_u, self.edge_v
-        coords = np.stack([np.column_stack((self.node_x[u], self.node_y[u])),
-                           np.column_stack((self.node_x[v], self.node_y[v]))], axis=1)
-        return shapely.linestrings(coords)
-
 
 def _walkable_mask(lines: gpd.GeoDataFrame, highway_column: str | None) -> tuple[np.ndarray, dict[str, int]]:
     n = len(lines)
