@@ -7,6 +7,7 @@ missing), 5,000 facilities in four layers and 1,000,000 populated 35 m cells.  P
 - nearest-facility distances and coverage at 300/500/1000 m for four layers;
 - networkx multi-source Dijkstra for the same four layers, the ratio, and whether every
   node distance is identical;
+- gap areas of one layer and threshold on the 1M-cell grid;
 - per-facility catchments of 2,000 facilities within 1 km, and their service areas;
 - peak memory (before networkx is loaded).
 
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from geo.coverage import CoverageEngine  # noqa: E402
 from geo.demand import Demand, Grid  # noqa: E402
 from geo.facilities import build_facility_set  # noqa: E402
+from geo.gaps import gap_areas  # noqa: E402
 from geo.network import network_from_edges  # noqa: E402
 from geo.service_areas import service_areas  # noqa: E402
 
@@ -130,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     cov = result.summary()
     print(f"nearest distances + coverage, 3 thresholds x {len(LAYERS)} layers: {t_cov:.2f} s (target < 3 s)")
     print(cov[cov.layer != "any"].pivot(index="layer", columns="threshold_m", values="rate").round(3).to_string())
+
+    t = time.perf_counter()
+    gaps = gap_areas(result, "venues", 500.0)
+    t_gaps = time.perf_counter() - t
+    print(f"gap areas (venues, 500 m) on the 1M-cell grid: {t_gaps:.2f} s, {len(gaps):,} gaps, largest "
+          f"{gaps['uncovered_residents'].iloc[0]:,.0f} residents")
 
     reach = engine.network_reach
     masks = {layer: facilities.layer_mask(layer) for layer in LAYERS}

@@ -477,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
             with open_store(partial, create=True) as store:
                 counts = write_demo_city(store, city)
             partial.replace(target)
+            partial.with_name(partial.name + ".lock").unlink(missing_ok=True)  # the build's own lock file
         else:
             with open_store(target) as store:
                 counts = write_demo_city(store, city)
