@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from pyproj import CRS
 
 from geo.errors import CRSError
@@ -84,3 +86,118 @@ def local_metric_crs(bounds: tuple[float, float, float, float]) -> CRS:
     if _in_china_box(lon, lat):
         return gauss_kruger_3deg_crs(lon)
     return utm_crs(lon, lat)
+
+
+# --- GCJ-02 (AMap, Tencent) and BD-09 (Baidu) ------------------------------------------
+# Neither has an EPSG code.  GCJ-02 shifts WGS-84 by a published closed-form function
+# inside China (it is not applied outside); BD-09 is a further shift of GCJ-02.  Forward
+# formulas are exact; the inverses are solved by fixed-point iteration to < 1e-9 degree.
+
+_GCJ_A = 6378245.0
+_GCJ_EE = 0.00669342162296594323
+_BD_X_PI = math.pi * 3000.0 / 180.0
+
+#: Names accepted for coordinate systems without an EPSG code.
+CHINESE_OFFSET_SYSTEMS = ("gcj02", "bd09")
+
+
+def outside_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Where GCJ-02 applies no shift (the rectangle its published formula uses)."""
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
+
+
+def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = lon - 105.0, lat - 35.0
+    pi = math.pi
+    d_lat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+             + (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+             + (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
+             + (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0)
+    d_lon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+             + (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+             + (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
+             + (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0)
+    rad = lat / 180.0 * pi
+    magic = 1.0 - _GCJ_EE * np.sin(rad) ** 2
+    sqrt_magic = np.sqrt(magic)
+    d_lat = d_lat * 180.0 / ((_GCJ_A * (1.0 - _GCJ_EE)) / (magic * sqrt_magic) * pi)
+    d_lon = d_lon * 180.0 / (_GCJ_A / sqrt_magic * np.cos(rad) * pi)
+    out = outside_china(lon, lat)
+    return np.where(out, 0.0, d_lon), np.where(out, 0.0, d_lat)
+
+
+def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 longitude/latitude to GCJ-02 (vectorised; unchanged outside China)."""
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    d_lon, d_lat = _gcj_delta(lon, lat)
+    return lon + d_lon, lat + d_lat
+
+
+def _invert(forward, lon: np.ndarray, lat: np.ndarray, start_lon: np.ndarray, start_lat: np.ndarray,
+            tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Solve ``forward(x) = (lon, lat)`` by fixed-point iteration from ``start``."""
+    x_lon, x_lat = start_lon, start_lat
+    for _ in range(max_iter):
+        f_lon, f_lat = forward(x_lon, x_lat)
+        e_lon, e_lat = f_lon - lon, f_lat - lat
+        x_lon, x_lat = x_lon - e_lon, x_lat - e_lat
+        if np.nanmax(np.abs(np.concatenate((np.ravel(e_lon), np.ravel(e_lat)))), initial=0.0) < tol:
+            break
+    return x_lon, x_lat
+
+
+def gcj02_to_wgs84(lon: np.ndarray, lat: np.ndarray, *, tol: float = 1e-10,
+                   max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 to WGS-84 by fixed-point iteration (round trip well under 0.5 m)."""
+    g_lon = np.asarray(lon, dtype=np.float64)
+    g_lat = np.asarray(lat, dtype=np.float64)
+    return _invert(wgs84_to_gcj02, g_lon, g_lat, g_lon.copy(), g_lat.copy(), tol, max_iter)
+
+
+def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 to BD-09 (Baidu)."""
+    x = np.asarray(lon, dtype=np.float64)
+    y = np.asarray(lat, dtype=np.float64)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lon: np.ndarray, lat: np.ndarray, *, tol: float = 1e-10,
+                  max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 to GCJ-02: the usual closed form, refined by iteration to invert exactly."""
+    b_lon = np.asarray(lon, dtype=np.float64)
+    b_lat = np.asarray(lat, dtype=np.float64)
+    x, y = b_lon - 0.0065, b_lat - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    return _invert(gcj02_to_bd09, b_lon, b_lat, z * np.cos(theta), z * np.sin(theta), tol, max_iter)
+
+
+def wgs84_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 to BD-09."""
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 to WGS-84."""
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def to_wgs84_from(system: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Convert longitude/latitude in ``system`` (``"gcj02"`` or ``"bd09"``) to WGS-84.
+
+    Raises
+    ------
+    CRSError
+        For any other system name.
+    """
+    key = system.lower().replace("-", "").replace("_", "")
+    if key == "gcj02":
+        return gcj02_to_wgs84(lon, lat)
+    if key == "bd09":
+        return bd09_to_wgs84(lon, lat)
+    raise CRSError(f"{system!r} is not a shifted Chinese system; use one of {', '.join(CHINESE_OFFSET_SYSTEMS)}.")

@@ -135,3 +135,7 @@ class NetworkError(AnalysisError):
 
 class DemandError(AnalysisError):
     """Population (demand) data that is empty, unreadable or has no usable coordinate system."""
+
+
+class PersonalDataError(InputFileError):
+    """A delivery that carries personal identifiers; it is refused as a whole."""

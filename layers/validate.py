@@ -167,7 +167,9 @@ def _check_geometry(spec: LayerSpec, geoms: np.ndarray, rows: np.ndarray,
         coords_ok[i] = False
     for k in np.flatnonzero(out_of_range & ~nonfinite):
         i = idx_present[k]
-        problems.append(Problem(int(rows[i]), "geometry", tuple(np.round(coords[first[k]], 6)),
+        with np.errstate(over="ignore", invalid="ignore"):
+            where = tuple(float(v) for v in np.round(coords[first[k]], 6))
+        problems.append(Problem(int(rows[i]), "geometry", where,
                                 "coordinates outside longitude -180..180 / latitude -90..90 "
                                 "after conversion to EPSG:4326; is the CRS right?"))
         coords_ok[i] = False

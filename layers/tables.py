@@ -1,0 +1,135 @@
+"""CSV and XLSX deliveries with longitude/latitude columns.
+
+Offices send spreadsheets: UTF-8 or GBK, headers in Chinese or English (经度/纬度,
+lng/lat, x/y).  Row numbers in every message are the spreadsheet's own: the header is
+row 1, the first record row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.errors import InputFileError, Problem
+
+LON_NAMES = ("经度", "东经", "lng", "lon", "long", "longitude", "x", "x坐标", "坐标x", "gcjlng", "bdlng")
+LAT_NAMES = ("纬度", "北纬", "lat", "latitude", "y", "y坐标", "坐标y", "gcjlat", "bdlat")
+#: The first record's row number in the spreadsheet (the header is row 1).
+FIRST_ROW = 2
+
+
+def _norm(name: object) -> str:
+    return re.sub(r"[\s_\-()（）]+", "", str(name).strip().lower())
+
+
+def _decode(raw: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(f"{name}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV.")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (UTF-8 or GBK, comma/semicolon/tab separated) or an XLSX sheet as text.
+
+    Raises
+    ------
+    InputFileError
+        Empty or unreadable file, no record rows, or a header spread over two rows.
+    """
+    p = Path(path)
+    name = p.name
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".csv":
+            text = _decode(p.read_bytes(), name)
+            if not text.strip():
+                raise InputFileError(f"{name}: the file is empty.")
+            try:
+                dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+                sep = dialect.delimiter
+            except csv.Error:
+                sep = ","
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+        elif suffix in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(p, dtype=object, engine="openpyxl")
+        else:
+            raise InputFileError(f"{name}: {suffix} is not a table format; use .csv or .xlsx.")
+    except InputFileError:
+        raise
+    except Exception as exc:  # pandas / openpyxl raise many types for broken files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(f"{name}: cannot be read as a table ({first}).") from None
+    header = [str(c) for c in frame.columns]
+    unnamed = sum(1 for c in header if c.startswith("Unnamed:") or not c.strip())
+    if len(header) > 1 and unnamed * 2 >= len(header):
+        raise InputFileError(f"{name}: the header seems to span two rows (merged cells: {unnamed} of "
+                             f"{len(header)} columns have no name in row 1). Keep one header row with a "
+                             "name per column, e.g. 名称, 经度, 纬度.")
+    if len(frame) == 0:
+        raise InputFileError(f"{name}: has a header but no record rows.")
+    frame.columns = header
+    return frame
+
+
+def find_coordinate_columns(columns: list[str], *, name: str, lon: str | None = None,
+                            lat: str | None = None) -> tuple[str, str]:
+    """The longitude and latitude columns, given or found by their usual names.
+
+    Raises
+    ------
+    InputFileError
+        When either is missing, listing the columns there are and the names accepted.
+    """
+    normed = {c: _norm(c) for c in columns}
+    found = []
+    for given, names in ((lon, LON_NAMES), (lat, LAT_NAMES)):
+        if given is not None:
+            if given not in columns:
+                raise InputFileError(f"{name}: no column {given!r}; columns are {', '.join(columns)}.")
+            found.append(given)
+            continue
+        wanted = {_norm(n) for n in names}
+        hit = [c for c in columns if normed[c] in wanted]
+        if not hit:
+            raise InputFileError(
+                f"{name}: no {'longitude' if names is LON_NAMES else 'latitude'} column found among "
+                f"{', '.join(columns)}; name it one of {', '.join(names)} or say which column it is.")
+        found.append(hit[0])
+    return found[0], found[1]
+
+
+def table_to_points(frame: pd.DataFrame, *, name: str, lon: str | None = None,
+                    lat: str | None = None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Points from the coordinate columns; rows whose coordinates are not numbers get no
+    geometry and a problem naming the row, column and value.  No CRS is set."""
+    lon_col, lat_col = find_coordinate_columns(list(frame.columns), name=name, lon=lon, lat=lat)
+    problems: list[Problem] = []
+    xy = []
+    for col in (lon_col, lat_col):
+        raw = frame[col]
+        num = pd.to_numeric(raw.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
+        num = num.to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(num)
+        for i in np.flatnonzero(bad):
+            value = raw.iloc[i]
+            empty = value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
+            problems.append(Problem(int(i + FIRST_ROW), col, None if empty else value,
+                                    "empty coordinate" if empty else "not a number (decimal degrees expected)"))
+        xy.append(num)
+    x, y = xy
+    ok = np.isfinite(x) & np.isfinite(y)
+    geoms = np.full(len(frame), None, dtype=object)
+    geoms[ok] = shapely.points(x[ok], y[ok])
+    attrs = frame.drop(columns=[lon_col, lat_col])
+    out = gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=gpd.GeoSeries(geoms), crs=None)
+    return out, problems
