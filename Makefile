@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-app system-test demo demo-data test bench bench-store bench-coverage clean
+.PHONY: setup system-app system-test demo demo-data test bench bench-store bench-coverage bench-ingest clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,13 +30,16 @@ demo: demo-data
 test: system-test setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-store bench-coverage
+bench: bench-store bench-coverage bench-ingest
 
 bench-store: setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_store_write.py
 
 bench-coverage: setup
 	$(PY) bench/bench_coverage.py
+
+bench-ingest: setup
+	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_ingest.py
 
 clean:
 	rm -rf $(VENV) data/demo_city.gpkg tests/artifacts
