@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
 
-from bench.bench_store_write import make_venues, timed  # noqa: E402
+from bench.bench_store_write import drop_schema, make_venues, timed  # noqa: E402
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02  # noqa: E402
 from layers.ingest import commit_import, prepare_import  # noqa: E402
 from layers.stores.postgis import PostGISStore, normalize_database_url  # noqa: E402
@@ -124,9 +124,7 @@ def main() -> int:
             print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
         finally:
             store.close()
-            with engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            engine.dispose()
+            drop_schema(engine, schema)
     return 0
 
 

@@ -47,6 +47,13 @@ def make_venues(n: int, seed: int = 1) -> gpd.GeoDataFrame:
     }, geometry=gpd.points_from_xy(rng.uniform(103.9, 104.2, n), rng.uniform(30.5, 30.8, n)), crs=4326)
 
 
+def drop_schema(engine, schema: str) -> None:
+    """Drop a benchmark's scratch schema and release the engine."""
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
 def timed(fn):
     t = time.perf_counter()
     out = fn()
@@ -114,9 +121,7 @@ def main() -> int:
         print(f"  peak memory (RSS) of this process: {peak:.0f} MB")
         store.close()
     finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+        drop_schema(engine, schema)
     return 0
 
 

@@ -351,8 +351,8 @@ class NetworkReach:
         reached = node_d <= limit
         r, ln = np.nonzero(reached)
         gn = window[ln]
-        ru, cu = _expand(by_u, gn, r)
-        rv, cv = _expand(by_v, gn, r)
+        ru, cu = expand_csr(by_u, gn, r)
+        rv, cv = expand_csr(by_v, gn, r)
         lu_v = local[net.edge_u[snap.edge[cv]]]
         keep_v = (lu_v < 0) | ~reached[rv, np.maximum(lu_v, 0)]
         rows = np.concatenate((ru, rv[keep_v]))
@@ -408,9 +408,12 @@ class NetworkReach:
         return self._by_end
 
 
-def _expand(csr: tuple[np.ndarray, np.ndarray], nodes: np.ndarray, tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each (node, tag), every item the CSR lists under the node: (tags, items)."""
+def expand_csr(csr: tuple[np.ndarray, np.ndarray], nodes: np.ndarray,
+               tags: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each node (with its tag; default its position), every item a CSR ``(ptr, items)``
+    lists under it: ``(tags, items)``."""
     ptr, items = csr
+    tags = np.arange(len(nodes)) if tags is None else tags
     lo, hi = ptr[nodes], ptr[nodes + 1]
     count = hi - lo
     total = int(count.sum())

@@ -19,7 +19,7 @@ import shapely
 from scipy import ndimage
 
 from geo.errors import AnalysisError
-from geo.reach import NetworkReach
+from geo.reach import NetworkReach, expand_csr
 
 
 class _EdgeSamples:
@@ -137,7 +137,7 @@ def _batch_areas(reach: NetworkReach, samples: _EdgeSamples, node_edges: tuple[n
     # (row, edge) for every edge touching a reached node; an edge reached from both ends once.
     reached = node_d <= limit
     r, ln = np.nonzero(reached)
-    j, edge = _expand_csr(node_edges, window[ln])
+    j, edge = expand_csr(node_edges, window[ln])
     row, node = r[j], window[ln][j]
     du_all = dist(row, net.edge_u[edge])
     keep = (net.edge_u[edge] == node) | ~(du_all <= limit)
@@ -146,7 +146,7 @@ def _batch_areas(reach: NetworkReach, samples: _EdgeSamples, node_edges: tuple[n
     length = net.edge_length[edge]
     from_u, from_v = np.clip(limit - du, 0, None), np.clip(limit - dv, 0, None)
     street = np.bincount(row, weights=np.minimum(from_u + from_v, length), minlength=len(batch))
-    p, sid = _expand_csr((samples.ptr, np.arange(len(samples.pos))), edge)
+    p, sid = expand_csr((samples.ptr, np.arange(len(samples.pos))), edge)
     pos = samples.pos[sid]
     ok = np.minimum(du[p] + pos, dv[p] + (length[p] - pos)) <= limit
     pts_row, pts_sid = row[p][ok], sid[ok]
@@ -156,7 +156,7 @@ def _batch_areas(reach: NetworkReach, samples: _EdgeSamples, node_edges: tuple[n
     acc = np.flatnonzero(snap.ok & (slot[reach.access.owner] >= 0))
     a_row, a_edge = slot[reach.access.owner[acc]], snap.edge[acc]
     budget, along = limit - snap.offset[acc], snap.along[acc]
-    q, qsid = _expand_csr((samples.ptr, np.arange(len(samples.pos))), a_edge)
+    q, qsid = expand_csr((samples.ptr, np.arange(len(samples.pos))), a_edge)
     near = np.abs(samples.pos[qsid] - along[q]) <= budget[q]
     pts_row = np.concatenate((pts_row, a_row[q][near]))
     pts_sid = np.concatenate((pts_sid, qsid[near]))
@@ -179,15 +179,3 @@ def _batch_areas(reach: NetworkReach, samples: _EdgeSamples, node_edges: tuple[n
         ys = np.concatenate((samples.y[chosen], reach.access.y[own]))
         out.append((int(f), *_trace(xs, ys, cell), float(street[k]) / 1000.0))
     return out
-
-
-def _expand_csr(csr: tuple[np.ndarray, np.ndarray], keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each key, the items the CSR lists under it: (index into keys, item)."""
-    ptr, items = csr
-    lo, hi = ptr[keys], ptr[keys + 1]
-    count = hi - lo
-    total = int(count.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pos = np.repeat(lo, count) + np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-    return np.repeat(np.arange(len(keys)), count), items[pos]
