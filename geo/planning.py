@@ -1,0 +1,612 @@
+"""Location-allocation: where new sites cover the most residents who are left out today.
+
+A :class:`PlanningProblem` holds the residents per demand cell, the walking distance from
+each candidate site to the cells it reaches within the cutoff (a sparse matrix, from
+:meth:`geo.reach.NetworkReach.catchments`), and each cell's distance to the nearest
+existing facility (existing facilities count as already placed).  Four problems:
+
+- :func:`maximal_covering` (MCLP): p new sites maximising newly covered residents;
+- :func:`set_covering` (LSCP): the fewest sites reaching a target coverage;
+- :func:`p_median`: p sites minimising the average walk (distances capped at the cutoff);
+- :func:`capacitated_covering`: new sites serve at most their capacity.
+
+Each solves exactly — a MILP built sparsely over the pairs within the cutoff and solved
+with HiGHS under a time limit, whose status is reported honestly ("optimal" only when
+proven, otherwise "feasible" with its gap to HiGHS's bound) — or by a fast heuristic
+(greedy plus swaps) that reports its gap to the best bound it can prove.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+from geo.errors import AnalysisError
+
+Method = Literal["exact", "heuristic"]
+_INF = highspy.kHighsInf
+
+
+@dataclass(frozen=True)
+class PlanningProblem:
+    """Demand, candidates and what is already covered.
+
+    Attributes
+    ----------
+    weights : ndarray
+        Residents per demand cell.
+    distance : scipy.sparse.csr_matrix
+        Candidates × cells; stored entries are walking distances within ``cutoff``.
+    existing_distance : ndarray
+        Per cell, distance to the nearest existing facility (``inf`` beyond the cutoff).
+    cutoff : float
+        Walking distance that counts as covered (metres).
+    capacity : ndarray, optional
+        Residents each candidate can serve (capacitated covering).
+    candidate_ids : ndarray
+        Labels of the candidates, for reports.
+    """
+
+    weights: np.ndarray
+    distance: sparse.csr_matrix
+    existing_distance: np.ndarray
+    cutoff: float
+    candidate_ids: np.ndarray
+    capacity: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        n_cand, n_cells = self.distance.shape
+        if self.weights.shape != (n_cells,) or self.existing_distance.shape != (n_cells,):
+            raise AnalysisError(f"Shapes differ: {n_cand} candidates × {n_cells} cells, but "
+                                f"{self.weights.shape[0]} weights and {self.existing_distance.shape[0]} distances.")
+        if len(self.candidate_ids) != n_cand:
+            raise AnalysisError(f"{len(self.candidate_ids)} candidate ids for {n_cand} candidates.")
+        if not np.isfinite(self.cutoff) or self.cutoff <= 0:
+            raise AnalysisError(f"The cutoff must be a positive distance, not {self.cutoff}.")
+        if (self.weights < 0).any():
+            raise AnalysisError("Residents per cell must be 0 or more.")
+
+    @property
+    def n_candidates(self) -> int:
+        """Number of candidate sites."""
+        return self.distance.shape[0]
+
+    @property
+    def covered_now(self) -> np.ndarray:
+        """Cells within the cutoff of an existing facility."""
+        return self.existing_distance <= self.cutoff
+
+    @property
+    def total(self) -> float:
+        """All residents."""
+        return float(self.weights.sum())
+
+    def cover_matrix(self) -> sparse.csr_matrix:
+        """Candidates × cells, 1 where the candidate reaches the cell within the cutoff."""
+        a = self.distance.copy()
+        a.data = (a.data <= self.cutoff).astype(np.float64)
+        a.eliminate_zeros()
+        return a
+
+
+@dataclass
+class PlanResult:
+    """The chosen sites and how good they are, honestly labelled.
+
+    ``status`` is ``"optimal"`` only when proven (exact solve), ``"feasible"`` otherwise;
+    ``bound`` is the best bound known on the objective and ``gap`` the relative distance
+    to it (0 when proven optimal; ``None`` when no bound is known).
+    """
+
+    problem: str
+    method: str
+    sites: np.ndarray
+    objective: float
+    status: str
+    bound: float | None
+    gap: float | None
+    seconds: float
+    covered: float | None = None
+    coverage_rate: float | None = None
+    messages: list[str] = field(default_factory=list)
+
+    def site_ids(self, ids: np.ndarray) -> list:
+        """Labels of the chosen sites."""
+        return [ids[j] for j in self.sites]
+
+    def describe(self) -> str:
+        """One line for a report."""
+        gap = "unknown" if self.gap is None else f"{self.gap:.2%}"
+        return (f"{self.problem} ({self.method}): {len(self.sites)} site(s), objective {self.objective:,.1f}, "
+                f"{self.status}, gap to bound {gap}, {self.seconds:.2f} s")
+
+
+def _gap(objective: float, bound: float | None) -> float | None:
+    if bound is None or not np.isfinite(bound):
+        return None
+    return abs(bound - objective) / max(abs(bound), 1e-9)
+
+
+def _check_method(method: str) -> None:
+    if method not in ("exact", "heuristic"):
+        raise AnalysisError(f"method must be 'exact' or 'heuristic', not {method!r}.")
+
+
+def _check_p(problem: PlanningProblem, p: int) -> None:
+    if p < 1:
+        raise AnalysisError(f"p must be at least 1, not {p}.")
+    if p > problem.n_candidates:
+        raise AnalysisError(f"p = {p} new sites asked for, but there are only {problem.n_candidates} candidates; "
+                            "add candidates or lower p.")
+
+
+# --- MILP with HiGHS ----------------------------------------------------------------------
+
+
+@dataclass
+class _Model:
+    """A MILP in column-wise sparse form: variables are candidate sites first."""
+
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    matrix: sparse.csc_matrix
+    maximize: bool
+    offset: float = 0.0
+
+
+class _NoSolution(Exception):
+    """HiGHS stopped (time limit) before finding any feasible answer."""
+
+
+def _solve(model: _Model, n_sites: int, time_limit: float,
+           start: np.ndarray | None = None) -> tuple[np.ndarray, float, str, float | None, list[str]]:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", 1e-6)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = model.matrix.shape[1], model.matrix.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.cost, model.lower, model.upper
+    lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
+    lp.offset_ = model.offset
+    lp.sense_ = highspy.ObjSense.kMaximize if model.maximize else highspy.ObjSense.kMinimize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = model.matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = model.matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = model.matrix.data.astype(np.float64)
+    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                       for i in model.integer]
+    h.passModel(lp)
+    if start is not None:
+        warm = highspy.HighsSolution()
+        warm.col_value = list(map(float, start))
+        h.setSolution(warm)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    messages = []
+    if status == highspy.HighsModelStatus.kInfeasible:
+        raise AnalysisError("The problem has no solution (infeasible) with these inputs.")
+    has_solution = info.primal_solution_status == 2
+    if not has_solution:
+        raise _NoSolution(h.modelStatusToString(status))
+    values = np.asarray(h.getSolution().col_value)
+    sites = np.flatnonzero(values[:n_sites] > 0.5)
+    objective = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound)
+    if status == highspy.HighsModelStatus.kOptimal:
+        label = "optimal"
+    else:
+        label = "feasible"
+        gap = _gap(objective, bound)
+        messages.append(f"Stopped by {h.modelStatusToString(status).lower()} after {time_limit:g} s: the answer is "
+                        "feasible, not proven optimal ("
+                        + ("no bound yet" if gap is None else f"gap {gap:.2%} to the bound") + ").")
+    return sites, objective, label, bound, messages
+
+
+def _columns(blocks: list[sparse.spmatrix]) -> sparse.csc_matrix:
+    return sparse.hstack(blocks, format="csc")
+
+
+def _uncovered_reachable(problem: PlanningProblem) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """Cells not covered today that some candidate reaches, and the cover matrix on them."""
+    a = problem.cover_matrix()
+    reach = np.asarray(a.sum(axis=0)).ravel() > 0
+    cells = np.flatnonzero(reach & ~problem.covered_now & (problem.weights > 0))
+    return cells, a[:, cells].tocsr()
+
+
+def build_mclp(problem: PlanningProblem, p: int, *, need: float | None = None) -> _Model:
+    """The covering MILP over uncovered, reachable cells, built sparsely.
+
+    MCLP (``need`` None): max Σ w_i z_i  s.t.  z_i ≤ Σ_{j covers i} y_j,  Σ y_j ≤ p.
+    LSCP (``need`` given): min Σ y_j  s.t.  z_i ≤ Σ_{j covers i} y_j,  Σ w_i z_i ≥ need.
+    """
+    cells, a = _uncovered_reachable(problem)
+    w = problem.weights[cells]
+    n_c, n_d = problem.n_candidates, len(cells)
+    lscp = need is not None
+    last_y = sparse.csc_matrix((1, n_c)) if lscp else sparse.csc_matrix(np.ones((1, n_c)))
+    last_z = sparse.csc_matrix(w[None, :]) if lscp else sparse.csc_matrix((1, n_d))
+    y_block = sparse.vstack([-a.T.tocsc(), last_y], format="csc")
+    z_block = sparse.vstack([sparse.identity(n_d, format="csc"), last_z], format="csc")
+    return _Model(cost=np.concatenate((np.ones(n_c), np.zeros(n_d)) if lscp else (np.zeros(n_c), w)),
+                  lower=np.zeros(n_c + n_d), upper=np.ones(n_c + n_d),
+                  integer=np.concatenate((np.ones(n_c, bool), np.zeros(n_d, bool))),
+                  row_lower=np.concatenate((np.full(n_d, -_INF), [need if lscp else -_INF])),
+                  row_upper=np.concatenate((np.zeros(n_d), [_INF if lscp else p])),
+                  matrix=_columns([y_block, z_block]), maximize=not lscp)
+
+
+# --- heuristics ---------------------------------------------------------------------------
+
+
+def _greedy_cover(a: sparse.csr_matrix, w: np.ndarray, p: int, start: np.ndarray | None = None,
+                  stop_at: float | None = None) -> tuple[list[int], np.ndarray, list[float]]:
+    """Add the site with the largest newly covered weight, p times (or until ``stop_at``)."""
+    count = np.zeros(a.shape[1], dtype=np.int64)
+    chosen: list[int] = []
+    curve: list[float] = []
+    for j in (start if start is not None else []):
+        chosen.append(int(j))
+        count[a.indices[a.indptr[j]:a.indptr[j + 1]]] += 1
+    covered = float(w[count > 0].sum())
+    while len(chosen) < p:
+        gain = a @ (w * (count == 0))
+        if chosen:
+            gain[chosen] = -1.0
+        j = int(np.argmax(gain))
+        if gain[j] <= 0:
+            break
+        chosen.append(j)
+        count[a.indices[a.indptr[j]:a.indptr[j + 1]]] += 1
+        covered += float(gain[j])
+        curve.append(covered)
+        if stop_at is not None and covered >= stop_at - 1e-9:
+            break
+    return chosen, count, curve
+
+
+def _swap_improve(a: sparse.csr_matrix, w: np.ndarray, chosen: list[int], count: np.ndarray,
+                  max_rounds: int) -> tuple[list[int], np.ndarray]:
+    """1-swaps (drop one chosen site, add one other) while any improves the covered weight."""
+    chosen = list(chosen)
+    for _ in range(max_rounds):
+        free_gain = a @ (w * (count == 0))
+        best = (1e-9, None, None)
+        for pos, j in enumerate(chosen):
+            cells = a.indices[a.indptr[j]:a.indptr[j + 1]]
+            only = cells[count[cells] == 1]
+            loss = float(w[only].sum())
+            mask = np.zeros(a.shape[1])
+            mask[only] = w[only]
+            gain = free_gain + a @ mask
+            gain[chosen] = -np.inf
+            k = int(np.argmax(gain))
+            if gain[k] - loss > best[0]:
+                best = (gain[k] - loss, pos, k)
+        if best[1] is None:
+            break
+        _, pos, k = best
+        old = chosen[pos]
+        count[a.indices[a.indptr[old]:a.indptr[old + 1]]] -= 1
+        count[a.indices[a.indptr[k]:a.indptr[k + 1]]] += 1
+        chosen[pos] = k
+    return chosen, count
+
+
+def _cover_bound(a: sparse.csr_matrix, w: np.ndarray, count: np.ndarray, p: int, value: float) -> float:
+    """Upper bound on the best p-site cover: f(S) + the p largest marginal gains w.r.t. S
+    (Nemhauser, Wolsey & Fisher 1978; valid because coverage is submodular)."""
+    gain = a @ (w * (count == 0))
+    top = np.sort(gain)[::-1][:p]
+    return value + float(top.sum())
+
+
+def maximal_covering(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
+                     time_limit: float = 60.0) -> PlanResult:
+    """p new sites maximising the residents newly covered within the cutoff.
+
+    The objective counts only residents not covered by an existing facility today.
+    """
+    _check_p(problem, p)
+    t0 = time.perf_counter()
+    cells, a = _uncovered_reachable(problem)
+    w = problem.weights[cells]
+    covered_before = float(problem.weights[problem.covered_now].sum())
+    _check_method(method)
+    chosen, count, _ = _greedy_cover(a, w, p)
+    chosen, count = _swap_improve(a, w, chosen, count, max_rounds=5 * p)
+    objective = float(w[count > 0].sum())
+    bound, sites, status, messages = _cover_bound(a, w, count, p, objective), np.array(sorted(chosen)), "feasible", []
+    if method == "exact":
+        # The heuristic's answer is HiGHS's starting point, so a time limit never leaves nothing.
+        start = np.zeros(problem.n_candidates + len(cells))
+        start[chosen] = 1.0
+        start[problem.n_candidates:] = (count > 0).astype(float)
+        known = bound
+        try:
+            sites, objective, status, bound, messages = _solve(build_mclp(problem, p), problem.n_candidates,
+                                                               time_limit, start=start)
+            bound = min(bound, known)
+        except _NoSolution as exc:
+            messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
+    if len(sites) < p:
+        messages.append(f"Only {len(sites)} site(s) add coverage; the other candidates reach nobody not "
+                        "covered already.")
+    result = PlanResult("MCLP", method, np.asarray(sites, dtype=np.int64), objective, status, bound,
+                        0.0 if status == "optimal" else _gap(objective, bound), time.perf_counter() - t0,
+                        covered=covered_before + objective,
+                        coverage_rate=(covered_before + objective) / problem.total if problem.total else None,
+                        messages=messages)
+    return result
+
+
+def set_covering(problem: PlanningProblem, target: float = 1.0, *, method: Method = "heuristic",
+                 time_limit: float = 60.0) -> PlanResult:
+    """The fewest new sites bringing coverage to ``target`` (a share of all residents).
+
+    Raises
+    ------
+    AnalysisError
+        When even every candidate together cannot reach the target; the message gives the
+        coverage that is reachable.
+    """
+    if not 0 < target <= 1:
+        raise AnalysisError(f"target is a share of residents in (0, 1], not {target}.")
+    t0 = time.perf_counter()
+    cells, a = _uncovered_reachable(problem)
+    w = problem.weights[cells]
+    covered_before = float(problem.weights[problem.covered_now].sum())
+    need = target * problem.total - covered_before
+    best_possible = covered_before + float(w.sum())
+    if need <= 1e-9:
+        return PlanResult("LSCP", method, np.zeros(0, dtype=np.int64), 0.0, "optimal", 0.0, 0.0,
+                          time.perf_counter() - t0, covered=covered_before,
+                          coverage_rate=covered_before / problem.total,
+                          messages=["Existing facilities already reach the target; no new site is needed."])
+    if best_possible < target * problem.total - 1e-6:
+        raise AnalysisError(
+            f"A coverage of {target:.1%} cannot be reached: with every one of the {problem.n_candidates} candidates "
+            f"open, {best_possible / problem.total:.1%} of residents are within {problem.cutoff:g} m "
+            f"({problem.total - best_possible:,.0f} residents remain beyond reach). Add candidates near them, "
+            "or ask for a lower target.")
+    gains = np.sort(np.asarray(a @ w))[::-1]
+    lower = int(np.searchsorted(np.cumsum(gains), need - 1e-9) + 1)
+    _check_method(method)
+    chosen, count, _ = _greedy_cover(a, w, problem.n_candidates, stop_at=need)
+    # Drop sites the others make redundant, least useful first.
+    for j in sorted(chosen, key=lambda j: float(w[a.indices[a.indptr[j]:a.indptr[j + 1]]].sum())):
+        cells_j = a.indices[a.indptr[j]:a.indptr[j + 1]]
+        loss = float(w[cells_j[count[cells_j] == 1]].sum())
+        if float(w[count > 0].sum()) - loss >= need - 1e-9:
+            count[cells_j] -= 1
+            chosen.remove(j)
+    sites, objective, status, bound, messages = np.array(sorted(chosen)), float(len(chosen)), "feasible", float(lower), []
+    if method == "exact":
+        n_c = problem.n_candidates
+        start = np.zeros(n_c + len(cells))
+        start[chosen] = 1.0
+        start[n_c:] = (count > 0).astype(float)
+        try:
+            sites, objective, status, bound, messages = _solve(build_mclp(problem, n_c, need=need), n_c,
+                                                               time_limit, start=start)
+            bound = max(bound, float(lower))
+        except _NoSolution as exc:
+            messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
+    sites = np.asarray(sites, dtype=np.int64)
+    covered = covered_before + float(w[np.asarray(a[sites].sum(axis=0)).ravel() > 0].sum())
+    gap = 0.0 if status == "optimal" else (objective - bound) / max(objective, 1.0)
+    return PlanResult("LSCP", method, sites, objective, status, bound, gap, time.perf_counter() - t0,
+                      covered=covered, coverage_rate=covered / problem.total, messages=messages)
+
+
+def _base_cost(problem: PlanningProblem) -> np.ndarray:
+    return np.minimum(problem.existing_distance, problem.cutoff)
+
+
+def _improving_pairs(problem: PlanningProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(candidate, cell, saving) for pairs where the candidate is nearer than today's option."""
+    coo = problem.distance.tocoo()
+    saving = _base_cost(problem)[coo.col] - coo.data
+    keep = (saving > 0) & (problem.weights[coo.col] > 0)
+    return coo.row[keep], coo.col[keep], saving[keep]
+
+
+def p_median(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
+             time_limit: float = 60.0) -> PlanResult:
+    """p new sites minimising the residents' average walk to the nearest facility.
+
+    Walks are capped at the cutoff (a resident farther than that from everything counts
+    the cutoff), so the objective is the capped average in metres.
+    """
+    _check_p(problem, p)
+    t0 = time.perf_counter()
+    w = problem.weights
+    base_total = float((w * _base_cost(problem)).sum())
+    cand, cell, saving = _improving_pairs(problem)
+    n_c = problem.n_candidates
+    standalone = np.bincount(cand, weights=w[cell] * saving, minlength=n_c)
+    lower_total = base_total - float(np.sort(standalone)[::-1][:p].sum())
+    _check_method(method)
+    heuristic_sites, heuristic_total = _greedy_median(problem, p, cand, cell, saving)
+    sites, total, status, bound, messages = heuristic_sites, heuristic_total, "feasible", lower_total, []
+    if method == "exact":
+        n_x = len(cand)
+        cells_used, cell_row = np.unique(cell, return_inverse=True)
+        # Columns: y (n_c) then x (n_x).  Rows: Σ_j x_ij ≤ 1 per cell; x_ij - y_j ≤ 0 per pair; Σ y ≤ p.
+        n_rows = len(cells_used) + n_x + 1
+        x_rows = np.concatenate((cell_row, len(cells_used) + np.arange(n_x)))
+        x_cols = np.concatenate((np.arange(n_x), np.arange(n_x)))
+        x_block = sparse.csc_matrix((np.ones(2 * n_x), (x_rows, x_cols)), shape=(n_rows, n_x))
+        y_rows = np.concatenate((len(cells_used) + np.arange(n_x), np.full(n_c, n_rows - 1)))
+        y_cols = np.concatenate((cand, np.arange(n_c)))
+        y_vals = np.concatenate((-np.ones(n_x), np.ones(n_c)))
+        y_block = sparse.csc_matrix((y_vals, (y_rows, y_cols)), shape=(n_rows, n_c))
+        model = _Model(cost=np.concatenate((np.zeros(n_c), -(w[cell] * saving))),
+                       lower=np.zeros(n_c + n_x), upper=np.ones(n_c + n_x),
+                       integer=np.concatenate((np.ones(n_c, bool), np.zeros(n_x, bool))),
+                       row_lower=np.full(n_rows, -_INF),
+                       row_upper=np.concatenate((np.ones(len(cells_used)), np.zeros(n_x), [p])),
+                       matrix=_columns([y_block, x_block]), maximize=False, offset=base_total)
+        try:
+            sites, total, status, bound, messages = _solve(model, n_c, time_limit)
+            bound = max(bound, lower_total)
+        except _NoSolution as exc:
+            messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
+    people = max(float(w.sum()), 1e-9)
+    objective = total / people
+    gap = 0.0 if status == "optimal" else (total - bound) / max(total, 1e-9)
+    return PlanResult("p-median", method, np.asarray(sorted(sites), dtype=np.int64), objective, status,
+                      bound / people, gap, time.perf_counter() - t0, messages=messages)
+
+
+def _median_total(problem: PlanningProblem, sites: list[int]) -> tuple[float, np.ndarray]:
+    cur = _base_cost(problem).copy()
+    for j in sites:
+        lo, hi = problem.distance.indptr[j], problem.distance.indptr[j + 1]
+        cells = problem.distance.indices[lo:hi]
+        np.minimum.at(cur, cells, problem.distance.data[lo:hi])
+    return float((problem.weights * cur).sum()), cur
+
+
+def _greedy_median(problem: PlanningProblem, p: int, cand: np.ndarray, cell: np.ndarray,
+                   saving: np.ndarray) -> tuple[list[int], float]:
+    """Greedy additions, then one pass of swaps (Teitz–Bart) over the chosen sites."""
+    w = problem.weights
+    d = _base_cost(problem)[cell] - saving  # each pair's distance
+    chosen: list[int] = []
+    cur = _base_cost(problem).copy()
+    for _ in range(p):
+        gain = np.bincount(cand, weights=w[cell] * np.maximum(cur[cell] - d, 0), minlength=problem.n_candidates)
+        gain[chosen] = -1
+        j = int(np.argmax(gain))
+        if gain[j] <= 0:
+            break
+        chosen.append(j)
+        _, cur = _median_total(problem, chosen)
+    total, cur = _median_total(problem, chosen)
+    for pos in range(len(chosen)):
+        others = chosen[:pos] + chosen[pos + 1:]
+        _, cur_wo = _median_total(problem, others)
+        gain = np.bincount(cand, weights=w[cell] * np.maximum(cur_wo[cell] - d, 0), minlength=problem.n_candidates)
+        gain[others] = -1
+        k = int(np.argmax(gain))
+        trial = others + [k]
+        t_total, _ = _median_total(problem, trial)
+        if t_total < total - 1e-9:
+            chosen, total = trial, t_total
+    return chosen, total
+
+
+def capacitated_covering(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
+                         time_limit: float = 60.0) -> PlanResult:
+    """p new sites serving residents not covered today, each up to its capacity.
+
+    A cell's residents may be shared between sites; a site serves only cells within the
+    cutoff and at most ``capacity`` residents.
+    """
+    _check_p(problem, p)
+    if problem.capacity is None:
+        raise AnalysisError("Capacitated covering needs a capacity per candidate (e.g. venue capacity).")
+    cap = np.asarray(problem.capacity, dtype=np.float64)
+    if (cap < 0).any() or not np.isfinite(cap).all():
+        raise AnalysisError("Capacities must be finite and 0 or more.")
+    t0 = time.perf_counter()
+    cells, a = _uncovered_reachable(problem)
+    w = problem.weights[cells]
+    n_c = problem.n_candidates
+    standalone = np.minimum(cap, np.asarray(a @ w))
+    upper = float(np.sort(standalone)[::-1][:p].sum())
+    _check_method(method)
+    heuristic_sites, heuristic_value = _greedy_capacitated(a, w, cap, p)
+    sites, objective, status, bound, messages = heuristic_sites, heuristic_value, "feasible", upper, []
+    if method == "exact":
+        coo = a.tocoo()
+        n_x = coo.nnz
+        n_d = len(cells)
+        # Columns: y, then x per (candidate, cell) pair as a share of the cell's residents.
+        # Rows: Σ_j x_ij ≤ 1 per cell; Σ_i w_i x_ij - cap_j y_j ≤ 0 per site; x_ij - y_j ≤ 0; Σ y ≤ p.
+        r_cell = coo.col
+        r_site = n_d + coo.row
+        r_link = n_d + n_c + np.arange(n_x)
+        n_rows = n_d + n_c + n_x + 1
+        x_block = sparse.csc_matrix((np.concatenate((np.ones(n_x), w[coo.col], np.ones(n_x))),
+                                     (np.concatenate((r_cell, r_site, r_link)), np.tile(np.arange(n_x), 3))),
+                                    shape=(n_rows, n_x))
+        y_block = sparse.csc_matrix((np.concatenate((-cap, -np.ones(n_x), np.ones(n_c))),
+                                     (np.concatenate((n_d + np.arange(n_c), r_link, np.full(n_c, n_rows - 1))),
+                                      np.concatenate((np.arange(n_c), coo.row, np.arange(n_c))))),
+                                    shape=(n_rows, n_c))
+        model = _Model(cost=np.concatenate((np.zeros(n_c), w[coo.col])), lower=np.zeros(n_c + n_x),
+                       upper=np.ones(n_c + n_x), integer=np.concatenate((np.ones(n_c, bool), np.zeros(n_x, bool))),
+                       row_lower=np.full(n_rows, -_INF),
+                       row_upper=np.concatenate((np.ones(n_d), np.zeros(n_c + n_x), [p])),
+                       matrix=_columns([y_block, x_block]), maximize=True)
+        try:
+            sites, objective, status, bound, messages = _solve(model, n_c, time_limit)
+            bound = min(bound, upper)
+        except _NoSolution as exc:
+            messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
+    covered_before = float(problem.weights[problem.covered_now].sum())
+    gap = 0.0 if status == "optimal" else _gap(objective, bound)
+    return PlanResult("capacitated", method, np.asarray(sorted(sites), dtype=np.int64), objective, status, bound,
+                      gap, time.perf_counter() - t0, covered=covered_before + objective,
+                      coverage_rate=(covered_before + objective) / problem.total if problem.total else None,
+                      messages=messages)
+
+
+def _greedy_capacitated(a: sparse.csr_matrix, w: np.ndarray, cap: np.ndarray, p: int) -> tuple[list[int], float]:
+    """Open the site serving the most still-unserved residents (up to its capacity), p times."""
+    left = w.astype(np.float64).copy()
+    chosen: list[int] = []
+    served = 0.0
+    for _ in range(p):
+        gain = np.minimum(cap, np.asarray(a @ left))
+        gain[chosen] = -1
+        j = int(np.argmax(gain))
+        if gain[j] <= 0:
+            break
+        cells = a.indices[a.indptr[j]:a.indptr[j + 1]]
+        room = cap[j]
+        for i in cells[np.argsort(-left[cells])]:  # fill from the fullest cells
+            take = min(left[i], room)
+            left[i] -= take
+            room -= take
+            if room <= 0:
+                break
+        served += cap[j] - room
+        chosen.append(j)
+    return chosen, served
+
+
+def marginal_curve(problem: PlanningProblem, p_max: int) -> list[dict]:
+    """Covered residents after 1 … ``p_max`` new sites (greedy order), each with its bound.
+
+    The greedy order is nested (site k+1 is added to sites 1…k), which is what a bureau
+    builds year by year; the bound says how much better any k sites could do.
+    """
+    _check_p(problem, p_max)
+    cells, a = _uncovered_reachable(problem)
+    w = problem.weights[cells]
+    before = float(problem.weights[problem.covered_now].sum())
+    chosen, _, curve = _greedy_cover(a, w, p_max)
+    rows = []
+    for k, value in enumerate(curve, start=1):
+        count = np.asarray(a[chosen[:k]].sum(axis=0)).ravel()
+        rows.append({"sites": k, "site": int(chosen[k - 1]), "newly_covered": value,
+                     "covered": before + value, "rate": (before + value) / problem.total,
+                     "added_by_this_site": value - (curve[k - 2] if k > 1 else 0.0),
+                     "bound": _cover_bound(a, w, count, k, value) if k else value})
+    return rows
