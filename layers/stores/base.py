@@ -9,6 +9,7 @@ Writes are all-or-nothing: a failed or refused write leaves the stored layer as 
 from __future__ import annotations
 
 import abc
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
@@ -20,7 +21,7 @@ import shapely
 from shapely.geometry import box
 
 from geo.crs import STORAGE_CRS
-from geo.errors import (LayerValidationError, OneMapError, Problem, UnknownLayerError,
+from geo.errors import (LayerValidationError, OneMapError, Problem, StoreError, UnknownLayerError,
                         ValidationReport)
 from layers.catalogue import CATALOGUE, RASTER_LAYERS, LayerSpec, get_spec
 from layers.validate import drop_bad_rows, empty_layer_frame, validate_layer
@@ -203,6 +204,52 @@ class LayerStore(abc.ABC):
     @abc.abstractmethod
     def read_raster(self, name: str, *, version: int | None = None) -> bytes:
         """The GeoTIFF bytes of raster layer ``name`` (latest, or at ``version``)."""
+
+    def save_scenario(self, name: str, payload: dict, *, user: str = "system",
+                      overwrite: bool = False) -> None:
+        """Save a named planning scenario (its inputs and results, as JSON-able data).
+
+        Raises
+        ------
+        StoreError
+            An empty or over-long name, a name already saved (unless ``overwrite``), or a
+            payload that is not JSON.
+        """
+        text = self._scenario_json(name, payload)
+        self._save_scenario(name.strip(), text, user=user, overwrite=overwrite)
+
+    def load_scenario(self, name: str) -> dict:
+        """The payload saved as ``name``, with ``saved_by`` and ``saved_at`` added.
+
+        Raises
+        ------
+        UnknownLayerError
+            When no scenario has that name (the message lists the saved ones).
+        """
+        row = self._load_scenario(name)
+        if row is None:
+            raise UnknownLayerError(name, list(self.list_scenarios()["name"]), stored=True)
+        payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else dict(row["payload"])
+        return {**payload, "name": name, "saved_by": row["saved_by"], "saved_at": str(row["saved_at"])}
+
+    @abc.abstractmethod
+    def list_scenarios(self) -> pd.DataFrame:
+        """Saved scenarios: ``name``, ``saved_by``, ``saved_at``, newest first."""
+
+    @abc.abstractmethod
+    def _save_scenario(self, name: str, payload: str, *, user: str, overwrite: bool) -> None: ...
+
+    @abc.abstractmethod
+    def _load_scenario(self, name: str) -> dict | None: ...
+
+    @staticmethod
+    def _scenario_json(name: str, payload: dict) -> str:
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
+            raise StoreError(f"A scenario needs a name of 1 to 100 characters, not {name!r}.")
+        try:
+            return json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"Scenario {name!r} cannot be saved: its contents are not plain data ({exc}).") from None
 
     def close(self) -> None:
         """Release connections and files."""

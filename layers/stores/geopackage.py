@@ -35,6 +35,9 @@ from layers.stores.base import (HISTORY_COLUMNS, LayerStore, WriteResult, ensure
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _VERSIONS = "onemap_layer_versions"
 _RASTERS = "onemap_rasters"
+_SCENARIOS = "onemap_scenarios"
+_SCENARIOS_DDL = f"""CREATE TABLE IF NOT EXISTS {_SCENARIOS} (
+        name TEXT PRIMARY KEY, saved_by TEXT NOT NULL, saved_at TEXT NOT NULL, payload TEXT NOT NULL)"""
 _META_DDL = (
     f"""CREATE TABLE IF NOT EXISTS {_VERSIONS} (
         kind TEXT NOT NULL, layer TEXT NOT NULL, layer_version INTEGER NOT NULL,
@@ -122,6 +125,11 @@ class GeoPackageStore(LayerStore):
         con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.lock_timeout)
         con.row_factory = sqlite3.Row
         return con
+
+    def _has_table(self, name: str) -> bool:
+        with contextlib.closing(self._connect_ro()) as con:
+            return con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (name,)).fetchone() is not None
 
     def _tables(self) -> set[str]:
         with contextlib.closing(self._connect_ro()) as con:
@@ -302,6 +310,31 @@ class GeoPackageStore(LayerStore):
     @staticmethod
     def _tables_of(con: sqlite3.Connection) -> set[str]:
         return {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+
+    def list_scenarios(self) -> pd.DataFrame:
+        """Saved scenarios: ``name``, ``saved_by``, ``saved_at``, newest first."""
+        columns = ["name", "saved_by", "saved_at"]
+        if not self._has_table(_SCENARIOS):
+            return pd.DataFrame(columns=columns)
+        with contextlib.closing(self._connect_ro()) as con:
+            rows = con.execute(f"SELECT name, saved_by, saved_at FROM {_SCENARIOS} ORDER BY saved_at DESC").fetchall()
+        return pd.DataFrame(rows, columns=columns)
+
+    def _save_scenario(self, name: str, payload: str, *, user: str, overwrite: bool) -> None:
+        with self._transaction() as (_tmp, con):
+            con.execute(_SCENARIOS_DDL)
+            if not overwrite and con.execute(f"SELECT 1 FROM {_SCENARIOS} WHERE name = ?", (name,)).fetchone():
+                raise StoreError(f"A scenario named {name!r} is already saved; choose another name or overwrite it.")
+            con.execute(f"INSERT OR REPLACE INTO {_SCENARIOS} VALUES (?, ?, ?, ?)",
+                        (name, user, self._now().isoformat(), payload))
+
+    def _load_scenario(self, name: str) -> dict | None:
+        if not self._has_table(_SCENARIOS):
+            return None
+        with contextlib.closing(self._connect_ro()) as con:
+            row = con.execute(f"SELECT saved_by, saved_at, payload FROM {_SCENARIOS} WHERE name = ?",
+                              (name,)).fetchone()
+        return None if row is None else {"saved_by": row[0], "saved_at": row[1], "payload": row[2]}
 
     def write_raster(self, name: str, content: bytes, *, user: str = "system",
                      source: str = "unknown") -> int:

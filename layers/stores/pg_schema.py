@@ -14,6 +14,7 @@ from typing import Callable
 from geoalchemy2 import Geometry
 from sqlalchemy import (BigInteger, Boolean, Column, Connection, DateTime, Float, Index,
                         Integer, LargeBinary, MetaData, Table, Text, func, select, text)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.schema import CreateSchema
 
 from geo.errors import SchemaError
@@ -21,6 +22,7 @@ from layers.catalogue import CATALOGUE, FieldSpec, LayerSpec
 
 VERSIONS_TABLE = "onemap_layer_versions"
 RASTERS_TABLE = "onemap_rasters"
+SCENARIOS_TABLE = "onemap_scenarios"
 MIGRATIONS_TABLE = "onemap_schema_migrations"
 GEOMETRY_COLUMN = "geom"
 #: Advisory-lock key serialising migrations (any fixed 64-bit number).
@@ -70,6 +72,9 @@ def build_metadata(schema: str) -> MetaData:
     Table(RASTERS_TABLE, md,
           Column("name", Text, primary_key=True), Column("layer_version", Integer, primary_key=True),
           Column("content", LargeBinary, nullable=False))
+    Table(SCENARIOS_TABLE, md,
+          Column("name", Text, primary_key=True), Column("saved_by", Text, nullable=False),
+          Column("saved_at", DateTime(timezone=True), nullable=False), Column("payload", JSONB, nullable=False))
     return md
 
 
@@ -91,11 +96,17 @@ class Migration:
 
 
 def _initial(conn: Connection, schema: str) -> None:
-    build_metadata(schema).create_all(conn)
+    md = build_metadata(schema)
+    md.create_all(conn, tables=[t for t in md.sorted_tables if t.name != SCENARIOS_TABLE])
+
+
+def _scenarios(conn: Connection, schema: str) -> None:
+    build_metadata(schema).tables[f"{schema}.{SCENARIOS_TABLE}"].create(conn, checkfirst=True)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalogue layers, archives, version log, rasters", _initial),
+    Migration(2, "saved planning scenarios", _scenarios),
 )
 
 

@@ -10,6 +10,7 @@ values only travel as bound parameters or COPY data.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 from typing import Any
@@ -29,7 +30,7 @@ from geo.errors import SchemaError, StoreError, StoreUnavailableError, Validatio
 from layers.catalogue import LayerSpec
 from layers.rasters import check_geotiff
 from layers.stores.base import HISTORY_COLUMNS, LayerStore, WriteResult, stamp_versions
-from layers.stores.pg_schema import (GEOMETRY_COLUMN, RASTERS_TABLE, VERSIONS_TABLE,
+from layers.stores.pg_schema import (GEOMETRY_COLUMN, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE,
                                      archive_name, build_metadata, migrate)
 
 DEFAULT_SCHEMA = "onemap"
@@ -251,6 +252,31 @@ class PostGISStore(LayerStore):
             raise StoreError(f"The database refused the write of {spec.name!r} ({reason}); "
                              "nothing was written.") from None
         return WriteResult(spec.name, version, mode, len(stamped), total, report)
+
+    def list_scenarios(self) -> pd.DataFrame:
+        """Saved scenarios: ``name``, ``saved_by``, ``saved_at``, newest first."""
+        t = self._table(SCENARIOS_TABLE)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.name, t.c.saved_by, t.c.saved_at).order_by(t.c.saved_at.desc())).all()
+        return pd.DataFrame.from_records(rows, columns=["name", "saved_by", "saved_at"])
+
+    def _save_scenario(self, name: str, payload: str, *, user: str, overwrite: bool) -> None:
+        t = self._table(SCENARIOS_TABLE)
+        values = dict(name=name, saved_by=user, saved_at=self._now(), payload=json.loads(payload))
+        with self.engine.begin() as conn:
+            conn.execute(select(func.pg_advisory_xact_lock(_lock_key(self.schema, "scenario", name))))
+            exists = conn.execute(select(t.c.name).where(t.c.name == name)).first() is not None
+            if exists and not overwrite:
+                raise StoreError(f"A scenario named {name!r} is already saved; choose another name or overwrite it.")
+            if exists:
+                conn.execute(t.delete().where(t.c.name == name))
+            conn.execute(insert(t).values(**values))
+
+    def _load_scenario(self, name: str) -> dict | None:
+        t = self._table(SCENARIOS_TABLE)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.c.saved_by, t.c.saved_at, t.c.payload).where(t.c.name == name)).first()
+        return None if row is None else {"saved_by": row[0], "saved_at": row[1], "payload": row[2]}
 
     def write_raster(self, name: str, content: bytes, *, user: str = "system",
                      source: str = "unknown") -> int:
