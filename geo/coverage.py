@@ -23,7 +23,7 @@ from geo.demand import Demand
 from geo.errors import AnalysisError, NetworkError
 from geo.facilities import DEFAULT_WALK_SPEED_M_PER_MIN, LIFE_CIRCLES_M, FacilitySet, TimeSlot
 from geo.network import DEFAULT_MAX_SNAP_M, WalkNetwork
-from geo.reach import NetworkReach, StraightLineReach
+from geo.reach import Nearest, NetworkReach, StraightLineReach
 
 Method = Literal["network", "straight_line"]
 #: Name of the combined layer: covered by a facility of any analysed layer.
@@ -81,9 +81,13 @@ class CoverageResult:
         return (self.distance[layer] <= threshold).to_numpy()
 
     def nearest_ids(self, layer: str) -> np.ndarray:
-        """``feature_id`` of each cell's nearest ``layer`` facility (``None`` where none is in reach)."""
+        """``feature_id`` of each cell's nearest ``layer`` facility (``None`` where none is in
+        reach; ``new-k`` for the k-th site added in a what-if)."""
         idx = self.nearest_index[layer].to_numpy()
-        return np.where(idx >= 0, self.facility_ids[np.maximum(idx, 0)], None)
+        out = np.where(idx >= 0, self.facility_ids[np.maximum(idx, 0)], None)
+        new = idx <= -2
+        out[new] = [f"new-{-i - 1}" for i in idx[new]]
+        return out
 
     def cells(self) -> pd.DataFrame:
         """Per demand cell: population, distance and nearest facility per layer, and
@@ -205,7 +209,8 @@ class CoverageEngine:
     def run(self, thresholds: Mapping[str, Sequence[float]] | Sequence[float] | None = None, *,
             slot: TimeSlot | None = None, cutoff: float | None = None,
             walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN,
-            layers: Sequence[str] | None = None) -> CoverageResult:
+            layers: Sequence[str] | None = None, open_mask: np.ndarray | None = None,
+            added: Mapping[str, Nearest] | None = None) -> CoverageResult:
         """Coverage for each layer at its thresholds, counting facilities open at ``slot``.
 
         Parameters
@@ -220,6 +225,11 @@ class CoverageEngine:
             Expresses thresholds as minutes.
         layers : sequence of str, optional
             Layers to analyse (default all in the facility set).
+        open_mask : ndarray of bool, optional
+            Which facilities count, instead of those open at ``slot`` (what-if changes).
+        added : mapping of layer → Nearest, optional
+            Distances to sites that are not in the facility set (what-if additions); their
+            nearest-facility index is ``-2 - k`` for the k-th added site.
         """
         layers = list(layers) if layers is not None else self.facilities.layers
         ths = self._thresholds(thresholds, layers)
@@ -229,7 +239,7 @@ class CoverageEngine:
             raise AnalysisError(f"cutoff {cutoff:g} m is below the largest threshold {top:g} m.")
         if walk_speed_m_per_min <= 0:
             raise AnalysisError(f"Walking speed must be positive, not {walk_speed_m_per_min}.")
-        open_now = self.facilities.open_mask(slot)
+        open_now = self.facilities.open_mask(slot) if open_mask is None else np.asarray(open_mask, dtype=bool)
         table = self.facilities.table
         dist, near, method, no_data = {}, {}, {}, []
         notes = list(self.notes)
@@ -243,8 +253,14 @@ class CoverageEngine:
                 notes.append(f"{layer}: no facility is open to the public"
                              + (f" at {slot.label()}" if slot else "") + ", so it covers nobody.")
             got = self.reach.nearest(active, cutoff=cutoff)
-            dist[layer] = got.distance
-            near[layer] = got.facility
+            dist[layer], near[layer] = got.distance, got.facility
+            if added and layer in added:
+                extra = added[layer]
+                better = extra.distance < got.distance
+                dist[layer] = np.where(better, extra.distance, got.distance)
+                near[layer] = np.where(better, -2 - np.maximum(extra.facility, 0), got.facility)
+                if layer in no_data and np.isfinite(extra.distance).any():
+                    no_data.remove(layer)
             method[layer] = self.method
         if len(layers) > 1:
             dist[ANY_LAYER] = np.min(np.column_stack([dist[k] for k in layers]), axis=1)

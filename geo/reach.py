@@ -93,16 +93,21 @@ class NetworkReach:
         access points is that close are listed in :attr:`off_network_facilities`.
     max_demand_snap_m : float
         The same bound for demand cells; cells beyond it are unreachable by network.
+    demand_snap : Snap, optional
+        The demand already snapped to this network (by another reach): reused as it is.
     """
 
     def __init__(self, network: WalkNetwork, access: AccessPoints, demand_x: np.ndarray,
                  demand_y: np.ndarray, *, max_snap_m: float = DEFAULT_MAX_SNAP_M,
-                 max_demand_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
+                 max_demand_snap_m: float = DEFAULT_MAX_SNAP_M, demand_snap: Snap | None = None) -> None:
         self.network = network
         self.access = access
         self.n_facilities = access.n_facilities
         self.access_snap: Snap = network.snap(access.x, access.y, max_distance=max_snap_m)
-        self.demand_snap: Snap = network.snap(demand_x, demand_y, max_distance=max_demand_snap_m)
+        if demand_snap is not None and len(demand_snap) != len(demand_x):
+            raise AnalysisError(f"The demand snap holds {len(demand_snap)} places, not {len(demand_x)}.")
+        self.demand_snap: Snap = demand_snap if demand_snap is not None else network.snap(
+            demand_x, demand_y, max_distance=max_demand_snap_m)
         ok = self.access_snap.ok
         snapped_facilities = np.zeros(self.n_facilities, dtype=bool)
         snapped_facilities[access.owner[ok]] = True

@@ -1,0 +1,108 @@
+"""Planning on the demo city: candidates, heuristic against the exact optimum, what-if, scenarios."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo.candidates import candidate_sites, planning_problem
+from geo.errors import AnalysisError
+from geo.facilities import PRESET_SLOTS
+from geo.gaps import gap_areas
+from geo.planning import marginal_curve, maximal_covering, set_covering
+from geo.scenarios import compare_scenarios, scenario_payload
+from geo.units import assign_units
+from geo.whatif import WhatIf
+
+
+@pytest.fixture(scope="module")
+def demo_plan(demo_analysis):
+    engine = demo_analysis.engine
+    layers = demo_analysis.layers
+    gaps = gap_areas(engine.run([1000], layers=["venues"]), "venues", 1000)
+    candidates = candidate_sites(demo_analysis.network, gaps=gaps, land_use=layers["land_use"],
+                                 school_facilities=layers["school_facilities"], uploaded=layers["candidate_sites"])
+    problem, notes = planning_problem(engine, candidates, cutoff=1000, layers=["venues"])
+    return candidates, problem, notes
+
+
+def test_candidates_come_from_every_source(demo_plan, demo_analysis):
+    candidates, problem, notes = demo_plan
+    kinds = set(candidates["site_kind"])
+    assert {"street_point", "park", "vacant_land", "school"} <= kinds
+    assert problem.n_candidates == len(candidates) and problem.distance.nnz > 0
+    # Street points lie inside today's gaps, on the network.
+    assert set(candidates["origin"]) == {"uploaded", "gap street point", "land use", "school not yet open"}
+    streets = candidates[candidates["origin"] == "gap street point"].to_crs(demo_analysis.network.crs)
+    snap = demo_analysis.network.snap(streets.geometry.x.to_numpy(), streets.geometry.y.to_numpy(), max_distance=1)
+    assert snap.ok.all()
+    assert any("Already placed: facilities of venues" in n for n in notes)
+
+
+def test_heuristic_within_one_percent_of_the_exact_optimum_and_says_so(demo_plan):
+    _, problem, _ = demo_plan
+    for p in (3, 8):
+        exact = maximal_covering(problem, p, method="exact", time_limit=120)
+        heur = maximal_covering(problem, p, lp_bound=True)
+        assert exact.status == "optimal"
+        assert heur.objective >= 0.99 * exact.objective
+        # The report says how far it can be: its proven gap covers the true one.
+        true_gap = (exact.objective - heur.objective) / exact.objective
+        assert heur.gap is not None and heur.gap >= true_gap - 1e-9 and heur.gap < 0.02
+        assert heur.covered == pytest.approx(problem.weights[problem.covered_now].sum() + heur.objective)
+
+
+def test_unreachable_target_and_too_many_sites(demo_plan, demo_analysis):
+    candidates, problem, _ = demo_plan
+    few = candidates[candidates["origin"] == "uploaded"].reset_index(drop=True)
+    small, _ = planning_problem(demo_analysis.engine, few, cutoff=300, layers=["venues"])
+    with pytest.raises(AnalysisError, match=r"cannot be reached: with every one of the \d+ candidates open"):
+        set_covering(small, 1.0)
+    with pytest.raises(AnalysisError, match=f"only {problem.n_candidates} candidates"):
+        maximal_covering(problem, problem.n_candidates + 1)
+
+
+def test_marginal_curve_on_the_demo(demo_plan):
+    _, problem, _ = demo_plan
+    curve = marginal_curve(problem, 10)
+    covered = [r["covered"] for r in curve]
+    assert covered == sorted(covered) and curve[-1]["added_by_this_site"] < curve[0]["added_by_this_site"]
+
+
+def test_what_if_open_a_school_add_a_site_close_a_venue(demo_analysis):
+    saturday = WhatIf(demo_analysis.engine, slot=PRESET_SLOTS["Saturday 09:00"])
+    schools = demo_analysis.layers["school_facilities"]
+    closed = schools[~schools["open_to_public"]]["feature_id"].iloc[0]
+    opened = saturday.evaluate(open_=[closed], hours={closed: "周末 8:00-18:00"})
+    row = opened.change.set_index(["layer", "threshold_m"]).loc[("school_facilities", 500.0)]
+    assert row["newly_covered"] > 0 and opened.seconds < 5
+    # The same field opened only on weekday evenings covers nobody more on Saturday morning.
+    evening = saturday.evaluate(open_=[closed], hours={closed: "Mo-Fr 18:00-21:00"})
+    assert (evening.change["newly_covered"] == 0).all()
+    added = saturday.evaluate(add=[(114.03, 30.0)])
+    assert added.change.set_index(["layer", "threshold_m"]).loc[("venues", 1000.0), "newly_covered"] > 0
+    assert "new-1" in set(added.result.nearest_ids("venues"))
+    busiest = demo_analysis.engine.run([500], layers=["venues"]).nearest_ids("venues")
+    ids, counts = np.unique(busiest[busiest != None], return_counts=True)  # noqa: E711
+    closed_venue = saturday.evaluate(close=[ids[np.argmax(counts)]])
+    assert closed_venue.change.set_index(["layer", "threshold_m"]).loc[("venues", 500.0), "newly_covered"] < 0
+    with pytest.raises(AnalysisError, match="is not a facility"):
+        saturday.evaluate(close=["no-such-id"])
+    with pytest.raises(AnalysisError, match="New opening hours"):
+        saturday.evaluate(hours={closed: "whenever"})
+
+
+def test_scenarios_saved_and_compared(demo_plan, demo_analysis, gpkg_store):
+    candidates, problem, _ = demo_plan
+    whatif = WhatIf(demo_analysis.engine, thresholds=[1000])
+    units = assign_units(demo_analysis.demand, demo_analysis.layers["boundaries"], level="street")
+    for p in (2, 5):
+        plan = maximal_covering(problem, p)
+        payload = scenario_payload(plan, candidates, whatif, layer="venues", threshold=1000, units=units,
+                                   inputs={"p": p, "cutoff_m": 1000})
+        assert payload["covered_after"] == pytest.approx(plan.covered)
+        gpkg_store.save_scenario(f"东岸 p={p}", payload, user="sports-bureau")
+    table = compare_scenarios([gpkg_store.load_scenario("东岸 p=2"), gpkg_store.load_scenario("东岸 p=5")])
+    assert list(table.columns) == ["东岸 p=2", "东岸 p=5"]
+    assert table.loc["newly covered", "东岸 p=5"] > table.loc["newly covered", "东岸 p=2"]
+    assert table.loc["new sites", "东岸 p=5"] == 5 and any(i.startswith("rate · ") for i in table.index)
