@@ -52,6 +52,14 @@ def test_heuristic_within_one_percent_of_the_exact_optimum_and_says_so(demo_plan
         assert heur.covered == pytest.approx(problem.weights[problem.covered_now].sum() + heur.objective)
 
 
+def test_set_covering_heuristic_against_exact(demo_plan):
+    _, problem, _ = demo_plan
+    exact = set_covering(problem, 0.9, method="exact", time_limit=120)
+    heur = set_covering(problem, 0.9, lp_bound=True)
+    assert exact.status == "optimal" and heur.coverage_rate >= 0.9
+    assert heur.bound <= exact.objective <= heur.objective
+
+
 def test_unreachable_target_and_too_many_sites(demo_plan, demo_analysis):
     candidates, problem, _ = demo_plan
     few = candidates[candidates["origin"] == "uploaded"].reset_index(drop=True)
