@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-app system-test demo demo-data test bench bench-store bench-coverage bench-ingest bench-planning clean
+.PHONY: setup system-app system-test demo demo-data test bench bench-store bench-coverage bench-ingest bench-planning bench-export clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,7 +30,7 @@ demo: demo-data
 test: system-test setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-store bench-coverage bench-ingest bench-planning
+bench: bench-store bench-coverage bench-ingest bench-planning bench-export
 
 bench-store: setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_store_write.py
@@ -43,6 +43,9 @@ bench-ingest: setup
 
 bench-planning: setup
 	$(PY) bench/bench_planning.py
+
+bench-export: setup
+	$(PY) bench/bench_export.py
 
 clean:
 	rm -rf $(VENV) data/demo_city.gpkg tests/artifacts

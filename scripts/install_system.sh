@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages the one map needs, where they are missing.
-#   scripts/install_system.sh app    Python venv support only (enough for `make demo`)
-#   scripts/install_system.sh test   plus PostGIS, Chromium and a CJK font (for `make test`)
+#   scripts/install_system.sh app    Python venv support and a CJK font for print maps (`make demo`)
+#   scripts/install_system.sh test   plus PostGIS and Chromium (for `make test`)
 set -euo pipefail
 what=${1:-test}
 SUDO=""
@@ -11,6 +11,7 @@ need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 pyver=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=("python${pyver}-venv")
+have fonts-wqy-microhei || need+=(fonts-wqy-microhei)
 if [ "$what" = "test" ]; then
   # PostGIS for the server version present, else the distribution's 15 (Debian 12) or default.
   pgver=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1 || true)
@@ -22,7 +23,6 @@ if [ "$what" = "test" ]; then
     need+=(postgresql postgis)
   fi
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
-  have fonts-wqy-microhei || need+=(fonts-wqy-microhei)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing system packages: ${need[*]}"

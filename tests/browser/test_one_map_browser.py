@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
+from tests.browser.conftest import LOCAL
+
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-LOCAL = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        from tests.conftest import IN_CI
-
-        if IN_CI:
-            pytest.fail(f"CI must run the browser tests: {CHROMIUM} is missing (make test installs it)")
-        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
 
 
 def test_one_map_renders_offline(demo_app, browser, artifacts):

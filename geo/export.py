@@ -1,0 +1,246 @@
+"""File exports of layers and results: GeoPackage, GeoJSON, Shapefile (.zip), CSV, XLSX, GeoTIFF.
+
+Every writer keeps Chinese text (UTF-8 everywhere; a Shapefile gets a ``.cpg`` saying so)
+and georeferencing (vectors keep their CRS; surfaces are written on the demand grid with
+its transform and CRS).  Writers build the file beside its target and move it into place,
+so a failed export never leaves half a file under the name asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import rasterio
+
+from geo.coverage import CoverageResult
+from geo.errors import AnalysisError
+
+VectorFormat = Literal["gpkg", "geojson", "shp"]
+SurfaceKind = Literal["distance", "covered", "population"]
+#: Layer-name characters kept in file and table names.
+_SAFE = "_-"
+
+
+def _safe_name(name: str) -> str:
+    out = "".join(ch if ch.isalnum() or ch in _SAFE else "_" for ch in str(name))
+    if not out:
+        raise AnalysisError(f"{name!r} cannot name a layer or file.")
+    return out
+
+
+def _replace_into(tmp: Path, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, target)
+    return target
+
+
+def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns GDAL can write: nullable and datetime-with-zone types made plain."""
+    out = frame.copy()
+    for col in out.columns:
+        if col == getattr(out, "_geometry_column_name", None):
+            continue
+        dtype = out[col].dtype
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_convert("UTC").dt.tz_localize(None)
+        elif isinstance(dtype, (pd.BooleanDtype, pd.StringDtype)) or str(dtype) in ("Int64", "Float64"):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+def write_vectors(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[str], *,
+                  fmt: VectorFormat | None = None) -> Path:
+    """Write one or more layers: several layers in one GeoPackage, or one GeoJSON / zipped Shapefile.
+
+    Raises
+    ------
+    AnalysisError
+        No layer, a layer without a CRS, several layers for a one-layer format, or an
+        unknown format.
+    """
+    target = Path(path)
+    fmt = fmt or {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".zip": "shp"}.get(
+        target.suffix.lower())
+    if fmt not in ("gpkg", "geojson", "shp"):
+        raise AnalysisError(f"{target.name}: choose a vector format (gpkg, geojson, shp), not {fmt or target.suffix!r}.")
+    if not layers:
+        raise AnalysisError("Nothing to export: no layer given.")
+    if fmt != "gpkg" and len(layers) > 1:
+        raise AnalysisError(f"{fmt} holds one layer; export {len(layers)} layers to a GeoPackage instead.")
+    for name, frame in layers.items():
+        if frame.crs is None:
+            raise AnalysisError(f"Layer {name!r} has no coordinate system; it cannot be exported georeferenced.")
+    with tempfile.TemporaryDirectory(dir=target.parent if target.parent.exists() else None) as tmpdir:
+        tmp = Path(tmpdir)
+        if fmt == "gpkg":
+            out = tmp / "export.gpkg"
+            for name, frame in layers.items():
+                pyogrio.write_dataframe(_plain_columns(frame), out, layer=_safe_name(name), driver="GPKG",
+                                        append=out.exists())
+        elif fmt == "geojson":
+            out = tmp / "export.geojson"
+            (name, frame), = layers.items()
+            pyogrio.write_dataframe(_plain_columns(frame), out, driver="GeoJSON", layer=_safe_name(name))
+        else:
+            (name, frame), = layers.items()
+            folder = tmp / "shp"
+            folder.mkdir()
+            _write_shapefiles(frame, folder, _safe_name(name))
+            out = tmp / "export.zip"
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+                for f in sorted(folder.iterdir()):
+                    z.write(f, f.name)
+        return _replace_into(out, target)
+
+
+_FAMILIES = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
+             "Polygon": "polygon", "MultiPolygon": "polygon"}
+
+
+def shapefile_field_names(columns: list[str]) -> dict[str, str]:
+    """Column → a unique name of at most 10 characters (the DBF limit)."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for col in columns:
+        short = str(col)[:10]
+        k = 1
+        while short.lower() in used:
+            suffix = str(k)
+            short = str(col)[:10 - len(suffix)] + suffix
+            k += 1
+        used.add(short.lower())
+        out[col] = short
+    return out
+
+
+def _write_shapefiles(frame: gpd.GeoDataFrame, folder: Path, stem: str) -> None:
+    """One shapefile per geometry family (a shapefile holds one), UTF-8 with a .cpg, and
+    ``fields.csv`` giving each shortened field name's full name."""
+    plain = _plain_columns(frame)
+    names = shapefile_field_names([c for c in plain.columns if c != plain.geometry.name])
+    plain = plain.rename(columns=names)
+    family = plain.geom_type.map(_FAMILIES)
+    if family.isna().any():
+        bad = plain.geom_type[family.isna()].iloc[0]
+        raise AnalysisError(f"A shapefile cannot hold {bad} geometry; export to GeoPackage instead.")
+    groups = sorted(family.unique())
+    for fam in groups:
+        part = plain[family == fam]
+        name = stem if len(groups) == 1 else f"{stem}_{fam}"
+        pyogrio.write_dataframe(part, folder / f"{name}.shp", driver="ESRI Shapefile", encoding="UTF-8",
+                                promote_to_multi=fam != "point")
+        (folder / f"{name}.cpg").write_text("UTF-8", encoding="ascii")
+    pd.DataFrame({"field": list(names.values()), "full_name": list(names.keys())}).to_csv(
+        folder / "fields.csv", index=False, encoding="utf-8-sig")
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str]) -> Path:
+    """Write tables: one CSV (UTF-8 with BOM, so Excel shows Chinese), or one XLSX sheet each.
+
+    Raises
+    ------
+    AnalysisError
+        No table, several tables for a CSV, or another extension.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if not tables:
+        raise AnalysisError("Nothing to export: no table given.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(suffix=suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        if suffix == ".csv":
+            if len(tables) > 1:
+                raise AnalysisError(f"A CSV holds one table; export {len(tables)} tables to an XLSX instead.")
+            (frame,) = tables.values()
+            _drop_geometry(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        elif suffix == ".xlsx":
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+                for sheet, frame in tables.items():
+                    _drop_geometry(frame).to_excel(xl, sheet_name=str(sheet)[:31], index=False)
+        else:
+            raise AnalysisError(f"{target.name}: tables export to .csv or .xlsx, not {suffix or 'no extension'}.")
+        return _replace_into(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _drop_geometry(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
+def surface(result: CoverageResult, kind: SurfaceKind, *, layer: str | None = None,
+            threshold: float | None = None) -> tuple[np.ndarray, float]:
+    """A surface on the demand grid and its nodata value.
+
+    ``distance``: metres to the nearest ``layer`` facility (the smallest over a cell's
+    residents' locations; beyond the cutoff = nodata); ``covered``: 1 where every resident
+    of the cell is within ``threshold``, 0 where none is, the covered share between;
+    ``population``: residents per cell.
+    """
+    demand = result.demand
+    rows, cols = demand.grid.shape
+    inside = (demand.row >= 0) & (demand.row < rows) & (demand.col >= 0) & (demand.col < cols)
+    flat = demand.row[inside] * cols + demand.col[inside]
+    nodata = -9999.0
+    pop = np.bincount(flat, weights=result.population[inside], minlength=rows * cols)
+    if kind == "population":
+        grid = np.where(pop > 0, pop, nodata)
+    elif kind == "distance":
+        if layer is None:
+            raise AnalysisError("Say which layer's distance surface to export.")
+        d = result.distance[layer].to_numpy()[inside]
+        grid = np.full(rows * cols, np.inf)
+        np.minimum.at(grid, flat, d)
+        grid = np.where(np.isfinite(grid), grid, nodata)
+    elif kind == "covered":
+        if layer is None or threshold is None:
+            raise AnalysisError("Say which layer and threshold the covered surface is for.")
+        cov = np.bincount(flat, weights=result.population[inside] * result.covered(layer, threshold)[inside],
+                          minlength=rows * cols)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            grid = np.where(pop > 0, cov / pop, nodata)
+    else:
+        raise AnalysisError(f"Surface kind {kind!r} is not one of distance, covered, population.")
+    return grid.reshape(rows, cols).astype(np.float32), nodata
+
+
+def write_surface(result: CoverageResult, path: str | os.PathLike[str], kind: SurfaceKind, *,
+                  layer: str | None = None, threshold: float | None = None) -> Path:
+    """Write :func:`surface` as a GeoTIFF on the demand grid (its CRS and transform)."""
+    target = Path(path)
+    data, nodata = surface(result, kind, layer=layer, threshold=threshold)
+    grid = result.demand.grid
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(suffix=".tif", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        with rasterio.open(tmp, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1,
+                           dtype="float32", crs=grid.crs.to_wkt(), transform=grid.transform, nodata=nodata,
+                           compress="deflate") as ds:
+            ds.write(data, 1)
+            ds.update_tags(kind=kind, layer=layer or "", threshold_m=str(threshold or ""),
+                           units={"distance": "metres", "covered": "share of residents",
+                                  "population": "residents per cell"}[kind],
+                           estimate=str(result.demand.is_estimate))
+        return _replace_into(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

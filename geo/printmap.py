@@ -1,0 +1,200 @@
+"""Print maps: PNG or PDF with title, legend, scale bar, north arrow, source and date.
+
+Drawn with matplotlib in a local metric projection.  Every Chinese character is set in
+a CJK font the project installs (WenQuanYi Micro Hei, Debian ``fonts-wqy-microhei``), and
+PDFs embed it as TrueType, so no label turns into boxes.  Without a CJK font the print
+map refuses to run rather than print tofu.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import shapely  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import FancyArrow, Patch  # noqa: E402
+
+from geo.crs import local_metric_crs  # noqa: E402
+from geo.errors import AnalysisError  # noqa: E402
+
+#: CJK font families tried in order.
+CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
+                "SimHei", "Microsoft YaHei")
+#: Paper sizes (mm, landscape).
+PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0)}
+
+
+def cjk_font() -> font_manager.FontProperties:
+    """The first installed CJK font of :data:`CJK_FAMILIES`.
+
+    Raises
+    ------
+    AnalysisError
+        When none is installed (the message names the Debian package).
+    """
+    for entry in font_manager.fontManager.ttflist:
+        if entry.name in CJK_FAMILIES:
+            return font_manager.FontProperties(fname=entry.fname)
+    for path in ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",):
+        if os.path.exists(path):
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path)
+    raise AnalysisError("No CJK font is installed, so Chinese labels would print as boxes. Install one "
+                        "(Debian/Ubuntu: apt-get install fonts-wqy-microhei; `make setup` does it).")
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one layer is drawn and what the legend calls it."""
+
+    label: str
+    color: str
+    kind: str = "point"  # point, line, area, outline
+    size: float = 18.0
+    alpha: float = 1.0
+
+
+#: Styles of the layers a print map usually shows (Chinese legend labels).
+STYLES: dict[str, Style] = {
+    "land_use": Style("用地", "#eeeeee", "area", alpha=0.8),
+    "gaps": Style("覆盖缺口", "#e31a1c", "area", alpha=0.35),
+    "service_areas": Style("服务范围", "#1f78b4", "area", alpha=0.2),
+    "walk_network": Style("步行路网", "#9a9a9a", "line", size=0.4),
+    "boundaries": Style("街道边界", "#6a3d9a", "outline", size=1.2),
+    "greenways": Style("绿道/健身步道", "#1b9e3a", "line", size=2.5),
+    "venues": Style("体育场馆", "#d62728", "point"),
+    "school_facilities": Style("学校体育设施", "#1f5fbf", "point"),
+    "health_stations": Style("社区健康驿站", "#f28e2b", "point"),
+    "metro_stations": Style("地铁站", "#222222", "point", size=12),
+    "new_sites": Style("规划新增场地", "#7b3294", "point", size=60),
+}
+_LAND_USE_COLORS = {"residential": "#f4ead8", "park": "#c7e9b4", "water": "#a6cee3", "commercial": "#f6cccc",
+                    "industrial": "#dddddd", "education": "#e5d8f2", "green": "#d9f0c9", "vacant": "#f7f5e1"}
+
+
+def _nice_length(span_m: float) -> float:
+    target = span_m / 5
+    exp = 10 ** np.floor(np.log10(target))
+    for step in (1, 2, 5, 10):
+        if step * exp >= target:
+            return float(step * exp)
+    return float(10 * exp)
+
+
+def _draw(ax, name: str, frame: gpd.GeoDataFrame, style: Style) -> object:
+    geoms = frame.geometry
+    if style.kind == "area":
+        colors = style.color
+        if name == "land_use" and "land_use" in frame.columns:
+            colors = [_LAND_USE_COLORS.get(v, style.color) for v in frame["land_use"]]
+        frame.plot(ax=ax, color=colors, alpha=style.alpha, linewidth=0, zorder=1 if name == "land_use" else 3)
+        return Patch(facecolor=style.color, alpha=max(style.alpha, 0.4), label=style.label)
+    if style.kind in ("line", "outline"):
+        lines = shapely.get_parts(geoms.boundary.to_numpy() if style.kind == "outline" else geoms.to_numpy())
+        segs = [np.asarray(g.coords)[:, :2] for g in lines if not g.is_empty]
+        ax.add_collection(LineCollection(segs, colors=style.color, linewidths=style.size,
+                                         zorder=4 if style.kind == "outline" else 2))
+        return Line2D([0], [0], color=style.color, lw=max(style.size, 1.0), label=style.label)
+    pts = geoms.representative_point()
+    ax.scatter(pts.x, pts.y, s=style.size, c=style.color, edgecolors="white", linewidths=0.5, zorder=5)
+    return Line2D([0], [0], marker="o", color="none", markerfacecolor=style.color, markeredgecolor="white",
+                  markersize=7, label=style.label)
+
+
+def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[str], *, title: str,
+              source: str, paper: str = "A4", dpi: int = 200, date: dt.date | None = None,
+              unit_labels: gpd.GeoDataFrame | None = None, label_column: str = "name",
+              styles: Mapping[str, Style] | None = None) -> Path:
+    """Draw ``layers`` (name → GeoDataFrame, any CRS) as a print map and save PNG or PDF.
+
+    Parameters
+    ----------
+    layers : mapping
+        Layer name → frame, drawn in :data:`STYLES` order; unknown names need ``styles``.
+    path : path
+        ``.png`` or ``.pdf``.
+    title, source : str
+        Printed at the top and in the footer (with the date).
+    paper : str
+        ``A4``, ``A3`` or ``A2`` landscape.
+    dpi : int
+        Resolution of a PNG (PDFs are vector).
+    unit_labels : GeoDataFrame, optional
+        Polygons whose ``label_column`` is written at their centre (e.g. street names).
+
+    Raises
+    ------
+    AnalysisError
+        No CJK font, an unknown paper, a non-PNG/PDF path, or nothing to draw.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in (".png", ".pdf"):
+        raise AnalysisError(f"{target.name}: print maps are .png or .pdf.")
+    if paper not in PAPER_MM:
+        raise AnalysisError(f"Paper {paper!r} is not one of {', '.join(PAPER_MM)}.")
+    if not 50 <= dpi <= 600:
+        raise AnalysisError(f"dpi must be between 50 and 600, not {dpi}.")
+    frames = {k: v for k, v in layers.items() if v is not None and len(v)}
+    if not frames:
+        raise AnalysisError("Nothing to draw: every layer given is empty.")
+    styles = {**STYLES, **(styles or {})}
+    unknown = [k for k in frames if k not in styles]
+    if unknown:
+        raise AnalysisError(f"No style for layer(s) {', '.join(unknown)}; pass styles=.")
+    font = cjk_font()
+    bounds = np.array([f.to_crs(4326).total_bounds for f in frames.values()])
+    metric = local_metric_crs((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()))
+    w_mm, h_mm = PAPER_MM[paper]
+    fig = plt.figure(figsize=(w_mm / 25.4, h_mm / 25.4), dpi=dpi)
+    ax = fig.add_axes([0.03, 0.09, 0.72, 0.80])
+    handles = []
+    for name in [k for k in styles if k in frames]:
+        handles.append(_draw(ax, name, frames[name].to_crs(metric), styles[name]))
+    if unit_labels is not None and len(unit_labels):
+        units = unit_labels.to_crs(metric)
+        for geom, text in zip(units.geometry.representative_point(), units[label_column]):
+            ax.text(geom.x, geom.y, str(text), fontproperties=font, fontsize=7, ha="center", va="center",
+                    color="#4a2a6a", zorder=6)
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    # Scale bar (bottom left) and north arrow (top right), in map units (metres).
+    bar = _nice_length(x1 - x0)
+    bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    ax.plot([bx, bx + bar], [by, by], color="black", lw=3, solid_capstyle="butt", zorder=7)
+    ax.text(bx + bar / 2, by + 0.015 * (y1 - y0), f"{bar / 1000:g} 千米" if bar >= 1000 else f"{bar:g} 米",
+            fontproperties=font, fontsize=8, ha="center", va="bottom", zorder=7)
+    nx, ny = x1 - 0.06 * (x1 - x0), y1 - 0.16 * (y1 - y0)
+    ax.add_patch(FancyArrow(nx, ny, 0, 0.08 * (y1 - y0), width=0.012 * (x1 - x0), head_width=0.035 * (x1 - x0),
+                            head_length=0.035 * (y1 - y0), color="black", zorder=7))
+    ax.text(nx, ny + 0.125 * (y1 - y0), "北 N", fontproperties=font, fontsize=9, ha="center", zorder=7)
+    fig.text(0.03, 0.93, title, fontproperties=font, fontsize=16, ha="left")
+    leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.77, 0.89), frameon=False,
+                     prop=font, title="图例", title_fontproperties=font)
+    for text in leg.get_texts():
+        text.set_fontsize(9)
+    day = (date or dt.date.today()).isoformat()
+    fig.text(0.03, 0.04, f"数据来源：{source}    制图日期：{day}    坐标系：{metric.name}", fontproperties=font,
+             fontsize=8, ha="left", color="#444444")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        fig.savefig(target, dpi=dpi)
+    plt.close(fig)
+    return target

@@ -1,0 +1,178 @@
+"""The district report: coverage per district and street, per-capita area, open schools, top gaps.
+
+:func:`district_report` gathers the tables from a coverage result; :func:`write_report_xlsx`
+writes them as workbook sheets with a native bar chart, :func:`write_report_pdf` as a
+printable PDF with charts, in Chinese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+
+from geo.coverage import CoverageResult  # noqa: E402
+from geo.errors import AnalysisError  # noqa: E402
+from geo.gaps import gap_areas, gap_table  # noqa: E402
+from geo.printmap import cjk_font  # noqa: E402
+from geo.units import (SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit,  # noqa: E402
+                       school_open_share_by_unit, sports_area_by_unit)
+
+_LEVEL_ZH = {"district": "区", "street": "街道", "community": "社区"}
+
+
+@dataclass
+class DistrictReport:
+    """The report's tables (Chinese column names) and its notes."""
+
+    title: str
+    layer: str
+    summary: pd.DataFrame
+    units: dict[str, pd.DataFrame]
+    gaps: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    date: str = ""
+
+
+def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, venues: gpd.GeoDataFrame,
+                    school_facilities: gpd.GeoDataFrame | None = None, layer: str = "venues",
+                    levels: tuple[str, ...] = ("district", "street"), gap_threshold: float = 500.0,
+                    top_gaps: int = 10, title: str = "全民健身设施覆盖报告") -> DistrictReport:
+    """Gather the report's tables for ``layer`` at every threshold of the result.
+
+    Raises
+    ------
+    AnalysisError
+        When ``layer`` is not in the result or a level has no boundary.
+    """
+    if layer not in result.thresholds:
+        raise AnalysisError(f"The coverage result has no layer {layer!r}; it has {', '.join(result.thresholds)}.")
+    summary = result.summary()
+    summary = summary[summary["layer"] == layer].rename(columns={
+        "threshold_m": "步行距离(米)", "minutes": "步行时间(分钟)", "residents": "常住人口", "covered": "覆盖人口",
+        "uncovered": "未覆盖人口", "rate": "覆盖率", "method": "距离算法", "status": "状态"}).drop(columns="layer")
+    tables = {}
+    notes = list(dict.fromkeys(result.notes))
+    for level in levels:
+        units = assign_units(result.demand, boundaries, level=level)
+        notes += list(units.notes)
+        cov = coverage_by_unit(result, units, layer=layer)
+        wide = cov.pivot_table(index=["code", "name"], columns="threshold_m", values=["rate", "uncovered"],
+                               sort=False)
+        out = pd.DataFrame({"代码": [c for c, _ in wide.index], "名称": [n for _, n in wide.index]})
+        residents = cov.drop_duplicates(["code"]).set_index("code")["residents"]
+        out["常住人口"] = residents.reindex(out["代码"]).to_numpy()
+        for th in result.thresholds[layer]:
+            out[f"{th:g}米覆盖率"] = wide[("rate", th)].to_numpy()
+            out[f"{th:g}米未覆盖人口"] = wide[("uncovered", th)].to_numpy()
+        area = sports_area_by_unit(units, result.demand, venues, school_facilities=school_facilities)
+        area = area.set_index("code").reindex(out["代码"])
+        out["人均体育场地面积(m²)"] = area["m2_per_resident"].to_numpy()
+        out[f"达到{SPORTS_AREA_TARGET_M2_PER_RESIDENT:g}m²目标"] = area["meets_target"].map(
+            {True: "是", False: "否"}).to_numpy()
+        if school_facilities is not None:
+            share = school_open_share_by_unit(units, school_facilities).set_index("code").reindex(out["代码"])
+            out["学校体育设施开放比例"] = share["share_open"].to_numpy()
+        tables[level] = out
+    gaps = gap_table(gap_areas(result, layer, gap_threshold)).head(top_gaps)
+    gaps = gaps[["rank", "uncovered_residents", "cells", "area_km2", "lon", "lat"]].rename(columns={
+        "rank": "排名", "uncovered_residents": "未覆盖人口", "cells": "网格数", "area_km2": "面积(km²)",
+        "lon": "中心经度", "lat": "中心纬度"})
+    if result.demand.is_estimate:
+        notes.insert(0, "人口为估算值（population is an estimate）。")
+    return DistrictReport(title=title, layer=layer, summary=summary, units=tables, gaps=gaps,
+                          notes=notes, date=dt.date.today().isoformat())
+
+
+def write_report_xlsx(report: DistrictReport, path: str | os.PathLike[str]) -> Path:
+    """The report as a workbook: summary, one sheet per level (with a bar chart), top gaps, notes."""
+    from openpyxl.chart import BarChart, Reference
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.tmp.xlsx")
+    with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+        report.summary.to_excel(xl, sheet_name="总体", index=False)
+        for level, table in report.units.items():
+            sheet = f"按{_LEVEL_ZH.get(level, level)}"
+            table.to_excel(xl, sheet_name=sheet, index=False)
+            ws = xl.sheets[sheet]
+            rate_cols = [i + 1 for i, c in enumerate(table.columns) if str(c).endswith("覆盖率")]
+            if rate_cols and len(table) > 1:
+                chart = BarChart()
+                chart.title = f"各{_LEVEL_ZH.get(level, level)}覆盖率"
+                for col in rate_cols:
+                    chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=len(table) + 1), titles_from_data=True)
+                chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=len(table) + 1))
+                chart.y_axis.number_format = "0%"
+                ws.add_chart(chart, f"{chr(ord('A') + min(len(table.columns) + 1, 25))}2")
+        report.gaps.to_excel(xl, sheet_name="主要缺口", index=False)
+        pd.DataFrame({"说明": report.notes or ["—"]}).to_excel(xl, sheet_name="说明", index=False)
+    os.replace(tmp, target)
+    return target
+
+
+def _table_page(pdf: PdfPages, title: str, frame: pd.DataFrame, font) -> None:
+    fig = plt.figure(figsize=(11.69, 8.27))
+    fig.text(0.05, 0.94, title, fontproperties=font, fontsize=14)
+    shown = frame.copy()
+    for col in shown.columns:
+        if "覆盖率" in str(col) or "比例" in str(col):
+            shown[col] = shown[col].map(lambda v: "—" if pd.isna(v) else f"{v:.1%}")
+        elif shown[col].dtype.kind == "f":
+            shown[col] = shown[col].map(lambda v: "—" if pd.isna(v) else f"{v:,.1f}")
+    ax = fig.add_axes([0.03, 0.05, 0.94, 0.85])
+    ax.axis("off")
+    table = ax.table(cellText=shown.astype(str).to_numpy()[:30], colLabels=[str(c) for c in shown.columns],
+                     loc="upper center", cellLoc="center")
+    table.auto_set_font_size(False)
+    for cell in table.get_celld().values():
+        cell.set_text_props(fontproperties=font, fontsize=6.5)
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def write_report_pdf(report: DistrictReport, path: str | os.PathLike[str]) -> Path:
+    """The report as a PDF in Chinese: summary, per-unit tables and charts, top gaps, notes."""
+    font = cjk_font()
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.tmp.pdf")
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(tmp) as pdf:
+        _table_page(pdf, f"{report.title}（{report.date}）· 总体", report.summary, font)
+        for level, table in report.units.items():
+            rate_cols = [c for c in table.columns if str(c).endswith("覆盖率")]
+            if len(table) > 1 and rate_cols:
+                fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.69, 8.27))
+                x = np.arange(len(table))
+                width = 0.8 / len(rate_cols)
+                for k, col in enumerate(rate_cols):
+                    ax1.bar(x + k * width, table[col].fillna(0), width, label=col)
+                ax1.set_xticks(x + 0.4 - width / 2, table["名称"], fontproperties=font, rotation=45, ha="right")
+                ax1.set_title(f"各{_LEVEL_ZH.get(level, level)}覆盖率", fontproperties=font)
+                ax1.legend(prop=font)
+                area = table["人均体育场地面积(m²)"].fillna(0)
+                ax2.bar(x, area, color="#1b9e3a")
+                ax2.axhline(SPORTS_AREA_TARGET_M2_PER_RESIDENT, color="#e31a1c", ls="--")
+                ax2.text(x[-1], SPORTS_AREA_TARGET_M2_PER_RESIDENT, f"目标 {SPORTS_AREA_TARGET_M2_PER_RESIDENT:g} m²",
+                         fontproperties=font, ha="right", va="bottom", color="#e31a1c")
+                ax2.set_xticks(x, table["名称"], fontproperties=font, rotation=45, ha="right")
+                ax2.set_title("人均体育场地面积（m²）", fontproperties=font)
+                fig.tight_layout()
+                pdf.savefig(fig)
+                plt.close(fig)
+            _table_page(pdf, f"按{_LEVEL_ZH.get(level, level)}统计", table, font)
+        _table_page(pdf, "主要覆盖缺口（按未覆盖人口排序）", report.gaps, font)
+        _table_page(pdf, "说明", pd.DataFrame({"说明": report.notes or ["—"]}), font)
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,29 @@
+"""Debian's Chromium driven by Playwright, shared by the browser tests."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+#: Requests a page may make; everything else is refused (the machine has no internet).
+LOCAL = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:", "file:")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        from tests.conftest import IN_CI
+
+        if IN_CI:
+            pytest.fail(f"CI must run the browser tests: {CHROMIUM} is missing (make test installs it)")
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()

@@ -1,0 +1,67 @@
+"""Print maps carry Chinese labels in a real CJK font; the images are kept to be looked at."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.font_manager import FontProperties
+from matplotlib.ft2font import FT2Font
+from PIL import Image
+
+from geo.errors import AnalysisError
+from geo.gaps import gap_areas
+from geo.printmap import CJK_FAMILIES, cjk_font, print_map
+
+TITLE = "青溪区 体育场馆10分钟步行覆盖缺口"
+
+
+def _glyph_image(font: FontProperties, char: str) -> np.ndarray:
+    ft = FT2Font(font.get_file())
+    ft.set_size(48, 72)
+    ft.set_text(char)
+    ft.draw_glyphs_to_bitmap()
+    return np.asarray(ft.get_image())
+
+
+def test_font_is_cjk_and_labels_are_not_tofu():
+    font = cjk_font()
+    ft = FT2Font(font.get_file())
+    assert ft.family_name in CJK_FAMILIES
+    assert all(ft.get_char_index(ord(ch)) != 0 for ch in TITLE + "图例数据来源制图日期北千米")
+    a, b = _glyph_image(font, "青"), _glyph_image(font, "溪")
+    assert a.sum() > 0 and b.sum() > 0
+    # A missing glyph draws the same box for every character; real glyphs differ.
+    h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    assert not np.array_equal(a[:h, :w], b[:h, :w])
+
+
+@pytest.fixture(scope="module")
+def map_layers(demo_city, demo_analysis):
+    layers = {k: demo_city.layers[k] for k in ("land_use", "walk_network", "boundaries", "greenways", "venues",
+                                               "school_facilities", "health_stations", "metro_stations")}
+    layers["gaps"] = gap_areas(demo_analysis.engine.run(), "venues", 500)
+    return layers
+
+
+@pytest.mark.parametrize("suffix", ["png", "pdf"])
+def test_print_map_png_and_pdf(map_layers, demo_city, artifacts, suffix):
+    b = demo_city.layers["boundaries"]
+    path = print_map(map_layers, artifacts / f"print_map.{suffix}", title=TITLE, source="青溪区健身联盟（虚构示范数据）",
+                     unit_labels=b[b["level"] == "street"], dpi=150)
+    if suffix == "png":
+        img = Image.open(path)
+        assert img.size == (int(297 / 25.4 * 150), int(210 / 25.4 * 150))
+        pixels = np.asarray(img.convert("L"))
+        assert (pixels < 128).mean() > 0.01  # something is drawn
+    else:
+        raw = path.read_bytes()
+        assert raw.startswith(b"%PDF") and b"WenQuanYi" in raw  # the CJK font is embedded
+
+
+def test_print_map_refuses_bad_requests(map_layers, tmp_path):
+    with pytest.raises(AnalysisError, match="print maps are .png or .pdf"):
+        print_map(map_layers, tmp_path / "m.jpg", title="x", source="y")
+    with pytest.raises(AnalysisError, match="Paper 'B5'"):
+        print_map(map_layers, tmp_path / "m.png", title="x", source="y", paper="B5")
+    with pytest.raises(AnalysisError, match="Nothing to draw"):
+        print_map({"venues": map_layers["venues"].iloc[0:0]}, tmp_path / "m.png", title="x", source="y")
