@@ -15,8 +15,21 @@ with st.sidebar:
              key=state.LANG, horizontal=True)
 
 lang = state.lang()
+with st.sidebar.expander(t("basemap", lang)):
+    st.selectbox(t("basemap", lang), ["none", "osm", "tianditu", "xyz"], key=state.BASEMAP,
+                 format_func=lambda k: {"none": t("basemap_none", lang), "osm": "OpenStreetMap",
+                                        "tianditu": "天地图 Tianditu", "xyz": "XYZ"}[k])
+    if st.session_state.get(state.BASEMAP) == "tianditu":
+        st.text_input(t("tianditu_key", lang), key=state.BASEMAP_KEY, type="password")
+    if st.session_state.get(state.BASEMAP) == "xyz":
+        st.text_input(t("xyz_url", lang), key=state.BASEMAP_URL)
+        st.checkbox(t("gcj02_tiles", lang), key=state.BASEMAP_GCJ)
 pages = [
     st.Page("ui/pages/one_map.py", title=t("page_one_map", lang), icon=":material/map:", url_path="one_map", default=True),
+    st.Page("ui/pages/coverage_page.py", title=t("page_coverage", lang), icon=":material/radar:", url_path="coverage"),
+    st.Page("ui/pages/planning_page.py", title=t("page_planning", lang), icon=":material/add_location:",
+            url_path="planning"),
     st.Page("ui/pages/data_page.py", title=t("page_data", lang), icon=":material/database:", url_path="data"),
+    st.Page("ui/pages/export_page.py", title=t("page_export", lang), icon=":material/download:", url_path="export"),
 ]
 st.navigation(pages).run()

@@ -181,15 +181,11 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> No
     raise AssertionError(f"the app did not answer at {url} within {timeout:g} s")
 
 
-@pytest.fixture(scope="session")
-def demo_app():
-    """`make demo` as a new user runs it (GeoPackage store, demo city), on a free port."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ONEMAP_GPKG")}
+def serve(cmd: list[str], env: dict[str, str], log_name: str, port: int):
+    """Start the app with ``cmd`` (run from the project root) on ``port``; yields its URL, stops it after."""
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "demo_app.log", "w")
-    proc = subprocess.Popen(["make", "-s", "demo", f"PORT={port}"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    log = open(ARTIFACTS / log_name, "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
@@ -201,3 +197,11 @@ def demo_app():
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def demo_app():
+    """`make demo` as a new user runs it (GeoPackage store, demo city), on a free port."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ONEMAP_GPKG")}
+    yield from serve(["make", "-s", "demo", f"PORT={port}"], env, "demo_app.log", port)

@@ -11,6 +11,8 @@ import pandas as pd
 from matplotlib import colormaps
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
+from geo.crs import wgs84_to_gcj02
+from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE, LAND_USES
 from layers.rasters import open_geotiff
 from ui.i18n import label
@@ -69,43 +71,113 @@ def _style(name: str, lang: str):
                          "fill": s.get("fill", True), "fillOpacity": 0.6}
 
 
+def _to_lonlat_image(src: np.ndarray, transform, crs) -> tuple[np.ndarray, list[list[float]]]:
+    """Reproject a grid (NaN = empty) to Web Mercator, the projection Leaflet draws in, so the
+    image needs no further warping; returns it and its [[south, west], [north, east]] in degrees."""
+    from pyproj import Transformer
+
+    height, width = src.shape
+    west0, north0 = transform.c, transform.f
+    bounds = (west0, north0 + transform.e * height, west0 + transform.a * width, north0)
+    dst_t, w, h = calculate_default_transform(crs, "EPSG:3857", width, height, *bounds)
+    dest = np.full((h, w), np.nan, dtype="float32")
+    reproject(src.astype("float32"), dest, src_transform=transform, src_crs=crs, dst_transform=dst_t,
+              dst_crs="EPSG:3857", resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=np.nan)
+    to_ll = Transformer.from_crs(3857, 4326, always_xy=True)
+    west, north = to_ll.transform(dst_t.c, dst_t.f)
+    east, south = to_ll.transform(dst_t.c + dst_t.a * w, dst_t.f + dst_t.e * h)
+    return dest, [[south, west], [north, east]]
+
+
 def population_overlay(tif: bytes, *, cmap: str = "YlOrRd", opacity: float = 0.55) -> folium.raster_layers.ImageOverlay:
     """The population raster as one image overlay (not thousands of polygons)."""
     with open_geotiff(tif) as ds:
-        transform, width, height = calculate_default_transform(ds.crs, "EPSG:4326", ds.width, ds.height,
-                                                               *ds.bounds)
-        dest = np.full((height, width), np.nan, dtype="float32")
         src = ds.read(1).astype("float32")
         if ds.nodata is not None:
             src[src == ds.nodata] = np.nan
-        reproject(src, dest, src_transform=ds.transform, src_crs=ds.crs, dst_transform=transform,
-                  dst_crs="EPSG:4326", resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=np.nan)
+        dest, bounds = _to_lonlat_image(src, ds.transform, ds.crs)
     valid = np.isfinite(dest) & (dest > 0)
     top = float(np.nanpercentile(dest[valid], 98)) if valid.any() else 1.0
     rgba = (colormaps[cmap](np.clip(np.nan_to_num(dest) / max(top, 1e-9), 0, 1)) * 255).astype(np.uint8)
     rgba[..., 3] = np.where(valid, 255, 0)
-    west, north = transform.c, transform.f
-    east, south = west + transform.a * width, north + transform.e * height
-    return folium.raster_layers.ImageOverlay(rgba, bounds=[[south, west], [north, east]], opacity=opacity,
-                                             mercator_project=True, name="population")
+    return folium.raster_layers.ImageOverlay(rgba, bounds=bounds, opacity=opacity, name="population")
+
+
+def coverage_overlay(share: np.ndarray, transform, crs, *, opacity: float = 0.6) -> folium.raster_layers.ImageOverlay:
+    """Covered share per cell as one image: green where covered, red where not (NaN: nobody lives there)."""
+    dest, bounds = _to_lonlat_image(share, transform, crs)
+    valid = np.isfinite(dest)
+    rgba = (colormaps["RdYlGn"](np.clip(np.nan_to_num(dest), 0, 1)) * 255).astype(np.uint8)
+    rgba[..., 3] = np.where(valid, 200, 0)
+    return folium.raster_layers.ImageOverlay(rgba, bounds=bounds, opacity=opacity, name="coverage")
+
+
+#: Basemap choices; tiles other than "none" need a network the browser can reach.
+BASEMAPS = ("none", "osm", "tianditu", "xyz")
+_OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+_TIANDITU_URL = ("https://t0.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
+                 "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=")
+
+
+def basemap_layer(kind: str = "none", *, key: str = "", url: str = "") -> folium.TileLayer | None:
+    """The tile layer of a basemap setting (None for "none", the default and offline choice).
+
+    Raises
+    ------
+    OneMapError
+        Tianditu without a key, or an XYZ URL without {z}/{x}/{y}.
+    """
+    if kind == "none":
+        return None
+    if kind == "osm":
+        return folium.TileLayer(_OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap")
+    if kind == "tianditu":
+        if not key.strip():
+            raise OneMapError("The Tianditu basemap needs a key (天地图 tk); get one at the Tianditu console.")
+        return folium.TileLayer(_TIANDITU_URL + key.strip(), attr="© 天地图 Tianditu", name="天地图")
+    if kind == "xyz":
+        if not all(p in url for p in ("{z}", "{x}", "{y}")):
+            raise OneMapError(f"A tile URL needs {{z}}, {{x}} and {{y}}: {url!r}")
+        return folium.TileLayer(url, attr="basemap", name="XYZ")
+    raise OneMapError(f"Basemap {kind!r} is not one of {', '.join(BASEMAPS)}.")
+
+
+def shift_to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Overlays shifted WGS-84 → GCJ-02 so they line up with AMap/Tencent tiles."""
+    import shapely
+
+    geoms = frame.to_crs(4326).geometry.to_numpy()
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    out = geoms.copy()
+    out[ok] = shapely.transform(geoms[ok], lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+    return frame.to_crs(4326).set_geometry(gpd.GeoSeries(out, index=frame.index, crs=4326))
 
 
 def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
-              population_tif: bytes | None = None, height: int = 640) -> folium.Map:
-    """A folium map of the given layers, drawn in :data:`LAYER_STYLES` order.
+              population_tif: bytes | None = None, height: int = 640, basemap: folium.TileLayer | None = None,
+              gcj02: bool = False, overlays: list | None = None, on_top: list | None = None) -> folium.Map:
+    """A folium map of the given layers, drawn in :data:`LAYER_STYLES` order on a canvas.
 
-    No tile basemap: the city's own land use, streets and boundaries are the basemap.
+    Without a basemap the city's own land use, streets and boundaries are the basemap.
+    ``gcj02`` shifts every overlay for AMap/Tencent tiles; ``overlays`` (images …) are drawn
+    above the population surface and ``on_top`` elements (gap outlines, site markers) above
+    every layer — all before the layer control, which must come last.
     """
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True,
-                   height=height)
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_control=True, height=height)
+    if basemap is not None:
+        basemap.add_to(m)
     bounds = None
     if population_tif is not None:
         population_overlay(population_tif).add_to(m)
+    for overlay in overlays or []:
+        overlay.add_to(m)
     for name in LAYER_STYLES:
         frame = layers.get(name)
         if frame is None or frame.empty:
             continue
         spec = CATALOGUE[name]
+        if gcj02:
+            frame = shift_to_gcj02(frame)
         fields, aliases = _popup_fields(name, frame, lang)
         data = _json_ready(frame, fields)
         group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
@@ -126,6 +198,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         if all(math.isfinite(v) for v in b):
             bounds = b if bounds is None else [min(bounds[0], b[0]), min(bounds[1], b[1]),
                                                max(bounds[2], b[2]), max(bounds[3], b[3])]
+    for element in on_top or []:
+        element.add_to(m)
     if bounds is not None:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     folium.LayerControl(collapsed=True).add_to(m)

@@ -9,6 +9,17 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 #: Requests a page may make; everything else is refused (the machine has no internet).
 LOCAL = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:", "file:")
+#: Features Leaflet has drawn (maps draw on a canvas, so there are no SVG paths to count).
+COUNT_FEATURES = """() => {
+  let n = 0;
+  for (const k of Object.keys(window)) {
+    const m = window[k];
+    if (k.startsWith('map_') && m && typeof m.eachLayer === 'function') {
+      m.eachLayer(l => { if (l.feature && typeof l.eachLayer !== 'function') n++; });
+    }
+  }
+  return n;
+}"""
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import LOCAL
+from tests.browser.conftest import COUNT_FEATURES, LOCAL
 from ui.offline_html import write_offline_html
 
 pytestmark = pytest.mark.browser
@@ -24,10 +24,10 @@ def test_offline_html_map_draws_with_no_network(browser, demo_city, artifacts, t
 
     page.route("**/*", refuse_all_but_the_file)
     page.goto(path.as_uri(), wait_until="load")
-    page.locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
+    page.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=30_000)
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / "offline_html_map.png"))
-    drawn = page.locator("path.leaflet-interactive").count()
+    drawn = page.evaluate(COUNT_FEATURES)
     expected = sum(len(f) for f in layers.values())
     assert drawn == expected, (drawn, expected)
     assert [u for u in requested if not u.startswith(LOCAL)] == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import LOCAL
+from tests.browser.conftest import COUNT_FEATURES, LOCAL
 
 pytestmark = pytest.mark.browser
 
@@ -21,12 +21,13 @@ def test_one_map_renders_offline(demo_app, browser, artifacts):
 
     page.route("**/*", refuse_outside)
     page.goto(demo_app, wait_until="domcontentloaded")
-    frame = page.frame_locator("iframe[title*='st_folium']")
-    frame.locator("path.leaflet-interactive").first.wait_for(timeout=90_000)
+    page.locator("iframe[title*='st_folium']").first.wait_for(timeout=90_000)
+    frame = page.locator("iframe[title*='st_folium']").first.element_handle().content_frame()
+    frame.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=90_000)
     page.get_by_text("体育场馆").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(artifacts / "one_map.png"))
-    drawn = frame.locator("path.leaflet-interactive").count()
+    drawn = frame.evaluate(COUNT_FEATURES)
     images = frame.locator("img.leaflet-image-layer").count()
     assert outside == []
     # land use + streets + boundaries + greenways + entrances + metro + health + schools + venues

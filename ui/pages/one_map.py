@@ -9,7 +9,8 @@ from layers.catalogue import CATALOGUE
 from layers.demo_city import DEMO_SOURCE, population_total
 from ui import state
 from ui.i18n import label, t
-from ui.mapview import LAYER_STYLES, build_map, legend_rows
+from geo.errors import OneMapError
+from ui.mapview import LAYER_STYLES, basemap_layer, build_map, legend_rows
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 
 lang = state.lang()
@@ -53,7 +54,15 @@ if "population" in raster:
                                                 raster["population"].layer_version))
     cols[3].metric(t("residents", lang), f"{total:,.0f}")
 
-m = build_map(frames, lang=lang, population_tif=tif)
+try:
+    basemap = basemap_layer(st.session_state.get(state.BASEMAP, "none"),
+                            key=st.session_state.get(state.BASEMAP_KEY, ""),
+                            url=st.session_state.get(state.BASEMAP_URL, ""))
+except OneMapError as exc:
+    st.error(str(exc))
+    basemap = None
+m = build_map(frames, lang=lang, population_tif=tif, basemap=basemap,
+              gcj02=basemap is not None and bool(st.session_state.get(state.BASEMAP_GCJ)))
 st_folium(m, key="one_map", height=640, use_container_width=True, returned_objects=[])
 
 legend = legend_rows(shown, lang)

@@ -1,0 +1,124 @@
+"""Every page in Chromium, offline: maps drawn, layers toggled, coverage run, a bad upload, English.
+
+Maps draw on a canvas, so features are counted from Leaflet itself (one layer per feature).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import COUNT_FEATURES, LOCAL
+
+pytestmark = pytest.mark.browser
+
+
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    outside: list[str] = []
+
+    def refuse_outside(route):
+        if route.request.url.startswith(LOCAL):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", refuse_outside)
+    page.goto(url, wait_until="domcontentloaded")
+    return page, outside
+
+
+def map_frame(page, nth: int = 0, timeout: float = 90_000):
+    page.locator("iframe[title*='st_folium']").nth(nth).wait_for(timeout=timeout)
+    handle = page.locator("iframe[title*='st_folium']").nth(nth).element_handle()
+    frame = handle.content_frame()
+    frame.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=timeout)
+    return frame
+
+
+def count(frame) -> int:
+    return frame.evaluate(COUNT_FEATURES)
+
+
+def test_one_map_toggle_changes_what_is_drawn(demo_app, browser, artifacts):
+    page, outside = open_page(browser, demo_app)
+    frame = map_frame(page)
+    page.wait_for_timeout(1000)
+    before = count(frame)
+    assert before > 4500
+    page.get_by_text(re.compile(r"^步行路网")).first.click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll(\"iframe[title*='st_folium']\")].length > 0", timeout=30_000)
+    frame = map_frame(page)
+    page.wait_for_timeout(1500)
+    frame = map_frame(page)
+    after = count(frame)
+    assert after < before - 4000, (before, after)  # the 4,569 streets are gone
+    page.screenshot(path=str(artifacts / "page_one_map.png"))
+    assert outside == []
+    page.close()
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']", has_text=label).first
+    return box.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_coverage_page_run_updates_kpis_and_gaps(demo_app, browser, artifacts):
+    page, outside = open_page(browser, demo_app + "/coverage")
+    map_frame(page)
+    before = _metric(page, "覆盖人口")
+    assert page.get_by_text("覆盖缺口排名").count() > 0
+    page.get_by_text("15分钟（1000米）").click()
+    page.get_by_role("button", name="运行分析").click()
+    page.wait_for_function(f"() => !document.body.innerText.includes('{before}')", timeout=60_000)
+    after = _metric(page, "覆盖人口")
+    assert after != before and int(after.replace(",", "")) > int(before.replace(",", ""))
+    map_frame(page)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(artifacts / "page_coverage.png"), full_page=True)
+    assert outside == []
+    page.close()
+
+
+def test_planning_and_export_pages_load(demo_app, browser, artifacts):
+    page, outside = open_page(browser, demo_app + "/planning")
+    map_frame(page, timeout=180_000)
+    page.get_by_text("MCLP").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts / "page_planning.png"), full_page=True)
+    page.goto(demo_app + "/export", wait_until="domcontentloaded")
+    page.get_by_role("button", name="生成文件").wait_for(timeout=60_000)
+    page.get_by_role("button", name="生成文件").click()
+    page.get_by_role("button", name="下载").wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts / "page_export.png"), full_page=True)
+    assert outside == []
+    page.close()
+
+
+def test_malformed_upload_shows_the_validation_message(demo_app, browser, artifacts, tmp_path):
+    bad = tmp_path / "坏数据.csv"
+    bad.write_text("名称,类型,经度,纬度\n城东驿站,community_health_station,东经114度,30.01\n", encoding="utf-8")
+    page, outside = open_page(browser, demo_app + "/data")
+    page.locator("input[type='file']").first.wait_for(state="attached", timeout=60_000)
+    page.locator("input[type='file']").first.set_input_files(str(bad))
+    page.get_by_text("坏数据.csv").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="检查").click()
+    page.get_by_text(re.compile("row 2, field '经度'")).first.wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts / "page_data_upload.png"), full_page=True)
+    assert outside == []
+    page.close()
+
+
+def test_english_changes_the_labels(demo_app, browser, artifacts):
+    page, outside = open_page(browser, demo_app)
+    map_frame(page)
+    page.get_by_text("English").first.click()
+    page.get_by_text("Fitness One Map · One map").wait_for(timeout=60_000)
+    assert page.get_by_text("Sports venues").count() > 0
+    page.screenshot(path=str(artifacts / "page_one_map_en.png"))
+    assert outside == []
+    page.close()

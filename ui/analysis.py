@@ -1,0 +1,96 @@
+"""The analysis engines the pages share, built once per set of stored layer versions.
+
+Snapping a city's population and facilities to its network takes seconds; map events
+and reruns must not repeat it.  :func:`get_engine` keeps one :class:`CoverageEngine` per
+(store, layer versions) in ``st.cache_resource``; results of a coverage run are cached by
+their inputs.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import streamlit as st
+
+from geo.coverage import CoverageEngine, CoverageResult
+from geo.demand import demand_from_raster, demand_from_vector, estimate_population_from_land_use
+from geo.errors import AnalysisError
+from geo.facilities import TimeSlot, build_facility_set
+from geo.network import build_walk_network
+from layers.stores import LayerStore
+from ui.store_access import read_layer_cached, read_raster_cached
+
+FACILITY_LAYERS = ("venues", "greenways", "school_facilities", "health_stations")
+
+
+def layer_versions(store: LayerStore) -> tuple[tuple[str, str, int], ...]:
+    """(name, kind, version) of every stored layer: the key every cached analysis depends on."""
+    return tuple(sorted((i.name, i.kind, i.layer_version) for i in store.list_layers()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _engine(_store: LayerStore, store_key: str, versions: tuple, method: str) -> CoverageEngine:
+    have = {(name, kind): v for name, kind, v in versions}
+    read = lambda name: read_layer_cached(_store, store_key, name, have[(name, "vector")])  # noqa: E731
+    network = build_walk_network(read("walk_network")) if ("walk_network", "vector") in have else None
+    crs = network.crs if network is not None else None
+    if ("population", "raster") in have:
+        demand = demand_from_raster(read_raster_cached(_store, store_key, "population", have[("population", "raster")]),
+                                    metric_crs=crs)
+    elif ("population", "vector") in have:
+        demand = demand_from_vector(read("population"), metric_crs=crs)
+    elif ("land_use", "vector") in have:
+        demand = demand_from_vector(estimate_population_from_land_use(read("land_use")), metric_crs=crs)
+    else:
+        raise AnalysisError("No population is stored (a raster, a population layer, or land use to estimate it).")
+    layers = {k: (read(k) if (k, "vector") in have else gpd.GeoDataFrame({"feature_id": []}, geometry=[], crs=4326))
+              for k in FACILITY_LAYERS}
+    entrances = read("greenway_entrances") if ("greenway_entrances", "vector") in have else None
+    facilities = build_facility_set(layers, crs=demand.crs, entrances=entrances)
+    return CoverageEngine(demand, facilities, network=network, method=method)
+
+
+def get_engine(store: LayerStore, method: str = "network") -> CoverageEngine:
+    """The coverage engine of the stored layers (built on first use, then reused)."""
+    return _engine(store, store.description, layer_versions(store), method)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _run(_engine: CoverageEngine, key: tuple, thresholds: tuple, slot_label: str | None) -> CoverageResult:
+    slot = TimeSlot.parse(slot_label) if slot_label else None
+    return _engine.run(list(thresholds), slot=slot)
+
+
+def run_coverage(store: LayerStore, *, method: str, thresholds: tuple[float, ...],
+                 slot: TimeSlot | None) -> CoverageResult:
+    """Coverage for these inputs, computed once per (layer versions, inputs)."""
+    engine = get_engine(store, method)
+    key = (store.description, layer_versions(store), method)
+    return _run(engine, key, tuple(thresholds), slot.label() if slot else None)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _planning(_store: LayerStore, store_key: str, versions: tuple, method: str, cutoff: float, layer: str,
+              sources: tuple[str, ...]):
+    from geo.candidates import candidate_sites, planning_problem
+    from geo.gaps import gap_areas
+
+    engine = _engine(_store, store_key, versions, method)
+    have = {(name, kind): v for name, kind, v in versions}
+    read = lambda name: read_layer_cached(_store, store_key, name, have[(name, "vector")]) \
+        if (name, "vector") in have else None  # noqa: E731
+    generated = "generated" in sources
+    base = engine.run([cutoff], layers=[layer])
+    candidates = candidate_sites(
+        engine.network_reach.network if engine.network_reach is not None else None,
+        gaps=gap_areas(base, layer, cutoff) if generated and layer not in base.no_data_layers else None,
+        land_use=read("land_use") if generated else None,
+        school_facilities=read("school_facilities") if generated else None,
+        uploaded=read("candidate_sites") if "uploaded" in sources else None)
+    problem, notes = planning_problem(engine, candidates, cutoff=cutoff, layers=[layer])
+    return candidates, problem, notes
+
+
+def get_planning(store: LayerStore, *, cutoff: float, layer: str, sources: tuple[str, ...],
+                 method: str = "network"):
+    """Candidates, the planning problem and its notes for these inputs (built once)."""
+    return _planning(store, store.description, layer_versions(store), method, cutoff, layer, sources)
