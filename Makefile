@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-app system-test demo demo-data test bench bench-store bench-coverage bench-ingest bench-planning bench-export clean
+.PHONY: setup system-app system-test demo demo-data test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-planning: setup
 
 bench-export: setup
 	$(PY) bench/bench_export.py
+
+bench-one-map: setup
+	$(PY) bench/bench_one_map.py
 
 clean:
 	rm -rf $(VENV) data/demo_city.gpkg tests/artifacts

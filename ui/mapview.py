@@ -8,6 +8,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import colormaps
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
@@ -51,6 +52,12 @@ def _popup_fields(name: str, frame: gpd.GeoDataFrame, lang: str) -> tuple[list[s
 
 def _json_ready(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
     out = frame[fields + [frame.geometry.name]].copy()
+    # Six decimals of a degree is about 0.1 m: the map needs no more, and the page halves in size.
+    geoms = out.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    rounded = geoms.copy()
+    rounded[present] = shapely.transform(geoms[present], lambda xy: np.round(xy, 6))
+    out = out.set_geometry(gpd.GeoSeries(rounded, index=out.index, crs=frame.crs))
     for col in fields:
         out[col] = out[col].astype(object).where(out[col].notna(), "")
         out[col] = out[col].map(lambda v: ("是" if v else "否") if isinstance(v, (bool, np.bool_)) else v)

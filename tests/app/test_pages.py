@@ -73,3 +73,48 @@ def test_unreachable_database_is_one_clear_message(monkeypatch):
     assert len(at.error) == 1 and "Cannot reach the database" in at.error[0].value
     assert "pw@" not in at.error[0].value
     _open.clear()
+
+
+def test_coverage_page_kpis_and_tables(on_demo):
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("ui/pages/coverage_page.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["常住人口"] == "420,000" and metrics["覆盖人口"] == "153,736"
+    assert len(at.dataframe) == 2  # per-unit table and gap ranking
+    at.radio(key="coverage.circle").set_value("circle_15")
+    at.button[0].click().run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["覆盖人口"] == "269,490"
+    at.selectbox(key="coverage.slot").set_value("weekday 10:00")
+    at.selectbox(key="coverage.layer").set_value("school_facilities")
+    at.button[0].click().run()
+    assert {m.label: m.value for m in at.metric}["覆盖人口"] == "0"  # school fields shut in teaching hours
+
+
+def test_planning_page_solves_and_answers_what_if(on_demo):
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("ui/pages/planning_page.py").run()
+    assert not at.exception
+    assert at.success[0].value.startswith("MCLP (heuristic): 5 site(s)")
+    at.multiselect(key="whatif_open").set_value(["school-004-track"]).run()
+    assert not at.exception
+    change = next(d.value for d in at.dataframe if "newly_covered" in d.value.columns)
+    assert change["newly_covered"].max() > 0
+
+
+def test_export_page_makes_a_file(on_demo):
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("ui/pages/export_page.py").run()
+    at.button(key="export_make").click().run()
+    assert not at.exception and at.success[0].value.startswith("onemap_layers.gpkg")
+    at.radio(key="export_kind").set_value("report").run()
+    at.button(key="export_make").click().run()
+    assert not at.exception and at.success[0].value.startswith("onemap_report.xlsx")
+
+
+def test_tianditu_without_a_key_is_one_message(on_demo):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="basemap").set_value("tianditu").run()
+    assert not at.exception
+    assert any("needs a key" in e.value for e in at.error)

@@ -61,8 +61,8 @@ try:
 except OneMapError as exc:
     st.error(str(exc))
     basemap = None
-m = build_map(frames, lang=lang, population_tif=tif, basemap=basemap,
-              gcj02=basemap is not None and bool(st.session_state.get(state.BASEMAP_GCJ)))
+gcj02 = basemap is not None and bool(st.session_state.get(state.BASEMAP_GCJ))
+m = build_map(frames, lang=lang, population_tif=tif, basemap=basemap, gcj02=gcj02)
 st_folium(m, key="one_map", height=640, use_container_width=True, returned_objects=[])
 
 legend = legend_rows(shown, lang)

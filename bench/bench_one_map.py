@@ -1,0 +1,107 @@
+"""Benchmark: time-to-interactive of the one-map page in Chromium, demo city and 10,000 venues.
+
+Builds a GeoPackage with the demo city (and one with 10,000 more venue points), starts the
+app on each, and measures in Debian's Chromium (Playwright) the time from navigation to
+the moment Leaflet has drawn every feature (cold: first visit; warm: a reload, which the
+app answers from its caches).  Prints figures; asserts nothing.
+
+    make bench-one-map     # or: python bench/bench_one_map.py
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import geopandas as gpd  # noqa: E402
+
+from layers.demo_city import build_demo_city, write_demo_city  # noqa: E402
+from layers.stores.geopackage import GeoPackageStore  # noqa: E402
+from tests.browser.conftest import COUNT_FEATURES  # noqa: E402
+
+
+def _store(path: Path, extra_venues: int) -> int:
+    city = build_demo_city()
+    if extra_venues:
+        v = city.layers["venues"]
+        rng = np.random.default_rng(1)
+        x0, y0, x1, y1 = v.total_bounds
+        more = gpd.GeoDataFrame({"feature_id": [f"bench-{i:05d}" for i in range(extra_venues)],
+                                 "name": [f"健身点{i}" for i in range(extra_venues)],
+                                 "venue_kind": "park_fitness", "sports_area_m2": 200.0, "is_public": True,
+                                 "department": "sports", "source": "benchmark"},
+                                geometry=gpd.points_from_xy(rng.uniform(x0, x1, extra_venues),
+                                                            rng.uniform(y0, y1, extra_venues)), crs=4326)
+        city.layers["venues"] = gpd.GeoDataFrame(
+            gpd.pd.concat([v, more], ignore_index=True), geometry="geometry", crs=4326)
+    with GeoPackageStore(path, create=True) as store:
+        write_demo_city(store, city)
+    shown = ("land_use", "walk_network", "boundaries", "greenways", "greenway_entrances", "metro_stations",
+             "health_stations", "school_facilities", "venues")
+    return sum(len(city.layers[k]) for k in shown)
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def measure(gpkg: Path, expected: int, browser) -> tuple[float, float]:
+    port = _port()
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "ONEMAP_GPKG": str(gpkg)}
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/streamlit"), "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        times = []
+        for _visit in range(2):
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            t0 = time.perf_counter()
+            page.goto(url, wait_until="commit")
+            page.locator("iframe[title*='st_folium']").first.wait_for(timeout=180_000)
+            frame = page.locator("iframe[title*='st_folium']").first.element_handle().content_frame()
+            frame.wait_for_function(f"({COUNT_FEATURES})() >= {expected}", timeout=180_000, polling=50)
+            times.append(time.perf_counter() - t0)
+            page.close()
+        return times[0], times[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        for extra in (0, 10_000):
+            path = Path(tmp) / f"city_{extra}.gpkg"
+            expected = _store(path, extra)
+            cold, warm = measure(path, expected, browser)
+            print(f"one-map page, {expected:,} features ({extra:,} extra venues): interactive after "
+                  f"{cold:.2f} s on the first visit, {warm:.2f} s on a reload (target < 2 s)")
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
