@@ -26,16 +26,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bench.bench_store_write import timed  # noqa: E402
-from geo.coverage import CoverageEngine  # noqa: E402
-from geo.demand import demand_from_raster  # noqa: E402
+from bench.demo import demo_engine  # noqa: E402
 from geo.export import write_surface, write_tables, write_vectors  # noqa: E402
-from geo.facilities import build_facility_set  # noqa: E402
 from geo.gaps import gap_areas  # noqa: E402
-from geo.network import build_walk_network  # noqa: E402
 from geo.printmap import print_map  # noqa: E402
 from geo.report import district_report, write_report_pdf, write_report_xlsx  # noqa: E402
 from geo.units import assign_units, coverage_by_unit  # noqa: E402
-from layers.demo_city import build_demo_city  # noqa: E402
 from ui.offline_html import write_offline_html  # noqa: E402
 
 MAP_LAYERS = ("land_use", "walk_network", "boundaries", "greenways", "venues", "school_facilities",
@@ -43,13 +39,9 @@ MAP_LAYERS = ("land_use", "walk_network", "boundaries", "greenways", "venues", "
 
 
 def main() -> int:
-    city = build_demo_city()
-    net = build_walk_network(city.layers["walk_network"])
-    demand = demand_from_raster(city.population_tif, metric_crs=net.crs)
-    facilities = build_facility_set({k: city.layers[k] for k in ("venues", "greenways", "school_facilities",
-                                                                 "health_stations")},
-                                    crs=net.crs, entrances=city.layers["greenway_entrances"])
-    result = CoverageEngine(demand, facilities, network=net).run()
+    city, engine = demo_engine()
+    demand, net = engine.demand, engine.network_reach.network
+    result = engine.run()
     cells = result.cells()
     cell_layer = gpd.GeoDataFrame(cells, geometry=gpd.points_from_xy(cells["x"], cells["y"]), crs=demand.crs)
     gaps = gap_areas(result, "venues", 500)

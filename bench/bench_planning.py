@@ -80,20 +80,11 @@ def main() -> int:
     print(f"  one greedy step: sparse product {t_vec * 1000:.1f} ms, Python loop over candidates "
           f"{t_loop * 1000:.0f} ms (ratio {t_loop / t_vec:.0f}x); {len(gains):,} gains")
 
-    from geo.coverage import CoverageEngine
-    from geo.demand import demand_from_raster
-    from geo.facilities import PRESET_SLOTS, build_facility_set
-    from geo.network import build_walk_network
+    from bench.demo import demo_engine
+    from geo.facilities import PRESET_SLOTS
     from geo.whatif import WhatIf
-    from layers.demo_city import build_demo_city
 
-    city = build_demo_city()
-    net = build_walk_network(city.layers["walk_network"])
-    demand = demand_from_raster(city.population_tif, metric_crs=net.crs)
-    facilities = build_facility_set({k: city.layers[k] for k in ("venues", "greenways", "school_facilities",
-                                                                 "health_stations")},
-                                    crs=net.crs, entrances=city.layers["greenway_entrances"])
-    engine = CoverageEngine(demand, facilities, network=net)
+    city, engine = demo_engine()
     whatif = WhatIf(engine, slot=PRESET_SLOTS["Saturday 09:00"])
     schools = city.layers["school_facilities"]
     closed = schools[~schools["open_to_public"]]["feature_id"].iloc[0]

@@ -38,3 +38,19 @@ def browser():
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         yield b
         b.close()
+
+
+def open_page(browser, url: str, *, width: int = 1500, height: int = 1100):
+    """A new page at ``url`` that refuses every request off this machine; returns (page, refused URLs)."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    outside: list[str] = []
+
+    def refuse_outside(route):
+        if route.request.url.startswith(LOCAL):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", refuse_outside)
+    page.goto(url, wait_until="domcontentloaded")
+    return page, outside

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import COUNT_FEATURES, LOCAL
+from tests.browser.conftest import COUNT_FEATURES, open_page
 
 pytestmark = pytest.mark.browser
 
 
 def test_one_map_renders_offline(demo_app, browser, artifacts):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    outside: list[str] = []
-
-    def refuse_outside(route):
-        if route.request.url.startswith(LOCAL):
-            return route.continue_()
-        outside.append(route.request.url)
-        return route.abort()
-
-    page.route("**/*", refuse_outside)
-    page.goto(demo_app, wait_until="domcontentloaded")
+    page, outside = open_page(browser, demo_app, width=1400, height=1000)
     page.locator("iframe[title*='st_folium']").first.wait_for(timeout=90_000)
     frame = page.locator("iframe[title*='st_folium']").first.element_handle().content_frame()
     frame.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=90_000)

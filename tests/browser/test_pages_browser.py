@@ -9,26 +9,11 @@ import re
 
 import pytest
 
-from tests.browser.conftest import COUNT_FEATURES, LOCAL
+from tests.browser.conftest import COUNT_FEATURES, open_page
 
 pytestmark = pytest.mark.browser
 
 
-
-
-def open_page(browser, url: str):
-    page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    outside: list[str] = []
-
-    def refuse_outside(route):
-        if route.request.url.startswith(LOCAL):
-            return route.continue_()
-        outside.append(route.request.url)
-        return route.abort()
-
-    page.route("**/*", refuse_outside)
-    page.goto(url, wait_until="domcontentloaded")
-    return page, outside
 
 
 def map_frame(page, nth: int = 0, timeout: float = 90_000):
