@@ -94,3 +94,15 @@ def get_planning(store: LayerStore, *, cutoff: float, layer: str, sources: tuple
                  method: str = "network"):
     """Candidates, the planning problem and its notes for these inputs (built once)."""
     return _planning(store, store.description, layer_versions(store), method, cutoff, layer, sources)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _whatif(_store: LayerStore, store_key: str, versions: tuple, method: str, cutoff: float):
+    from geo.whatif import WhatIf
+
+    return WhatIf(_engine(_store, store_key, versions, method), thresholds=[cutoff])
+
+
+def get_whatif(store: LayerStore, *, cutoff: float, method: str = "network"):
+    """The what-if baseline at ``cutoff`` (its coverage run done once, not on every map click)."""
+    return _whatif(store, store.description, layer_versions(store), method, cutoff)

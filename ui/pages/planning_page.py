@@ -10,9 +10,8 @@ from streamlit_folium import st_folium
 from geo.errors import OneMapError
 from geo.planning import capacitated_covering, marginal_curve, maximal_covering, p_median, set_covering
 from geo.scenarios import compare_scenarios, scenario_payload
-from geo.whatif import WhatIf
 from ui import state
-from ui.analysis import get_engine, get_planning, layer_versions
+from ui.analysis import get_engine, get_planning, get_whatif, layer_versions
 from ui.i18n import t
 from ui.mapview import build_map
 from ui.store_access import get_store, read_layer_cached
@@ -89,7 +88,7 @@ with right:
         st.line_chart(curve.set_index("sites")[["covered", "bound"]], height=220)
 
 st.subheader(t("what_if", lang))
-whatif = WhatIf(engine, thresholds=[cutoff])
+whatif = get_whatif(store, cutoff=cutoff)
 schools = read_layer_cached(store, store.description, "school_facilities", versions["school_facilities"]) \
     if "school_facilities" in versions else None
 closed = [] if schools is None else list(schools.loc[~schools["open_to_public"].fillna(False).astype(bool), "feature_id"])
