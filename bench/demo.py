@@ -5,10 +5,9 @@ from __future__ import annotations
 from geo.coverage import CoverageEngine
 from geo.demand import demand_from_raster
 from geo.facilities import build_facility_set
+from geo.inputs import FACILITY_LAYERS
 from geo.network import build_walk_network
 from layers.demo_city import DemoCity, build_demo_city
-
-FACILITY_LAYERS = ("venues", "greenways", "school_facilities", "health_stations")
 
 
 def demo_engine() -> tuple[DemoCity, CoverageEngine]:

@@ -12,15 +12,10 @@ import geopandas as gpd
 import streamlit as st
 
 from geo.coverage import CoverageEngine, CoverageResult
-from geo.demand import demand_from_raster, demand_from_vector, estimate_population_from_land_use
-from geo.errors import AnalysisError
-from geo.facilities import TimeSlot, build_facility_set
-from geo.network import build_walk_network
+from geo.facilities import TimeSlot
+from geo.inputs import FACILITY_LAYERS, engine_from_readers
 from layers.stores import LayerStore
 from ui.store_access import read_layer_cached, read_raster_cached
-
-FACILITY_LAYERS = ("venues", "greenways", "school_facilities", "health_stations")
-
 
 def layer_versions(store: LayerStore) -> tuple[tuple[str, str, int], ...]:
     """(name, kind, version) of every stored layer: the key every cached analysis depends on."""
@@ -30,23 +25,16 @@ def layer_versions(store: LayerStore) -> tuple[tuple[str, str, int], ...]:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _engine(_store: LayerStore, store_key: str, versions: tuple, method: str) -> CoverageEngine:
     have = {(name, kind): v for name, kind, v in versions}
-    read = lambda name: read_layer_cached(_store, store_key, name, have[(name, "vector")])  # noqa: E731
-    network = build_walk_network(read("walk_network")) if ("walk_network", "vector") in have else None
-    crs = network.crs if network is not None else None
-    if ("population", "raster") in have:
-        demand = demand_from_raster(read_raster_cached(_store, store_key, "population", have[("population", "raster")]),
-                                    metric_crs=crs)
-    elif ("population", "vector") in have:
-        demand = demand_from_vector(read("population"), metric_crs=crs)
-    elif ("land_use", "vector") in have:
-        demand = demand_from_vector(estimate_population_from_land_use(read("land_use")), metric_crs=crs)
-    else:
-        raise AnalysisError("No population is stored (a raster, a population layer, or land use to estimate it).")
-    layers = {k: (read(k) if (k, "vector") in have else gpd.GeoDataFrame({"feature_id": []}, geometry=[], crs=4326))
-              for k in FACILITY_LAYERS}
-    entrances = read("greenway_entrances") if ("greenway_entrances", "vector") in have else None
-    facilities = build_facility_set(layers, crs=demand.crs, entrances=entrances)
-    return CoverageEngine(demand, facilities, network=network, method=method)
+
+    def vector(name: str) -> gpd.GeoDataFrame | None:
+        v = have.get((name, "vector"))
+        return None if v is None else read_layer_cached(_store, store_key, name, v)
+
+    def raster(name: str) -> bytes | None:
+        v = have.get((name, "raster"))
+        return None if v is None else read_raster_cached(_store, store_key, name, v)
+
+    return engine_from_readers(vector, raster, method=method)
 
 
 def get_engine(store: LayerStore, method: str = "network") -> CoverageEngine:

@@ -19,14 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 
 from geo.errors import (AnalysisError, InputFileError, LayerValidationError, OneMapError, StoreError,
                         UnknownLayerError)
+from geo.inputs import FACILITY_LAYERS
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_STORE, EXIT_ANALYSIS = 0, 2, 3, 4, 5
-FACILITY_LAYERS = ("venues", "greenways", "school_facilities", "health_stations")
 
 
 class Progress:
@@ -60,33 +59,16 @@ def _store(args: argparse.Namespace, create: bool = False):
 
 def _engine(store, args: argparse.Namespace, progress: Progress):
     """Network, demand and facilities from the store, prepared once."""
-    from geo.coverage import CoverageEngine
-    from geo.demand import demand_from_raster, demand_from_vector, estimate_population_from_land_use
-    from geo.facilities import build_facility_set
-    from geo.network import build_walk_network
+    from geo.inputs import engine_from_readers
+    from layers.stores.snapshot import current_snapshot
 
-    progress.step("reading the walking network")
-    stored = {i.name for i in store.list_layers()}
-    network = build_walk_network(store.read_layer("walk_network")) if "walk_network" in stored else None
-    crs = network.crs if network is not None else None
-    progress.step("reading the population")
-    if "population" in stored and any(i.name == "population" and i.kind == "raster" for i in store.list_layers()):
-        demand = demand_from_raster(store.read_raster("population"), metric_crs=crs)
-    elif "population" in stored:
-        demand = demand_from_vector(store.read_layer("population"), metric_crs=crs)
-    elif "land_use" in stored:
-        demand = demand_from_vector(estimate_population_from_land_use(store.read_layer("land_use")), metric_crs=crs)
-    else:
-        raise AnalysisError("No population in the store (raster, layer, or residential land use to estimate from).")
-    progress.step("reading the facilities")
-    layers = {k: store.read_layer(k) for k in args.layers if k in stored}
-    missing = [k for k in args.layers if k not in stored]
-    for k in missing:
-        layers[k] = gpd.GeoDataFrame({"feature_id": []}, geometry=[], crs=4326)
-    entrances = store.read_layer("greenway_entrances") if "greenway_entrances" in stored else None
-    facilities = build_facility_set(layers, crs=demand.crs, entrances=entrances)
+    progress.step("reading the stored layers")
+    snap = current_snapshot(store)
+    progress.step("building the walking network and the population")
+    engine = engine_from_readers(snap.vector, snap.raster, method=args.method, facility_layers=args.layers)
     progress.step("snapping everything to the network")
-    return CoverageEngine(demand, facilities, network=network, method=args.method), stored
+    progress.step("ready")
+    return engine, {name for name, _kind in snap.versions}
 
 
 def _thresholds(text: str) -> list[float]:

@@ -12,10 +12,11 @@ from geo.errors import OneMapError
 from geo.export import surface
 from geo.facilities import PRESET_SLOTS, TimeSlot
 from geo.gaps import gap_areas, gap_table
+from geo.inputs import FACILITY_LAYERS
 from geo.units import SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit, sports_area_by_unit
 from layers.catalogue import CATALOGUE
 from ui import state
-from ui.analysis import FACILITY_LAYERS, layer_versions, run_coverage
+from ui.analysis import layer_versions, run_coverage
 from ui.i18n import label, t
 from ui.mapview import build_map, coverage_overlay
 from ui.store_access import get_store, read_layer_cached

@@ -1,0 +1,90 @@
+"""The stored layers at one moment: each layer pinned to one of its versions.
+
+An analysis that must be reproducible (an indicator, a trend, a report) reads its layers
+through a :class:`Snapshot`, which names the exact layer versions it used; the same
+snapshot read again gives the same features, whatever was written since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.errors import OneMapError
+from layers.stores.base import LayerStore
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Layer versions of one store: ``versions[(name, kind)]`` with kind ``vector``/``raster``."""
+
+    store: LayerStore
+    versions: dict[tuple[str, str], int]
+    label: str = "now"
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def vector(self, name: str) -> gpd.GeoDataFrame | None:
+        """Vector layer ``name`` at its pinned version; ``None`` when it did not exist then."""
+        v = self.versions.get((name, "vector"))
+        if v is None:
+            return None
+        key = ("vector", name, v)
+        if key not in self._cache:
+            self._cache[key] = self.store.read_layer(name, version=v)
+        return self._cache[key].copy()
+
+    def raster(self, name: str) -> bytes | None:
+        """Raster layer ``name`` (GeoTIFF bytes) at its pinned version, or ``None``."""
+        v = self.versions.get((name, "raster"))
+        return None if v is None else self.store.read_raster(name, version=v)
+
+    def describe(self) -> str:
+        """``venues v3, school_facilities v2, …``: what this snapshot read."""
+        return ", ".join(f"{n}{' (raster)' if k == 'raster' else ''} v{v}"
+                         for (n, k), v in sorted(self.versions.items()))
+
+
+def current_snapshot(store: LayerStore) -> Snapshot:
+    """Every stored layer at its latest version."""
+    return Snapshot(store, {(i.name, i.kind): i.layer_version for i in store.list_layers()})
+
+
+def snapshot_as_of(store: LayerStore, when: datetime | str, *, label: str | None = None) -> Snapshot:
+    """Every layer as it stood at ``when``: its last version written at or before then.
+
+    Layers first written after ``when`` are absent from the snapshot.
+
+    Raises
+    ------
+    OneMapError
+        When ``when`` is not a date or time.
+    """
+    try:
+        moment = pd.Timestamp(when)
+    except (ValueError, TypeError):
+        raise OneMapError(f"{when!r} is not a date; write e.g. 2026-09-30 or 2026-09-30T18:00.") from None
+    if pd.isna(moment):
+        raise OneMapError(f"{when!r} is not a date; write e.g. 2026-09-30 or 2026-09-30T18:00.")
+    moment = moment.tz_localize(timezone.utc) if moment.tzinfo is None else moment.tz_convert(timezone.utc)
+    versions: dict[tuple[str, str], int] = {}
+    for info in store.list_layers():
+        log = store.history(info.name)
+        log = log[(log["kind"] == info.kind) & (log["changed_at"] <= moment)]
+        if len(log):
+            versions[(info.name, info.kind)] = int(log["layer_version"].max())
+    return Snapshot(store, versions, label=label or moment.strftime("%Y-%m-%d"))
+
+
+def quarter_ends(start: datetime | str, end: datetime | str) -> list[pd.Timestamp]:
+    """The last moment of every calendar quarter from ``start``'s to ``end``'s (UTC)."""
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    a = a.tz_localize("UTC") if a.tzinfo is None else a.tz_convert("UTC")
+    b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
+    periods = pd.period_range(a.tz_localize(None).to_period("Q"), b.tz_localize(None).to_period("Q"), freq="Q")
+    return [p.end_time.tz_localize("UTC").floor("s") for p in periods]
+
+
+__all__ = ["Snapshot", "current_snapshot", "snapshot_as_of", "quarter_ends"]
