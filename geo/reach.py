@@ -102,6 +102,7 @@ class NetworkReach:
                  max_demand_snap_m: float = DEFAULT_MAX_SNAP_M, demand_snap: Snap | None = None) -> None:
         self.network = network
         self.access = access
+        self.max_demand_snap_m = float(max_demand_snap_m)
         self.n_facilities = access.n_facilities
         self.access_snap: Snap = network.snap(access.x, access.y, max_distance=max_snap_m)
         if demand_snap is not None and len(demand_snap) != len(demand_x):

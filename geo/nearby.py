@@ -1,0 +1,288 @@
+"""The nearby finder: fitness resources within a walk of one place (the "health + fitness" link).
+
+After a fitness test at a community health station, a doctor points the resident to the
+places near home or near the station where they can exercise: venues, school facilities
+open to the public, greenway entrances — open at the time the resident has, ranked by the
+walk along the streets.  The walk is measured exactly as the coverage engine measures it
+(same network, same snapping of the place and of every facility's access points), so the
+finder and the coverage map never disagree about a distance.
+
+Planners get the reverse view: health stations with no open fitness resource within a
+walk (:meth:`NearbyFinder.stations_without_fitness`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.sparse.csgraph import dijkstra
+
+from geo.coverage import CoverageEngine
+from geo.crs import outside_china, to_wgs84_from
+from geo.errors import AnalysisError
+from geo.facilities import DEFAULT_WALK_SPEED_M_PER_MIN, TimeSlot
+from geo.hours import format_opening_hours
+
+#: Layers a resident can exercise at (health stations are where they are sent from).
+FITNESS_LAYERS: tuple[str, ...] = ("venues", "school_facilities", "greenways")
+#: Attribute columns carried into the finder's table when the layer has them.
+_DETAIL_COLUMNS = {
+    "kind": ("venue_kind", "facility_kind"),
+    "fee": ("fee",),
+    "booking_required": ("booking_required",),
+    "address": ("address",),
+}
+COORDINATE_SYSTEMS = ("wgs84", "gcj02", "bd09")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the walk starts: metric ``x, y`` (the engine's CRS), WGS-84 ``lon, lat``, a label."""
+
+    x: float
+    y: float
+    lon: float
+    lat: float
+    label: str
+
+
+@dataclass(frozen=True)
+class NearbyResult:
+    """The ranked resources of one query and what was left out."""
+
+    origin: Origin
+    limit_m: float
+    walk_speed_m_per_min: float
+    slot: TimeSlot | None
+    table: pd.DataFrame
+    n_closed: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def minutes(self) -> float:
+        """The walk limit in minutes."""
+        return self.limit_m / self.walk_speed_m_per_min
+
+
+def parse_coordinates(text: str) -> tuple[float, float]:
+    """Read ``"104.065, 30.657"`` (longitude, latitude) as typed by a person.
+
+    Commas (also ``，``), spaces or semicolons separate the two numbers; latitude first is
+    accepted when it is unambiguous in China (the first number below 60, the second above).
+
+    Raises
+    ------
+    AnalysisError
+        When the text does not hold two numbers that are a longitude and a latitude.
+    """
+    parts = [p for p in re.split(r"[\s,，;；/]+", str(text).strip()) if p]
+    try:
+        a, b = (float(p) for p in parts)
+    except ValueError:
+        raise AnalysisError(f"{text!r} is not a coordinate pair; type longitude, latitude as decimal "
+                            "degrees, e.g. 104.065, 30.657.") from None
+    if abs(a) <= 60 < abs(b) <= 180:
+        a, b = b, a
+    if not (-180 <= a <= 180 and -90 <= b <= 90):
+        raise AnalysisError(f"{text!r}: longitude must be within ±180 and latitude within ±90 degrees.")
+    return a, b
+
+
+class NearbyFinder:
+    """Fitness resources within a walk of any place, from a coverage engine.
+
+    Parameters
+    ----------
+    engine : CoverageEngine
+        Its facility set must hold the fitness layers (and ``health_stations`` for the
+        station views).
+    layers : mapping of layer name → GeoDataFrame, optional
+        The stored layers, for the details shown with each resource (fee, booking, kind).
+    walk_speed_m_per_min : float
+        Converts metres into minutes (60 m/min: 300 m is five minutes, as in GB 50180).
+    """
+
+    def __init__(self, engine: CoverageEngine, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
+                 walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN) -> None:
+        if walk_speed_m_per_min <= 0:
+            raise AnalysisError(f"Walking speed must be positive, not {walk_speed_m_per_min}.")
+        self.engine = engine
+        self.facilities = engine.facilities
+        self.walk_speed = float(walk_speed_m_per_min)
+        self.reach = engine.network_reach
+        self._to_lonlat = Transformer.from_crs(self.facilities.crs, 4326, always_xy=True)
+        self._from_lonlat = Transformer.from_crs(4326, self.facilities.crs, always_xy=True)
+        self._details = self._detail_table(layers or {})
+        if self.reach is not None:
+            snap = self.reach.access_snap
+            ok = snap.ok
+            net = self.reach.network
+            self._acc = np.flatnonzero(ok)
+            self._acc_owner = self.reach.access.owner[ok]
+            edge = snap.edge[ok]
+            self._acc_u, self._acc_v = net.edge_u[edge], net.edge_v[edge]
+            self._acc_edge = edge
+            self._acc_to_u = snap.offset[ok] + snap.along[ok]
+            self._acc_to_v = snap.offset[ok] + (net.edge_length[edge] - snap.along[ok])
+            self._acc_offset, self._acc_along = snap.offset[ok], snap.along[ok]
+
+    # ----- origins ----------------------------------------------------------------------
+    def origin_at(self, lon: float, lat: float, *, system: str = "wgs84", label: str | None = None) -> Origin:
+        """An origin from longitude/latitude in WGS-84 (or GCJ-02 / BD-09 as typed from a web map)."""
+        key = system.lower().replace("-", "").replace("_", "")
+        if key not in COORDINATE_SYSTEMS:
+            raise AnalysisError(f"Coordinate system {system!r} is not one of {', '.join(COORDINATE_SYSTEMS)}.")
+        if key != "wgs84":
+            if outside_china(np.array([lon]), np.array([lat]))[0]:
+                raise AnalysisError(f"{lon}, {lat} is outside China, where {system} coordinates do not exist.")
+            lo, la = to_wgs84_from(key, np.array([lon]), np.array([lat]))
+            lon, lat = float(lo[0]), float(la[0])
+        x, y = self._from_lonlat.transform(lon, lat)
+        return Origin(float(x), float(y), float(lon), float(lat), label or f"{lon:.5f}, {lat:.5f}")
+
+    def origin_of_station(self, feature_id: str) -> Origin:
+        """The origin at health station ``feature_id``."""
+        t = self.facilities.table
+        hit = np.flatnonzero((t["layer"] == "health_stations").to_numpy() & (t["feature_id"] == str(feature_id)).to_numpy())
+        if not len(hit):
+            known = t.loc[t["layer"] == "health_stations", "feature_id"].head(10).tolist()
+            raise AnalysisError(f"No health station {feature_id!r}; stations include {', '.join(known) or 'none'}.")
+        i = int(hit[0])
+        pt = shapely.point_on_surface(self.facilities.geometry[i])
+        lon, lat = self._to_lonlat.transform(pt.x, pt.y)
+        return Origin(float(pt.x), float(pt.y), float(lon), float(lat), str(t["name"].iloc[i] or feature_id))
+
+    # ----- distances --------------------------------------------------------------------
+    def distances(self, origin: Origin, *, limit_m: float = np.inf) -> np.ndarray:
+        """Walking distance (metres) from ``origin`` to every facility; ``inf`` beyond ``limit_m``.
+
+        Along the network this is the coverage engine's distance for a resident standing at
+        ``origin``: the walk to the nearest street, along it, and into the facility at its
+        best access point (or straight along a shared street edge).  Without a network it
+        is the straight-line distance to the facility (0 inside it).
+        """
+        n = len(self.facilities)
+        if self.reach is None:
+            d = shapely.distance(shapely.Point(origin.x, origin.y), self.facilities.geometry).astype(float)
+            return np.where(d <= limit_m, d, np.inf)
+        net = self.reach.network
+        snap = self._snap(origin)
+        out = np.full(n, np.inf)
+        if not snap.ok[0]:
+            return out
+        e, along, offset = int(snap.edge[0]), float(snap.along[0]), float(snap.offset[0])
+        u, v, length = int(net.edge_u[e]), int(net.edge_v[e]), float(net.edge_length[e])
+        budget = max(limit_m - offset, 0.0)
+        # The street graph holds both directions of every edge: a directed search is exact.
+        dist = dijkstra(net.graph, directed=True, indices=[u, v], limit=budget)
+        node_d = offset + np.minimum(dist[0] + along, dist[1] + (length - along))
+        cand = np.minimum(node_d[self._acc_u] + self._acc_to_u, node_d[self._acc_v] + self._acc_to_v)
+        same = self._acc_edge == e
+        if same.any():
+            direct = offset + self._acc_offset[same] + np.abs(along - self._acc_along[same])
+            cand[same] = np.minimum(cand[same], direct)
+        np.minimum.at(out, self._acc_owner, cand)
+        out[~(out <= limit_m)] = np.inf
+        return out
+
+    def _snap(self, origin: Origin):
+        return self.reach.network.snap(np.array([origin.x]), np.array([origin.y]),
+                                       max_distance=self.reach.max_demand_snap_m)
+
+    def on_network(self, origin: Origin) -> bool:
+        """Whether ``origin`` is within the snapping bound of a walkable street (always, without a network)."""
+        return self.reach is None or bool(self._snap(origin).ok[0])
+
+    # ----- queries ----------------------------------------------------------------------
+    def query(self, origin: Origin, *, minutes: float = 15.0, slot: TimeSlot | None = None,
+              layers: Sequence[str] = FITNESS_LAYERS) -> NearbyResult:
+        """Resources of ``layers`` within ``minutes`` of walking, open at ``slot``, nearest first.
+
+        Facilities the public may not use, and (given ``slot``) those closed then, are
+        left out; how many closed ones were within reach is reported.
+        """
+        if not np.isfinite(minutes) or minutes <= 0:
+            raise AnalysisError(f"The walk must be a positive number of minutes, not {minutes}.")
+        unknown = [k for k in layers if k not in self.facilities.layers]
+        if unknown:
+            raise AnalysisError(f"Layer(s) {', '.join(unknown)} are not in this analysis; it has "
+                                f"{', '.join(self.facilities.layers)}.")
+        limit = float(minutes) * self.walk_speed
+        d = self.distances(origin, limit_m=limit)
+        t = self.facilities.table
+        in_layers = t["layer"].isin(list(layers)).to_numpy()
+        usable = t["usable"].to_numpy(dtype=bool)
+        open_now = self.facilities.open_mask(slot)
+        near = in_layers & np.isfinite(d)
+        n_closed = int((near & usable & ~open_now).sum())
+        keep = np.flatnonzero(near & open_now)
+        notes = []
+        if self.reach is None:
+            notes.append("No walking network: distances are straight-line, shorter than the real walk.")
+        elif not self.on_network(origin):
+            notes.append(f"{origin.label} is more than {self.reach.max_demand_snap_m:g} m from any walkable street.")
+        if n_closed:
+            notes.append(f"{n_closed} more within the walk are closed at {slot.label()}." if slot
+                         else f"{n_closed} more within the walk are closed.")
+        table = self._table(keep, d[keep], slot)
+        return NearbyResult(origin, limit, self.walk_speed, slot, table, n_closed, notes)
+
+    def stations_without_fitness(self, *, minutes: float = 10.0, slot: TimeSlot | None = None,
+                                 layers: Sequence[str] = FITNESS_LAYERS) -> pd.DataFrame:
+        """Health stations from which no open fitness resource lies within ``minutes``' walk.
+
+        Returns one row per such station: ``feature_id``, ``name``, ``lon``, ``lat`` and
+        ``nearest_m`` (the walk to the nearest open resource, ``inf`` beyond reach).
+        """
+        t = self.facilities.table
+        stations = np.flatnonzero((t["layer"] == "health_stations").to_numpy())
+        in_layers = t["layer"].isin(list(layers)).to_numpy() & self.facilities.open_mask(slot)
+        rows = []
+        for i in stations:
+            origin = self.origin_of_station(t["feature_id"].iloc[i])
+            d = self.distances(origin, limit_m=np.inf)[in_layers]
+            nearest = float(d.min()) if len(d) else np.inf
+            if not nearest <= minutes * self.walk_speed:
+                rows.append({"feature_id": t["feature_id"].iloc[i], "name": t["name"].iloc[i],
+                             "lon": origin.lon, "lat": origin.lat, "nearest_m": nearest,
+                             "nearest_min": nearest / self.walk_speed})
+        return pd.DataFrame(rows, columns=["feature_id", "name", "lon", "lat", "nearest_m", "nearest_min"])
+
+    # ----- the table --------------------------------------------------------------------
+    def _detail_table(self, layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+        frames = []
+        for name, frame in layers.items():
+            cols = {"layer": name, "feature_id": frame["feature_id"].astype(str).to_numpy()}
+            for out, candidates in _DETAIL_COLUMNS.items():
+                src = next((c for c in candidates if c in frame.columns), None)
+                cols[out] = frame[src].to_numpy() if src else None
+            frames.append(pd.DataFrame(cols))
+        if not frames:
+            return pd.DataFrame(columns=["layer", "feature_id", *_DETAIL_COLUMNS])
+        return pd.concat(frames, ignore_index=True).drop_duplicates(["layer", "feature_id"])
+
+    def _table(self, idx: np.ndarray, dist: np.ndarray, slot: TimeSlot | None) -> pd.DataFrame:
+        t = self.facilities.table.iloc[idx]
+        pts = shapely.point_on_surface(self.facilities.geometry[idx]) if len(idx) else np.zeros(0, dtype=object)
+        lon, lat = self._to_lonlat.transform(shapely.get_x(pts), shapely.get_y(pts)) if len(idx) else ([], [])
+        hours = [format_opening_hours(self.facilities.hours[i]) if self.facilities.hours[i] is not None else None
+                 for i in idx]
+        out = pd.DataFrame({
+            "layer": t["layer"].to_numpy(), "feature_id": t["feature_id"].to_numpy(),
+            "name": t["name"].to_numpy(), "distance_m": dist, "walk_min": dist / self.walk_speed,
+            "opening_hours": hours, "lon": np.asarray(lon, dtype=float), "lat": np.asarray(lat, dtype=float),
+        })
+        out = out.merge(self._details, on=["layer", "feature_id"], how="left")
+        out = out.sort_values(["distance_m", "layer", "feature_id"], kind="stable").reset_index(drop=True)
+        out.insert(0, "rank", np.arange(1, len(out) + 1))
+        return out
+
+
+__all__ = ["NearbyFinder", "NearbyResult", "Origin", "FITNESS_LAYERS", "parse_coordinates"]
