@@ -16,7 +16,7 @@ from typing import Literal
 
 from geo.errors import UnknownLayerError
 
-FieldType = Literal["text", "int", "float", "bool", "hours", "datetime"]
+FieldType = Literal["text", "int", "float", "bool", "hours", "datetime", "date"]
 
 #: Departments of the alliance: code → (Chinese, English).
 DEPARTMENTS: dict[str, tuple[str, str]] = {

@@ -25,6 +25,11 @@ LAT_NAMES = ("纬度", "北纬", "lat", "latitude", "y", "y坐标", "坐标y", "
 FIRST_ROW = 2
 
 
+def normalize_header(name: object) -> str:
+    """A header as compared with the accepted names: lower case, no spaces, dashes or brackets."""
+    return _norm(name)
+
+
 def _norm(name: object) -> str:
     return re.sub(r"[\s_\-()（）]+", "", str(name).strip().lower())
 

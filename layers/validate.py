@@ -9,6 +9,7 @@ the caller asked to keep only the valid rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 import geopandas as gpd
@@ -44,7 +45,7 @@ def empty_layer_frame(spec: LayerSpec) -> gpd.GeoDataFrame:
 
 def _dtype(f: FieldSpec) -> str:
     return {"text": "object", "hours": "object", "int": "Int64", "float": "float64",
-            "bool": "boolean", "datetime": "datetime64[ns, UTC]"}[f.type]
+            "bool": "boolean", "datetime": "datetime64[ns, UTC]", "date": "object"}[f.type]
 
 
 def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
@@ -118,6 +119,19 @@ def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
                 problems.append(Problem(int(rows[i]), f.name, v,
                                         "not yes/no; use true/false, 是/否 or 1/0"))
         out = pd.Series(values, index=col.index, dtype="boolean")
+    elif f.type == "date":
+        values = [None] * len(col)
+        for i, (v, isnull) in enumerate(zip(col.tolist(), null)):
+            if isnull:
+                continue
+            text = str(v).strip().replace("年", "-").replace("月", "-").rstrip("日")
+            got = pd.to_datetime(text, errors="coerce", format="mixed", yearfirst=True) \
+                if not isinstance(v, (pd.Timestamp, dt.date)) else pd.Timestamp(v)
+            if pd.isna(got) or (isinstance(v, str) and not any(ch in text for ch in "-/.") and len(text) != 8):
+                problems.append(Problem(int(rows[i]), f.name, v, "not a date; write e.g. 2026-10-01"))
+            else:
+                values[i] = got.date()
+        out = pd.Series(values, index=col.index, dtype="object")
     else:  # datetime
         parsed = pd.to_datetime(col.where(~null), errors="coerce", utc=True)
         for i in np.flatnonzero(~null & parsed.isna().to_numpy()):
@@ -261,6 +275,11 @@ def validate_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, source: str,
     return result, report
 
 
+def coerce_column(f: FieldSpec, col: pd.Series, rows: np.ndarray, problems: list[Problem]) -> pd.Series:
+    """Convert one column to ``f``'s stored type, appending a :class:`Problem` per bad value."""
+    return _coerce(None, f, col, rows, problems)  # type: ignore[arg-type]
+
+
 def drop_bad_rows(frame: gpd.GeoDataFrame, report: ValidationReport,
                   row_numbers: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """Rows of a validated frame that have no problem (for 'commit the valid rows')."""
@@ -269,4 +288,4 @@ def drop_bad_rows(frame: gpd.GeoDataFrame, report: ValidationReport,
     return frame.loc[keep].reset_index(drop=True)
 
 
-__all__ = ["validate_layer", "drop_bad_rows", "empty_layer_frame"]
+__all__ = ["validate_layer", "drop_bad_rows", "empty_layer_frame", "coerce_column"]

@@ -12,6 +12,7 @@ file exactly as it was and readers never see half a write.  A lock file serialis
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import shutil
@@ -29,6 +30,7 @@ from geo.errors import (StoreError, StoreLockedError,
                         StoreUnavailableError, ValidationReport)
 from layers.catalogue import LayerSpec
 from layers.rasters import check_geotiff
+from layers.records import RecordSpec
 from layers.stores.base import (HISTORY_COLUMNS, LayerStore, WriteResult, ensure_storage_crs,
                                 stamp_versions)
 
@@ -48,6 +50,20 @@ _META_DDL = (
         name TEXT NOT NULL, layer_version INTEGER NOT NULL, content BLOB NOT NULL,
         PRIMARY KEY (name, layer_version))""",
 )
+_SQLITE_TYPES = {"text": "TEXT", "hours": "TEXT", "date": "TEXT", "datetime": "TEXT", "int": "INTEGER",
+                 "float": "REAL", "bool": "INTEGER"}
+
+
+def _records_table(spec: RecordSpec) -> str:
+    return f"onemap_records_{spec.name}"
+
+
+def _records_ddl(spec: RecordSpec) -> str:
+    cols = ", ".join(f"{f.name} {_SQLITE_TYPES[f.type]}{' NOT NULL' if f.required else ''}" for f in spec.fields)
+    return (f"CREATE TABLE IF NOT EXISTS {_records_table(spec)} (rid INTEGER PRIMARY KEY, {cols}, "
+            "record_version INTEGER NOT NULL, valid_to INTEGER)")
+
+
 _WRITE_OPTIONS = dict(driver="GPKG", geometry_type="Unknown", promote_to_multi=False,
                       layer_options={"GEOMETRY_NAME": "geom", "FID": "fid"})
 
@@ -335,6 +351,40 @@ class GeoPackageStore(LayerStore):
             row = con.execute(f"SELECT saved_by, saved_at, payload FROM {_SCENARIOS} WHERE name = ?",
                               (name,)).fetchone()
         return None if row is None else {"saved_by": row[0], "saved_at": row[1], "payload": row[2]}
+
+    def _read_record_rows(self, spec: RecordSpec, con: sqlite3.Connection | None = None) -> pd.DataFrame:
+        columns = ["rid", *spec.field_names, "record_version", "valid_to"]
+        table = _records_table(spec)
+        if con is None:
+            if not self._has_table(table):
+                return pd.DataFrame(columns=columns)
+            with contextlib.closing(self._connect_ro()) as ro:
+                return self._read_record_rows(spec, ro)
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone():
+            return pd.DataFrame(columns=columns)
+        rows = con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rid").fetchall()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+        frame["valid_to"] = frame["valid_to"].astype("Int64")
+        return frame
+
+    def _commit_records(self, spec: RecordSpec, rows: pd.DataFrame, *, mode: str, user: str, source: str) -> int:
+        now = self._now()
+        table = _records_table(spec)
+        with self._transaction() as (_tmp, con):
+            con.execute(_records_ddl(spec))
+            version = self._next_version(con, "records", spec.name)
+            current = self._read_record_rows(spec, con)
+            current = current[current["valid_to"].isna()]
+            ended = self._superseded(spec, current, rows, mode)
+            con.executemany(f"UPDATE {table} SET valid_to = ? WHERE rid = ?", [(version, int(r)) for r in ended])
+            names = spec.field_names
+            values = [tuple(str(v[n]) if isinstance(v[n], dt.date) else v[n] for n in names) + (version,)
+                      for v in self._record_values(spec, rows)]
+            con.executemany(f"INSERT INTO {table} ({', '.join(names)}, record_version) "
+                            f"VALUES ({', '.join('?' * (len(names) + 1))})", values)
+            total = con.execute(f"SELECT COUNT(*) FROM {table} WHERE valid_to IS NULL").fetchone()[0]
+            self._log(con, "records", spec.name, version, mode, user, now.isoformat(), source, len(rows), total)
+        return version
 
     def write_raster(self, name: str, content: bytes, *, user: str = "system",
                      source: str = "unknown") -> int:

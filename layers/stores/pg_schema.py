@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (BigInteger, Boolean, Column, Connection, DateTime, Float, Index,
+from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, DateTime, Float, Index,
                         Integer, LargeBinary, MetaData, Table, Text, func, select, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.schema import CreateSchema
 
 from geo.errors import SchemaError
 from layers.catalogue import CATALOGUE, FieldSpec, LayerSpec
+from layers.records import RECORDS, RecordSpec
 
 VERSIONS_TABLE = "onemap_layer_versions"
 RASTERS_TABLE = "onemap_rasters"
@@ -34,6 +35,8 @@ def _column_type(f: FieldSpec):
         return Float(precision=53)
     if f.type == "datetime":
         return DateTime(timezone=True)
+    if f.type == "date":
+        return Date()
     return {"text": Text, "hours": Text, "int": BigInteger, "bool": Boolean}[f.type]()
 
 
@@ -48,6 +51,11 @@ def _layer_columns(spec: LayerSpec) -> list[Column]:
 def archive_name(layer: str) -> str:
     """Name of the table holding a layer's earlier feature states."""
     return f"{layer}__archive"
+
+
+def records_table(spec: RecordSpec) -> str:
+    """Name of the table holding a record kind's rows (every version of them)."""
+    return f"onemap_records_{spec.name}"
 
 
 def build_metadata(schema: str) -> MetaData:
@@ -75,6 +83,11 @@ def build_metadata(schema: str) -> MetaData:
     Table(SCENARIOS_TABLE, md,
           Column("name", Text, primary_key=True), Column("saved_by", Text, nullable=False),
           Column("saved_at", DateTime(timezone=True), nullable=False), Column("payload", JSONB, nullable=False))
+    for spec in RECORDS.values():
+        Table(records_table(spec), md, Column("rid", BigInteger, primary_key=True, autoincrement=True),
+              *[Column(f.name, _column_type(f), nullable=not f.required) for f in spec.fields],
+              Column("record_version", Integer, nullable=False), Column("valid_to", Integer),
+              Index(f"ix_{spec.name}_records_key", *spec.key))
     return md
 
 
@@ -97,16 +110,24 @@ class Migration:
 
 def _initial(conn: Connection, schema: str) -> None:
     md = build_metadata(schema)
-    md.create_all(conn, tables=[t for t in md.sorted_tables if t.name != SCENARIOS_TABLE])
+    later = {SCENARIOS_TABLE} | {records_table(r) for r in RECORDS.values()}
+    md.create_all(conn, tables=[t for t in md.sorted_tables if t.name not in later])
 
 
 def _scenarios(conn: Connection, schema: str) -> None:
     build_metadata(schema).tables[f"{schema}.{SCENARIOS_TABLE}"].create(conn, checkfirst=True)
 
 
+def _records(conn: Connection, schema: str) -> None:
+    md = build_metadata(schema)
+    for spec in RECORDS.values():
+        md.tables[f"{schema}.{records_table(spec)}"].create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalogue layers, archives, version log, rasters", _initial),
     Migration(2, "saved planning scenarios", _scenarios),
+    Migration(3, "record tables: venue usage, satisfaction surveys", _records),
 )
 
 

@@ -29,8 +29,9 @@ from geo.crs import STORAGE_CRS
 from geo.errors import SchemaError, StoreError, StoreUnavailableError, ValidationReport
 from layers.catalogue import LayerSpec
 from layers.rasters import check_geotiff
+from layers.records import RecordSpec
 from layers.stores.base import HISTORY_COLUMNS, LayerStore, WriteResult, stamp_versions
-from layers.stores.pg_schema import (GEOMETRY_COLUMN, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE,
+from layers.stores.pg_schema import (GEOMETRY_COLUMN, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE, records_table,
                                      archive_name, build_metadata, migrate)
 
 DEFAULT_SCHEMA = "onemap"
@@ -277,6 +278,37 @@ class PostGISStore(LayerStore):
         with self.engine.connect() as conn:
             row = conn.execute(select(t.c.saved_by, t.c.saved_at, t.c.payload).where(t.c.name == name)).first()
         return None if row is None else {"saved_by": row[0], "saved_at": row[1], "payload": row[2]}
+
+    def _read_record_rows(self, spec: RecordSpec, conn=None) -> pd.DataFrame:
+        t = self._table(records_table(spec))
+        columns = ["rid", *spec.field_names, "record_version", "valid_to"]
+        stmt = select(*[t.c[c] for c in columns]).order_by(t.c.rid)
+        if conn is None:
+            with self.engine.connect() as ro:
+                rows = ro.execute(stmt).all()
+        else:
+            rows = conn.execute(stmt.where(t.c.valid_to.is_(None))).all()
+        frame = pd.DataFrame.from_records(rows, columns=columns)
+        frame["valid_to"] = frame["valid_to"].astype("Int64")
+        return frame
+
+    def _commit_records(self, spec: RecordSpec, rows: pd.DataFrame, *, mode: str, user: str, source: str) -> int:
+        t = self._table(records_table(spec))
+        now = self._now()
+        try:
+            with self.engine.begin() as conn:
+                version = self._next_version(conn, "records", spec.name)
+                ended = self._superseded(spec, self._read_record_rows(spec, conn), rows, mode)
+                if len(ended):
+                    conn.execute(t.update().where(t.c.rid.in_([int(r) for r in ended])).values(valid_to=version))
+                conn.execute(insert(t), [{**v, "record_version": version} for v in self._record_values(spec, rows)])
+                total = conn.execute(select(func.count()).select_from(t).where(t.c.valid_to.is_(None))).scalar()
+                self._log(conn, kind="records", layer=spec.name, layer_version=version, action=mode,
+                          changed_by=user, changed_at=now, source=source, n_written=len(rows), n_total=int(total))
+        except (DBAPIError, psycopg.Error) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(f"The database refused the {spec.name} rows ({reason}); nothing was written.") from None
+        return version
 
     def write_raster(self, name: str, content: bytes, *, user: str = "system",
                      source: str = "unknown") -> int:

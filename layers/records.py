@@ -1,0 +1,282 @@
+"""Record tables: venue usage and satisfaction surveys, read and checked like layers.
+
+Records have no geometry; they point at stored features (a venue's ``feature_id``) or
+units (a boundary ``code``).  A delivery is read from CSV/XLSX with Chinese or English
+headers, refused whole if it carries personal identifiers, and checked row by row: every
+problem names the spreadsheet row, the column and the value, and what would be accepted.
+References to venues or units that are not stored are listed, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import InputFileError, LayerValidationError, Problem, ValidationReport
+from layers.catalogue import FieldSpec
+from layers.privacy import check_personal_data
+from layers.tables import FIRST_ROW, normalize_header, read_table
+from layers.validate import coerce_column
+
+PERIODS = ("day", "week")
+MEASURES = ("visits", "bookings")
+#: A survey's period: a year, a quarter, a half or a month (2026, 2026Q3, 2026H2, 2026-09).
+PERIOD_PATTERN = re.compile(r"^\d{4}(Q[1-4]|H[12]|-(0[1-9]|1[0-2]))?$")
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """The schema of one record table: its fields, its key, the header names accepted."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    department: str
+    fields: tuple[FieldSpec, ...]
+    key: tuple[str, ...]
+    synonyms: dict[str, tuple[str, ...]]
+
+    @property
+    def field_names(self) -> list[str]:
+        """Stored columns, in order."""
+        return [f.name for f in self.fields]
+
+
+RECORDS: dict[str, RecordSpec] = {spec.name: spec for spec in (
+    RecordSpec(
+        "venue_usage", "场馆使用记录", "Venue usage", "sports",
+        fields=(
+            FieldSpec("venue_id", "text", "场馆编号", "Venue id", required=True),
+            FieldSpec("date", "date", "日期", "Date", required=True,
+                      description="The day, or any day of the week for weekly counts (stored as its Monday)."),
+            FieldSpec("period", "text", "统计周期", "Period", required=True, choices=PERIODS),
+            FieldSpec("measure", "text", "口径", "Measure", required=True, choices=MEASURES),
+            FieldSpec("count", "int", "人次", "Count", required=True, minimum=0, maximum=1_000_000),
+            FieldSpec("source", "text", "数据来源", "Source"),
+        ),
+        key=("venue_id", "date", "period", "measure"),
+        synonyms={
+            "venue_id": ("venue_id", "场馆编号", "场馆id", "编号", "feature_id", "id"),
+            "venue_name": ("venue_name", "场馆名称", "场馆", "名称", "name", "venue"),
+            "date": ("date", "日期", "统计日期", "day", "week", "周"),
+            "period": ("period", "周期", "统计周期"),
+            "measure": ("measure", "口径", "类型", "type"),
+            "count": ("count", "人次", "次数", "人数", "visits", "bookings", "预约数", "入场人次", "使用人次"),
+        },
+    ),
+    RecordSpec(
+        "satisfaction", "居民满意度调查", "Residents' satisfaction survey", "alliance",
+        fields=(
+            FieldSpec("unit_code", "text", "单元代码", "Unit code", required=True),
+            FieldSpec("period", "text", "调查期", "Period", required=True,
+                      description="2026, 2026Q3, 2026H2 or 2026-09"),
+            FieldSpec("score", "float", "满意度得分", "Score", required=True, minimum=0, maximum=100),
+            FieldSpec("respondents", "int", "样本数", "Respondents", required=True, minimum=1, maximum=1_000_000),
+            FieldSpec("source", "text", "数据来源", "Source"),
+        ),
+        key=("unit_code", "period"),
+        synonyms={
+            "unit_code": ("unit_code", "code", "代码", "街道代码", "社区代码", "区划代码", "单元代码"),
+            "period": ("period", "调查期", "期次", "季度", "年度", "quarter"),
+            "score": ("score", "满意度", "得分", "满意度得分", "平均分"),
+            "respondents": ("respondents", "样本数", "人数", "有效样本", "n"),
+        },
+    ),
+)}
+
+
+@dataclass
+class RecordPlan:
+    """A checked delivery, ready to commit: the stored form, the report, unknown references."""
+
+    kind: str
+    source: str
+    frame: pd.DataFrame
+    report: ValidationReport
+    row_numbers: np.ndarray
+    unknown: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> pd.DataFrame:
+        """Rows without any problem."""
+        keep = ~np.isin(self.row_numbers, list(self.report.bad_rows))
+        return self.frame.loc[keep].reset_index(drop=True)
+
+    def summary(self) -> str:
+        """One line: rows read, valid, refused; unknown references."""
+        text = (f"{self.source}: {self.report.n_rows} row(s), {len(self.valid)} valid, "
+                f"{len(self.report.bad_rows)} with problems")
+        if len(self.unknown):
+            text += f"; {len(self.unknown)} unknown reference(s)"
+        return text + "."
+
+
+def get_record_spec(kind: str) -> RecordSpec:
+    """The spec of record table ``kind``; an error listing the kinds there are."""
+    if kind not in RECORDS:
+        raise InputFileError(f"Unknown record table {kind!r}; there are {', '.join(RECORDS)}.")
+    return RECORDS[kind]
+
+
+def _map_headers(frame: pd.DataFrame, spec: RecordSpec, name: str) -> pd.DataFrame:
+    normed = {c: normalize_header(c) for c in frame.columns}
+    out = pd.DataFrame(index=frame.index)
+    for target, names in spec.synonyms.items():
+        wanted = [normalize_header(n) for n in names]
+        hit = next((c for w in wanted for c in frame.columns if normed[c] == w), None)
+        if hit is not None:
+            out[target] = frame[hit]
+    return out
+
+
+def _resolve_venues(frame: pd.DataFrame, venues: pd.DataFrame | None, rows: np.ndarray,
+                    problems: list[Problem]) -> tuple[pd.Series, pd.DataFrame]:
+    """Venue ids, from the id column or else from an unambiguous name; unknown ones listed."""
+    def clean(v: object) -> str | None:
+        return None if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
+
+    n = len(frame)
+    ids = [clean(v) for v in (frame["venue_id"] if "venue_id" in frame.columns else [None] * n)]
+    names = [clean(v) for v in (frame["venue_name"] if "venue_name" in frame.columns else [None] * n)]
+    unknown = []
+    if venues is None:
+        return pd.Series(ids, index=frame.index, dtype=object), pd.DataFrame(columns=["row", "venue_id", "venue_name"])
+    known = set(venues["feature_id"].astype(str))
+    by_name = venues.groupby(venues["name"].astype(str).str.strip())["feature_id"].agg(list)
+    for i in range(n):
+        vid, vname = ids[i], names[i]
+        if vid is None and vname is not None:
+            hits = by_name.get(vname, [])
+            if len(hits) == 1:
+                ids[i] = str(hits[0])
+                continue
+            if len(hits) > 1:
+                problems.append(Problem(int(rows[i]), "venue_name", vname,
+                                        f"{len(hits)} stored venues have this name ({', '.join(map(str, hits[:5]))}); "
+                                        "give the venue id instead"))
+                continue
+            unknown.append((int(rows[i]), None, vname))
+            problems.append(Problem(int(rows[i]), "venue_name", vname,
+                                    "no stored venue has this name; give its venue id (要素编号)"))
+        elif vid is not None and vid not in known:
+            unknown.append((int(rows[i]), vid, vname))
+            problems.append(Problem(int(rows[i]), "venue_id", vid, "not the id of any stored venue"))
+    return pd.Series(ids, index=frame.index, dtype=object), pd.DataFrame(unknown, columns=["row", "venue_id", "venue_name"])
+
+
+def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.DataFrame | None = None,
+                  unit_codes: set[str] | None = None, first_row: int = FIRST_ROW,
+                  today: pd.Timestamp | None = None) -> RecordPlan:
+    """Check a delivery (columns already read as text) against record table ``kind``.
+
+    Parameters
+    ----------
+    venues : DataFrame, optional
+        Stored venues (``feature_id``, ``name``): usage rows must name one of them.
+    unit_codes : set of str, optional
+        Stored boundary codes: survey rows must name one of them.
+    first_row : int
+        Row number of the first record in the file, for messages (2: after a header).
+    """
+    spec = get_record_spec(kind)
+    check_personal_data(table, source=source)
+    frame = _map_headers(table.reset_index(drop=True), spec, source)
+    rows = np.arange(first_row, first_row + len(frame))
+    report = ValidationReport(layer=kind, source=source, n_rows=len(frame))
+    problems = report.problems
+    needed = [f.name for f in spec.fields if f.required and f.name not in ("period", "measure")]
+    if kind == "venue_usage":
+        needed = [n for n in needed if n != "venue_id"]
+        if "venue_id" not in frame.columns and "venue_name" not in frame.columns:
+            needed.insert(0, "venue_id")
+    missing = [n for n in needed if n not in frame.columns]
+    if missing:
+        accepted = "; ".join(f"{m}: {', '.join(spec.synonyms[m])}" for m in missing)
+        raise InputFileError(f"{source}: no column for {', '.join(missing)}. Columns are "
+                             f"{', '.join(map(str, table.columns))}; name them ({accepted}).")
+    unknown = pd.DataFrame()
+    if kind == "venue_usage":
+        frame["venue_id"], unknown = _resolve_venues(frame, venues, rows, problems)
+        frame["period"] = frame["period"] if "period" in frame.columns else "day"
+        frame["measure"] = frame["measure"] if "measure" in frame.columns else "visits"
+        for col, zh in (("period", {"日": "day", "天": "day", "周": "week"}),
+                        ("measure", {"入场": "visits", "人次": "visits", "预约": "bookings"})):
+            frame[col] = frame[col].map(lambda v, zh=zh: zh.get(str(v).strip(), str(v).strip().lower())
+                                        if v is not None and not (isinstance(v, float) and np.isnan(v)) else v)
+    out = pd.DataFrame(index=frame.index)
+    for f in spec.fields:
+        col = frame[f.name] if f.name in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+        if f.name == "source":
+            col = col.where(~col.isna(), source)
+        if f.name == "respondents" and f.name not in frame.columns:
+            col = pd.Series([1] * len(frame), index=frame.index)
+        out[f.name] = coerce_column(f, col, rows, problems)
+    notes = []
+    if kind == "venue_usage":
+        today = (today or pd.Timestamp.now()).date()
+        for i, d in enumerate(out["date"]):
+            if d is not None and d > today:
+                problems.append(Problem(int(rows[i]), "date", str(d), f"in the future (after {today}); "
+                                        "usage is counted after it happens"))
+        weekly = (out["period"] == "week").to_numpy() & out["date"].notna().to_numpy()
+        if weekly.any():
+            out.loc[weekly, "date"] = [d - pd.Timedelta(days=d.weekday()).to_pytimedelta() for d in out.loc[weekly, "date"]]
+            notes.append(f"{int(weekly.sum())} weekly count(s) are dated by the Monday of their week.")
+    else:
+        for i, p in enumerate(out["period"]):
+            if p is not None and not PERIOD_PATTERN.match(str(p)):
+                problems.append(Problem(int(rows[i]), "period", p, "not a period; write 2026, 2026Q3, 2026H2 or 2026-09"))
+        if unit_codes is not None:
+            bad = out["unit_code"].notna() & ~out["unit_code"].isin(unit_codes)
+            for i in np.flatnonzero(bad.to_numpy()):
+                problems.append(Problem(int(rows[i]), "unit_code", out["unit_code"].iloc[i],
+                                        "not the code of any stored boundary unit"))
+            unknown = pd.DataFrame({"row": rows[bad.to_numpy()], "unit_code": out.loc[bad, "unit_code"].to_numpy()})
+    key = list(spec.key)
+    complete = out[key].notna().all(axis=1)
+    dup = out[key].astype(str).duplicated(keep=False) & complete
+    if kind == "venue_usage":
+        for i in np.flatnonzero(dup.to_numpy()):
+            problems.append(Problem(int(rows[i]), "date", str(out["date"].iloc[i]),
+                                    f"a second {out['measure'].iloc[i]} count for venue {out['venue_id'].iloc[i]} "
+                                    "on this day/week; give one row per venue, period and measure"))
+    problems.sort(key=lambda p: (p.row or 0, p.field))
+    return RecordPlan(kind, source, out.reset_index(drop=True), report, rows, unknown, notes)
+
+
+def prepare_records(path: str | os.PathLike[str], kind: str, *, venues: pd.DataFrame | None = None,
+                    unit_codes: set[str] | None = None, today: pd.Timestamp | None = None) -> RecordPlan:
+    """Read a CSV/XLSX delivery of record table ``kind`` and check it (nothing is written).
+
+    Raises
+    ------
+    InputFileError
+        Unreadable or empty file, a needed column missing, or personal identifiers.
+    """
+    p = Path(path)
+    return check_records(read_table(p), kind, source=p.name, venues=venues, unit_codes=unit_codes, today=today)
+
+
+def commit_records(store, plan: RecordPlan, *, user: str, mode: str = "upsert",
+                   keep_valid: bool = False) -> int:
+    """Write a checked delivery; returns the new version of the record table.
+
+    Raises
+    ------
+    LayerValidationError
+        When rows have problems and ``keep_valid`` is False, or no row is valid; nothing
+        is written.
+    """
+    if not plan.report.ok and (not keep_valid or plan.valid.empty):
+        raise LayerValidationError(plan.report)
+    return store.write_records(plan.kind, plan.valid, mode=mode, user=user, source=plan.source)
+
+
+__all__ = ["RECORDS", "RecordSpec", "RecordPlan", "get_record_spec", "check_records", "prepare_records",
+           "commit_records", "PERIODS", "MEASURES"]
