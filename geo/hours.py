@@ -83,16 +83,16 @@ class OpeningHours:
                     return True
         return False
 
+    def day_minutes(self, weekday: int) -> int:
+        """Minutes open on an ordinary ``weekday`` (0 = Monday), a span past midnight counted whole."""
+        rule = self.rule_for(weekday)
+        if rule is None:
+            return 0
+        return sum((end - start) if end > start else (_MINUTES_PER_DAY - start + end) for start, end in rule.spans)
+
     def weekly_minutes(self) -> int:
         """Minutes open in an ordinary week (no public or school holidays)."""
-        total = 0
-        for day in range(7):
-            rule = self.rule_for(day)
-            if rule is None:
-                continue
-            for start, end in rule.spans:
-                total += (end - start) if end > start else (_MINUTES_PER_DAY - start + end)
-        return total
+        return sum(self.day_minutes(day) for day in range(7))
 
     def __str__(self) -> str:
         return format_opening_hours(self)

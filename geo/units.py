@@ -126,7 +126,8 @@ def coverage_by_unit(result: CoverageResult, assign: UnitAssignment, *, layer: s
     return out.reset_index(drop=True)
 
 
-def _facility_units(frame: gpd.GeoDataFrame, assign: UnitAssignment) -> np.ndarray:
+def facility_units(frame: gpd.GeoDataFrame, assign: UnitAssignment) -> np.ndarray:
+    """Unit (row of ``assign.units``) holding each feature's representative point; -1 for none."""
     pts = shapely.point_on_surface(frame.to_crs(assign.crs).geometry.to_numpy())
     return _locate(shapely.get_x(pts), shapely.get_y(pts), assign.units["geometry"].to_numpy())
 
@@ -164,7 +165,7 @@ def sports_area_by_unit(assign: UnitAssignment, demand: Demand, venues: gpd.GeoD
             continue
         if flag is not None:
             frame = frame[frame[flag].fillna(False).astype(bool)]
-        u = _facility_units(frame, assign)
+        u = facility_units(frame, assign)
         u = np.where(u >= 0, u, n_units)
         a, unk = _area_m2(frame, column, demand.crs)
         area += np.bincount(u, weights=a, minlength=n_units + 1)
@@ -194,7 +195,7 @@ def school_open_share_by_unit(assign: UnitAssignment, school_facilities: gpd.Geo
     if school_facilities is not None and len(school_facilities):
         if "open_to_public" not in school_facilities.columns:
             raise AnalysisError("The school facilities have no 'open_to_public' column.")
-        u = _facility_units(school_facilities, assign)
+        u = facility_units(school_facilities, assign)
         u = np.where(u >= 0, u, n_units)
         total = np.bincount(u, minlength=n_units + 1)
         opened = np.bincount(u, weights=school_facilities["open_to_public"].fillna(False).astype(bool),

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Transformer
 from rasterio.io import MemoryFile
@@ -27,6 +29,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point, box
 
 from geo.crs import local_metric_crs
+from geo.hours import parse_opening_hours
 
 SEED = 20_251_123
 #: Label shown wherever the demo city appears.
@@ -48,6 +51,11 @@ class DemoCity:
     layers: dict[str, gpd.GeoDataFrame]
     population_tif: bytes
     metric_crs: str
+    #: Record tables (venue usage, satisfaction surveys) by kind.
+    records: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Earlier states of layers, written before the current ones so the history has a trend:
+    #: (layer, frame, source) in write order.
+    earlier: list[tuple[str, gpd.GeoDataFrame, str]] = field(default_factory=list)
 
 
 class _Frame:
@@ -429,17 +437,75 @@ def build_demo_city(seed: int = SEED) -> DemoCity:
     layers["land_use"]["feature_id"] = [f"landuse-{k + 1:04d}" for k in range(len(recs))]
     for g in layers.values():
         g["source"] = DEMO_SOURCE
-    return DemoCity(layers=layers, population_tif=tif, metric_crs=frame.crs.to_string())
+    records = {"venue_usage": _usage_records(rng, layers["venues"]),
+               "satisfaction": _survey_records(rng, layers["boundaries"])}
+    return DemoCity(layers=layers, population_tif=tif, metric_crs=frame.crs.to_string(), records=records,
+                    earlier=[("school_facilities", _schools_earlier(layers["school_facilities"]), EARLIER_SOURCE)])
+
+
+#: The demo's usage records cover these eight weeks (Monday to Sunday).
+USAGE_START = dt.date(2026, 8, 3)
+USAGE_DAYS = 56
+EARLIER_SOURCE = "demo city (synthetic), 2026 Q2 opening list"
+
+
+def _usage_records(rng: np.random.Generator, venues: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Daily visits per venue: busy, ordinary and quiet venues, busier at weekends."""
+    levels = np.array([0.12, 0.22, 0.45, 0.6, 0.7, 0.95, 1.15])
+    weights = np.array([1, 2, 3, 4, 3, 2, 1], dtype=float)
+    rows = []
+    days = [USAGE_START + dt.timedelta(days=d) for d in range(USAGE_DAYS)]
+    for v in venues.itertuples():
+        hours = parse_opening_hours(v.opening_hours).weekly_minutes() / 7 / 60 if v.opening_hours else 12.0
+        level = rng.choice(levels, p=weights / weights.sum())
+        base = v.capacity * hours / 1.5 * level
+        for d in days:
+            weekend = 1.25 if d.weekday() >= 5 else 0.9
+            rows.append((v.feature_id, d, "day", "visits", int(round(base * weekend * rng.uniform(0.85, 1.15))),
+                         DEMO_SOURCE))
+    return pd.DataFrame(rows, columns=["venue_id", "date", "period", "measure", "count", "source"])
+
+
+def _survey_records(rng: np.random.Generator, boundaries: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Mean satisfaction per street and quarter; one street's sample is too small to publish."""
+    streets = boundaries.loc[boundaries["level"] == "street", "code"].tolist()
+    rows = []
+    for period in ("2026Q2", "2026Q3"):
+        for k, code in enumerate(streets):
+            n = 6 if k == len(streets) - 1 else int(rng.integers(40, 160))
+            rows.append((code, period, float(round(rng.uniform(68, 92), 1)), n, DEMO_SOURCE))
+    return pd.DataFrame(rows, columns=["unit_code", "period", "score", "respondents", "source"])
+
+
+def _schools_earlier(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The school list a quarter earlier: every third school now open was not yet."""
+    earlier = schools.copy()
+    opened = earlier["open_to_public"].astype(bool).to_numpy()
+    school_no = earlier["feature_id"].str.extract(r"school-(\d+)", expand=False).astype(int).to_numpy()
+    later = opened & (school_no % 3 == 0)
+    earlier.loc[later, "open_to_public"] = False
+    earlier.loc[later, "opening_hours"] = None
+    earlier.loc[later, "booking_required"] = False
+    earlier["source"] = EARLIER_SOURCE
+    return earlier
 
 
 def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-builder") -> dict[str, int]:
     """Write the demo city into ``store``; returns feature counts per layer."""
     city = city or build_demo_city()
     counts = {}
+    earlier = {name: (frame, source) for name, frame, source in city.earlier}
     for name, frame in city.layers.items():
-        result = store.write_layer(name, frame, user=user, source=DEMO_SOURCE)
+        first, source = earlier.get(name, (frame, DEMO_SOURCE))
+        result = store.write_layer(name, first, user=user, source=source)
         counts[name] = result.n_total
     store.write_raster("population", city.population_tif, user=user, source=DEMO_SOURCE)
+    # The current state of layers with an earlier one comes last, so the history reads as a trend.
+    for name in earlier:
+        counts[name] = store.write_layer(name, city.layers[name], user=user, source=DEMO_SOURCE).n_total
+    for kind, rows in city.records.items():
+        store.write_records(kind, rows, mode="replace", user=user, source=DEMO_SOURCE)
+        counts[kind] = len(rows)
     return counts
 
 

@@ -78,6 +78,28 @@ def snapshot_as_of(store: LayerStore, when: datetime | str, *, label: str | None
     return Snapshot(store, versions, label=label or moment.strftime("%Y-%m-%d"))
 
 
+def change_snapshots(store: LayerStore, layers: tuple[str, ...], *,
+                     required: tuple[str, ...] = ("boundaries", "walk_network", "population")) -> list[Snapshot]:
+    """One snapshot after every write of ``layers``, from when all ``required`` layers exist.
+
+    Each is labelled with the moment, the layer written and its version, e.g.
+    ``2026-10-08 09:14 school_facilities v2``.
+    """
+    logs = {name: store.history(name) for name in set(layers) | set(required)}
+    firsts = [log["changed_at"].min() for name, log in logs.items() if name in required]
+    if any(pd.isna(f) for f in firsts) or not firsts:
+        return []
+    start = max(firsts)
+    moments: dict[pd.Timestamp, str] = {}
+    for name in layers:
+        log = logs[name]
+        for row in log.itertuples():
+            when = max(row.changed_at, start)
+            moments[when] = (moments.get(when, "") + f" {name} v{row.layer_version}").strip()
+    return [snapshot_as_of(store, when, label=f"{when:%Y-%m-%d %H:%M:%S} {what}")
+            for when, what in sorted(moments.items())]
+
+
 def quarter_ends(start: datetime | str, end: datetime | str) -> list[pd.Timestamp]:
     """The last moment of every calendar quarter from ``start``'s to ``end``'s (UTC)."""
     a, b = pd.Timestamp(start), pd.Timestamp(end)
@@ -87,4 +109,4 @@ def quarter_ends(start: datetime | str, end: datetime | str) -> list[pd.Timestam
     return [p.end_time.tz_localize("UTC").floor("s") for p in periods]
 
 
-__all__ = ["Snapshot", "current_snapshot", "snapshot_as_of", "quarter_ends"]
+__all__ = ["Snapshot", "current_snapshot", "snapshot_as_of", "change_snapshots", "quarter_ends"]

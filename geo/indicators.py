@@ -1,0 +1,343 @@
+"""The alliance's evaluation indicators, per unit, per department and over time.
+
+Every figure is computed from stored layers read through a *layer source* (an object with
+``vector(name)``, ``raster(name)``, ``label`` and ``describe()``, such as
+:class:`layers.stores.snapshot.Snapshot`), which pins each layer to one version: the same
+source gives the same indicators, and a source per quarter (or per change) gives a trend.
+
+Indicators
+----------
+resource-open rate
+    Share of school sports facilities open to the public, their mean weekly open hours,
+    and the share meeting the weekday/weekend hours a city sets (Ningbo 2023: ≥ 2 h on
+    weekdays, ≥ 8 h on weekend days).
+service coverage rate
+    Share of residents within each life-circle walk (300/500/1000 m) of any fitness
+    resource, and of each department's own layer.
+per-capita sports area
+    Venue area (plus open school facilities) per resident, against 2.6 m².
+health + fitness link
+    Share of health stations with an open fitness resource within a 10-minute walk.
+satisfaction
+    Imported survey scores per unit and period, averaged weighted by respondents; a unit
+    with fewer than ``min_respondents`` answers is suppressed (shown as no data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.coverage import ANY_LAYER, CoverageEngine
+from geo.errors import AnalysisError
+from geo.facilities import LIFE_CIRCLES_M
+from geo.inputs import FACILITY_LAYERS, engine_from_readers
+from geo.nearby import NearbyFinder
+from geo.units import (OUTSIDE, SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit,
+                       facility_units, school_open_share_by_unit, sports_area_by_unit)
+
+#: Which department answers for which facility layer.
+DEPARTMENT_LAYERS: dict[str, str] = {"sports": "venues", "education": "school_facilities",
+                                     "parks": "greenways", "health": "health_stations"}
+
+
+class LayerSource(Protocol):
+    """Stored layers pinned to versions (see :class:`layers.stores.snapshot.Snapshot`)."""
+
+    label: str
+
+    def vector(self, name: str) -> gpd.GeoDataFrame | None: ...
+
+    def raster(self, name: str) -> bytes | None: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class IndicatorSettings:
+    """Targets and thresholds of the evaluation (configurable per city)."""
+
+    thresholds_m: tuple[float, ...] = tuple(LIFE_CIRCLES_M.values())
+    service_threshold_m: float = LIFE_CIRCLES_M["15min"]
+    area_target_m2: float = SPORTS_AREA_TARGET_M2_PER_RESIDENT
+    weekday_hours_target: float = 2.0
+    weekend_hours_target: float = 8.0
+    min_respondents: int = 30
+    station_walk_min: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.service_threshold_m not in self.thresholds_m:
+            raise AnalysisError(f"The service threshold {self.service_threshold_m:g} m must be one of the "
+                                f"thresholds {', '.join(f'{t:g}' for t in self.thresholds_m)}.")
+        if self.min_respondents < 1:
+            raise AnalysisError("At least one respondent is needed to publish a satisfaction score.")
+
+
+@dataclass
+class Indicators:
+    """Indicators of one layer source.
+
+    Attributes
+    ----------
+    units : DataFrame
+        One row per unit of ``level``: residents, ``coverage_<t>`` for every threshold,
+        ``m2_per_resident``, ``school_facilities``, ``open_rate``, ``weekly_open_hours``,
+        ``satisfaction``, ``respondents`` (``satisfaction`` NaN where suppressed).
+    city : dict
+        The same figures for the whole city.
+    departments : DataFrame
+        ``department``, ``indicator``, ``value``, ``target``, ``meets`` per department.
+    league : DataFrame
+        Units ranked by their mean score across the four indicators (each scaled 0–1).
+    """
+
+    label: str
+    level: str
+    units: pd.DataFrame
+    city: dict
+    departments: pd.DataFrame
+    league: pd.DataFrame
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def school_hours(engine: CoverageEngine, settings: IndicatorSettings) -> pd.DataFrame:
+    """Per school facility: open to the public, weekly open hours, meets the city's hours target."""
+    fs = engine.facilities
+    if "school_facilities" not in fs.layers:
+        return pd.DataFrame(columns=["feature_id", "open", "weekly_hours", "meets_hours"])
+    idx = np.flatnonzero(fs.layer_mask("school_facilities"))
+    rows = []
+    for i in idx:
+        h = fs.hours[i]
+        usable = bool(fs.table["usable"].iloc[i])
+        days = [h.day_minutes(d) / 60 for d in range(7)] if h is not None and usable else [0.0] * 7
+        meets = usable and all(x >= settings.weekday_hours_target for x in days[:5]) and \
+            all(x >= settings.weekend_hours_target for x in days[5:])
+        rows.append((fs.table["feature_id"].iloc[i], usable, sum(days), meets, h is not None))
+    return pd.DataFrame(rows, columns=["feature_id", "open", "weekly_hours", "meets_hours", "hours_known"])
+
+
+def satisfaction_by_unit(survey: pd.DataFrame | None, codes: Sequence[str], *, period: str | None = None,
+                         min_respondents: int = 30) -> pd.DataFrame:
+    """Weighted mean score and respondents per unit code (latest period, or ``period``).
+
+    Units with fewer than ``min_respondents`` answers get ``satisfaction`` NaN and
+    ``suppressed`` True: a small group's score is not published.
+    """
+    out = pd.DataFrame({"code": list(codes)})
+    if survey is None or survey.empty:
+        return out.assign(satisfaction=np.nan, respondents=0, suppressed=False, period=None)
+    chosen = period or str(max(survey["period"].astype(str)))
+    s = survey[survey["period"].astype(str) == chosen]
+    w = s["respondents"].astype(float)
+    g = pd.DataFrame({"code": s["unit_code"].astype(str), "ws": s["score"].astype(float) * w, "w": w}) \
+        .groupby("code").sum()
+    out = out.merge(g, left_on="code", right_index=True, how="left")
+    out["respondents"] = out["w"].fillna(0).astype(int)
+    out["suppressed"] = (out["respondents"] > 0) & (out["respondents"] < min_respondents)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = out["ws"] / out["w"]
+    out["satisfaction"] = np.where(out["respondents"] >= min_respondents, score, np.nan)
+    out["period"] = chosen
+    return out[["code", "satisfaction", "respondents", "suppressed", "period"]]
+
+
+def _scaled(units: pd.DataFrame, settings: IndicatorSettings) -> pd.DataFrame:
+    """Each indicator on 0–1 for the league table (area capped at its target)."""
+    return pd.DataFrame({
+        "coverage": units[f"coverage_{settings.service_threshold_m:g}"],
+        "area": np.minimum(units["m2_per_resident"] / settings.area_target_m2, 1.0),
+        "open_rate": units["open_rate"],
+        "satisfaction": units["satisfaction"] / 100.0,
+    })
+
+
+def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, venues: gpd.GeoDataFrame,
+                       school_facilities: gpd.GeoDataFrame | None, survey: pd.DataFrame | None = None,
+                       level: str = "street", period: str | None = None, label: str = "now",
+                       settings: IndicatorSettings | None = None) -> Indicators:
+    """All indicators for one set of layers.
+
+    Parameters
+    ----------
+    engine : CoverageEngine
+        Over the four facility layers.
+    boundaries, venues, school_facilities : GeoDataFrame
+        The stored layers of the same versions as the engine's.
+    survey : DataFrame, optional
+        Rows of the ``satisfaction`` record table.
+    level : str
+        Units of the per-unit table (``district``, ``street`` or ``community``).
+    period : str, optional
+        Survey period to report (default the latest).
+    """
+    settings = settings or IndicatorSettings()
+    assign = assign_units(engine.demand, boundaries, level=level)
+    layers = [k for k in FACILITY_LAYERS if k in engine.facilities.layers]
+    result = engine.run(list(settings.thresholds_m), layers=layers)
+    cov = coverage_by_unit(result, assign, layer=ANY_LAYER if len(layers) > 1 else layers[0])
+    first = cov.drop_duplicates("code")
+    units = first[["code", "name", "residents"]].reset_index(drop=True)
+    rates = cov.pivot(index="code", columns="threshold_m", values="rate")
+    for t in rates.columns:
+        units[f"coverage_{t:g}"] = units["code"].map(rates[t]).to_numpy(dtype=float)
+    area = sports_area_by_unit(assign, engine.demand, venues, school_facilities=school_facilities,
+                               target_m2=settings.area_target_m2).set_index("code")
+    units["m2_per_resident"] = units["code"].map(area["m2_per_resident"]).to_numpy()
+    share = school_open_share_by_unit(assign, school_facilities if school_facilities is not None
+                                      else gpd.GeoDataFrame({"open_to_public": []}, geometry=[], crs=4326))
+    share = share.set_index("code")
+    units["school_facilities"] = units["code"].map(share["school_facilities"]).fillna(0).astype(int).to_numpy()
+    units["open_rate"] = units["code"].map(share["share_open"]).to_numpy()
+    hours = school_hours(engine, settings)
+    units["weekly_open_hours"] = _hours_by_unit(hours, school_facilities, assign, units["code"])
+    sat = satisfaction_by_unit(survey, list(units["code"]), period=period,
+                               min_respondents=settings.min_respondents).set_index("code")
+    units["satisfaction"] = units["code"].map(sat["satisfaction"]).to_numpy()
+    units["respondents"] = units["code"].map(sat["respondents"]).fillna(0).astype(int).to_numpy()
+    units["satisfaction_suppressed"] = units["code"].map(sat["suppressed"]).fillna(False).astype(bool).to_numpy()
+    units.insert(0, "level", level)
+
+    pop = result.population
+    total = float(pop.sum())
+    city = {"residents": total}
+    for t in settings.thresholds_m:
+        city[f"coverage_{t:g}"] = float((pop * result.covered(ANY_LAYER if len(layers) > 1 else layers[0], t)).sum() / total)
+    city_area = area.loc[area.index != OUTSIDE, "sports_area_m2"].sum() + \
+        (area.loc[OUTSIDE, "sports_area_m2"] if OUTSIDE in area.index else 0.0)
+    city["m2_per_resident"] = float(city_area / total)
+    n_sch = int(len(hours))
+    city["school_facilities"] = n_sch
+    city["open_rate"] = float(hours["open"].mean()) if n_sch else float("nan")
+    opened = hours[hours["open"]]
+    city["weekly_open_hours"] = float(opened["weekly_hours"].mean()) if len(opened) else float("nan")
+    city["meets_hours_rate"] = float(opened["meets_hours"].mean()) if len(opened) else float("nan")
+    published = sat[sat["satisfaction"].notna()]
+    city["satisfaction"] = float((published["satisfaction"] * published["respondents"]).sum()
+                                 / published["respondents"].sum()) if len(published) else float("nan")
+    city["survey_period"] = sat["period"].iloc[0] if len(sat) else None
+
+    if "health_stations" in layers:
+        finder = NearbyFinder(engine)
+        lonely = finder.stations_without_fitness(minutes=settings.station_walk_min)
+        n_st = int(engine.facilities.layer_mask("health_stations").sum())
+        city["stations_with_fitness_rate"] = 1.0 - len(lonely) / n_st if n_st else float("nan")
+    departments = _department_table(result, layers, city, settings)
+    scaled = _scaled(units, settings)
+    league = units[["code", "name", "residents"]].copy()
+    league["score"] = scaled.mean(axis=1, skipna=True).to_numpy()
+    league["indicators_known"] = scaled.notna().sum(axis=1).to_numpy()
+    league = league[league["code"] != OUTSIDE].sort_values(["score", "code"], ascending=[False, True],
+                                                           na_position="last")
+    league.insert(0, "rank", np.arange(1, len(league) + 1))
+    notes = list(assign.notes)
+    if units["satisfaction_suppressed"].any():
+        notes.append(f"Satisfaction of {int(units['satisfaction_suppressed'].sum())} unit(s) is not published: "
+                     f"fewer than {settings.min_respondents} respondents.")
+    unknown_hours = hours[hours["open"] & ~hours["hours_known"]]
+    if len(unknown_hours):
+        notes.append(f"{len(unknown_hours)} open school facilit(ies) have no opening hours and count 0 open hours.")
+    return Indicators(label, level, units.reset_index(drop=True), city, departments, league.reset_index(drop=True),
+                      notes=notes)
+
+
+def _hours_by_unit(hours: pd.DataFrame, schools: gpd.GeoDataFrame | None, assign, codes: pd.Series) -> np.ndarray:
+    """Mean weekly open hours of the open school facilities in each unit."""
+    out = pd.Series(np.nan, index=codes.to_numpy())
+    if schools is None or len(schools) == 0 or hours.empty:
+        return out.to_numpy()
+    u = facility_units(schools, assign)
+    unit_code = np.array(list(assign.units["code"]) + [OUTSIDE], dtype=object)[np.where(u >= 0, u, len(assign.units))]
+    frame = pd.DataFrame({"feature_id": schools["feature_id"].astype(str).to_numpy(), "code": unit_code})
+    frame = frame.merge(hours, on="feature_id")
+    means = frame[frame["open"]].groupby("code")["weekly_hours"].mean()
+    return codes.map(means).to_numpy(dtype=float)
+
+
+def _department_table(result, layers: list[str], city: dict, settings: IndicatorSettings) -> pd.DataFrame:
+    t = settings.service_threshold_m
+    pop = result.population
+    rows = []
+    for dept, layer in DEPARTMENT_LAYERS.items():
+        if layer not in layers:
+            continue
+        rate = np.nan if layer in result.no_data_layers else float((pop * result.covered(layer, t)).sum() / pop.sum())
+        rows.append((dept, f"service_coverage_{t:g}m", rate, None))
+    rows += [("sports", "m2_per_resident", city["m2_per_resident"], settings.area_target_m2),
+             ("education", "open_rate", city["open_rate"], None),
+             ("education", "weekly_open_hours", city["weekly_open_hours"], None),
+             ("education", "meets_hours_rate", city["meets_hours_rate"], 1.0),
+             ("health", "stations_with_fitness_rate", city.get("stations_with_fitness_rate", np.nan), 1.0),
+             ("alliance", f"service_coverage_{t:g}m", city[f"coverage_{t:g}"], 1.0),
+             ("alliance", "satisfaction", city["satisfaction"], None)]
+    out = pd.DataFrame(rows, columns=["department", "indicator", "value", "target"])
+    target = pd.to_numeric(out["target"], errors="coerce")
+    out["meets"] = np.where(target.notna() & out["value"].notna(), out["value"] >= target, None)
+    return out
+
+
+def indicators_from(source: LayerSource, *, survey: pd.DataFrame | None = None, level: str = "street",
+                    period: str | None = None, method: str = "network",
+                    settings: IndicatorSettings | None = None) -> Indicators:
+    """Indicators from stored layers alone (the engine, boundaries and facilities of ``source``).
+
+    Raises
+    ------
+    AnalysisError
+        When the source has no boundaries, population or venues.
+    """
+    boundaries = source.vector("boundaries")
+    if boundaries is None or boundaries.empty:
+        raise AnalysisError(f"{source.label}: no boundaries are stored; indicators are reported per unit.")
+    venues = source.vector("venues")
+    if venues is None:
+        raise AnalysisError(f"{source.label}: no venues are stored.")
+    engine = engine_from_readers(source.vector, source.raster, method=method)  # type: ignore[arg-type]
+    out = compute_indicators(engine, boundaries, venues=venues, school_facilities=source.vector("school_facilities"),
+                             survey=survey, level=level, period=period, label=source.label, settings=settings)
+    out.source = source.describe()
+    return out
+
+
+def indicator_trend(sources: Sequence[LayerSource], *, method: str = "network",
+                    settings: IndicatorSettings | None = None) -> pd.DataFrame:
+    """City-wide indicators at each source (a quarter's data, or each change), in order.
+
+    Sources lacking the boundaries, population or venues are skipped with their reason
+    in the ``note`` column rather than failing the whole trend.
+    """
+    rows = []
+    for src in sources:
+        try:
+            ind = indicators_from(src, method=method, settings=settings)
+        except AnalysisError as exc:
+            rows.append({"label": src.label, "note": str(exc)})
+            continue
+        rows.append({"label": src.label, **{k: v for k, v in ind.city.items()
+                                            if k not in ("survey_period", "satisfaction")},
+                     "layers": ind.source, "note": ""})
+    return pd.DataFrame(rows)
+
+
+def satisfaction_trend(survey: pd.DataFrame | None, *, min_respondents: int = 30) -> pd.DataFrame:
+    """City-wide satisfaction per survey period: respondent-weighted mean of the published units."""
+    if survey is None or survey.empty:
+        return pd.DataFrame(columns=["period", "satisfaction", "units_published", "units_suppressed"])
+    rows = []
+    for period in sorted(survey["period"].astype(str).unique()):
+        codes = survey.loc[survey["period"].astype(str) == period, "unit_code"].astype(str).unique()
+        got = satisfaction_by_unit(survey, list(codes), period=period, min_respondents=min_respondents)
+        pub = got[got["satisfaction"].notna()]
+        mean = float((pub["satisfaction"] * pub["respondents"]).sum() / pub["respondents"].sum()) if len(pub) else np.nan
+        rows.append((period, mean, len(pub), int(got["suppressed"].sum())))
+    return pd.DataFrame(rows, columns=["period", "satisfaction", "units_published", "units_suppressed"])
+
+
+__all__ = ["IndicatorSettings", "Indicators", "compute_indicators", "indicators_from", "indicator_trend",
+           "satisfaction_by_unit", "satisfaction_trend", "school_hours", "DEPARTMENT_LAYERS", "LayerSource"]
