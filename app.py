@@ -29,6 +29,8 @@ pages = [
     st.Page("ui/pages/coverage_page.py", title=t("page_coverage", lang), icon=":material/radar:", url_path="coverage"),
     st.Page("ui/pages/planning_page.py", title=t("page_planning", lang), icon=":material/add_location:",
             url_path="planning"),
+    st.Page("ui/pages/operations_page.py", title=t("page_operations", lang), icon=":material/health_and_safety:",
+            url_path="operations"),
     st.Page("ui/pages/data_page.py", title=t("page_data", lang), icon=":material/database:", url_path="data"),
     st.Page("ui/pages/export_page.py", title=t("page_export", lang), icon=":material/download:", url_path="export"),
 ]

@@ -9,9 +9,11 @@ their inputs.
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from geo.coverage import CoverageEngine, CoverageResult
+from geo.errors import AnalysisError
 from geo.facilities import TimeSlot
 from geo.inputs import FACILITY_LAYERS, engine_from_readers
 from layers.stores import LayerStore
@@ -94,3 +96,79 @@ def _whatif(_store: LayerStore, store_key: str, versions: tuple, method: str, cu
 def get_whatif(store: LayerStore, *, cutoff: float, method: str = "network"):
     """The what-if baseline at ``cutoff`` (its coverage run done once, not on every map click)."""
     return _whatif(store, store.description, layer_versions(store), method, cutoff)
+
+
+def records_version(store: LayerStore, kind: str) -> int:
+    """The latest version of record table ``kind`` (0 when none is stored)."""
+    log = store.history(kind)
+    log = log[log["kind"] == "records"]
+    return int(log["layer_version"].max()) if len(log) else 0
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _finder(_store: LayerStore, store_key: str, versions: tuple, method: str):
+    from geo.nearby import NearbyFinder
+
+    have = {(name, kind): v for name, kind, v in versions}
+    layers = {k: read_layer_cached(_store, store_key, k, have[(k, "vector")])
+              for k in FACILITY_LAYERS if (k, "vector") in have}
+    return NearbyFinder(_engine(_store, store_key, versions, method), layers)
+
+
+def get_finder(store: LayerStore, method: str = "network"):
+    """The nearby finder over the stored layers (built once per layer versions)."""
+    return _finder(store, store.description, layer_versions(store), method)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _usage(_store: LayerStore, store_key: str, versions: tuple, usage_version: int, catchment_m: float,
+           over: float, under: float):
+    from geo.usage import UsageSettings, venue_usage
+
+    have = {(name, kind): v for name, kind, v in versions}
+    if ("venues", "vector") not in have:
+        raise AnalysisError("No venues are stored; usage is read against the venues layer.")
+    venues = read_layer_cached(_store, store_key, "venues", have[("venues", "vector")])
+    return venue_usage(_engine(_store, store_key, versions, "network"), venues, _store.read_records("venue_usage"),
+                       catchment_m=catchment_m, settings=UsageSettings(over=over, under=under))
+
+
+def get_usage(store: LayerStore, *, catchment_m: float, over: float, under: float):
+    """Venue utilisation and catchments for the stored usage records (computed once per inputs)."""
+    return _usage(store, store.description, layer_versions(store), records_version(store, "venue_usage"),
+                  catchment_m, over, under)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _indicators(_store: LayerStore, store_key: str, versions: tuple, survey_version: int, level: str,
+                period: str | None):
+    from geo.indicators import indicators_from
+    from layers.stores.snapshot import Snapshot
+
+    snap = Snapshot(_store, {(name, kind): v for name, kind, v in versions})
+    return indicators_from(snap, survey=_store.read_records("satisfaction"), level=level, period=period)
+
+
+def get_indicators(store: LayerStore, *, level: str, period: str | None):
+    """The evaluation indicators of the stored layers (computed once per layer versions and inputs)."""
+    return _indicators(store, store.description, layer_versions(store), records_version(store, "satisfaction"),
+                       level, period)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _trend(_store: LayerStore, store_key: str, versions: tuple, by: str):
+    from geo.indicators import indicator_trend
+    from layers.stores.snapshot import change_snapshots, quarter_ends, snapshot_as_of
+
+    if by == "change":
+        snaps = change_snapshots(_store, FACILITY_LAYERS)
+    else:
+        first = min(_store.history(name)["changed_at"].min() for name, _kind, _v in versions)
+        snaps = [snapshot_as_of(_store, end, label=f"{end.year}Q{end.quarter}")
+                 for end in quarter_ends(first, pd.Timestamp.now(tz="UTC"))]
+    return indicator_trend(snaps)
+
+
+def get_trend(store: LayerStore, *, by: str = "change"):
+    """City-wide indicators after each change of a facility layer (or at each quarter's end)."""
+    return _trend(store, store.description, layer_versions(store), by)

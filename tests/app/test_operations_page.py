@@ -1,0 +1,63 @@
+"""The operations page (nearby finder, venue usage, indicators) through AppTest."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.test_pages import APP, on_demo  # noqa: F401  (the fixture)
+
+
+def _frame(at, column: str):
+    """The first table on the page with ``column`` (AppTest does not expose dataframe keys)."""
+    return next((d.value for d in at.dataframe if column in d.value.columns), None)
+
+
+def _open_page():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("ui/pages/operations_page.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_all_three_tabs_on_the_demo_city(on_demo):  # noqa: F811
+    at = _open_page()
+    assert [tab.label for tab in at.tabs] == ["就近推荐（体卫融合）", "场馆使用", "考核指标"]
+    metrics = {m.label: m.value for m in at.metric}
+    # Nearby: the first health station, 15 minutes, any time.
+    station = at.selectbox(key="nearby.station")
+    assert station.value == "health-001"
+    nearby = _frame(at, "序号")
+    assert len(nearby) > 0 and list(nearby["序号"]) == list(range(1, len(nearby) + 1))
+    assert metrics[next(k for k in metrics if "驿站" in k or "服务站" in k)].startswith(str(len(nearby)))
+    # Usage: the demo's eight weeks of visits.
+    assert int(metrics["超负荷"]) > 0 and int(metrics["低利用"]) > 0 and metrics["无记录"] == "0"
+    assert len(_frame(at, "服务人口")) == 68
+    # Indicators: the city's KPIs, the league of six streets, the trend after each change.
+    assert metrics["学校场地开放率"] == "50%" and metrics["15分钟健身圈覆盖率"].endswith("%")
+    assert len(_frame(at, "score")) == 6
+    trend = _frame(at, "label")
+    assert len(trend) == 2 and trend["open_rate"].iloc[0] < trend["open_rate"].iloc[1]
+
+
+def test_nearby_by_time_and_by_typed_coordinates(on_demo):  # noqa: F811
+    at = _open_page()
+    any_time = len(_frame(at, "序号"))
+    at.text_input(key="nearby.slot.typed").set_value("周二 06:00").run()
+    early = _frame(at, "序号")
+    assert early is None or len(early) < any_time  # most places are closed at six in the morning
+    at.radio(key="nearby.mode").set_value("coords").run()
+    at.text_input(key="nearby.coords").set_value("北京市").run()
+    assert any("not a coordinate pair" in e.value for e in at.error) and not at.exception
+    at.text_input(key="nearby.coords").set_value("113.99, 30.01").run()
+    assert not at.error
+    assert any(m.label == "113.99000, 30.01000" for m in at.metric)
+
+
+def test_indicators_by_district_and_in_english(on_demo):  # noqa: F811
+    at = _open_page()
+    at.selectbox(key="indicators.level").set_value("district").run()
+    assert not at.exception and len(_frame(at, "score")) == 1
+    at.sidebar.radio[0].set_value("en").run()
+    assert [tab.label for tab in at.tabs] == ["Nearby (health + fitness)", "Venue usage", "Indicators"]
+    assert "School facilities open" in {m.label for m in at.metric}
