@@ -130,6 +130,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status_under": ("低利用", "Under-used"),
     "status_no_data": ("无记录", "No records"),
     "status_no_capacity": ("无容量", "No capacity"),
+    "circle_size": ("圆圈大小：服务人口", "circle size: residents served"),
     "over_bound": ("超负荷阈值", "Over-used from"),
     "under_bound": ("低利用阈值", "Under-used up to"),
     "no_usage": ("还没有场馆使用记录，请先导入。", "No usage records are stored yet; import some first."),

@@ -1,4 +1,4 @@
-"""The operations page's three tabs: nearby finder, venue usage, evaluation indicators."""
+"""The operations page's three sections: nearby finder, venue usage, evaluation indicators."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from geo.errors import OneMapError
 from geo.facilities import PRESET_SLOTS, TimeSlot
 from geo.nearby import Origin, parse_coordinates
 from geo.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
+from layers.catalogue import DEPARTMENTS
 from layers.records import commit_records, prepare_records
 from layers.stores import LayerStore
 from ui import state
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
-from ui.i18n import t
+from ui.i18n import label, t
 from ui.mapview import build_map
 from ui.store_access import read_layer_cached
 
@@ -131,6 +132,7 @@ def record_import(store: LayerStore, kind: str, lang: str, prompt: str) -> None:
         return
     (st.success if plan.report.ok else st.warning)(plan.summary())
     if not plan.report.ok:
+        st.code(plan.report.summary(limit=20), language=None)
         st.dataframe(pd.DataFrame([{"row": p.row, "field": p.field, "value": str(p.value), "problem": p.message}
                                    for p in plan.report.problems]), hide_index=True, width="stretch",
                      key=f"records_report_{kind}")
@@ -178,6 +180,9 @@ def usage_tab(store: LayerStore, lang: str) -> None:
             m = build_map({k: v for k in ("boundaries",) if (v := _layer(store, k)) is not None}, lang=lang,
                           height=520, on_top=on_top)
             st_folium(m, key="usage_map", height=520, use_container_width=True, returned_objects=[])
+            st.caption(f":red[●] {t('status_over', lang)}　:green[●] {t('status_normal', lang)}　"
+                       f":blue[●] {t('status_under', lang)}　:gray[●] {t('status_no_data', lang)}　· "
+                       f"{t('circle_size', lang)}")
         with right:
             shown = table[["name", "status", "utilisation", "mean_daily", "daily_capacity", "catchment_residents",
                            "residents_per_place"]].copy()
@@ -219,7 +224,10 @@ def indicators_tab(store: LayerStore, lang: str) -> None:
         st.subheader(t("league", lang))
         st.dataframe(ind.league, hide_index=True, width="stretch", key="league_table")
         st.subheader(t("by_department", lang))
-        st.dataframe(ind.departments.astype({"meets": str}), hide_index=True, width="stretch", key="dept_table")
+        dept = ind.departments.copy()
+        dept["department"] = dept["department"].map(lambda d: label(*DEPARTMENTS[d], lang))
+        dept["meets"] = dept["meets"].map(lambda v: "—" if v is None else ("✓" if v else "✗"))
+        st.dataframe(dept, hide_index=True, width="stretch", key="dept_table")
     with right:
         st.subheader(t("by_unit", lang))
         st.dataframe(ind.units.drop(columns=["level"]), hide_index=True, width="stretch", key="units_table")
@@ -227,8 +235,11 @@ def indicators_tab(store: LayerStore, lang: str) -> None:
         by = st.radio(t("trend", lang), ["change", "quarter"], horizontal=True, key=state.IND_TREND,
                       format_func=lambda k: t(f"trend_by_{k}", lang), label_visibility="collapsed")
         trend = get_trend(store, by=by)
-        if "open_rate" in trend.columns:
-            st.line_chart(trend.set_index("label")[["coverage_1000", "open_rate"]], height=220)
+        if "open_rate" in trend.columns and len(trend) > 1:
+            chart = trend[["coverage_1000", "open_rate"]].rename(
+                columns={"coverage_1000": t("coverage_15", lang), "open_rate": t("open_rate", lang)})
+            chart.index = [f"{k + 1}" for k in range(len(chart))]
+            st.line_chart(chart, height=200, x_label="#", y_label="%")
         st.dataframe(trend.drop(columns=["layers"], errors="ignore"), hide_index=True, width="stretch",
                      key="trend_table")
     record_import(store, "satisfaction", lang, t("survey_upload", lang))

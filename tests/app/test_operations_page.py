@@ -22,7 +22,7 @@ def _open_page():
 
 def test_all_three_tabs_on_the_demo_city(on_demo):  # noqa: F811
     at = _open_page()
-    assert [tab.label for tab in at.tabs] == ["就近推荐（体卫融合）", "场馆使用", "考核指标"]
+    assert at.radio(key="operations.section").options == ["就近推荐（体卫融合）", "场馆使用", "考核指标"]
     metrics = {m.label: m.value for m in at.metric}
     # Nearby: the first health station, 15 minutes, any time.
     station = at.selectbox(key="nearby.station")
@@ -31,9 +31,13 @@ def test_all_three_tabs_on_the_demo_city(on_demo):  # noqa: F811
     assert len(nearby) > 0 and list(nearby["序号"]) == list(range(1, len(nearby) + 1))
     assert metrics[next(k for k in metrics if "驿站" in k or "服务站" in k)].startswith(str(len(nearby)))
     # Usage: the demo's eight weeks of visits.
+    at.radio(key="operations.section").set_value("usage").run()
+    metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["超负荷"]) > 0 and int(metrics["低利用"]) > 0 and metrics["无记录"] == "0"
     assert len(_frame(at, "服务人口")) == 68
     # Indicators: the city's KPIs, the league of six streets, the trend after each change.
+    at.radio(key="operations.section").set_value("indicators").run()
+    metrics = {m.label: m.value for m in at.metric}
     assert metrics["学校场地开放率"] == "50%" and metrics["15分钟健身圈覆盖率"].endswith("%")
     assert len(_frame(at, "score")) == 6
     trend = _frame(at, "label")
@@ -56,8 +60,9 @@ def test_nearby_by_time_and_by_typed_coordinates(on_demo):  # noqa: F811
 
 def test_indicators_by_district_and_in_english(on_demo):  # noqa: F811
     at = _open_page()
+    at.radio(key="operations.section").set_value("indicators").run()
     at.selectbox(key="indicators.level").set_value("district").run()
     assert not at.exception and len(_frame(at, "score")) == 1
     at.sidebar.radio[0].set_value("en").run()
-    assert [tab.label for tab in at.tabs] == ["Nearby (health + fitness)", "Venue usage", "Indicators"]
+    assert at.radio(key="operations.section").options == ["Nearby (health + fitness)", "Venue usage", "Indicators"]
     assert "School facilities open" in {m.label for m in at.metric}

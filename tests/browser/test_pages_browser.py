@@ -107,3 +107,36 @@ def test_english_changes_the_labels(demo_app, browser, artifacts):
     page.screenshot(path=str(artifacts / "page_one_map_en.png"))
     assert outside == []
     page.close()
+
+
+def test_operations_page_nearby_usage_upload_and_indicators(demo_app, browser, artifacts, tmp_path):
+    page, outside = open_page(browser, demo_app + "/operations", height=1400)
+    frame = map_frame(page, timeout=180_000)
+    page.get_by_text("处开放的健身资源在步行范围内").first.wait_for(timeout=60_000)
+    frame.wait_for_selector(".nearby-rank", timeout=30_000)
+    assert frame.locator(".nearby-rank").count() >= 1  # the ranked resources are on the map
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts / "page_operations_nearby.png"), full_page=True)
+
+    page.get_by_text("场馆使用", exact=True).click()
+    page.get_by_text("超负荷").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)  # the nearby map's frame is replaced by the usage map's
+    frame = map_frame(page)
+    assert count(frame) > 6  # the street boundaries are drawn (the map is not zoomed out to the world)
+    bad = tmp_path / "八月使用记录.csv"
+    bad.write_text("场馆编号,日期,人次\nvenue-001,2026-08-01,120\nvenue-999,2026-08-01,15\nvenue-002,2026-08-01,很多\n",
+                   encoding="utf-8")
+    page.locator("input[type='file']").first.set_input_files(str(bad))
+    page.get_by_text(re.compile("row 3, field 'venue_id'")).first.wait_for(timeout=60_000)
+    assert page.get_by_text("未知的引用（这些行不会导入）").count() == 1
+    assert page.get_by_text(re.compile("not a finite number")).count() >= 1
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts / "page_operations_usage.png"), full_page=True)
+
+    page.get_by_text("考核指标", exact=True).click()
+    page.get_by_text("单元排名").first.wait_for(timeout=60_000)
+    assert _metric(page, "学校场地开放率") == "50%"
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts / "page_operations_indicators.png"), full_page=True)
+    assert outside == []
+    page.close()

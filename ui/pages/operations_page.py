@@ -1,4 +1,8 @@
-"""运营评估 / Operations: the health + fitness nearby finder, venue usage, the alliance's indicators."""
+"""运营评估 / Operations: the health + fitness nearby finder, venue usage, the alliance's indicators.
+
+One section renders at a time (not tabs): a Leaflet map drawn in a hidden tab gets no size
+and opens zoomed out to the whole world, and hidden sections would still be computed.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,16 @@ from geo.errors import OneMapError
 from ui import state
 from ui.i18n import t
 from ui.operations import indicators_tab, nearby_tab, usage_tab
+
 from ui.store_access import get_store
 
 lang = state.lang()
 store = get_store()
 st.title(t("app_title", lang) + " · " + t("page_operations", lang))
-nearby, usage, indicators = st.tabs([t("tab_nearby", lang), t("tab_usage", lang), t("tab_indicators", lang)])
-for tab, render in ((nearby, nearby_tab), (usage, usage_tab), (indicators, indicators_tab)):
-    with tab:
-        try:
-            render(store, lang)
-        except OneMapError as exc:
-            st.error(t("analysis_error", lang) + str(exc))
+SECTIONS = {"nearby": nearby_tab, "usage": usage_tab, "indicators": indicators_tab}
+section = st.radio(t("page_operations", lang), list(SECTIONS), horizontal=True, key=state.OPS_SECTION,
+                   format_func=lambda k: t(f"tab_{k}", lang), label_visibility="collapsed")
+try:
+    SECTIONS[section](store, lang)
+except OneMapError as exc:
+    st.error(t("analysis_error", lang) + str(exc))
