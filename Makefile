@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-app system-test demo demo-data test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map clean
+.PHONY: setup system-app system-test demo demo-data test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,7 +30,7 @@ demo: demo-data
 test: system-test setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-store bench-coverage bench-ingest bench-planning bench-export
+bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations
 
 bench-store: setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_store_write.py
@@ -49,6 +49,9 @@ bench-export: setup
 
 bench-one-map: setup
 	$(PY) bench/bench_one_map.py
+
+bench-operations: setup
+	$(PY) bench/bench_operations.py
 
 clean:
 	rm -rf $(VENV) data/demo_city.gpkg tests/artifacts

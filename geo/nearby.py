@@ -21,11 +21,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
 from geo.coverage import CoverageEngine
-from geo.crs import outside_china, to_wgs84_from
+from geo.crs import outside_china, to_wgs84_from, transformer
 from geo.errors import AnalysisError
 from geo.facilities import DEFAULT_WALK_SPEED_M_PER_MIN, TimeSlot
 from geo.hours import format_opening_hours
@@ -117,9 +116,9 @@ class NearbyFinder:
         self.facilities = engine.facilities
         self.walk_speed = float(walk_speed_m_per_min)
         self.reach = engine.network_reach
-        self._to_lonlat = Transformer.from_crs(self.facilities.crs, 4326, always_xy=True)
-        self._from_lonlat = Transformer.from_crs(4326, self.facilities.crs, always_xy=True)
-        self._details = self._detail_table(layers or {})
+        self._to_lonlat = transformer(self.facilities.crs, 4326)
+        self._from_lonlat = transformer(4326, self.facilities.crs)
+        self._columns = self._facility_columns(layers or {})
         if self.reach is not None:
             snap = self.reach.access_snap
             ok = snap.ok
@@ -202,20 +201,23 @@ class NearbyFinder:
 
     # ----- queries ----------------------------------------------------------------------
     def query(self, origin: Origin, *, minutes: float = 15.0, slot: TimeSlot | None = None,
-              layers: Sequence[str] = FITNESS_LAYERS) -> NearbyResult:
+              layers: Sequence[str] | None = None) -> NearbyResult:
         """Resources of ``layers`` within ``minutes`` of walking, open at ``slot``, nearest first.
+
+        ``layers`` defaults to the :data:`FITNESS_LAYERS` the analysis holds.
 
         Facilities the public may not use, and (given ``slot``) those closed then, are
         left out; how many closed ones were within reach is reported.
         """
         if not np.isfinite(minutes) or minutes <= 0:
             raise AnalysisError(f"The walk must be a positive number of minutes, not {minutes}.")
-        unknown = [k for k in layers if k not in self.facilities.layers]
+        unknown = [k for k in (layers or ()) if k not in self.facilities.layers]
         if unknown:
             raise AnalysisError(f"Layer(s) {', '.join(unknown)} are not in this analysis; it has "
                                 f"{', '.join(self.facilities.layers)}.")
         limit = float(minutes) * self.walk_speed
         d = self.distances(origin, limit_m=limit)
+        layers = self._fitness_layers() if layers is None else layers
         t = self.facilities.table
         in_layers = t["layer"].isin(list(layers)).to_numpy()
         usable = t["usable"].to_numpy(dtype=bool)
@@ -234,20 +236,25 @@ class NearbyFinder:
         table = self._table(keep, d[keep], slot)
         return NearbyResult(origin, limit, self.walk_speed, slot, table, n_closed, notes)
 
+    def _fitness_layers(self) -> list[str]:
+        return [k for k in FITNESS_LAYERS if k in self.facilities.layers]
+
     def stations_without_fitness(self, *, minutes: float = 10.0, slot: TimeSlot | None = None,
-                                 layers: Sequence[str] = FITNESS_LAYERS) -> pd.DataFrame:
+                                 layers: Sequence[str] | None = None) -> pd.DataFrame:
         """Health stations from which no open fitness resource lies within ``minutes``' walk.
 
         Returns one row per such station: ``feature_id``, ``name``, ``lon``, ``lat`` and
-        ``nearest_m`` (the walk to the nearest open resource, ``inf`` beyond reach).
+        ``nearest_m`` (the walk to the nearest open resource; ``inf`` beyond four times
+        the walk asked about).
         """
         t = self.facilities.table
         stations = np.flatnonzero((t["layer"] == "health_stations").to_numpy())
+        layers = self._fitness_layers() if layers is None else layers
         in_layers = t["layer"].isin(list(layers)).to_numpy() & self.facilities.open_mask(slot)
         rows = []
         for i in stations:
             origin = self.origin_of_station(t["feature_id"].iloc[i])
-            d = self.distances(origin, limit_m=np.inf)[in_layers]
+            d = self.distances(origin, limit_m=4 * minutes * self.walk_speed)[in_layers]
             nearest = float(d.min()) if len(d) else np.inf
             if not nearest <= minutes * self.walk_speed:
                 rows.append({"feature_id": t["feature_id"].iloc[i], "name": t["name"].iloc[i],
@@ -256,33 +263,40 @@ class NearbyFinder:
         return pd.DataFrame(rows, columns=["feature_id", "name", "lon", "lat", "nearest_m", "nearest_min"])
 
     # ----- the table --------------------------------------------------------------------
-    def _detail_table(self, layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
-        frames = []
+    def _facility_columns(self, layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, np.ndarray]:
+        """Per facility (in the facility set's order): what the table shows, computed once."""
+        t = self.facilities.table
+        n = len(t)
+        pts = shapely.point_on_surface(self.facilities.geometry) if n else np.zeros(0, dtype=object)
+        lon, lat = self._to_lonlat.transform(shapely.get_x(pts), shapely.get_y(pts)) if n else ([], [])
+        cols: dict[str, np.ndarray] = {
+            "layer": t["layer"].to_numpy(), "feature_id": t["feature_id"].to_numpy(), "name": t["name"].to_numpy(),
+            "opening_hours": np.array([format_opening_hours(h) if h is not None else None for h in self.facilities.hours],
+                                      dtype=object),
+            "lon": np.asarray(lon, dtype=float), "lat": np.asarray(lat, dtype=float)}
+        key = pd.MultiIndex.from_arrays([t["layer"].to_numpy(), t["feature_id"].astype(str).to_numpy()])
+        for out in _DETAIL_COLUMNS:
+            cols[out] = np.full(n, None, dtype=object)
         for name, frame in layers.items():
-            cols = {"layer": name, "feature_id": frame["feature_id"].astype(str).to_numpy()}
+            at = pd.MultiIndex.from_arrays([np.full(len(frame), name), frame["feature_id"].astype(str).to_numpy()])
+            pos = key.get_indexer(at)
+            hit = pos >= 0
             for out, candidates in _DETAIL_COLUMNS.items():
                 src = next((c for c in candidates if c in frame.columns), None)
-                cols[out] = frame[src].to_numpy() if src else None
-            frames.append(pd.DataFrame(cols))
-        if not frames:
-            return pd.DataFrame(columns=["layer", "feature_id", *_DETAIL_COLUMNS])
-        return pd.concat(frames, ignore_index=True).drop_duplicates(["layer", "feature_id"])
+                if src is not None:
+                    values = frame[src].astype(object).to_numpy()
+                    cols[out][pos[hit]] = [None if pd.isna(v) else v for v in values[hit]]
+        return cols
 
     def _table(self, idx: np.ndarray, dist: np.ndarray, slot: TimeSlot | None) -> pd.DataFrame:
-        t = self.facilities.table.iloc[idx]
-        pts = shapely.point_on_surface(self.facilities.geometry[idx]) if len(idx) else np.zeros(0, dtype=object)
-        lon, lat = self._to_lonlat.transform(shapely.get_x(pts), shapely.get_y(pts)) if len(idx) else ([], [])
-        hours = [format_opening_hours(self.facilities.hours[i]) if self.facilities.hours[i] is not None else None
-                 for i in idx]
-        out = pd.DataFrame({
-            "layer": t["layer"].to_numpy(), "feature_id": t["feature_id"].to_numpy(),
-            "name": t["name"].to_numpy(), "distance_m": dist, "walk_min": dist / self.walk_speed,
-            "opening_hours": hours, "lon": np.asarray(lon, dtype=float), "lat": np.asarray(lat, dtype=float),
-        })
-        out = out.merge(self._details, on=["layer", "feature_id"], how="left")
-        out = out.sort_values(["distance_m", "layer", "feature_id"], kind="stable").reset_index(drop=True)
-        out.insert(0, "rank", np.arange(1, len(out) + 1))
-        return out
+        order = np.lexsort((self._columns["feature_id"][idx], self._columns["layer"][idx], dist))
+        idx, dist = idx[order], dist[order]
+        c = self._columns
+        return pd.DataFrame({
+            "rank": np.arange(1, len(idx) + 1), "layer": c["layer"][idx], "feature_id": c["feature_id"][idx],
+            "name": c["name"][idx], "distance_m": dist, "walk_min": dist / self.walk_speed,
+            "opening_hours": c["opening_hours"][idx], "lon": c["lon"][idx], "lat": c["lat"][idx],
+            **{k: c[k][idx] for k in _DETAIL_COLUMNS}})
 
 
 __all__ = ["NearbyFinder", "NearbyResult", "Origin", "FITNESS_LAYERS", "parse_coordinates"]

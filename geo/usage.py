@@ -16,10 +16,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from scipy import sparse
 
 from geo.coverage import CoverageEngine
+from geo.crs import transformer
 from geo.errors import AnalysisError
 
 STATUS = ("over", "normal", "under", "no_capacity", "no_data")
@@ -155,7 +155,7 @@ def venue_usage(engine: CoverageEngine, venues: gpd.GeoDataFrame, usage: pd.Data
                        ["no_data", "no_capacity", "over", "under"], "normal")
     residents = catchment_residents(engine, idx, catchment_m)
     pts = shapely.point_on_surface(fs.geometry[idx])
-    lon, lat = Transformer.from_crs(fs.crs, 4326, always_xy=True).transform(shapely.get_x(pts), shapely.get_y(pts))
+    lon, lat = transformer(fs.crs, 4326).transform(shapely.get_x(pts), shapely.get_y(pts))
     with np.errstate(invalid="ignore", divide="ignore"):
         per_place = np.where(capacity > 0, residents / capacity, np.nan)
     out = pd.DataFrame({
