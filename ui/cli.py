@@ -5,6 +5,9 @@
     python -m ui.cli plan --problem mclp --p 5 --cutoff 1000 --save "东岸 5处"
     python -m ui.cli export --layers venues,boundaries --out city.gpkg
     python -m ui.cli report --out report.pdf
+    python -m ui.cli records 八月使用记录.xlsx --kind venue_usage
+    python -m ui.cli nearby --station health-001 --slot "Sat 09:00" --out 推荐单.pdf
+    python -m ui.cli indicators --trend --out 指标.xlsx
 
 The store is ``--store`` (a GeoPackage path or a postgresql:// URL), else ``DATABASE_URL``,
 else ``ONEMAP_GPKG``, else the demo city.  Exit codes: 0 done; 2 a usage error; 3 the
@@ -153,6 +156,89 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         write_tables(tables if out.suffix.lower() == ".xlsx" else {"summary": summary}, out)
+        print(f"written: {out}")
+    return EXIT_OK
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    from layers.records import commit_records, prepare_records
+
+    with _store(args) as store:
+        stored = {i.name for i in store.list_layers()}
+        venues = store.read_layer("venues")[["feature_id", "name"]] if "venues" in stored else None
+        codes = set(store.read_layer("boundaries")["code"].astype(str)) if "boundaries" in stored else None
+        plan = prepare_records(args.file, args.kind, venues=venues, unit_codes=codes)
+        print(plan.summary())
+        if not plan.report.ok:
+            print(plan.report.summary(limit=50), file=sys.stderr)
+        if len(plan.unknown):
+            print("unknown references (not imported):\n" + plan.unknown.to_string(index=False), file=sys.stderr)
+        if args.dry_run:
+            return EXIT_OK if plan.report.ok else EXIT_REFUSED
+        version = commit_records(store, plan, user=args.user, mode=args.mode, keep_valid=args.keep_valid)
+        print(f"{len(plan.valid)} row(s) written to {args.kind} (version {version}).")
+    return EXIT_OK
+
+
+def cmd_nearby(args: argparse.Namespace) -> int:
+    from geo.nearby import NearbyFinder, parse_coordinates
+    from geo.nearby_sheet import write_nearby_csv, write_nearby_sheet
+
+    progress = Progress(6, quiet=args.quiet)
+    with _store(args) as store:
+        args.layers = list(FACILITY_LAYERS)
+        engine, stored = _engine(store, args, progress)
+        finder = NearbyFinder(engine, {k: store.read_layer(k) for k in ("venues", "school_facilities", "greenways")
+                                       if k in stored})
+        if args.station:
+            origin = finder.origin_of_station(args.station)
+        elif args.at:
+            origin = finder.origin_at(*parse_coordinates(args.at), system=args.coord_system)
+        else:
+            lonely = finder.stations_without_fitness(minutes=args.minutes, slot=_slot(args.slot))
+            progress.step("done")
+            print(lonely.to_string(index=False) if len(lonely) else
+                  f"Every health station has an open fitness resource within {args.minutes:g} minutes.")
+            return EXIT_OK
+        result = finder.query(origin, minutes=args.minutes, slot=_slot(args.slot))
+        progress.step("done")
+        shown = result.table[["rank", "name", "layer", "distance_m", "walk_min", "opening_hours"]]
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:,.0f}") if len(shown) else
+              f"No fitness resource is open within {args.minutes:g} minutes of {origin.label}.")
+        for note in result.notes:
+            print(f"note: {note}")
+        if args.out:
+            out = Path(args.out)
+            if out.suffix.lower() == ".csv":
+                write_nearby_csv(result, out)
+            else:
+                write_nearby_sheet(result, out, streets=store.read_layer("walk_network") if "walk_network" in stored
+                                   else None, issuer=origin.label if args.station else "")
+            print(f"written: {out}")
+    return EXIT_OK
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from geo.export import write_tables
+    from geo.indicators import indicator_trend, indicators_from
+    from layers.stores.snapshot import change_snapshots, current_snapshot, snapshot_as_of
+
+    with _store(args) as store:
+        snap = snapshot_as_of(store, args.as_of) if args.as_of else current_snapshot(store)
+        ind = indicators_from(snap, survey=store.read_records("satisfaction"), level=args.level, period=args.period,
+                              method=args.method)
+        tables = {"units": ind.units, "departments": ind.departments, "league": ind.league,
+                  "city": pd.DataFrame([ind.city])}
+        if args.trend:
+            tables["trend"] = indicator_trend(change_snapshots(store, FACILITY_LAYERS), method=args.method)
+    print(f"layers read: {ind.source}")
+    print(ind.league.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(ind.departments.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for note in ind.notes:
+        print(f"note: {note}")
+    if args.out:
+        out = Path(args.out)
+        write_tables(tables if out.suffix.lower() == ".xlsx" else {"units": ind.units}, out)
         print(f"written: {out}")
     return EXIT_OK
 
@@ -351,6 +437,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dpi", type=int, default=200, help="resolution of a PNG print map")
     analysis_options(p)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("records", help="import venue usage or satisfaction survey scores (CSV/XLSX)")
+    p.add_argument("file", help="CSV or XLSX")
+    p.add_argument("--kind", required=True, choices=("venue_usage", "satisfaction"))
+    p.add_argument("--user", default="cli", help="who imports, for the version log")
+    p.add_argument("--mode", default="upsert", choices=("upsert", "replace", "append"),
+                   help="upsert by key (default), replace the table, or append (refused if a key is stored)")
+    p.add_argument("--keep-valid", action="store_true", help="write the valid rows even if some are refused")
+    p.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
+    p.set_defaults(func=cmd_records)
+
+    p = sub.add_parser("nearby", help="open fitness resources within a walk of a health station or a point")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--station", help="health station feature_id (e.g. health-001)")
+    where.add_argument("--at", help='"lon, lat" of the start (without --station or --at: stations with nothing near)')
+    p.add_argument("--coord-system", default="wgs84", choices=("wgs84", "gcj02", "bd09"), help="of --at")
+    p.add_argument("--minutes", type=float, default=15.0, help="walk in minutes (default 15; 10 for the station list)")
+    p.add_argument("--out", help="the sheet: .pdf (printable, Chinese), .png, or .csv")
+    analysis_options(p)
+    p.set_defaults(func=cmd_nearby)
+
+    p = sub.add_parser("indicators", help="the alliance's indicators per unit and department, and their trend")
+    p.add_argument("--level", default="street", choices=("district", "street", "community"))
+    p.add_argument("--period", help="survey period to report (default: the latest), e.g. 2026Q3")
+    p.add_argument("--as-of", help="the layers as they stood then, e.g. 2026-09-30")
+    p.add_argument("--trend", action="store_true", help="add the trend after each facility-layer change")
+    p.add_argument("--out", help=".xlsx (every table) or .csv (per unit)")
+    p.add_argument("--method", default="network", choices=("network", "straight_line"))
+    p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("report", help="the district report, as .xlsx or .pdf")
     p.add_argument("--out", required=True, help="report.xlsx or report.pdf")

@@ -1,0 +1,33 @@
+"""The command line's operations commands: records import, nearby finder, indicators."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pypdf
+
+from tests.app.test_cli import city  # noqa: F401  (the fixture)
+from ui.cli import EXIT_OK, EXIT_REFUSED, main
+
+
+def test_records_nearby_and_indicators(city, tmp_path, capsys):  # noqa: F811
+    bad = tmp_path / "usage.csv"
+    bad.write_text("场馆编号,日期,人次\nvenue-001,2026-10-01,12\nvenue-999,2026-10-01,3\n", encoding="utf-8")
+    assert main(["--store", city, "--quiet", "records", str(bad), "--kind", "venue_usage"]) == EXIT_REFUSED
+    err = capsys.readouterr().err
+    assert "row 3, field 'venue_id', value 'venue-999'" in err and "unknown references" in err
+    assert main(["--store", city, "--quiet", "records", str(bad), "--kind", "venue_usage", "--keep-valid"]) == EXIT_OK
+    assert "1 row(s) written to venue_usage" in capsys.readouterr().out
+
+    assert main(["--store", city, "--quiet", "nearby", "--station", "health-001", "--slot", "Sat 09:00",
+                 "--out", str(tmp_path / "推荐单.pdf")]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "振兴路健身中心" in out and "written:" in out
+    assert "健身资源就近推荐单" in pypdf.PdfReader(tmp_path / "推荐单.pdf").pages[0].extract_text()
+    assert main(["--store", city, "--quiet", "nearby", "--minutes", "10"]) == EXIT_OK
+    assert "health-009" in capsys.readouterr().out  # a station with nothing open within 10 minutes
+
+    assert main(["--store", city, "--quiet", "indicators", "--trend", "--out", str(tmp_path / "指标.xlsx")]) == EXIT_OK
+    sheets = pd.read_excel(tmp_path / "指标.xlsx", sheet_name=None)
+    assert set(sheets) == {"units", "departments", "league", "city", "trend"}
+    assert len(sheets["league"]) == 6 and len(sheets["trend"]) == 2
+    assert main(["--store", city, "--quiet", "indicators", "--as-of", "next tuesday"]) != EXIT_OK
