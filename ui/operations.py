@@ -12,6 +12,7 @@ from streamlit_folium import st_folium
 
 from geo.errors import OneMapError
 from geo.facilities import PRESET_SLOTS, TimeSlot
+from geo.indicators import satisfaction_trend
 from geo.nearby import Origin, parse_coordinates
 from geo.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
 from layers.catalogue import DEPARTMENTS
@@ -242,4 +243,7 @@ def indicators_tab(store: LayerStore, lang: str) -> None:
             st.line_chart(chart, height=200, x_label="#", y_label="%")
         st.dataframe(trend.drop(columns=["layers"], errors="ignore"), hide_index=True, width="stretch",
                      key="trend_table")
+        if len(survey):
+            st.caption(t("satisfaction", lang))
+            st.dataframe(satisfaction_trend(survey), hide_index=True, width="stretch", key="satisfaction_trend")
     record_import(store, "satisfaction", lang, t("survey_upload", lang))
