@@ -139,3 +139,33 @@ class DemandError(AnalysisError):
 
 class PersonalDataError(InputFileError):
     """A delivery that carries personal identifiers; it is refused as a whole."""
+
+
+class EditConflictError(StoreError):
+    """A feature changed since the editor read it: the save is refused, nothing is overwritten."""
+
+    def __init__(self, layer: str, conflicts: list[dict]) -> None:
+        self.layer = layer
+        self.conflicts = conflicts
+        parts = []
+        for c in conflicts[:5]:
+            if c.get("current") is None:
+                parts.append(f"{c['feature_id']} (expected version {c['expected']}, but it no longer exists)")
+            else:
+                by = f" by {c['changed_by']} at {c['changed_at']}" if c.get("changed_by") else ""
+                parts.append(f"{c['feature_id']} (you edited version {c['expected']}; version {c['current']} "
+                             f"was saved{by})")
+        super().__init__(f"Save refused: {len(conflicts)} feature(s) of {layer!r} changed since you opened them: "
+                         + "; ".join(parts) + ". Reload them, apply your change again and save; nothing was "
+                         "overwritten.")
+
+    def __reduce__(self):
+        return (type(self), (self.layer, self.conflicts))
+
+
+class AccessDeniedError(OneMapError, PermissionError):
+    """A signed-in user (or a database role) may not do this; the message says who may."""
+
+
+class SignInError(OneMapError, PermissionError):
+    """A sign-in that failed: wrong name or password, or a locked account."""

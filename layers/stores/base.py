@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
@@ -21,8 +22,8 @@ import shapely
 from shapely.geometry import box
 
 from geo.crs import STORAGE_CRS
-from geo.errors import (LayerValidationError, OneMapError, Problem, StoreError, UnknownLayerError,
-                        ValidationReport)
+from geo.errors import (EditConflictError, LayerValidationError, OneMapError, Problem, StoreError,
+                        UnknownLayerError, ValidationReport)
 from layers.catalogue import CATALOGUE, RASTER_LAYERS, LayerSpec, get_spec
 from layers.records import RecordSpec, get_record_spec
 from layers.validate import drop_bad_rows, empty_layer_frame, validate_layer
@@ -33,6 +34,11 @@ WRITE_MODES: tuple[str, ...] = ("replace", "append", "upsert")
 RECORD_MODES: tuple[str, ...] = ("upsert", "replace", "append")
 #: Columns every stored record row carries besides its table's fields.
 RECORD_SYSTEM_COLUMNS = ("record_version", "valid_to")
+#: Columns of :meth:`LayerStore.audit`.
+AUDIT_COLUMNS = ["changed_at", "changed_by", "db_role", "layer", "feature_id", "action", "layer_version",
+                 "old", "new", "txid"]
+#: Columns that change on every write and do not make a change by themselves.
+_BOOKKEEPING = {"version", "layer_version", "updated_at", "source", "fid"}
 HISTORY_COLUMNS = ["kind", "layer", "layer_version", "action", "changed_by", "changed_at",
                    "source", "n_written", "n_total"]
 
@@ -159,7 +165,8 @@ class LayerStore(abc.ABC):
 
     def write_layer(self, name: str, gdf: gpd.GeoDataFrame, *, mode: WriteMode = "replace",
                     user: str = "system", source: str | None = None,
-                    department: str | None = None, keep_valid: bool = False) -> WriteResult:
+                    department: str | None = None, keep_valid: bool = False,
+                    expected_versions: Mapping[str, int] | None = None) -> WriteResult:
         """Validate ``gdf`` and write it as layer ``name`` in one transaction.
 
         Parameters
@@ -175,12 +182,18 @@ class LayerStore(abc.ABC):
         keep_valid : bool
             False (default): any problem refuses the whole write. True: write only the
             rows without problems (the report still lists the others).
+        expected_versions : mapping of feature_id → version, optional
+            The versions the editor read; if any stored feature has another version now
+            (someone saved in between), the whole write is refused.
 
         Raises
         ------
         LayerValidationError
             When rows have problems and ``keep_valid`` is False, or no row is valid;
             nothing is written.
+        EditConflictError
+            When ``expected_versions`` do not match; nothing is written, and the refused
+            attempt is recorded in the audit trail.
         """
         spec = get_spec(name)
         if mode not in WRITE_MODES:
@@ -194,7 +207,112 @@ class LayerStore(abc.ABC):
             frame = drop_bad_rows(frame, report)
             if frame.empty:
                 raise LayerValidationError(report)
-        return self._commit(spec, frame, mode=mode, user=user, source=source, report=report)
+        return self._guarded_commit(spec, frame, mode=mode, user=user, source=source, report=report,
+                                    expected=expected_versions)
+
+    def _guarded_commit(self, spec: LayerSpec, frame: gpd.GeoDataFrame, *, mode: str, user: str, source: str,
+                        report: ValidationReport, expected: Mapping[str, int] | None) -> WriteResult:
+        try:
+            return self._commit(spec, frame, mode=mode, user=user, source=source, report=report,
+                                expected=dict(expected) if expected is not None else None)
+        except EditConflictError as exc:
+            attempted = {str(r["feature_id"]): feature_json(spec, r) for r in frame.to_dict("records")}
+            self._record_refused(spec, [{**c, "attempted": attempted.get(c["feature_id"])} for c in exc.conflicts],
+                                 user=user)
+            raise
+
+    # ----- editing features -------------------------------------------------------------
+    def edit_features(self, name: str, gdf: gpd.GeoDataFrame, *, expected_versions: Mapping[str, int],
+                      user: str, source: str = "edit") -> WriteResult:
+        """Save edited features, each only if it is still at the version the editor read.
+
+        ``gdf`` holds whole features (all their fields and geometry) with their
+        ``feature_id``; each must be stored and named in ``expected_versions``.
+
+        Raises
+        ------
+        EditConflictError
+            A feature was changed by someone else since (the message names it, its new
+            version, who saved it and when); nothing is written and the refused values are
+            kept in the audit trail.
+        """
+        ids = [str(i) for i in gdf["feature_id"]]
+        missing = [i for i in ids if i not in expected_versions]
+        if missing:
+            raise StoreError(f"Say which version of {', '.join(missing[:5])} you edited (expected_versions).")
+        return self.write_layer(name, gdf, mode="upsert", user=user, source=source,
+                                expected_versions={i: int(expected_versions[i]) for i in ids})
+
+    def delete_features(self, name: str, feature_ids: Iterable[str], *, expected_versions: Mapping[str, int],
+                        user: str, source: str = "edit") -> WriteResult:
+        """Delete features (kept in the archive and the audit), each only if still at the expected version."""
+        spec = get_spec(name)
+        ids = [str(i) for i in feature_ids]
+        if not ids:
+            raise StoreError("No feature to delete.")
+        frame = gpd.GeoDataFrame({"feature_id": ids}, geometry=[None] * len(ids), crs=STORAGE_CRS)
+        report = ValidationReport(layer=name, source=source, n_rows=len(ids))
+        return self._guarded_commit(spec, frame, mode="delete", user=user, source=source, report=report,
+                                    expected={i: int(expected_versions.get(i, -1)) for i in ids})
+
+    def feature_versions(self, name: str, feature_id: str) -> pd.DataFrame:
+        """Every stored state of one feature, oldest first (current last), with its layer version span."""
+        spec = get_spec(name)
+        states = self._feature_states(spec, str(feature_id))
+        if states.empty:
+            raise StoreError(f"{name} has no feature {feature_id!r}, now or in its history.")
+        return states.sort_values("version").reset_index(drop=True)
+
+    def restore_feature(self, name: str, feature_id: str, *, version: int, user: str) -> WriteResult:
+        """Bring a feature back to its attributes and geometry as of its ``version``.
+
+        The restored state is written as a new version (history is never rewritten); a
+        deleted feature comes back. Refused if someone changes the feature meanwhile.
+        """
+        states = self.feature_versions(name, feature_id)
+        hit = states[states["version"] == int(version)]
+        if hit.empty:
+            raise StoreError(f"{name} {feature_id} has no version {version}; it has "
+                             f"{', '.join(str(v) for v in states['version'])}.")
+        current = self.read_layer(name)
+        now = current[current["feature_id"] == str(feature_id)]
+        row = hit.drop(columns=["valid_to"], errors="ignore")
+        row = gpd.GeoDataFrame(row, geometry="geometry", crs=STORAGE_CRS)
+        source = f"restore of version {int(version)}"
+        if now.empty:
+            return self.write_layer(name, row, mode="upsert", user=user, source=source)
+        return self.edit_features(name, row, expected_versions={str(feature_id): int(now["version"].iloc[0])},
+                                  user=user, source=source)
+
+    def audit(self, layer: str | None = None, feature_id: str | None = None, *,
+              changes_only: bool = True) -> pd.DataFrame:
+        """Who changed what, when, with the values before and after (:data:`AUDIT_COLUMNS`), oldest first.
+
+        A delete and an insert of the same feature in one transaction is one ``update``;
+        ``refused`` rows keep the values of saves refused for a version conflict.  With
+        ``changes_only``, rewrites that changed nothing but bookkeeping are left out.
+        """
+        raw = self._read_audit(layer, feature_id)
+        if raw.empty:
+            return pd.DataFrame(columns=AUDIT_COLUMNS)
+        rows = []
+        for _key, g in raw.groupby(["txid", "layer", "feature_id"], sort=False):
+            kinds = list(g["action"])
+            first = g.iloc[0].to_dict()
+            if "delete" in kinds and "insert" in kinds:
+                old = g.loc[g["action"] == "delete", "old"].iloc[0]
+                new = g.loc[g["action"] == "insert", "new"].iloc[-1]
+                rows.append({**first, "action": "update", "old": old, "new": new,
+                             "layer_version": g["layer_version"].max()})
+            else:
+                rows.extend(g.to_dict("records"))
+        out = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+        if changes_only:
+            keep = [not (a == "update" and _same_state(o, n)) for a, o, n in zip(out["action"], out["old"], out["new"])]
+            out = out[keep]
+        out["changed_at"] = pd.to_datetime(out["changed_at"], utc=True, format="mixed")
+        out["layer_version"] = pd.to_numeric(out["layer_version"]).astype("Int64")
+        return out.sort_values(["changed_at", "layer", "feature_id"], kind="stable").reset_index(drop=True)
 
     @abc.abstractmethod
     def history(self, name: str) -> pd.DataFrame:
@@ -380,8 +498,39 @@ class LayerStore(abc.ABC):
 
     @abc.abstractmethod
     def _commit(self, spec: LayerSpec, frame: gpd.GeoDataFrame, *, mode: str, user: str,
-                source: str, report: ValidationReport) -> WriteResult:
-        """Write validated rows atomically and log the new layer version."""
+                source: str, report: ValidationReport, expected: dict[str, int] | None = None) -> WriteResult:
+        """Write validated rows atomically and log the new layer version.
+
+        ``mode`` ``delete`` removes the features named in ``frame`` (archiving them);
+        ``expected`` (feature_id → version) is checked inside the transaction first.
+        """
+
+    @abc.abstractmethod
+    def _feature_states(self, spec: LayerSpec, feature_id: str) -> gpd.GeoDataFrame:
+        """Current and archived rows of one feature (archived ones with ``valid_to``)."""
+
+    @abc.abstractmethod
+    def _read_audit(self, layer: str | None, feature_id: str | None) -> pd.DataFrame:
+        """Raw audit rows (one per row inserted, updated, deleted or refused), :data:`AUDIT_COLUMNS`."""
+
+    @abc.abstractmethod
+    def _record_refused(self, spec: LayerSpec, conflicts: list[dict], *, user: str) -> None:
+        """Append ``refused`` audit rows: the attempted values and the version they were based on."""
+
+    @staticmethod
+    def _conflicts(spec: LayerSpec, expected: dict[str, int] | None, current: Mapping[str, int],
+                   log: pd.DataFrame | None = None) -> list[dict]:
+        """Features whose stored version is not the expected one (``current`` None: gone)."""
+        if expected is None:
+            return []
+        out = []
+        for fid, want in expected.items():
+            have = current.get(fid)
+            if have is None and want < 0:
+                out.append({"feature_id": fid, "expected": None, "current": None})
+            elif have is None or int(have) != int(want):
+                out.append({"feature_id": fid, "expected": int(want), "current": None if have is None else int(have)})
+        return out
 
     # ----- shared helpers ---------------------------------------------------------------
     @staticmethod
@@ -428,6 +577,45 @@ class LayerStore(abc.ABC):
         if name not in RASTER_LAYERS:
             return UnknownLayerError(name, sorted(RASTER_LAYERS))
         return UnknownLayerError(name, stored, stored=True)
+
+
+def feature_json(spec: LayerSpec, row: Mapping) -> dict:
+    """One feature's fields and GeoJSON geometry as plain JSON-able values (for the audit)."""
+    out: dict = {}
+    for f in spec.all_fields:
+        v = row.get(f.name)
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+            out[f.name] = None
+        elif isinstance(v, (pd.Timestamp, datetime)):
+            out[f.name] = pd.Timestamp(v).isoformat()
+        elif isinstance(v, np.generic):
+            out[f.name] = v.item()
+        else:
+            out[f.name] = v
+    g = row.get("geometry")
+    out["geometry"] = None if g is None or shapely.is_missing(g) else json.loads(shapely.to_geojson(g))
+    return out
+
+
+def _round_coords(value):
+    if isinstance(value, list):
+        return [_round_coords(v) for v in value]
+    return round(value, 7) if isinstance(value, float) else value
+
+
+def _same_state(old: dict | None, new: dict | None) -> bool:
+    """Whether two audit states differ only in bookkeeping (version, timestamps, source)."""
+    if not old or not new:
+        return False
+    keys = (set(old) | set(new)) - _BOOKKEEPING
+    for k in keys:
+        a, b = old.get(k), new.get(k)
+        if k == "geometry":
+            a = _round_coords((a or {}).get("coordinates"))
+            b = _round_coords((b or {}).get("coordinates"))
+        if a != b and not (a in (None, "") and b in (None, "")):
+            return False
+    return True
 
 
 def ensure_storage_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

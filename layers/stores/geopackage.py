@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import os
 import shutil
 import sqlite3
@@ -26,13 +27,13 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geo.errors import (StoreError, StoreLockedError,
+from geo.errors import (EditConflictError, StoreError, StoreLockedError,
                         StoreUnavailableError, ValidationReport)
 from layers.catalogue import LayerSpec
 from layers.rasters import check_geotiff
 from layers.records import RecordSpec
-from layers.stores.base import (HISTORY_COLUMNS, LayerStore, WriteResult, ensure_storage_crs,
-                                stamp_versions)
+from layers.stores.base import (AUDIT_COLUMNS, HISTORY_COLUMNS, LayerStore, WriteResult, _same_state,
+                                ensure_storage_crs, feature_json, stamp_versions)
 
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _VERSIONS = "onemap_layer_versions"
@@ -50,6 +51,11 @@ _META_DDL = (
         name TEXT NOT NULL, layer_version INTEGER NOT NULL, content BLOB NOT NULL,
         PRIMARY KEY (name, layer_version))""",
 )
+_AUDIT = "onemap_audit"
+_AUDIT_DDL = f"""CREATE TABLE IF NOT EXISTS {_AUDIT} (
+        audit_id INTEGER PRIMARY KEY, txid TEXT NOT NULL, layer TEXT NOT NULL, feature_id TEXT NOT NULL,
+        action TEXT NOT NULL, changed_by TEXT NOT NULL, db_role TEXT, changed_at TEXT NOT NULL,
+        layer_version INTEGER, old TEXT, new TEXT)"""
 _SQLITE_TYPES = {"text": "TEXT", "hours": "TEXT", "date": "TEXT", "datetime": "TEXT", "int": "INTEGER",
                  "float": "REAL", "bool": "INTEGER"}
 
@@ -296,19 +302,27 @@ class GeoPackageStore(LayerStore):
                     (kind, name, version, action, user, when, source, n_written, n_total))
 
     def _commit(self, spec: LayerSpec, frame: gpd.GeoDataFrame, *, mode: str, user: str,
-                source: str, report: ValidationReport) -> WriteResult:
+                source: str, report: ValidationReport, expected: dict[str, int] | None = None) -> WriteResult:
         now = self._now()
         with self._transaction() as (tmp, con):
             version = self._next_version(con, "vector", spec.name)
             existing = self._read_table(spec.name, None, path=Path(tmp))
             if existing is None:
                 existing = self._conform(spec, None)
+            conflicts = self._conflicts(spec, expected, dict(zip(existing["feature_id"], existing["version"])))
+            if conflicts:
+                self._explain(con, spec, conflicts, existing)
+                raise EditConflictError(spec.name, conflicts)
             self._check_mode_ids(spec, frame, set(existing["feature_id"]), mode, report)
-            stamped = stamp_versions(frame, existing[["feature_id", "version"]], version, now)
+            if mode == "delete":
+                stamped = existing.iloc[0:0]
+            else:
+                stamped = stamp_versions(frame, self._known_versions(con, spec, existing), version, now)
             if mode == "replace":
                 archived, kept = existing, existing.iloc[0:0]
             else:
-                matched = existing["feature_id"].isin(set(stamped["feature_id"]))
+                ids = set(frame["feature_id"] if mode == "delete" else stamped["feature_id"])
+                matched = existing["feature_id"].isin(ids)
                 archived, kept = existing[matched], existing[~matched]
             if len(archived):
                 archived = self._conform(spec, archived)
@@ -319,9 +333,96 @@ class GeoPackageStore(LayerStore):
             current = self._conform(spec, pd.concat([kept, stamped], ignore_index=True)
                                     if len(kept) else stamped)
             pyogrio.write_dataframe(current, tmp, layer=spec.name, **_WRITE_OPTIONS)
+            # sqlite writes come after GDAL's (GDAL opens the file itself).
+            self._write_audit(con, spec, archived, stamped, user=user, when=now.isoformat(), version=version)
             self._log(con, "vector", spec.name, version, mode, user, now.isoformat(), source,
                       len(stamped), len(current))
         return WriteResult(spec.name, version, mode, len(stamped), len(current), report)
+
+    def _known_versions(self, con: sqlite3.Connection, spec: LayerSpec, existing: gpd.GeoDataFrame) -> pd.DataFrame:
+        """Latest version of every feature, current or deleted (a feature that comes back continues its count)."""
+        current = existing[["feature_id", "version"]]
+        table = _archive_table(spec.name)
+        if table not in self._tables_of(con):
+            return current
+        gone = pd.DataFrame(con.execute(f'SELECT feature_id, MAX(version) FROM "{table}" GROUP BY feature_id').fetchall(),
+                            columns=["feature_id", "version"])
+        gone = gone[~gone["feature_id"].isin(set(current["feature_id"]))]
+        return pd.concat([current, gone], ignore_index=True) if len(gone) else current
+
+    def _explain(self, con: sqlite3.Connection, spec: LayerSpec, conflicts: list[dict],
+                 existing: gpd.GeoDataFrame) -> None:
+        """Add who saved the conflicting version, and when, from the version log."""
+        lv = dict(zip(existing["feature_id"], existing["layer_version"]))
+        for c in conflicts:
+            if c["current"] is None:
+                continue
+            row = con.execute(f"SELECT changed_by, changed_at FROM {_VERSIONS} WHERE kind = 'vector' AND layer = ? "
+                              "AND layer_version = ?", (spec.name, int(lv[c["feature_id"]]))).fetchone()
+            if row:
+                c["changed_by"], c["changed_at"] = row[0], row[1]
+
+    @staticmethod
+    def _write_audit(con: sqlite3.Connection, spec: LayerSpec, old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *,
+                     user: str, when: str, version: int) -> None:
+        """The audit rows of one write: inserts, real updates and deletes, in its transaction."""
+        con.execute(_AUDIT_DDL)
+        olds = {str(r["feature_id"]): feature_json(spec, r) for r in old.to_dict("records")}
+        news = {str(r["feature_id"]): feature_json(spec, r) for r in new.to_dict("records")}
+        txid = f"gpkg-{spec.name}-{version}"
+        rows = []
+        for fid in sorted(set(olds) | set(news)):
+            o, n = olds.get(fid), news.get(fid)
+            if o is not None and n is not None and _same_state(o, n):
+                continue
+            action = "update" if o is not None and n is not None else ("insert" if n is not None else "delete")
+            rows.append((txid, spec.name, fid, action, user, None, when, version,
+                         json.dumps(o, ensure_ascii=False) if o is not None else None,
+                         json.dumps(n, ensure_ascii=False) if n is not None else None))
+        con.executemany(f"INSERT INTO {_AUDIT} (txid, layer, feature_id, action, changed_by, db_role, changed_at, "
+                        "layer_version, old, new) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _record_refused(self, spec: LayerSpec, conflicts: list[dict], *, user: str) -> None:
+        when = self._now().isoformat()
+        with self._transaction() as (_tmp, con):
+            con.execute(_AUDIT_DDL)
+            con.executemany(
+                f"INSERT INTO {_AUDIT} (txid, layer, feature_id, action, changed_by, db_role, changed_at, "
+                "layer_version, old, new) VALUES (?, ?, ?, 'refused', ?, NULL, ?, NULL, NULL, ?)",
+                [(f"refused-{when}", spec.name, c["feature_id"], user, when,
+                  json.dumps({**(c.get("attempted") or {}), "_based_on_version": c["expected"],
+                              "_stored_version": c["current"]}, ensure_ascii=False)) for c in conflicts])
+
+    def _read_audit(self, layer: str | None, feature_id: str | None) -> pd.DataFrame:
+        if not self._has_table(_AUDIT):
+            return pd.DataFrame(columns=AUDIT_COLUMNS)
+        where, params = [], []
+        if layer is not None:
+            where.append("layer = ?")
+            params.append(layer)
+        if feature_id is not None:
+            where.append("feature_id = ?")
+            params.append(str(feature_id))
+        sql = (f"SELECT {', '.join(AUDIT_COLUMNS)} FROM {_AUDIT}" + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY audit_id")
+        with contextlib.closing(self._connect_ro()) as con:
+            rows = [dict(r) for r in con.execute(sql, params).fetchall()]
+        frame = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+        for col in ("old", "new"):
+            frame[col] = pd.Series([json.loads(v) if isinstance(v, str) and v else None for v in frame[col]],
+                                   index=frame.index, dtype=object)
+        return frame
+
+    def _feature_states(self, spec: LayerSpec, feature_id: str) -> gpd.GeoDataFrame:
+        quoted = feature_id.replace("'", "''")
+        parts = []
+        for table in (spec.name, _archive_table(spec.name)):
+            got = self._read_table(table, None, where=f"feature_id = '{quoted}'")
+            if got is not None and len(got):
+                parts.append(got)
+        if not parts:
+            return self._conform(spec, None)
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
 
     @staticmethod
     def _tables_of(con: sqlite3.Connection) -> set[str]:

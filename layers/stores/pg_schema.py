@@ -25,6 +25,7 @@ VERSIONS_TABLE = "onemap_layer_versions"
 RASTERS_TABLE = "onemap_rasters"
 SCENARIOS_TABLE = "onemap_scenarios"
 MIGRATIONS_TABLE = "onemap_schema_migrations"
+AUDIT_TABLE = "onemap_audit"
 GEOMETRY_COLUMN = "geom"
 #: Advisory-lock key serialising migrations (any fixed 64-bit number).
 _MIGRATION_LOCK = 4_104_202_511
@@ -83,6 +84,13 @@ def build_metadata(schema: str) -> MetaData:
     Table(SCENARIOS_TABLE, md,
           Column("name", Text, primary_key=True), Column("saved_by", Text, nullable=False),
           Column("saved_at", DateTime(timezone=True), nullable=False), Column("payload", JSONB, nullable=False))
+    Table(AUDIT_TABLE, md, Column("audit_id", BigInteger, primary_key=True, autoincrement=True),
+          Column("txid", Text, nullable=False), Column("layer", Text, nullable=False),
+          Column("feature_id", Text, nullable=False), Column("action", Text, nullable=False),
+          Column("changed_by", Text, nullable=False), Column("db_role", Text),
+          Column("changed_at", DateTime(timezone=True), nullable=False), Column("layer_version", Integer),
+          Column("old", JSONB), Column("new", JSONB),
+          Index("ix_audit_feature", "layer", "feature_id"))
     for spec in RECORDS.values():
         Table(records_table(spec), md, Column("rid", BigInteger, primary_key=True, autoincrement=True),
               *[Column(f.name, _column_type(f), nullable=not f.required) for f in spec.fields],
@@ -110,7 +118,7 @@ class Migration:
 
 def _initial(conn: Connection, schema: str) -> None:
     md = build_metadata(schema)
-    later = {SCENARIOS_TABLE} | {records_table(r) for r in RECORDS.values()}
+    later = {SCENARIOS_TABLE, AUDIT_TABLE} | {records_table(r) for r in RECORDS.values()}
     md.create_all(conn, tables=[t for t in md.sorted_tables if t.name not in later])
 
 
@@ -124,10 +132,54 @@ def _records(conn: Connection, schema: str) -> None:
         md.tables[f"{schema}.{records_table(spec)}"].create(conn, checkfirst=True)
 
 
+def _state(alias: str) -> str:
+    """A row of a layer table as the audit keeps it: its fields, and its geometry as GeoJSON."""
+    return (f"(to_jsonb({alias}) - 'geom' - 'fid') || "
+            f"jsonb_build_object('geometry', public.ST_AsGeoJSON({alias}.geom)::jsonb)")
+
+
+def audit_function_sql(schema: str) -> str:
+    """The statement-level trigger that records every row a statement inserts, updates or deletes.
+
+    Who: the app's signed-in user (``onemap.user``, set per transaction by the store) or
+    else the database user; ``db_role`` is the role the statement ran as.
+    """
+    who = "coalesce(nullif(current_setting('onemap.user', true), ''), session_user)"
+    head = (f'INSERT INTO "{schema}".{AUDIT_TABLE} (txid, layer, feature_id, action, changed_by, db_role, '
+            "changed_at, layer_version, old, new) ")
+    return f"""
+CREATE OR REPLACE FUNCTION "{schema}".onemap_audit_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    {head}SELECT txid_current()::text, TG_TABLE_NAME, n.feature_id, 'insert', {who}, current_user, now(),
+      n.layer_version, NULL, {_state('n')} FROM new_rows n;
+  ELSIF TG_OP = 'DELETE' THEN
+    {head}SELECT txid_current()::text, TG_TABLE_NAME, o.feature_id, 'delete', {who}, current_user, now(),
+      o.layer_version, {_state('o')}, NULL FROM old_rows o;
+  ELSE
+    {head}SELECT txid_current()::text, TG_TABLE_NAME, n.feature_id, 'update', {who}, current_user, now(),
+      n.layer_version, {_state('o')}, {_state('n')} FROM new_rows n JOIN old_rows o ON o.fid = n.fid;
+  END IF;
+  RETURN NULL;
+END $$;"""
+
+
+def _audit(conn: Connection, schema: str) -> None:
+    build_metadata(schema).tables[f"{schema}.{AUDIT_TABLE}"].create(conn, checkfirst=True)
+    conn.execute(text(audit_function_sql(schema)))
+    for spec in CATALOGUE.values():
+        for op, ref in (("INSERT", "NEW TABLE AS new_rows"), ("DELETE", "OLD TABLE AS old_rows"),
+                        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows")):
+            conn.execute(text(
+                f'CREATE TRIGGER onemap_audit_{op.lower()} AFTER {op} ON "{schema}"."{spec.name}" '
+                f'REFERENCING {ref} FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".onemap_audit_rows()'))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalogue layers, archives, version log, rasters", _initial),
     Migration(2, "saved planning scenarios", _scenarios),
     Migration(3, "record tables: venue usage, satisfaction surveys", _records),
+    Migration(4, "audit trail: every row inserted, updated or deleted, by triggers", _audit),
 )
 
 

@@ -26,12 +26,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
 from geo.crs import STORAGE_CRS
-from geo.errors import SchemaError, StoreError, StoreUnavailableError, ValidationReport
+from geo.errors import EditConflictError, SchemaError, StoreError, StoreUnavailableError, ValidationReport
 from layers.catalogue import LayerSpec
 from layers.rasters import check_geotiff
 from layers.records import RecordSpec
-from layers.stores.base import HISTORY_COLUMNS, LayerStore, WriteResult, stamp_versions
-from layers.stores.pg_schema import (GEOMETRY_COLUMN, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE, records_table,
+from layers.stores.base import AUDIT_COLUMNS, HISTORY_COLUMNS, LayerStore, WriteResult, stamp_versions
+from layers.stores.pg_schema import (AUDIT_TABLE, GEOMETRY_COLUMN, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE,
+                                     records_table,
                                      archive_name, build_metadata, migrate)
 
 DEFAULT_SCHEMA = "onemap"
@@ -216,21 +217,35 @@ class PostGISStore(LayerStore):
                 copy.write_row(row)
 
     def _commit(self, spec: LayerSpec, frame: gpd.GeoDataFrame, *, mode: str, user: str,
-                source: str, report: ValidationReport) -> WriteResult:
+                source: str, report: ValidationReport, expected: dict[str, int] | None = None) -> WriteResult:
         now = self._now()
         t = self._table(spec.name)
         a = self._table(archive_name(spec.name))
         names = [f.name for f in spec.all_fields]
         try:
             with self.engine.begin() as conn:
+                self._as_user(conn, user)
                 version = self._next_version(conn, "vector", spec.name)
                 existing = pd.DataFrame.from_records(
-                    conn.execute(select(t.c.feature_id, t.c.version)).all(),
-                    columns=["feature_id", "version"])
+                    conn.execute(select(t.c.feature_id, t.c.version, t.c.layer_version)).all(),
+                    columns=["feature_id", "version", "layer_version"])
+                conflicts = self._conflicts(spec, expected, dict(zip(existing["feature_id"], existing["version"])))
+                if conflicts:
+                    self._explain(conn, spec, conflicts, existing)
+                    raise EditConflictError(spec.name, conflicts)
                 self._check_mode_ids(spec, frame, set(existing["feature_id"]), mode, report)
-                stamped = stamp_versions(frame, existing, version, now)
-                to_archive = None if mode == "replace" else \
-                    sorted(set(stamped["feature_id"]) & set(existing["feature_id"]))
+                if mode == "delete":
+                    to_archive = sorted(set(frame["feature_id"]) & set(existing["feature_id"]))
+                    stamped = frame.iloc[0:0]
+                else:
+                    gone = pd.DataFrame.from_records(
+                        conn.execute(select(a.c.feature_id, func.max(a.c.version)).group_by(a.c.feature_id)).all(),
+                        columns=["feature_id", "version"])
+                    gone = gone[~gone["feature_id"].isin(set(existing["feature_id"]))]
+                    known = pd.concat([existing[["feature_id", "version"]], gone], ignore_index=True)
+                    stamped = stamp_versions(frame, known, version, now)
+                    to_archive = None if mode == "replace" else \
+                        sorted(set(stamped["feature_id"]) & set(existing["feature_id"]))
                 source_rows = select(*[t.c[n] for n in names], t.c[GEOMETRY_COLUMN], literal(version))
                 removal = delete(t)
                 if to_archive is not None:
@@ -239,11 +254,13 @@ class PostGISStore(LayerStore):
                 if to_archive is None or to_archive:
                     conn.execute(insert(a).from_select(names + [GEOMETRY_COLUMN, "valid_to"], source_rows))
                     conn.execute(removal)
-                self._copy_rows(conn, spec.name, stamped, names)
+                if len(stamped):
+                    self._copy_rows(conn, spec.name, stamped, names)
                 total = int(conn.execute(select(func.count()).select_from(t)).scalar())
+                written = len(to_archive) if mode == "delete" else len(stamped)
                 self._log(conn, kind="vector", layer=spec.name, layer_version=version, action=mode,
                           changed_by=user, changed_at=now, source=source,
-                          n_written=len(stamped), n_total=total)
+                          n_written=written, n_total=total)
         except (OperationalError, psycopg.OperationalError) as exc:
             reason = getattr(exc, "orig", None) or exc
             raise StoreUnavailableError(f"Lost the database while writing {spec.name!r} "
@@ -252,7 +269,60 @@ class PostGISStore(LayerStore):
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StoreError(f"The database refused the write of {spec.name!r} ({reason}); "
                              "nothing was written.") from None
-        return WriteResult(spec.name, version, mode, len(stamped), total, report)
+        return WriteResult(spec.name, version, mode, written, total, report)
+
+    @staticmethod
+    def _as_user(conn, user: str) -> None:
+        """Name the app's user for the audit triggers, for this transaction only."""
+        conn.execute(text("SELECT set_config('onemap.user', :u, true)"), {"u": user})
+
+    def _explain(self, conn, spec: LayerSpec, conflicts: list[dict], existing: pd.DataFrame) -> None:
+        """Add who saved the conflicting version, and when, from the version log."""
+        v = self._table(VERSIONS_TABLE)
+        lv = dict(zip(existing["feature_id"], existing["layer_version"]))
+        for c in conflicts:
+            if c["current"] is None:
+                continue
+            row = conn.execute(select(v.c.changed_by, v.c.changed_at).where(
+                (v.c.kind == "vector") & (v.c.layer == spec.name) & (v.c.layer_version == int(lv[c["feature_id"]])))).first()
+            if row:
+                c["changed_by"], c["changed_at"] = row[0], row[1].isoformat()
+
+    def _record_refused(self, spec: LayerSpec, conflicts: list[dict], *, user: str) -> None:
+        au = self._table(AUDIT_TABLE)
+        now = self._now()
+        with self.engine.begin() as conn:
+            conn.execute(insert(au), [{
+                "txid": f"refused-{now.isoformat()}", "layer": spec.name, "feature_id": c["feature_id"],
+                "action": "refused", "changed_by": user, "db_role": None, "changed_at": now, "layer_version": None,
+                "old": None, "new": json.loads(json.dumps({**(c.get("attempted") or {}), "_based_on_version": c["expected"],
+                                                           "_stored_version": c["current"]}, default=str))}
+                for c in conflicts])
+
+    def _read_audit(self, layer: str | None, feature_id: str | None) -> pd.DataFrame:
+        au = self._table(AUDIT_TABLE)
+        stmt = select(*[au.c[c] for c in AUDIT_COLUMNS]).order_by(au.c.audit_id)
+        if layer is not None:
+            stmt = stmt.where(au.c.layer == layer)
+        if feature_id is not None:
+            stmt = stmt.where(au.c.feature_id == str(feature_id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        frame = pd.DataFrame.from_records(rows, columns=AUDIT_COLUMNS)
+        for col in ("old", "new"):
+            frame[col] = pd.Series([v if isinstance(v, dict) else None for v in frame[col]], index=frame.index,
+                                   dtype=object)
+        return frame
+
+    def _feature_states(self, spec: LayerSpec, feature_id: str) -> gpd.GeoDataFrame:
+        parts = []
+        for name in (spec.name, archive_name(spec.name)):
+            got = self._select_rows(name, spec, None, where=lambda t: t.c.feature_id == feature_id)
+            if got is not None and len(got):
+                parts.append(got)
+        if not parts:
+            return self._conform(spec, None)
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
 
     def list_scenarios(self) -> pd.DataFrame:
         """Saved scenarios: ``name``, ``saved_by``, ``saved_at``, newest first."""
