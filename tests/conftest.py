@@ -69,9 +69,12 @@ def pg_schema(pg_url: str):
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
     yield schema
+    from layers.stores.pg_roles import drop_department_roles
+
     engine = create_engine(normalize_database_url(pg_url))
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        drop_department_roles(conn, schema)
     engine.dispose()
 
 

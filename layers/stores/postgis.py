@@ -26,7 +26,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
 from geo.crs import STORAGE_CRS
-from geo.errors import EditConflictError, SchemaError, StoreError, StoreUnavailableError, ValidationReport
+from geo.errors import (AccessDeniedError, EditConflictError, SchemaError, StoreError, StoreUnavailableError,
+                        ValidationReport)
 from layers.catalogue import LayerSpec
 from layers.rasters import check_geotiff
 from layers.records import RecordSpec
@@ -73,13 +74,20 @@ class PostGISStore(LayerStore):
     """
 
     def __init__(self, url: str, *, schema: str | None = None, migrate_schema: bool = True,
-                 connect_timeout: int = 5) -> None:
+                 connect_timeout: int = 5, db_role: str | None = None) -> None:
         self.url = normalize_database_url(url)
         self.schema = schema or os.environ.get("ONEMAP_PG_SCHEMA") or DEFAULT_SCHEMA
-        self.description = f"PostGIS {_masked(self.url)} (schema {self.schema})"
+        self.db_role = db_role
+        self.description = f"PostGIS {_masked(self.url)} (schema {self.schema}" + \
+            (f", as {db_role})" if db_role else ")")
+        args: dict[str, Any] = {"connect_timeout": connect_timeout}
+        if db_role:
+            if not db_role.replace("_", "").isalnum():
+                raise StoreError(f"{db_role!r} is not a role name this store uses.")
+            args["options"] = f"-c role={db_role}"
+            migrate_schema = False  # a department's role may not change the schema
         try:
-            self.engine: Engine = create_engine(
-                self.url, pool_pre_ping=True, connect_args={"connect_timeout": connect_timeout})
+            self.engine: Engine = create_engine(self.url, pool_pre_ping=True, connect_args=args)
         except (ArgumentError, ImportError) as exc:
             raise StoreUnavailableError(f"DATABASE_URL {_masked(url)} is not a usable database URL ({exc}). "
                                         "Write it like postgresql://user:password@host:5432/database.") from None
@@ -127,6 +135,28 @@ class PostGISStore(LayerStore):
     def close(self) -> None:
         """Dispose of the connection pool."""
         self.engine.dispose()
+
+    def setup_department_roles(self) -> list[str]:
+        """Create the department, viewer and admin roles with their grants and row-level security.
+
+        Raises
+        ------
+        SchemaError
+            When this database user may not create roles (ask the database owner to run it).
+        """
+        from layers.stores.pg_roles import setup_department_roles
+
+        try:
+            with self.engine.begin() as conn:
+                return setup_department_roles(conn, self.schema)
+        except (DBAPIError, psycopg.Error) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise SchemaError(f"Cannot set up the department roles of {self.schema!r} ({reason}); run "
+                              "`python -m ui.cli roles` as the database owner or a user with CREATEROLE.") from None
+
+    def as_role(self, db_role: str) -> "PostGISStore":
+        """The same store, every statement run as ``db_role`` (a department's, the viewer's or the admin's)."""
+        return PostGISStore(self.url, schema=self.schema, db_role=db_role)
 
     # ----- reading ----------------------------------------------------------------------
     def _last_versions(self) -> dict[tuple[str, str], dict]:
@@ -204,7 +234,7 @@ class PostGISStore(LayerStore):
         conn.execute(insert(self._table(VERSIONS_TABLE)).values(**values))
 
     def _copy_rows(self, conn, table_name: str, frame: gpd.GeoDataFrame, names: list[str]) -> None:
-        """Bulk-load ``frame`` with COPY on the transaction's own connection."""
+        """Bulk-load ``frame`` with COPY on the transaction's own connection (INSERTs under a department role)."""
         columns = [_python_values(frame[n]) for n in names]
         geoms = shapely.set_srid(frame.geometry.to_numpy(), 4326)
         columns.append(shapely.to_wkb(geoms, hex=True, include_srid=True).tolist())
@@ -212,6 +242,15 @@ class PostGISStore(LayerStore):
             sql.Identifier(self.schema), sql.Identifier(table_name),
             sql.SQL(", ").join(sql.Identifier(n) for n in names + [GEOMETRY_COLUMN]))
         raw = conn.connection.driver_connection
+        if self.db_role:
+            # COPY is not allowed under row-level security: a department's role inserts row by row.
+            insert_stmt = sql.SQL("INSERT INTO {}.{} ({}) VALUES ({})").format(
+                sql.Identifier(self.schema), sql.Identifier(table_name),
+                sql.SQL(", ").join(sql.Identifier(n) for n in names + [GEOMETRY_COLUMN]),
+                sql.SQL(", ").join([sql.Placeholder()] * (len(names) + 1)))
+            with raw.cursor() as cur:
+                cur.executemany(insert_stmt, list(zip(*columns)))
+            return
         with raw.cursor() as cur, cur.copy(stmt) as copy:
             for row in zip(*columns):
                 copy.write_row(row)
@@ -266,10 +305,18 @@ class PostGISStore(LayerStore):
             raise StoreUnavailableError(f"Lost the database while writing {spec.name!r} "
                                         f"({reason}); nothing was written.") from None
         except (DBAPIError, psycopg.Error) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise StoreError(f"The database refused the write of {spec.name!r} ({reason}); "
-                             "nothing was written.") from None
+            raise self._refusal(exc, f"the write of {spec.name!r}") from None
         return WriteResult(spec.name, version, mode, written, total, report)
+
+    def _refusal(self, exc: Exception, what: str) -> StoreError | AccessDeniedError:
+        """The error to raise for a statement the database refused."""
+        orig = getattr(exc, "orig", None) or exc
+        reason = str(orig).strip().splitlines()[0]
+        if getattr(orig, "sqlstate", None) == "42501":
+            return AccessDeniedError(
+                f"The database refused {what} for role {self.db_role or 'of this connection'} ({reason}): "
+                "a department changes only its own layers and rows; nothing was written.")
+        return StoreError(f"The database refused {what} ({reason}); nothing was written.")
 
     @staticmethod
     def _as_user(conn, user: str) -> None:
@@ -376,8 +423,7 @@ class PostGISStore(LayerStore):
                 self._log(conn, kind="records", layer=spec.name, layer_version=version, action=mode,
                           changed_by=user, changed_at=now, source=source, n_written=len(rows), n_total=int(total))
         except (DBAPIError, psycopg.Error) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise StoreError(f"The database refused the {spec.name} rows ({reason}); nothing was written.") from None
+            raise self._refusal(exc, f"the {spec.name} rows") from None
         return version
 
     def write_raster(self, name: str, content: bytes, *, user: str = "system",

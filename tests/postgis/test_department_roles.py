@@ -1,0 +1,124 @@
+"""Departments enforced by PostgreSQL: grants and row-level security, checked by connecting as each role."""
+
+from __future__ import annotations
+
+import secrets
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from geo.errors import AccessDeniedError
+from layers.stores.pg_roles import role_name
+from layers.stores.postgis import PostGISStore, normalize_database_url
+
+pytestmark = pytest.mark.postgis
+
+
+@pytest.fixture
+def city_db(pg_store, demo_city):
+    for name in ("venues", "school_facilities", "boundaries"):
+        pg_store.write_layer(name, demo_city.layers[name], user="init")
+    pg_store.setup_department_roles()
+    return pg_store
+
+
+@pytest.fixture
+def login_as(city_db, pg_url):
+    """A real login for a department's role (a member of it, with a password), connected over TCP."""
+    made, engines = [], []
+
+    def connect(who: str):
+        login = f"{city_db.schema}_{who}_login"
+        password = secrets.token_urlsafe(16)
+        with city_db.engine.begin() as conn:
+            conn.execute(text(f'CREATE ROLE "{login}" LOGIN PASSWORD \'{password}\' IN ROLE "{role_name(city_db.schema, who)}"'))
+            conn.execute(text(f'ALTER ROLE "{login}" SET role = "{role_name(city_db.schema, who)}"'))
+        made.append(login)
+        url = make_url(normalize_database_url(pg_url))
+        host = url.host or "127.0.0.1"
+        if host.startswith("/") or "host" in url.query:
+            url = url.set(query={k: v for k, v in url.query.items() if k != "host"})
+            host = "127.0.0.1"
+        engine = create_engine(url.set(username=login, password=password, host=host))
+        engines.append(engine)
+        return engine
+
+    yield connect
+    for engine in engines:
+        engine.dispose()
+    with city_db.engine.begin() as conn:
+        for login in made:
+            conn.execute(text(f'DROP ROLE "{login}"'))
+
+
+def _try(engine, sql: str, **params) -> str:
+    """'ok' with the row count, or the database's refusal (SQLSTATE)."""
+    try:
+        with engine.begin() as conn:
+            n = conn.execute(text(sql), params).rowcount
+        return f"ok {n}"
+    except Exception as exc:  # noqa: BLE001 — the refusal itself is what the test reads
+        orig = getattr(exc, "orig", exc)
+        assert isinstance(orig, psycopg.Error), exc
+        return orig.sqlstate
+
+
+def test_education_cannot_touch_venues_but_edits_its_school_facilities(city_db, login_as):
+    s = city_db.schema
+    edu = login_as("education")
+    assert _try(edu, f'SELECT count(*) FROM "{s}".venues') == "ok 1"  # reads everything
+    assert _try(edu, f'UPDATE "{s}".venues SET capacity = 1') == "42501"
+    assert _try(edu, f'DELETE FROM "{s}".venues') == "42501"
+    assert _try(edu, f'INSERT INTO "{s}".venues (feature_id, department, name, venue_kind, version, layer_version, '
+                     "updated_at, geom) VALUES ('x', 'education', 'x', 'gym', 1, 1, now(), 'SRID=4326;POINT(114 30)')") \
+        == "42501"
+    assert _try(edu, f'UPDATE "{s}".school_facilities SET area_m2 = 4321 '
+                     "WHERE feature_id = 'school-001-track'") == "ok 1"
+    # The update is in the audit with the role it ran as.
+    last = city_db.audit("school_facilities", "school-001-track").iloc[-1]
+    assert last["db_role"] == role_name(s, "education") and last["new"]["area_m2"] == 4321
+
+
+def test_each_department_changes_its_own_layer_and_the_viewer_nothing(city_db, login_as):
+    s = city_db.schema
+    sports, viewer = login_as("sports"), login_as("viewer")
+    assert _try(sports, f'UPDATE "{s}".venues SET capacity = capacity + 1') == f"ok {len(city_db.read_layer('venues'))}"
+    assert _try(sports, f'UPDATE "{s}".school_facilities SET area_m2 = 1') == "42501"
+    for table in ("venues", "school_facilities", "boundaries", "onemap_layer_versions", "onemap_audit"):
+        assert _try(viewer, f'DELETE FROM "{s}"."{table}"') == "42501", table
+    assert _try(viewer, f'SELECT count(*) FROM "{s}".school_facilities') == "ok 1"
+
+
+def test_shared_layer_rows_belong_to_their_department(city_db, login_as):
+    s = city_db.schema
+    health = login_as("health")
+    # Boundaries are the alliance's: health may add its own rows, not change the alliance's.
+    assert _try(health, f'UPDATE "{s}".boundaries SET name = \'x\'') == "ok 0"  # invisible to its policy
+    assert _try(health, f'INSERT INTO "{s}".boundaries (feature_id, department, name, code, level, version, '
+                        "layer_version, updated_at, geom) VALUES ('h-1', 'health', '驿站服务片区', 'H1', 'community', 1, 1, now(), "
+                        "'SRID=4326;POLYGON((114 30,114.01 30,114.01 30.01,114 30))')") == "ok 1"
+    assert _try(health, f'INSERT INTO "{s}".boundaries (feature_id, department, name, code, level, version, '
+                        "layer_version, updated_at, geom) VALUES ('h-2', 'sports', '冒名', 'H2', 'community', 1, 1, now(), "
+                        "'SRID=4326;POLYGON((114 30,114.01 30,114.01 30.01,114 30))')") == "42501"
+
+
+def test_the_store_as_a_department_role(city_db, demo_city):
+    edu = city_db.as_role(role_name(city_db.schema, "education"))
+    try:
+        venues = edu.read_layer("venues")
+        assert len(venues) == len(demo_city.layers["venues"])
+        row = venues[venues["feature_id"] == "venue-001"].copy()
+        row["capacity"] = 1
+        with pytest.raises(AccessDeniedError, match="permission denied for table venues"):
+            edu.edit_features("venues", row, expected_versions={"venue-001": 1}, user="教育局-李四")
+        schools = edu.read_layer("school_facilities")
+        mine = schools[schools["feature_id"] == "school-002-track"].copy()
+        mine["opening_hours"] = "Sa,Su 08:00-18:00"
+        edu.edit_features("school_facilities", mine, expected_versions={"school-002-track": 1}, user="教育局-李四")
+        last = city_db.audit("school_facilities", "school-002-track").iloc[-1]
+        assert last["changed_by"] == "教育局-李四" and last["db_role"] == role_name(city_db.schema, "education")
+    finally:
+        edu.close()
+    assert city_db.read_layer("venues").set_index("feature_id").loc["venue-001", "capacity"] != 1
