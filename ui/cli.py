@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.errors import (AnalysisError, InputFileError, LayerValidationError, OneMapError, StoreError,
-                        UnknownLayerError)
+from geo.errors import (AccessDeniedError, AnalysisError, InputFileError, LayerValidationError, OneMapError,
+                        SignInError, StoreError, UnknownLayerError)
 from geo.inputs import FACILITY_LAYERS
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_STORE, EXIT_ANALYSIS = 0, 2, 3, 4, 5
@@ -240,6 +240,44 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         out = Path(args.out)
         write_tables(tables if out.suffix.lower() == ".xlsx" else {"units": ind.units}, out)
         print(f"written: {out}")
+    return EXIT_OK
+
+
+def cmd_account(args: argparse.Namespace) -> int:
+    import getpass
+
+    from layers.accounts import create_account, unlock_account
+
+    with _store(args) as store:
+        if args.action == "list":
+            print(store.list_accounts().to_string(index=False))
+            return EXIT_OK
+        if not args.name:
+            raise InputFileError("Name the account: account add NAME --role … (or unlock NAME).")
+        if args.action == "unlock":
+            unlock_account(store, args.name)
+            print(f"{args.name} unlocked.")
+            return EXIT_OK
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass(f"Password for {args.name}: ")
+            if getpass.getpass("Again: ") != password:
+                raise InputFileError("The two passwords differ; nothing was saved.")
+        account = create_account(store, args.name, password, role=args.role, department=args.department,
+                                 replace=args.replace)
+        print(f"account {account.label} saved (password stored as an scrypt hash only).")
+    return EXIT_OK
+
+
+def cmd_roles(args: argparse.Namespace) -> int:
+    from layers.stores.postgis import PostGISStore
+
+    with _store(args) as store:
+        if not isinstance(store, PostGISStore):
+            raise StoreError("Department roles live in PostgreSQL: give --store postgresql://… or set DATABASE_URL.")
+        for role in store.setup_department_roles():
+            print(role)
     return EXIT_OK
 
 
@@ -467,6 +505,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="network", choices=("network", "straight_line"))
     p.set_defaults(func=cmd_indicators)
 
+    p = sub.add_parser("account", help="add, list or unlock sign-in accounts (viewer, editor, admin)")
+    p.add_argument("action", choices=("add", "list", "unlock"))
+    p.add_argument("name", nargs="?", help="user name")
+    p.add_argument("--role", default="viewer", choices=("viewer", "editor", "admin"))
+    p.add_argument("--department", help="an editor's department: sports, education, health, parks, alliance")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p.add_argument("--replace", action="store_true", help="replace an existing account (e.g. a new password)")
+    p.set_defaults(func=cmd_account)
+
+    p = sub.add_parser("roles", help="create the PostgreSQL roles, grants and row-level security per department")
+    p.set_defaults(func=cmd_roles)
+
     p = sub.add_parser("report", help="the district report, as .xlsx or .pdf")
     p.add_argument("--out", required=True, help="report.xlsx or report.pdf")
     p.add_argument("--layer", default="venues", help="facility layer reported on (default: venues; 'any' for all)")
@@ -483,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LayerValidationError, InputFileError, UnknownLayerError) as exc:
+    except (LayerValidationError, InputFileError, UnknownLayerError, SignInError, AccessDeniedError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except StoreError as exc:

@@ -505,6 +505,26 @@ class LayerStore(abc.ABC):
         ``expected`` (feature_id → version) is checked inside the transaction first.
         """
 
+    #: Columns of the accounts table (the hash never leaves the store through list_accounts).
+    ACCOUNT_COLUMNS = ("username", "password_hash", "role", "department", "failed_attempts", "locked_until",
+                       "created_at", "last_sign_in")
+
+    @abc.abstractmethod
+    def _get_account(self, username: str) -> dict | None:
+        """One account's row (with its password hash), or ``None``."""
+
+    @abc.abstractmethod
+    def _put_account(self, row: dict) -> None:
+        """Insert or replace one account's row."""
+
+    @abc.abstractmethod
+    def _list_accounts(self) -> pd.DataFrame:
+        """Every account without its password hash."""
+
+    def list_accounts(self) -> pd.DataFrame:
+        """User name, role, department, failures, lock and last sign-in of every account (no hashes)."""
+        return self._list_accounts()
+
     @abc.abstractmethod
     def _feature_states(self, spec: LayerSpec, feature_id: str) -> gpd.GeoDataFrame:
         """Current and archived rows of one feature (archived ones with ``valid_to``)."""

@@ -51,6 +51,10 @@ _META_DDL = (
         name TEXT NOT NULL, layer_version INTEGER NOT NULL, content BLOB NOT NULL,
         PRIMARY KEY (name, layer_version))""",
 )
+_ACCOUNTS = "onemap_accounts"
+_ACCOUNTS_DDL = f"""CREATE TABLE IF NOT EXISTS {_ACCOUNTS} (
+        username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, department TEXT,
+        failed_attempts INTEGER NOT NULL DEFAULT 0, locked_until TEXT, created_at TEXT NOT NULL, last_sign_in TEXT)"""
 _AUDIT = "onemap_audit"
 _AUDIT_DDL = f"""CREATE TABLE IF NOT EXISTS {_AUDIT} (
         audit_id INTEGER PRIMARY KEY, txid TEXT NOT NULL, layer TEXT NOT NULL, feature_id TEXT NOT NULL,
@@ -381,6 +385,28 @@ class GeoPackageStore(LayerStore):
                          json.dumps(n, ensure_ascii=False) if n is not None else None))
         con.executemany(f"INSERT INTO {_AUDIT} (txid, layer, feature_id, action, changed_by, db_role, changed_at, "
                         "layer_version, old, new) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _get_account(self, username: str) -> dict | None:
+        if not self._has_table(_ACCOUNTS):
+            return None
+        with contextlib.closing(self._connect_ro()) as con:
+            row = con.execute(f"SELECT * FROM {_ACCOUNTS} WHERE username = ?", (username,)).fetchone()
+        return None if row is None else dict(row)
+
+    def _put_account(self, row: dict) -> None:
+        with self._transaction() as (_tmp, con):
+            con.execute(_ACCOUNTS_DDL)
+            cols = self.ACCOUNT_COLUMNS
+            con.execute(f"INSERT OR REPLACE INTO {_ACCOUNTS} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                        tuple(row.get(c) for c in cols))
+
+    def _list_accounts(self) -> pd.DataFrame:
+        cols = [c for c in self.ACCOUNT_COLUMNS if c != "password_hash"]
+        if not self._has_table(_ACCOUNTS):
+            return pd.DataFrame(columns=cols)
+        with contextlib.closing(self._connect_ro()) as con:
+            rows = con.execute(f"SELECT {', '.join(cols)} FROM {_ACCOUNTS} ORDER BY username").fetchall()
+        return pd.DataFrame([tuple(r) for r in rows], columns=cols)
 
     def _record_refused(self, spec: LayerSpec, conflicts: list[dict], *, user: str) -> None:
         when = self._now().isoformat()

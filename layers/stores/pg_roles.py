@@ -25,7 +25,7 @@ from sqlalchemy import Connection, text
 
 from layers.catalogue import CATALOGUE, DEPARTMENTS
 from layers.records import RECORDS
-from layers.stores.pg_schema import (AUDIT_TABLE, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE, archive_name,
+from layers.stores.pg_schema import (ACCOUNTS_TABLE, AUDIT_TABLE, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE, archive_name,
                                      records_table)
 
 #: The department whose rows anyone may add to (each department its own rows).
@@ -61,8 +61,11 @@ def setup_department_roles(conn: Connection, schema: str) -> list[str]:
                           f"THEN CREATE ROLE {_q(role)} NOLOGIN; END IF; END $$"))
         conn.execute(text(f"GRANT USAGE ON SCHEMA {s} TO {_q(role)}"))
         conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {_q(role)}"))
+        # Password hashes are for the store's owner (the app's sign-in) alone.
+        conn.execute(text(f"REVOKE ALL ON {s}.{ACCOUNTS_TABLE} FROM {_q(role)}"))
     admin = _q(role_name(schema, "admin"))
     conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {admin}"))
+    conn.execute(text(f"REVOKE ALL ON {s}.{ACCOUNTS_TABLE} FROM {admin}"))
     conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {admin}"))
     for dept in DEPARTMENTS:
         role = _q(role_name(schema, dept))

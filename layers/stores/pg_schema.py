@@ -26,6 +26,7 @@ RASTERS_TABLE = "onemap_rasters"
 SCENARIOS_TABLE = "onemap_scenarios"
 MIGRATIONS_TABLE = "onemap_schema_migrations"
 AUDIT_TABLE = "onemap_audit"
+ACCOUNTS_TABLE = "onemap_accounts"
 GEOMETRY_COLUMN = "geom"
 #: Advisory-lock key serialising migrations (any fixed 64-bit number).
 _MIGRATION_LOCK = 4_104_202_511
@@ -91,6 +92,10 @@ def build_metadata(schema: str) -> MetaData:
           Column("changed_at", DateTime(timezone=True), nullable=False), Column("layer_version", Integer),
           Column("old", JSONB), Column("new", JSONB),
           Index("ix_audit_feature", "layer", "feature_id"))
+    Table(ACCOUNTS_TABLE, md, Column("username", Text, primary_key=True),
+          Column("password_hash", Text, nullable=False), Column("role", Text, nullable=False),
+          Column("department", Text), Column("failed_attempts", Integer, nullable=False, server_default="0"),
+          Column("locked_until", Text), Column("created_at", Text, nullable=False), Column("last_sign_in", Text))
     for spec in RECORDS.values():
         Table(records_table(spec), md, Column("rid", BigInteger, primary_key=True, autoincrement=True),
               *[Column(f.name, _column_type(f), nullable=not f.required) for f in spec.fields],
@@ -118,7 +123,7 @@ class Migration:
 
 def _initial(conn: Connection, schema: str) -> None:
     md = build_metadata(schema)
-    later = {SCENARIOS_TABLE, AUDIT_TABLE} | {records_table(r) for r in RECORDS.values()}
+    later = {SCENARIOS_TABLE, AUDIT_TABLE, ACCOUNTS_TABLE} | {records_table(r) for r in RECORDS.values()}
     md.create_all(conn, tables=[t for t in md.sorted_tables if t.name not in later])
 
 
@@ -175,11 +180,16 @@ def _audit(conn: Connection, schema: str) -> None:
                 f'REFERENCING {ref} FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".onemap_audit_rows()'))
 
 
+def _accounts(conn: Connection, schema: str) -> None:
+    build_metadata(schema).tables[f"{schema}.{ACCOUNTS_TABLE}"].create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalogue layers, archives, version log, rasters", _initial),
     Migration(2, "saved planning scenarios", _scenarios),
     Migration(3, "record tables: venue usage, satisfaction surveys", _records),
     Migration(4, "audit trail: every row inserted, updated or deleted, by triggers", _audit),
+    Migration(5, "accounts for sign-in (password hashes only)", _accounts),
 )
 
 

@@ -32,7 +32,7 @@ from layers.catalogue import LayerSpec
 from layers.rasters import check_geotiff
 from layers.records import RecordSpec
 from layers.stores.base import AUDIT_COLUMNS, HISTORY_COLUMNS, LayerStore, WriteResult, stamp_versions
-from layers.stores.pg_schema import (AUDIT_TABLE, GEOMETRY_COLUMN, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE,
+from layers.stores.pg_schema import (ACCOUNTS_TABLE, AUDIT_TABLE, GEOMETRY_COLUMN, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE,
                                      records_table,
                                      archive_name, build_metadata, migrate)
 
@@ -334,6 +334,25 @@ class PostGISStore(LayerStore):
                 (v.c.kind == "vector") & (v.c.layer == spec.name) & (v.c.layer_version == int(lv[c["feature_id"]])))).first()
             if row:
                 c["changed_by"], c["changed_at"] = row[0], row[1].isoformat()
+
+    def _get_account(self, username: str) -> dict | None:
+        t = self._table(ACCOUNTS_TABLE)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.username == username)).mappings().first()
+        return None if row is None else dict(row)
+
+    def _put_account(self, row: dict) -> None:
+        t = self._table(ACCOUNTS_TABLE)
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.username == row["username"]))
+            conn.execute(insert(t).values(**{c: row.get(c) for c in self.ACCOUNT_COLUMNS}))
+
+    def _list_accounts(self) -> pd.DataFrame:
+        t = self._table(ACCOUNTS_TABLE)
+        cols = [c for c in self.ACCOUNT_COLUMNS if c != "password_hash"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*[t.c[c] for c in cols]).order_by(t.c.username)).all()
+        return pd.DataFrame.from_records(rows, columns=cols)
 
     def _record_refused(self, spec: LayerSpec, conflicts: list[dict], *, user: str) -> None:
         au = self._table(AUDIT_TABLE)

@@ -31,3 +31,23 @@ def test_records_nearby_and_indicators(city, tmp_path, capsys):  # noqa: F811
     assert set(sheets) == {"units", "departments", "league", "city", "trend"}
     assert len(sheets["league"]) == 6 and len(sheets["trend"]) == 2
     assert main(["--store", city, "--quiet", "indicators", "--as-of", "next tuesday"]) != EXIT_OK
+
+
+def test_accounts_from_the_command_line(city, monkeypatch, capsys):  # noqa: F811
+    import io
+
+    from layers.accounts import sign_in
+    from layers.stores import open_store
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Qingxi-Sports-2026\n"))
+    assert main(["--store", city, "account", "add", "zhang.san", "--role", "editor", "--department", "sports",
+                 "--password-stdin"]) == EXIT_OK
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["--store", city, "account", "add", "wang", "--password-stdin"]) == EXIT_REFUSED
+    assert "at least 10 characters" in capsys.readouterr().err
+    assert main(["--store", city, "account", "list"]) == EXIT_OK
+    listed = capsys.readouterr().out
+    assert "zhang.san" in listed and "scrypt" not in listed
+    with open_store(city) as store:
+        assert sign_in(store, "zhang.san", "Qingxi-Sports-2026").department == "sports"
+    assert main(["--store", city, "roles"]) != EXIT_OK  # roles need PostgreSQL

@@ -89,6 +89,8 @@ def test_each_department_changes_its_own_layer_and_the_viewer_nothing(city_db, l
     for table in ("venues", "school_facilities", "boundaries", "onemap_layer_versions", "onemap_audit"):
         assert _try(viewer, f'DELETE FROM "{s}"."{table}"') == "42501", table
     assert _try(viewer, f'SELECT count(*) FROM "{s}".school_facilities') == "ok 1"
+    for who in (sports, viewer, login_as("admin")):
+        assert _try(who, f'SELECT password_hash FROM "{s}".onemap_accounts') == "42501"  # hashes stay with the app
 
 
 def test_shared_layer_rows_belong_to_their_department(city_db, login_as):
