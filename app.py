@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import state
+from ui.auth import current_account
 from ui.i18n import LANGUAGES, t
 
 from pathlib import Path
@@ -15,6 +16,7 @@ with st.sidebar:
              key=state.LANG, horizontal=True)
 
 lang = state.lang()
+current_account()  # with accounts in the store, every page waits for a sign-in
 with st.sidebar.expander(t("basemap", lang)):
     st.selectbox(t("basemap", lang), ["none", "osm", "tianditu", "xyz"], key=state.BASEMAP,
                  format_func=lambda k: {"none": t("basemap_none", lang), "osm": "OpenStreetMap",

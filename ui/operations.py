@@ -19,11 +19,14 @@ from layers.catalogue import DEPARTMENTS
 from layers.records import commit_records, prepare_records
 from layers.stores import LayerStore
 from ui import state
+from ui.auth import active_account, write_store
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
 from ui.i18n import label, t
 from ui.mapview import build_map
 from ui.store_access import read_layer_cached
 
+#: The layer whose editors may import each record table (usage belongs with the venues).
+RECORD_LAYER = {"venue_usage": "venues", "satisfaction": "boundaries"}
 STATUS_COLORS = {"over": "#d7301f", "normal": "#41ab5d", "under": "#2171b5", "no_data": "#969696",
                  "no_capacity": "#969696"}
 
@@ -143,12 +146,15 @@ def record_import(store: LayerStore, kind: str, lang: str, prompt: str) -> None:
     for note in plan.notes:
         st.caption(note)
     c1, c2 = st.columns(2)
+    account = active_account()
     try:
         if c1.button(t("commit_all", lang), key=f"records_all_{kind}", disabled=not plan.report.ok):
-            version = commit_records(store, plan, user="app")
+            account.require_write(RECORD_LAYER[kind])
+            version = commit_records(write_store(account), plan, user=account.username)
             st.success(f"{t('import_done', lang)}: {kind} v{version}")
         if c2.button(t("commit_valid", lang), key=f"records_valid_{kind}", disabled=plan.valid.empty):
-            version = commit_records(store, plan, user="app", keep_valid=True)
+            account.require_write(RECORD_LAYER[kind])
+            version = commit_records(write_store(account), plan, user=account.username, keep_valid=True)
             st.success(f"{t('import_done', lang)}: {kind} v{version} ({len(plan.valid)})")
     except OneMapError as exc:
         st.error(str(exc))

@@ -13,6 +13,7 @@ from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE, DEPARTMENTS
 from layers.ingest import COORDINATE_SYSTEMS, commit_import, prepare_import
 from ui import state
+from ui.auth import active_account, write_store
 from ui.i18n import label, t
 from ui.mapview import LAYER_STYLES, build_map
 from ui.store_access import get_store
@@ -91,7 +92,9 @@ if plan is not None:
     for col, keep, text in ((c_all, False, "commit_all"), (c_valid, True, "commit_valid")):
         if col.button(t(text, lang), key=f"data_{text}", disabled=(not keep and not plan.report.ok)):
             try:
-                result = commit_import(store, plan, user="app", keep_valid=keep)
+                account = active_account()
+                account.require_write(plan.layer)
+                result = commit_import(write_store(account), plan, user=account.username, keep_valid=keep)
                 st.success(f"{t('import_done', lang)}: {result.n_written} → {plan.layer} v{result.layer_version}")
                 st.session_state.pop(state.IMPORT_PLAN, None)
             except OneMapError as exc:

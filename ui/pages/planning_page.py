@@ -11,6 +11,7 @@ from geo.errors import OneMapError
 from geo.planning import capacitated_covering, marginal_curve, maximal_covering, p_median, set_covering
 from geo.scenarios import compare_scenarios, scenario_payload
 from ui import state
+from ui.auth import active_account, write_store
 from ui.analysis import get_engine, get_planning, get_whatif, layer_versions
 from ui.i18n import t
 from ui.mapview import build_map
@@ -116,7 +117,9 @@ if s1.button(t("save_scenario", lang), key="save_scenario") and name.strip():
     try:
         payload = scenario_payload(plan, candidates, whatif, layer="venues", threshold=cutoff,
                                    inputs={"p": int(p), "target": float(target), "cutoff_m": cutoff})
-        store.save_scenario(name.strip(), payload, user="app", overwrite=True)
+        account = active_account()
+        account.require_write("candidate_sites")  # planning belongs with the sports bureau (and the admin)
+        write_store(account).save_scenario(name.strip(), payload, user=account.username, overwrite=True)
         s1.success(f"{t('saved', lang)}: {name.strip()}")
     except OneMapError as exc:
         s1.error(str(exc))
