@@ -5,7 +5,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-app system-test demo demo-data test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations clean
+OGC_PORT ?= 5080
+
+.PHONY: setup system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,6 +28,10 @@ demo-data: setup
 
 demo: demo-data
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+# Read-only OGC API - Features over the configured store (loopback; HOST=0.0.0.0 to serve the intranet).
+ogc-api: demo-data
+	$(PY) -m ui.ogc_api --port $(OGC_PORT) $(if $(HOST),--host $(HOST)) $(if $(DATABASE_URL),--role viewer)
 
 test: system-test setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)

@@ -169,14 +169,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0, path: str = "/_stcore/health") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"the app exited with code {proc.returncode}")
         try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
+            with urllib.request.urlopen(url + path, timeout=2) as r:
+                body = r.read().decode().strip()
+                if r.status == 200 and (path != "/_stcore/health" or body == "ok"):
                     return
         except OSError:
             pass
@@ -184,14 +185,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> No
     raise AssertionError(f"the app did not answer at {url} within {timeout:g} s")
 
 
-def serve(cmd: list[str], env: dict[str, str], log_name: str, port: int):
+def serve(cmd: list[str], env: dict[str, str], log_name: str, port: int, health: str = "/_stcore/health"):
     """Start the app with ``cmd`` (run from the project root) on ``port``; yields its URL, stops it after."""
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / log_name, "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc)
+        wait_healthy(url, proc, path=health)
         yield url
     finally:
         if proc.poll() is None:

@@ -1,0 +1,234 @@
+"""Read-only OGC API – Features over the stored layers, for QGIS and other departments' systems.
+
+    python -m ui.ogc_api --port 5080                      # the configured store (DATABASE_URL / GeoPackage)
+    python -m ui.ogc_api --store postgresql://… --role viewer
+
+Serves OGC API – Features – Part 1 (Core, GeoJSON): the landing page, ``/conformance``,
+``/collections`` (one per stored vector layer, with its extent), ``/collections/{id}/items``
+(``limit``, ``offset``, ``bbox`` in longitude/latitude, paged with ``next`` links) and
+``/collections/{id}/items/{featureId}``.  Only GET and HEAD are answered; any write
+method gets 405.  On PostGIS, ``--role viewer`` reads through the database's read-only
+role, so even a bug here could not change a layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import threading
+from datetime import datetime, timezone
+
+import pandas as pd
+import shapely
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from geo.errors import OneMapError
+from layers.catalogue import CATALOGUE
+from layers.stores import LayerStore, open_store
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+GEOJSON = "application/geo+json"
+
+
+class _Json(JSONResponse):
+    def render(self, content) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, default=str).encode("utf-8")
+
+
+def _error(status: int, code: str, text: str) -> Response:
+    return _Json({"code": code, "description": text}, status_code=status)
+
+
+class LayerCache:
+    """Layers read once per layer version (the store is asked which versions are current)."""
+
+    def __init__(self, store: LayerStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._frames: dict[tuple[str, int], object] = {}
+
+    def versions(self) -> dict[str, int]:
+        return {i.name: i.layer_version for i in self.store.list_layers() if i.kind == "vector" and i.name in CATALOGUE}
+
+    def frame(self, name: str, version: int):
+        key = (name, version)
+        with self._lock:
+            if key not in self._frames:
+                self._frames = {k: v for k, v in self._frames.items() if k[0] != name}
+                self._frames[key] = self.store.read_layer(name)
+            return self._frames[key]
+
+
+def _feature(row: dict, geometry) -> dict:
+    props = {}
+    for k, v in row.items():
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+            props[k] = None
+        elif isinstance(v, pd.Timestamp):
+            props[k] = v.isoformat()
+        elif hasattr(v, "item"):
+            props[k] = v.item()
+        else:
+            props[k] = v
+    return {"type": "Feature", "id": props.get("feature_id"), "properties": props,
+            "geometry": None if geometry is None else json.loads(shapely.to_geojson(geometry))}
+
+
+def build_app(store: LayerStore, *, title: str = "健身一张图 · Fitness One Map") -> Starlette:
+    """The OGC API – Features application over ``store`` (read-only)."""
+    cache = LayerCache(store)
+
+    def base(request: Request) -> str:
+        return str(request.base_url).rstrip("/")
+
+    def collection_doc(request: Request, name: str, version: int) -> dict:
+        spec = CATALOGUE[name]
+        frame = cache.frame(name, version)
+        bbox = [float(v) for v in frame.total_bounds] if len(frame) else [-180.0, -90.0, 180.0, 90.0]
+        url = f"{base(request)}/collections/{name}"
+        return {"id": name, "title": spec.label_zh, "description": f"{spec.label_en} (layer version {version})",
+                "itemType": "feature", "crs": [CRS84],
+                "extent": {"spatial": {"bbox": [bbox], "crs": CRS84}},
+                "links": [{"href": url, "rel": "self", "type": "application/json", "title": name},
+                          {"href": f"{url}/items", "rel": "items", "type": GEOJSON, "title": spec.label_zh}]}
+
+    async def landing(request: Request) -> Response:
+        b = base(request)
+        return _Json({"title": title, "description": "Read-only OGC API – Features of the alliance's layers.",
+                      "links": [{"href": f"{b}/", "rel": "self", "type": "application/json"},
+                                {"href": f"{b}/api", "rel": "service-desc",
+                                 "type": "application/vnd.oai.openapi+json;version=3.0"},
+                                {"href": f"{b}/conformance", "rel": "conformance", "type": "application/json"},
+                                {"href": f"{b}/collections", "rel": "data", "type": "application/json"}]})
+
+    async def conformance(request: Request) -> Response:
+        return _Json({"conformsTo": CONFORMANCE})
+
+    async def api(request: Request) -> Response:
+        paths = {"/": {"get": {"summary": "Landing page", "responses": {"200": {"description": "ok"}}}},
+                 "/conformance": {"get": {"summary": "Conformance", "responses": {"200": {"description": "ok"}}}},
+                 "/collections": {"get": {"summary": "Layers", "responses": {"200": {"description": "ok"}}}}}
+        for name in cache.versions():
+            paths[f"/collections/{name}/items"] = {"get": {
+                "summary": f"Features of {name}", "parameters": [
+                    {"name": n, "in": "query", "required": False, "schema": {"type": t}}
+                    for n, t in (("limit", "integer"), ("offset", "integer"), ("bbox", "string"))],
+                "responses": {"200": {"description": "GeoJSON FeatureCollection"}}}}
+        return _Json({"openapi": "3.0.3", "info": {"title": title, "version": "1.0"}, "paths": paths})
+
+    async def collections(request: Request) -> Response:
+        docs = [collection_doc(request, n, v) for n, v in sorted(cache.versions().items())]
+        return _Json({"collections": docs,
+                      "links": [{"href": f"{base(request)}/collections", "rel": "self", "type": "application/json"}]})
+
+    def lookup(request: Request) -> tuple[str, int] | Response:
+        name = request.path_params["collection"]
+        versions = cache.versions()
+        if name not in versions:
+            return _error(404, "NotFound", f"No collection {name!r}; there are {', '.join(sorted(versions))}.")
+        return name, versions[name]
+
+    async def collection(request: Request) -> Response:
+        got = lookup(request)
+        return got if isinstance(got, Response) else _Json(collection_doc(request, *got))
+
+    async def items(request: Request) -> Response:
+        got = lookup(request)
+        if isinstance(got, Response):
+            return got
+        name, version = got
+        q = request.query_params
+        try:
+            limit = int(q.get("limit", DEFAULT_LIMIT))
+            offset = int(q.get("offset", 0))
+            if not (1 <= limit) or offset < 0:
+                raise ValueError
+        except ValueError:
+            return _error(400, "InvalidParameterValue", "limit must be a positive integer and offset ≥ 0.")
+        limit = min(limit, MAX_LIMIT)
+        frame = cache.frame(name, version)
+        if "bbox" in q:
+            try:
+                x0, y0, x1, y1 = (float(v) for v in q["bbox"].split(","))
+                if not (x0 <= x1 and y0 <= y1):
+                    raise ValueError
+            except ValueError:
+                return _error(400, "InvalidParameterValue", "bbox is minLon,minLat,maxLon,maxLat in degrees.")
+            frame = frame[shapely.intersects(frame.geometry.to_numpy(), shapely.box(x0, y0, x1, y1))]
+        page = frame.iloc[offset:offset + limit]
+        attrs = page.drop(columns="geometry").to_dict("records")
+        feats = [_feature(r, g) for r, g in zip(attrs, page.geometry.to_numpy())]
+        url = f"{base(request)}/collections/{name}/items"
+        keep = {k: v for k, v in q.items() if k not in ("offset", "limit")}
+        extra = "".join(f"&{k}={v}" for k, v in keep.items())
+        links = [{"href": f"{url}?offset={offset}&limit={limit}{extra}", "rel": "self", "type": GEOJSON}]
+        if offset + limit < len(frame):
+            links.append({"href": f"{url}?offset={offset + limit}&limit={limit}{extra}", "rel": "next", "type": GEOJSON})
+        if offset > 0:
+            links.append({"href": f"{url}?offset={max(offset - limit, 0)}&limit={limit}{extra}", "rel": "prev",
+                          "type": GEOJSON})
+        body = {"type": "FeatureCollection", "features": feats, "numberMatched": int(len(frame)),
+                "numberReturned": len(feats), "timeStamp": datetime.now(timezone.utc).isoformat(), "links": links}
+        return _Json(body, media_type=GEOJSON)
+
+    async def item(request: Request) -> Response:
+        got = lookup(request)
+        if isinstance(got, Response):
+            return got
+        name, version = got
+        frame = cache.frame(name, version)
+        hit = frame[frame["feature_id"] == request.path_params["feature_id"]]
+        if hit.empty:
+            return _error(404, "NotFound", f"{name} has no feature {request.path_params['feature_id']!r}.")
+        attrs = hit.drop(columns="geometry").to_dict("records")[0]
+        return _Json(_feature(attrs, hit.geometry.iloc[0]), media_type=GEOJSON)
+
+    read = ["GET", "HEAD"]
+    return Starlette(routes=[
+        Route("/", landing, methods=read), Route("/conformance", conformance, methods=read),
+        Route("/api", api, methods=read), Route("/collections", collections, methods=read),
+        Route("/collections/{collection}", collection, methods=read),
+        Route("/collections/{collection}/items", items, methods=read),
+        Route("/collections/{collection}/items/{feature_id}", item, methods=read),
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the read-only server (loopback by default)."""
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m ui.ogc_api", description=__doc__.splitlines()[0])
+    parser.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: the configured store)")
+    parser.add_argument("--role", choices=("viewer",), help="on PostGIS, read through the department viewer role")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    parser.add_argument("--port", type=int, default=5080)
+    args = parser.parse_args(argv)
+    try:
+        store = open_store(args.store)
+        if args.role:
+            from layers.stores.pg_roles import role_name
+
+            if not hasattr(store, "as_role"):
+                raise OneMapError("--role needs a PostGIS store.")
+            store = store.as_role(role_name(store.schema, args.role))
+    except OneMapError as exc:
+        print(f"error: {exc}")
+        return 4
+    print(f"OGC API – Features (read-only) over {store.description} on http://{args.host}:{args.port}/")
+    uvicorn.run(build_app(store), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
