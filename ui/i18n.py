@@ -108,6 +108,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "password": ("密码", "Password"),
     "roles_missing": ("数据库尚未设置部门角色，仅由应用检查权限：", "The database has no department roles yet; "
                       "only the app checks permissions: "),
+    "audit": ("审计记录与恢复", "Audit trail and restore"),
+    "feature_id": ("要素编号（留空看全部）", "Feature id (empty: all)"),
+    "no_audit": ("暂无修改记录", "No change recorded yet"),
+    "restore_feature": ("把该要素恢复到版本", "Restore this feature to version"),
+    "restore_layer": ("把整个图层恢复到版本（管理员）", "Restore the whole layer to version (administrator)"),
+    "restore": ("恢复", "Restore"),
     "page_operations": ("运营评估", "Operations"),
     "tab_nearby": ("就近推荐（体卫融合）", "Nearby (health + fitness)"),
     "tab_usage": ("场馆使用", "Venue usage"),

@@ -284,6 +284,18 @@ class LayerStore(abc.ABC):
         return self.edit_features(name, row, expected_versions={str(feature_id): int(now["version"].iloc[0])},
                                   user=user, source=source)
 
+    def restore_layer(self, name: str, *, layer_version: int, user: str) -> WriteResult:
+        """Make a layer again exactly what it was at ``layer_version`` (written as a new version)."""
+        log = self.history(name)
+        versions = sorted(int(v) for v in log.loc[log["kind"] == "vector", "layer_version"])
+        if int(layer_version) not in versions:
+            raise StoreError(f"{name} has no layer version {layer_version}; it has {', '.join(map(str, versions))}.")
+        earlier = self.read_layer(name, version=int(layer_version))
+        if earlier.empty:
+            raise StoreError(f"{name} held no feature at version {layer_version}; nothing to restore.")
+        return self.write_layer(name, earlier, mode="replace", user=user,
+                                source=f"restore of layer version {int(layer_version)}")
+
     def audit(self, layer: str | None = None, feature_id: str | None = None, *,
               changes_only: bool = True) -> pd.DataFrame:
         """Who changed what, when, with the values before and after (:data:`AUDIT_COLUMNS`), oldest first.

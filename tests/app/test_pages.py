@@ -118,3 +118,34 @@ def test_tianditu_without_a_key_is_one_message(on_demo):
     at.selectbox(key="basemap").set_value("tianditu").run()
     assert not at.exception
     assert any("needs a key" in e.value for e in at.error)
+
+
+def test_data_page_audit_and_restore(monkeypatch, demo_gpkg, tmp_path):
+    import shutil
+
+    from layers.stores.geopackage import GeoPackageStore
+    from ui.store_access import _open
+
+    path = tmp_path / "city.gpkg"
+    shutil.copyfile(demo_gpkg, path)
+    with GeoPackageStore(path) as store:
+        v = store.read_layer("venues")
+        row = v[v["feature_id"] == "venue-001"].copy()
+        row["name"] = "改过的名称"
+        store.edit_features("venues", row, expected_versions={"venue-001": 1}, user="张三")
+    monkeypatch.setenv("ONEMAP_GPKG", str(path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    _open.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("ui/pages/data_page.py").run()
+    at.selectbox(key="data_history_layer").set_value("venues").run()
+    at.text_input(key="audit_feature").set_value("venue-001").run()
+    assert not at.exception
+    trail = next(d.value for d in at.dataframe if "changes" in d.value.columns)
+    assert "name:" in trail["changes"].iloc[0] and "改过的名称" in trail["changes"].iloc[0]
+    at.button(key="audit_restore_feature").click().run()
+    assert any("venue-001 → v1" in s.value for s in at.success)
+    with GeoPackageStore(path) as store:
+        assert store.read_layer("venues").set_index("feature_id").loc["venue-001", "name"] != "改过的名称"
+    _open.clear()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.postgis
 
 @pytest.fixture
 def city_db(pg_store, demo_city):
-    for name in ("venues", "school_facilities", "boundaries"):
+    for name in ("venues", "school_facilities", "boundaries", "greenways", "health_stations"):
         pg_store.write_layer(name, demo_city.layers[name], user="init")
     pg_store.setup_department_roles()
     return pg_store
@@ -91,6 +91,19 @@ def test_each_department_changes_its_own_layer_and_the_viewer_nothing(city_db, l
     assert _try(viewer, f'SELECT count(*) FROM "{s}".school_facilities') == "ok 1"
     for who in (sports, viewer, login_as("admin")):
         assert _try(who, f'SELECT password_hash FROM "{s}".onemap_accounts') == "42501"  # hashes stay with the app
+
+
+@pytest.mark.parametrize("dept, layer, other", [
+    ("sports", "venues", "health_stations"), ("education", "school_facilities", "venues"),
+    ("health", "health_stations", "greenways"), ("parks", "greenways", "school_facilities"),
+    ("alliance", "boundaries", "venues")])
+def test_each_department_changes_its_own_layer_only(city_db, login_as, dept, layer, other):
+    s = city_db.schema
+    engine = login_as(dept)
+    own = int((city_db.read_layer(layer)["department"] == dept).sum())
+    assert own > 0
+    assert _try(engine, f'UPDATE "{s}"."{layer}" SET source = \'核对\' WHERE department = :d', d=dept) == f"ok {own}"
+    assert _try(engine, f'UPDATE "{s}"."{other}" SET source = \'越权\'') == "42501"
 
 
 def test_shared_layer_rows_belong_to_their_department(city_db, login_as):

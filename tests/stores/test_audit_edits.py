@@ -96,3 +96,20 @@ def test_a_change_made_in_sql_is_audited_by_the_trigger(pg_store, demo_city):
     last = pg_store.audit("venues", "venue-005").iloc[-1]
     assert last["action"] == "update" and last["new"]["capacity"] == 7 and last["old"]["capacity"] != 7
     assert last["changed_by"] and last["db_role"]  # the database user, since no app user was named
+
+
+def test_a_layer_restored_to_an_earlier_version(venues_store):
+    store = venues_store
+    first = store.read_layer("venues")
+    changed = first[first["feature_id"].isin(["venue-001", "venue-002"])].copy()
+    changed["capacity"] = 5
+    store.write_layer("venues", changed, mode="upsert", user="甲")
+    store.delete_features("venues", ["venue-003"], expected_versions={"venue-003": 1}, user="甲")
+    result = store.restore_layer("venues", layer_version=1, user="管理员")
+    assert result.layer_version == 4
+    now = store.read_layer("venues")
+    cols = ["feature_id", "name", "capacity", "fee"]
+    assert now[cols].reset_index(drop=True).equals(first[cols].reset_index(drop=True))
+    assert store.history("venues")["source"].iloc[-1] == "restore of layer version 1"
+    with pytest.raises(StoreError, match="no layer version 9"):
+        store.restore_layer("venues", layer_version=9, user="管理员")

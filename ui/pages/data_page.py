@@ -13,6 +13,7 @@ from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE, DEPARTMENTS
 from layers.ingest import COORDINATE_SYSTEMS, commit_import, prepare_import
 from ui import state
+from ui.audit_view import audit_section
 from ui.auth import active_account, write_store
 from ui.i18n import label, t
 from ui.mapview import LAYER_STYLES, build_map
@@ -38,6 +39,8 @@ else:
     chosen = st.selectbox(t("choose_layer", lang), names, key="data_history_layer")
     st.subheader(t("history", lang))
     st.dataframe(store.history(chosen), hide_index=True, width="stretch")
+    if chosen in CATALOGUE:
+        audit_section(store, chosen, lang)
 
 with st.expander(t("catalogue", lang)):
     for spec in CATALOGUE.values():
