@@ -28,7 +28,7 @@ import geopandas as gpd  # noqa: E402
 
 from layers.demo_city import build_demo_city, write_demo_city  # noqa: E402
 from layers.stores.geopackage import GeoPackageStore  # noqa: E402
-from tests.browser.conftest import COUNT_FEATURES  # noqa: E402
+from tests.browser.conftest import COUNT_FEATURES, MAP_IFRAME  # noqa: E402
 
 
 def _store(path: Path, extra_venues: int) -> int:
@@ -77,8 +77,8 @@ def measure(gpkg: Path, expected: int, browser) -> tuple[float, float]:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             t0 = time.perf_counter()
             page.goto(url, wait_until="commit")
-            page.locator("iframe[title*='st_folium']").first.wait_for(timeout=180_000)
-            frame = page.locator("iframe[title*='st_folium']").first.element_handle().content_frame()
+            page.locator(MAP_IFRAME).first.wait_for(timeout=180_000)
+            frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
             frame.wait_for_function(f"({COUNT_FEATURES})() >= {expected}", timeout=180_000, polling=50)
             times.append(time.perf_counter() - t0)
             page.close()

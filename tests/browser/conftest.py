@@ -9,13 +9,19 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 #: Requests a page may make; everything else is refused (the machine has no internet).
 LOCAL = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:", "file:")
-#: Features Leaflet has drawn (maps draw on a canvas, so there are no SVG paths to count).
+#: The map frames: interactive maps (streamlit-folium) and published static maps (the one-map page).
+MAP_IFRAME = "iframe[title*='st_folium'], iframe[src*='/app/static/maps/']"
+#: Features Leaflet has drawn (maps draw on a canvas, so there are no SVG paths to count);
+#: a marker cluster counts every point it holds.
 COUNT_FEATURES = """() => {
   let n = 0;
   for (const k of Object.keys(window)) {
     const m = window[k];
     if (k.startsWith('map_') && m && typeof m.eachLayer === 'function') {
-      m.eachLayer(l => { if (l.feature && typeof l.eachLayer !== 'function') n++; });
+      m.eachLayer(l => {
+        if (l._featureGroup && typeof l.getLayers === 'function') n += l.getLayers().length;
+        else if (l.feature && typeof l.eachLayer !== 'function') n++;
+      });
     }
   }
   return n;

@@ -33,3 +33,30 @@ def test_offline_html_map_draws_with_no_network(browser, demo_city, artifacts, t
     assert [u for u in requested if not u.startswith(LOCAL)] == []
     assert page.title() == "青溪区 一张图（离线）"
     page.close()
+
+
+def test_ten_thousand_points_are_clustered_and_all_counted(browser, demo_city, artifacts, tmp_path):
+    import geopandas as gpd
+    import numpy as np
+
+    venues = demo_city.layers["venues"]
+    rng = np.random.default_rng(2)
+    x0, y0, x1, y1 = venues.total_bounds
+    n = 10_000
+    more = gpd.GeoDataFrame({"feature_id": [f"p-{i}" for i in range(n)], "name": [f"健身点{i}" for i in range(n)],
+                             "venue_kind": "park_fitness"},
+                            geometry=gpd.points_from_xy(rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)), crs=4326)
+    layers = {"boundaries": demo_city.layers["boundaries"],
+              "venues": gpd.GeoDataFrame(gpd.pd.concat([venues, more], ignore_index=True), crs=4326)}
+    path = write_offline_html(layers, tmp_path / "clustered.html", title="聚合")
+    html = path.read_text(encoding="utf-8")
+    assert "markerClusterGroup" in html and html.count('"type": "Feature"') < 100  # compact rows, not GeoJSON
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(path.as_uri(), wait_until="load")
+    expected = len(venues) + n + len(layers["boundaries"])
+    page.wait_for_function(f"({COUNT_FEATURES})() >= {expected}", timeout=60_000)  # clusters load in chunks
+    page.wait_for_timeout(500)
+    assert page.evaluate(COUNT_FEATURES) == expected
+    assert page.locator(".marker-cluster").count() > 5  # drawn as clusters at the city's zoom
+    page.screenshot(path=str(artifacts / "clustered_10k.png"))
+    page.close()

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import COUNT_FEATURES, open_page
+from tests.browser.conftest import COUNT_FEATURES, MAP_IFRAME, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.browser
 
 
 def map_frame(page, nth: int = 0, timeout: float = 90_000):
-    page.locator("iframe[title*='st_folium']").nth(nth).wait_for(timeout=timeout)
-    handle = page.locator("iframe[title*='st_folium']").nth(nth).element_handle()
+    page.locator(MAP_IFRAME).nth(nth).wait_for(timeout=timeout)
+    handle = page.locator(MAP_IFRAME).nth(nth).element_handle()
     frame = handle.content_frame()
     frame.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=timeout)
     return frame
@@ -36,7 +36,7 @@ def test_one_map_toggle_changes_what_is_drawn(demo_app, browser, artifacts):
     assert before > 4500
     page.get_by_text(re.compile(r"^步行路网")).first.click()
     page.wait_for_function(
-        "() => [...document.querySelectorAll(\"iframe[title*='st_folium']\")].length > 0", timeout=30_000)
+        f"() => document.querySelectorAll(\"{MAP_IFRAME}\").length > 0", timeout=30_000)
     frame = map_frame(page)
     page.wait_for_timeout(1500)
     frame = map_frame(page)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from layers.catalogue import CATALOGUE
 from layers.demo_city import DEMO_SOURCE, population_total
@@ -11,6 +10,7 @@ from ui import state
 from ui.i18n import label, t
 from geo.errors import OneMapError
 from ui.mapview import LAYER_STYLES, basemap_layer, build_map, legend_rows
+from ui.static_map import map_key, publish, published_url
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 
 lang = state.lang()
@@ -41,9 +41,14 @@ with st.sidebar:
                                                      key=state.SHOW_POPULATION)
     st.caption(f"{t('store', lang)}: {store.description}")
 
-frames = {name: read_layer_cached(store, store.description, name, vector[name].layer_version) for name in shown}
-tif = read_raster_cached(store, store.description, "population", raster["population"].layer_version) \
-    if show_pop else None
+
+def _build(basemap, gcj02: bool):
+    """The folium map of the shown layers (only when no published map matches)."""
+    frames = {name: read_layer_cached(store, store.description, name, vector[name].layer_version) for name in shown}
+    tif = read_raster_cached(store, store.description, "population", raster["population"].layer_version) \
+        if show_pop else None
+    return build_map(frames, lang=lang, population_tif=tif, basemap=basemap, gcj02=gcj02)
+
 
 cols = st.columns(4)
 for col, name in zip(cols, ("venues", "school_facilities", "health_stations")):
@@ -62,8 +67,13 @@ except OneMapError as exc:
     st.error(str(exc))
     basemap = None
 gcj02 = basemap is not None and bool(st.session_state.get(state.BASEMAP_GCJ))
-m = build_map(frames, lang=lang, population_tif=tif, basemap=basemap, gcj02=gcj02)
-st_folium(m, key="one_map", height=640, use_container_width=True, returned_objects=[])
+key = map_key(store.description, [(n, vector[n].layer_version) for n in shown],
+              raster["population"].layer_version if show_pop else None, lang,
+              basemap.tiles if basemap is not None else None, gcj02)
+url = published_url(key)
+if url is None:  # first request for these inputs: build the map once, then serve the file
+    url = publish(_build(basemap, gcj02), key)
+st.iframe(url, height=640)
 
 legend = legend_rows(shown, lang)
 if len(legend):
