@@ -52,6 +52,10 @@ def _store(path: Path, extra_venues: int) -> int:
     return sum(len(city.layers[k]) for k in shown)
 
 
+#: Reloads measured after the first visit (their median is reported).
+RELOADS = 5
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -72,17 +76,24 @@ def measure(gpkg: Path, expected: int, browser) -> tuple[float, float]:
                     break
             except OSError:
                 time.sleep(0.5)
-        times = []
-        for _visit in range(2):
+        times, titles, frames = [], [], []
+        for _visit in range(1 + RELOADS):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             t0 = time.perf_counter()
             page.goto(url, wait_until="commit")
+            page.locator("h1").first.wait_for(timeout=180_000)
+            titles.append(time.perf_counter() - t0)
             page.locator(MAP_IFRAME).first.wait_for(timeout=180_000)
             frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+            frame.wait_for_load_state("domcontentloaded")
+            frames.append(time.perf_counter() - t0)
             frame.wait_for_function(f"({COUNT_FEATURES})() >= {expected}", timeout=180_000, polling=50)
             times.append(time.perf_counter() - t0)
             page.close()
-        return times[0], times[1]
+        warm = slice(1, None)
+        print(f"    reloads: page title {np.median(titles[warm]):.2f} s, map document {np.median(frames[warm]):.2f} s, "
+              f"all features drawn {np.median(times[warm]):.2f} s (medians of {RELOADS}; fastest {min(times[warm]):.2f} s)")
+        return times[0], float(np.median(times[warm]))
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -98,7 +109,7 @@ def main() -> int:
             expected = _store(path, extra)
             cold, warm = measure(path, expected, browser)
             print(f"one-map page, {expected:,} features ({extra:,} extra venues): interactive after "
-                  f"{cold:.2f} s on the first visit, {warm:.2f} s on a reload (target < 2 s)")
+                  f"{cold:.2f} s on the first visit, {warm:.2f} s on a reload (median; target < 2 s)")
         browser.close()
     return 0
 

@@ -15,7 +15,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from geo.crs import wgs84_to_gcj02
 from geo.errors import OneMapError
-from layers.catalogue import CATALOGUE, LAND_USES
+from layers.catalogue import CATALOGUE, LAND_USES, SYSTEM_FIELD_NAMES
 from layers.rasters import open_geotiff
 from ui.i18n import label
 from ui.map_assets import localize_assets
@@ -38,6 +38,8 @@ LAND_USE_COLORS = {"residential": "#f4ead8", "park": "#c7e9b4", "water": "#a6cee
                    "other": "#eeeeee"}
 assert set(LAND_USE_COLORS) >= set(LAND_USES)
 _POPUP_SKIP = {"updated_at", "layer_version", "source"}
+#: Layers drawn without pop-ups, and the only properties they carry (for their style).
+_NO_POPUP: dict[str, tuple[str, ...]] = {"walk_network": (), "land_use": ("land_use",)}
 #: A point layer with more features than this is drawn as a marker cluster of compact rows.
 CLUSTER_MIN_POINTS = 1500
 
@@ -81,6 +83,8 @@ def cluster_layer(name: str, frame: gpd.GeoDataFrame, lang: str):
     from folium.plugins import FastMarkerCluster
 
     fields, aliases = _popup_fields(name, frame, lang)
+    keep = [k for k, f in enumerate(fields) if f == "feature_id" or f not in SYSTEM_FIELD_NAMES]
+    fields, aliases = [fields[k] for k in keep], [aliases[k] for k in keep]
     data = _json_ready(frame, fields)
     xy = shapely.get_coordinates(data.geometry.to_numpy())
     values = data[fields].astype(str).to_numpy().tolist()
@@ -239,6 +243,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
             if frame.empty:
                 continue
         fields, aliases = _popup_fields(name, frame, lang)
+        if name in _NO_POPUP:  # drawn, not inspected: carry only what the style reads
+            fields, aliases = [f for f in fields if f in _NO_POPUP[name]], []
         data = _json_ready(frame, fields)
         group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
         style = LAYER_STYLES[name]
@@ -247,11 +253,13 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
             kwargs["marker"] = folium.CircleMarker(radius=style["radius"], fill=True, fill_opacity=0.85,
                                                    weight=1.5)
         popup = folium.GeoJsonPopup(fields=fields, aliases=aliases, localize=True, labels=True) \
-            if name not in ("walk_network", "land_use") else None
+            if name not in _NO_POPUP else None
         tooltip_field = spec.name_field if spec.name_field in fields else None
         tooltip = folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field and \
             name not in ("walk_network", "boundaries") else None
-        folium.GeoJson(data, name=name, style_function=_style(name, lang), popup=popup, tooltip=tooltip,
+        # Plain GeoJSON without per-feature bounding boxes or ids: a third smaller for the streets.
+        geojson = json.loads(data.to_json(drop_id=True, to_wgs84=False))
+        folium.GeoJson(geojson, name=name, style_function=_style(name, lang), popup=popup, tooltip=tooltip,
                        **kwargs).add_to(group)
         group.add_to(m)
         bounds = _grow(bounds, frame.total_bounds)

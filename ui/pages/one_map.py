@@ -42,6 +42,11 @@ with st.sidebar:
     st.caption(f"{t('store', lang)}: {store.description}")
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _residents(store_key: str, version: int) -> float:
+    return population_total(read_raster_cached(store, store_key, "population", version))
+
+
 def _build(basemap, gcj02: bool):
     """The folium map of the shown layers (only when no published map matches)."""
     frames = {name: read_layer_cached(store, store.description, name, vector[name].layer_version) for name in shown}
@@ -51,14 +56,7 @@ def _build(basemap, gcj02: bool):
 
 
 cols = st.columns(4)
-for col, name in zip(cols, ("venues", "school_facilities", "health_stations")):
-    spec = CATALOGUE[name]
-    col.metric(label(spec.label_zh, spec.label_en, lang), vector[name].n_features if name in vector else 0)
-if "population" in raster:
-    total = population_total(read_raster_cached(store, store.description, "population",
-                                                raster["population"].layer_version))
-    cols[3].metric(t("residents", lang), f"{total:,.0f}")
-
+map_slot = st.empty()  # the map is placed here first, so the browser starts loading it before the figures
 try:
     basemap = basemap_layer(st.session_state.get(state.BASEMAP, "none"),
                             key=st.session_state.get(state.BASEMAP_KEY, ""),
@@ -73,7 +71,13 @@ key = map_key(store.description, [(n, vector[n].layer_version) for n in shown],
 url = published_url(key)
 if url is None:  # first request for these inputs: build the map once, then serve the file
     url = publish(_build(basemap, gcj02), key)
-st.iframe(url, height=640)
+map_slot.iframe(url, height=640)
+for col, name in zip(cols, ("venues", "school_facilities", "health_stations")):
+    spec = CATALOGUE[name]
+    col.metric(label(spec.label_zh, spec.label_en, lang), vector[name].n_features if name in vector else 0)
+if "population" in raster:
+    cols[3].metric(t("residents", lang), f"{_residents(store.description, raster['population'].layer_version):,.0f}")
+
 
 legend = legend_rows(shown, lang)
 if len(legend):
