@@ -210,13 +210,15 @@ def shift_to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
               population_tif: bytes | None = None, height: int = 640, basemap: folium.TileLayer | None = None,
-              gcj02: bool = False, overlays: list | None = None, on_top: list | None = None) -> folium.Map:
+              gcj02: bool = False, overlays: list | None = None, on_top: list | None = None,
+              legend: str | None = None) -> folium.Map:
     """A folium map of the given layers, drawn in :data:`LAYER_STYLES` order on a canvas.
 
     Without a basemap the city's own land use, streets and boundaries are the basemap.
     ``gcj02`` shifts every overlay for AMap/Tencent tiles; ``overlays`` (images …) are drawn
     above the population surface and ``on_top`` elements (gap outlines, site markers) above
-    every layer — all before the layer control, which must come last.
+    every layer — all before the layer control, which must come last.  ``legend`` (a
+    title) draws the legend inside the map.
     """
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_control=True, height=height)
     # With no tile layer Leaflet has no maxZoom, and marker clusters refuse to start without one.
@@ -267,6 +269,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         element.add_to(m)
     if bounds is not None:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if legend is not None:
+        m.get_root().html.add_child(map_legend([n for n in LAYER_STYLES if n in layers], lang, legend))
     folium.LayerControl(collapsed=True).add_to(m)
     return localize_assets(m)
 
@@ -277,6 +281,17 @@ def _grow(bounds, b):
         return bounds
     return b if bounds is None else [min(bounds[0], b[0]), min(bounds[1], b[1]), max(bounds[2], b[2]),
                                      max(bounds[3], b[3])]
+
+
+def map_legend(names: list[str], lang: str, title: str) -> folium.Element:
+    """A legend drawn inside the map (bottom left), so the page needs no raw HTML of its own."""
+    rows = legend_rows(names, lang)
+    items = "".join(f"<div><span style='color:{r.color};font-size:15px'>●</span> {r.label}</div>"
+                    for r in rows.itertuples())
+    html = (f"<div class='onemap-legend' style='position:absolute;left:10px;bottom:52px;z-index:1000;"
+            f"background:rgba(255,255,255,.88);padding:6px 9px;border-radius:4px;font:12px sans-serif;"
+            f"box-shadow:0 1px 4px rgba(0,0,0,.3)'><b>{title}</b>{items}</div>")
+    return folium.Element(html)
 
 
 def legend_rows(names: list[str], lang: str) -> pd.DataFrame:

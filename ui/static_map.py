@@ -26,9 +26,21 @@ MAP_DIR = STATIC_DIR / "maps"
 KEEP = 48
 
 
+def _renderer_version() -> str:
+    """A digest of the code that draws maps: a changed renderer never serves an old file."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("mapview.py", "map_assets.py", "static_map.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+RENDERER = _renderer_version()
+
+
 def map_key(*parts: object) -> str:
-    """A short stable key for the inputs a map depends on."""
-    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    """A short stable key for the inputs a map depends on (and the code that draws it)."""
+    text = json.dumps([RENDERER, *parts], ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 

@@ -9,7 +9,7 @@ from layers.demo_city import DEMO_SOURCE, population_total
 from ui import state
 from ui.i18n import label, t
 from geo.errors import OneMapError
-from ui.mapview import LAYER_STYLES, basemap_layer, build_map, legend_rows
+from ui.mapview import LAYER_STYLES, basemap_layer, build_map
 from ui.static_map import map_key, publish, published_url
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 
@@ -52,7 +52,7 @@ def _build(basemap, gcj02: bool):
     frames = {name: read_layer_cached(store, store.description, name, vector[name].layer_version) for name in shown}
     tif = read_raster_cached(store, store.description, "population", raster["population"].layer_version) \
         if show_pop else None
-    return build_map(frames, lang=lang, population_tif=tif, basemap=basemap, gcj02=gcj02)
+    return build_map(frames, lang=lang, population_tif=tif, basemap=basemap, gcj02=gcj02, legend=t("legend", lang))
 
 
 cols = st.columns(4)
@@ -77,10 +77,3 @@ for col, name in zip(cols, ("venues", "school_facilities", "health_stations")):
     col.metric(label(spec.label_zh, spec.label_en, lang), vector[name].n_features if name in vector else 0)
 if "population" in raster:
     cols[3].metric(t("residents", lang), f"{_residents(store.description, raster['population'].layer_version):,.0f}")
-
-
-legend = legend_rows(shown, lang)
-if len(legend):
-    st.markdown(t("legend", lang) + "： " + " ".join(
-        f"<span style='color:{r.color};font-size:1.2em'>●</span> {r.label}" for r in legend.itertuples()),
-        unsafe_allow_html=True)
