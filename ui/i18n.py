@@ -60,6 +60,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "gap_ranking": ("覆盖缺口排名（按未覆盖人口）", "Gap areas ranked by residents not covered"),
     "by_unit": ("分单元统计", "By unit"),
     "zoom_unit": ("定位到单元", "Zoom to unit"),
+    "click_to_zoom": ("点击表格中的一行，地图定位到该单元；点击列名排序。", "Click a row to zoom the map to that unit; "
+                      "click a column header to sort."),
     "estimate_note": ("人口为估算值", "Population is an estimate"),
     "analysis_error": ("无法完成分析：", "The analysis cannot run: "),
     "all_layers": ("全部设施", "All facilities"),

@@ -140,3 +140,27 @@ def test_operations_page_nearby_usage_upload_and_indicators(demo_app, browser, a
     page.screenshot(path=str(artifacts / "page_operations_indicators.png"), full_page=True)
     assert outside == []
     page.close()
+
+
+ZOOM = """() => { for (const k of Object.keys(window)) { const m = window[k];
+  if (k.startsWith('map_') && m && typeof m.getZoom === 'function') return m.getZoom(); } return null; }"""
+
+
+def test_coverage_unit_row_click_zooms_the_map(demo_app, browser, artifacts):
+    page, outside = open_page(browser, demo_app + "/coverage", height=1300)
+    frame = map_frame(page)
+    page.wait_for_timeout(1000)
+    before = frame.evaluate(ZOOM)
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for(timeout=60_000)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 35 * 1.5)  # the second row's selection cell
+    page.get_by_text("点击表格中的一行").first.wait_for(timeout=30_000)
+    page.wait_for_function(f"() => document.querySelectorAll(\"{MAP_IFRAME}\").length > 0", timeout=30_000)
+    page.wait_for_timeout(2500)
+    frame = map_frame(page)
+    after = frame.evaluate(ZOOM)
+    assert after is not None and before is not None and after > before, (before, after)
+    page.screenshot(path=str(artifacts / "page_coverage_zoomed.png"), full_page=True)
+    assert outside == []
+    page.close()

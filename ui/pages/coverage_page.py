@@ -67,7 +67,10 @@ if units is not None and "venues" in versions:
     venues = read_layer_cached(store, store.description, "venues", versions["venues"])
     district = assign_units(result.demand, boundaries, level="district") \
         if "district" in set(boundaries.get("level", [])) else units
-    area = sports_area_by_unit(district, result.demand, venues)
+    schools = read_layer_cached(store, store.description, "school_facilities", versions["school_facilities"]) \
+        if "school_facilities" in versions else None
+    # The same count as the indicators: venues plus school facilities open to the public.
+    area = sports_area_by_unit(district, result.demand, venues, school_facilities=schools)
     per_capita = float(area["sports_area_m2"].sum() / max(area["residents"].sum(), 1))
     k4.metric(t("per_capita", lang), f"{per_capita:.2f} m²",
               delta=f"{per_capita - SPORTS_AREA_TARGET_M2_PER_RESIDENT:+.2f} m² / 2.6 m²",
@@ -87,14 +90,17 @@ with right:
         table = table.rename(columns={"name": t("unit_level", lang), "residents": t("residents", lang),
                                       "covered": t("covered", lang), "uncovered": t("uncovered", lang),
                                       "rate": t("rate", lang)})
-        st.dataframe(table.drop(columns="code"), hide_index=True, width="stretch",
-                     column_config={t("rate", lang): st.column_config.ProgressColumn(
-                         t("rate", lang), format="percent", min_value=0, max_value=1)})
+        picked = st.dataframe(table.drop(columns="code"), hide_index=True, width="stretch", key=state.COVERAGE_ZOOM,
+                              on_select="rerun", selection_mode="single-row",
+                              column_config={t("rate", lang): st.column_config.ProgressColumn(
+                                  t("rate", lang), format="percent", min_value=0, max_value=1)})
+        st.caption(t("click_to_zoom", lang))
         st.bar_chart(table.set_index(t("unit_level", lang))[t("rate", lang)], height=220)
-        names = [""] + list(units.units["name"])
-        chosen = st.selectbox(t("zoom_unit", lang), names, key=state.COVERAGE_ZOOM)
-        if chosen:
-            zoom = units.units.set_index("name").loc[chosen, "geometry"]
+        rows = picked.selection.rows if picked is not None else []
+        if rows:
+            code = table["code"].iloc[rows[0]]
+            hit = units.units[units.units["code"] == code]
+            zoom = hit["geometry"].iloc[0] if len(hit) else None
     st.subheader(t("gap_ranking", lang))
     if gaps is not None and len(gaps):
         ranking = gap_table(gaps).head(20)[["rank", "uncovered_residents", "area_km2", "lon", "lat"]]
