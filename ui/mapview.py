@@ -13,7 +13,7 @@ import shapely
 from matplotlib import colormaps
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-from geo.crs import wgs84_to_gcj02
+from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE, LAND_USES, SYSTEM_FIELD_NAMES
 from layers.rasters import open_geotiff
@@ -197,6 +197,31 @@ def basemap_layer(kind: str = "none", *, key: str = "", url: str = "") -> folium
     raise OneMapError(f"Basemap {kind!r} is not one of {', '.join(BASEMAPS)}.")
 
 
+def _gcj_xy(xy: np.ndarray) -> np.ndarray:
+    lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+    return np.column_stack((lon, lat))
+
+
+def shift_latlon(lat: float, lon: float) -> list[float]:
+    glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+    return [float(glat[0]), float(glon[0])]
+
+
+def shift_element(element):
+    """Shift a map element drawn from WGS-84 (image overlay, marker, GeoJSON) onto GCJ-02 tiles."""
+    if isinstance(element, folium.raster_layers.ImageOverlay):
+        (s, w), (n, e) = element.bounds
+        element.bounds = [shift_latlon(s, w), shift_latlon(n, e)]
+    elif isinstance(element, folium.Marker):
+        element.location = shift_latlon(*element.location)
+    elif isinstance(element, folium.GeoJson) and isinstance(element.data, dict) and element.data.get("features"):
+        for feature in element.data["features"]:  # in place: folium keys its styles by the features' ids
+            if feature.get("geometry"):
+                shifted = shapely.transform(shapely.from_geojson(json.dumps(feature["geometry"])), _gcj_xy)
+                feature["geometry"] = json.loads(shapely.to_geojson(shifted))
+    return element
+
+
 def shift_to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Overlays shifted WGS-84 → GCJ-02 so they line up with AMap/Tencent tiles."""
     import shapely
@@ -227,9 +252,9 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         basemap.add_to(m)
     bounds = None
     if population_tif is not None:
-        population_overlay(population_tif).add_to(m)
+        overlays = [population_overlay(population_tif), *(overlays or [])]
     for overlay in overlays or []:
-        overlay.add_to(m)
+        (shift_element(overlay) if gcj02 else overlay).add_to(m)
     for name in LAYER_STYLES:
         frame = layers.get(name)
         if frame is None or frame.empty:
@@ -266,7 +291,7 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         group.add_to(m)
         bounds = _grow(bounds, frame.total_bounds)
     for element in on_top or []:
-        element.add_to(m)
+        (shift_element(element) if gcj02 else element).add_to(m)
     if bounds is not None:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     if legend is not None:
@@ -292,6 +317,14 @@ def map_legend(names: list[str], lang: str, title: str) -> folium.Element:
             f"background:rgba(255,255,255,.88);padding:6px 9px;border-radius:4px;font:12px sans-serif;"
             f"box-shadow:0 1px 4px rgba(0,0,0,.3)'><b>{title}</b>{items}</div>")
     return folium.Element(html)
+
+
+def unshift_click(lon: float, lat: float, gcj02: bool) -> tuple[float, float]:
+    """A clicked point in WGS-84: back from GCJ-02 when the map was drawn on GCJ-02 tiles."""
+    if not gcj02:
+        return lon, lat
+    wlon, wlat = gcj02_to_wgs84(np.array([lon]), np.array([lat]))
+    return float(wlon[0]), float(wlat[0])
 
 
 def legend_rows(names: list[str], lang: str) -> pd.DataFrame:

@@ -22,7 +22,8 @@ from ui import state
 from ui.auth import active_account, write_store
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
 from ui.i18n import label, t
-from ui.mapview import build_map
+from ui.map_settings import basemap_setting
+from ui.mapview import build_map, unshift_click
 from ui.store_access import read_layer_cached
 
 #: The layer whose editors may import each record table (usage belongs with the venues).
@@ -87,12 +88,15 @@ def nearby_tab(store: LayerStore, lang: str) -> None:
                                              f"border-radius:10px;width:20px;text-align:center'>{row.rank}</div>")))
         frames = {k: _layer(store, k) for k in ("boundaries", "venues", "school_facilities", "greenways",
                                                 "health_stations")}
-        m = build_map({k: v for k, v in frames.items() if v is not None}, lang=lang, height=520, on_top=on_top)
+        basemap, gcj02 = basemap_setting()
+        m = build_map({k: v for k, v in frames.items() if v is not None}, lang=lang, height=520, on_top=on_top,
+                      basemap=basemap, gcj02=gcj02)
         got = st_folium(m, key="nearby_map", height=520, use_container_width=True,
                         returned_objects=["last_clicked"] if mode == "click" else [])
         point = (got or {}).get("last_clicked")
-        if mode == "click" and point and (point["lng"], point["lat"]) != st.session_state.get(state.NEARBY_CLICK):
-            st.session_state[state.NEARBY_CLICK] = (point["lng"], point["lat"])
+        where = unshift_click(point["lng"], point["lat"], gcj02) if point else None
+        if mode == "click" and where and where != st.session_state.get(state.NEARBY_CLICK):
+            st.session_state[state.NEARBY_CLICK] = where
             st.rerun()
     with right:
         if result is None:
@@ -184,8 +188,9 @@ def usage_tab(store: LayerStore, lang: str) -> None:
                 fill=True, fill_opacity=0.75, weight=1,
                 tooltip=f"{r.name} · {t('utilisation', lang)} {r.utilisation:.0%} · {t('catchment', lang)} "
                         f"{r.catchment_residents:,.0f}") for r in table.itertuples()]
+            basemap, gcj02 = basemap_setting()
             m = build_map({k: v for k in ("boundaries",) if (v := _layer(store, k)) is not None}, lang=lang,
-                          height=520, on_top=on_top)
+                          height=520, on_top=on_top, basemap=basemap, gcj02=gcj02)
             st_folium(m, key="usage_map", height=520, use_container_width=True, returned_objects=[])
             st.caption(f":red[●] {t('status_over', lang)}　:green[●] {t('status_normal', lang)}　"
                        f":blue[●] {t('status_under', lang)}　:gray[●] {t('status_no_data', lang)}　· "

@@ -149,3 +149,34 @@ def test_data_page_audit_and_restore(monkeypatch, demo_gpkg, tmp_path):
     with GeoPackageStore(path) as store:
         assert store.read_layer("venues").set_index("feature_id").loc["venue-001", "name"] != "改过的名称"
     _open.clear()
+
+
+@pytest.mark.parametrize("page", ["ui/pages/coverage_page.py", "ui/pages/planning_page.py",
+                                  "ui/pages/operations_page.py"])
+def test_every_map_page_takes_a_gcj02_basemap(on_demo, page):
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.selectbox(key="basemap").set_value("xyz").run()
+    at.text_input(key="basemap.url").set_value("https://tiles.example.internal/{z}/{x}/{y}.png").run()
+    at.checkbox(key="basemap.gcj02").check().run()
+    at.switch_page(page).run()
+    assert not at.exception and not at.error
+
+
+def test_gcj02_shift_of_map_elements_round_trips():
+    import folium
+    import numpy as np
+
+    from ui.mapview import shift_element, unshift_click
+
+    marker = shift_element(folium.CircleMarker([30.0, 114.0]))
+    lat, lon = marker.location
+    assert 0.001 < abs(lat - 30.0) + abs(lon - 114.0) < 0.02  # about 500 m in this region
+    back = unshift_click(lon, lat, True)
+    np.testing.assert_allclose(back, (114.0, 30.0), atol=1e-6)  # a click on GCJ-02 tiles is WGS-84 again
+    assert unshift_click(114.0, 30.0, False) == (114.0, 30.0)
+    overlay = shift_element(folium.raster_layers.ImageOverlay(np.zeros((2, 2, 4), dtype="uint8"),
+                                                              bounds=[[30.0, 114.0], [30.1, 114.1]]))
+    assert overlay.bounds[0] == marker.location
+    gj = shift_element(folium.GeoJson({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"rank": 1}, "geometry": {"type": "Point", "coordinates": [114.0, 30.0]}}]}))
+    np.testing.assert_allclose(gj.data["features"][0]["geometry"]["coordinates"], [lon, lat], atol=1e-9)

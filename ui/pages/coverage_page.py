@@ -18,7 +18,8 @@ from layers.catalogue import CATALOGUE
 from ui import state
 from ui.analysis import layer_versions, run_coverage
 from ui.i18n import label, t
-from ui.mapview import build_map, coverage_overlay
+from ui.map_settings import basemap_setting
+from ui.mapview import shift_latlon, build_map, coverage_overlay
 from ui.store_access import get_store, read_layer_cached
 
 lang = state.lang()
@@ -125,12 +126,14 @@ with left:
                                      style_function=lambda f: {"color": "#b30000", "weight": 2, "fill": False},
                                      tooltip=folium.GeoJsonTooltip(["rank", "uncovered_residents"],
                                                                    aliases=["#", t("uncovered", lang)])))
-    m = build_map(frames, lang=lang, overlays=[overlay], on_top=on_top, height=620)
+    basemap, gcj02 = basemap_setting()
+    m = build_map(frames, lang=lang, overlays=[overlay], on_top=on_top, height=620, basemap=basemap, gcj02=gcj02)
     if zoom is not None:
         b = pd.Series(zoom.bounds)
         from pyproj import Transformer
 
         tr = Transformer.from_crs(result.demand.crs, 4326, always_xy=True)
         (w, e), (s_, n) = tr.transform([b[0], b[2]], [b[1], b[3]])
-        m.fit_bounds([[s_, w], [n, e]])
+        corners = [[s_, w], [n, e]]
+        m.fit_bounds([shift_latlon(*c) for c in corners] if gcj02 else corners)
     st_folium(m, key="coverage_map", height=620, use_container_width=True, returned_objects=[])

@@ -8,8 +8,8 @@ from layers.catalogue import CATALOGUE
 from layers.demo_city import DEMO_SOURCE, population_total
 from ui import state
 from ui.i18n import label, t
-from geo.errors import OneMapError
-from ui.mapview import LAYER_STYLES, basemap_layer, build_map
+from ui.map_settings import basemap_setting
+from ui.mapview import LAYER_STYLES, build_map
 from ui.static_map import map_key, publish, published_url
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 
@@ -57,14 +57,7 @@ def _build(basemap, gcj02: bool):
 
 cols = st.columns(4)
 map_slot = st.empty()  # the map is placed here first, so the browser starts loading it before the figures
-try:
-    basemap = basemap_layer(st.session_state.get(state.BASEMAP, "none"),
-                            key=st.session_state.get(state.BASEMAP_KEY, ""),
-                            url=st.session_state.get(state.BASEMAP_URL, ""))
-except OneMapError as exc:
-    st.error(str(exc))
-    basemap = None
-gcj02 = basemap is not None and bool(st.session_state.get(state.BASEMAP_GCJ))
+basemap, gcj02 = basemap_setting()
 key = map_key(store.description, [(n, vector[n].layer_version) for n in shown],
               raster["population"].layer_version if show_pop else None, lang,
               basemap.tiles if basemap is not None else None, gcj02)

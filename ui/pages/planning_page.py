@@ -14,7 +14,8 @@ from ui import state
 from ui.auth import active_account, write_store
 from ui.analysis import get_engine, get_planning, get_whatif, layer_versions
 from ui.i18n import t
-from ui.mapview import build_map
+from ui.map_settings import basemap_setting
+from ui.mapview import build_map, unshift_click
 from ui.store_access import get_store, read_layer_cached
 
 lang = state.lang()
@@ -73,12 +74,14 @@ with left:
                                     icon=folium.DivIcon(html="<div style='font-size:20px;color:#7b3294'>★</div>")))
     for lon, lat in st.session_state.get(state.PLAN_ADDED, []):
         on_top.append(folium.CircleMarker([lat, lon], radius=9, color="#000", fill=True, fill_color="#ffd400"))
-    m = build_map(frames, lang=lang, height=560, on_top=on_top)
+    basemap, gcj02 = basemap_setting()
+    m = build_map(frames, lang=lang, height=560, on_top=on_top, basemap=basemap, gcj02=gcj02)
     clicked = st_folium(m, key="planning_map", height=560, use_container_width=True,
                         returned_objects=["last_clicked"])
     point = (clicked or {}).get("last_clicked")
-    if point and (point["lng"], point["lat"]) not in st.session_state.get(state.PLAN_ADDED, []):
-        st.session_state.setdefault(state.PLAN_ADDED, []).append((point["lng"], point["lat"]))
+    where = unshift_click(point["lng"], point["lat"], gcj02) if point else None
+    if where and where not in st.session_state.get(state.PLAN_ADDED, []):
+        st.session_state.setdefault(state.PLAN_ADDED, []).append(where)
         st.rerun()
 with right:
     st.subheader(t("sites_chosen", lang))

@@ -1,0 +1,26 @@
+"""The basemap setting of the sidebar, as every page's map uses it."""
+
+from __future__ import annotations
+
+import folium
+import streamlit as st
+
+from geo.errors import OneMapError
+from ui import state
+from ui.mapview import basemap_layer
+
+
+def basemap_setting() -> tuple[folium.TileLayer | None, bool]:
+    """The chosen basemap (None: the city's own layers) and whether its tiles are GCJ-02.
+
+    A bad setting (Tianditu without a key, an XYZ URL without {z}/{x}/{y}) shows its
+    message and falls back to no basemap.
+    """
+    try:
+        basemap = basemap_layer(st.session_state.get(state.BASEMAP, "none"),
+                                key=st.session_state.get(state.BASEMAP_KEY, ""),
+                                url=st.session_state.get(state.BASEMAP_URL, ""))
+    except OneMapError as exc:
+        st.error(str(exc))
+        basemap = None
+    return basemap, basemap is not None and bool(st.session_state.get(state.BASEMAP_GCJ))
