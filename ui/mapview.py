@@ -96,14 +96,15 @@ def cluster_layer(name: str, frame: gpd.GeoDataFrame, lang: str):
         var labels = {labels};
         var m = L.circleMarker(new L.LatLng(row[0], row[1]), {{radius: 6, color: '{color}', fillColor: '{color}',
                                                               fillOpacity: 0.85, weight: 1.5}});
-        var html = '<table>';
-        for (var i = 0; i < labels.length; i++) {{
-            if (row[i + 2] !== '') {{
-                var cell = document.createElement('td'); cell.textContent = row[i + 2];
-                html += '<tr><th>' + labels[i] + '</th>' + cell.outerHTML + '</tr>';
+        m.bindPopup(function () {{  // built when opened, not for every point at load
+            var table = document.createElement('table');
+            for (var i = 0; i < labels.length; i++) {{
+                if (row[i + 2] === '') continue;
+                var tr = table.insertRow(), th = document.createElement('th');
+                th.textContent = labels[i]; tr.appendChild(th); tr.insertCell().textContent = row[i + 2];
             }}
-        }}
-        m.bindPopup(html + '</table>');
+            return table;
+        }});
         m.bindTooltip(String(row[{title} + 2]));
         return m;
     }}"""

@@ -58,5 +58,13 @@ def test_ten_thousand_points_are_clustered_and_all_counted(browser, demo_city, a
     page.wait_for_timeout(500)
     assert page.evaluate(COUNT_FEATURES) == expected
     assert page.locator(".marker-cluster").count() > 5  # drawn as clusters at the city's zoom
+    popup = page.evaluate("""() => new Promise(done => {
+      for (const k of Object.keys(window)) { const g = window[k];
+        if (g && g._featureGroup && typeof g.zoomToShowLayer === 'function') {
+          const m = g.getLayers()[500];
+          g.zoomToShowLayer(m, () => { m.openPopup(); setTimeout(() => done(m.getPopup().getElement().innerText), 300); });
+          return; } }
+      done(null); })""")
+    assert popup and "名称" in popup and "健身点" in popup  # the pop-up is built when opened
     page.screenshot(path=str(artifacts / "clustered_10k.png"))
     page.close()
