@@ -27,6 +27,7 @@ demo-data: setup
 	$(PY) -m layers.demo_city --if-missing data/demo_city.gpkg
 
 demo: demo-data
+	$(PY) -m ui.one_map_publish
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
 # Read-only OGC API - Features over the configured store (loopback; HOST=0.0.0.0 to serve the intranet).

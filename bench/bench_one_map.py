@@ -67,6 +67,9 @@ def _port() -> int:
 def measure(gpkg: Path, expected: int, browser) -> tuple[float, float]:
     port = _port()
     env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "ONEMAP_GPKG": str(gpkg)}
+    # As `make demo` does: publish the default map before the app starts.
+    subprocess.run([sys.executable, "-m", "ui.one_map_publish"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     proc = subprocess.Popen([str(ROOT / ".venv/bin/streamlit"), "run", "app.py", "--server.port", str(port),
                              "--server.headless", "true"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)

@@ -9,8 +9,9 @@ from layers.demo_city import DEMO_SOURCE, population_total
 from ui import state
 from ui.i18n import label, t
 from ui.map_settings import basemap_setting
-from ui.mapview import LAYER_STYLES, build_map
-from ui.static_map import map_key, publish, published_url
+from ui.mapview import LAYER_STYLES
+from ui.one_map_publish import HIDDEN_BY_DEFAULT, draw_one_map, one_map_key
+from ui.static_map import publish, published_url
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 
 lang = state.lang()
@@ -34,7 +35,7 @@ with st.sidebar:
         if name in vector:
             info = vector[name]
             on = st.checkbox(f"{label(info.label_zh, info.label_en, lang)} ({info.n_features})",
-                             value=name != "candidate_sites", key=f"{state.VISIBLE_LAYERS}.{name}")
+                             value=name not in HIDDEN_BY_DEFAULT, key=f"{state.VISIBLE_LAYERS}.{name}")
             if on:
                 shown.append(name)
     show_pop = "population" in raster and st.checkbox(t("population_surface", lang), value=True,
@@ -52,15 +53,15 @@ def _build(basemap, gcj02: bool):
     frames = {name: read_layer_cached(store, store.description, name, vector[name].layer_version) for name in shown}
     tif = read_raster_cached(store, store.description, "population", raster["population"].layer_version) \
         if show_pop else None
-    return build_map(frames, lang=lang, population_tif=tif, basemap=basemap, gcj02=gcj02, legend=t("legend", lang))
+    return draw_one_map(frames, tif, lang, basemap, gcj02)
 
 
 cols = st.columns(4)
 map_slot = st.empty()  # the map is placed here first, so the browser starts loading it before the figures
 basemap, gcj02 = basemap_setting()
-key = map_key(store.description, [(n, vector[n].layer_version) for n in shown],
-              raster["population"].layer_version if show_pop else None, lang,
-              basemap.tiles if basemap is not None else None, gcj02)
+key = one_map_key(store.description, {n: i.layer_version for n, i in vector.items()}, shown,
+                  raster["population"].layer_version if show_pop else None, lang,
+                  basemap.tiles if basemap is not None else None, gcj02)
 url = published_url(key)
 if url is None:  # first request for these inputs: build the map once, then serve the file
     url = publish(_build(basemap, gcj02), key)

@@ -1,0 +1,71 @@
+"""The one-map page's map: its key, its drawing, and publishing it ahead of the first visit.
+
+``make demo`` runs ``python -m ui.one_map_publish`` before the app starts, so even the first
+visitor finds the default map (every layer but the candidate sites, the population surface,
+no basemap, in Chinese and in English) already published.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import folium
+import geopandas as gpd
+
+from layers.stores import LayerStore, open_store
+from ui.i18n import t
+from ui.mapview import LAYER_STYLES, build_map
+from ui.static_map import map_key, publish, published_url
+
+#: Layers the page starts with unticked.
+HIDDEN_BY_DEFAULT = frozenset({"candidate_sites"})
+
+
+def one_map_key(store_key: str, versions: dict[str, int], shown: list[str], population_version: int | None,
+                lang: str, basemap_tiles: str | None, gcj02: bool) -> str:
+    """The published map's key for these inputs (the page and the pre-publisher agree on it)."""
+    return map_key(store_key, [(n, versions[n]) for n in shown], population_version, lang, basemap_tiles, gcj02)
+
+
+def draw_one_map(frames: dict[str, gpd.GeoDataFrame], population_tif: bytes | None, lang: str,
+                 basemap: folium.TileLayer | None = None, gcj02: bool = False) -> folium.Map:
+    """The one-map: the given layers, the population surface, the legend inside the map."""
+    return build_map(frames, lang=lang, population_tif=population_tif, basemap=basemap, gcj02=gcj02,
+                     legend=t("legend", lang))
+
+
+def publish_default(store: LayerStore, langs: tuple[str, ...] = ("zh", "en")) -> list[str]:
+    """Publish the page's default map for ``store`` in each language; returns the URLs."""
+    infos = store.list_layers()
+    versions = {i.name: i.layer_version for i in infos if i.kind == "vector" and i.name in LAYER_STYLES}
+    rasters = {i.name: i.layer_version for i in infos if i.kind == "raster"}
+    shown = [n for n in LAYER_STYLES if n in versions and n not in HIDDEN_BY_DEFAULT]
+    pop = rasters.get("population")
+    urls, frames, tif = [], None, None
+    for lang in langs:
+        key = one_map_key(store.description, versions, shown, pop, lang, None, False)
+        url = published_url(key)
+        if url is None:
+            if frames is None:
+                frames = {n: store.read_layer(n) for n in shown}
+                tif = store.read_raster("population") if pop is not None else None
+            url = publish(draw_one_map(frames, tif, lang), key)
+        urls.append(url)
+    return urls
+
+
+def main() -> int:
+    """Publish the default one-map of the configured store."""
+    from geo.errors import OneMapError
+
+    try:
+        with open_store() as store:
+            for url in publish_default(store):
+                print(f"one-map published: {url}")
+    except OneMapError as exc:
+        print(f"one-map not published ahead ({exc}); the first visit will draw it.", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
