@@ -30,15 +30,13 @@ from layers.validate import drop_bad_rows, empty_layer_frame, validate_layer
 
 WriteMode = Literal["replace", "append", "upsert"]
 WRITE_MODES: tuple[str, ...] = ("replace", "append", "upsert")
-#: Columns of :meth:`LayerStore.history`.
 RECORD_MODES: tuple[str, ...] = ("upsert", "replace", "append")
-#: Columns every stored record row carries besides its table's fields.
-RECORD_SYSTEM_COLUMNS = ("record_version", "valid_to")
 #: Columns of :meth:`LayerStore.audit`.
 AUDIT_COLUMNS = ["changed_at", "changed_by", "db_role", "layer", "feature_id", "action", "layer_version",
                  "old", "new", "txid"]
 #: Columns that change on every write and do not make a change by themselves.
 _BOOKKEEPING = {"version", "layer_version", "updated_at", "source", "fid"}
+#: Columns of :meth:`LayerStore.history`.
 HISTORY_COLUMNS = ["kind", "layer", "layer_version", "action", "changed_by", "changed_at",
                    "source", "n_written", "n_total"]
 
@@ -250,10 +248,13 @@ class LayerStore(abc.ABC):
         ids = [str(i) for i in feature_ids]
         if not ids:
             raise StoreError("No feature to delete.")
+        missing = [i for i in ids if i not in expected_versions]
+        if missing:
+            raise StoreError(f"Say which version of {', '.join(missing[:5])} you are deleting (expected_versions).")
         frame = gpd.GeoDataFrame({"feature_id": ids}, geometry=[None] * len(ids), crs=STORAGE_CRS)
         report = ValidationReport(layer=name, source=source, n_rows=len(ids))
         return self._guarded_commit(spec, frame, mode="delete", user=user, source=source, report=report,
-                                    expected={i: int(expected_versions.get(i, -1)) for i in ids})
+                                    expected={i: int(expected_versions[i]) for i in ids})
 
     def feature_versions(self, name: str, feature_id: str) -> pd.DataFrame:
         """Every stored state of one feature, oldest first (current last), with its layer version span."""
@@ -550,17 +551,14 @@ class LayerStore(abc.ABC):
         """Append ``refused`` audit rows: the attempted values and the version they were based on."""
 
     @staticmethod
-    def _conflicts(spec: LayerSpec, expected: dict[str, int] | None, current: Mapping[str, int],
-                   log: pd.DataFrame | None = None) -> list[dict]:
+    def _conflicts(expected: dict[str, int] | None, current: Mapping[str, int]) -> list[dict]:
         """Features whose stored version is not the expected one (``current`` None: gone)."""
         if expected is None:
             return []
         out = []
         for fid, want in expected.items():
             have = current.get(fid)
-            if have is None and want < 0:
-                out.append({"feature_id": fid, "expected": None, "current": None})
-            elif have is None or int(have) != int(want):
+            if have is None or int(have) != int(want):
                 out.append({"feature_id": fid, "expected": int(want), "current": None if have is None else int(have)})
         return out
 

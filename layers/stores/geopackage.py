@@ -313,7 +313,7 @@ class GeoPackageStore(LayerStore):
             existing = self._read_table(spec.name, None, path=Path(tmp))
             if existing is None:
                 existing = self._conform(spec, None)
-            conflicts = self._conflicts(spec, expected, dict(zip(existing["feature_id"], existing["version"])))
+            conflicts = self._conflicts(expected, dict(zip(existing["feature_id"], existing["version"])))
             if conflicts:
                 self._explain(con, spec, conflicts, existing)
                 raise EditConflictError(spec.name, conflicts)

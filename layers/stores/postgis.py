@@ -268,7 +268,7 @@ class PostGISStore(LayerStore):
                 existing = pd.DataFrame.from_records(
                     conn.execute(select(t.c.feature_id, t.c.version, t.c.layer_version)).all(),
                     columns=["feature_id", "version", "layer_version"])
-                conflicts = self._conflicts(spec, expected, dict(zip(existing["feature_id"], existing["version"])))
+                conflicts = self._conflicts(expected, dict(zip(existing["feature_id"], existing["version"])))
                 if conflicts:
                     self._explain(conn, spec, conflicts, existing)
                     raise EditConflictError(spec.name, conflicts)
