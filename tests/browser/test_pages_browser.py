@@ -103,7 +103,8 @@ def test_english_changes_the_labels(demo_app, browser, artifacts):
     map_frame(page)
     page.get_by_text("English").first.click()
     page.get_by_text("Fitness One Map · One map").wait_for(timeout=60_000)
-    assert page.get_by_text("Sports venues").count() > 0
+    page.get_by_text("Sports venues").first.wait_for(timeout=60_000)  # the figures and the layer list
+    assert page.get_by_text("Sports venues").count() > 0 and page.get_by_text("体育场馆").count() == 0
     page.screenshot(path=str(artifacts / "page_one_map_en.png"))
     assert outside == []
     page.close()
