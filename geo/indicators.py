@@ -209,9 +209,7 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     city = {"residents": total}
     for t in settings.thresholds_m:
         city[f"coverage_{t:g}"] = float((pop * result.covered(ANY_LAYER if len(layers) > 1 else layers[0], t)).sum() / total)
-    city_area = area.loc[area.index != OUTSIDE, "sports_area_m2"].sum() + \
-        (area.loc[OUTSIDE, "sports_area_m2"] if OUTSIDE in area.index else 0.0)
-    city["m2_per_resident"] = float(city_area / total)
+    city["m2_per_resident"] = float(area["sports_area_m2"].sum() / total)  # facilities outside units count too
     n_sch = int(len(hours))
     city["school_facilities"] = n_sch
     city["open_rate"] = float(hours["open"].mean()) if n_sch else float("nan")
