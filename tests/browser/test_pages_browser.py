@@ -6,6 +6,7 @@ Maps draw on a canvas, so features are counted from Leaflet itself (one layer pe
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -14,14 +15,24 @@ from tests.browser.conftest import COUNT_FEATURES, MAP_IFRAME, open_page
 pytestmark = pytest.mark.browser
 
 
-
-
 def map_frame(page, nth: int = 0, timeout: float = 90_000):
-    page.locator(MAP_IFRAME).nth(nth).wait_for(timeout=timeout)
-    handle = page.locator(MAP_IFRAME).nth(nth).element_handle()
-    frame = handle.content_frame()
-    frame.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=timeout)
-    return frame
+    """The nth map's frame once Leaflet has drawn in it (retried while Streamlit swaps the iframe)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            page.locator(MAP_IFRAME).nth(nth).wait_for(timeout=timeout)
+            frame = page.locator(MAP_IFRAME).nth(nth).element_handle().content_frame()
+            if frame is not None:
+                frame.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=15_000)
+                return frame
+        except PlaywrightError:
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError("no map frame was drawn")
+        page.wait_for_timeout(250)
 
 
 def count(frame) -> int:
