@@ -214,7 +214,7 @@ class LayerStore(abc.ABC):
             return self._commit(spec, frame, mode=mode, user=user, source=source, report=report,
                                 expected=dict(expected) if expected is not None else None)
         except EditConflictError as exc:
-            attempted = {str(r["feature_id"]): feature_json(spec, r) for r in frame.to_dict("records")}
+            attempted = feature_states(spec, frame)
             self._record_refused(spec, [{**c, "attempted": attempted.get(c["feature_id"])} for c in exc.conflicts],
                                  user=user)
             raise
@@ -308,6 +308,8 @@ class LayerStore(abc.ABC):
         raw = self._read_audit(layer, feature_id)
         if raw.empty:
             return pd.DataFrame(columns=AUDIT_COLUMNS)
+        for col in ("old", "new"):
+            raw[col] = pd.Series([parse_state(v) for v in raw[col]], index=raw.index, dtype=object)
         rows = []
         for _key, g in raw.groupby(["txid", "layer", "feature_id"], sort=False):
             kinds = list(g["action"])
@@ -609,22 +611,50 @@ class LayerStore(abc.ABC):
         return UnknownLayerError(name, stored, stored=True)
 
 
-def feature_json(spec: LayerSpec, row: Mapping) -> dict:
-    """One feature's fields and GeoJSON geometry as plain JSON-able values (for the audit)."""
-    out: dict = {}
-    for f in spec.all_fields:
-        v = row.get(f.name)
-        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
-            out[f.name] = None
-        elif isinstance(v, (pd.Timestamp, datetime)):
-            out[f.name] = pd.Timestamp(v).isoformat()
-        elif isinstance(v, np.generic):
-            out[f.name] = v.item()
-        else:
-            out[f.name] = v
-    g = row.get("geometry")
-    out["geometry"] = None if g is None or shapely.is_missing(g) else json.loads(shapely.to_geojson(g))
-    return out
+def feature_texts(spec: LayerSpec, frame: gpd.GeoDataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """Per feature_id: its state as JSON text (fields and GeoJSON geometry), and the part of it
+    that is content (no bookkeeping), for telling a real change from a rewrite.
+
+    Vectorised: pandas writes the JSON and shapely the GeoJSON, so a 100,000-feature write
+    costs a fraction of a second, not seconds.
+    """
+    if len(frame) == 0:
+        return {}, {}
+    cols = [f.name for f in spec.all_fields if f.name in frame.columns]
+    content = [c for c in cols if c not in _BOOKKEEPING]
+    kept = [c for c in cols if c in _BOOKKEEPING]
+    plain = pd.DataFrame(frame[cols])
+
+    def lines(columns: list[str]) -> list[str]:
+        if not columns:
+            return ["{}"] * len(plain)
+        return plain[columns].to_json(orient="records", lines=True, date_format="iso",
+                                      force_ascii=False).splitlines()
+
+    body = lines(content)
+    full = [f"{{{b[1:-1]}{',' if b != '{}' and c != '{}' else ''}{c[1:-1]}}}" for b, c in zip(lines(kept), body)]
+    geoms = frame.geometry.to_numpy() if frame.geometry.name in frame.columns else np.full(len(frame), None)
+    missing = shapely.is_missing(geoms)
+    texts = np.full(len(frame), "null", dtype=object)
+    if (~missing).any():
+        texts[~missing] = shapely.to_geojson(geoms[~missing])
+    ids = [str(i) for i in plain["feature_id"]]
+    states = {i: f'{line[:-1]}, "geometry": {g}}}' for i, line, g in zip(ids, full, texts)}
+    keys = {i: f"{line}|{g}" for i, line, g in zip(ids, body, texts)}
+    return states, keys
+
+
+def feature_states(spec: LayerSpec, frame: gpd.GeoDataFrame) -> dict[str, dict]:
+    """feature_id → the feature's fields and GeoJSON geometry as plain JSON values."""
+    states, _keys = feature_texts(spec, frame)
+    return {i: json.loads(text) for i, text in states.items()}
+
+
+def parse_state(state: dict | None) -> dict | None:
+    """An audit state with its geometry as a GeoJSON object (stored states may hold it as text)."""
+    if state and isinstance(state.get("geometry"), str):
+        state = {**state, "geometry": json.loads(state["geometry"])}
+    return state
 
 
 def _round_coords(value):
@@ -641,8 +671,12 @@ def _same_state(old: dict | None, new: dict | None) -> bool:
     for k in keys:
         a, b = old.get(k), new.get(k)
         if k == "geometry":
-            a = _round_coords((a or {}).get("coordinates"))
-            b = _round_coords((b or {}).get("coordinates"))
+            if isinstance(a, str) and isinstance(b, str):
+                if a != b:
+                    return False
+                continue
+            a = _round_coords((parse_state({"geometry": a})["geometry"] or {}).get("coordinates"))
+            b = _round_coords((parse_state({"geometry": b})["geometry"] or {}).get("coordinates"))
         if a != b and not (a in (None, "") and b in (None, "")):
             return False
     return True

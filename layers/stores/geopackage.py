@@ -33,7 +33,7 @@ from layers.catalogue import LayerSpec
 from layers.rasters import check_geotiff
 from layers.records import RecordSpec
 from layers.stores.base import (AUDIT_COLUMNS, HISTORY_COLUMNS, LayerStore, WriteResult, _same_state,
-                                ensure_storage_crs, feature_json, stamp_versions)
+                                ensure_storage_crs, feature_texts, stamp_versions)
 
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _VERSIONS = "onemap_layer_versions"
@@ -371,18 +371,16 @@ class GeoPackageStore(LayerStore):
                      user: str, when: str, version: int) -> None:
         """The audit rows of one write: inserts, real updates and deletes, in its transaction."""
         con.execute(_AUDIT_DDL)
-        olds = {str(r["feature_id"]): feature_json(spec, r) for r in old.to_dict("records")}
-        news = {str(r["feature_id"]): feature_json(spec, r) for r in new.to_dict("records")}
+        olds, old_keys = feature_texts(spec, old)
+        news, new_keys = feature_texts(spec, new)
         txid = f"gpkg-{spec.name}-{version}"
         rows = []
         for fid in sorted(set(olds) | set(news)):
             o, n = olds.get(fid), news.get(fid)
-            if o is not None and n is not None and _same_state(o, n):
-                continue
+            if o is not None and n is not None and old_keys[fid] == new_keys[fid]:
+                continue  # rewritten, not changed
             action = "update" if o is not None and n is not None else ("insert" if n is not None else "delete")
-            rows.append((txid, spec.name, fid, action, user, None, when, version,
-                         json.dumps(o, ensure_ascii=False) if o is not None else None,
-                         json.dumps(n, ensure_ascii=False) if n is not None else None))
+            rows.append((txid, spec.name, fid, action, user, None, when, version, o, n))
         con.executemany(f"INSERT INTO {_AUDIT} (txid, layer, feature_id, action, changed_by, db_role, changed_at, "
                         "layer_version, old, new) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 

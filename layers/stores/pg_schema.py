@@ -91,6 +91,8 @@ def build_metadata(schema: str) -> MetaData:
           Column("changed_by", Text, nullable=False), Column("db_role", Text),
           Column("changed_at", DateTime(timezone=True), nullable=False), Column("layer_version", Integer),
           Column("old", JSONB), Column("new", JSONB),
+          Column("old_geom", Geometry("GEOMETRY", srid=4326, spatial_index=False)),
+          Column("new_geom", Geometry("GEOMETRY", srid=4326, spatial_index=False)),
           Index("ix_audit_feature", "layer", "feature_id"))
     Table(ACCOUNTS_TABLE, md, Column("username", Text, primary_key=True),
           Column("password_hash", Text, nullable=False), Column("role", Text, nullable=False),
@@ -137,33 +139,35 @@ def _records(conn: Connection, schema: str) -> None:
         md.tables[f"{schema}.{records_table(spec)}"].create(conn, checkfirst=True)
 
 
-def _state(alias: str) -> str:
-    """A row of a layer table as the audit keeps it: its fields, and its geometry as GeoJSON."""
-    return (f"(to_jsonb({alias}) - 'geom' - 'fid') || "
-            f"jsonb_build_object('geometry', public.ST_AsGeoJSON({alias}.geom)::jsonb)")
+def _state(spec: LayerSpec, alias: str) -> str:
+    """A row of a layer table as the audit keeps it: its fields (the geometry goes in its own column)."""
+    pairs = ", ".join(f"'{f.name}', {alias}.{f.name}" for f in spec.all_fields)
+    return f"jsonb_build_object({pairs})"
 
 
-def audit_function_sql(schema: str) -> str:
-    """The statement-level trigger that records every row a statement inserts, updates or deletes.
+def audit_function_sql(schema: str, spec: LayerSpec) -> str:
+    """The statement-level trigger function that records every row a statement on ``spec``'s
+    table inserts, updates or deletes: one INSERT … SELECT over the transition tables.
 
     Who: the app's signed-in user (``onemap.user``, set per transaction by the store) or
     else the database user; ``db_role`` is the role the statement ran as.
     """
     who = "coalesce(nullif(current_setting('onemap.user', true), ''), session_user)"
     head = (f'INSERT INTO "{schema}".{AUDIT_TABLE} (txid, layer, feature_id, action, changed_by, db_role, '
-            "changed_at, layer_version, old, new) ")
+            "changed_at, layer_version, old, new, old_geom, new_geom) ")
     return f"""
-CREATE OR REPLACE FUNCTION "{schema}".onemap_audit_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION "{schema}".onemap_audit_{spec.name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     {head}SELECT txid_current()::text, TG_TABLE_NAME, n.feature_id, 'insert', {who}, current_user, now(),
-      n.layer_version, NULL, {_state('n')} FROM new_rows n;
+      n.layer_version, NULL, {_state(spec, 'n')}, NULL, n.geom FROM new_rows n;
   ELSIF TG_OP = 'DELETE' THEN
     {head}SELECT txid_current()::text, TG_TABLE_NAME, o.feature_id, 'delete', {who}, current_user, now(),
-      o.layer_version, {_state('o')}, NULL FROM old_rows o;
+      o.layer_version, {_state(spec, 'o')}, NULL, o.geom, NULL FROM old_rows o;
   ELSE
     {head}SELECT txid_current()::text, TG_TABLE_NAME, n.feature_id, 'update', {who}, current_user, now(),
-      n.layer_version, {_state('o')}, {_state('n')} FROM new_rows n JOIN old_rows o ON o.fid = n.fid;
+      n.layer_version, {_state(spec, 'o')}, {_state(spec, 'n')}, o.geom, n.geom
+      FROM new_rows n JOIN old_rows o ON o.fid = n.fid;
   END IF;
   RETURN NULL;
 END $$;"""
@@ -171,13 +175,13 @@ END $$;"""
 
 def _audit(conn: Connection, schema: str) -> None:
     build_metadata(schema).tables[f"{schema}.{AUDIT_TABLE}"].create(conn, checkfirst=True)
-    conn.execute(text(audit_function_sql(schema)))
     for spec in CATALOGUE.values():
+        conn.execute(text(audit_function_sql(schema, spec)))
         for op, ref in (("INSERT", "NEW TABLE AS new_rows"), ("DELETE", "OLD TABLE AS old_rows"),
                         ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows")):
             conn.execute(text(
                 f'CREATE TRIGGER onemap_audit_{op.lower()} AFTER {op} ON "{schema}"."{spec.name}" '
-                f'REFERENCING {ref} FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".onemap_audit_rows()'))
+                f'REFERENCING {ref} FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".onemap_audit_{spec.name}()'))
 
 
 def _accounts(conn: Connection, schema: str) -> None:

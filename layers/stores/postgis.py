@@ -367,18 +367,21 @@ class PostGISStore(LayerStore):
 
     def _read_audit(self, layer: str | None, feature_id: str | None) -> pd.DataFrame:
         au = self._table(AUDIT_TABLE)
-        stmt = select(*[au.c[c] for c in AUDIT_COLUMNS]).order_by(au.c.audit_id)
+        stmt = select(*[au.c[c] for c in AUDIT_COLUMNS], func.ST_AsGeoJSON(au.c.old_geom),
+                      func.ST_AsGeoJSON(au.c.new_geom)).order_by(au.c.audit_id)
         if layer is not None:
             stmt = stmt.where(au.c.layer == layer)
         if feature_id is not None:
             stmt = stmt.where(au.c.feature_id == str(feature_id))
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
-        frame = pd.DataFrame.from_records(rows, columns=AUDIT_COLUMNS)
+        frame = pd.DataFrame.from_records(rows, columns=AUDIT_COLUMNS + ["old_geom", "new_geom"])
         for col in ("old", "new"):
-            frame[col] = pd.Series([v if isinstance(v, dict) else None for v in frame[col]], index=frame.index,
-                                   dtype=object)
-        return frame
+            # The geometry is kept in its own column; the state carries it as GeoJSON text.
+            frame[col] = pd.Series([{**v, "geometry": g} if isinstance(v, dict) and "geometry" not in v else
+                                    (v if isinstance(v, dict) else None)
+                                    for v, g in zip(frame[col], frame[f"{col}_geom"])], index=frame.index, dtype=object)
+        return frame[AUDIT_COLUMNS]
 
     def _feature_states(self, spec: LayerSpec, feature_id: str) -> gpd.GeoDataFrame:
         parts = []
