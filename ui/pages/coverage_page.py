@@ -67,7 +67,7 @@ k3.metric(t("uncovered", lang), "—" if pd.isna(row["uncovered"]) else f"{row['
 if units is not None and "venues" in versions:
     venues = read_layer_cached(store, store.description, "venues", versions["venues"])
     district = assign_units(result.demand, boundaries, level="district") \
-        if "district" in set(boundaries.get("level", [])) else units
+        if level != "district" and "district" in set(boundaries.get("level", [])) else units
     schools = read_layer_cached(store, store.description, "school_facilities", versions["school_facilities"]) \
         if "school_facilities" in versions else None
     # The same count as the indicators: venues plus school facilities open to the public.
