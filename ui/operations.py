@@ -13,7 +13,7 @@ from streamlit_folium import st_folium
 from geo.errors import OneMapError
 from geo.facilities import PRESET_SLOTS, TimeSlot
 from geo.indicators import satisfaction_trend
-from geo.nearby import Origin, parse_coordinates
+from geo.nearby import NearbyResult, Origin, parse_coordinates
 from geo.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
 from layers.catalogue import DEPARTMENTS
 from layers.records import commit_records, prepare_records
@@ -99,27 +99,31 @@ def nearby_tab(store: LayerStore, lang: str) -> None:
             st.session_state[state.NEARBY_CLICK] = where
             st.rerun()
     with right:
-        if result is None:
-            return
-        n = len(result.table)
-        st.metric(result.origin.label, f"{n} {t('nearby_found', lang)}" if n else "0")
-        if n:
-            st.dataframe(sheet_rows(result), hide_index=True, width="stretch", key="nearby_table")
-        else:
-            st.info(t("no_nearby", lang))
-        for note in result.notes:
-            st.caption(note)
-        if st.button(t("make_sheet", lang), key="nearby_make"):
-            folder = Path(tempfile.mkdtemp(prefix="onemap-sheet-"))
-            pdf = write_nearby_sheet(result, folder / "健身资源推荐单.pdf", streets=_layer(store, "walk_network"),
-                                     issuer=result.origin.label if mode == "station" else "")
-            csv = write_nearby_csv(result, folder / "健身资源清单.csv")
-            st.download_button(t("download_sheet", lang), pdf.read_bytes(), file_name=pdf.name,
-                               mime="application/pdf", key="nearby_pdf")
-            st.download_button(t("download_csv", lang), csv.read_bytes(), file_name=csv.name,
-                               mime="text/csv", key="nearby_csv")
+        if result is not None:
+            _nearby_result(store, result, mode, lang)
     with st.expander(t("stations_lonely", lang)):
         st.dataframe(finder.stations_without_fitness(minutes=10, slot=slot), hide_index=True, width="stretch")
+
+
+def _nearby_result(store: LayerStore, result: NearbyResult, mode: str, lang: str) -> None:
+    """The ranked list, its notes, and the printable sheet and CSV."""
+    n = len(result.table)
+    st.metric(result.origin.label, f"{n} {t('nearby_found', lang)}" if n else "0")
+    if n:
+        st.dataframe(sheet_rows(result), hide_index=True, width="stretch", key="nearby_table")
+    else:
+        st.info(t("no_nearby", lang))
+    for note in result.notes:
+        st.caption(note)
+    if st.button(t("make_sheet", lang), key="nearby_make"):
+        folder = Path(tempfile.mkdtemp(prefix="onemap-sheet-"))
+        pdf = write_nearby_sheet(result, folder / "健身资源推荐单.pdf", streets=_layer(store, "walk_network"),
+                                 issuer=result.origin.label if mode == "station" else "")
+        csv = write_nearby_csv(result, folder / "健身资源清单.csv")
+        st.download_button(t("download_sheet", lang), pdf.read_bytes(), file_name=pdf.name,
+                           mime="application/pdf", key="nearby_pdf", on_click="ignore")
+        st.download_button(t("download_csv", lang), csv.read_bytes(), file_name=csv.name,
+                           mime="text/csv", key="nearby_csv", on_click="ignore")
 
 
 def record_import(store: LayerStore, kind: str, lang: str, prompt: str) -> None:

@@ -66,3 +66,14 @@ def test_indicators_by_district_and_in_english(on_demo):  # noqa: F811
     at.sidebar.radio[0].set_value("en").run()
     assert at.radio(key="operations.section").options == ["Nearby (health + fitness)", "Venue usage", "Indicators"]
     assert "School facilities open" in {m.label for m in at.metric}
+
+
+def test_nearby_sheet_downloads(on_demo):  # noqa: F811
+    at = _open_page()
+    at.button(key="nearby_make").click().run()
+    assert not at.exception
+    downloads = at.get("download_button")
+    assert len(downloads) == 2  # the PDF sheet and the CSV
+    at.radio(key="nearby.mode").set_value("click").run()
+    assert not at.exception and any("在地图上点击出发点" in c.value for c in at.caption)
+    assert _frame(at, "nearest_m") is not None  # the stations list shows before any click
