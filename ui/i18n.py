@@ -127,7 +127,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "coords_hint": ("经度, 纬度（例如 114.0, 30.0）", "longitude, latitude (e.g. 114.0, 30.0)"),
     "click_hint": ("在地图上点击出发点", "Click the map where the walk starts"),
     "walk_minutes": ("步行时间（分钟）", "Walk (minutes)"),
-    "nearby_found": ("处开放的健身资源在步行范围内", "open fitness resources within the walk"),
+    "nearby_found": ("步行范围内开放的健身资源（处）", "open fitness resources within the walk"),
     "no_nearby": ("步行范围内此时段没有开放的健身资源，请扩大范围或更换时段。",
                   "No fitness resource is open within this walk at that time; walk further or pick another time."),
     "make_sheet": ("生成推荐单", "Make the sheet"),

@@ -108,7 +108,7 @@ def nearby_tab(store: LayerStore, lang: str) -> None:
 def _nearby_result(store: LayerStore, result: NearbyResult, mode: str, lang: str) -> None:
     """The ranked list, its notes, and the printable sheet and CSV."""
     n = len(result.table)
-    st.metric(result.origin.label, f"{n} {t('nearby_found', lang)}" if n else "0")
+    st.metric(f"{result.origin.label} · {t('nearby_found', lang)}", n)
     if n:
         st.dataframe(sheet_rows(result), hide_index=True, width="stretch", key="nearby_table")
     else:

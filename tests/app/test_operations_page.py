@@ -55,7 +55,7 @@ def test_nearby_by_time_and_by_typed_coordinates(on_demo):  # noqa: F811
     assert any("not a coordinate pair" in e.value for e in at.error) and not at.exception
     at.text_input(key="nearby.coords").set_value("113.99, 30.01").run()
     assert not at.error
-    assert any(m.label == "113.99000, 30.01000" for m in at.metric)
+    assert any(m.label.startswith("113.99000, 30.01000 · ") for m in at.metric)
 
 
 def test_indicators_by_district_and_in_english(on_demo):  # noqa: F811

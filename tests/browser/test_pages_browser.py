@@ -124,7 +124,7 @@ def test_english_changes_the_labels(demo_app, browser, artifacts):
 def test_operations_page_nearby_usage_upload_and_indicators(demo_app, browser, artifacts, tmp_path):
     page, outside = open_page(browser, demo_app + "/operations", height=1400)
     frame = map_frame(page, timeout=180_000)
-    page.get_by_text("处开放的健身资源在步行范围内").first.wait_for(timeout=60_000)
+    page.get_by_text("步行范围内开放的健身资源（处）").first.wait_for(timeout=60_000)
     frame.wait_for_selector(".nearby-rank", timeout=30_000)
     assert frame.locator(".nearby-rank").count() >= 1  # the ranked resources are on the map
     page.wait_for_timeout(1000)
