@@ -32,7 +32,7 @@ from geo.errors import (EditConflictError, StoreError, StoreLockedError,
 from layers.catalogue import LayerSpec
 from layers.rasters import check_geotiff
 from layers.records import RecordSpec
-from layers.stores.base import (AUDIT_COLUMNS, HISTORY_COLUMNS, LayerStore, WriteResult, _same_state,
+from layers.stores.base import (AUDIT_COLUMNS, HISTORY_COLUMNS, LayerStore, WriteResult,
                                 ensure_storage_crs, feature_texts, stamp_versions)
 
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"

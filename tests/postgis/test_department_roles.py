@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from geo.errors import AccessDeniedError
 from layers.stores.pg_roles import role_name
-from layers.stores.postgis import PostGISStore, normalize_database_url
+from layers.stores.postgis import normalize_database_url
 
 pytestmark = pytest.mark.postgis
 
