@@ -9,10 +9,11 @@ OGC_PORT ?= 5080
 
 .PHONY: setup system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 system-app:
@@ -27,12 +28,12 @@ demo-data: setup
 	$(PY) -m layers.demo_city --if-missing data/demo_city.gpkg
 
 demo: demo-data
-	$(PY) -m ui.one_map_publish
+	$(PY) -m webmap.one_map
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
 # Read-only OGC API - Features over the configured store (loopback; HOST=0.0.0.0 to serve the intranet).
 ogc-api: demo-data
-	$(PY) -m ui.ogc_api --port $(OGC_PORT) $(if $(HOST),--host $(HOST)) $(if $(DATABASE_URL),--role viewer)
+	$(PY) -m services.ogc_api --port $(OGC_PORT) $(if $(HOST),--host $(HOST)) $(if $(DATABASE_URL),--role viewer)
 
 test: system-test setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import state
 from ui.auth import current_account
-from ui.i18n import LANGUAGES, t
+from i18n import LANGUAGES, t
 
 from pathlib import Path
 

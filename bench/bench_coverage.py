@@ -27,7 +27,6 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geo.coverage import CoverageEngine  # noqa: E402
 from geo.demand import Demand, Grid  # noqa: E402

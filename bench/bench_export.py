@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import geopandas as gpd  # noqa: E402
 import matplotlib  # noqa: E402
@@ -27,12 +26,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from bench.bench_store_write import timed  # noqa: E402
 from bench.demo import demo_engine  # noqa: E402
-from geo.export import write_surface, write_tables, write_vectors  # noqa: E402
+from exports.files import write_surface, write_tables, write_vectors  # noqa: E402
 from geo.gaps import gap_areas  # noqa: E402
-from geo.printmap import print_map  # noqa: E402
-from geo.report import district_report, write_report_pdf, write_report_xlsx  # noqa: E402
+from exports.print_map import print_map  # noqa: E402
+from exports.report import district_report, write_report_pdf, write_report_xlsx  # noqa: E402
 from geo.units import assign_units, coverage_by_unit  # noqa: E402
-from ui.offline_html import write_offline_html  # noqa: E402
+from webmap.offline import write_offline_html  # noqa: E402
 
 MAP_LAYERS = ("land_use", "walk_network", "boundaries", "greenways", "venues", "school_facilities",
               "health_stations", "metro_stations")

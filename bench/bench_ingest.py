@@ -21,7 +21,6 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
@@ -112,7 +111,7 @@ def main() -> int:
             print(f"import path: prepare (read, map, guard, GCJ-02 → WGS-84, validate) {t_prep:.2f} s + "
                   f"commit to PostGIS {t_commit:.2f} s = {t_prep + t_commit:.2f} s (target < 10 s); "
                   f"{result.n_written:,} rows written, report ok: {plan.report.ok}")
-            back = store.read_layer("venues").set_index("feature_id").loc[source["feature_id"]]
+            back = store.layers.read("venues").set_index("feature_id").loc[source["feature_id"]]
             err = np.hypot(back.geometry.x.to_numpy() - source.geometry.x.to_numpy(),
                            back.geometry.y.to_numpy() - source.geometry.y.to_numpy()).max() * 111_000
             print(f"largest position error after the round trip: {err:.3f} m")

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import geopandas as gpd  # noqa: E402
 
@@ -68,7 +67,7 @@ def measure(gpkg: Path, expected: int, browser) -> tuple[float, float]:
     port = _port()
     env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "ONEMAP_GPKG": str(gpkg)}
     # As `make demo` does: publish the default map before the app starts.
-    subprocess.run([sys.executable, "-m", "ui.one_map_publish"], cwd=ROOT, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "webmap.one_map"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     proc = subprocess.Popen([str(ROOT / ".venv/bin/streamlit"), "run", "app.py", "--server.port", str(port),
                              "--server.headless", "true"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

@@ -30,7 +30,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.demo import demo_engine  # noqa: E402
 from bench.bench_store_write import timed  # noqa: E402
@@ -160,9 +159,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         with GeoPackageStore(Path(tmp) / "demo.gpkg", create=True) as store:
             write_demo_city(store, city)
-            survey = store.read_records("satisfaction")
-            boundaries = store.read_layer("boundaries")
-            venues, schools = store.read_layer("venues"), store.read_layer("school_facilities")
+            survey = store.records.read("satisfaction")
+            boundaries = store.layers.read("boundaries")
+            venues, schools = store.layers.read("venues"), store.layers.read("school_facilities")
             compute_indicators(engine, boundaries, venues=venues, school_facilities=schools, survey=survey)
             runs = [timed(lambda: compute_indicators(engine, boundaries, venues=venues, school_facilities=schools,
                                                      survey=survey))[0] for _ in range(5)]

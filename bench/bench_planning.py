@@ -23,7 +23,6 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_store_write import timed  # noqa: E402
 from geo.planning import PlanningProblem, build_mclp, maximal_covering  # noqa: E402

@@ -19,7 +19,6 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
@@ -78,9 +77,9 @@ def main() -> int:
         store = PostGISStore(url, schema=schema)
         t_validate, (valid, report) = timed(lambda: validate_layer(frame, CATALOGUE["venues"], source="bench"))
         assert report.ok, report.summary()
-        t_store, result = timed(lambda: store.write_layer("venues", frame, source="bench", user="bench"))
+        t_store, result = timed(lambda: store.layers.write("venues", frame, source="bench", user="bench"))
         assert result.n_total == args.rows
-        t_store2, _ = timed(lambda: store.write_layer("venues", frame, source="bench", user="bench"))
+        t_store2, _ = timed(lambda: store.layers.write("venues", frame, source="bench", user="bench"))
         print(f"  store.write_layer (validate + COPY, one transaction): {t_store:6.2f} s "
               f"(of which validation {t_validate:.2f} s); replace again (archives 100k): {t_store2:.2f} s")
 
@@ -112,9 +111,9 @@ def main() -> int:
 
         with tempfile.TemporaryDirectory() as d:
             gp = GeoPackageStore(Path(d) / "bench.gpkg", create=True)
-            t_gpkg, _ = timed(lambda: gp.write_layer("venues", frame, source="bench"))
-            t_read, back = timed(lambda: gp.read_layer("venues"))
-        t_pgread, pgback = timed(lambda: store.read_layer("venues"))
+            t_gpkg, _ = timed(lambda: gp.layers.write("venues", frame, source="bench"))
+            t_read, back = timed(lambda: gp.layers.read("venues"))
+        t_pgread, pgback = timed(lambda: store.layers.read("venues"))
         print(f"  GeoPackage store write: {t_gpkg:6.2f} s; read back {t_read:.2f} s ({len(back):,} rows)")
         print(f"  PostGIS store read back: {t_pgread:.2f} s ({len(pgback):,} rows)")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

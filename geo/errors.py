@@ -1,54 +1,19 @@
-"""The one errors module of the project.
+"""Errors of the analysis engine, and the base class of every error the project raises.
 
 Every error a user can cause derives from :class:`OneMapError`, carries a message that
 says what was wrong and what would be accepted, and also inherits the matching builtin
-(``ValueError``, ``LookupError``, ``ConnectionError`` …) so callers that know nothing of
-this project still catch it sensibly.  The UI shows ``str(error)`` and never a traceback.
+(``ValueError``, ``LookupError`` …) so callers that know nothing of this project still
+catch it sensibly.  The UI shows ``str(error)`` and never a traceback.
+
+This module holds what ``geo`` raises (analysis, network, demand, coordinate systems,
+opening hours); errors of files, stores and sign-in live in :mod:`layers.errors`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 
 class OneMapError(Exception):
     """Base class of every error raised on purpose by this project."""
-
-
-class UnknownLayerError(OneMapError, LookupError):
-    """A layer name that is not in the catalogue (or not stored yet)."""
-
-    def __init__(self, name: str, known: list[str], *, stored: bool = False) -> None:
-        self.name = name
-        self.known = known
-        if stored:
-            msg = (
-                f"Layer {name!r} is in the catalogue but nothing is stored for it yet; "
-                f"stored layers: {', '.join(known) or 'none'}."
-            )
-        else:
-            msg = f"Unknown layer {name!r}; the catalogue has: {', '.join(known)}."
-        super().__init__(msg)
-
-    def __reduce__(self):  # keep the exception picklable for worker processes
-        return (type(self), (self.name, self.known))
-
-
-class StoreError(OneMapError, RuntimeError):
-    """A store could not be opened or written; the message says what to do."""
-
-
-class StoreUnavailableError(StoreError, ConnectionError):
-    """The store's file is missing or its database cannot be reached."""
-
-
-class StoreLockedError(StoreError, TimeoutError):
-    """Another writer holds the store, or its file is read-only."""
-
-
-class SchemaError(StoreError):
-    """The database lacks PostGIS, or its schema is newer than this program knows."""
 
 
 class CRSError(OneMapError, ValueError):
@@ -57,72 +22,6 @@ class CRSError(OneMapError, ValueError):
 
 class OpeningHoursError(OneMapError, ValueError):
     """Opening hours that neither the OSM syntax nor the Chinese forms can express."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with one row of an input.
-
-    ``row`` counts from 1 as a person reads a table (``None`` for the whole file).
-    """
-
-    row: int | None
-    field: str
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        where = "file" if self.row is None else f"row {self.row}"
-        shown = repr(self.value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        return f"{where}, field {self.field!r}, value {shown}: {self.message}"
-
-
-@dataclass
-class ValidationReport:
-    """The outcome of checking a table against a layer's schema."""
-
-    layer: str
-    source: str
-    n_rows: int
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when no row has a problem."""
-        return not self.problems
-
-    @property
-    def bad_rows(self) -> set[int]:
-        """Row numbers (1-based) that have at least one problem."""
-        return {p.row for p in self.problems if p.row is not None}
-
-    def summary(self, limit: int = 10) -> str:
-        """A short text for messages: counts and the first ``limit`` problems."""
-        head = (
-            f"{self.source}: {len(self.problems)} problem(s) in "
-            f"{len(self.bad_rows)} of {self.n_rows} row(s) for layer {self.layer!r}"
-        )
-        lines = [head] + [f"  - {p}" for p in self.problems[:limit]]
-        if len(self.problems) > limit:
-            lines.append(f"  … and {len(self.problems) - limit} more")
-        return "\n".join(lines)
-
-
-class LayerValidationError(OneMapError, ValueError):
-    """A table that does not fit its layer's schema; nothing was written."""
-
-    def __init__(self, report: ValidationReport) -> None:
-        self.report = report
-        super().__init__(report.summary() + "\nNothing was written; the stored layer is unchanged.")
-
-    def __reduce__(self):
-        return (type(self), (self.report,))
-
-
-class InputFileError(OneMapError, ValueError):
-    """A file that cannot be read at all (missing, empty, corrupt, unsupported)."""
 
 
 class AnalysisError(OneMapError, ValueError):
@@ -135,37 +34,3 @@ class NetworkError(AnalysisError):
 
 class DemandError(AnalysisError):
     """Population (demand) data that is empty, unreadable or has no usable coordinate system."""
-
-
-class PersonalDataError(InputFileError):
-    """A delivery that carries personal identifiers; it is refused as a whole."""
-
-
-class EditConflictError(StoreError):
-    """A feature changed since the editor read it: the save is refused, nothing is overwritten."""
-
-    def __init__(self, layer: str, conflicts: list[dict]) -> None:
-        self.layer = layer
-        self.conflicts = conflicts
-        parts = []
-        for c in conflicts[:5]:
-            if c.get("current") is None:
-                parts.append(f"{c['feature_id']} (expected version {c['expected']}, but it no longer exists)")
-            else:
-                by = f" by {c['changed_by']} at {c['changed_at']}" if c.get("changed_by") else ""
-                parts.append(f"{c['feature_id']} (you edited version {c['expected']}; version {c['current']} "
-                             f"was saved{by})")
-        super().__init__(f"Save refused: {len(conflicts)} feature(s) of {layer!r} changed since you opened them: "
-                         + "; ".join(parts) + ". Reload them, apply your change again and save; nothing was "
-                         "overwritten.")
-
-    def __reduce__(self):
-        return (type(self), (self.layer, self.conflicts))
-
-
-class AccessDeniedError(OneMapError, PermissionError):
-    """A signed-in user (or a database role) may not do this; the message says who may."""
-
-
-class SignInError(OneMapError, PermissionError):
-    """A sign-in that failed: wrong name or password, or a locked account."""

@@ -7,7 +7,7 @@ after :data:`MAX_FAILURES` failures in a row the account is locked for
 default: everyone is its administrator, and the app says so.
 
 What a signed-in user may change follows the department rules that PostGIS enforces with
-roles (:mod:`layers.stores.pg_roles`): an editor changes its department's layers (and its
+roles (:mod:`layers.stores.postgis.roles`): an editor changes its department's layers (and its
 own rows of the alliance's shared layers), a viewer nothing, an administrator everything.
 """
 
@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from geo.errors import AccessDeniedError, SignInError, StoreError
+from layers.errors import AccessDeniedError, SignInError, StoreError
 from layers.catalogue import DEPARTMENTS, get_spec
 
 ROLES = ("viewer", "editor", "admin")
@@ -121,10 +121,10 @@ def create_account(store, username: str, password: str, *, role: str, department
         raise StoreError(f"An editor belongs to one department: {', '.join(DEPARTMENTS)}.")
     if role != "editor":
         department = None
-    if store._get_account(username) is not None and not replace:
+    if store.accounts.get(username) is not None and not replace:
         raise StoreError(f"An account named {username!r} exists already.")
     check_password_rules(username, password)
-    store._put_account({"username": username, "password_hash": hash_password(password), "role": role,
+    store.accounts.put({"username": username, "password_hash": hash_password(password), "role": role,
                         "department": department, "failed_attempts": 0, "locked_until": None,
                         "created_at": _now().isoformat(), "last_sign_in": None})
     return Account(username, role, department)
@@ -139,7 +139,7 @@ def sign_in(store, username: str, password: str) -> Account:
         Wrong name or password (one message for both), or the account is locked (the
         message says until when).
     """
-    row = store._get_account(username)
+    row = store.accounts.get(username)
     now = _now()
     wrong = SignInError("Wrong user name or password.")
     if row is None:
@@ -152,26 +152,26 @@ def sign_in(store, username: str, password: str) -> Account:
     if not verify_password(password, row["password_hash"]):
         failures = int(row.get("failed_attempts") or 0) + 1
         locked = (now + timedelta(minutes=LOCK_MINUTES)).isoformat() if failures >= MAX_FAILURES else None
-        store._put_account({**row, "failed_attempts": 0 if locked else failures, "locked_until": locked})
+        store.accounts.put({**row, "failed_attempts": 0 if locked else failures, "locked_until": locked})
         if locked:
             raise SignInError(f"Wrong password {MAX_FAILURES} times: account {username!r} is locked for "
                               f"{LOCK_MINUTES} minutes.")
         raise wrong
-    store._put_account({**row, "failed_attempts": 0, "locked_until": None, "last_sign_in": now.isoformat()})
+    store.accounts.put({**row, "failed_attempts": 0, "locked_until": None, "last_sign_in": now.isoformat()})
     return Account(row["username"], row["role"], row.get("department"))
 
 
 def unlock_account(store, username: str) -> None:
     """Clear an account's failures and lock (an administrator's action)."""
-    row = store._get_account(username)
+    row = store.accounts.get(username)
     if row is None:
         raise StoreError(f"No account named {username!r}.")
-    store._put_account({**row, "failed_attempts": 0, "locked_until": None})
+    store.accounts.put({**row, "failed_attempts": 0, "locked_until": None})
 
 
 def has_accounts(store) -> bool:
     """Whether the store has any account (else it is the single-user default)."""
-    return len(store._list_accounts()) > 0
+    return len(store.accounts.list()) > 0
 
 
 __all__ = ["Account", "SINGLE_USER", "ROLES", "create_account", "sign_in", "unlock_account", "has_accounts",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from geo.errors import UnknownLayerError
+from layers.errors import UnknownLayerError
 
 FieldType = Literal["text", "int", "float", "bool", "hours", "datetime", "date"]
 

@@ -497,14 +497,14 @@ def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-bu
     earlier = {name: (frame, source) for name, frame, source in city.earlier}
     for name, frame in city.layers.items():
         first, source = earlier.get(name, (frame, DEMO_SOURCE))
-        result = store.write_layer(name, first, user=user, source=source)
+        result = store.layers.write(name, first, user=user, source=source)
         counts[name] = result.n_total
-    store.write_raster("population", city.population_tif, user=user, source=DEMO_SOURCE)
+    store.rasters.write("population", city.population_tif, user=user, source=DEMO_SOURCE)
     # The current state of layers with an earlier one comes last, so the history reads as a trend.
     for name in earlier:
-        counts[name] = store.write_layer(name, city.layers[name], user=user, source=DEMO_SOURCE).n_total
+        counts[name] = store.layers.write(name, city.layers[name], user=user, source=DEMO_SOURCE).n_total
     for kind, rows in city.records.items():
-        store.write_records(kind, rows, mode="replace", user=user, source=DEMO_SOURCE)
+        store.records.write(kind, rows, mode="replace", user=user, source=DEMO_SOURCE)
         counts[kind] = len(rows)
     return counts
 

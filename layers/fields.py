@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.errors import InputFileError
+from layers.errors import InputFileError
 from layers.catalogue import LayerSpec, get_spec
 
 #: Column names seen in deliveries, per catalogue field (compared after normalising).

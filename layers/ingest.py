@@ -26,12 +26,13 @@ import shapely
 from pyproj import CRS
 
 from geo.crs import CHINESE_OFFSET_SYSTEMS, STORAGE_CRS, to_wgs84_from
-from geo.errors import CRSError, InputFileError, LayerValidationError, Problem, ValidationReport
+from geo.errors import CRSError
+from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.catalogue import get_spec
 from layers.fields import FieldMapping, guess_mapping
 from layers.privacy import check_personal_data
 from layers.readers import VECTOR_SUFFIXES, check_file, read_vector_file
-from layers.stores.base import LayerStore, WriteResult
+from layers.stores.base import Store, WriteResult
 from layers.tables import FIRST_ROW, read_table, table_to_points
 from layers.validate import drop_bad_rows, validate_layer
 
@@ -238,7 +239,7 @@ def prepare_import(path: str | os.PathLike[str], layer: str, *, coord_system: st
                       n_read=len(raw), warnings=warnings)
 
 
-def commit_import(store: LayerStore, plan: ImportPlan, *, user: str, mode: str = "replace",
+def commit_import(store: Store, plan: ImportPlan, *, user: str, mode: str = "replace",
                   keep_valid: bool = False) -> WriteResult:
     """Write a prepared import in one transaction: every row, or (``keep_valid``) the valid ones.
 
@@ -256,7 +257,7 @@ def commit_import(store: LayerStore, plan: ImportPlan, *, user: str, mode: str =
         frame = drop_bad_rows(frame, report, row_numbers=_row_numbers(plan))
         if frame.empty:
             raise LayerValidationError(report)
-    return store.write_layer(plan.layer, frame, mode=mode, user=user, source=plan.source)
+    return store.layers.write(plan.layer, frame, mode=mode, user=user, source=plan.source)
 
 
 def _row_numbers(plan: ImportPlan) -> np.ndarray:
@@ -264,14 +265,14 @@ def _row_numbers(plan: ImportPlan) -> np.ndarray:
     return np.arange(len(plan.frame)) + first
 
 
-def import_file(store: LayerStore, path: str | os.PathLike[str], layer: str, *, user: str,
+def import_file(store: Store, path: str | os.PathLike[str], layer: str, *, user: str,
                 keep_valid: bool = False, mode: str = "replace", **options) -> tuple[ImportPlan, WriteResult]:
     """:func:`prepare_import` then :func:`commit_import` (the command-line path)."""
     plan = prepare_import(path, layer, **options)
     return plan, commit_import(store, plan, user=user, mode=mode, keep_valid=keep_valid)
 
 
-def import_population_raster(store: LayerStore, path: str | os.PathLike[str], *, user: str) -> int:
+def import_population_raster(store: Store, path: str | os.PathLike[str], *, user: str) -> int:
     """Check a population GeoTIFF and store it as the ``population`` raster; returns its version."""
     from layers.rasters import check_geotiff
 
@@ -279,10 +280,10 @@ def import_population_raster(store: LayerStore, path: str | os.PathLike[str], *,
     check_file(p)
     content = p.read_bytes()
     check_geotiff(content, name="population", source=p.name)
-    return store.write_raster("population", content, user=user, source=p.name)
+    return store.rasters.write("population", content, user=user, source=p.name)
 
 
-def import_osm(store: LayerStore, path: str | os.PathLike[str], *, user: str,
+def import_osm(store: Store, path: str | os.PathLike[str], *, user: str,
                layers: tuple[str, ...] = ("walk_network", "venues", "school_facilities", "health_stations",
                                           "metro_stations", "land_use")) -> pd.DataFrame:
     """Import an OpenStreetMap extract into the catalogue layers; one row of counts per layer.
@@ -304,7 +305,7 @@ def import_osm(store: LayerStore, path: str | os.PathLike[str], *, user: str,
         spec = get_spec(name)
         validated, report = validate_layer(frame, spec, source=p.name)
         keep = drop_bad_rows(validated, report) if not report.ok else validated
-        result = store.write_layer(name, keep, user=user, source=p.name) if len(keep) else None
+        result = store.layers.write(name, keep, user=user, source=p.name) if len(keep) else None
         rows.append({"layer": name, "read": len(frame), "written": len(keep),
                      "refused": len(frame) - len(keep), "version": result.layer_version if result else None})
     return pd.DataFrame(rows)

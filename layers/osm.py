@@ -27,7 +27,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo.errors import InputFileError
+from layers.errors import InputFileError
 
 OSM_SOURCE = "OpenStreetMap contributors (ODbL)"
 _SPORT_LEISURE = {"pitch": "pitch", "sports_centre": "gymnasium", "stadium": "stadium",

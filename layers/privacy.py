@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from geo.errors import PersonalDataError
+from layers.errors import PersonalDataError
 
 _ID = re.compile(r"(?<![0-9])([1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx])(?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9]{9})(?![0-9])")

@@ -9,7 +9,7 @@ import rasterio
 from rasterio.errors import RasterioIOError
 from rasterio.io import MemoryFile
 
-from geo.errors import InputFileError
+from layers.errors import InputFileError
 
 
 def check_geotiff(content: bytes, *, name: str, source: str) -> None:

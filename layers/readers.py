@@ -14,7 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
-from geo.errors import InputFileError
+from layers.errors import InputFileError
 
 #: Largest file the readers open (bytes); larger deliveries go through the CLI in parts.
 MAX_FILE_BYTES = 150 * 1024 * 1024

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.errors import InputFileError, LayerValidationError, Problem, ValidationReport
+from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.catalogue import FieldSpec
 from layers.privacy import check_personal_data
 from layers.tables import FIRST_ROW, normalize_header, read_table
@@ -275,7 +275,7 @@ def commit_records(store, plan: RecordPlan, *, user: str, mode: str = "upsert",
     """
     if not plan.report.ok and (not keep_valid or plan.valid.empty):
         raise LayerValidationError(plan.report)
-    return store.write_records(plan.kind, plan.valid, mode=mode, user=user, source=plan.source)
+    return store.records.write(plan.kind, plan.valid, mode=mode, user=user, source=plan.source)
 
 
 __all__ = ["RECORDS", "RecordSpec", "RecordPlan", "get_record_spec", "check_records", "prepare_records",

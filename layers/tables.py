@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import InputFileError, Problem
+from layers.errors import InputFileError, Problem
 
 LON_NAMES = ("经度", "东经", "lng", "lon", "long", "longitude", "x", "x坐标", "坐标x", "gcjlng", "bdlng")
 LAT_NAMES = ("纬度", "北纬", "lat", "latitude", "y", "y坐标", "坐标y", "gcjlat", "bdlat")

@@ -18,7 +18,8 @@ import pandas as pd
 import shapely
 
 from geo.crs import STORAGE_CRS
-from geo.errors import OpeningHoursError, Problem, ValidationReport
+from geo.errors import OpeningHoursError
+from layers.errors import Problem, ValidationReport
 from geo.hours import normalize_opening_hours
 from layers.catalogue import DEPARTMENTS, FieldSpec, LayerSpec
 

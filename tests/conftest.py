@@ -69,7 +69,7 @@ def pg_schema(pg_url: str):
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
     yield schema
-    from layers.stores.pg_roles import drop_department_roles
+    from layers.stores.postgis.roles import drop_department_roles
 
     engine = create_engine(normalize_database_url(pg_url))
     with engine.begin() as conn:

@@ -16,16 +16,16 @@ from geo.coverage import CoverageEngine, CoverageResult
 from geo.errors import AnalysisError
 from geo.facilities import TimeSlot
 from geo.inputs import FACILITY_LAYERS, engine_from_readers
-from layers.stores import LayerStore
+from layers.stores import Store
 from ui.store_access import read_layer_cached, read_raster_cached
 
-def layer_versions(store: LayerStore) -> tuple[tuple[str, str, int], ...]:
+def layer_versions(store: Store) -> tuple[tuple[str, str, int], ...]:
     """(name, kind, version) of every stored layer: the key every cached analysis depends on."""
-    return tuple(sorted((i.name, i.kind, i.layer_version) for i in store.list_layers()))
+    return tuple(sorted((i.name, i.kind, i.layer_version) for i in store.layers.list()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _engine(_store: LayerStore, store_key: str, versions: tuple, method: str) -> CoverageEngine:
+def _engine(_store: Store, store_key: str, versions: tuple, method: str) -> CoverageEngine:
     have = {(name, kind): v for name, kind, v in versions}
 
     def vector(name: str) -> gpd.GeoDataFrame | None:
@@ -39,7 +39,7 @@ def _engine(_store: LayerStore, store_key: str, versions: tuple, method: str) ->
     return engine_from_readers(vector, raster, method=method)
 
 
-def get_engine(store: LayerStore, method: str = "network") -> CoverageEngine:
+def get_engine(store: Store, method: str = "network") -> CoverageEngine:
     """The coverage engine of the stored layers (built on first use, then reused)."""
     return _engine(store, store.description, layer_versions(store), method)
 
@@ -50,7 +50,7 @@ def _run(_engine: CoverageEngine, key: tuple, thresholds: tuple, slot_label: str
     return _engine.run(list(thresholds), slot=slot)
 
 
-def run_coverage(store: LayerStore, *, method: str, thresholds: tuple[float, ...],
+def run_coverage(store: Store, *, method: str, thresholds: tuple[float, ...],
                  slot: TimeSlot | None) -> CoverageResult:
     """Coverage for these inputs, computed once per (layer versions, inputs)."""
     engine = get_engine(store, method)
@@ -59,7 +59,7 @@ def run_coverage(store: LayerStore, *, method: str, thresholds: tuple[float, ...
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _planning(_store: LayerStore, store_key: str, versions: tuple, method: str, cutoff: float, layer: str,
+def _planning(_store: Store, store_key: str, versions: tuple, method: str, cutoff: float, layer: str,
               sources: tuple[str, ...]):
     from geo.candidates import candidate_sites, planning_problem
     from geo.gaps import gap_areas
@@ -80,25 +80,25 @@ def _planning(_store: LayerStore, store_key: str, versions: tuple, method: str, 
     return candidates, problem, notes
 
 
-def get_planning(store: LayerStore, *, cutoff: float, layer: str, sources: tuple[str, ...],
+def get_planning(store: Store, *, cutoff: float, layer: str, sources: tuple[str, ...],
                  method: str = "network"):
     """Candidates, the planning problem and its notes for these inputs (built once)."""
     return _planning(store, store.description, layer_versions(store), method, cutoff, layer, sources)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _whatif(_store: LayerStore, store_key: str, versions: tuple, method: str, cutoff: float):
+def _whatif(_store: Store, store_key: str, versions: tuple, method: str, cutoff: float):
     from geo.whatif import WhatIf
 
     return WhatIf(_engine(_store, store_key, versions, method), thresholds=[cutoff])
 
 
-def get_whatif(store: LayerStore, *, cutoff: float, method: str = "network"):
+def get_whatif(store: Store, *, cutoff: float, method: str = "network"):
     """The what-if baseline at ``cutoff`` (its coverage run done once, not on every map click)."""
     return _whatif(store, store.description, layer_versions(store), method, cutoff)
 
 
-def records_version(store: LayerStore, kind: str) -> int:
+def records_version(store: Store, kind: str) -> int:
     """The latest version of record table ``kind`` (0 when none is stored)."""
     log = store.history(kind)
     log = log[log["kind"] == "records"]
@@ -106,7 +106,7 @@ def records_version(store: LayerStore, kind: str) -> int:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _finder(_store: LayerStore, store_key: str, versions: tuple, method: str):
+def _finder(_store: Store, store_key: str, versions: tuple, method: str):
     from geo.nearby import NearbyFinder
 
     have = {(name, kind): v for name, kind, v in versions}
@@ -115,13 +115,13 @@ def _finder(_store: LayerStore, store_key: str, versions: tuple, method: str):
     return NearbyFinder(_engine(_store, store_key, versions, method), layers)
 
 
-def get_finder(store: LayerStore, method: str = "network"):
+def get_finder(store: Store, method: str = "network"):
     """The nearby finder over the stored layers (built once per layer versions)."""
     return _finder(store, store.description, layer_versions(store), method)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _usage(_store: LayerStore, store_key: str, versions: tuple, usage_version: int, catchment_m: float,
+def _usage(_store: Store, store_key: str, versions: tuple, usage_version: int, catchment_m: float,
            over: float, under: float):
     from geo.usage import UsageSettings, venue_usage
 
@@ -129,34 +129,34 @@ def _usage(_store: LayerStore, store_key: str, versions: tuple, usage_version: i
     if ("venues", "vector") not in have:
         raise AnalysisError("No venues are stored; usage is read against the venues layer.")
     venues = read_layer_cached(_store, store_key, "venues", have[("venues", "vector")])
-    return venue_usage(_engine(_store, store_key, versions, "network"), venues, _store.read_records("venue_usage"),
+    return venue_usage(_engine(_store, store_key, versions, "network"), venues, _store.records.read("venue_usage"),
                        catchment_m=catchment_m, settings=UsageSettings(over=over, under=under))
 
 
-def get_usage(store: LayerStore, *, catchment_m: float, over: float, under: float):
+def get_usage(store: Store, *, catchment_m: float, over: float, under: float):
     """Venue utilisation and catchments for the stored usage records (computed once per inputs)."""
     return _usage(store, store.description, layer_versions(store), records_version(store, "venue_usage"),
                   catchment_m, over, under)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _indicators(_store: LayerStore, store_key: str, versions: tuple, survey_version: int, level: str,
+def _indicators(_store: Store, store_key: str, versions: tuple, survey_version: int, level: str,
                 period: str | None):
     from geo.indicators import indicators_from
     from layers.stores.snapshot import Snapshot
 
     snap = Snapshot(_store, {(name, kind): v for name, kind, v in versions})
-    return indicators_from(snap, survey=_store.read_records("satisfaction"), level=level, period=period)
+    return indicators_from(snap, survey=_store.records.read("satisfaction"), level=level, period=period)
 
 
-def get_indicators(store: LayerStore, *, level: str, period: str | None):
+def get_indicators(store: Store, *, level: str, period: str | None):
     """The evaluation indicators of the stored layers (computed once per layer versions and inputs)."""
     return _indicators(store, store.description, layer_versions(store), records_version(store, "satisfaction"),
                        level, period)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _trend(_store: LayerStore, store_key: str, versions: tuple, by: str):
+def _trend(_store: Store, store_key: str, versions: tuple, by: str):
     from geo.indicators import indicator_trend
     from layers.stores.snapshot import change_snapshots, quarter_ends, snapshot_as_of
 
@@ -169,6 +169,6 @@ def _trend(_store: LayerStore, store_key: str, versions: tuple, by: str):
     return indicator_trend(snaps)
 
 
-def get_trend(store: LayerStore, *, by: str = "change"):
+def get_trend(store: Store, *, by: str = "change"):
     """City-wide indicators after each change of a facility layer (or at each quarter's end)."""
     return _trend(store, store.description, layer_versions(store), by)

@@ -6,9 +6,9 @@ import streamlit as st
 
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE
-from layers.stores import LayerStore
+from layers.stores import Store
 from ui.auth import active_account, write_store
-from ui.i18n import t
+from i18n import t
 
 
 def changed_fields(old: dict | None, new: dict | None) -> str:
@@ -24,11 +24,11 @@ def changed_fields(old: dict | None, new: dict | None) -> str:
     return "; ".join(parts)
 
 
-def audit_section(store: LayerStore, layer: str, lang: str) -> None:
+def audit_section(store: Store, layer: str, lang: str) -> None:
     """The audit trail of ``layer`` and the restore controls."""
     st.subheader(t("audit", lang))
     fid = st.text_input(t("feature_id", lang), key="audit_feature").strip() or None
-    trail = store.audit(layer, fid)
+    trail = store.audit.trail(layer, fid)
     if trail.empty:
         st.caption(t("no_audit", lang))
     else:
@@ -44,14 +44,14 @@ def audit_section(store: LayerStore, layer: str, lang: str) -> None:
     c1, c2 = st.columns(2)
     if fid:
         try:
-            versions = list(store.feature_versions(layer, fid)["version"])
+            versions = list(store.layers.feature_versions(layer, fid)["version"])
         except OneMapError:
             versions = []
         if versions:
             v = c1.selectbox(t("restore_feature", lang), versions[:-1] or versions, key="audit_feature_version")
             if c1.button(t("restore", lang), key="audit_restore_feature"):
                 try:
-                    got = write_store(account).restore_feature(layer, fid, version=int(v), user=account.username)
+                    got = write_store(account).layers.restore_feature(layer, fid, version=int(v), user=account.username)
                     c1.success(f"{fid} → v{v} ({layer} v{got.layer_version})")
                 except OneMapError as exc:
                     c1.error(str(exc))
@@ -61,7 +61,7 @@ def audit_section(store: LayerStore, layer: str, lang: str) -> None:
         v = c2.selectbox(t("restore_layer", lang), versions[:-1][::-1], key="audit_layer_version")
         if c2.button(t("restore", lang), key="audit_restore_layer"):
             try:
-                got = write_store(account).restore_layer(layer, layer_version=int(v), user=account.username)
+                got = write_store(account).layers.restore(layer, layer_version=int(v), user=account.username)
                 c2.success(f"{CATALOGUE[layer].label_zh}: v{v} → v{got.layer_version}")
             except OneMapError as exc:
                 c2.error(str(exc))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.errors import OneMapError, SignInError
+from geo.errors import OneMapError
+from layers.errors import SignInError
 from layers.accounts import SINGLE_USER, Account, has_accounts, sign_in
-from layers.stores import LayerStore
+from layers.stores import Store
 from ui import state
-from ui.i18n import t
+from i18n import t
 from ui.store_access import get_store
 
 
@@ -54,11 +55,11 @@ def active_account() -> Account:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _role_store(_store: LayerStore, store_key: str, db_role: str) -> LayerStore:
+def _role_store(_store: Store, store_key: str, db_role: str) -> Store:
     return _store.as_role(db_role)
 
 
-def write_store(account: Account) -> LayerStore:
+def write_store(account: Account) -> Store:
     """The store to write through as ``account``: its department's database role on PostGIS.
 
     On a GeoPackage (or a PostGIS schema whose roles are not set up yet, which the page
@@ -67,7 +68,7 @@ def write_store(account: Account) -> LayerStore:
     store = get_store()
     if account.single_user or not hasattr(store, "as_role"):
         return store
-    from layers.stores.pg_roles import role_name
+    from layers.stores.postgis.roles import role_name
 
     who = account.department if account.role == "editor" else account.role
     try:

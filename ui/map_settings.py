@@ -7,7 +7,7 @@ import streamlit as st
 
 from geo.errors import OneMapError
 from ui import state
-from ui.mapview import basemap_layer
+from webmap.folium_map import basemap_layer
 
 
 def basemap_setting() -> tuple[folium.TileLayer | None, bool]:

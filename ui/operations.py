@@ -14,16 +14,16 @@ from geo.errors import OneMapError
 from geo.facilities import PRESET_SLOTS, TimeSlot
 from geo.indicators import satisfaction_trend
 from geo.nearby import NearbyResult, Origin, parse_coordinates
-from geo.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
+from exports.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
 from layers.catalogue import DEPARTMENTS
 from layers.records import commit_records, prepare_records
-from layers.stores import LayerStore
+from layers.stores import Store
 from ui import state
 from ui.auth import active_account, write_store
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
-from ui.i18n import label, t
+from i18n import label, t
 from ui.map_settings import basemap_setting
-from ui.mapview import build_map, unshift_click
+from webmap.folium_map import build_map, unshift_click
 from ui.store_access import read_layer_cached
 
 #: The layer whose editors may import each record table (usage belongs with the venues).
@@ -32,7 +32,7 @@ STATUS_COLORS = {"over": "#d7301f", "normal": "#41ab5d", "under": "#2171b5", "no
                  "no_capacity": "#969696"}
 
 
-def _layer(store: LayerStore, name: str):
+def _layer(store: Store, name: str):
     versions = {n: v for n, kind, v in layer_versions(store) if kind == "vector"}
     return read_layer_cached(store, store.description, name, versions[name]) if name in versions else None
 
@@ -46,7 +46,7 @@ def _slot_picker(lang: str, key: str) -> TimeSlot | None:
     return TimeSlot.parse(text) if text else None
 
 
-def nearby_tab(store: LayerStore, lang: str) -> None:
+def nearby_tab(store: Store, lang: str) -> None:
     """From a health station, typed coordinates or a map click: open resources within a walk."""
     finder = get_finder(store)
     stations = finder.facilities.table.query("layer == 'health_stations'")
@@ -105,7 +105,7 @@ def nearby_tab(store: LayerStore, lang: str) -> None:
         st.dataframe(finder.stations_without_fitness(minutes=10, slot=slot), hide_index=True, width="stretch")
 
 
-def _nearby_result(store: LayerStore, result: NearbyResult, mode: str, lang: str) -> None:
+def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> None:
     """The ranked list, its notes, and the printable sheet and CSV."""
     n = len(result.table)
     st.metric(f"{result.origin.label} · {t('nearby_found', lang)}", n)
@@ -126,7 +126,7 @@ def _nearby_result(store: LayerStore, result: NearbyResult, mode: str, lang: str
                            mime="text/csv", key="nearby_csv", on_click="ignore")
 
 
-def record_import(store: LayerStore, kind: str, lang: str, prompt: str) -> None:
+def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
     """Upload a usage or survey file, show its report and unknown references, commit on request."""
     upload = st.file_uploader(prompt, type=["csv", "xlsx"], key=f"records_upload_{kind}")
     if upload is None:
@@ -168,14 +168,14 @@ def record_import(store: LayerStore, kind: str, lang: str, prompt: str) -> None:
         st.error(str(exc))
 
 
-def usage_tab(store: LayerStore, lang: str) -> None:
+def usage_tab(store: Store, lang: str) -> None:
     """Utilisation against capacity on the map, beside the residents each venue serves."""
     c1, c2, c3 = st.columns(3)
     catchment = c1.selectbox(t("life_circle", lang), [300.0, 500.0, 1000.0], index=2, key=state.USAGE_CATCHMENT,
                              format_func=lambda v: t({300.0: "circle_5", 500.0: "circle_10", 1000.0: "circle_15"}[v], lang))
     over = c2.slider(t("over_bound", lang), 0.5, 1.5, 0.85, 0.05, key=state.USAGE_OVER)
     under = c3.slider(t("under_bound", lang), 0.05, 0.5, 0.30, 0.05, key=state.USAGE_UNDER)
-    if store.read_records("venue_usage").empty:
+    if store.records.read("venue_usage").empty:
         st.info(t("no_usage", lang))
     else:
         result = get_usage(store, catchment_m=catchment, over=over, under=min(under, over - 0.01))
@@ -213,9 +213,9 @@ def usage_tab(store: LayerStore, lang: str) -> None:
     record_import(store, "venue_usage", lang, t("usage_upload", lang))
 
 
-def indicators_tab(store: LayerStore, lang: str) -> None:
+def indicators_tab(store: Store, lang: str) -> None:
     """City KPIs, the department table, the per-unit table and league, the trend."""
-    survey = store.read_records("satisfaction")
+    survey = store.records.read("satisfaction")
     periods = sorted(survey["period"].astype(str).unique(), reverse=True) if len(survey) else []
     c1, c2 = st.columns(2)
     level = c1.selectbox(t("unit_level", lang), ["street", "district", "community"], key=state.IND_LEVEL,

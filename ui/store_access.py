@@ -6,17 +6,17 @@ import geopandas as gpd
 import streamlit as st
 
 from geo.errors import OneMapError
-from layers.stores import LayerStore, open_store
-from ui.i18n import t
+from layers.stores import Store, open_store
+from i18n import t
 from ui.state import lang
 
 
 @st.cache_resource(show_spinner=False)
-def _open(target: str | None) -> LayerStore:
+def _open(target: str | None) -> Store:
     return open_store(target)
 
 
-def get_store() -> LayerStore:
+def get_store() -> Store:
     """The configured store; on failure shows one clear message and stops the page."""
     try:
         return _open(None)
@@ -27,12 +27,12 @@ def get_store() -> LayerStore:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def read_layer_cached(_store: LayerStore, store_key: str, name: str, layer_version: int) -> gpd.GeoDataFrame:
+def read_layer_cached(_store: Store, store_key: str, name: str, layer_version: int) -> gpd.GeoDataFrame:
     """A layer read once per (store, layer version): map events do not re-read the store."""
-    return _store.read_layer(name)
+    return _store.layers.read(name)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def read_raster_cached(_store: LayerStore, store_key: str, name: str, layer_version: int) -> bytes:
+def read_raster_cached(_store: Store, store_key: str, name: str, layer_version: int) -> bytes:
     """A raster layer's bytes, read once per version."""
-    return _store.read_raster(name)
+    return _store.rasters.read(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from layers.stores.base import LayerStore
+from layers.stores.base import Store
 
 #: The project's folder (where ``data/`` lives).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +17,7 @@ def default_gpkg_path() -> Path:
 
 
 def open_store(target: str | os.PathLike[str] | None = None, *, create: bool = False,
-               schema: str | None = None) -> LayerStore:
+               schema: str | None = None) -> Store:
     """Open a store.
 
     Parameters

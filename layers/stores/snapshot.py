@@ -14,14 +14,14 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import OneMapError
-from layers.stores.base import LayerStore
+from layers.stores.base import Store
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """Layer versions of one store: ``versions[(name, kind)]`` with kind ``vector``/``raster``."""
 
-    store: LayerStore
+    store: Store
     versions: dict[tuple[str, str], int]
     label: str = "now"
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
@@ -33,13 +33,13 @@ class Snapshot:
             return None
         key = ("vector", name, v)
         if key not in self._cache:
-            self._cache[key] = self.store.read_layer(name, version=v)
+            self._cache[key] = self.store.layers.read(name, version=v)
         return self._cache[key].copy()
 
     def raster(self, name: str) -> bytes | None:
         """Raster layer ``name`` (GeoTIFF bytes) at its pinned version, or ``None``."""
         v = self.versions.get((name, "raster"))
-        return None if v is None else self.store.read_raster(name, version=v)
+        return None if v is None else self.store.rasters.read(name, version=v)
 
     def describe(self) -> str:
         """``venues v3, school_facilities v2, …``: what this snapshot read."""
@@ -47,12 +47,12 @@ class Snapshot:
                          for (n, k), v in sorted(self.versions.items()))
 
 
-def current_snapshot(store: LayerStore) -> Snapshot:
+def current_snapshot(store: Store) -> Snapshot:
     """Every stored layer at its latest version."""
-    return Snapshot(store, {(i.name, i.kind): i.layer_version for i in store.list_layers()})
+    return Snapshot(store, {(i.name, i.kind): i.layer_version for i in store.layers.list()})
 
 
-def snapshot_as_of(store: LayerStore, when: datetime | str, *, label: str | None = None) -> Snapshot:
+def snapshot_as_of(store: Store, when: datetime | str, *, label: str | None = None) -> Snapshot:
     """Every layer as it stood at ``when``: its last version written at or before then.
 
     Layers first written after ``when`` are absent from the snapshot.
@@ -70,7 +70,7 @@ def snapshot_as_of(store: LayerStore, when: datetime | str, *, label: str | None
         raise OneMapError(f"{when!r} is not a date; write e.g. 2026-09-30 or 2026-09-30T18:00.")
     moment = moment.tz_localize(timezone.utc) if moment.tzinfo is None else moment.tz_convert(timezone.utc)
     versions: dict[tuple[str, str], int] = {}
-    for info in store.list_layers():
+    for info in store.layers.list():
         log = store.history(info.name)
         log = log[(log["kind"] == info.kind) & (log["changed_at"] <= moment)]
         if len(log):
@@ -78,7 +78,7 @@ def snapshot_as_of(store: LayerStore, when: datetime | str, *, label: str | None
     return Snapshot(store, versions, label=label or moment.strftime("%Y-%m-%d"))
 
 
-def change_snapshots(store: LayerStore, layers: tuple[str, ...], *,
+def change_snapshots(store: Store, layers: tuple[str, ...], *,
                      required: tuple[str, ...] = ("boundaries", "walk_network", "population")) -> list[Snapshot]:
     """One snapshot after every write of ``layers``, from when all ``required`` layers exist.
 

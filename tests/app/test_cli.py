@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pyogrio
@@ -13,7 +14,7 @@ import rasterio
 from openpyxl import load_workbook
 
 from tests.conftest import ROOT
-from ui.cli import EXIT_ANALYSIS, EXIT_OK, EXIT_REFUSED, main
+from cli.main import EXIT_ANALYSIS, EXIT_OK, EXIT_REFUSED, main
 
 
 @pytest.fixture
@@ -61,10 +62,10 @@ def test_import_and_exit_codes(city, tmp_path, capsys):
 
 
 def test_help_explains_every_command():
-    run = subprocess.run([sys.executable, "-m", "ui.cli", "--help"], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run([str(Path(sys.executable).parent / "onemap"), "--help"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0
     for command in ("import", "coverage", "plan", "export", "report"):
         assert command in run.stdout
-        sub = subprocess.run([sys.executable, "-m", "ui.cli", command, "--help"], cwd=ROOT, capture_output=True,
+        sub = subprocess.run([str(Path(sys.executable).parent / "onemap"), command, "--help"], cwd=ROOT, capture_output=True,
                              text=True)
         assert sub.returncode == 0 and "--" in sub.stdout

@@ -6,7 +6,7 @@ import pandas as pd
 import pypdf
 
 from tests.app.test_cli import city  # noqa: F401  (the fixture)
-from ui.cli import EXIT_OK, EXIT_REFUSED, main
+from cli.main import EXIT_OK, EXIT_REFUSED, main
 
 
 def test_records_nearby_and_indicators(city, tmp_path, capsys):  # noqa: F811

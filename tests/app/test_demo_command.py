@@ -17,9 +17,9 @@ def test_demo_command_serves_app_and_demo_city(demo_app, artifacts):
     path = default_gpkg_path()
     assert path.exists()
     with open_store(path) as store:
-        names = {i.name for i in store.list_layers()}
+        names = {i.name for i in store.layers.list()}
         assert {"venues", "school_facilities", "health_stations", "greenways", "boundaries",
                 "walk_network", "population"} <= names
-        venues = store.read_layer("venues")
+        venues = store.layers.read("venues")
         assert 50 <= len(venues) <= 100
         assert store.history("venues")["source"].eq(DEMO_SOURCE).all()

@@ -37,10 +37,10 @@ def _check_endpoint(url: str, store) -> None:
     assert status == 200 and {link["rel"] for link in landing["links"]} >= {"conformance", "data", "service-desc"}
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in _get(url + "/conformance")[1]["conformsTo"]
     listed = {c["id"]: c for c in _get(url + "/collections")[1]["collections"]}
-    stored = {i.name for i in store.list_layers() if i.kind == "vector"}
+    stored = {i.name for i in store.layers.list() if i.kind == "vector"}
     assert set(listed) == stored
     for name in ("venues", "school_facilities", "walk_network"):
-        n = len(store.read_layer(name))
+        n = len(store.layers.read(name))
         status, page, ctype = _get(f"{url}/collections/{name}/items?limit=1000")
         assert status == 200 and ctype.startswith("application/geo+json")
         assert page["numberMatched"] == n
@@ -54,7 +54,7 @@ def _check_endpoint(url: str, store) -> None:
     one = _get(f"{url}/collections/venues/items/venue-001")[1]
     assert one["id"] == "venue-001" and one["geometry"]["type"] in ("Point", "Polygon")
     box = _get(f"{url}/collections/venues/items?bbox=113.98,29.98,114.0,30.0&limit=500")[1]
-    assert 0 < box["numberMatched"] < len(store.read_layer("venues"))
+    assert 0 < box["numberMatched"] < len(store.layers.read("venues"))
     assert _get(f"{url}/collections/nope/items")[0] == 404
     assert _get(f"{url}/collections/venues/items?limit=-1")[0] == 400
     for method in ("POST", "PUT", "PATCH", "DELETE"):
@@ -65,15 +65,15 @@ def _check_endpoint(url: str, store) -> None:
 @pytest.mark.postgis
 def test_ogc_api_over_postgis(pg_store, pg_url, demo_city):
     for name in ("venues", "school_facilities", "walk_network", "boundaries"):
-        pg_store.write_layer(name, demo_city.layers[name], user="init")
+        pg_store.layers.write(name, demo_city.layers[name], user="init")
     pg_store.setup_department_roles()
-    before = len(pg_store.read_layer("venues"))
+    before = len(pg_store.layers.read("venues"))
     port = _free_port()
     env = {**os.environ, "ONEMAP_PG_SCHEMA": pg_store.schema, "DATABASE_URL": pg_url}
-    cmd = [sys.executable, "-m", "ui.ogc_api", "--role", "viewer", "--port", str(port)]
+    cmd = [sys.executable, "-m", "services.ogc_api", "--role", "viewer", "--port", str(port)]
     for url in serve(cmd, env, "ogc_api_postgis.log", port, health="/conformance"):
         _check_endpoint(url, pg_store)
-    assert len(pg_store.read_layer("venues")) == before
+    assert len(pg_store.layers.read("venues")) == before
 
 
 def test_ogc_api_over_the_geopackage(demo_gpkg, tmp_path):
@@ -83,7 +83,7 @@ def test_ogc_api_over_the_geopackage(demo_gpkg, tmp_path):
     shutil.copyfile(demo_gpkg, path)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    cmd = [sys.executable, "-m", "ui.ogc_api", "--store", str(path), "--port", str(port)]
+    cmd = [sys.executable, "-m", "services.ogc_api", "--store", str(path), "--port", str(port)]
     with GeoPackageStore(path) as store:
         for url in serve(cmd, env, "ogc_api_gpkg.log", port, health="/conformance"):
             _check_endpoint(url, store)

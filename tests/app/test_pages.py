@@ -129,10 +129,10 @@ def test_data_page_audit_and_restore(monkeypatch, demo_gpkg, tmp_path):
     path = tmp_path / "city.gpkg"
     shutil.copyfile(demo_gpkg, path)
     with GeoPackageStore(path) as store:
-        v = store.read_layer("venues")
+        v = store.layers.read("venues")
         row = v[v["feature_id"] == "venue-001"].copy()
         row["name"] = "改过的名称"
-        store.edit_features("venues", row, expected_versions={"venue-001": 1}, user="张三")
+        store.layers.edit("venues", row, expected_versions={"venue-001": 1}, user="张三")
     monkeypatch.setenv("ONEMAP_GPKG", str(path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     _open.clear()
@@ -147,7 +147,7 @@ def test_data_page_audit_and_restore(monkeypatch, demo_gpkg, tmp_path):
     at.button(key="audit_restore_feature").click().run()
     assert any("venue-001 → v1" in s.value for s in at.success)
     with GeoPackageStore(path) as store:
-        assert store.read_layer("venues").set_index("feature_id").loc["venue-001", "name"] != "改过的名称"
+        assert store.layers.read("venues").set_index("feature_id").loc["venue-001", "name"] != "改过的名称"
     _open.clear()
 
 
@@ -166,7 +166,7 @@ def test_gcj02_shift_of_map_elements_round_trips():
     import folium
     import numpy as np
 
-    from ui.mapview import shift_element, unshift_click
+    from webmap.folium_map import shift_element, unshift_click
 
     marker = shift_element(folium.CircleMarker([30.0, 114.0]))
     lat, lon = marker.location

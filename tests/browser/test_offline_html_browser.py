@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import COUNT_FEATURES, LOCAL
-from ui.offline_html import write_offline_html
+from webmap.offline import write_offline_html
 
 pytestmark = pytest.mark.browser
 

@@ -12,9 +12,9 @@ import rasterio
 from openpyxl import load_workbook
 
 from geo.errors import AnalysisError
-from geo.export import surface, write_surface, write_tables, write_vectors
+from exports.files import surface, write_surface, write_tables, write_vectors
 from geo.gaps import gap_areas
-from geo.report import district_report, write_report_pdf, write_report_xlsx
+from exports.report import district_report, write_report_pdf, write_report_xlsx
 
 
 @pytest.fixture(scope="module")

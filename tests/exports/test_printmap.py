@@ -10,7 +10,7 @@ from PIL import Image
 
 from geo.errors import AnalysisError
 from geo.gaps import gap_areas
-from geo.printmap import CJK_FAMILIES, cjk_font, print_map
+from exports.print_map import CJK_FAMILIES, cjk_font, print_map
 
 TITLE = "青溪区 体育场馆10分钟步行覆盖缺口"
 

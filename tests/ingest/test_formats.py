@@ -21,7 +21,7 @@ CHINESE_HEADERS = {"name": "场馆名称", "venue_kind": "类型", "sports_area_
 def _check_round_trip(store, plan, source):
     assert plan.report.ok, plan.report.summary()
     commit_import(store, plan, user="sports-steward")
-    got = store.read_layer("venues").sort_values("feature_id").reset_index(drop=True)
+    got = store.layers.read("venues").sort_values("feature_id").reset_index(drop=True)
     want = source.sort_values("feature_id").reset_index(drop=True)
     assert len(got) == len(want)
     assert got["name"].tolist() == want["name"].tolist()  # Chinese text intact
@@ -110,11 +110,11 @@ def test_chengdu_osm_imports_into_the_catalogue(chengdu_osm, gpkg_store):
     assert counts.loc["venues", "written"] >= 25
     assert counts.loc["health_stations", "written"] >= 25  # hospitals and clinics
     assert counts.loc["school_facilities", "read"] > 0
-    stored = {i.name: i.n_features for i in gpkg_store.list_layers()}
+    stored = {i.name: i.n_features for i in gpkg_store.layers.list()}
     for layer, row in counts.iterrows():
         if row["written"]:
             assert stored[layer] == row["written"]
-    names = gpkg_store.read_layer("health_stations")["name"]
+    names = gpkg_store.layers.read("health_stations")["name"]
     assert names.str.contains("医院").any()
 
 
@@ -122,4 +122,4 @@ def test_population_geotiff_import(tmp_path, gpkg_store, demo_city):
     path = tmp_path / "人口.tif"
     path.write_bytes(demo_city.population_tif)
     version = import_population_raster(gpkg_store, path, user="stats")
-    assert version == 1 and gpkg_store.read_raster("population") == demo_city.population_tif
+    assert version == 1 and gpkg_store.rasters.read("population") == demo_city.population_tif

@@ -195,8 +195,8 @@ CASES = {
 
 @pytest.fixture
 def stocked_store(gpkg_store, demo_city):
-    gpkg_store.write_layer("venues", demo_city.layers["venues"], user="sports")
-    gpkg_store.write_layer("health_stations", demo_city.layers["health_stations"], user="health")
+    gpkg_store.layers.write("venues", demo_city.layers["venues"], user="sports")
+    gpkg_store.layers.write("health_stations", demo_city.layers["health_stations"], user="health")
     return gpkg_store
 
 
@@ -204,7 +204,7 @@ def stocked_store(gpkg_store, demo_city):
 def test_malformed_delivery_is_refused_clearly_and_changes_nothing(case, tmp_path, stocked_store):
     path, options = make(case, tmp_path)
     layer = options.pop("layer", "venues")
-    before = stocked_store.read_layer(layer)
+    before = stocked_store.layers.read(layer)
     history = len(stocked_store.history(layer))
     with pytest.raises(OneMapError) as info:
         plan = prepare_import(path, layer, **options)
@@ -212,7 +212,7 @@ def test_malformed_delivery_is_refused_clearly_and_changes_nothing(case, tmp_pat
     message = str(info.value)
     assert "Traceback" not in message
     assert re.search(CASES[case], message), message
-    after = stocked_store.read_layer(layer)
+    after = stocked_store.layers.read(layer)
     assert len(stocked_store.history(layer)) == history
     pd.testing.assert_frame_equal(pd.DataFrame(after.drop(columns="geometry")),
                                   pd.DataFrame(before.drop(columns="geometry")))
@@ -228,9 +228,9 @@ def test_keep_valid_commits_only_the_good_rows(tmp_path, stocked_store):
     plan = prepare_import(path, "venues", **options)
     assert plan.n_read == 2 and plan.n_valid == 1
     result = commit_import(stocked_store, plan, user="steward", keep_valid=True)
-    assert result.n_written == 1 and stocked_store.read_layer("venues")["name"].tolist() == ["游泳馆"]
+    assert result.n_written == 1 and stocked_store.layers.read("venues")["name"].tolist() == ["游泳馆"]
     # The earlier version stays readable.
-    assert len(stocked_store.read_layer("venues", version=1)) == 68
+    assert len(stocked_store.layers.read("venues", version=1)) == 68
 
 
 def test_self_intersecting_polygon_is_repaired_and_said_so(tmp_path, gpkg_store):
@@ -262,4 +262,4 @@ def test_broken_osm_and_raster_files(tmp_path, stocked_store):
     tif.write_bytes(b"II*\x00 not really a tiff")
     with pytest.raises(OneMapError, match="人口.tif: not a readable GeoTIFF"):
         import_population_raster(stocked_store, tif, user="stats")
-    assert len(stocked_store.read_layer("venues")) == 68
+    assert len(stocked_store.layers.read("venues")) == 68

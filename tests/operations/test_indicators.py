@@ -30,10 +30,10 @@ def city_store(demo_gpkg, tmp_path):
 
 
 def test_reproducible_from_the_stored_data(city_store, demo_gpkg):
-    survey = city_store.read_records("satisfaction")
+    survey = city_store.records.read("satisfaction")
     first = indicators_from(current_snapshot(city_store), survey=survey)
     with GeoPackageStore(demo_gpkg) as other:  # a separate reading of the same stored data
-        again = indicators_from(current_snapshot(other), survey=other.read_records("satisfaction"))
+        again = indicators_from(current_snapshot(other), survey=other.records.read("satisfaction"))
     pd.testing.assert_frame_equal(first.units, again.units)
     pd.testing.assert_frame_equal(first.league, again.league)
     assert _same(first.city, again.city)
@@ -56,7 +56,7 @@ def test_reproducible_from_the_stored_data(city_store, demo_gpkg):
 def test_opening_one_school_moves_open_rate_and_coverage(city_store):
     snap = current_snapshot(city_store)
     before = indicators_from(snap)
-    schools = city_store.read_layer("school_facilities")
+    schools = city_store.layers.read("school_facilities")
     engine = engine_from_readers(snap.vector, snap.raster)
     fs = engine.facilities
     base_open = fs.open_mask()
@@ -76,7 +76,7 @@ def test_opening_one_school_moves_open_rate_and_coverage(city_store):
     changed = schools[schools["feature_id"] == fid].copy()
     changed["open_to_public"] = True
     changed["opening_hours"] = "Mo-Fr 17:00-21:00; Sa,Su 08:00-18:00"
-    city_store.write_layer("school_facilities", changed, mode="upsert", user="教育局")
+    city_store.layers.write("school_facilities", changed, mode="upsert", user="教育局")
 
     after = indicators_from(current_snapshot(city_store))
     assert after.city["open_rate"] - before.city["open_rate"] == pytest.approx(1 / len(schools))

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from geo.errors import InputFileError, LayerValidationError, PersonalDataError, StoreError
+from layers.errors import InputFileError, LayerValidationError, PersonalDataError, StoreError
 from layers.records import commit_records, prepare_records
 
 TODAY = pd.Timestamp("2026-11-23")
@@ -102,24 +102,24 @@ def _usage(venue_ids, day: str, counts) -> pd.DataFrame:
 
 def test_store_keeps_every_version(store, demo_city):
     ids = list(demo_city.layers["venues"]["feature_id"].iloc[:3])
-    v1 = store.write_records("venue_usage", _usage(ids, "2026-10-01", [10, 20, 30]), user="体育局", source="a.csv")
-    v2 = store.write_records("venue_usage", _usage(ids[:1], "2026-10-01", [15]), user="体育局", source="b.csv")
-    v3 = store.write_records("venue_usage", _usage(ids[:2], "2026-10-02", [5, 6]), user="体育局", source="c.csv")
+    v1 = store.records.write("venue_usage", _usage(ids, "2026-10-01", [10, 20, 30]), user="体育局", source="a.csv")
+    v2 = store.records.write("venue_usage", _usage(ids[:1], "2026-10-01", [15]), user="体育局", source="b.csv")
+    v3 = store.records.write("venue_usage", _usage(ids[:2], "2026-10-02", [5, 6]), user="体育局", source="c.csv")
     assert (v1, v2, v3) == (1, 2, 3)
-    now = store.read_records("venue_usage")
+    now = store.records.read("venue_usage")
     assert len(now) == 5
     first = now[(now["venue_id"] == ids[0]) & (now["date"] == dt.date(2026, 10, 1))]
     assert list(first["count"]) == [15] and first["source"].iloc[0] == "b.csv"
-    then = store.read_records("venue_usage", version=1)
+    then = store.records.read("venue_usage", version=1)
     assert sorted(then["count"]) == [10, 20, 30]
     with pytest.raises(StoreError, match="already stored"):
-        store.write_records("venue_usage", _usage(ids[:1], "2026-10-02", [9]), mode="append")
-    assert len(store.read_records("venue_usage")) == 5  # the refused append wrote nothing
-    store.write_records("venue_usage", _usage(ids[:1], "2026-10-05", [1]), mode="replace")
-    assert len(store.read_records("venue_usage")) == 1 and len(store.read_records("venue_usage", version=3)) == 5
+        store.records.write("venue_usage", _usage(ids[:1], "2026-10-02", [9]), mode="append")
+    assert len(store.records.read("venue_usage")) == 5  # the refused append wrote nothing
+    store.records.write("venue_usage", _usage(ids[:1], "2026-10-05", [1]), mode="replace")
+    assert len(store.records.read("venue_usage")) == 1 and len(store.records.read("venue_usage", version=3)) == 5
     log = store.history("venue_usage")
     assert list(log["kind"]) == ["records"] * 4 and list(log["n_total"]) == [3, 3, 5, 1]
-    assert all(i.name != "venue_usage" for i in store.list_layers())
+    assert all(i.name != "venue_usage" for i in store.layers.list())
 
 
 def test_commit_refuses_problems_unless_asked(tmp_path, gpkg_store, venues):
@@ -128,6 +128,6 @@ def test_commit_refuses_problems_unless_asked(tmp_path, gpkg_store, venues):
     plan = prepare_records(f, "venue_usage", venues=venues, today=TODAY)
     with pytest.raises(LayerValidationError, match="row 3, field 'venue_id'"):
         commit_records(gpkg_store, plan, user="体育局")
-    assert gpkg_store.read_records("venue_usage").empty
+    assert gpkg_store.records.read("venue_usage").empty
     commit_records(gpkg_store, plan, user="体育局", keep_valid=True)
-    assert list(gpkg_store.read_records("venue_usage")["count"]) == [12]
+    assert list(gpkg_store.records.read("venue_usage")["count"]) == [12]

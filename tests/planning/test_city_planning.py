@@ -109,8 +109,8 @@ def test_scenarios_saved_and_compared(demo_plan, demo_analysis, gpkg_store):
         payload = scenario_payload(plan, candidates, whatif, layer="venues", threshold=1000, units=units,
                                    inputs={"p": p, "cutoff_m": 1000})
         assert payload["covered_after"] == pytest.approx(plan.covered)
-        gpkg_store.save_scenario(f"东岸 p={p}", payload, user="sports-bureau")
-    table = compare_scenarios([gpkg_store.load_scenario("东岸 p=2"), gpkg_store.load_scenario("东岸 p=5")])
+        gpkg_store.scenarios.save(f"东岸 p={p}", payload, user="sports-bureau")
+    table = compare_scenarios([gpkg_store.scenarios.load("东岸 p=2"), gpkg_store.scenarios.load("东岸 p=5")])
     assert list(table.columns) == ["东岸 p=2", "东岸 p=5"]
     assert table.loc["newly covered", "东岸 p=5"] > table.loc["newly covered", "东岸 p=2"]
     assert table.loc["new sites", "东岸 p=5"] == 5 and any(i.startswith("rate · ") for i in table.index)

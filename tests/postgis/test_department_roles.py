@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from geo.errors import AccessDeniedError
-from layers.stores.pg_roles import role_name
+from layers.errors import AccessDeniedError
+from layers.stores.postgis.roles import role_name
 from layers.stores.postgis import normalize_database_url
 
 pytestmark = pytest.mark.postgis
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.postgis
 @pytest.fixture
 def city_db(pg_store, demo_city):
     for name in ("venues", "school_facilities", "boundaries", "greenways", "health_stations"):
-        pg_store.write_layer(name, demo_city.layers[name], user="init")
+        pg_store.layers.write(name, demo_city.layers[name], user="init")
     pg_store.setup_department_roles()
     return pg_store
 
@@ -77,14 +77,14 @@ def test_education_cannot_touch_venues_but_edits_its_school_facilities(city_db, 
     assert _try(edu, f'UPDATE "{s}".school_facilities SET area_m2 = 4321 '
                      "WHERE feature_id = 'school-001-track'") == "ok 1"
     # The update is in the audit with the role it ran as.
-    last = city_db.audit("school_facilities", "school-001-track").iloc[-1]
+    last = city_db.audit.trail("school_facilities", "school-001-track").iloc[-1]
     assert last["db_role"] == role_name(s, "education") and last["new"]["area_m2"] == 4321
 
 
 def test_each_department_changes_its_own_layer_and_the_viewer_nothing(city_db, login_as):
     s = city_db.schema
     sports, viewer = login_as("sports"), login_as("viewer")
-    assert _try(sports, f'UPDATE "{s}".venues SET capacity = capacity + 1') == f"ok {len(city_db.read_layer('venues'))}"
+    assert _try(sports, f'UPDATE "{s}".venues SET capacity = capacity + 1') == f"ok {len(city_db.layers.read('venues'))}"
     assert _try(sports, f'UPDATE "{s}".school_facilities SET area_m2 = 1') == "42501"
     for table in ("venues", "school_facilities", "boundaries", "onemap_layer_versions", "onemap_audit"):
         assert _try(viewer, f'DELETE FROM "{s}"."{table}"') == "42501", table
@@ -100,7 +100,7 @@ def test_each_department_changes_its_own_layer_and_the_viewer_nothing(city_db, l
 def test_each_department_changes_its_own_layer_only(city_db, login_as, dept, layer, other):
     s = city_db.schema
     engine = login_as(dept)
-    own = int((city_db.read_layer(layer)["department"] == dept).sum())
+    own = int((city_db.layers.read(layer)["department"] == dept).sum())
     assert own > 0
     assert _try(engine, f'UPDATE "{s}"."{layer}" SET source = \'核对\' WHERE department = :d', d=dept) == f"ok {own}"
     assert _try(engine, f'UPDATE "{s}"."{other}" SET source = \'越权\'') == "42501"
@@ -122,18 +122,18 @@ def test_shared_layer_rows_belong_to_their_department(city_db, login_as):
 def test_the_store_as_a_department_role(city_db, demo_city):
     edu = city_db.as_role(role_name(city_db.schema, "education"))
     try:
-        venues = edu.read_layer("venues")
+        venues = edu.layers.read("venues")
         assert len(venues) == len(demo_city.layers["venues"])
         row = venues[venues["feature_id"] == "venue-001"].copy()
         row["capacity"] = 1
         with pytest.raises(AccessDeniedError, match="permission denied for table venues"):
-            edu.edit_features("venues", row, expected_versions={"venue-001": 1}, user="教育局-李四")
-        schools = edu.read_layer("school_facilities")
+            edu.layers.edit("venues", row, expected_versions={"venue-001": 1}, user="教育局-李四")
+        schools = edu.layers.read("school_facilities")
         mine = schools[schools["feature_id"] == "school-002-track"].copy()
         mine["opening_hours"] = "Sa,Su 08:00-18:00"
-        edu.edit_features("school_facilities", mine, expected_versions={"school-002-track": 1}, user="教育局-李四")
-        last = city_db.audit("school_facilities", "school-002-track").iloc[-1]
+        edu.layers.edit("school_facilities", mine, expected_versions={"school-002-track": 1}, user="教育局-李四")
+        last = city_db.audit.trail("school_facilities", "school-002-track").iloc[-1]
         assert last["changed_by"] == "教育局-李四" and last["db_role"] == role_name(city_db.schema, "education")
     finally:
         edu.close()
-    assert city_db.read_layer("venues").set_index("feature_id").loc["venue-001", "capacity"] != 1
+    assert city_db.layers.read("venues").set_index("feature_id").loc["venue-001", "capacity"] != 1

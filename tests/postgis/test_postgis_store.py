@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from geo.errors import SchemaError, StoreUnavailableError
+from layers.errors import SchemaError, StoreUnavailableError
 from layers.catalogue import CATALOGUE
 from layers.stores import open_store
-from layers.stores.pg_schema import MIGRATIONS, archive_name, migrate
+from layers.stores.postgis.schema import MIGRATIONS, archive_name, migrate
 from layers.stores.postgis import PostGISStore, normalize_database_url
 
 pytestmark = pytest.mark.postgis
@@ -82,16 +82,16 @@ def test_database_without_postgis(pg_url):
 
 def test_failed_write_rolls_back(pg_store, demo_city):
     """A database-level failure in the middle of a write leaves the previous rows."""
-    from geo.errors import StoreError
+    from layers.errors import StoreError
 
-    pg_store.write_layer("venues", demo_city.layers["venues"], source="demo")
-    before = pg_store.read_layer("venues")
+    pg_store.layers.write("venues", demo_city.layers["venues"], source="demo")
+    before = pg_store.layers.read("venues")
     with pg_store.engine.begin() as conn:  # make the COPY fail after archive+delete ran
         conn.execute(text(f'ALTER TABLE "{pg_store.schema}".venues ADD CONSTRAINT no_new_rows '
                           "CHECK (layer_version < 2) NOT VALID"))
     with pytest.raises(StoreError, match="nothing was written"):
-        pg_store.write_layer("venues", demo_city.layers["venues"].iloc[:5], source="demo")
-    after = pg_store.read_layer("venues")
+        pg_store.layers.write("venues", demo_city.layers["venues"].iloc[:5], source="demo")
+    after = pg_store.layers.read("venues")
     assert after["feature_id"].tolist() == before["feature_id"].tolist()
     assert len(pg_store.history("venues")) == 1
     with pg_store.engine.connect() as conn:

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from geo.errors import AccessDeniedError, SignInError, StoreError
+from layers.errors import AccessDeniedError, SignInError, StoreError
 from layers import accounts
 from layers.accounts import (MAX_FAILURES, SINGLE_USER, create_account, has_accounts, sign_in, unlock_account,
                              verify_password)
@@ -19,10 +19,10 @@ def test_sign_in_refusals_and_lockout(store):
     assert not has_accounts(store)
     create_account(store, "li.si", PASSWORD, role="editor", department="education")
     assert has_accounts(store)
-    row = store._get_account("li.si")
+    row = store.accounts.get("li.si")
     assert row["password_hash"].startswith("scrypt$") and PASSWORD not in row["password_hash"]
     assert verify_password(PASSWORD, row["password_hash"]) and not verify_password("wrong", row["password_hash"])
-    assert "password_hash" not in store.list_accounts().columns
+    assert "password_hash" not in store.accounts.list().columns
 
     me = sign_in(store, "li.si", PASSWORD)
     assert (me.role, me.department) == ("editor", "education")

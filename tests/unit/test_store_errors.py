@@ -10,7 +10,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from geo.errors import StoreLockedError, StoreUnavailableError, UnknownLayerError
+from layers.errors import StoreLockedError, StoreUnavailableError, UnknownLayerError
 from layers.stores import open_store
 from layers.stores.geopackage import GeoPackageStore
 
@@ -32,10 +32,10 @@ def test_file_that_is_not_a_geopackage(tmp_path):
         open_store(junk)
     truncated = tmp_path / "truncated.gpkg"
     store = GeoPackageStore(tmp_path / "good.gpkg", create=True)
-    store.write_layer("venues", _one_venue())
+    store.layers.write("venues", _one_venue())
     truncated.write_bytes((tmp_path / "good.gpkg").read_bytes()[:2000])
     with pytest.raises(StoreUnavailableError):
-        open_store(truncated).read_layer("venues")
+        open_store(truncated).layers.read("venues")
 
 
 def test_plain_geopackage_is_not_a_store(tmp_path):
@@ -47,50 +47,51 @@ def test_plain_geopackage_is_not_a_store(tmp_path):
 
 def test_locked_geopackage_refuses_write_and_keeps_data(tmp_path):
     store = GeoPackageStore(tmp_path / "s.gpkg", create=True, lock_timeout=0.3)
-    store.write_layer("venues", _one_venue())
+    store.layers.write("venues", _one_venue())
     with open(str(tmp_path / "s.gpkg") + ".lock", "a+") as other_writer:
         fcntl.flock(other_writer, fcntl.LOCK_EX)
         with pytest.raises(StoreLockedError, match="locked by another write"):
-            store.write_layer("venues", _one_venue().assign(name="新"))
-        assert store.read_layer("venues")["name"].tolist() == ["篮球场"]  # readers are not blocked
+            store.layers.write("venues", _one_venue().assign(name="新"))
+        assert store.layers.read("venues")["name"].tolist() == ["篮球场"]  # readers are not blocked
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp.gpkg")]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 def test_read_only_geopackage(tmp_path):
     store = GeoPackageStore(tmp_path / "s.gpkg", create=True)
-    store.write_layer("venues", _one_venue())
+    store.layers.write("venues", _one_venue())
     os.chmod(tmp_path / "s.gpkg", stat.S_IRUSR)
     with pytest.raises(StoreLockedError, match="read-only"):
-        store.write_layer("venues", _one_venue())
+        store.layers.write("venues", _one_venue())
 
 
 def test_read_only_geopackage_as_root_too(tmp_path, monkeypatch):
     """Root bypasses permissions, so the same refusal is checked through os.access."""
     store = GeoPackageStore(tmp_path / "s.gpkg", create=True)
-    store.write_layer("venues", _one_venue())
+    store.layers.write("venues", _one_venue())
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode: False if str(p).endswith("s.gpkg") and mode == os.W_OK
                         else real_access(p, mode))
     with pytest.raises(StoreLockedError, match="read-only"):
-        store.write_layer("venues", _one_venue())
-    assert len(store.read_layer("venues")) == 1
+        store.layers.write("venues", _one_venue())
+    assert len(store.layers.read("venues")) == 1
 
 
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     """A crash in the middle of a write (here: the version log insert) changes nothing."""
-    import layers.stores.geopackage as gp
+    from layers.errors import StoreError
+    from layers.stores.geopackage.file import GpkgFile
 
     store = GeoPackageStore(tmp_path / "s.gpkg", create=True)
-    store.write_layer("venues", _one_venue())
+    store.layers.write("venues", _one_venue())
     before = (tmp_path / "s.gpkg").read_bytes()
 
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(gp.GeoPackageStore, "_log", staticmethod(boom))
-    with pytest.raises(gp.StoreError, match="unchanged"):
-        store.write_layer("venues", _one_venue().assign(name="新"))
+    monkeypatch.setattr(GpkgFile, "log_version", staticmethod(boom))
+    with pytest.raises(StoreError, match="unchanged"):
+        store.layers.write("venues", _one_venue().assign(name="新"))
     assert (tmp_path / "s.gpkg").read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["s.gpkg", "s.gpkg.lock"]
 
@@ -98,7 +99,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_unknown_layer_lists_catalogue(tmp_path):
     store = GeoPackageStore(tmp_path / "s.gpkg", create=True)
     with pytest.raises(UnknownLayerError) as info:
-        store.read_layer("gyms")
+        store.layers.read("gyms")
     assert "venues" in str(info.value) and "school_facilities" in str(info.value)
 
 
@@ -107,7 +108,7 @@ def test_store_opens_in_gdal_as_plain_geopackage(tmp_path):
     import pyogrio
 
     store = GeoPackageStore(tmp_path / "s.gpkg", create=True)
-    store.write_layer("venues", _one_venue())
+    store.layers.write("venues", _one_venue())
     names = [str(n) for n, _ in pyogrio.list_layers(tmp_path / "s.gpkg")]
     assert "venues" in names
     plain = gpd.read_file(tmp_path / "s.gpkg", layer="venues")

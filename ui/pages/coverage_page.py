@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 
 from geo.coverage import ANY_LAYER
 from geo.errors import OneMapError
-from geo.export import surface
+from exports.files import surface
 from geo.facilities import PRESET_SLOTS, TimeSlot
 from geo.gaps import gap_areas, gap_table
 from geo.inputs import FACILITY_LAYERS
@@ -17,9 +17,9 @@ from geo.units import SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage
 from layers.catalogue import CATALOGUE
 from ui import state
 from ui.analysis import layer_versions, run_coverage
-from ui.i18n import label, t
+from i18n import label, t
 from ui.map_settings import basemap_setting
-from ui.mapview import shift_latlon, build_map, coverage_overlay
+from webmap.folium_map import shift_latlon, build_map, coverage_overlay
 from ui.store_access import get_store, read_layer_cached
 
 lang = state.lang()

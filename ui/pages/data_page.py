@@ -15,8 +15,8 @@ from layers.ingest import COORDINATE_SYSTEMS, commit_import, prepare_import
 from ui import state
 from ui.audit_view import audit_section
 from ui.auth import active_account, write_store
-from ui.i18n import label, t
-from ui.mapview import LAYER_STYLES, build_map
+from i18n import label, t
+from webmap.folium_map import LAYER_STYLES, build_map
 from ui.store_access import get_store
 
 lang = state.lang()
@@ -24,7 +24,7 @@ store = get_store()
 st.title(t("app_title", lang) + " · " + t("page_data", lang))
 st.caption(f"{t('store', lang)}: {store.description}")
 
-infos = store.list_layers()
+infos = store.layers.list()
 if not infos:
     st.info(t("no_layers", lang))
 else:

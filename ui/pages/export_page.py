@@ -9,15 +9,15 @@ import geopandas as gpd
 import streamlit as st
 
 from geo.errors import OneMapError
-from geo.export import write_surface, write_tables, write_vectors
+from exports.files import write_surface, write_tables, write_vectors
 from geo.gaps import gap_areas
-from geo.printmap import print_map
-from geo.report import district_report, write_report_pdf, write_report_xlsx
+from exports.print_map import print_map
+from exports.report import district_report, write_report_pdf, write_report_xlsx
 from layers.catalogue import CATALOGUE
 from ui import state
 from ui.analysis import layer_versions, run_coverage
-from ui.i18n import label, t
-from ui.offline_html import write_offline_html
+from i18n import label, t
+from webmap.offline import write_offline_html
 from ui.store_access import get_store, read_layer_cached
 
 lang = state.lang()

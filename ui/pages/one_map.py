@@ -7,16 +7,16 @@ import streamlit as st
 from layers.catalogue import CATALOGUE
 from layers.demo_city import DEMO_SOURCE, population_total
 from ui import state
-from ui.i18n import label, t
+from i18n import label, t
 from ui.map_settings import basemap_setting
-from ui.mapview import LAYER_STYLES
-from ui.one_map_publish import HIDDEN_BY_DEFAULT, draw_one_map, one_map_key
-from ui.static_map import publish, published_url
+from webmap.folium_map import LAYER_STYLES
+from webmap.one_map import HIDDEN_BY_DEFAULT, draw_one_map, one_map_key
+from webmap.publish import publish, published_url
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 
 lang = state.lang()
 store = get_store()
-infos = store.list_layers()
+infos = store.layers.list()
 st.title(t("app_title", lang) + " · " + t("page_one_map", lang))
 if not infos:
     st.info(t("no_layers", lang))

@@ -10,7 +10,7 @@ import streamlit as st
 
 from geo.errors import OneMapError
 from ui import state
-from ui.i18n import t
+from i18n import t
 from ui.operations import indicators_tab, nearby_tab, usage_tab
 
 from ui.store_access import get_store

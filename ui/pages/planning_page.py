@@ -13,9 +13,9 @@ from geo.scenarios import compare_scenarios, scenario_payload
 from ui import state
 from ui.auth import active_account, write_store
 from ui.analysis import get_engine, get_planning, get_whatif, layer_versions
-from ui.i18n import t
+from i18n import t
 from ui.map_settings import basemap_setting
-from ui.mapview import build_map, unshift_click
+from webmap.folium_map import build_map, unshift_click
 from ui.store_access import get_store, read_layer_cached
 
 lang = state.lang()
@@ -122,11 +122,11 @@ if s1.button(t("save_scenario", lang), key="save_scenario") and name.strip():
                                    inputs={"p": int(p), "target": float(target), "cutoff_m": cutoff})
         account = active_account()
         account.require_write("candidate_sites")  # planning belongs with the sports bureau (and the admin)
-        write_store(account).save_scenario(name.strip(), payload, user=account.username, overwrite=True)
+        write_store(account).scenarios.save(name.strip(), payload, user=account.username, overwrite=True)
         s1.success(f"{t('saved', lang)}: {name.strip()}")
     except OneMapError as exc:
         s1.error(str(exc))
-saved = list(store.list_scenarios()["name"])
+saved = list(store.scenarios.list()["name"])
 picked = s2.multiselect(t("compare", lang), saved, default=saved[:2], key="compare_pick")
 if picked:
-    st.dataframe(compare_scenarios([store.load_scenario(n) for n in picked]).astype(str), width="stretch")
+    st.dataframe(compare_scenarios([store.scenarios.load(n) for n in picked]).astype(str), width="stretch")

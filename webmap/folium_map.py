@@ -17,8 +17,8 @@ from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE, LAND_USES, SYSTEM_FIELD_NAMES
 from layers.rasters import open_geotiff
-from ui.i18n import label
-from ui.map_assets import localize_assets
+from i18n import label
+from webmap.assets import localize_assets
 
 #: Drawing order (first is lowest) and style of each layer.
 LAYER_STYLES: dict[str, dict] = {

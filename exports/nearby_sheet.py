@@ -26,7 +26,7 @@ from pyproj import Transformer  # noqa: E402
 from geo.crs import local_metric_crs  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
 from geo.nearby import NearbyResult  # noqa: E402
-from geo.printmap import cjk_font  # noqa: E402
+from exports.print_map import cjk_font  # noqa: E402
 
 _LAYER_ZH = {"venues": "体育场馆", "school_facilities": "学校体育设施", "greenways": "绿道/健身步道"}
 _KIND_ZH = {"stadium": "体育场", "gymnasium": "体育馆", "pool": "游泳馆", "court": "球场", "pitch": "足球场",

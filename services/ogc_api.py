@@ -1,7 +1,7 @@
 """Read-only OGC API – Features over the stored layers, for QGIS and other departments' systems.
 
-    python -m ui.ogc_api --port 5080                      # the configured store (DATABASE_URL / GeoPackage)
-    python -m ui.ogc_api --store postgresql://… --role viewer
+    python -m services.ogc_api --port 5080                      # the configured store (DATABASE_URL / GeoPackage)
+    python -m services.ogc_api --store postgresql://… --role viewer
 
 Serves OGC API – Features – Part 1 (Core, GeoJSON): the landing page, ``/conformance``,
 ``/collections`` (one per stored vector layer, with its extent), ``/collections/{id}/items``
@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE
-from layers.stores import LayerStore, open_store
+from layers.stores import Store, open_store
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -53,20 +53,20 @@ def _error(status: int, code: str, text: str) -> Response:
 class LayerCache:
     """Layers read once per layer version (the store is asked which versions are current)."""
 
-    def __init__(self, store: LayerStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._frames: dict[tuple[str, int], object] = {}
 
     def versions(self) -> dict[str, int]:
-        return {i.name: i.layer_version for i in self.store.list_layers() if i.kind == "vector" and i.name in CATALOGUE}
+        return {i.name: i.layer_version for i in self.store.layers.list() if i.kind == "vector" and i.name in CATALOGUE}
 
     def frame(self, name: str, version: int):
         key = (name, version)
         with self._lock:
             if key not in self._frames:
                 self._frames = {k: v for k, v in self._frames.items() if k[0] != name}
-                self._frames[key] = self.store.read_layer(name)
+                self._frames[key] = self.store.layers.read(name)
             return self._frames[key]
 
 
@@ -85,7 +85,7 @@ def _feature(row: dict, geometry) -> dict:
             "geometry": None if geometry is None else json.loads(shapely.to_geojson(geometry))}
 
 
-def build_app(store: LayerStore, *, title: str = "健身一张图 · Fitness One Map") -> Starlette:
+def build_app(store: Store, *, title: str = "健身一张图 · Fitness One Map") -> Starlette:
     """The OGC API – Features application over ``store`` (read-only)."""
     cache = LayerCache(store)
 
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     """Start the read-only server (loopback by default)."""
     import uvicorn
 
-    parser = argparse.ArgumentParser(prog="python -m ui.ogc_api", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m services.ogc_api", description=__doc__.splitlines()[0])
     parser.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: the configured store)")
     parser.add_argument("--role", choices=("viewer",), help="on PostGIS, read through the department viewer role")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = open_store(args.store)
         if args.role:
-            from layers.stores.pg_roles import role_name
+            from layers.stores.postgis.roles import role_name
 
             if not hasattr(store, "as_role"):
                 raise OneMapError("--role needs a PostGIS store.")

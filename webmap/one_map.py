@@ -1,6 +1,6 @@
 """The one-map page's map: its key, its drawing, and publishing it ahead of the first visit.
 
-``make demo`` runs ``python -m ui.one_map_publish`` before the app starts, so even the first
+``make demo`` runs ``python -m webmap.one_map`` before the app starts, so even the first
 visitor finds the default map (every layer but the candidate sites, the population surface,
 no basemap, in Chinese and in English) already published.
 """
@@ -12,10 +12,10 @@ import sys
 import folium
 import geopandas as gpd
 
-from layers.stores import LayerStore, open_store
-from ui.i18n import t
-from ui.mapview import LAYER_STYLES, build_map
-from ui.static_map import map_key, publish, published_url
+from layers.stores import Store, open_store
+from i18n import t
+from webmap.folium_map import LAYER_STYLES, build_map
+from webmap.publish import map_key, publish, published_url
 
 #: Layers the page starts with unticked.
 HIDDEN_BY_DEFAULT = frozenset({"candidate_sites"})
@@ -34,9 +34,9 @@ def draw_one_map(frames: dict[str, gpd.GeoDataFrame], population_tif: bytes | No
                      legend=t("legend", lang))
 
 
-def publish_default(store: LayerStore, langs: tuple[str, ...] = ("zh", "en")) -> list[str]:
+def publish_default(store: Store, langs: tuple[str, ...] = ("zh", "en")) -> list[str]:
     """Publish the page's default map for ``store`` in each language; returns the URLs."""
-    infos = store.list_layers()
+    infos = store.layers.list()
     versions = {i.name: i.layer_version for i in infos if i.kind == "vector" and i.name in LAYER_STYLES}
     rasters = {i.name: i.layer_version for i in infos if i.kind == "raster"}
     shown = [n for n in LAYER_STYLES if n in versions and n not in HIDDEN_BY_DEFAULT]
@@ -47,8 +47,8 @@ def publish_default(store: LayerStore, langs: tuple[str, ...] = ("zh", "en")) ->
         url = published_url(key)
         if url is None:
             if frames is None:
-                frames = {n: store.read_layer(n) for n in shown}
-                tif = store.read_raster("population") if pop is not None else None
+                frames = {n: store.layers.read(n) for n in shown}
+                tif = store.rasters.read("population") if pop is not None else None
             url = publish(draw_one_map(frames, tif, lang), key)
         urls.append(url)
     return urls

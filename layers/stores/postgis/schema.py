@@ -17,7 +17,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, DateTime,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.schema import CreateSchema
 
-from geo.errors import SchemaError
+from layers.errors import SchemaError
 from layers.catalogue import CATALOGUE, FieldSpec, LayerSpec
 from layers.records import RECORDS, RecordSpec
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import folium
 
-from ui.map_assets import STATIC_DIR, STATIC_URL
+from webmap.assets import STATIC_DIR, STATIC_URL
 
 MAP_DIR = STATIC_DIR / "maps"
 #: Published maps kept on disk (the oldest beyond this are removed).
@@ -30,7 +30,7 @@ def _renderer_version() -> str:
     """A digest of the code that draws maps: a changed renderer never serves an old file."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in ("mapview.py", "map_assets.py", "static_map.py"):
+    for name in ("folium_map.py", "assets.py", "publish.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:12]
 

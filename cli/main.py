@@ -1,13 +1,13 @@
 """The command line: the same functions as the app, for batch work and scripts.
 
-    python -m ui.cli import 场馆.xlsx --layer venues --coord-system gcj02
-    python -m ui.cli coverage --thresholds 300,500,1000 --slot "Sat 09:00" --out coverage.xlsx
-    python -m ui.cli plan --problem mclp --p 5 --cutoff 1000 --save "东岸 5处"
-    python -m ui.cli export --layers venues,boundaries --out city.gpkg
-    python -m ui.cli report --out report.pdf
-    python -m ui.cli records 八月使用记录.xlsx --kind venue_usage
-    python -m ui.cli nearby --station health-001 --slot "Sat 09:00" --out 推荐单.pdf
-    python -m ui.cli indicators --trend --out 指标.xlsx
+    onemap import 场馆.xlsx --layer venues --coord-system gcj02
+    onemap coverage --thresholds 300,500,1000 --slot "Sat 09:00" --out coverage.xlsx
+    onemap plan --problem mclp --p 5 --cutoff 1000 --save "东岸 5处"
+    onemap export --layers venues,boundaries --out city.gpkg
+    onemap report --out report.pdf
+    onemap records 八月使用记录.xlsx --kind venue_usage
+    onemap nearby --station health-001 --slot "Sat 09:00" --out 推荐单.pdf
+    onemap indicators --trend --out 指标.xlsx
 
 The store is ``--store`` (a GeoPackage path or a postgresql:// URL), else ``DATABASE_URL``,
 else ``ONEMAP_GPKG``, else the demo city.  Exit codes: 0 done; 2 a usage error; 3 the
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.errors import (AccessDeniedError, AnalysisError, InputFileError, LayerValidationError, OneMapError,
-                        SignInError, StoreError, UnknownLayerError)
+from geo.errors import AnalysisError, OneMapError
+from layers.errors import AccessDeniedError, InputFileError, LayerValidationError, SignInError, StoreError, UnknownLayerError
 from geo.inputs import FACILITY_LAYERS
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_STORE, EXIT_ANALYSIS = 0, 2, 3, 4, 5
@@ -130,7 +130,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from geo.export import write_tables
+    from exports.files import write_tables
     from geo.units import assign_units, coverage_by_unit
 
     progress = Progress(6, quiet=args.quiet)
@@ -141,7 +141,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         summary = result.summary()
         tables = {"summary": summary}
         if "boundaries" in stored:
-            units = assign_units(engine.demand, store.read_layer("boundaries"), level=args.level)
+            units = assign_units(engine.demand, store.layers.read("boundaries"), level=args.level)
             tables[f"by_{args.level}"] = coverage_by_unit(result, units)
         progress.step("done")
     shown = summary[["layer", "threshold_m", "minutes", "residents", "covered", "rate", "status"]].copy()
@@ -164,9 +164,9 @@ def cmd_records(args: argparse.Namespace) -> int:
     from layers.records import commit_records, prepare_records
 
     with _store(args) as store:
-        stored = {i.name for i in store.list_layers()}
-        venues = store.read_layer("venues")[["feature_id", "name"]] if "venues" in stored else None
-        codes = set(store.read_layer("boundaries")["code"].astype(str)) if "boundaries" in stored else None
+        stored = {i.name for i in store.layers.list()}
+        venues = store.layers.read("venues")[["feature_id", "name"]] if "venues" in stored else None
+        codes = set(store.layers.read("boundaries")["code"].astype(str)) if "boundaries" in stored else None
         plan = prepare_records(args.file, args.kind, venues=venues, unit_codes=codes)
         print(plan.summary())
         if not plan.report.ok:
@@ -182,13 +182,13 @@ def cmd_records(args: argparse.Namespace) -> int:
 
 def cmd_nearby(args: argparse.Namespace) -> int:
     from geo.nearby import NearbyFinder, parse_coordinates
-    from geo.nearby_sheet import write_nearby_csv, write_nearby_sheet
+    from exports.nearby_sheet import write_nearby_csv, write_nearby_sheet
 
     progress = Progress(6, quiet=args.quiet)
     with _store(args) as store:
         args.layers = list(FACILITY_LAYERS)
         engine, stored = _engine(store, args, progress)
-        finder = NearbyFinder(engine, {k: store.read_layer(k) for k in ("venues", "school_facilities", "greenways")
+        finder = NearbyFinder(engine, {k: store.layers.read(k) for k in ("venues", "school_facilities", "greenways")
                                        if k in stored})
         if args.station:
             origin = finder.origin_of_station(args.station)
@@ -212,20 +212,20 @@ def cmd_nearby(args: argparse.Namespace) -> int:
             if out.suffix.lower() == ".csv":
                 write_nearby_csv(result, out)
             else:
-                write_nearby_sheet(result, out, streets=store.read_layer("walk_network") if "walk_network" in stored
+                write_nearby_sheet(result, out, streets=store.layers.read("walk_network") if "walk_network" in stored
                                    else None, issuer=origin.label if args.station else "")
             print(f"written: {out}")
     return EXIT_OK
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    from geo.export import write_tables
+    from exports.files import write_tables
     from geo.indicators import indicator_trend, indicators_from
     from layers.stores.snapshot import change_snapshots, current_snapshot, snapshot_as_of
 
     with _store(args) as store:
         snap = snapshot_as_of(store, args.as_of) if args.as_of else current_snapshot(store)
-        ind = indicators_from(snap, survey=store.read_records("satisfaction"), level=args.level, period=args.period,
+        ind = indicators_from(snap, survey=store.records.read("satisfaction"), level=args.level, period=args.period,
                               method=args.method)
         tables = {"units": ind.units, "departments": ind.departments, "league": ind.league,
                   "city": pd.DataFrame([ind.city])}
@@ -250,7 +250,7 @@ def cmd_account(args: argparse.Namespace) -> int:
 
     with _store(args) as store:
         if args.action == "list":
-            print(store.list_accounts().to_string(index=False))
+            print(store.accounts.list().to_string(index=False))
             return EXIT_OK
         if not args.name:
             raise InputFileError("Name the account: account add NAME --role … (or unlock NAME).")
@@ -297,10 +297,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         candidates = candidate_sites(
             engine.network_reach.network if engine.network_reach else None,
             gaps=gap_areas(base, args.layer, args.cutoff) if "generated" in args.candidates else None,
-            land_use=store.read_layer("land_use") if "land_use" in stored and "generated" in args.candidates else None,
-            school_facilities=store.read_layer("school_facilities")
+            land_use=store.layers.read("land_use") if "land_use" in stored and "generated" in args.candidates else None,
+            school_facilities=store.layers.read("school_facilities")
             if "school_facilities" in stored and "generated" in args.candidates else None,
-            uploaded=store.read_layer("candidate_sites")
+            uploaded=store.layers.read("candidate_sites")
             if "candidate_sites" in stored and "uploaded" in args.candidates else None)
         progress.step(f"catchments of {len(candidates)} candidates")
         problem, notes = planning_problem(engine, candidates, cutoff=args.cutoff, layers=[args.layer])
@@ -321,7 +321,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         chosen = candidates.iloc[plan.sites]
         print(chosen[["candidate_id", "name", "site_kind", "origin"]].to_string(index=False))
         if args.out:
-            from geo.export import write_vectors
+            from exports.files import write_vectors
 
             write_vectors({"planned_sites": chosen}, args.out)
             print(f"written: {args.out}")
@@ -329,20 +329,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
             payload = scenario_payload(plan, candidates, WhatIf(engine, thresholds=[args.cutoff]), layer=args.layer,
                                        threshold=args.cutoff, inputs={"p": args.p, "target": args.target,
                                                                       "cutoff_m": args.cutoff})
-            store.save_scenario(args.save, payload, user=args.user, overwrite=args.overwrite)
+            store.scenarios.save(args.save, payload, user=args.user, overwrite=args.overwrite)
             print(f"scenario saved: {args.save}")
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from geo.export import write_surface, write_tables, write_vectors
+    from exports.files import write_surface, write_tables, write_vectors
 
     out = Path(args.out)
     progress = Progress(3, quiet=args.quiet)
     with _store(args) as store:
         progress.step("reading")
         names = [n for n in args.layers.split(",") if n] if args.layers else []
-        frames = {n: store.read_layer(n) for n in names}
+        frames = {n: store.layers.read(n) for n in names}
         progress.step(f"writing {out.name}")
         suffix = out.suffix.lower()
         if args.surface:
@@ -351,16 +351,16 @@ def cmd_export(args: argparse.Namespace) -> int:
             result = engine.run([args.threshold], slot=_slot(args.slot))
             write_surface(result, out, args.surface, layer=args.surface_layer, threshold=args.threshold)
         elif args.print_map or args.html:
-            layers = frames or {n: store.read_layer(n) for n in ("land_use", "walk_network", "boundaries",
+            layers = frames or {n: store.layers.read(n) for n in ("land_use", "walk_network", "boundaries",
                                                                   "greenways", "venues", "school_facilities",
                                                                   "health_stations")
-                                if n in {i.name for i in store.list_layers()}}
+                                if n in {i.name for i in store.layers.list()}}
             if args.html:
-                from ui.offline_html import write_offline_html
+                from webmap.offline import write_offline_html
 
                 write_offline_html(layers, out, title=args.title)
             else:
-                from geo.printmap import print_map
+                from exports.print_map import print_map
 
                 bounds = layers.get("boundaries")
                 streets = bounds[bounds["level"] == "street"] if bounds is not None and "level" in bounds else None
@@ -376,7 +376,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from geo.report import district_report, write_report_pdf, write_report_xlsx
+    from exports.report import district_report, write_report_pdf, write_report_xlsx
 
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".pdf"):
@@ -390,8 +390,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         progress.step("per-unit statistics")
         if "boundaries" not in stored:
             raise AnalysisError("The report needs the boundaries layer (districts and streets).")
-        schools = store.read_layer("school_facilities") if "school_facilities" in stored else None
-        report = district_report(result, store.read_layer("boundaries"), venues=store.read_layer("venues"),
+        schools = store.layers.read("school_facilities") if "school_facilities" in stored else None
+        report = district_report(result, store.layers.read("boundaries"), venues=store.layers.read("venues"),
                                  school_facilities=schools, layer=args.layer, title=args.title)
         (write_report_pdf if out.suffix.lower() == ".pdf" else write_report_xlsx)(report, out)
         progress.step("done")
@@ -401,7 +401,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (its --help explains every option)."""
-    parser = argparse.ArgumentParser(prog="python -m ui.cli", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="onemap", description=__doc__.split("\n\n")[0],
                                      epilog="Exit codes: 0 done, 2 usage, 3 input refused, 4 store, 5 analysis.")
     parser.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: DATABASE_URL, "
                                         "ONEMAP_GPKG, or the demo city)")

@@ -16,7 +16,7 @@ that is a member of its role.
 - The viewer changes nothing; the administrator changes anything.
 
 Creating roles needs the ``CREATEROLE`` privilege (or a superuser): run
-``python -m ui.cli roles`` once as the database owner.
+``onemap roles`` once as the database owner.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, text
 
 from layers.catalogue import CATALOGUE, DEPARTMENTS
 from layers.records import RECORDS
-from layers.stores.pg_schema import (ACCOUNTS_TABLE, AUDIT_TABLE, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE, archive_name,
+from layers.stores.postgis.schema import (ACCOUNTS_TABLE, AUDIT_TABLE, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE, archive_name,
                                      records_table)
 
 #: The department whose rows anyone may add to (each department its own rows).

@@ -100,9 +100,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tianditu_key": ("天地图密钥 tk", "Tianditu key (tk)"),
     "xyz_url": ("瓦片地址 {z}/{x}/{y}", "Tile URL with {z}/{x}/{y}"),
     "gcj02_tiles": ("瓦片为GCJ-02（高德/腾讯）", "Tiles are GCJ-02 (AMap/Tencent)"),
-    "single_user": ("单用户模式：尚未设置账户，使用者即管理员。设置账户：python -m ui.cli account add",
+    "single_user": ("单用户模式：尚未设置账户，使用者即管理员。设置账户：onemap account add",
                     "Single-user mode: no accounts are set up, whoever uses it is the administrator. "
-                    "Add accounts with: python -m ui.cli account add"),
+                    "Add accounts with: onemap account add"),
     "signed_in_as": ("已登录：", "Signed in as"),
     "sign_in": ("登录", "Sign in"),
     "sign_out": ("退出登录", "Sign out"),

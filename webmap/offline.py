@@ -1,6 +1,6 @@
 """A single self-contained HTML map: every script, style and image inlined, no network needed.
 
-The map is the app's own (:func:`ui.mapview.build_map`); the Leaflet files the app serves
+The map is the app's own (:func:`webmap.folium_map.build_map`); the Leaflet files the app serves
 from ``static/vendor`` are written into the page, and the images their CSS points at
 become data URIs, so the file opens from a USB stick on a machine with no internet.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import OneMapError
-from ui.map_assets import STATIC_DIR, STATIC_URL
-from ui.mapview import build_map
+from webmap.assets import STATIC_DIR, STATIC_URL
+from webmap.folium_map import build_map
 
 _SCRIPT = re.compile(r'<script src="(?P<url>[^"]+)"></script>')
 _LINK = re.compile(r'<link rel="stylesheet" href="(?P<url>[^"]+)"/>')

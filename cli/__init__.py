@@ -1,0 +1,1 @@
+"""The command line: ``onemap --help`` (or ``python -m cli``)."""

@@ -1,0 +1,50 @@
+"""``store.rasters`` in PostGIS: GeoTIFF bytes in ``onemap_rasters``, one row per version."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert, select
+
+from layers.rasters import check_geotiff
+from layers.stores.layer_tables import utc_now
+from layers.stores.postgis.schema import RASTERS_TABLE
+from layers.stores.raster_table import Rasters
+
+if TYPE_CHECKING:
+    from layers.stores.postgis import PostGISStore
+
+
+class PgRasters(Rasters):
+    """Raster layers in the store's PostGIS schema."""
+
+    _store: "PostGISStore"
+
+    def read(self, name: str, *, version: int | None = None) -> bytes:
+        """The GeoTIFF bytes of raster layer ``name``."""
+        r = self._store.db.table(RASTERS_TABLE)
+        stmt = select(r.c.content).where(r.c.name == name)
+        if version is not None:
+            stmt = stmt.where(r.c.layer_version <= int(version))
+        stmt = stmt.order_by(r.c.layer_version.desc()).limit(1)
+        with self._store.db.engine.connect() as conn:
+            content = conn.execute(stmt).scalar()
+            if content is None:
+                stored = list(conn.execute(select(r.c.name).distinct()).scalars())
+                raise self._unknown(name, stored)
+        return bytes(content)
+
+    def write(self, name: str, content: bytes, *, user: str = "system", source: str = "unknown") -> int:
+        """Store a GeoTIFF as raster layer ``name``; returns the new layer version."""
+        check_geotiff(content, name=name, source=source)
+        db = self._store.db
+        now = utc_now()
+        with db.engine.begin() as conn:
+            version = db.next_version(conn, "raster", name)
+            conn.execute(insert(db.table(RASTERS_TABLE)).values(name=name, layer_version=version, content=content))
+            db.log_version(conn, kind="raster", layer=name, layer_version=version, action="replace",
+                           changed_by=user, changed_at=now, source=source, n_written=1, n_total=1)
+        return version
+
+
+__all__ = ["PgRasters"]

@@ -1,0 +1,128 @@
+"""``store.records``: record tables (venue usage, satisfaction surveys), with every earlier state kept.
+
+Earlier rows are never deleted: a row replaced by a later delivery keeps the version that
+superseded it (``valid_to``), so any earlier state can be read again.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from layers.errors import StoreError
+from layers.records import RecordSpec, get_record_spec
+
+if TYPE_CHECKING:
+    from layers.stores.base import Store
+
+RECORD_MODES: tuple[str, ...] = ("upsert", "replace", "append")
+
+
+def superseded(spec: RecordSpec, current: pd.DataFrame, new: pd.DataFrame, mode: str) -> np.ndarray:
+    """Row ids (``rid``) of current rows that ``new`` ends, by mode; refuses an append clash."""
+    if mode == "replace" or current.empty:
+        return current["rid"].to_numpy() if mode == "replace" else np.zeros(0, dtype=np.int64)
+    key = list(spec.key)
+    have = current[key].astype(str).agg("|".join, axis=1)
+    incoming = set(new[key].astype(str).agg("|".join, axis=1))
+    hit = have.isin(incoming).to_numpy()
+    if mode == "append" and hit.any():
+        first = current.loc[hit, key].iloc[0].to_dict()
+        raise StoreError(f"{int(hit.sum())} {spec.name} row(s) are already stored (e.g. {first}); "
+                         "use mode 'upsert' to update them. Nothing was written.")
+    return current.loc[hit, "rid"].to_numpy()
+
+
+def record_values(spec: RecordSpec, rows: pd.DataFrame) -> list[dict]:
+    """Rows as plain Python values (dates as ``datetime.date``) for either backend."""
+    out = []
+    for rec in rows.to_dict("records"):
+        clean = {}
+        for f in spec.fields:
+            v = rec.get(f.name)
+            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                clean[f.name] = None
+            elif f.type == "date":
+                clean[f.name] = pd.Timestamp(v).date()
+            elif f.type == "int":
+                clean[f.name] = int(v)
+            elif f.type == "float":
+                clean[f.name] = float(v)
+            else:
+                clean[f.name] = str(v)
+        out.append(clean)
+    return out
+
+
+class RecordTables(abc.ABC):
+    """The record tables of one store."""
+
+    def __init__(self, store: "Store") -> None:
+        self._store = store
+
+    def write(self, kind: str, frame: pd.DataFrame, *, mode: str = "upsert", user: str = "system",
+              source: str = "unknown") -> int:
+        """Write checked rows of record table ``kind`` (see :mod:`layers.records`) in one transaction.
+
+        Parameters
+        ----------
+        mode : {"upsert", "replace", "append"}
+            ``upsert``: rows whose key is stored replace those rows, others are added.
+            ``replace``: the table becomes exactly these rows.  ``append``: add rows; a
+            key already stored refuses the whole write.
+
+        Returns
+        -------
+        int
+            The new version of the record table (its history lists it under kind ``records``).
+
+        Raises
+        ------
+        StoreError
+            An unknown mode, no rows, or (``append``) a key already stored; nothing written.
+        """
+        spec = get_record_spec(kind)
+        if mode not in RECORD_MODES:
+            raise StoreError(f"Record write mode {mode!r} is not one of {', '.join(RECORD_MODES)}.")
+        missing = [c for c in spec.field_names if c not in frame.columns and c != "source"]
+        if missing:
+            raise StoreError(f"The {kind} rows lack column(s) {', '.join(missing)}; check them with "
+                             "layers.records.check_records first.")
+        rows = frame.reindex(columns=spec.field_names).reset_index(drop=True)
+        rows["source"] = rows["source"].where(rows["source"].notna(), source)
+        if rows.empty:
+            raise StoreError(f"No {kind} row to write.")
+        return self._commit(spec, rows, mode=mode, user=user, source=source)
+
+    def read(self, kind: str, *, version: int | None = None) -> pd.DataFrame:
+        """Rows of record table ``kind`` now (or as they were at ``version``); empty when none."""
+        spec = get_record_spec(kind)
+        stored = self._read_rows(spec)
+        if version is None:
+            live = stored["valid_to"].isna()
+        else:
+            live = (stored["record_version"] <= int(version)) & (stored["valid_to"].isna() |
+                                                                 (stored["valid_to"] > int(version)))
+        out = stored.loc[live, spec.field_names].reset_index(drop=True)
+        for f in spec.fields:
+            if f.type == "date":
+                out[f.name] = pd.to_datetime(out[f.name]).dt.date if len(out) else out[f.name]
+            elif f.type == "int":
+                out[f.name] = out[f.name].astype("Int64")
+            elif f.type == "float":
+                out[f.name] = out[f.name].astype(float)
+        return out.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
+
+    @abc.abstractmethod
+    def _read_rows(self, spec: RecordSpec) -> pd.DataFrame:
+        """Every stored row of a record table with ``rid``, ``record_version``, ``valid_to``."""
+
+    @abc.abstractmethod
+    def _commit(self, spec: RecordSpec, rows: pd.DataFrame, *, mode: str, user: str, source: str) -> int:
+        """Supersede and insert rows atomically; log and return the new version."""
+
+
+__all__ = ["RecordTables", "RECORD_MODES", "superseded", "record_values"]

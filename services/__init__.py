@@ -1,0 +1,1 @@
+"""HTTP services over the store: the OGC API for other departments' systems."""
