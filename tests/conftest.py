@@ -9,6 +9,7 @@ laptop but fail in CI (``CI`` set).
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -128,6 +129,66 @@ def chengdu_osm() -> Path:
     if not path.exists():
         pytest.skip(f"the real OSM extract is not at {path}")
     return path
+
+
+# ----- PostGIS with the department roles set up -------------------------------------
+@pytest.fixture
+def city_db(pg_store, demo_city):
+    """A PostGIS store with five demo layers and the department roles set up."""
+    for name in ("venues", "school_facilities", "boundaries", "greenways", "health_stations"):
+        pg_store.layers.write(name, demo_city.layers[name], user="init")
+    pg_store.setup_department_roles()
+    return pg_store
+
+
+@pytest.fixture
+def login_as(city_db, pg_url):
+    """A real login for a department's role (a member of it, with a password), connected over TCP."""
+    made, engines = [], []
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from layers.stores.postgis import normalize_database_url
+    from layers.stores.postgis.roles import role_name
+
+    def connect(who: str):
+        login = f"{city_db.schema}_{who}_login"
+        password = secrets.token_urlsafe(16)
+        with city_db.engine.begin() as conn:
+            conn.execute(text(f'CREATE ROLE "{login}" LOGIN PASSWORD \'{password}\' IN ROLE "{role_name(city_db.schema, who)}"'))
+            conn.execute(text(f'ALTER ROLE "{login}" SET role = "{role_name(city_db.schema, who)}"'))
+        made.append(login)
+        url = make_url(normalize_database_url(pg_url))
+        host = url.host or "127.0.0.1"
+        if host.startswith("/") or "host" in url.query:
+            url = url.set(query={k: v for k, v in url.query.items() if k != "host"})
+            host = "127.0.0.1"
+        engine = create_engine(url.set(username=login, password=password, host=host))
+        engines.append(engine)
+        return engine
+
+    yield connect
+    for engine in engines:
+        engine.dispose()
+    with city_db.engine.begin() as conn:
+        for login in made:
+            conn.execute(text(f'DROP ROLE "{login}"'))
+
+
+def try_sql(engine, sql: str, **params) -> str:
+    """'ok' with the row count, or the database's refusal (SQLSTATE)."""
+    import psycopg
+    from sqlalchemy import text
+
+    try:
+        with engine.begin() as conn:
+            n = conn.execute(text(sql), params).rowcount
+        return f"ok {n}"
+    except Exception as exc:  # noqa: BLE001 — the refusal itself is what the test reads
+        orig = getattr(exc, "orig", exc)
+        assert isinstance(orig, psycopg.Error), exc
+        return orig.sqlstate
 
 
 # ----- the demo city prepared for analysis -------------------------------------------

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from layers.catalogue import DEPARTMENTS
 from layers.errors import StoreError
 from layers.records import RecordSpec, get_record_spec
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from layers.stores.base import Store
 
 RECORD_MODES: tuple[str, ...] = ("upsert", "replace", "append")
+#: The department whose record kinds every department adds its own rows to.
+SHARED = "alliance"
 
 
 def superseded(spec: RecordSpec, current: pd.DataFrame, new: pd.DataFrame, mode: str) -> np.ndarray:
@@ -64,7 +67,7 @@ class RecordTables(abc.ABC):
         self._store = store
 
     def write(self, kind: str, frame: pd.DataFrame, *, mode: str = "upsert", user: str = "system",
-              source: str = "unknown") -> int:
+              source: str = "unknown", department: str | None = None) -> int:
         """Write checked rows of record table ``kind`` (see :mod:`layers.records`) in one transaction.
 
         Parameters
@@ -73,6 +76,9 @@ class RecordTables(abc.ABC):
             ``upsert``: rows whose key is stored replace those rows, others are added.
             ``replace``: the table becomes exactly these rows.  ``append``: add rows; a
             key already stored refuses the whole write.
+        department : str, optional
+            Whose rows these are: the record kind's department by default; for a kind the
+            alliance shares (surveys), each department writes and ends its own rows only.
 
         Returns
         -------
@@ -85,6 +91,9 @@ class RecordTables(abc.ABC):
             An unknown mode, no rows, or (``append``) a key already stored; nothing written.
         """
         spec = get_record_spec(kind)
+        department = department or spec.department
+        if department not in DEPARTMENTS or (spec.department != SHARED and department != spec.department):
+            raise StoreError(f"{kind} rows belong to {spec.department}; not to {department!r}.")
         if mode not in RECORD_MODES:
             raise StoreError(f"Record write mode {mode!r} is not one of {', '.join(RECORD_MODES)}.")
         missing = [c for c in spec.field_names if c not in frame.columns and c != "source"]
@@ -95,7 +104,7 @@ class RecordTables(abc.ABC):
         rows["source"] = rows["source"].where(rows["source"].notna(), source)
         if rows.empty:
             raise StoreError(f"No {kind} row to write.")
-        return self._commit(spec, rows, mode=mode, user=user, source=source)
+        return self._commit(spec, rows, mode=mode, user=user, source=source, department=department)
 
     def read(self, kind: str, *, version: int | None = None) -> pd.DataFrame:
         """Rows of record table ``kind`` now (or as they were at ``version``); empty when none."""
@@ -118,11 +127,12 @@ class RecordTables(abc.ABC):
 
     @abc.abstractmethod
     def _read_rows(self, spec: RecordSpec) -> pd.DataFrame:
-        """Every stored row of a record table with ``rid``, ``record_version``, ``valid_to``."""
+        """Every stored row of a record table with ``rid``, ``record_version``, ``valid_to``, ``department``."""
 
     @abc.abstractmethod
-    def _commit(self, spec: RecordSpec, rows: pd.DataFrame, *, mode: str, user: str, source: str) -> int:
-        """Supersede and insert rows atomically; log and return the new version."""
+    def _commit(self, spec: RecordSpec, rows: pd.DataFrame, *, mode: str, user: str, source: str,
+                department: str) -> int:
+        """End superseded rows of ``department`` and insert the new ones atomically; return the new version."""
 
 
 __all__ = ["RecordTables", "RECORD_MODES", "superseded", "record_values"]

@@ -2,67 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 from layers.errors import AccessDeniedError
 from layers.stores.postgis.roles import role_name
-from layers.stores.postgis import normalize_database_url
+from tests.conftest import try_sql as _try
 
 pytestmark = pytest.mark.postgis
-
-
-@pytest.fixture
-def city_db(pg_store, demo_city):
-    for name in ("venues", "school_facilities", "boundaries", "greenways", "health_stations"):
-        pg_store.layers.write(name, demo_city.layers[name], user="init")
-    pg_store.setup_department_roles()
-    return pg_store
-
-
-@pytest.fixture
-def login_as(city_db, pg_url):
-    """A real login for a department's role (a member of it, with a password), connected over TCP."""
-    made, engines = [], []
-
-    def connect(who: str):
-        login = f"{city_db.schema}_{who}_login"
-        password = secrets.token_urlsafe(16)
-        with city_db.engine.begin() as conn:
-            conn.execute(text(f'CREATE ROLE "{login}" LOGIN PASSWORD \'{password}\' IN ROLE "{role_name(city_db.schema, who)}"'))
-            conn.execute(text(f'ALTER ROLE "{login}" SET role = "{role_name(city_db.schema, who)}"'))
-        made.append(login)
-        url = make_url(normalize_database_url(pg_url))
-        host = url.host or "127.0.0.1"
-        if host.startswith("/") or "host" in url.query:
-            url = url.set(query={k: v for k, v in url.query.items() if k != "host"})
-            host = "127.0.0.1"
-        engine = create_engine(url.set(username=login, password=password, host=host))
-        engines.append(engine)
-        return engine
-
-    yield connect
-    for engine in engines:
-        engine.dispose()
-    with city_db.engine.begin() as conn:
-        for login in made:
-            conn.execute(text(f'DROP ROLE "{login}"'))
-
-
-def _try(engine, sql: str, **params) -> str:
-    """'ok' with the row count, or the database's refusal (SQLSTATE)."""
-    try:
-        with engine.begin() as conn:
-            n = conn.execute(text(sql), params).rowcount
-        return f"ok {n}"
-    except Exception as exc:  # noqa: BLE001 — the refusal itself is what the test reads
-        orig = getattr(exc, "orig", exc)
-        assert isinstance(orig, psycopg.Error), exc
-        return orig.sqlstate
 
 
 def test_education_cannot_touch_venues_but_edits_its_school_facilities(city_db, login_as):
@@ -111,11 +57,12 @@ def test_shared_layer_rows_belong_to_their_department(city_db, login_as):
     health = login_as("health")
     # Boundaries are the alliance's: health may add its own rows, not change the alliance's.
     assert _try(health, f'UPDATE "{s}".boundaries SET name = \'x\'') == "ok 0"  # invisible to its policy
-    assert _try(health, f'INSERT INTO "{s}".boundaries (feature_id, department, name, code, level, version, '
-                        "layer_version, updated_at, geom) VALUES ('h-1', 'health', '驿站服务片区', 'H1', 'community', 1, 1, now(), "
+    # As QGIS would: the version fields are left to the database (it numbers the edit itself).
+    assert _try(health, f'INSERT INTO "{s}".boundaries (feature_id, department, name, code, level, geom) '
+                        "VALUES ('h-1', 'health', '驿站服务片区', 'H1', 'community', "
                         "'SRID=4326;POLYGON((114 30,114.01 30,114.01 30.01,114 30))')") == "ok 1"
-    assert _try(health, f'INSERT INTO "{s}".boundaries (feature_id, department, name, code, level, version, '
-                        "layer_version, updated_at, geom) VALUES ('h-2', 'sports', '冒名', 'H2', 'community', 1, 1, now(), "
+    assert _try(health, f'INSERT INTO "{s}".boundaries (feature_id, department, name, code, level, geom) '
+                        "VALUES ('h-2', 'sports', '冒名', 'H2', 'community', "
                         "'SRID=4326;POLYGON((114 30,114.01 30,114.01 30.01,114 30))')") == "42501"
 
 

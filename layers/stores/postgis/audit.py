@@ -6,10 +6,9 @@ import json
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select, text
 
 from layers.stores.audit import AUDIT_COLUMNS, AuditTrail
-from layers.stores.layer_tables import utc_now
 from layers.stores.postgis.schema import AUDIT_TABLE
 
 if TYPE_CHECKING:
@@ -22,17 +21,16 @@ class PgAudit(AuditTrail):
     _store: "PostGISStore"
 
     def record_refused(self, layer: str, conflicts: list[dict], *, user: str) -> None:
-        """Append ``refused`` rows with the attempted values."""
-        au = self._store.db.table(AUDIT_TABLE)
-        now = utc_now()
-        with self._store.db.engine.begin() as conn:
-            conn.execute(insert(au), [{
-                "txid": f"refused-{now.isoformat()}", "layer": layer, "feature_id": c["feature_id"],
-                "action": "refused", "changed_by": user, "db_role": None, "changed_at": now, "layer_version": None,
-                "old": None, "new": json.loads(json.dumps({**(c.get("attempted") or {}),
-                                                           "_based_on_version": c["expected"],
-                                                           "_stored_version": c["current"]}, default=str))}
-                for c in conflicts])
+        """Append ``refused`` rows with the attempted values (through the database's own function)."""
+        db = self._store.db
+        fn = f'"{db.schema}".onemap_record_refused'
+        with db.engine.begin() as conn:
+            db.as_user(conn, user)
+            for c in conflicts:
+                attempted = json.dumps({**(c.get("attempted") or {}), "_based_on_version": c["expected"],
+                                        "_stored_version": c["current"]}, default=str, ensure_ascii=False)
+                conn.execute(text(f"SELECT {fn}(:layer, :fid, CAST(:new AS jsonb))"),
+                             {"layer": layer, "fid": str(c["feature_id"]), "new": attempted})
 
     def _read(self, layer: str | None, feature_id: str | None) -> pd.DataFrame:
         au = self._store.db.table(AUDIT_TABLE)

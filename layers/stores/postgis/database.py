@@ -13,13 +13,13 @@ import os
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy import Engine, Text, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from layers.errors import AccessDeniedError, SchemaError, StoreError, StoreUnavailableError
 from layers.stores.base import HISTORY_COLUMNS
-from layers.stores.postgis.schema import VERSIONS_TABLE, build_metadata
+from layers.stores.postgis.schema import VERSIONS_TABLE, build_metadata, check_schema_name
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class PgDatabase:
 
     def __init__(self, url: str, *, schema: str | None, connect_timeout: int, db_role: str | None) -> None:
         self.url = normalize_database_url(url)
-        self.schema = schema or os.environ.get("ONEMAP_PG_SCHEMA") or DEFAULT_SCHEMA
+        self.schema = check_schema_name(schema or os.environ.get("ONEMAP_PG_SCHEMA") or DEFAULT_SCHEMA)
         self.db_role = db_role
         args: dict[str, Any] = {"connect_timeout": connect_timeout}
         if db_role:
@@ -118,17 +118,20 @@ class PgDatabase:
         return StoreUnavailableError(f"Lost the database while writing {what} ({reason}); nothing was written.")
 
     # ----- the version log ----------------------------------------------------------------
-    def next_version(self, conn, kind: str, name: str) -> int:
-        """The next version of ``name``, under an advisory lock held to the end of the transaction."""
-        v = self.table(VERSIONS_TABLE)
-        conn.execute(select(func.pg_advisory_xact_lock(lock_key(self.schema, kind, name))))
-        have = conn.execute(select(func.coalesce(func.max(v.c.layer_version), 0))
-                            .where((v.c.kind == kind) & (v.c.layer == name))).scalar()
-        return int(have) + 1
+    def begin_write(self, conn, kind: str, name: str, *, action: str, source: str) -> int:
+        """Open the next version of ``name`` for this transaction (the database checks the role may
+        write it, numbers it and logs who); returns the version."""
+        fn = f'"{self.schema}".onemap_begin_write'
+        return int(conn.execute(text(f"SELECT {fn}(:k, :n, :a, :s)"),
+                                {"k": kind, "n": name, "a": action, "s": source}).scalar())
 
-    def log_version(self, conn, **values: Any) -> None:
-        """Append one row to the version log."""
-        conn.execute(insert(self.table(VERSIONS_TABLE)).values(**values))
+    def end_write(self, conn, kind: str, name: str, n_written: int) -> int:
+        """Close this transaction's version of ``name`` with its counts; returns the rows now stored."""
+        fn = f'"{self.schema}".onemap_end_write'
+        conn.execute(text(f"SELECT {fn}(:k, :n, :w)"), {"k": kind, "n": name, "w": int(n_written)})
+        v = self.table(VERSIONS_TABLE)
+        return int(conn.execute(select(v.c.n_total).where(
+            (v.c.kind == kind) & (v.c.layer == name) & (v.c.xact == func.pg_current_xact_id().cast(Text)))).scalar())
 
     def last_versions(self) -> dict[tuple[str, str], dict]:
         """(kind, name) → the latest version-log row."""
@@ -154,7 +157,9 @@ class PgDatabase:
 
     @staticmethod
     def as_user(conn, user: str) -> None:
-        """Name the app's user for the audit triggers, for this transaction only."""
+        """Name the app's signed-in user for the version log and audit, for this transaction only.
+
+        The database believes it only from the schema owner's session (the app's own login)."""
         conn.execute(text("SELECT set_config('onemap.user', :u, true)"), {"u": user})
 
 

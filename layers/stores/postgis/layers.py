@@ -16,7 +16,7 @@ import pandas as pd
 import psycopg
 import shapely
 from psycopg import sql
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from geo.crs import STORAGE_CRS
@@ -109,7 +109,7 @@ class PgLayers(LayerTables):
         try:
             with db.engine.begin() as conn:
                 db.as_user(conn, user)
-                version = db.next_version(conn, "vector", spec.name)
+                version = db.begin_write(conn, "vector", spec.name, action=mode, source=source)
                 existing = pd.DataFrame.from_records(
                     conn.execute(select(t.c.feature_id, t.c.version, t.c.layer_version)).all(),
                     columns=["feature_id", "version", "layer_version"])
@@ -119,7 +119,7 @@ class PgLayers(LayerTables):
                     raise EditConflictError(spec.name, conflicts)
                 refuse_appended_ids(frame, set(existing["feature_id"]), mode, report)
                 if mode == "delete":
-                    to_archive = sorted(set(frame["feature_id"]) & set(existing["feature_id"]))
+                    replaced = sorted(set(frame["feature_id"]) & set(existing["feature_id"]))
                     stamped = frame.iloc[0:0]
                 else:
                     gone = pd.DataFrame.from_records(
@@ -128,22 +128,17 @@ class PgLayers(LayerTables):
                     gone = gone[~gone["feature_id"].isin(set(existing["feature_id"]))]
                     known = pd.concat([existing[["feature_id", "version"]], gone], ignore_index=True)
                     stamped = stamp_versions(frame, known, version, now)
-                    to_archive = None if mode == "replace" else \
+                    replaced = None if mode == "replace" else \
                         sorted(set(stamped["feature_id"]) & set(existing["feature_id"]))
-                source_rows = select(*[t.c[n] for n in names], t.c[GEOMETRY_COLUMN], literal(version))
-                removal = delete(t)
-                if to_archive is not None:
-                    source_rows = source_rows.where(t.c.feature_id.in_(to_archive))
-                    removal = removal.where(t.c.feature_id.in_(to_archive))
-                if to_archive is None or to_archive:
-                    conn.execute(insert(a).from_select(names + [GEOMETRY_COLUMN, "valid_to"], source_rows))
-                    conn.execute(removal)
+                # The database's trigger archives the rows removed here, with this version.
+                if replaced is None:
+                    conn.execute(delete(t))
+                elif replaced:
+                    conn.execute(delete(t).where(t.c.feature_id.in_(replaced)))
                 if len(stamped):
                     self._copy_rows(conn, spec.name, stamped, names)
-                total = int(conn.execute(select(func.count()).select_from(t)).scalar())
-                written = len(to_archive) if mode == "delete" else len(stamped)
-                db.log_version(conn, kind="vector", layer=spec.name, layer_version=version, action=mode,
-                               changed_by=user, changed_at=now, source=source, n_written=written, n_total=total)
+                written = len(replaced) if mode == "delete" else len(stamped)
+                total = db.end_write(conn, "vector", spec.name, written)
         except (OperationalError, psycopg.OperationalError) as exc:
             raise db.lost(exc, repr(spec.name)) from None
         except (DBAPIError, psycopg.Error) as exc:

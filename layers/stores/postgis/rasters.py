@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import psycopg
 from sqlalchemy import insert, select
+from sqlalchemy.exc import DBAPIError
 
 from layers.rasters import check_geotiff
-from layers.stores.layer_tables import utc_now
 from layers.stores.postgis.schema import RASTERS_TABLE
 from layers.stores.raster_table import Rasters
 
@@ -38,12 +39,15 @@ class PgRasters(Rasters):
         """Store a GeoTIFF as raster layer ``name``; returns the new layer version."""
         check_geotiff(content, name=name, source=source)
         db = self._store.db
-        now = utc_now()
-        with db.engine.begin() as conn:
-            version = db.next_version(conn, "raster", name)
-            conn.execute(insert(db.table(RASTERS_TABLE)).values(name=name, layer_version=version, content=content))
-            db.log_version(conn, kind="raster", layer=name, layer_version=version, action="replace",
-                           changed_by=user, changed_at=now, source=source, n_written=1, n_total=1)
+        try:
+            with db.engine.begin() as conn:
+                db.as_user(conn, user)
+                version = db.begin_write(conn, "raster", name, action="replace", source=source)
+                conn.execute(insert(db.table(RASTERS_TABLE)).values(name=name, layer_version=version,
+                                                                    content=content))
+                db.end_write(conn, "raster", name, 1)
+        except (DBAPIError, psycopg.Error) as exc:
+            raise db.refusal(exc, f"the raster {name!r}") from None
         return version
 
 

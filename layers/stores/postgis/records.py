@@ -6,11 +6,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import psycopg
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 
 from layers.records import RecordSpec
-from layers.stores.layer_tables import utc_now
 from layers.stores.postgis.schema import records_table
 from layers.stores.record_tables import RecordTables, record_values, superseded
 
@@ -25,7 +24,7 @@ class PgRecords(RecordTables):
 
     def _read_rows(self, spec: RecordSpec, conn=None) -> pd.DataFrame:
         t = self._store.db.table(records_table(spec))
-        columns = ["rid", *spec.field_names, "record_version", "valid_to"]
+        columns = ["rid", *spec.field_names, "record_version", "valid_to", "department"]
         stmt = select(*[t.c[c] for c in columns]).order_by(t.c.rid)
         if conn is None:
             with self._store.db.engine.connect() as ro:
@@ -36,20 +35,22 @@ class PgRecords(RecordTables):
         frame["valid_to"] = frame["valid_to"].astype("Int64")
         return frame
 
-    def _commit(self, spec: RecordSpec, rows: pd.DataFrame, *, mode: str, user: str, source: str) -> int:
+    def _commit(self, spec: RecordSpec, rows: pd.DataFrame, *, mode: str, user: str, source: str,
+                department: str) -> int:
         db = self._store.db
         t = db.table(records_table(spec))
-        now = utc_now()
         try:
             with db.engine.begin() as conn:
-                version = db.next_version(conn, "records", spec.name)
-                ended = superseded(spec, self._read_rows(spec, conn), rows, mode)
+                db.as_user(conn, user)
+                version = db.begin_write(conn, "records", spec.name, action=mode, source=source)
+                current = self._read_rows(spec, conn)
+                # A department ends only its own rows (the database's row-level security says the same).
+                ended = superseded(spec, current[current["department"] == department], rows, mode)
                 if len(ended):
                     conn.execute(t.update().where(t.c.rid.in_([int(r) for r in ended])).values(valid_to=version))
-                conn.execute(insert(t), [{**v, "record_version": version} for v in record_values(spec, rows)])
-                total = conn.execute(select(func.count()).select_from(t).where(t.c.valid_to.is_(None))).scalar()
-                db.log_version(conn, kind="records", layer=spec.name, layer_version=version, action=mode,
-                               changed_by=user, changed_at=now, source=source, n_written=len(rows), n_total=int(total))
+                conn.execute(insert(t), [{**v, "record_version": version, "department": department}
+                                         for v in record_values(spec, rows)])
+                db.end_write(conn, "records", spec.name, len(rows))
         except (DBAPIError, psycopg.Error) as exc:
             raise db.refusal(exc, f"the {spec.name} rows") from None
         return version

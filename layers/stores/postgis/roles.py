@@ -1,4 +1,4 @@
-"""Department roles in PostgreSQL: who may change which layer, enforced by the database.
+"""Department roles in PostgreSQL: who may change which layer and record, enforced by the database.
 
 Each store schema gets one role per department of the alliance (``<schema>_sports``,
 ``<schema>_education``, ``<schema>_health``, ``<schema>_parks``, ``<schema>_alliance``), a
@@ -7,16 +7,19 @@ connects as its own login user and takes the signed-in user's role for the sessi
 (``SET ROLE`` at connection start), and a department's own tools (QGIS …) get a login
 that is a member of its role.
 
-- Everyone reads everything.
-- A department may insert, update and delete rows of its own layers, and only rows whose
-  ``department`` is its own (row-level security); the shared layers of the alliance
+- Everyone reads everything but the accounts (password hashes are the app's alone).
+- A department inserts, updates and deletes rows of its own layers, and only rows whose
+  ``department`` is its own (row-level security); the alliance's shared layers
   (boundaries, population, land use, metro stations) take rows from every department,
-  each changing only its own rows.
-- The version log, archives and audit trail may be appended to, never rewritten.
-- The viewer changes nothing; the administrator changes anything.
+  each changing only its own rows.  Record tables likewise, and their ended rows never change.
+- Nobody but the schema owner writes the version log, the archives or the audit trail:
+  the owner's functions and triggers do, deriving the version and the acting role
+  themselves (see revision 0002).
+- The viewer changes nothing; the administrator changes any layer or record row, through
+  the same functions and triggers.
 
-Creating roles needs the ``CREATEROLE`` privilege (or a superuser): run
-``onemap roles`` once as the database owner.
+Creating roles needs the ``CREATEROLE`` privilege (or a superuser): run ``onemap roles``
+once as the database owner.
 """
 
 from __future__ import annotations
@@ -25,13 +28,16 @@ from sqlalchemy import Connection, text
 
 from layers.catalogue import CATALOGUE, DEPARTMENTS
 from layers.records import RECORDS
-from layers.stores.postgis.schema import (ACCOUNTS_TABLE, AUDIT_TABLE, RASTERS_TABLE, SCENARIOS_TABLE, VERSIONS_TABLE, archive_name,
-                                     records_table)
+from layers.stores.postgis.schema import (ACCOUNTS_TABLE, AUDIT_TABLE, RASTERS_TABLE, SCENARIOS_TABLE,
+                                          VERSIONS_TABLE, archive_name, records_table)
 
 #: The department whose rows anyone may add to (each department its own rows).
 SHARED = "alliance"
 #: Who saves planning scenarios besides the administrator.
 SCENARIO_DEPARTMENTS = ("sports", "alliance")
+#: The owner's functions a writing role calls.
+WRITE_FUNCTIONS = ("onemap_begin_write(text, text, text, text)", "onemap_end_write(text, text, bigint)",
+                   "onemap_record_refused(text, text, jsonb)")
 
 
 def role_name(schema: str, who: str) -> str:
@@ -41,12 +47,24 @@ def role_name(schema: str, who: str) -> str:
     return f"{schema}_{who}"
 
 
-def _q(name: str) -> str:
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _writable_layers(dept: str) -> list[str]:
     return [n for n, spec in CATALOGUE.items() if spec.department in (dept, SHARED)]
+
+
+def _bookkeeping(schema: str) -> list[str]:
+    """Tables only the owner's functions and triggers write."""
+    s = q(schema)
+    return [f"{s}.{q(VERSIONS_TABLE)}", f"{s}.{q(AUDIT_TABLE)}"] + [
+        f"{s}.{q(archive_name(n))}" for n in CATALOGUE]
 
 
 def setup_department_roles(conn: Connection, schema: str) -> list[str]:
@@ -54,46 +72,70 @@ def setup_department_roles(conn: Connection, schema: str) -> list[str]:
 
     Idempotent; returns the role names.  Runs in the caller's transaction.
     """
-    s = _q(schema)
+    s = q(schema)
     roles = [role_name(schema, w) for w in (*DEPARTMENTS, "viewer", "admin")]
+    run = lambda sql: conn.execute(text(sql))  # noqa: E731
     for role in roles:
-        conn.execute(text(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
-                          f"THEN CREATE ROLE {_q(role)} NOLOGIN; END IF; END $$"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA {s} TO {_q(role)}"))
-        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {_q(role)}"))
-        # Password hashes are for the store's owner (the app's sign-in) alone.
-        conn.execute(text(f"REVOKE ALL ON {s}.{ACCOUNTS_TABLE} FROM {_q(role)}"))
-    admin = _q(role_name(schema, "admin"))
-    conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {admin}"))
-    conn.execute(text(f"REVOKE ALL ON {s}.{ACCOUNTS_TABLE} FROM {admin}"))
-    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {admin}"))
+        run(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_literal(role)}) "
+            f"THEN CREATE ROLE {q(role)} NOLOGIN; END IF; END $$")
+        run(f"GRANT USAGE ON SCHEMA {s} TO {q(role)}")
+        run(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {s} FROM {q(role)}")
+        run(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {s} FROM {q(role)}")
+        run(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {q(role)}")
+        run(f"REVOKE ALL ON {s}.{q(ACCOUNTS_TABLE)} FROM {q(role)}")  # hashes stay with the app
+    writers = [role_name(schema, d) for d in DEPARTMENTS] + [role_name(schema, "admin")]
+    for role in writers:
+        run(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {q(role)}")
+        for fn in WRITE_FUNCTIONS:
+            run(f"GRANT EXECUTE ON FUNCTION {s}.{fn} TO {q(role)}")
+    admin = q(role_name(schema, "admin"))
+    for layer in CATALOGUE:
+        run(f"GRANT INSERT, UPDATE, DELETE ON {s}.{q(layer)} TO {admin}")
+    for spec in RECORDS.values():
+        run(f"GRANT INSERT, UPDATE ON {s}.{q(records_table(spec))} TO {admin}")
+    run(f"GRANT INSERT ON {s}.{q(RASTERS_TABLE)} TO {admin}")
+    run(f"GRANT INSERT, DELETE ON {s}.{q(SCENARIOS_TABLE)} TO {admin}")
     for dept in DEPARTMENTS:
-        role = _q(role_name(schema, dept))
-        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {role}"))
-        conn.execute(text(f"GRANT INSERT ON {s}.{VERSIONS_TABLE}, {s}.{AUDIT_TABLE} TO {role}"))
+        role = q(role_name(schema, dept))
         for layer in _writable_layers(dept):
-            conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON {s}.{_q(layer)} TO {role}"))
-            conn.execute(text(f"GRANT INSERT ON {s}.{_q(archive_name(layer))} TO {role}"))
+            run(f"GRANT INSERT, UPDATE, DELETE ON {s}.{q(layer)} TO {role}")
         for spec in RECORDS.values():
             if spec.department in (dept, SHARED):
-                conn.execute(text(f"GRANT INSERT, UPDATE ON {s}.{records_table(spec)} TO {role}"))
+                run(f"GRANT INSERT, UPDATE ON {s}.{q(records_table(spec))} TO {role}")
         if dept == SHARED:
-            conn.execute(text(f"GRANT INSERT ON {s}.{RASTERS_TABLE} TO {role}"))
+            run(f"GRANT INSERT ON {s}.{q(RASTERS_TABLE)} TO {role}")
         if dept in SCENARIO_DEPARTMENTS:
-            conn.execute(text(f"GRANT INSERT, DELETE ON {s}.{SCENARIOS_TABLE} TO {role}"))
+            run(f"GRANT INSERT, DELETE ON {s}.{q(SCENARIOS_TABLE)} TO {role}")
+    for table in _bookkeeping(schema):  # belt and braces: not even the administrator
+        run(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {', '.join(q(r) for r in roles)}")
     for layer, spec in CATALOGUE.items():
-        table = f"{s}.{_q(layer)}"
-        conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
-        policies = {"onemap_read": f"FOR SELECT USING (true)",
-                    "onemap_admin": f"FOR ALL TO {admin} USING (true) WITH CHECK (true)"}
-        for dept in DEPARTMENTS:
-            if spec.department in (dept, SHARED):
-                own = f"department = '{dept}'"
-                policies[f"onemap_{dept}"] = f"FOR ALL TO {_q(role_name(schema, dept))} USING ({own}) WITH CHECK ({own})"
-        for name, body in policies.items():
-            conn.execute(text(f"DROP POLICY IF EXISTS {name} ON {table}"))
-            conn.execute(text(f"CREATE POLICY {name} ON {table} {body}"))
+        _policies(conn, f"{s}.{q(layer)}", schema, spec.department, records=False)
+    for spec in RECORDS.values():
+        _policies(conn, f"{s}.{q(records_table(spec))}", schema, spec.department, records=True)
     return roles
+
+
+def _policies(conn: Connection, table: str, schema: str, owner: str, *, records: bool) -> None:
+    """Row-level security: everyone reads; a department writes its own rows; ended records never change."""
+    admin = q(role_name(schema, "admin"))
+    conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
+    policies = {"onemap_read": "FOR SELECT USING (true)",
+                "onemap_admin": f"FOR ALL TO {admin} USING (true) WITH CHECK (true)"}
+    for dept in DEPARTMENTS:
+        if owner not in (dept, SHARED):
+            continue
+        role = q(role_name(schema, dept))
+        own = f"department = {_literal(dept)}"
+        if records:
+            policies[f"onemap_{dept}_add"] = f"FOR INSERT TO {role} WITH CHECK ({own} AND valid_to IS NULL)"
+            policies[f"onemap_{dept}_end"] = (f"FOR UPDATE TO {role} USING ({own} AND valid_to IS NULL) "
+                                              f"WITH CHECK ({own})")
+            conn.execute(text(f"DROP POLICY IF EXISTS {q('onemap_' + dept)} ON {table}"))
+        else:
+            policies[f"onemap_{dept}"] = f"FOR ALL TO {role} USING ({own}) WITH CHECK ({own})"
+    for name, body in policies.items():
+        conn.execute(text(f"DROP POLICY IF EXISTS {q(name)} ON {table}"))
+        conn.execute(text(f"CREATE POLICY {q(name)} ON {table} {body}"))
 
 
 def drop_department_roles(conn: Connection, schema: str) -> None:
@@ -102,8 +144,8 @@ def drop_department_roles(conn: Connection, schema: str) -> None:
         role = role_name(schema, who)
         exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
         if exists:
-            conn.execute(text(f"DROP OWNED BY {_q(role)}"))
-            conn.execute(text(f"DROP ROLE {_q(role)}"))
+            conn.execute(text(f"DROP OWNED BY {q(role)}"))
+            conn.execute(text(f"DROP ROLE {q(role)}"))
 
 
 __all__ = ["setup_department_roles", "drop_department_roles", "role_name", "SHARED"]

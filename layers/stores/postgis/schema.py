@@ -1,15 +1,17 @@
-"""The PostGIS schema: tables derived from the catalogue, and the migrations that build it.
+"""The PostGIS schema: the tables the store queries (derived from the catalogue), and migrating to them.
 
-Migrations are numbered and applied in order, each in its own transaction under an
-advisory lock, and recorded in ``onemap_schema_migrations``; a database whose schema is
-newer than this program knows is refused rather than written wrongly.  A change to the
-catalogue ships with a new migration (``tests/postgis/test_schema.py`` fails otherwise).
+Migrations are Alembic revisions (``layers/stores/postgis/migrations/versions``), applied in
+one transaction under an advisory lock when a store opens; each store schema keeps its own
+``alembic_version``.  A database built by the first release's numbered runner is recognised
+and stamped at the baseline, not rebuilt.  After upgrading, the catalogue is compared with
+the database: a catalogue field that no revision created is an error, so a change to the
+catalogue always ships with its revision.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+import re
+from pathlib import Path
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, DateTime, Float, Index,
@@ -78,7 +80,7 @@ def build_metadata(schema: str) -> MetaData:
           Column("action", Text, nullable=False), Column("changed_by", Text, nullable=False),
           Column("changed_at", DateTime(timezone=True), nullable=False),
           Column("source", Text), Column("n_written", BigInteger, nullable=False),
-          Column("n_total", BigInteger, nullable=False))
+          Column("n_total", BigInteger, nullable=False), Column("db_role", Text), Column("xact", Text))
     Table(RASTERS_TABLE, md,
           Column("name", Text, primary_key=True), Column("layer_version", Integer, primary_key=True),
           Column("content", LargeBinary, nullable=False))
@@ -102,136 +104,129 @@ def build_metadata(schema: str) -> MetaData:
         Table(records_table(spec), md, Column("rid", BigInteger, primary_key=True, autoincrement=True),
               *[Column(f.name, _column_type(f), nullable=not f.required) for f in spec.fields],
               Column("record_version", Integer, nullable=False), Column("valid_to", Integer),
+              Column("department", Text, nullable=False),
               Index(f"ix_{spec.name}_records_key", *spec.key))
     return md
 
 
-def _migrations_table(schema: str) -> Table:
-    return Table(MIGRATIONS_TABLE, MetaData(schema=schema),
-                 Column("version", Integer, primary_key=True),
-                 Column("description", Text, nullable=False),
-                 Column("applied_at", DateTime(timezone=True), nullable=False,
-                        server_default=func.now()))
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The last revision of the first release's own runner, recognised in old databases.
+OLD_RUNNER_LAST = 5
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-@dataclass(frozen=True)
-class Migration:
-    """One numbered step of the schema."""
-
-    version: int
-    description: str
-    apply: Callable[[Connection, str], None]
-
-
-def _initial(conn: Connection, schema: str) -> None:
-    md = build_metadata(schema)
-    later = {SCENARIOS_TABLE, AUDIT_TABLE, ACCOUNTS_TABLE} | {records_table(r) for r in RECORDS.values()}
-    md.create_all(conn, tables=[t for t in md.sorted_tables if t.name not in later])
+def check_schema_name(schema: str) -> str:
+    """Refuse a schema name that is not a plain lower-case identifier (it names roles too)."""
+    if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
+        raise SchemaError(f"Schema name {schema!r}: use lower-case letters, digits and '_' (at most 63), "
+                          "starting with a letter or '_'.")
+    return schema
 
 
-def _scenarios(conn: Connection, schema: str) -> None:
-    build_metadata(schema).tables[f"{schema}.{SCENARIOS_TABLE}"].create(conn, checkfirst=True)
+def alembic_config(conn: Connection, schema: str):
+    """An Alembic configuration that migrates ``schema`` on ``conn`` (inside its transaction)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = conn
+    cfg.attributes["schema"] = schema
+    return cfg
 
 
-def _records(conn: Connection, schema: str) -> None:
-    md = build_metadata(schema)
-    for spec in RECORDS.values():
-        md.tables[f"{schema}.{records_table(spec)}"].create(conn, checkfirst=True)
+def head_revision() -> str:
+    """The newest revision this program knows."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
-def _state(spec: LayerSpec, alias: str) -> str:
-    """A row of a layer table as the audit keeps it: its fields (the geometry goes in its own column)."""
-    pairs = ", ".join(f"'{f.name}', {alias}.{f.name}" for f in spec.all_fields)
-    return f"jsonb_build_object({pairs})"
+def current_revision(conn: Connection, schema: str) -> str | None:
+    """The revision ``schema`` is at (``None`` before the first)."""
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": f'"{schema}".alembic_version'}).scalar() is None:
+        return None
+    return conn.execute(text(f'SELECT version_num FROM "{schema}".alembic_version')).scalar()
 
 
-def audit_function_sql(schema: str, spec: LayerSpec) -> str:
-    """The statement-level trigger function that records every row a statement on ``spec``'s
-    table inserts, updates or deletes: one INSERT … SELECT over the transition tables.
-
-    Who: the app's signed-in user (``onemap.user``, set per transaction by the store) or
-    else the database user; ``db_role`` is the role the statement ran as.
-    """
-    who = "coalesce(nullif(current_setting('onemap.user', true), ''), session_user)"
-    head = (f'INSERT INTO "{schema}".{AUDIT_TABLE} (txid, layer, feature_id, action, changed_by, db_role, '
-            "changed_at, layer_version, old, new, old_geom, new_geom) ")
-    return f"""
-CREATE OR REPLACE FUNCTION "{schema}".onemap_audit_{spec.name}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    {head}SELECT txid_current()::text, TG_TABLE_NAME, n.feature_id, 'insert', {who}, current_user, now(),
-      n.layer_version, NULL, {_state(spec, 'n')}, NULL, n.geom FROM new_rows n;
-  ELSIF TG_OP = 'DELETE' THEN
-    {head}SELECT txid_current()::text, TG_TABLE_NAME, o.feature_id, 'delete', {who}, current_user, now(),
-      o.layer_version, {_state(spec, 'o')}, NULL, o.geom, NULL FROM old_rows o;
-  ELSE
-    {head}SELECT txid_current()::text, TG_TABLE_NAME, n.feature_id, 'update', {who}, current_user, now(),
-      n.layer_version, {_state(spec, 'o')}, {_state(spec, 'n')}, o.geom, n.geom
-      FROM new_rows n JOIN old_rows o ON o.fid = n.fid;
-  END IF;
-  RETURN NULL;
-END $$;"""
+def _old_runner_version(conn: Connection, schema: str) -> int | None:
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": f'"{schema}".{MIGRATIONS_TABLE}'}).scalar() is None:
+        return None
+    return int(conn.execute(text(f'SELECT coalesce(max(version), 0) FROM "{schema}".{MIGRATIONS_TABLE}')).scalar())
 
 
-def _audit(conn: Connection, schema: str) -> None:
-    build_metadata(schema).tables[f"{schema}.{AUDIT_TABLE}"].create(conn, checkfirst=True)
-    for spec in CATALOGUE.values():
-        conn.execute(text(audit_function_sql(schema, spec)))
-        for op, ref in (("INSERT", "NEW TABLE AS new_rows"), ("DELETE", "OLD TABLE AS old_rows"),
-                        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows")):
-            conn.execute(text(
-                f'CREATE TRIGGER onemap_audit_{op.lower()} AFTER {op} ON "{schema}"."{spec.name}" '
-                f'REFERENCING {ref} FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".onemap_audit_{spec.name}()'))
-
-
-def _accounts(conn: Connection, schema: str) -> None:
-    build_metadata(schema).tables[f"{schema}.{ACCOUNTS_TABLE}"].create(conn, checkfirst=True)
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "catalogue layers, archives, version log, rasters", _initial),
-    Migration(2, "saved planning scenarios", _scenarios),
-    Migration(3, "record tables: venue usage, satisfaction surveys", _records),
-    Migration(4, "audit trail: every row inserted, updated or deleted, by triggers", _audit),
-    Migration(5, "accounts for sign-in (password hashes only)", _accounts),
-)
-
-
-def schema_version(conn: Connection, schema: str) -> int:
-    """The highest migration applied in ``schema`` (0 for none)."""
-    exists = conn.execute(text("SELECT to_regclass(:t)"),
-                          {"t": f'"{schema}".{MIGRATIONS_TABLE}'}).scalar()
-    if exists is None:
-        return 0
-    table = _migrations_table(schema)
-    return int(conn.execute(select(func.coalesce(func.max(table.c.version), 0))).scalar())
-
-
-def migrate(conn: Connection, schema: str) -> list[int]:
-    """Apply the migrations ``schema`` lacks; returns the versions applied.
+def migrate(conn: Connection, schema: str) -> list[str]:
+    """Bring ``schema`` to the head revision; returns the revisions applied (oldest first).
 
     Runs inside the caller's transaction (use ``engine.begin()``).
 
     Raises
     ------
     SchemaError
-        When the schema was made by a newer version of this program.
+        A schema made by a newer program, an old-runner schema left half-way, or a
+        catalogue field that no revision created.
     """
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    check_schema_name(schema)
     conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
     conn.execute(CreateSchema(schema, if_not_exists=True))
-    table = _migrations_table(schema)
-    table.create(conn, checkfirst=True)
-    have = schema_version(conn, schema)
-    newest = MIGRATIONS[-1].version
-    if have > newest:
-        raise SchemaError(
-            f"Schema {schema!r} is at version {have}, newer than this program's {newest}. "
-            "Upgrade the program (git pull; make setup) before using this database."
-        )
-    applied = []
-    for m in MIGRATIONS:
-        if m.version > have:
-            m.apply(conn, schema)
-            conn.execute(table.insert().values(version=m.version, description=m.description))
-            applied.append(m.version)
-    return applied
+    cfg = alembic_config(conn, schema)
+    script = ScriptDirectory.from_config(cfg)
+    have = current_revision(conn, schema)
+    if have is None:
+        old = _old_runner_version(conn, schema)
+        if old is not None:
+            if old != OLD_RUNNER_LAST:
+                raise SchemaError(f"Schema {schema!r} was left at step {old} of the first release's runner; open it "
+                                  "once with that release to finish, then with this one.")
+            command.stamp(cfg, "0001")
+            have = "0001"
+    elif have not in {s.revision for s in script.walk_revisions()}:
+        raise SchemaError(f"Schema {schema!r} is at revision {have}, newer than this program knows "
+                          f"(head {script.get_current_head()}). Upgrade the program (git pull; make setup) "
+                          "before using this database.")
+    pending = [s.revision for s in reversed(list(script.walk_revisions(have or "base", "heads")))
+               if s.revision != have]
+    try:
+        command.upgrade(cfg, "head")
+    except CommandError as exc:
+        raise SchemaError(f"Cannot migrate schema {schema!r}: {exc}") from None
+    check_catalogue(conn, schema)
+    return pending
+
+
+def catalogue_differences(conn: Connection, schema: str) -> list[str]:
+    """Tables and columns the catalogue has and the database lacks (``schema.table.column``)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    def include_name(name, type_, parent_names):
+        return name == schema if type_ == "schema" else True
+
+    ctx = MigrationContext.configure(conn, opts={"include_schemas": True, "include_name": include_name,
+                                                 "compare_type": False})
+    missing = []
+    for diff in compare_metadata(ctx, build_metadata(schema)):
+        step = diff[0] if isinstance(diff, tuple) else diff[0][0]
+        if step == "add_table":
+            missing.append(f"{schema}.{diff[1].name}")
+        elif step == "add_column":
+            missing.append(f"{schema}.{diff[2]}.{diff[3].name}")
+    return missing
+
+
+def check_catalogue(conn: Connection, schema: str) -> None:
+    """Refuse a catalogue that the head revision does not match.
+
+    Raises
+    ------
+    SchemaError
+        Naming each table or column that has no revision creating it.
+    """
+    missing = catalogue_differences(conn, schema)
+    if missing:
+        raise SchemaError("The layer catalogue has table(s) or column(s) that no migration creates: "
+                          + ", ".join(missing) + ". Add an Alembic revision in layers/stores/postgis/migrations/"
+                          "versions for them.")

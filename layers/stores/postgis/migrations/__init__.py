@@ -1,0 +1,1 @@
+"""Alembic migrations of the PostGIS store (one schema per store; see :mod:`layers.stores.postgis.schema`)."""
