@@ -1,10 +1,14 @@
 """Accounts: viewers, department editors and alliance administrators, with sign-in.
 
 Passwords are kept only as scrypt hashes (a random salt per account, memory-hard
-parameters); a wrong password is refused with the same message as an unknown name, and
-after :data:`MAX_FAILURES` failures in a row the account is locked for
-:data:`LOCK_MINUTES` minutes.  A store with no account is the embedded single-user
-default: everyone is its administrator, and the app says so.
+parameters).  Sign-in tells an attacker nothing: an unknown name, a wrong password and a
+locked account get the same message after the same work (one counted attempt in the
+store, one scrypt run); a locked account is told it is locked only when the right
+password is given, and only for the first few attempts of its lock.  Every attempt is
+counted by one atomic statement in the store before its password is checked, so parallel
+guesses lock the account after :data:`MAX_FAILURES` as surely as one after another; it
+stays locked for :data:`LOCK_MINUTES` minutes.  A store with no account is the embedded
+single-user default: everyone is its administrator, and the app says so.
 
 What a signed-in user may change follows the department rules that PostGIS enforces with
 roles (:mod:`layers.stores.postgis.roles`): an editor changes its department's layers (and its
@@ -14,8 +18,10 @@ own rows of the alliance's shared layers), a viewer nothing, an administrator ev
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -27,9 +33,13 @@ from layers.catalogue import DEPARTMENTS, get_spec
 ROLES = ("viewer", "editor", "admin")
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+#: Attempts during a lock that may still learn "locked" from the right password (then the plain refusal).
+LOCK_REVEALS = 3
+
 MIN_PASSWORD_LENGTH = 10
 _SCRYPT = {"n": 2 ** 15, "r": 8, "p": 1}
 SHARED = "alliance"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,14 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, want)
 
 
+@functools.cache
+def _nobody_hash() -> str:
+    """What an unknown name's password is checked against: a random salt and digest that no password
+    matches, with the real parameters, so an unknown name costs one scrypt run like a known one."""
+    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(os.urandom(16))}${b64(os.urandom(32))}"
+
+
 def check_password_rules(username: str, password: str) -> None:
     """Refuse weak passwords with a message saying what is accepted."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -131,47 +149,55 @@ def create_account(store, username: str, password: str, *, role: str, department
 
 
 def sign_in(store, username: str, password: str) -> Account:
-    """Check a user name and password; count failures and lock the account after too many.
+    """Check a user name and password; every attempt is counted, and too many lock the account.
 
     Raises
     ------
     SignInError
-        Wrong name or password (one message for both), or the account is locked (the
-        message says until when).
+        "Wrong user name or password." for an unknown name, a wrong password or a locked
+        account alike; a locked account given its right password is told until when
+        (during the first :data:`LOCK_REVEALS` attempts of the lock).
     """
-    row = store.accounts.get(username)
     now = _now()
+    lock_for = timedelta(minutes=LOCK_MINUTES)
+    row = store.accounts.count_attempt(username, now=now, max_failures=MAX_FAILURES, lock_for=lock_for)
+    attempt = int(row["failed_attempts"]) if row else 0
+    # Past the reveals a locked account's password is no longer checked at all (the same work is done).
+    checked = row is not None and attempt <= MAX_FAILURES + LOCK_REVEALS
+    right = verify_password(password, row["password_hash"] if checked else _nobody_hash())
     wrong = SignInError("Wrong user name or password.")
     if row is None:
-        verify_password(password, hash_password("x" * MIN_PASSWORD_LENGTH))  # same time as a real check
+        log.info("sign-in refused: no account %r", username)
+        raise wrong
+    if not checked:
+        log.warning("sign-in refused: %r is locked (attempt %d, password not checked)", username, attempt)
+        raise wrong
+    if right and attempt <= MAX_FAILURES:
+        store.accounts.signed_in(username, now=now)
+        log.info("signed in: %s", username)
+        return Account(row["username"], row["role"], row.get("department"))
+    if not right:
+        if attempt >= MAX_FAILURES:
+            store.accounts.lock_if_failed(username, now=now, max_failures=MAX_FAILURES, lock_for=lock_for)
+        log.warning("sign-in refused: wrong password for %r (attempt %d)", username, attempt)
         raise wrong
     until = row.get("locked_until")
-    if until and datetime.fromisoformat(str(until)) > now:
+    log.warning("sign-in refused: %r is locked (attempt %d, until %s)", username, attempt, until)
+    if until:
         raise SignInError(f"Account {username!r} is locked after {MAX_FAILURES} wrong passwords until "
                           f"{datetime.fromisoformat(str(until)):%Y-%m-%d %H:%M} UTC; an administrator can unlock it.")
-    if not verify_password(password, row["password_hash"]):
-        failures = int(row.get("failed_attempts") or 0) + 1
-        locked = (now + timedelta(minutes=LOCK_MINUTES)).isoformat() if failures >= MAX_FAILURES else None
-        store.accounts.put({**row, "failed_attempts": 0 if locked else failures, "locked_until": locked})
-        if locked:
-            raise SignInError(f"Wrong password {MAX_FAILURES} times: account {username!r} is locked for "
-                              f"{LOCK_MINUTES} minutes.")
-        raise wrong
-    store.accounts.put({**row, "failed_attempts": 0, "locked_until": None, "last_sign_in": now.isoformat()})
-    return Account(row["username"], row["role"], row.get("department"))
+    raise wrong
 
 
 def unlock_account(store, username: str) -> None:
     """Clear an account's failures and lock (an administrator's action)."""
-    row = store.accounts.get(username)
-    if row is None:
+    if not store.accounts.unlock(username):
         raise StoreError(f"No account named {username!r}.")
-    store.accounts.put({**row, "failed_attempts": 0, "locked_until": None})
 
 
 def has_accounts(store) -> bool:
     """Whether the store has any account (else it is the single-user default)."""
-    return len(store.accounts.list()) > 0
+    return store.accounts.exist()
 
 
 __all__ = ["Account", "SINGLE_USER", "ROLES", "create_account", "sign_in", "unlock_account", "has_accounts",
