@@ -89,6 +89,31 @@ def _resolve_crs(coord_system: str, crs: object | None) -> tuple[CRS | None, str
                    "or pass crs='EPSG:…'.")
 
 
+def guess_crs(frame: gpd.GeoDataFrame, name: str) -> tuple[CRS | None, str | None]:
+    """The coordinate system of a table (CSV, XLSX: they never declare one), when its coordinates leave no doubt.
+
+    Longitudes and latitudes in degrees inside China are read as WGS-84 (CGCS2000 differs
+    by centimetres), with a note saying so and that AMap/Tencent or Baidu coordinates must
+    be named (they are offset by hundreds of metres and cannot be told apart by range).
+    Anything else (projected metres of an unknown zone) is left undecided: validation then
+    asks for the system.
+    """
+    geoms = frame.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return None, None
+    xy = shapely.get_coordinates(geoms[present])
+    x, y = xy[:, 0], xy[:, 1]
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        x, y = x[np.isfinite(x) & np.isfinite(y)], y[np.isfinite(x) & np.isfinite(y)]
+    inside = (x >= _CHINA[0]) & (x <= _CHINA[2]) & (y >= _CHINA[1]) & (y <= _CHINA[3])
+    if len(x) and inside.mean() >= 0.95:
+        return STORAGE_CRS, (f"{name}: declares no coordinate system; its coordinates are longitude/latitude "
+                             "degrees in China, so they are read as WGS-84. If they come from AMap or Tencent "
+                             "choose GCJ-02, from Baidu BD-09.")
+    return None, None
+
+
 def _read(p: Path, *, file_layer: str | None, encoding: str | None, lon: str | None,
           lat: str | None) -> tuple[gpd.GeoDataFrame, list[Problem], np.ndarray]:
     suffix = p.suffix.lower()
@@ -223,13 +248,17 @@ def prepare_import(path: str | os.PathLike[str], layer: str, *, coord_system: st
     if mapping.layer != layer:
         raise InputFileError(f"The field mapping is for layer {mapping.layer!r}, not {layer!r}.")
     frame = mapping.apply(raw)
+    warnings: list[str] = []
+    if frame.crs is None and assumed is None and p.suffix.lower() in TABLE_SUFFIXES:  # a table never declares one
+        assumed, note = guess_crs(frame, p.name)
+        warnings += [note] if note else []
     if frame.crs is None and assumed is not None:
         frame = frame.set_crs(assumed)
     if offset is not None:
         frame = _convert_offset(frame, offset, p.name)
     claims_china = offset is not None or (frame.crs is not None and frame.crs.to_epsg() in
                                           {4490, *range(4491, 4555)})
-    warnings = _plausibility(frame, claims_china, p.name)
+    warnings += _plausibility(frame, claims_china, p.name)
     frame, repairs = _repair(frame, rows, p.name)
     warnings += repairs
     validated, report = validate_layer(frame, spec, source=p.name, department=department, row_numbers=rows)

@@ -7,6 +7,7 @@ import streamlit as st
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE
 from layers.stores import Store
+from ui import show
 from ui.auth import active_account, write_store
 from i18n import t
 
@@ -52,9 +53,9 @@ def audit_section(store: Store, layer: str, lang: str) -> None:
             if c1.button(t("restore", lang), key="audit_restore_feature"):
                 try:
                     got = write_store(account).layers.restore_feature(layer, fid, version=int(v), user=account.username)
-                    c1.success(f"{fid} → v{v} ({layer} v{got.layer_version})")
+                    show.success(f"{fid} → v{v} ({layer} v{got.layer_version})", at=c1)
                 except OneMapError as exc:
-                    c1.error(str(exc))
+                    show.error(str(exc), at=c1)
     log = store.history(layer)
     versions = [int(v) for v in log.loc[log["kind"] == "vector", "layer_version"]]
     if len(versions) > 1 and account.role == "admin":
@@ -62,9 +63,9 @@ def audit_section(store: Store, layer: str, lang: str) -> None:
         if c2.button(t("restore", lang), key="audit_restore_layer"):
             try:
                 got = write_store(account).layers.restore(layer, layer_version=int(v), user=account.username)
-                c2.success(f"{CATALOGUE[layer].label_zh}: v{v} → v{got.layer_version}")
+                show.success(f"{CATALOGUE[layer].label_zh}: v{v} → v{got.layer_version}", at=c2)
             except OneMapError as exc:
-                c2.error(str(exc))
+                show.error(str(exc), at=c2)
 
 
 __all__ = ["audit_section", "changed_fields"]

@@ -14,7 +14,7 @@ from geo.errors import OneMapError
 from layers.errors import SignInError
 from layers.accounts import SINGLE_USER, Account, has_accounts, sign_in
 from layers.stores import Store
-from ui import state
+from ui import show, state
 from i18n import t
 from ui.store_access import get_store
 
@@ -28,7 +28,7 @@ def current_account() -> Account:
         return SINGLE_USER
     account = st.session_state.get(state.ACCOUNT)
     if account is not None:
-        st.sidebar.caption(f"{t('signed_in_as', lang)} {account.label}")
+        show.caption(f"{t('signed_in_as', lang)} {account.label}", at=st.sidebar)
         if st.sidebar.button(t("sign_out", lang), key="sign_out"):
             st.session_state.pop(state.ACCOUNT, None)
             st.rerun()
@@ -44,7 +44,7 @@ def current_account() -> Account:
             st.session_state[state.ACCOUNT] = sign_in(store, name.strip(), password)
             st.rerun()
         except SignInError as exc:
-            st.error(str(exc))
+            show.error(str(exc))
     st.stop()
     raise AssertionError("st.stop() does not return")
 
@@ -74,5 +74,5 @@ def write_store(account: Account) -> Store:
     try:
         return _role_store(store, store.description, role_name(store.schema, who))
     except OneMapError as exc:
-        st.warning(t("roles_missing", state.lang()) + str(exc))
+        show.warning(t("roles_missing", state.lang()) + str(exc))
         return store

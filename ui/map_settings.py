@@ -6,7 +6,7 @@ import folium
 import streamlit as st
 
 from geo.errors import OneMapError
-from ui import state
+from ui import show, state
 from webmap.folium_map import basemap_layer
 
 
@@ -21,6 +21,6 @@ def basemap_setting() -> tuple[folium.TileLayer | None, bool]:
                                 key=st.session_state.get(state.BASEMAP_KEY, ""),
                                 url=st.session_state.get(state.BASEMAP_URL, ""))
     except OneMapError as exc:
-        st.error(str(exc))
+        show.error(str(exc))
         basemap = None
     return basemap, basemap is not None and bool(st.session_state.get(state.BASEMAP_GCJ))

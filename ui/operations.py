@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -18,12 +17,12 @@ from exports.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_shee
 from layers.catalogue import DEPARTMENTS
 from layers.records import commit_records, prepare_records
 from layers.stores import Store
-from ui import state
+from ui import show, state
 from ui.auth import active_account, write_store
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
 from i18n import label, t
 from ui.map_settings import basemap_setting
-from webmap.folium_map import build_map, unshift_click
+from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
 from ui.store_access import read_layer_cached
 
 #: The layer whose editors may import each record table (usage belongs with the venues).
@@ -79,13 +78,13 @@ def nearby_tab(store: Store, lang: str) -> None:
         on_top = []
         if result is not None:
             o = result.origin
-            on_top.append(folium.Marker([o.lat, o.lon], tooltip=o.label,
-                                        icon=folium.DivIcon(html="<div style='font-size:24px;color:#e31a1c'>★</div>")))
+            on_top.append(labelled_marker(o.lat, o.lon, tooltip=o.label,
+                                          icon_html="<div style='font-size:24px;color:#e31a1c'>★</div>"))
             for row in result.table.itertuples():
-                on_top.append(folium.Marker(
-                    [row.lat, row.lon], tooltip=f"{row.rank}. {row.name} · {row.distance_m:,.0f} m",
-                    icon=folium.DivIcon(html=f"<div class='nearby-rank' style='background:#1b9e3a;color:#fff;"
-                                             f"border-radius:10px;width:20px;text-align:center'>{row.rank}</div>")))
+                on_top.append(labelled_marker(
+                    row.lat, row.lon, tooltip=f"{row.rank}. {row.name} · {row.distance_m:,.0f} m",
+                    icon_html=f"<div class='nearby-rank' style='background:#1b9e3a;color:#fff;"
+                              f"border-radius:10px;width:20px;text-align:center'>{int(row.rank)}</div>"))
         frames = {k: _layer(store, k) for k in ("boundaries", "venues", "school_facilities", "greenways",
                                                 "health_stations")}
         basemap, gcj02 = basemap_setting()
@@ -114,7 +113,7 @@ def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> 
     else:
         st.info(t("no_nearby", lang))
     for note in result.notes:
-        st.caption(note)
+        show.caption(note)
     if st.button(t("make_sheet", lang), key="nearby_make"):
         folder = Path(tempfile.mkdtemp(prefix="onemap-sheet-"))
         pdf = write_nearby_sheet(result, folder / "健身资源推荐单.pdf", streets=_layer(store, "walk_network"),
@@ -140,7 +139,7 @@ def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
         plan = prepare_records(path, kind, venues=venues[["feature_id", "name"]] if venues is not None else None,
                                unit_codes=set(bounds["code"].astype(str)) if bounds is not None else None)
     except OneMapError as exc:
-        st.error(str(exc))
+        show.error(str(exc))
         return
     (st.success if plan.report.ok else st.warning)(plan.summary())
     if not plan.report.ok:
@@ -152,20 +151,20 @@ def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
         st.caption(t("unknown_refs", lang))
         st.dataframe(plan.unknown, hide_index=True, width="stretch", key=f"records_unknown_{kind}")
     for note in plan.notes:
-        st.caption(note)
+        show.caption(note)
     c1, c2 = st.columns(2)
     account = active_account()
     try:
         if c1.button(t("commit_all", lang), key=f"records_all_{kind}", disabled=not plan.report.ok):
             account.require_write(RECORD_LAYER[kind])
             version = commit_records(write_store(account), plan, user=account.username)
-            st.success(f"{t('import_done', lang)}: {kind} v{version}")
+            show.success(f"{t('import_done', lang)}: {kind} v{version}")
         if c2.button(t("commit_valid", lang), key=f"records_valid_{kind}", disabled=plan.valid.empty):
             account.require_write(RECORD_LAYER[kind])
             version = commit_records(write_store(account), plan, user=account.username, keep_valid=True)
-            st.success(f"{t('import_done', lang)}: {kind} v{version} ({len(plan.valid)})")
+            show.success(f"{t('import_done', lang)}: {kind} v{version} ({len(plan.valid)})")
     except OneMapError as exc:
-        st.error(str(exc))
+        show.error(str(exc))
 
 
 def usage_tab(store: Store, lang: str) -> None:
@@ -187,8 +186,8 @@ def usage_tab(store: Store, lang: str) -> None:
         table = result.table
         with left:
             top = max(float(table["catchment_residents"].max()), 1.0)
-            on_top = [folium.CircleMarker(
-                [r.lat, r.lon], radius=4 + 12 * (r.catchment_residents / top) ** 0.5, color=STATUS_COLORS[r.status],
+            on_top = [dot_marker(
+                r.lat, r.lon, radius=4 + 12 * (r.catchment_residents / top) ** 0.5, color=STATUS_COLORS[r.status],
                 fill=True, fill_opacity=0.75, weight=1,
                 tooltip=f"{r.name} · {t('utilisation', lang)} {r.utilisation:.0%} · {t('catchment', lang)} "
                         f"{r.catchment_residents:,.0f}") for r in table.itertuples()]
@@ -209,7 +208,7 @@ def usage_tab(store: Store, lang: str) -> None:
                          column_config={t("utilisation", lang): st.column_config.ProgressColumn(
                              t("utilisation", lang), format="percent", min_value=0, max_value=1.5)})
             for note in result.notes:
-                st.caption(note)
+                show.caption(note)
     record_import(store, "venue_usage", lang, t("usage_upload", lang))
 
 
@@ -232,9 +231,9 @@ def indicators_tab(store: Store, lang: str) -> None:
                 delta_color="off")
     k[3].metric(t("satisfaction", lang), "—" if pd.isna(city["satisfaction"]) else f"{city['satisfaction']:.1f}")
     k[4].metric(t("stations_fitness", lang), f"{city.get('stations_with_fitness_rate', float('nan')):.0%}")
-    st.caption(ind.source)
+    show.caption(ind.source)
     for note in ind.notes:
-        st.caption(note)
+        show.caption(note)
     left, right = st.columns(2)
     with left:
         st.subheader(t("league", lang))

@@ -8,6 +8,7 @@ import streamlit as st
 from geo.errors import OneMapError
 from layers.stores import Store, open_store
 from i18n import t
+from ui import show
 from ui.state import lang
 
 
@@ -21,7 +22,7 @@ def get_store() -> Store:
     try:
         return _open(None)
     except OneMapError as exc:
-        st.error(t("store_error", lang()) + str(exc))
+        show.error(t("store_error", lang()) + str(exc))
         st.stop()
         raise  # st.stop() raises; this line is never reached
 

@@ -19,6 +19,7 @@ from layers.catalogue import CATALOGUE, LAND_USES, SYSTEM_FIELD_NAMES
 from layers.rasters import open_geotiff
 from i18n import label
 from webmap.assets import localize_assets
+from webmap.escape import html_column, html_text
 
 #: Drawing order (first is lowest) and style of each layer.
 LAYER_STYLES: dict[str, dict] = {
@@ -63,9 +64,8 @@ def _json_ready(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
     rounded = geoms.copy()
     rounded[present] = shapely.transform(geoms[present], lambda xy: np.round(xy, 6))
     out = out.set_geometry(gpd.GeoSeries(rounded, index=out.index, crs=frame.crs))
-    for col in fields:
-        out[col] = out[col].astype(object).where(out[col].notna(), "")
-        out[col] = out[col].map(lambda v: ("是" if v else "否") if isinstance(v, (bool, np.bool_)) else v)
+    for col in fields:  # every shown value becomes HTML here, and only here
+        out[col] = html_column(out[col])
     return out
 
 
@@ -91,17 +91,17 @@ def cluster_layer(name: str, frame: gpd.GeoDataFrame, lang: str):
     rows = [[round(float(y), 6), round(float(x), 6), *v] for (x, y), v in zip(xy, values)]
     color = LAYER_STYLES[name]["color"]
     title = fields.index(CATALOGUE[name].name_field) if CATALOGUE[name].name_field in fields else 0
-    labels = json.dumps(aliases, ensure_ascii=False)
+    labels = json.dumps([html_text(a) for a in aliases], ensure_ascii=False)
     callback = f"""function (row) {{
         var labels = {labels};
         var m = L.circleMarker(new L.LatLng(row[0], row[1]), {{radius: 6, color: '{color}', fillColor: '{color}',
                                                               fillOpacity: 0.85, weight: 1.5}});
-        m.bindPopup(function () {{  // built when opened, not for every point at load
+        m.bindPopup(function () {{  // built when opened, not for every point at load; values arrive escaped
             var table = document.createElement('table');
             for (var i = 0; i < labels.length; i++) {{
                 if (row[i + 2] === '') continue;
                 var tr = table.insertRow(), th = document.createElement('th');
-                th.textContent = labels[i]; tr.appendChild(th); tr.insertCell().textContent = row[i + 2];
+                th.innerHTML = labels[i]; tr.appendChild(th); tr.insertCell().innerHTML = row[i + 2];
             }}
             return table;
         }});
@@ -280,7 +280,7 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         if "radius" in style:
             kwargs["marker"] = folium.CircleMarker(radius=style["radius"], fill=True, fill_opacity=0.85,
                                                    weight=1.5)
-        popup = folium.GeoJsonPopup(fields=fields, aliases=aliases, localize=True, labels=True) \
+        popup = folium.GeoJsonPopup(fields=fields, aliases=[html_text(a) for a in aliases], localize=True, labels=True) \
             if name not in _NO_POPUP else None
         tooltip_field = spec.name_field if spec.name_field in fields else None
         tooltip = folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field and \
@@ -312,11 +312,11 @@ def _grow(bounds, b):
 def map_legend(names: list[str], lang: str, title: str) -> folium.Element:
     """A legend drawn inside the map (bottom left), so the page needs no raw HTML of its own."""
     rows = legend_rows(names, lang)
-    items = "".join(f"<div><span style='color:{r.color};font-size:15px'>●</span> {r.label}</div>"
+    items = "".join(f"<div><span style='color:{r.color};font-size:15px'>●</span> {html_text(r.label)}</div>"
                     for r in rows.itertuples())
     html = (f"<div class='onemap-legend' style='position:absolute;left:10px;bottom:52px;z-index:1000;"
             f"background:rgba(255,255,255,.88);padding:6px 9px;border-radius:4px;font:12px sans-serif;"
-            f"box-shadow:0 1px 4px rgba(0,0,0,.3)'><b>{title}</b>{items}</div>")
+            f"box-shadow:0 1px 4px rgba(0,0,0,.3)'><b>{html_text(title)}</b>{items}</div>")
     return folium.Element(html)
 
 
@@ -336,3 +336,21 @@ def legend_rows(names: list[str], lang: str) -> pd.DataFrame:
             spec = CATALOGUE[name]
             rows.append({"color": LAYER_STYLES[name]["color"], "label": label(spec.label_zh, spec.label_en, lang)})
     return pd.DataFrame(rows)
+
+
+def labelled_marker(lat: float, lon: float, *, tooltip: object, icon_html: str) -> folium.Marker:
+    """A marker drawn with ``icon_html`` (our own markup) and a tooltip of any value (escaped here)."""
+    return folium.Marker([lat, lon], tooltip=html_text(tooltip), icon=folium.DivIcon(html=icon_html))
+
+
+def dot_marker(lat: float, lon: float, *, tooltip: object | None = None, **style) -> folium.CircleMarker:
+    """A circle marker with an optional tooltip of any value (escaped here); ``style`` as Leaflet takes it."""
+    return folium.CircleMarker([lat, lon], tooltip=None if tooltip is None else html_text(tooltip), **style)
+
+
+def outlines(frame: gpd.GeoDataFrame, *, name: str, fields: list[str], aliases: list[str],
+             style: dict) -> folium.GeoJson:
+    """Outlines (gap areas …) with a tooltip of ``fields``; every value escaped here."""
+    data = _json_ready(frame.to_crs(4326), fields)
+    return folium.GeoJson(json.loads(data.to_json(drop_id=True)), name=name, style_function=lambda f: style,
+                          tooltip=folium.GeoJsonTooltip(fields, aliases=[html_text(a) for a in aliases]))

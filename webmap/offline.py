@@ -18,6 +18,7 @@ import geopandas as gpd
 
 from geo.errors import OneMapError
 from webmap.assets import STATIC_DIR, STATIC_URL
+from webmap.escape import html_text
 from webmap.folium_map import build_map
 
 _SCRIPT = re.compile(r'<script src="(?P<url>[^"]+)"></script>')
@@ -72,9 +73,8 @@ def write_offline_html(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathL
     """Write the one-map of ``layers`` as one HTML file that works with no network."""
     m = build_map(layers, lang=lang, population_tif=population_tif, height=900)
     root = m.get_root()
-    root.title = title
     html = inline_assets(root.render())
-    html = html.replace("<head>", f'<head>\n<meta charset="utf-8"/>\n<title>{title}</title>', 1)
+    html = html.replace("<head>", f'<head>\n<meta charset="utf-8"/>\n<title>{html_text(title)}</title>', 1)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(suffix=".html", dir=target.parent)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -15,11 +14,11 @@ from geo.gaps import gap_areas, gap_table
 from geo.inputs import FACILITY_LAYERS
 from geo.units import SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit, sports_area_by_unit
 from layers.catalogue import CATALOGUE
-from ui import state
+from ui import show, state
 from ui.analysis import layer_versions, run_coverage
 from i18n import label, t
 from ui.map_settings import basemap_setting
-from webmap.folium_map import shift_latlon, build_map, coverage_overlay
+from webmap.folium_map import build_map, coverage_overlay, outlines, shift_latlon
 from ui.store_access import get_store, read_layer_cached
 
 lang = state.lang()
@@ -55,7 +54,7 @@ try:
         units = assign_units(result.demand, boundaries, level=level) if boundaries is not None else None
         gaps = gap_areas(result, layer, threshold) if layer not in result.no_data_layers else None
 except OneMapError as exc:
-    st.error(t("analysis_error", lang) + str(exc))
+    show.error(t("analysis_error", lang) + str(exc))
     st.stop()
 
 row = result.summary().set_index(["layer", "threshold_m"]).loc[(layer, threshold)]
@@ -79,7 +78,7 @@ if units is not None and "venues" in versions:
 if result.demand.is_estimate:
     st.warning(t("estimate_note", lang))
 for note in dict.fromkeys(result.notes):
-    st.caption(note)
+    show.caption(note)
 
 left, right = st.columns([3, 2])
 with right:
@@ -121,11 +120,10 @@ with left:
             frames[name] = read_layer_cached(store, store.description, name, versions[name])
     on_top = []
     if gaps is not None and len(gaps):
-        top = gaps.head(20).to_crs(4326)[["rank", "uncovered_residents", "geometry"]]
-        on_top.append(folium.GeoJson(top, name="gaps",
-                                     style_function=lambda f: {"color": "#b30000", "weight": 2, "fill": False},
-                                     tooltip=folium.GeoJsonTooltip(["rank", "uncovered_residents"],
-                                                                   aliases=["#", t("uncovered", lang)])))
+        top = gaps.head(20)[["rank", "uncovered_residents", "geometry"]]
+        on_top.append(outlines(top, name="gaps", fields=["rank", "uncovered_residents"],
+                               aliases=["#", t("uncovered", lang)],
+                               style={"color": "#b30000", "weight": 2, "fill": False}))
     basemap, gcj02 = basemap_setting()
     m = build_map(frames, lang=lang, overlays=[overlay], on_top=on_top, height=620, basemap=basemap, gcj02=gcj02)
     if zoom is not None:

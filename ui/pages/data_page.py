@@ -12,7 +12,7 @@ from streamlit_folium import st_folium
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE, DEPARTMENTS
 from layers.ingest import COORDINATE_SYSTEMS, commit_import, prepare_import
-from ui import state
+from ui import show, state
 from ui.audit_view import audit_section
 from ui.auth import active_account, write_store
 from i18n import label, t
@@ -22,7 +22,7 @@ from ui.store_access import get_store
 lang = state.lang()
 store = get_store()
 st.title(t("app_title", lang) + " · " + t("page_data", lang))
-st.caption(f"{t('store', lang)}: {store.description}")
+show.caption(f"{t('store', lang)}: {store.description}")
 
 infos = store.layers.list()
 if not infos:
@@ -72,18 +72,18 @@ if upload is not None and st.button(t("check", lang), key="data_check"):
                                                              crs=crs_text.strip() or None)
     except OneMapError as exc:
         st.session_state.pop(state.IMPORT_PLAN, None)
-        st.error(str(exc))
+        show.error(str(exc))
 plan = st.session_state.get(state.IMPORT_PLAN)
 if plan is not None:
-    st.markdown(f"**{plan.source} → {plan.layer}**: {plan.n_read} / {plan.n_valid}")
+    st.markdown(f"**{show.plain(plan.source)} → {plan.layer}**: {plan.n_read} / {plan.n_valid}")
     if plan.mapping.columns:
         st.caption(t("mapping", lang))
         st.dataframe(pd.DataFrame({"file": list(plan.mapping.columns), "→": list(plan.mapping.columns.values())}),
                      hide_index=True, width="stretch", key="data_mapping")
     for warning in plan.warnings:
-        st.warning(warning)
+        show.warning(warning)
     if not plan.report.ok:
-        st.error(plan.report.summary(limit=20))
+        show.error(plan.report.summary(limit=20))
         st.dataframe(pd.DataFrame([{"row": q.row, "field": q.field, "value": str(q.value), "problem": q.message}
                                    for q in plan.report.problems]), hide_index=True, width="stretch",
                      key="data_problems")
@@ -98,7 +98,7 @@ if plan is not None:
                 account = active_account()
                 account.require_write(plan.layer)
                 result = commit_import(write_store(account), plan, user=account.username, keep_valid=keep)
-                st.success(f"{t('import_done', lang)}: {result.n_written} → {plan.layer} v{result.layer_version}")
+                show.success(f"{t('import_done', lang)}: {result.n_written} → {plan.layer} v{result.layer_version}")
                 st.session_state.pop(state.IMPORT_PLAN, None)
             except OneMapError as exc:
-                st.error(str(exc))
+                show.error(str(exc))

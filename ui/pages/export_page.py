@@ -14,7 +14,7 @@ from geo.gaps import gap_areas
 from exports.print_map import print_map
 from exports.report import district_report, write_report_pdf, write_report_xlsx
 from layers.catalogue import CATALOGUE
-from ui import state
+from ui import show, state
 from ui.analysis import layer_versions, run_coverage
 from i18n import label, t
 from webmap.offline import write_offline_html
@@ -81,6 +81,6 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
                                              if "school_facilities" in versions else None, title=title)
                     (write_report_pdf if fmt == "pdf" else write_report_xlsx)(report, out)
         st.download_button(t("download", lang), out.read_bytes(), file_name=out.name, key="export_download")
-        st.success(f"{out.name}: {out.stat().st_size / 1024:,.0f} KB")
+        show.success(f"{out.name}: {out.stat().st_size / 1024:,.0f} KB")
     except OneMapError as exc:
-        st.error(str(exc))
+        show.error(str(exc))

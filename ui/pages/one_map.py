@@ -6,7 +6,7 @@ import streamlit as st
 
 from layers.catalogue import CATALOGUE
 from layers.demo_city import DEMO_SOURCE, population_total
-from ui import state
+from ui import show, state
 from i18n import label, t
 from ui.map_settings import basemap_setting
 from webmap.folium_map import LAYER_STYLES
@@ -40,7 +40,7 @@ with st.sidebar:
                 shown.append(name)
     show_pop = "population" in raster and st.checkbox(t("population_surface", lang), value=True,
                                                      key=state.SHOW_POPULATION)
-    st.caption(f"{t('store', lang)}: {store.description}")
+    show.caption(f"{t('store', lang)}: {store.description}")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

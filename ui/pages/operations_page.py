@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import OneMapError
-from ui import state
+from ui import show, state
 from i18n import t
 from ui.operations import indicators_tab, nearby_tab, usage_tab
 
@@ -24,4 +24,4 @@ section = st.radio(t("page_operations", lang), list(SECTIONS), horizontal=True, 
 try:
     SECTIONS[section](store, lang)
 except OneMapError as exc:
-    st.error(t("analysis_error", lang) + str(exc))
+    show.error(t("analysis_error", lang) + str(exc))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -10,12 +9,12 @@ from streamlit_folium import st_folium
 from geo.errors import OneMapError
 from geo.planning import capacitated_covering, marginal_curve, maximal_covering, p_median, set_covering
 from geo.scenarios import compare_scenarios, scenario_payload
-from ui import state
+from ui import show, state
 from ui.auth import active_account, write_store
 from ui.analysis import get_engine, get_planning, get_whatif, layer_versions
 from i18n import t
 from ui.map_settings import basemap_setting
-from webmap.folium_map import build_map, unshift_click
+from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
 from ui.store_access import get_store, read_layer_cached
 
 lang = state.lang()
@@ -55,12 +54,12 @@ try:
             st.session_state[state.PLAN_RESULT] = plan
         plan = st.session_state[state.PLAN_RESULT]
 except OneMapError as exc:
-    st.error(t("analysis_error", lang) + str(exc))
+    show.error(t("analysis_error", lang) + str(exc))
     st.stop()
 
-st.success(plan.describe())
+show.success(plan.describe())
 for message in plan.messages + notes:
-    st.caption(message)
+    show.caption(message)
 chosen = candidates.iloc[plan.sites]
 
 left, right = st.columns([3, 2])
@@ -70,10 +69,10 @@ with left:
     on_top = []
     for row in chosen.to_crs(4326).itertuples():
         pt = row.geometry.representative_point()
-        on_top.append(folium.Marker([pt.y, pt.x], tooltip=f"{row.name}（{row.site_kind}）",
-                                    icon=folium.DivIcon(html="<div style='font-size:20px;color:#7b3294'>★</div>")))
+        on_top.append(labelled_marker(pt.y, pt.x, tooltip=f"{row.name}（{row.site_kind}）",
+                                      icon_html="<div style='font-size:20px;color:#7b3294'>★</div>"))
     for lon, lat in st.session_state.get(state.PLAN_ADDED, []):
-        on_top.append(folium.CircleMarker([lat, lon], radius=9, color="#000", fill=True, fill_color="#ffd400"))
+        on_top.append(dot_marker(lat, lon, radius=9, color="#000", fill=True, fill_color="#ffd400"))
     basemap, gcj02 = basemap_setting()
     m = build_map(frames, lang=lang, height=560, on_top=on_top, basemap=basemap, gcj02=gcj02)
     clicked = st_folium(m, key="planning_map", height=560, use_container_width=True,
@@ -101,7 +100,7 @@ to_open = w1.multiselect(t("open_school", lang), closed, key="whatif_open")
 hours = w1.text_input("opening hours", value="周末 8:00-18:00", key="whatif_hours")
 added = st.session_state.get(state.PLAN_ADDED, [])
 w2.caption(t("add_site", lang) + (f" — {t('added_site', lang)}: " + "; ".join(f"{x:.4f}, {y:.4f}" for x, y in added)
-                                   if added else ""))
+                                 if added else ""))
 if w2.button("↺", key="whatif_clear"):
     st.session_state[state.PLAN_ADDED] = []
     st.rerun()
@@ -109,9 +108,9 @@ if to_open or added:
     try:
         outcome = whatif.evaluate(open_=to_open, hours={fid: hours for fid in to_open}, add=added)
         st.dataframe(outcome.change, hide_index=True, width="stretch", key="whatif_change")
-        st.caption(f"{outcome.seconds * 1000:.0f} ms")
+        show.caption(f"{outcome.seconds * 1000:.0f} ms")
     except OneMapError as exc:
-        st.error(str(exc))
+        show.error(str(exc))
 
 st.subheader(t("compare", lang))
 s1, s2 = st.columns(2)
@@ -123,9 +122,9 @@ if s1.button(t("save_scenario", lang), key="save_scenario") and name.strip():
         account = active_account()
         account.require_write("candidate_sites")  # planning belongs with the sports bureau (and the admin)
         write_store(account).scenarios.save(name.strip(), payload, user=account.username, overwrite=True)
-        s1.success(f"{t('saved', lang)}: {name.strip()}")
+        show.success(f"{t('saved', lang)}: {name.strip()}", at=s1)
     except OneMapError as exc:
-        s1.error(str(exc))
+        show.error(str(exc), at=s1)
 saved = list(store.scenarios.list()["name"])
 picked = s2.multiselect(t("compare", lang), saved, default=saved[:2], key="compare_pick")
 if picked:

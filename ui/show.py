@@ -1,0 +1,50 @@
+"""The one place where text made of data is shown in the Streamlit pages.
+
+Streamlit renders messages and captions as Markdown (links, LaTeX between ``$``, colour
+directives); a file name, a venue name or a value inside an error message must show as
+the characters it is.  Every message that carries data goes through these functions,
+which backslash-escape all ASCII punctuation (CommonMark shows an escaped character as
+itself) and never pass ``unsafe_allow_html``.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import streamlit as st
+
+_ESCAPE = str.maketrans({c: "\\" + c for c in string.punctuation})
+
+
+def plain(text: object) -> str:
+    """``text`` as Markdown that displays exactly these characters."""
+    return str(text).translate(_ESCAPE).replace("\n", "  \n")
+
+
+def error(text: object, *, at: Any = st) -> None:
+    """An error box with ``text`` shown literally (``at``: a column or the sidebar)."""
+    at.error(plain(text))
+
+
+def warning(text: object, *, at: Any = st) -> None:
+    """A warning box with ``text`` shown literally."""
+    at.warning(plain(text))
+
+
+def success(text: object, *, at: Any = st) -> None:
+    """A success box with ``text`` shown literally."""
+    at.success(plain(text))
+
+
+def info(text: object, *, at: Any = st) -> None:
+    """An information box with ``text`` shown literally."""
+    at.info(plain(text))
+
+
+def caption(text: object, *, at: Any = st) -> None:
+    """A caption with ``text`` shown literally."""
+    at.caption(plain(text))
+
+
+__all__ = ["plain", "error", "warning", "success", "info", "caption"]
