@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 OGC_PORT ?= 5080
 
-.PHONY: setup system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in clean
+.PHONY: setup system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -38,7 +38,7 @@ ogc-api: demo-data
 test: system-test setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in
+bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in bench-uploads
 
 bench-store: setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_store_write.py
@@ -60,6 +60,9 @@ bench-one-map: setup
 
 bench-operations: setup
 	$(PY) bench/bench_operations.py
+
+bench-uploads: setup
+	$(PY) -m bench.bench_uploads
 
 bench-sign-in: setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_sign_in.py

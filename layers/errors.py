@@ -145,3 +145,7 @@ class AccessDeniedError(OneMapError, PermissionError):
 
 class SignInError(OneMapError, PermissionError):
     """A sign-in that failed: wrong name or password, or a locked account."""
+
+
+class UploadLimitError(InputFileError):
+    """An upload over one of the server's bounds (size, expansion, vertices, cells, rows, time); nothing was read."""

@@ -9,10 +9,11 @@ import rasterio
 from rasterio.errors import RasterioIOError
 from rasterio.io import MemoryFile
 
-from layers.errors import InputFileError
+from layers.errors import InputFileError, UploadLimitError
+from layers.limits import UploadLimits
 
 
-def check_geotiff(content: bytes, *, name: str, source: str) -> None:
+def check_geotiff(content: bytes, *, name: str, source: str, limits: UploadLimits | None = None) -> None:
     """Refuse bytes that are not a georeferenced single-band GeoTIFF.
 
     Raises
@@ -20,7 +21,10 @@ def check_geotiff(content: bytes, *, name: str, source: str) -> None:
     InputFileError
         Naming the source and what is wrong (not a GeoTIFF, no CRS, no georeferencing,
         more than one band).
+    UploadLimitError
+        More cells than :class:`~layers.limits.UploadLimits` allows (from the header alone).
     """
+    limits = limits or UploadLimits.from_env()
     if not content:
         raise InputFileError(f"{source}: the raster for layer {name!r} is empty.")
     try:
@@ -35,6 +39,10 @@ def check_geotiff(content: bytes, *, name: str, source: str) -> None:
             if ds.count != 1:
                 raise InputFileError(f"{source}: raster layer {name!r} takes one band of values per cell; "
                                      f"this file has {ds.count}.")
+            cells = ds.width * ds.height
+            if cells > limits.max_raster_cells:  # read from the header: no pixel has been decompressed
+                raise UploadLimitError(f"{source}: {ds.width:,} × {ds.height:,} cells; a raster may have at most "
+                                       f"{limits.max_raster_cells:,}. Resample it to a coarser cell size.")
     except RasterioIOError as exc:
         raise InputFileError(f"{source}: not a readable GeoTIFF ({exc}).") from None
 

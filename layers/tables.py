@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.errors import InputFileError, Problem
+from layers.errors import InputFileError, Problem, UploadLimitError
+from layers.limits import UploadLimits, check_file_size, check_zip
 
 LON_NAMES = ("经度", "东经", "lng", "lon", "long", "longitude", "x", "x坐标", "坐标x", "gcjlng", "bdlng")
 LAT_NAMES = ("纬度", "北纬", "lat", "latitude", "y", "y坐标", "坐标y", "gcjlat", "bdlat")
@@ -43,17 +44,25 @@ def _decode(raw: bytes, name: str) -> str:
     raise InputFileError(f"{name}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV.")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (UTF-8 or GBK, comma/semicolon/tab separated) or an XLSX sheet as text.
+def read_table(path: str | Path, *, limits: UploadLimits | None = None) -> pd.DataFrame:
+    """Read a CSV (UTF-8 or GBK, comma/semicolon/tab separated) or an XLSX sheet as text, within the limits.
 
     Raises
     ------
     InputFileError
         Empty or unreadable file, no record rows, or a header spread over two rows.
+    UploadLimitError
+        A file over the size limit, an XLSX that would expand past the limit, too many rows.
     """
     p = Path(path)
     name = p.name
     suffix = p.suffix.lower()
+    limits = limits or UploadLimits.from_env()
+    if not p.is_file():
+        raise InputFileError(f"{name}: file not found.")
+    check_file_size(p, limits)
+    if suffix in (".xlsx", ".xlsm"):
+        check_zip(p, limits, workbook=True)  # an XLSX is a zip of XML: its expanded size is read from the directory first
     try:
         if suffix == ".csv":
             text = _decode(p.read_bytes(), name)
@@ -69,7 +78,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             frame = pd.read_excel(p, dtype=object, engine="openpyxl")
         else:
             raise InputFileError(f"{name}: {suffix} is not a table format; use .csv or .xlsx.")
-    except InputFileError:
+    except (InputFileError, UploadLimitError):
         raise
     except Exception as exc:  # pandas / openpyxl raise many types for broken files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -82,6 +91,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
                              "name per column, e.g. 名称, 经度, 纬度.")
     if len(frame) == 0:
         raise InputFileError(f"{name}: has a header but no record rows.")
+    if len(frame) > limits.max_table_rows:
+        raise UploadLimitError(f"{name}: has {len(frame):,} rows; one upload may have at most "
+                               f"{limits.max_table_rows:,}. Split it, or load it with the command line.")
     frame.columns = header
     return frame
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +21,8 @@ from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_
 from i18n import label, t
 from ui.map_settings import basemap_setting
 from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
+from layers.limits import upload_workspace
+from ui.uploads import saved_upload
 from ui.store_access import read_layer_cached
 
 #: The layer whose editors may import each record table (usage belongs with the venues).
@@ -115,13 +115,14 @@ def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> 
     for note in result.notes:
         show.caption(note)
     if st.button(t("make_sheet", lang), key="nearby_make"):
-        folder = Path(tempfile.mkdtemp(prefix="onemap-sheet-"))
-        pdf = write_nearby_sheet(result, folder / "健身资源推荐单.pdf", streets=_layer(store, "walk_network"),
-                                 issuer=result.origin.label if mode == "station" else "")
-        csv = write_nearby_csv(result, folder / "健身资源清单.csv")
-        st.download_button(t("download_sheet", lang), pdf.read_bytes(), file_name=pdf.name,
+        with upload_workspace(prefix="sheet-") as folder:
+            pdf = write_nearby_sheet(result, folder / "健身资源推荐单.pdf", streets=_layer(store, "walk_network"),
+                                     issuer=result.origin.label if mode == "station" else "")
+            csv = write_nearby_csv(result, folder / "健身资源清单.csv")
+            pdf_bytes, csv_bytes = pdf.read_bytes(), csv.read_bytes()
+        st.download_button(t("download_sheet", lang), pdf_bytes, file_name=pdf.name,
                            mime="application/pdf", key="nearby_pdf", on_click="ignore")
-        st.download_button(t("download_csv", lang), csv.read_bytes(), file_name=csv.name,
+        st.download_button(t("download_csv", lang), csv_bytes, file_name=csv.name,
                            mime="text/csv", key="nearby_csv", on_click="ignore")
 
 
@@ -130,14 +131,12 @@ def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
     upload = st.file_uploader(prompt, type=["csv", "xlsx"], key=f"records_upload_{kind}")
     if upload is None:
         return
-    folder = Path(tempfile.mkdtemp(prefix="onemap-records-"))
-    path = folder / Path(upload.name).name
-    path.write_bytes(upload.getvalue())
     venues = _layer(store, "venues")
     bounds = _layer(store, "boundaries")
     try:
-        plan = prepare_records(path, kind, venues=venues[["feature_id", "name"]] if venues is not None else None,
-                               unit_codes=set(bounds["code"].astype(str)) if bounds is not None else None)
+        with saved_upload(upload) as path:
+            plan = prepare_records(path, kind, venues=venues[["feature_id", "name"]] if venues is not None else None,
+                                   unit_codes=set(bounds["code"].astype(str)) if bounds is not None else None)
     except OneMapError as exc:
         show.error(str(exc))
         return

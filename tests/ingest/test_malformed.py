@@ -157,10 +157,10 @@ def make(case: str, d: Path) -> tuple[Path, dict]:
 
 
 CASES = {
-    "truncated_zip": "截断.zip: cannot be read",
-    "zip_without_shapefile": "说明.zip: cannot be read",
+    "truncated_zip": "截断.zip: the zip is damaged or incomplete",
+    "zip_without_shapefile": "说明.zip: holds readme.txt; expected one shapefile",
     "shapefile_missing_prj": r"s: .*no coordinate system|declare no coordinate system",
-    "shapefile_missing_shx": "no_shx.zip: cannot be read",
+    "shapefile_missing_shx": "no_shx.zip: has v.shp but not v.shx; a shapefile needs its .shp, .shx and .dbf",
     "mixed_geometry_types": r"row 2, field 'geometry', value 'LineString': wrong geometry type",
     "nan_coordinates_csv": r"row 2, field '经度'.*not a number",
     "huge_coordinates_csv": r"row 2, field 'geometry'.*outside longitude",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +16,7 @@ from ui.auth import active_account, write_store
 from i18n import label, t
 from webmap.folium_map import LAYER_STYLES, build_map
 from ui.store_access import get_store
+from ui.uploads import saved_upload
 
 lang = state.lang()
 store = get_store()
@@ -64,12 +63,10 @@ coord = u2.selectbox(t("coord_system", lang), list(COORDINATE_SYSTEMS), key="dat
 crs_text = u3.text_input("CRS (EPSG)", value="", key="data_upload_epsg",
                          help="e.g. EPSG:4547 when the file declares none")
 if upload is not None and st.button(t("check", lang), key="data_check"):
-    folder = Path(tempfile.mkdtemp(prefix="onemap-upload-"))
-    path = folder / Path(upload.name).name
-    path.write_bytes(upload.getvalue())
     try:
-        st.session_state[state.IMPORT_PLAN] = prepare_import(path, target_layer, coord_system=coord,
-                                                             crs=crs_text.strip() or None)
+        with saved_upload(upload) as path:
+            st.session_state[state.IMPORT_PLAN] = prepare_import(path, target_layer, coord_system=coord,
+                                                                 crs=crs_text.strip() or None)
     except OneMapError as exc:
         st.session_state.pop(state.IMPORT_PLAN, None)
         show.error(str(exc))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import geopandas as gpd
 import streamlit as st
@@ -14,6 +12,7 @@ from geo.gaps import gap_areas
 from exports.print_map import print_map
 from exports.report import district_report, write_report_pdf, write_report_xlsx
 from layers.catalogue import CATALOGUE
+from layers.limits import upload_workspace
 from ui import show, state
 from ui.analysis import layer_versions, run_coverage
 from i18n import label, t
@@ -50,9 +49,9 @@ def read(name: str) -> gpd.GeoDataFrame:
 
 
 if st.button(t("prepare", lang), type="primary", key="export_make"):
-    out = Path(tempfile.mkdtemp(prefix="onemap-export-")) / f"onemap_{kind}.{fmt}"
     try:
-        with st.spinner("…"):
+        with st.spinner("…"), upload_workspace(prefix="export-") as folder:
+            out = folder / f"onemap_{kind}.{fmt}"
             if kind == "layers":
                 frames = {n: read(n) for n in chosen}
                 (write_tables if fmt in ("csv", "xlsx") else write_vectors)(frames, out)
@@ -80,7 +79,8 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
                                              school_facilities=read("school_facilities")
                                              if "school_facilities" in versions else None, title=title)
                     (write_report_pdf if fmt == "pdf" else write_report_xlsx)(report, out)
-        st.download_button(t("download", lang), out.read_bytes(), file_name=out.name, key="export_download")
-        show.success(f"{out.name}: {out.stat().st_size / 1024:,.0f} KB")
+            content = out.read_bytes()
+        st.download_button(t("download", lang), content, file_name=out.name, key="export_download")
+        show.success(f"{out.name}: {len(content) / 1024:,.0f} KB")
     except OneMapError as exc:
         show.error(str(exc))

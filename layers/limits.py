@@ -1,0 +1,228 @@
+"""Bounds on what an upload may cost, checked before anything is expanded or built.
+
+A shared server reads files from four departments; one careless or hostile file must not
+take its memory, its disk or its time.  Each bound is configurable (environment variables
+``ONEMAP_MAX_*``) with a default that fits a city, and each refusal names the file, the
+limit and what would be accepted:
+
+- the file's size, and for a zip (a zipped shapefile, an XLSX) the total uncompressed size
+  and the number of members, read from the zip's directory; member names that leave the
+  folder (``../``, absolute paths, links) are refused before a byte is written, and
+  extraction stops at the declared size even if the directory lies;
+- vertices per feature and per file, counted from each batch of features as GDAL hands
+  them over (GeoJSON features larger than a feature could legitimately be are refused by
+  GDAL's own streaming parser before they are built);
+- raster cells, from the GeoTIFF's header before its pixels are read;
+- table rows, counted while the table is read in chunks;
+- a time budget for reading and checking one file.
+
+Uploads are read in a workspace folder of their own (:func:`upload_workspace`) that is
+removed when the reading ends, whether it succeeded or not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+
+from layers.errors import UploadLimitError
+
+_MB = 1024 * 1024
+
+
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise UploadLimitError(f"Setting {name}={value!r} is not a number.") from None
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """The bounds of one upload (see the module docstring); ``UploadLimits.from_env()`` reads the settings."""
+
+    max_file_mb: float = 150.0
+    max_uncompressed_mb: float = 500.0
+    max_zip_members: int = 200
+    max_vertices_per_feature: int = 100_000
+    max_vertices_per_file: int = 10_000_000
+    max_raster_cells: int = 100_000_000
+    max_table_rows: int = 2_000_000
+    max_seconds: float = 120.0
+
+    @classmethod
+    def from_env(cls) -> "UploadLimits":
+        """The limits configured for this server (``ONEMAP_MAX_FILE_MB``, ``ONEMAP_MAX_UNCOMPRESSED_MB``,
+        ``ONEMAP_MAX_ZIP_MEMBERS``, ``ONEMAP_MAX_VERTICES_PER_FEATURE``, ``ONEMAP_MAX_VERTICES_PER_FILE``,
+        ``ONEMAP_MAX_RASTER_CELLS``, ``ONEMAP_MAX_TABLE_ROWS``, ``ONEMAP_MAX_SECONDS``), else the defaults."""
+        d = cls()
+        return cls(
+            max_file_mb=_env_number("ONEMAP_MAX_FILE_MB", d.max_file_mb),
+            max_uncompressed_mb=_env_number("ONEMAP_MAX_UNCOMPRESSED_MB", d.max_uncompressed_mb),
+            max_zip_members=int(_env_number("ONEMAP_MAX_ZIP_MEMBERS", d.max_zip_members)),
+            max_vertices_per_feature=int(_env_number("ONEMAP_MAX_VERTICES_PER_FEATURE", d.max_vertices_per_feature)),
+            max_vertices_per_file=int(_env_number("ONEMAP_MAX_VERTICES_PER_FILE", d.max_vertices_per_file)),
+            max_raster_cells=int(_env_number("ONEMAP_MAX_RASTER_CELLS", d.max_raster_cells)),
+            max_table_rows=int(_env_number("ONEMAP_MAX_TABLE_ROWS", d.max_table_rows)),
+            max_seconds=_env_number("ONEMAP_MAX_SECONDS", d.max_seconds),
+        )
+
+    @property
+    def max_geojson_feature_mb(self) -> int:
+        """The largest GeoJSON text one feature may take: generous for the vertex limit (60 bytes a vertex)."""
+        return max(4, int(self.max_vertices_per_feature * 60 / _MB) + 1)
+
+
+@dataclass
+class Deadline:
+    """The time budget of reading one file; :meth:`check` between steps."""
+
+    name: str
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def check(self) -> None:
+        """Refuse once the budget is spent.
+
+        Raises
+        ------
+        UploadLimitError
+            Naming the file and the budget.
+        """
+        if time.monotonic() - self.started > self.seconds:
+            raise UploadLimitError(f"{self.name}: reading and checking it took longer than the {self.seconds:g} s "
+                                   "allowed for one file; split it, or load it with the command line "
+                                   "(ONEMAP_MAX_SECONDS sets the budget).")
+
+
+def check_file_size(p: Path, limits: UploadLimits) -> None:
+    """Refuse a file over the size limit (before it is opened)."""
+    size = p.stat().st_size
+    if size > limits.max_file_mb * _MB:
+        raise UploadLimitError(f"{p.name}: {size / _MB:.0f} MB is over the {limits.max_file_mb:g} MB limit for one "
+                               "file; split the delivery or load it with the command line.")
+
+
+def _safe_member(info: zipfile.ZipInfo, zip_name: str) -> PurePosixPath:
+    """The member's path inside the folder, or a refusal for one that would leave it."""
+    name = info.filename.replace("\\", "/")
+    path = PurePosixPath(name)
+    mode = (info.external_attr >> 16) & 0xFFFF
+    if name.startswith("/") or path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":"):
+        raise UploadLimitError(f"{zip_name}: member {info.filename!r} points outside the archive's folder; "
+                               "a delivery's files must sit inside it (no '..', no absolute paths). Nothing was "
+                               "extracted.")
+    if stat.S_ISLNK(mode):
+        raise UploadLimitError(f"{zip_name}: member {info.filename!r} is a link; deliver the file itself. "
+                               "Nothing was extracted.")
+    return path
+
+
+def check_zip(p: Path, limits: UploadLimits, *, workbook: bool = False) -> list[zipfile.ZipInfo]:
+    """Read a zip's directory and refuse it before anything is expanded.
+
+    ``workbook``: the zip is an XLSX (the message speaks of a workbook).
+
+    Raises
+    ------
+    UploadLimitError
+        Too many members, too many bytes once uncompressed, or a member that would leave
+        the folder.
+    InputFileError
+        A truncated or damaged zip (the message says so, not that the file is missing).
+    """
+    from layers.errors import InputFileError
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            infos = z.infolist()
+    except zipfile.BadZipFile as exc:
+        if workbook:
+            raise InputFileError(f"{p.name}: cannot be read as a table: the workbook is damaged or incomplete "
+                                 f"({exc}); open it in Excel or WPS and save it again as .xlsx.") from None
+        raise InputFileError(f"{p.name}: the zip is damaged or incomplete ({exc}); was the upload cut short? "
+                             "Zip the files again and send the whole archive.") from None
+    files = [i for i in infos if not i.is_dir()]
+    if len(files) > limits.max_zip_members:
+        raise UploadLimitError(f"{p.name}: holds {len(files)} files; a delivery may hold at most "
+                               f"{limits.max_zip_members}.")
+    total = sum(i.file_size for i in files)
+    if total > limits.max_uncompressed_mb * _MB:
+        raise UploadLimitError(f"{p.name}: would expand to {total / _MB:,.0f} MB, over the "
+                               f"{limits.max_uncompressed_mb:g} MB limit for one upload ({p.stat().st_size / _MB:.1f} "
+                               "MB compressed). Split it, or load it with the command line.")
+    for info in files:
+        _safe_member(info, p.name)
+    return files
+
+
+def extract_zip(p: Path, dest: Path, limits: UploadLimits, deadline: Deadline | None = None) -> list[Path]:
+    """Extract a zip into ``dest`` after :func:`check_zip`, never writing outside ``dest`` nor more than
+    the limit (a member that yields more bytes than its directory declared is refused)."""
+    infos = check_zip(p, limits)
+    budget = int(limits.max_uncompressed_mb * _MB)
+    written, out = 0, []
+    root = dest.resolve()
+    with zipfile.ZipFile(p) as z:
+        for info in infos:
+            rel = _safe_member(info, p.name)
+            target = (root / Path(*rel.parts)).resolve()
+            if root not in target.parents:
+                raise UploadLimitError(f"{p.name}: member {info.filename!r} points outside the archive's folder.")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with z.open(info) as src, open(target, "wb") as dst:
+                member = 0
+                while chunk := src.read(1 << 20):
+                    member += len(chunk)
+                    written += len(chunk)
+                    if member > info.file_size or written > budget:
+                        raise UploadLimitError(f"{p.name}: member {info.filename!r} expands beyond what the zip "
+                                               f"declares (or beyond {limits.max_uncompressed_mb:g} MB); refused.")
+                    dst.write(chunk)
+                    if deadline is not None:
+                        deadline.check()
+            out.append(target)
+    return out
+
+
+def upload_root() -> Path:
+    """Where uploads are read: ``ONEMAP_UPLOAD_DIR``, else ``<temp>/onemap-uploads``."""
+    root = Path(os.environ.get("ONEMAP_UPLOAD_DIR") or Path(tempfile.gettempdir()) / "onemap-uploads")
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return root
+
+
+@contextlib.contextmanager
+def upload_workspace(prefix: str = "upload-") -> Iterator[Path]:
+    """A private folder for one upload, removed afterwards whatever happened."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=upload_root()))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def wkb_vertices(wkb: bytes | None) -> int:
+    """Vertices of a WKB geometry, from its size (16 bytes a 2-D vertex, 24 with Z), without building it."""
+    if not wkb:
+        return 0
+    if len(wkb) < 9:
+        return 0
+    kind = int.from_bytes(wkb[1:5], "little" if wkb[0] == 1 else "big")
+    per = 24 if (kind & 0x80000000 or 1000 <= kind % 10000 < 2000 or 3000 <= kind % 10000) else 16
+    return max(0, (len(wkb) - 9) // per)
+
+
+__all__ = ["UploadLimits", "Deadline", "check_file_size", "check_zip", "extract_zip", "upload_root",
+           "upload_workspace", "wkb_vertices"]
