@@ -1,39 +1,13 @@
-"""健身一张图 / Fitness One Map — Streamlit entry: page config and navigation only."""
+"""健身一张图 / Fitness One Map — the server: the Streamlit pages and the HTTP routes beside them.
+
+``make demo`` (``streamlit run app.py``) serves ``ui/main.py`` (page config and navigation)
+together with the published one-map files behind the same sign-in (``/maps/…``).
+"""
 
 import streamlit as st
 
-from ui import state
-from ui.auth import current_account
-from i18n import LANGUAGES, t
+from layers.logging_config import configure_logging
+from services.published_maps import ROUTES
 
-from pathlib import Path
-
-st.set_page_config(page_title="健身一张图 · Fitness One Map", layout="wide",
-                   page_icon=str(Path(__file__).parent / "static" / "favicon.png"))
-
-with st.sidebar:
-    st.radio(t("language", state.lang()), list(LANGUAGES), format_func=LANGUAGES.get,
-             key=state.LANG, horizontal=True)
-
-lang = state.lang()
-current_account()  # with accounts in the store, every page waits for a sign-in
-with st.sidebar.expander(t("basemap", lang)):
-    st.selectbox(t("basemap", lang), ["none", "osm", "tianditu", "xyz"], key=state.BASEMAP,
-                 format_func=lambda k: {"none": t("basemap_none", lang), "osm": "OpenStreetMap",
-                                        "tianditu": "天地图 Tianditu", "xyz": "XYZ"}[k])
-    if st.session_state.get(state.BASEMAP) == "tianditu":
-        st.text_input(t("tianditu_key", lang), key=state.BASEMAP_KEY, type="password")
-    if st.session_state.get(state.BASEMAP) == "xyz":
-        st.text_input(t("xyz_url", lang), key=state.BASEMAP_URL)
-        st.checkbox(t("gcj02_tiles", lang), key=state.BASEMAP_GCJ)
-pages = [
-    st.Page("ui/pages/one_map.py", title=t("page_one_map", lang), icon=":material/map:", url_path="one_map", default=True),
-    st.Page("ui/pages/coverage_page.py", title=t("page_coverage", lang), icon=":material/radar:", url_path="coverage"),
-    st.Page("ui/pages/planning_page.py", title=t("page_planning", lang), icon=":material/add_location:",
-            url_path="planning"),
-    st.Page("ui/pages/operations_page.py", title=t("page_operations", lang), icon=":material/health_and_safety:",
-            url_path="operations"),
-    st.Page("ui/pages/data_page.py", title=t("page_data", lang), icon=":material/database:", url_path="data"),
-    st.Page("ui/pages/export_page.py", title=t("page_export", lang), icon=":material/download:", url_path="export"),
-]
-st.navigation(pages).run()
+configure_logging()
+app = st.App("ui/main.py", routes=ROUTES)

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np

@@ -12,7 +12,6 @@ is timed on the same layers for the ratio.  Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path

@@ -21,9 +21,7 @@ Run: ``make bench-operations`` or ``python bench/bench_operations.py``.
 from __future__ import annotations
 
 import resource
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import geopandas as gpd

@@ -15,9 +15,7 @@ is not timed).  Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy import sparse

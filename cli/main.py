@@ -27,6 +27,7 @@ import pandas as pd
 from geo.errors import AnalysisError, OneMapError
 from layers.errors import AccessDeniedError, InputFileError, LayerValidationError, SignInError, StoreError, UnknownLayerError
 from geo.inputs import FACILITY_LAYERS
+from layers.logging_config import configure_logging
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_STORE, EXIT_ANALYSIS = 0, 2, 3, 4, 5
 
@@ -92,7 +93,7 @@ def _slot(text: str | None):
 
 def cmd_import(args: argparse.Namespace) -> int:
     from layers.fields import FieldMapping
-    from layers.ingest import commit_import, import_osm, import_population_raster, prepare_import
+    from layers.ingest import commit_import, import_osm, import_population_raster, prepare_import, preview_changes
 
     progress = Progress(3, quiet=args.quiet)
     progress.step(f"reading {Path(args.file).name}")
@@ -119,10 +120,23 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(plan.summary())
         if args.save_mapping:
             plan.mapping.save(args.save_mapping)
+        stored = {i.name: i.n_features for i in store.layers.list() if i.kind == "vector"}.get(args.layer) or 0
+        mode = args.mode or ("append" if stored == 0 else None)
+        for option in ([mode] if mode else ["append", "upsert", "replace"]):
+            if plan.n_valid:
+                change = preview_changes(store, plan, mode=option, keep_valid=args.keep_valid or not plan.report.ok)
+                print(f"{option}: {change.added} added, {change.updated} updated, {change.unchanged} unchanged, "
+                      f"{change.removed} removed → {change.stored_after} stored"
+                      + (f" (refused: {change.clashes} id(s) already stored)" if change.refused else ""))
         if args.dry_run:
             progress.step("checked (dry run: nothing written)")
             return EXIT_OK if plan.report.ok else EXIT_REFUSED
-        result = commit_import(store, plan, user=args.user, keep_valid=args.keep_valid, mode=args.mode)
+        if not plan.report.ok and not args.keep_valid:
+            raise LayerValidationError(plan.report)
+        if mode is None:
+            raise InputFileError(f"{args.layer} already holds {stored} feature(s): say --mode append, upsert or "
+                                 "replace (the counts above show what each would change).")
+        result = commit_import(store, plan, user=args.user, keep_valid=args.keep_valid, mode=mode)
         progress.step("written")
         print(f"{result.n_written} row(s) written to {args.layer} (version {result.layer_version}); "
               f"{result.n_total} stored in all.")
@@ -421,8 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lon", help="longitude column of a table (default: found by name)")
     p.add_argument("--lat", help="latitude column of a table (default: found by name)")
     p.add_argument("--keep-valid", action="store_true", help="write the valid rows even if some are refused")
-    p.add_argument("--mode", default="replace", choices=("replace", "append", "upsert"),
-                   help="replace the layer (default), append new features, or upsert by feature_id")
+    p.add_argument("--mode", choices=("append", "upsert", "replace"),
+                   help="append new features, upsert by feature_id, or replace the whole layer; required when "
+                        "the layer already holds features (the dry run shows what each would change)")
     p.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
     p.set_defaults(func=cmd_import)
 
@@ -531,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    configure_logging("ERROR" if args.quiet else None)
     try:
         return args.func(args)
     except (LayerValidationError, InputFileError, UnknownLayerError, SignInError, AccessDeniedError) as exc:

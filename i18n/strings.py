@@ -89,6 +89,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "commit_all": ("全部导入（有问题则不导入）", "Import all (nothing if any row is refused)"),
     "commit_valid": ("仅导入合格行", "Import the valid rows only"),
     "import_done": ("导入完成", "Imported"),
+    "write_mode": ("写入方式（该图层已有 {n} 个要素）", "How to write (the layer holds {n} features)"),
+    "mode_append": ("追加：只加入新要素", "Append: add new features only"),
+    "mode_upsert": ("按编号更新：已有的更新，新的加入", "Update by id: update stored ids, add the others"),
+    "mode_replace": ("替换：图层只保留本文件的要素", "Replace: the layer becomes exactly this file"),
+    "choose_mode": ("请选择写入方式，下方会显示将发生的变化。", "Choose how to write; the changes are shown below."),
+    "change_added": ("新增", "Added"),
+    "change_updated": ("更新", "Updated"),
+    "change_unchanged": ("不变", "Unchanged"),
+    "change_removed": ("删除", "Removed"),
+    "change_after": ("导入后要素数", "Features afterwards"),
+    "replace_warning": ("替换将删除 {n} 个已有要素（历史版本中仍可恢复）。", "Replacing removes {n} stored features "
+                        "(they stay restorable from the history)."),
+    "append_refused": ("有 {n} 个编号已存在，追加会被拒绝；请选择“按编号更新”或“替换”。",
+                       "{n} ids are already stored, so appending would be refused; choose update by id or replace."),
+    "valid_only": ("只导入合格的行", "Import the valid rows only"),
+    "commit": ("导入", "Import"),
+    "rows_read": ("读取行数", "Rows read"),
+    "rows_valid": ("合格行数", "Valid rows"),
+    "file_problems": ("问题", "Problems"),
     "mapping": ("字段对应", "Field mapping"),
     "report": ("检查报告", "Validation report"),
     "export_what": ("导出内容", "What to export"),
@@ -167,12 +186,13 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
-def t(key: str, lang: str = "zh") -> str:
-    """The string ``key`` in ``lang`` ("zh" or "en"); the key itself if unknown."""
+def t(key: str, lang: str = "zh", **values: object) -> str:
+    """The string ``key`` in ``lang`` ("zh" or "en") with ``values`` filled in; the key itself if unknown."""
     pair = STRINGS.get(key)
     if pair is None:
         return key
-    return pair[1] if lang == "en" else pair[0]
+    text = pair[1] if lang == "en" else pair[0]
+    return text.format(**values) if values else text
 
 
 def label(zh: str, en: str, lang: str) -> str:

@@ -268,9 +268,73 @@ def prepare_import(path: str | os.PathLike[str], layer: str, *, coord_system: st
                       n_read=len(raw), warnings=warnings)
 
 
-def commit_import(store: Store, plan: ImportPlan, *, user: str, mode: str = "replace",
+@dataclass(frozen=True)
+class ChangePreview:
+    """What committing an import would do to the stored layer, counted before anything is written."""
+
+    mode: str
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    clashes: int
+    stored_before: int
+
+    @property
+    def stored_after(self) -> int:
+        """Features the layer would hold afterwards (unless the write is refused)."""
+        return self.stored_before + self.added - self.removed
+
+    @property
+    def refused(self) -> bool:
+        """Whether the write would be refused (an append of ids already stored)."""
+        return self.mode == "append" and self.clashes > 0
+
+
+def _rows_to_write(plan: ImportPlan, keep_valid: bool) -> gpd.GeoDataFrame:
+    report, frame = plan.report, plan.frame
+    if not report.ok:
+        if not keep_valid or any(q.row is None for q in report.problems):
+            raise LayerValidationError(report)
+        frame = drop_bad_rows(frame, report, row_numbers=_row_numbers(plan))
+        if frame.empty:
+            raise LayerValidationError(report)
+    return frame
+
+
+def preview_changes(store: Store, plan: ImportPlan, *, mode: str, keep_valid: bool = False) -> ChangePreview:
+    """Count what ``commit_import(store, plan, mode=mode)`` would add, update, leave and remove.
+
+    Raises
+    ------
+    LayerValidationError
+        As :func:`commit_import` would (nothing to write).
+    """
+    from layers.stores.layer_tables import WRITE_MODES
+    from layers.stores.states import feature_texts
+
+    if mode not in WRITE_MODES:
+        raise InputFileError(f"Write mode {mode!r} is not one of {', '.join(WRITE_MODES)}.")
+    spec = get_spec(plan.layer)
+    incoming = _rows_to_write(plan, keep_valid)
+    stored = store.layers.read(plan.layer)
+    _, new_keys = feature_texts(spec, incoming)
+    _, old_keys = feature_texts(spec, stored)
+    shared = set(new_keys) & set(old_keys)
+    changed = sum(1 for i in shared if new_keys[i] != old_keys[i])
+    removed = len(set(old_keys) - set(new_keys)) if mode == "replace" else 0
+    return ChangePreview(mode=mode, added=len(set(new_keys) - set(old_keys)), updated=changed,
+                         unchanged=len(shared) - changed, removed=removed, clashes=len(shared),
+                         stored_before=len(stored))
+
+
+def commit_import(store: Store, plan: ImportPlan, *, user: str, mode: str,
                   keep_valid: bool = False) -> WriteResult:
     """Write a prepared import in one transaction: every row, or (``keep_valid``) the valid ones.
+
+    ``mode`` has no default on purpose: ``append`` (new ids only), ``upsert`` (update the ids
+    already stored, add the others) or ``replace`` (the layer becomes exactly these rows);
+    :func:`preview_changes` says what each would do.
 
     Raises
     ------
@@ -278,27 +342,13 @@ def commit_import(store: Store, plan: ImportPlan, *, user: str, mode: str = "rep
         When the plan has problems and ``keep_valid`` is False, when a problem concerns
         the whole file (no CRS), or when no row is valid; nothing is written.
     """
-    report = plan.report
-    frame = plan.frame
-    if not report.ok:
-        if not keep_valid or any(q.row is None for q in report.problems):
-            raise LayerValidationError(report)
-        frame = drop_bad_rows(frame, report, row_numbers=_row_numbers(plan))
-        if frame.empty:
-            raise LayerValidationError(report)
+    frame = _rows_to_write(plan, keep_valid)
     return store.layers.write(plan.layer, frame, mode=mode, user=user, source=plan.source)
 
 
 def _row_numbers(plan: ImportPlan) -> np.ndarray:
     first = FIRST_ROW if Path(plan.source).suffix.lower() in TABLE_SUFFIXES else 1
     return np.arange(len(plan.frame)) + first
-
-
-def import_file(store: Store, path: str | os.PathLike[str], layer: str, *, user: str,
-                keep_valid: bool = False, mode: str = "replace", **options) -> tuple[ImportPlan, WriteResult]:
-    """:func:`prepare_import` then :func:`commit_import` (the command-line path)."""
-    plan = prepare_import(path, layer, **options)
-    return plan, commit_import(store, plan, user=user, mode=mode, keep_valid=keep_valid)
 
 
 def import_population_raster(store: Store, path: str | os.PathLike[str], *, user: str) -> int:

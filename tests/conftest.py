@@ -270,3 +270,10 @@ def demo_app():
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ONEMAP_GPKG")}
     yield from serve(["make", "-s", "demo", f"PORT={port}"], env, "demo_app.log", port)
+
+
+def shown(element) -> str:
+    """What a person reads in a Streamlit message or caption (AppTest gives its Markdown, escapes included)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", element.value)

@@ -16,7 +16,7 @@ import folium.elements
 
 from geo.errors import OneMapError
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "ui" / "static"
 #: URL under which Streamlit serves ``static/`` (server.enableStaticServing).
 STATIC_URL = "/app/static/"
 

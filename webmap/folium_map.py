@@ -237,14 +237,15 @@ def shift_to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
               population_tif: bytes | None = None, height: int = 640, basemap: folium.TileLayer | None = None,
               gcj02: bool = False, overlays: list | None = None, on_top: list | None = None,
-              legend: str | None = None) -> folium.Map:
+              legend: str | None = None, fit: gpd.GeoDataFrame | None = None) -> folium.Map:
     """A folium map of the given layers, drawn in :data:`LAYER_STYLES` order on a canvas.
 
     Without a basemap the city's own land use, streets and boundaries are the basemap.
     ``gcj02`` shifts every overlay for AMap/Tencent tiles; ``overlays`` (images …) are drawn
     above the population surface and ``on_top`` elements (gap outlines, site markers) above
     every layer — all before the layer control, which must come last.  ``legend`` (a
-    title) draws the legend inside the map.
+    title) draws the legend inside the map; ``fit`` zooms to those features instead of to
+    everything drawn.
     """
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_control=True, height=height)
     # With no tile layer Leaflet has no maxZoom, and marker clusters refuse to start without one.
@@ -293,8 +294,10 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         bounds = _grow(bounds, frame.total_bounds)
     for element in on_top or []:
         (shift_element(element) if gcj02 else element).add_to(m)
+    if fit is not None and len(fit):
+        bounds = (shift_to_gcj02(fit) if gcj02 else fit.to_crs(4326)).total_bounds
     if bounds is not None:
-        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], max_zoom=17)
     if legend is not None:
         m.get_root().html.add_child(map_legend([n for n in LAYER_STYLES if n in layers], lang, legend))
     folium.LayerControl(collapsed=True).add_to(m)

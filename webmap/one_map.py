@@ -15,7 +15,7 @@ import geopandas as gpd
 from layers.stores import Store, open_store
 from i18n import t
 from webmap.folium_map import LAYER_STYLES, build_map
-from webmap.publish import map_key, publish, published_url
+from webmap.publish import is_published, map_key, publish
 
 #: Layers the page starts with unticked.
 HIDDEN_BY_DEFAULT = frozenset({"candidate_sites"})
@@ -35,23 +35,22 @@ def draw_one_map(frames: dict[str, gpd.GeoDataFrame], population_tif: bytes | No
 
 
 def publish_default(store: Store, langs: tuple[str, ...] = ("zh", "en")) -> list[str]:
-    """Publish the page's default map for ``store`` in each language; returns the URLs."""
+    """Publish the page's default map for ``store`` in each language; returns their keys."""
     infos = store.layers.list()
     versions = {i.name: i.layer_version for i in infos if i.kind == "vector" and i.name in LAYER_STYLES}
     rasters = {i.name: i.layer_version for i in infos if i.kind == "raster"}
     shown = [n for n in LAYER_STYLES if n in versions and n not in HIDDEN_BY_DEFAULT]
     pop = rasters.get("population")
-    urls, frames, tif = [], None, None
+    keys, frames, tif = [], None, None
     for lang in langs:
         key = one_map_key(store.description, versions, shown, pop, lang, None, False)
-        url = published_url(key)
-        if url is None:
+        if not is_published(key):
             if frames is None:
                 frames = {n: store.layers.read(n) for n in shown}
                 tif = store.rasters.read("population") if pop is not None else None
-            url = publish(draw_one_map(frames, tif, lang), key)
-        urls.append(url)
-    return urls
+            publish(draw_one_map(frames, tif, lang), key)
+        keys.append(key)
+    return keys
 
 
 def main() -> int:
@@ -60,8 +59,8 @@ def main() -> int:
 
     try:
         with open_store() as store:
-            for url in publish_default(store):
-                print(f"one-map published: {url}")
+            for key in publish_default(store):
+                print(f"one-map published: /maps/{key}.html")
     except OneMapError as exc:
         print(f"one-map not published ahead ({exc}); the first visit will draw it.", file=sys.stderr)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from tests.app.test_pages import APP, on_demo  # noqa: F401  (the fixture)
+from tests.conftest import shown
 
 
 def _frame(at, column: str):
@@ -15,7 +16,7 @@ def _frame(at, column: str):
 def _open_page():
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
-    at.switch_page("ui/pages/operations_page.py").run()
+    at.switch_page("views/operations_page.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -52,7 +53,7 @@ def test_nearby_by_time_and_by_typed_coordinates(on_demo):  # noqa: F811
     assert early is None or len(early) < any_time  # most places are closed at six in the morning
     at.radio(key="nearby.mode").set_value("coords").run()
     at.text_input(key="nearby.coords").set_value("北京市").run()
-    assert any("not a coordinate pair" in e.value for e in at.error) and not at.exception
+    assert any("not a coordinate pair" in shown(e) for e in at.error) and not at.exception
     at.text_input(key="nearby.coords").set_value("113.99, 30.01").run()
     assert not at.error
     assert any(m.label.startswith("113.99000, 30.01000 · ") for m in at.metric)
@@ -75,5 +76,5 @@ def test_nearby_sheet_downloads(on_demo):  # noqa: F811
     downloads = at.get("download_button")
     assert len(downloads) == 2  # the PDF sheet and the CSV
     at.radio(key="nearby.mode").set_value("click").run()
-    assert not at.exception and any("在地图上点击出发点" in c.value for c in at.caption)
+    assert not at.exception and any("在地图上点击出发点" in shown(c) for c in at.caption)
     assert _frame(at, "nearest_m") is not None  # the stations list shows before any click

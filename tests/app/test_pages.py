@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shown
 
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "ui" / "main.py")
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def test_one_map_page_shows_demo_city(on_demo):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["体育场馆"] == "68" and metrics["常住人口"] == "420,000"
-    assert any("虚构示范城区" in w.value for w in at.warning)
+    assert any("虚构示范城区" in shown(w) for w in at.warning)
     labels = [c.label for c in at.sidebar.checkbox]
     assert any(lbl.startswith("体育场馆") for lbl in labels) and "人口分布" in labels
 
@@ -37,13 +37,13 @@ def test_switching_to_english(on_demo):
     assert not at.exception
     assert at.title[0].value.startswith("Fitness One Map")
     assert "Sports venues" in {m.label for m in at.metric}
-    assert any("fictional demo city" in w.value for w in at.warning)
+    assert any("fictional demo city" in shown(w) for w in at.warning)
 
 
 def test_data_page_lists_layers_and_history(on_demo):
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("ui/pages/data_page.py").run()
+    at.switch_page("views/data_page.py").run()
     assert not at.exception
     stored = at.dataframe[0].value
     assert len(stored) >= 10
@@ -59,7 +59,7 @@ def test_missing_store_is_one_clear_message(monkeypatch, tmp_path):
     _open.clear()
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert len(at.error) == 1 and "does not exist" in at.error[0].value and "make demo-data" in at.error[0].value
+    assert len(at.error) == 1 and "does not exist" in shown(at.error[0]) and "make demo-data" in shown(at.error[0])
     _open.clear()
 
 
@@ -70,14 +70,14 @@ def test_unreachable_database_is_one_clear_message(monkeypatch):
     _open.clear()
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert len(at.error) == 1 and "Cannot reach the database" in at.error[0].value
-    assert "pw@" not in at.error[0].value
+    assert len(at.error) == 1 and "Cannot reach the database" in shown(at.error[0])
+    assert "pw@" not in shown(at.error[0])
     _open.clear()
 
 
 def test_coverage_page_kpis_and_tables(on_demo):
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("ui/pages/coverage_page.py").run()
+    at.switch_page("views/coverage_page.py").run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["常住人口"] == "420,000" and metrics["覆盖人口"] == "153,736"
@@ -94,9 +94,9 @@ def test_coverage_page_kpis_and_tables(on_demo):
 
 def test_planning_page_solves_and_answers_what_if(on_demo):
     at = AppTest.from_file(APP, default_timeout=300).run()
-    at.switch_page("ui/pages/planning_page.py").run()
+    at.switch_page("views/planning_page.py").run()
     assert not at.exception
-    assert at.success[0].value.startswith("MCLP (heuristic): 5 site(s)")
+    assert shown(at.success[0]).startswith("MCLP (heuristic): 5 site(s)")
     at.multiselect(key="whatif_open").set_value(["school-004-track"]).run()
     assert not at.exception
     change = next(d.value for d in at.dataframe if "newly_covered" in d.value.columns)
@@ -105,19 +105,19 @@ def test_planning_page_solves_and_answers_what_if(on_demo):
 
 def test_export_page_makes_a_file(on_demo):
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("ui/pages/export_page.py").run()
+    at.switch_page("views/export_page.py").run()
     at.button(key="export_make").click().run()
-    assert not at.exception and at.success[0].value.startswith("onemap_layers.gpkg")
+    assert not at.exception and shown(at.success[0]).startswith("onemap_layers.gpkg")
     at.radio(key="export_kind").set_value("report").run()
     at.button(key="export_make").click().run()
-    assert not at.exception and at.success[0].value.startswith("onemap_report.xlsx")
+    assert not at.exception and shown(at.success[0]).startswith("onemap_report.xlsx")
 
 
 def test_tianditu_without_a_key_is_one_message(on_demo):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.selectbox(key="basemap").set_value("tianditu").run()
     assert not at.exception
-    assert any("needs a key" in e.value for e in at.error)
+    assert any("needs a key" in shown(e) for e in at.error)
 
 
 def test_data_page_audit_and_restore(monkeypatch, demo_gpkg, tmp_path):
@@ -138,21 +138,21 @@ def test_data_page_audit_and_restore(monkeypatch, demo_gpkg, tmp_path):
     _open.clear()
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("ui/pages/data_page.py").run()
+    at.switch_page("views/data_page.py").run()
     at.selectbox(key="data_history_layer").set_value("venues").run()
     at.text_input(key="audit_feature").set_value("venue-001").run()
     assert not at.exception
     trail = next(d.value for d in at.dataframe if "changes" in d.value.columns)
     assert "name:" in trail["changes"].iloc[0] and "改过的名称" in trail["changes"].iloc[0]
     at.button(key="audit_restore_feature").click().run()
-    assert any("venue-001 → v1" in s.value for s in at.success)
+    assert any("venue-001 → v1" in shown(s) for s in at.success)
     with GeoPackageStore(path) as store:
         assert store.layers.read("venues").set_index("feature_id").loc["venue-001", "name"] != "改过的名称"
     _open.clear()
 
 
-@pytest.mark.parametrize("page", ["ui/pages/coverage_page.py", "ui/pages/planning_page.py",
-                                  "ui/pages/operations_page.py"])
+@pytest.mark.parametrize("page", ["views/coverage_page.py", "views/planning_page.py",
+                                  "views/operations_page.py"])
 def test_every_map_page_takes_a_gcj02_basemap(on_demo, page):
     at = AppTest.from_file(APP, default_timeout=180).run()
     at.selectbox(key="basemap").set_value("xyz").run()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
+
+from tests.conftest import shown
 from streamlit.testing.v1 import AppTest
 
 from layers.accounts import MAX_FAILURES, create_account
@@ -30,7 +32,7 @@ def with_accounts(monkeypatch, demo_gpkg, tmp_path):
 def test_single_user_default_says_so(on_demo):  # noqa: F811
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
-    assert any("单用户模式" in c.value for c in at.sidebar.caption)
+    assert any("单用户模式" in shown(c) for c in at.sidebar.caption)
 
 
 def _sign_in(at, name, password):
@@ -45,10 +47,10 @@ def test_pages_wait_for_sign_in_and_wrong_passwords_are_refused(with_accounts):
     assert not at.exception
     assert at.text_input(key="sign_in_password") is not None and not at.metric  # nothing shown before sign-in
     _sign_in(at, "li.si", "wrong-password-1")
-    assert any("Wrong user name or password" in e.value for e in at.error) and not at.metric
+    assert any("Wrong user name or password" in shown(e) for e in at.error) and not at.metric
     _sign_in(at, "li.si", "Qingxi-Edu-2026")
     assert not at.exception
-    assert any("li.si" in c.value and "教育局" in c.value for c in at.sidebar.caption)
+    assert any("li.si" in shown(c) and "教育局" in shown(c) for c in at.sidebar.caption)
     assert {m.label for m in at.metric} >= {"体育场馆", "常住人口"}  # the one-map page now renders
 
 
@@ -56,6 +58,6 @@ def test_lockout_shows_in_the_page(with_accounts):
     at = AppTest.from_file(APP, default_timeout=120).run()
     for _ in range(MAX_FAILURES):
         _sign_in(at, "li.si", "wrong-password-1")
-        assert any("Wrong user name or password" in e.value for e in at.error)  # the lock is not announced
+        assert any("Wrong user name or password" in shown(e) for e in at.error)  # the lock is not announced
     _sign_in(at, "li.si", "Qingxi-Edu-2026")
-    assert any("is locked" in e.value for e in at.error) and not at.metric
+    assert any("is locked" in shown(e) for e in at.error) and not at.metric

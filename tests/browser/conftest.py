@@ -10,7 +10,7 @@ CHROMIUM = "/usr/bin/chromium"
 #: Requests a page may make; everything else is refused (the machine has no internet).
 LOCAL = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:", "file:")
 #: The map frames: interactive maps (streamlit-folium) and published static maps (the one-map page).
-MAP_IFRAME = "iframe[title*='st_folium'], iframe[src*='/app/static/maps/']"
+MAP_IFRAME = "iframe[title*='st_folium'], iframe[src*='/maps/']"
 #: Features Leaflet has drawn (maps draw on a canvas, so there are no SVG paths to count);
 #: a marker cluster counts every point it holds.
 COUNT_FEATURES = """() => {

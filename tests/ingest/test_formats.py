@@ -20,7 +20,7 @@ CHINESE_HEADERS = {"name": "场馆名称", "venue_kind": "类型", "sports_area_
 
 def _check_round_trip(store, plan, source):
     assert plan.report.ok, plan.report.summary()
-    commit_import(store, plan, user="sports-steward")
+    commit_import(store, plan, user="sports-steward", mode="replace")
     got = store.layers.read("venues").sort_values("feature_id").reset_index(drop=True)
     want = source.sort_values("feature_id").reset_index(drop=True)
     assert len(got) == len(want)

@@ -208,7 +208,7 @@ def test_malformed_delivery_is_refused_clearly_and_changes_nothing(case, tmp_pat
     history = len(stocked_store.history(layer))
     with pytest.raises(OneMapError) as info:
         plan = prepare_import(path, layer, **options)
-        commit_import(stocked_store, plan, user="steward")
+        commit_import(stocked_store, plan, user="steward", mode="replace")
     message = str(info.value)
     assert "Traceback" not in message
     assert re.search(CASES[case], message), message
@@ -227,7 +227,7 @@ def test_keep_valid_commits_only_the_good_rows(tmp_path, stocked_store):
     path, options = make("xlsx_text_in_longitude", tmp_path)
     plan = prepare_import(path, "venues", **options)
     assert plan.n_read == 2 and plan.n_valid == 1
-    result = commit_import(stocked_store, plan, user="steward", keep_valid=True)
+    result = commit_import(stocked_store, plan, user="steward", mode="replace", keep_valid=True)
     assert result.n_written == 1 and stocked_store.layers.read("venues")["name"].tolist() == ["游泳馆"]
     # The earlier version stays readable.
     assert len(stocked_store.layers.read("venues", version=1)) == 68
@@ -241,7 +241,7 @@ def test_self_intersecting_polygon_is_repaired_and_said_so(tmp_path, gpkg_store)
     assert plan.report.ok and any("self-intersecting polygon(s) repaired" in w and "row(s) 1" in w
                                   for w in plan.warnings)
     assert plan.frame.geometry.iloc[0].is_valid and plan.frame.geometry.iloc[0].area > 0
-    commit_import(gpkg_store, plan, user="steward")
+    commit_import(gpkg_store, plan, user="steward", mode="replace")
 
 
 def test_swapped_and_outside_china_warnings(tmp_path):

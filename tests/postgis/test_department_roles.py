@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from layers.errors import AccessDeniedError
 from layers.stores.postgis.roles import role_name

@@ -9,13 +9,13 @@ from streamlit_folium import st_folium
 
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE, DEPARTMENTS
-from layers.ingest import COORDINATE_SYSTEMS, commit_import, prepare_import
+from layers.ingest import COORDINATE_SYSTEMS, commit_import, prepare_import, preview_changes
 from ui import show, state
 from ui.audit_view import audit_section
 from ui.auth import active_account, write_store
 from i18n import label, t
 from webmap.folium_map import LAYER_STYLES, build_map
-from ui.store_access import get_store
+from ui.store_access import get_store, read_layer_cached
 from ui.uploads import saved_upload
 
 lang = state.lang()
@@ -71,8 +71,15 @@ if upload is not None and st.button(t("check", lang), key="data_check"):
         st.session_state.pop(state.IMPORT_PLAN, None)
         show.error(str(exc))
 plan = st.session_state.get(state.IMPORT_PLAN)
+done = st.session_state.pop(state.IMPORT_DONE, None)
+if done:
+    show.success(done)
 if plan is not None:
-    st.markdown(f"**{show.plain(plan.source)} → {plan.layer}**: {plan.n_read} / {plan.n_valid}")
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("rows_read", lang), f"{plan.n_read:,}")
+    m2.metric(t("rows_valid", lang), f"{plan.n_valid:,}")
+    m3.metric(t("file_problems", lang), f"{len(plan.report.problems):,}")
+    st.markdown(f"**{show.plain(plan.source)}** → {label(CATALOGUE[plan.layer].label_zh, CATALOGUE[plan.layer].label_en, lang)}")
     if plan.mapping.columns:
         st.caption(t("mapping", lang))
         st.dataframe(pd.DataFrame({"file": list(plan.mapping.columns), "→": list(plan.mapping.columns.values())}),
@@ -86,16 +93,48 @@ if plan is not None:
                      key="data_problems")
     if len(plan.frame) and plan.frame.geometry.notna().any():
         preview = plan.frame[plan.frame.geometry.notna() & ~plan.frame.geometry.is_empty]
-        st_folium(build_map({plan.layer: preview} if plan.layer in LAYER_STYLES else {}, lang=lang, height=360),
-                  key="data_preview", height=360, use_container_width=True, returned_objects=[])
-    c_all, c_valid = st.columns(2)
-    for col, keep, text in ((c_all, False, "commit_all"), (c_valid, True, "commit_valid")):
-        if col.button(t(text, lang), key=f"data_{text}", disabled=(not keep and not plan.report.ok)):
-            try:
-                account = active_account()
-                account.require_write(plan.layer)
-                result = commit_import(write_store(account), plan, user=account.username, keep_valid=keep)
-                show.success(f"{t('import_done', lang)}: {result.n_written} → {plan.layer} v{result.layer_version}")
-                st.session_state.pop(state.IMPORT_PLAN, None)
-            except OneMapError as exc:
-                show.error(str(exc))
+        context = {k: read_layer_cached(store, store.description, k, i.layer_version)
+                   for k, i in {i.name: i for i in infos if i.kind == "vector"}.items() if k == "boundaries"}
+        shown = {**context, plan.layer: preview} if plan.layer in LAYER_STYLES else context
+        st_folium(build_map(shown, lang=lang, height=360, fit=preview), key="data_preview", height=360,
+                  use_container_width=True, returned_objects=[])
+    stored = next((i.n_features for i in infos if i.kind == "vector" and i.name == plan.layer), 0) or 0
+    if stored:
+        mode = st.radio(t("write_mode", lang, n=f"{stored:,}"), ["append", "upsert", "replace"], index=None,
+                        format_func=lambda k: t(f"mode_{k}", lang), key="data_mode")
+    else:
+        mode = "append"
+    keep = st.checkbox(t("valid_only", lang), key="data_keep_valid", disabled=plan.report.ok or plan.n_valid == 0,
+                       value=False)
+    change = None
+    if mode is None:
+        st.info(t("choose_mode", lang))
+    elif plan.n_valid and (plan.report.ok or keep):
+        try:
+            change = preview_changes(store, plan, mode=mode, keep_valid=keep)
+        except OneMapError as exc:
+            show.error(str(exc))
+    if change is not None:
+        cols = st.columns(5)
+        for col, key, value in zip(cols, ("change_added", "change_updated", "change_unchanged", "change_removed",
+                                          "change_after"),
+                                   (change.added, change.updated, change.unchanged, change.removed,
+                                    change.stored_after)):
+            col.metric(t(key, lang), f"{value:,}")
+        if change.refused:
+            st.error(t("append_refused", lang, n=change.clashes))
+        elif change.removed:
+            st.warning(t("replace_warning", lang, n=change.removed))
+    if st.button(t("commit", lang), key="data_commit", type="primary",
+                 disabled=change is None or change.refused):
+        try:
+            account = active_account()
+            account.require_write(plan.layer)
+            result = commit_import(write_store(account), plan, user=account.username, mode=mode, keep_valid=keep)
+            st.session_state[state.IMPORT_DONE] = (f"{t('import_done', lang)}: {result.n_written} → "
+                                                   f"{plan.layer} v{result.layer_version} ({result.n_total:,})")
+            st.session_state.pop(state.IMPORT_PLAN, None)
+            st.session_state.pop("data_mode", None)
+            st.rerun()  # the stored-layers table and every figure on the page read the new version
+        except OneMapError as exc:
+            show.error(str(exc))

@@ -11,7 +11,8 @@ from i18n import label, t
 from ui.map_settings import basemap_setting
 from webmap.folium_map import LAYER_STYLES
 from webmap.one_map import HIDDEN_BY_DEFAULT, draw_one_map, one_map_key
-from webmap.publish import publish, published_url
+from webmap.publish import is_published, publish, signed_map_url
+from ui.auth import active_account
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 
 lang = state.lang()
@@ -62,9 +63,10 @@ basemap, gcj02 = basemap_setting()
 key = one_map_key(store.description, {n: i.layer_version for n, i in vector.items()}, shown,
                   raster["population"].layer_version if show_pop else None, lang,
                   basemap.tiles if basemap is not None else None, gcj02)
-url = published_url(key)
-if url is None:  # first request for these inputs: build the map once, then serve the file
-    url = publish(_build(basemap, gcj02), key)
+if not is_published(key):  # first request for these inputs: build the map once, then serve the file
+    publish(_build(basemap, gcj02), key)
+account = active_account()
+url = signed_map_url(key, None if account.single_user else account.username)
 map_slot.iframe(url, height=640)
 for col, name in zip(cols, ("venues", "school_facilities", "health_stations")):
     spec = CATALOGUE[name]
