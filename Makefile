@@ -41,31 +41,31 @@ test: system-test setup
 bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in bench-uploads
 
 bench-store: setup
-	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_store_write.py
+	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_store_write
 
 bench-coverage: setup
-	$(PY) bench/bench_coverage.py
+	$(PY) -m bench.bench_coverage
 
 bench-ingest: setup
-	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_ingest.py
+	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_ingest
 
 bench-planning: setup
-	$(PY) bench/bench_planning.py
+	$(PY) -m bench.bench_planning
 
 bench-export: setup
-	$(PY) bench/bench_export.py
+	$(PY) -m bench.bench_export
 
 bench-one-map: setup
-	$(PY) bench/bench_one_map.py
+	$(PY) -m bench.bench_one_map
 
 bench-operations: setup
-	$(PY) bench/bench_operations.py
+	$(PY) -m bench.bench_operations
 
 bench-uploads: setup
 	$(PY) -m bench.bench_uploads
 
 bench-sign-in: setup
-	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) bench/bench_sign_in.py
+	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_sign_in
 
 clean:
 	rm -rf $(VENV) data/demo_city.gpkg tests/artifacts

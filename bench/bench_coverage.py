@@ -25,7 +25,6 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
-
 from geo.coverage import CoverageEngine  # noqa: E402
 from geo.demand import Demand, Grid  # noqa: E402
 from geo.facilities import build_facility_set  # noqa: E402

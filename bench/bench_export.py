@@ -7,7 +7,7 @@ district report as XLSX and PDF — and a print map as PNG and PDF.  For the pri
 streets are drawn as one line collection; the standard way (GeoDataFrame.plot per layer)
 is timed on the same layers for the ratio.  Prints figures; asserts nothing.
 
-    make bench-export      # or: python bench/bench_export.py
+    make bench-export      # or: python -m bench.bench_export
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-
 
 import geopandas as gpd  # noqa: E402
 import matplotlib  # noqa: E402
@@ -26,9 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from bench.bench_store_write import timed  # noqa: E402
 from bench.demo import demo_engine  # noqa: E402
 from exports.files import write_surface, write_tables, write_vectors  # noqa: E402
-from geo.gaps import gap_areas  # noqa: E402
 from exports.print_map import print_map  # noqa: E402
 from exports.report import district_report, write_report_pdf, write_report_xlsx  # noqa: E402
+from geo.gaps import gap_areas  # noqa: E402
 from geo.units import assign_units, coverage_by_unit  # noqa: E402
 from webmap.offline import write_offline_html  # noqa: E402
 

@@ -6,7 +6,7 @@ standard slower way on the same file in the same run: pandas + a per-point conve
 loop (pure Python, one point at a time) + GeoPandas ``to_postgis``.
 Prints figures; asserts nothing.
 
-    make bench-ingest     # or: ONEMAP_TEST_DATABASE_URL=postgresql://... python bench/bench_ingest.py
+    make bench-ingest     # or: ONEMAP_TEST_DATABASE_URL=postgresql://... python -m bench.bench_ingest
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-
 
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402

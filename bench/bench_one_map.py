@@ -7,7 +7,7 @@ the moment Leaflet has drawn every feature: the first visit to the freshly start
 HTTP cache holds Streamlit's scripts and the published map), and visits from new
 browsers with nothing cached.  Prints figures; asserts nothing.
 
-    make bench-one-map     # or: python bench/bench_one_map.py
+    make bench-one-map     # or: python -m bench.bench_one_map
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def measure(gpkg: Path, expected: int, browser) -> tuple[float, float]:
         fresh = np.array(fresh)
         user.close()
         for name, runs in (("reload, same browser", reloads), ("new browser, app warm", fresh)):
-            print(f"    {name:22s} page title {np.median(runs[:, 0]):.2f} s, map document {np.median(runs[:, 1]):.2f} s, "
+            print(f"    {name:22s} page title {np.median(runs[:, 0]):.2f} s, "
+                  f"map document {np.median(runs[:, 1]):.2f} s, "
                   f"all features drawn {np.median(runs[:, 2]):.2f} s (median of {RELOADS}; "
                   f"fastest {runs[:, 2].min():.2f} s, slowest {runs[:, 2].max():.2f} s)")
         return first, float(np.median(reloads[:, 2]))

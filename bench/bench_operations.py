@@ -15,7 +15,7 @@ Prints, in one run on the same data:
   ratio and whether the coverage rates agree;
 - peak memory.
 
-Run: ``make bench-operations`` or ``python bench/bench_operations.py``.
+Run: ``make bench-operations`` or ``python -m bench.bench_operations``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-
-from bench.demo import demo_engine  # noqa: E402
 from bench.bench_store_write import timed  # noqa: E402
+from bench.demo import demo_engine  # noqa: E402
 from geo.indicators import compute_indicators, indicators_from  # noqa: E402
 from geo.nearby import NearbyFinder, Origin  # noqa: E402
 from geo.units import assign_units, coverage_by_unit  # noqa: E402
@@ -134,7 +133,8 @@ def city_scale_nearby(side: int = 500) -> None:
     x, y, u, v = synthetic_city(side)
     net = network_from_edges(x, y, u, v, crs=METRIC)
     extent = (side - 1) * 50.0
-    engine = CoverageEngine(synthetic_demand(400_000, 3_300_000, extent, 300), synthetic_facilities(400_000, 3_300_000, extent),
+    engine = CoverageEngine(synthetic_demand(400_000, 3_300_000, extent, 300),
+                            synthetic_facilities(400_000, 3_300_000, extent),
                             network=net)
     finder = NearbyFinder(engine)
     rng = np.random.default_rng(4)

@@ -5,7 +5,7 @@ ways on the same rows in the same run: row-by-row INSERTs through SQLAlchemy (me
 a slice and scaled, and stated as such) and GeoPandas ``to_postgis``.  Also times the
 GeoPackage store and reports peak memory.  Prints figures; asserts nothing.
 
-    make bench            # or: ONEMAP_TEST_DATABASE_URL=postgresql://... python bench/bench_store_write.py
+    make bench            # or: ONEMAP_TEST_DATABASE_URL=postgresql://... python -m bench.bench_store_write
 """
 
 from __future__ import annotations
@@ -19,16 +19,17 @@ import time
 import uuid
 from pathlib import Path
 
-
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from layers.catalogue import VENUE_KINDS  # noqa: E402
+from layers.catalogue import (
+    CATALOGUE,  # noqa: E402
+    VENUE_KINDS,  # noqa: E402
+)
 from layers.stores.geopackage import GeoPackageStore  # noqa: E402
 from layers.stores.postgis import PostGISStore, normalize_database_url  # noqa: E402
 from layers.validate import validate_layer  # noqa: E402
-from layers.catalogue import CATALOGUE  # noqa: E402
 
 
 def make_venues(n: int, seed: int = 1) -> gpd.GeoDataFrame:

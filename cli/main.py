@@ -25,8 +25,15 @@ from pathlib import Path
 import pandas as pd
 
 from geo.errors import AnalysisError, OneMapError
-from layers.errors import AccessDeniedError, InputFileError, LayerValidationError, SignInError, StoreError, UnknownLayerError
 from geo.inputs import FACILITY_LAYERS
+from layers.errors import (
+    AccessDeniedError,
+    InputFileError,
+    LayerValidationError,
+    SignInError,
+    StoreError,
+    UnknownLayerError,
+)
 from layers.logging_config import configure_logging
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_STORE, EXIT_ANALYSIS = 0, 2, 3, 4, 5
@@ -195,8 +202,8 @@ def cmd_records(args: argparse.Namespace) -> int:
 
 
 def cmd_nearby(args: argparse.Namespace) -> int:
-    from geo.nearby import NearbyFinder, parse_coordinates
     from exports.nearby_sheet import write_nearby_csv, write_nearby_sheet
+    from geo.nearby import NearbyFinder, parse_coordinates
 
     progress = Progress(6, quiet=args.quiet)
     with _store(args) as store:
@@ -478,7 +485,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write layers, surfaces, print maps or an offline HTML map")
     p.add_argument("--layers", help="stored layers, comma-separated")
     p.add_argument("--out", required=True, help=".gpkg (several layers), .geojson, .zip (Shapefile), .csv, .xlsx, "
-                                                ".tif (with --surface), .png/.pdf (with --print-map), .html (with --html)")
+                                                ".tif (with --surface), .png/.pdf (with --print-map), "
+                                                ".html (with --html)")
     p.add_argument("--surface", choices=("distance", "covered", "population"), help="a GeoTIFF surface")
     p.add_argument("--surface-layer", default="venues", help="facility layer of the surface (default: venues)")
     p.add_argument("--threshold", type=float, default=500.0, help="threshold of a covered surface (m)")

@@ -71,7 +71,8 @@ def write_vectors(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLik
     fmt = fmt or {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".zip": "shp"}.get(
         target.suffix.lower())
     if fmt not in ("gpkg", "geojson", "shp"):
-        raise AnalysisError(f"{target.name}: choose a vector format (gpkg, geojson, shp), not {fmt or target.suffix!r}.")
+        raise AnalysisError(f"{target.name}: choose a vector format (gpkg, geojson, shp), "
+                            f"not {fmt or target.suffix!r}.")
     if not layers:
         raise AnalysisError("Nothing to export: no layer given.")
     if fmt != "gpkg" and len(layers) > 1:

@@ -23,10 +23,10 @@ import shapely  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 
+from exports.print_map import cjk_font  # noqa: E402
 from geo.crs import local_metric_crs  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
 from geo.nearby import NearbyResult  # noqa: E402
-from exports.print_map import cjk_font  # noqa: E402
 
 _LAYER_ZH = {"venues": "体育场馆", "school_facilities": "学校体育设施", "greenways": "绿道/健身步道"}
 _KIND_ZH = {"stadium": "体育场", "gymnasium": "体育馆", "pool": "游泳馆", "court": "球场", "pitch": "足球场",
@@ -180,7 +180,8 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
         fig.text(0.06, 0.155, "运动处方：", fontproperties=font, fontsize=11, va="top")
         for k in range(3):
             fig.add_artist(plt.Line2D([0.06, 0.94], [0.12 - k * 0.03] * 2, color="#888888", lw=0.6))
-        fig.text(0.06, 0.035, "医生签名：______________        复测日期：______________", fontproperties=font, fontsize=10)
+        fig.text(0.06, 0.035, "医生签名：______________        复测日期：______________", fontproperties=font,
+                 fontsize=10)
         tmp = target.with_name(f".{target.stem}.tmp{target.suffix.lower()}")
         fig.savefig(tmp, format=target.suffix.lower()[1:], dpi=150)
         plt.close(fig)

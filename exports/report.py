@@ -21,12 +21,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
+from exports.print_map import cjk_font  # noqa: E402
 from geo.coverage import CoverageResult  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
 from geo.gaps import gap_areas, gap_table  # noqa: E402
-from exports.print_map import cjk_font  # noqa: E402
-from geo.units import (SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit,  # noqa: E402
-                       school_open_share_by_unit, sports_area_by_unit)
+from geo.units import (  # noqa: E402
+    SPORTS_AREA_TARGET_M2_PER_RESIDENT,
+    assign_units,
+    coverage_by_unit,
+    school_open_share_by_unit,
+    sports_area_by_unit,
+)
 
 _LEVEL_ZH = {"district": "区", "street": "街道", "community": "社区"}
 

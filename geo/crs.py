@@ -12,7 +12,6 @@ import math
 import threading
 
 import numpy as np
-
 from pyproj import CRS, Transformer
 
 from geo.errors import CRSError

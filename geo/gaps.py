@@ -24,7 +24,8 @@ def uncovered_grid(result: CoverageResult, layer: str, threshold: float) -> np.n
     grid = result.demand.grid
     rows, cols = grid.shape
     flat = result.demand.row * cols + result.demand.col
-    inside = (result.demand.row >= 0) & (result.demand.row < rows) & (result.demand.col >= 0) & (result.demand.col < cols)
+    d = result.demand
+    inside = (d.row >= 0) & (d.row < rows) & (d.col >= 0) & (d.col < cols)
     weights = np.where(result.covered(layer, threshold), 0.0, result.population)
     return np.bincount(flat[inside], weights=weights[inside], minlength=rows * cols).reshape(rows, cols)
 

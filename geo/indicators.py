@@ -38,8 +38,15 @@ from geo.errors import AnalysisError
 from geo.facilities import LIFE_CIRCLES_M
 from geo.inputs import FACILITY_LAYERS, engine_from_readers
 from geo.nearby import NearbyFinder
-from geo.units import (OUTSIDE, SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit,
-                       facility_units, school_open_share_by_unit, sports_area_by_unit)
+from geo.units import (
+    OUTSIDE,
+    SPORTS_AREA_TARGET_M2_PER_RESIDENT,
+    assign_units,
+    coverage_by_unit,
+    facility_units,
+    school_open_share_by_unit,
+    sports_area_by_unit,
+)
 
 #: Which department answers for which facility layer.
 DEPARTMENT_LAYERS: dict[str, str] = {"sports": "venues", "education": "school_facilities",
@@ -208,7 +215,8 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     total = float(pop.sum())
     city = {"residents": total}
     for t in settings.thresholds_m:
-        city[f"coverage_{t:g}"] = float((pop * result.covered(ANY_LAYER if len(layers) > 1 else layers[0], t)).sum() / total)
+        covered = result.covered(ANY_LAYER if len(layers) > 1 else layers[0], t)
+        city[f"coverage_{t:g}"] = float((pop * covered).sum() / total)
     city["m2_per_resident"] = float(area["sports_area_m2"].sum() / total)  # facilities outside units count too
     n_sch = int(len(hours))
     city["school_facilities"] = n_sch
@@ -332,7 +340,8 @@ def satisfaction_trend(survey: pd.DataFrame | None, *, min_respondents: int = 30
         codes = survey.loc[survey["period"].astype(str) == period, "unit_code"].astype(str).unique()
         got = satisfaction_by_unit(survey, list(codes), period=period, min_respondents=min_respondents)
         pub = got[got["satisfaction"].notna()]
-        mean = float((pub["satisfaction"] * pub["respondents"]).sum() / pub["respondents"].sum()) if len(pub) else np.nan
+        mean = float((pub["satisfaction"] * pub["respondents"]).sum() / pub["respondents"].sum()) \
+            if len(pub) else np.nan
         rows.append((period, mean, len(pub), int(got["suppressed"].sum())))
     return pd.DataFrame(rows, columns=["period", "satisfaction", "units_published", "units_suppressed"])
 

@@ -149,7 +149,8 @@ class NearbyFinder:
     def origin_of_station(self, feature_id: str) -> Origin:
         """The origin at health station ``feature_id``."""
         t = self.facilities.table
-        hit = np.flatnonzero((t["layer"] == "health_stations").to_numpy() & (t["feature_id"] == str(feature_id)).to_numpy())
+        hit = np.flatnonzero((t["layer"] == "health_stations").to_numpy()
+                             & (t["feature_id"] == str(feature_id)).to_numpy())
         if not len(hit):
             known = t.loc[t["layer"] == "health_stations", "feature_id"].head(10).tolist()
             raise AnalysisError(f"No health station {feature_id!r}; stations include {', '.join(known) or 'none'}.")
@@ -271,7 +272,8 @@ class NearbyFinder:
         lon, lat = self._to_lonlat.transform(shapely.get_x(pts), shapely.get_y(pts)) if n else ([], [])
         cols: dict[str, np.ndarray] = {
             "layer": t["layer"].to_numpy(), "feature_id": t["feature_id"].to_numpy(), "name": t["name"].to_numpy(),
-            "opening_hours": np.array([format_opening_hours(h) if h is not None else None for h in self.facilities.hours],
+            "opening_hours": np.array([format_opening_hours(h) if h is not None else None
+                                       for h in self.facilities.hours],
                                       dtype=object),
             "lon": np.asarray(lon, dtype=float), "lat": np.asarray(lat, dtype=float)}
         key = pd.MultiIndex.from_arrays([t["layer"].to_numpy(), t["feature_id"].astype(str).to_numpy()])

@@ -27,8 +27,11 @@ import numpy as np
 from scipy import sparse
 
 from geo.errors import AnalysisError
+from geo.notes import ProgressFn, report
 
 Method = Literal["exact", "heuristic"]
+Kind = Literal["mclp", "lscp", "pmedian", "capacitated"]
+PROBLEMS: tuple[str, ...] = ("mclp", "lscp", "pmedian", "capacitated")
 _INF = highspy.kHighsInf
 
 
@@ -168,10 +171,20 @@ class _NoSolution(Exception):
     """HiGHS stopped (time limit) before finding any feasible answer."""
 
 
-def _solve(model: _Model, n_sites: int, time_limit: float,
-           start: np.ndarray | None = None) -> tuple[np.ndarray, float, str, float | None, list[str]]:
+def _solve(model: _Model, n_sites: int, time_limit: float, start: np.ndarray | None = None,
+           progress: ProgressFn | None = None,
+           span: tuple[float, float] = (0.0, 1.0)) -> tuple[np.ndarray, float, str, float | None, list[str]]:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    if progress is not None:
+        def tick(event) -> None:  # HiGHS calls this while it branches: time used and the gap so far
+            out = event.data_out
+            gap = out.mip_gap if np.isfinite(out.mip_gap) and out.mip_gap < 1e6 else None
+            report(progress, span[0] + (span[1] - span[0]) * out.running_time / max(time_limit, 1e-9),
+                   "progress.exact",
+                   seconds=out.running_time, limit=time_limit, gap="—" if gap is None else f"{gap:.2%}")
+
+        h.cbMipInterrupt.subscribe(tick)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", 1e-6)
     lp = highspy.HighsLp()
@@ -263,7 +276,8 @@ def build_mclp(problem: PlanningProblem, p: int, *, need: float | None = None) -
 
 
 def _greedy_cover(a: sparse.csr_matrix, w: np.ndarray, p: int, start: np.ndarray | None = None,
-                  stop_at: float | None = None) -> tuple[list[int], np.ndarray, list[float]]:
+                  stop_at: float | None = None, progress: ProgressFn | None = None,
+                  span: tuple[float, float] = (0.0, 1.0)) -> tuple[list[int], np.ndarray, list[float]]:
     """Add the site with the largest newly covered weight, p times (or until ``stop_at``)."""
     count = np.zeros(a.shape[1], dtype=np.int64)
     chosen: list[int] = []
@@ -283,16 +297,21 @@ def _greedy_cover(a: sparse.csr_matrix, w: np.ndarray, p: int, start: np.ndarray
         count[a.indices[a.indptr[j]:a.indptr[j + 1]]] += 1
         covered += float(gain[j])
         curve.append(covered)
+        done = covered / stop_at if stop_at else len(chosen) / max(p, 1)
+        report(progress, span[0] + (span[1] - span[0]) * min(done, 1.0), "progress.greedy",
+               k=len(chosen), p=p if stop_at is None else "…")
         if stop_at is not None and covered >= stop_at - 1e-9:
             break
     return chosen, count, curve
 
 
 def _swap_improve(a: sparse.csr_matrix, w: np.ndarray, chosen: list[int], count: np.ndarray,
-                  max_rounds: int) -> tuple[list[int], np.ndarray]:
+                  max_rounds: int, progress: ProgressFn | None = None,
+                  span: tuple[float, float] = (0.0, 1.0)) -> tuple[list[int], np.ndarray]:
     """1-swaps (drop one chosen site, add one other) while any improves the covered weight."""
     chosen = list(chosen)
-    for _ in range(max_rounds):
+    for r in range(max_rounds):
+        report(progress, span[0] + (span[1] - span[0]) * r / max(max_rounds, 1), "progress.swaps", round=r + 1)
         free_gain = a @ (w * (count == 0))
         best = (1e-9, None, None)
         for pos, j in enumerate(chosen):
@@ -318,19 +337,74 @@ def _swap_improve(a: sparse.csr_matrix, w: np.ndarray, chosen: list[int], count:
 
 def _cover_bound(a: sparse.csr_matrix, w: np.ndarray, count: np.ndarray, p: int, value: float) -> float:
     """Upper bound on the best p-site cover: f(S) + the p largest marginal gains w.r.t. S
-    (Nemhauser, Wolsey & Fisher 1978; valid because coverage is submodular)."""
+    (Nemhauser, Wolsey & Fisher 1978; valid because coverage is submodular), never more than
+    everyone any site reaches."""
     gain = a @ (w * (count == 0))
     top = np.sort(gain)[::-1][:p]
-    return value + float(top.sum())
+    return min(value + float(top.sum()), float(w.sum()))
+
+
+def _top_sum(v: np.ndarray, p: int) -> tuple[float, np.ndarray]:
+    """The sum of the p largest entries and which they are."""
+    if p >= len(v):
+        return float(v.sum()), np.arange(len(v))
+    top = np.argpartition(-v, p - 1)[:p]
+    return float(v[top].sum()), top
+
+
+def _subgradient(evaluate, start: np.ndarray, upper: np.ndarray | None, target: float, *, iters: int,
+                 progress: ProgressFn | None, span: tuple[float, float]) -> float:
+    """Minimise a Lagrangian bound L(λ) ≥ optimum by projected subgradient steps (Polyak's step size
+    towards ``target``, the best answer known); ``evaluate(λ)`` returns (L, subgradient)."""
+    lam = start.copy()
+    best = np.inf
+    theta, stale = 2.0, 0
+    for k in range(iters):
+        value, g = evaluate(lam)
+        if not np.isfinite(best) or value < best - 1e-9 * max(abs(best), 1.0):
+            best, stale = value, 0
+        else:
+            stale += 1
+            if stale >= 15:
+                theta, stale = theta / 2, 0
+        if k % 10 == 0:
+            report(progress, span[0] + (span[1] - span[0]) * k / iters, "progress.bound", k=k, n=iters)
+        norm = float(g @ g)
+        if norm <= 0 or best - target <= 1e-9 * max(abs(target), 1.0) or theta < 1e-4:
+            break
+        lam = lam - theta * (value - target) / norm * g
+        np.maximum(lam, 0.0, out=lam)
+        if upper is not None:
+            np.minimum(lam, upper, out=lam)
+    return best
+
+
+def _lagrangian_cover_bound(a: sparse.csr_matrix, w: np.ndarray, p: int, target: float, *, iters: int = 400,
+                            progress: ProgressFn | None = None, span: tuple[float, float] = (0.0, 1.0)) -> float:
+    """Upper bound on the p-site cover from relaxing "a cell counts only if a chosen site reaches it":
+    L(μ) = Σ max(0, w_i − μ_i) + the p largest Σ_{i reached by j} μ_i, minimised over 0 ≤ μ ≤ w."""
+    at = a.T.tocsr()
+
+    def evaluate(mu: np.ndarray) -> tuple[float, np.ndarray]:
+        value, top = _top_sum(a @ mu, p)
+        free = w > mu
+        g = np.asarray(at[:, top].sum(axis=1)).ravel() - free
+        return float(np.maximum(w - mu, 0).sum()) + value, g
+
+    return _subgradient(evaluate, w.astype(np.float64), w.astype(np.float64), target, iters=iters,
+                        progress=progress, span=span)
 
 
 def maximal_covering(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
-                     time_limit: float = 60.0, lp_bound: bool = False) -> PlanResult:
+                     time_limit: float = 60.0, lp_bound: bool = False,
+                     progress: ProgressFn | None = None) -> PlanResult:
     """p new sites maximising the residents newly covered within the cutoff.
 
     The objective counts only residents not covered by an existing facility today.  The
-    heuristic's bound is the submodular one (its value plus the p largest remaining gains);
-    ``lp_bound=True`` also solves the LP relaxation for a tighter one.
+    heuristic's bound is the best of three valid ones — the submodular bound (its value plus
+    the p largest remaining gains), a Lagrangian bound, and everyone any candidate reaches —
+    so it never exceeds the residents some choice could cover; ``lp_bound=True`` also solves
+    the LP relaxation.  ``progress`` hears how far the work is.
     """
     _check_p(problem, p)
     t0 = time.perf_counter()
@@ -338,16 +412,20 @@ def maximal_covering(problem: PlanningProblem, p: int, *, method: Method = "heur
     w = problem.weights[cells]
     covered_before = float(problem.weights[problem.covered_now].sum())
     _check_method(method)
-    chosen, count, _ = _greedy_cover(a, w, p)
-    chosen, count = _swap_improve(a, w, chosen, count, max_rounds=5 * p)
+    chosen, count, _ = _greedy_cover(a, w, p, progress=progress, span=(0.0, 0.4))
+    chosen, count = _swap_improve(a, w, chosen, count, max_rounds=5 * p, progress=progress, span=(0.4, 0.6))
     objective = float(w[count > 0].sum())
-    bound, sites, status, messages = _cover_bound(a, w, count, p, objective), np.array(sorted(chosen)), "feasible", []
+    bound = min(_cover_bound(a, w, count, p, objective),
+                _lagrangian_cover_bound(a, w, p, objective, progress=progress, span=(0.6, 0.8)))
+    sites, status, messages = np.array(sorted(chosen)), "feasible", []
+    if bound - objective <= 1e-9 * max(bound, 1.0):
+        status, bound = "optimal", objective  # the bound proves it
     if method == "heuristic" and lp_bound:
         relaxed = _lp_bound(build_mclp(problem, p), time_limit)
         bound = min(bound, relaxed) if relaxed is not None else bound
         if bound - objective <= 1e-9 * max(bound, 1.0):
             status = "optimal"  # the bound proves it
-    if method == "exact":
+    if method == "exact" and status != "optimal":
         # The heuristic's answer is HiGHS's starting point, so a time limit never leaves nothing.
         start = np.zeros(problem.n_candidates + len(cells))
         start[chosen] = 1.0
@@ -355,13 +433,15 @@ def maximal_covering(problem: PlanningProblem, p: int, *, method: Method = "heur
         known = bound
         try:
             sites, objective, status, bound, messages = _solve(build_mclp(problem, p), problem.n_candidates,
-                                                               time_limit, start=start)
+                                                               time_limit, start=start, progress=progress,
+                                                               span=(0.8, 1.0))
             bound = min(bound, known)
         except _NoSolution as exc:
             messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
     if len(sites) < p:
         messages.append(f"Only {len(sites)} site(s) add coverage; the other candidates reach nobody not "
                         "covered already.")
+    report(progress, 1.0, "progress.done")
     result = PlanResult("MCLP", method, np.asarray(sites, dtype=np.int64), objective, status, bound,
                         0.0 if status == "optimal" else _gap(objective, bound), time.perf_counter() - t0,
                         covered=covered_before + objective,
@@ -371,7 +451,7 @@ def maximal_covering(problem: PlanningProblem, p: int, *, method: Method = "heur
 
 
 def set_covering(problem: PlanningProblem, target: float = 1.0, *, method: Method = "heuristic",
-                 time_limit: float = 60.0, lp_bound: bool = False) -> PlanResult:
+                 time_limit: float = 60.0, lp_bound: bool = False, progress: ProgressFn | None = None) -> PlanResult:
     """The fewest new sites bringing coverage to ``target`` (a share of all residents).
 
     The heuristic's bound counts how many of the largest single-site gains the target
@@ -405,7 +485,7 @@ def set_covering(problem: PlanningProblem, target: float = 1.0, *, method: Metho
     gains = np.sort(np.asarray(a @ w))[::-1]
     lower = int(np.searchsorted(np.cumsum(gains), need - 1e-9) + 1)
     _check_method(method)
-    chosen, count, _ = _greedy_cover(a, w, problem.n_candidates, stop_at=need)
+    chosen, count, _ = _greedy_cover(a, w, problem.n_candidates, stop_at=need, progress=progress, span=(0.0, 0.6))
     # Drop sites the others make redundant, least useful first.
     for j in sorted(chosen, key=lambda j: float(w[a.indices[a.indptr[j]:a.indptr[j + 1]]].sum())):
         cells_j = a.indices[a.indptr[j]:a.indptr[j + 1]]
@@ -413,21 +493,23 @@ def set_covering(problem: PlanningProblem, target: float = 1.0, *, method: Metho
         if float(w[count > 0].sum()) - loss >= need - 1e-9:
             count[cells_j] -= 1
             chosen.remove(j)
-    sites, objective, status, bound, messages = np.array(sorted(chosen)), float(len(chosen)), "feasible", float(lower), []
+    sites, objective, status = np.array(sorted(chosen)), float(len(chosen)), "feasible"
+    bound, messages = float(lower), []
     if method == "heuristic" and lp_bound:
         relaxed = _lp_bound(build_mclp(problem, problem.n_candidates, need=need), time_limit)
         if relaxed is not None:
             bound = max(bound, float(np.ceil(relaxed - 1e-6)))
         if bound >= objective:
             status = "optimal"  # the bound proves it
-    if method == "exact":
+    if method == "exact" and status != "optimal":
         n_c = problem.n_candidates
         start = np.zeros(n_c + len(cells))
         start[chosen] = 1.0
         start[n_c:] = (count > 0).astype(float)
         try:
             sites, objective, status, bound, messages = _solve(build_mclp(problem, n_c, need=need), n_c,
-                                                               time_limit, start=start)
+                                                               time_limit, start=start, progress=progress,
+                                                               span=(0.6, 1.0))
             objective = float(len(sites))  # a count: no solver round-off
             bound = max(float(np.ceil(bound - 1e-6)), float(lower))
         except _NoSolution as exc:
@@ -435,6 +517,7 @@ def set_covering(problem: PlanningProblem, target: float = 1.0, *, method: Metho
     sites = np.asarray(sites, dtype=np.int64)
     covered = covered_before + float(w[np.asarray(a[sites].sum(axis=0)).ravel() > 0].sum())
     gap = 0.0 if status == "optimal" else (objective - bound) / max(objective, 1.0)
+    report(progress, 1.0, "progress.done")
     return PlanResult("LSCP", method, sites, objective, status, bound, gap, time.perf_counter() - t0,
                       covered=covered, coverage_rate=covered / problem.total, messages=messages)
 
@@ -451,12 +534,32 @@ def _improving_pairs(problem: PlanningProblem) -> tuple[np.ndarray, np.ndarray, 
     return coo.row[keep], coo.col[keep], saving[keep]
 
 
+def _lagrangian_median_bound(cand: np.ndarray, cell: np.ndarray, value: np.ndarray, n_c: int, n_cells: int, p: int,
+                             target: float, *, iters: int = 400, progress: ProgressFn | None = None,
+                             span: tuple[float, float] = (0.0, 1.0)) -> float:
+    """Upper bound on the walking saved by p new sites, from relaxing "a cell saves through one site only":
+    L(λ) = Σ λ_i + the p largest Σ_{cells of j} max(0, w_i s_ij − λ_i), minimised over λ ≥ 0.
+    ``value`` is w_i s_ij per (candidate, cell) pair."""
+    def evaluate(lam: np.ndarray) -> tuple[float, np.ndarray]:
+        extra = np.maximum(value - lam[cell], 0.0)
+        total, top = _top_sum(np.bincount(cand, weights=extra, minlength=n_c), p)
+        in_top = np.zeros(n_c, dtype=bool)
+        in_top[top] = True
+        used = in_top[cand] & (extra > 0)
+        g = 1.0 - np.bincount(cell[used], minlength=n_cells)
+        return float(lam.sum()) + total, g
+
+    return _subgradient(evaluate, np.zeros(n_cells), None, target, iters=iters, progress=progress, span=span)
+
+
 def p_median(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
-             time_limit: float = 60.0) -> PlanResult:
+             time_limit: float = 60.0, progress: ProgressFn | None = None) -> PlanResult:
     """p new sites minimising the residents' average walk to the nearest facility.
 
     Walks are capped at the cutoff (a resident farther than that from everything counts
-    the cutoff), so the objective is the capped average in metres.
+    the cutoff), so the objective is the capped average in metres.  The lower bound is the
+    best of: every candidate open at once, and a Lagrangian bound on the walking p sites can
+    save; it is never negative.
     """
     _check_p(problem, p)
     t0 = time.perf_counter()
@@ -464,12 +567,18 @@ def p_median(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
     base_total = float((w * _base_cost(problem)).sum())
     cand, cell, saving = _improving_pairs(problem)
     n_c = problem.n_candidates
-    standalone = np.bincount(cand, weights=w[cell] * saving, minlength=n_c)
-    lower_total = base_total - float(np.sort(standalone)[::-1][:p].sum())
     _check_method(method)
-    heuristic_sites, heuristic_total = _greedy_median(problem, p, cand, cell, saving)
+    heuristic_sites, heuristic_total = _greedy_median(problem, p, cand, cell, saving, progress=progress,
+                                                      span=(0.0, 0.5))
+    all_open = np.zeros(len(w))
+    np.maximum.at(all_open, cell, saving)  # each cell's best saving with every candidate open
+    saved = _lagrangian_median_bound(cand, cell, w[cell] * saving, n_c, len(w), p, base_total - heuristic_total,
+                                     progress=progress, span=(0.5, 0.8))
+    lower_total = max(base_total - float((w * all_open).sum()), base_total - saved, 0.0)
     sites, total, status, bound, messages = heuristic_sites, heuristic_total, "feasible", lower_total, []
-    if method == "exact":
+    if total - lower_total <= 1e-9 * max(total, 1.0):
+        status, bound = "optimal", total
+    if method == "exact" and status != "optimal":
         n_x = len(cand)
         cells_used, cell_row = np.unique(cell, return_inverse=True)
         # Columns: y (n_c) then x (n_x).  Rows: Σ_j x_ij ≤ 1 per cell; x_ij - y_j ≤ 0 per pair; Σ y ≤ p.
@@ -488,13 +597,14 @@ def p_median(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
                        row_upper=np.concatenate((np.ones(len(cells_used)), np.zeros(n_x), [p])),
                        matrix=_columns([y_block, x_block]), maximize=False, offset=base_total)
         try:
-            sites, total, status, bound, messages = _solve(model, n_c, time_limit)
+            sites, total, status, bound, messages = _solve(model, n_c, time_limit, progress=progress, span=(0.8, 1.0))
             bound = max(bound, lower_total)
         except _NoSolution as exc:
             messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
     people = max(float(w.sum()), 1e-9)
     objective = total / people
     gap = 0.0 if status == "optimal" else (total - bound) / max(total, 1e-9)
+    report(progress, 1.0, "progress.done")
     return PlanResult("p-median", method, np.asarray(sorted(sites), dtype=np.int64), objective, status,
                       bound / people, gap, time.perf_counter() - t0, messages=messages)
 
@@ -508,8 +618,8 @@ def _median_total(problem: PlanningProblem, sites: list[int]) -> tuple[float, np
     return float((problem.weights * cur).sum()), cur
 
 
-def _greedy_median(problem: PlanningProblem, p: int, cand: np.ndarray, cell: np.ndarray,
-                   saving: np.ndarray) -> tuple[list[int], float]:
+def _greedy_median(problem: PlanningProblem, p: int, cand: np.ndarray, cell: np.ndarray, saving: np.ndarray,
+                   progress: ProgressFn | None = None, span: tuple[float, float] = (0.0, 1.0)) -> tuple[list[int], float]:
     """Greedy additions, then one pass of swaps (Teitz–Bart) over the chosen sites."""
     w = problem.weights
     d = _base_cost(problem)[cell] - saving  # each pair's distance
@@ -523,6 +633,7 @@ def _greedy_median(problem: PlanningProblem, p: int, cand: np.ndarray, cell: np.
             break
         chosen.append(j)
         _, cur = _median_total(problem, chosen)
+        report(progress, span[0] + (span[1] - span[0]) * 0.7 * len(chosen) / p, "progress.greedy", k=len(chosen), p=p)
     total, cur = _median_total(problem, chosen)
     for pos in range(len(chosen)):
         others = chosen[:pos] + chosen[pos + 1:]
@@ -538,7 +649,7 @@ def _greedy_median(problem: PlanningProblem, p: int, cand: np.ndarray, cell: np.
 
 
 def capacitated_covering(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
-                         time_limit: float = 60.0) -> PlanResult:
+                         time_limit: float = 60.0, progress: ProgressFn | None = None) -> PlanResult:
     """p new sites serving residents not covered today, each up to its capacity.
 
     A cell's residents may be shared between sites; a site serves only cells within the
@@ -555,11 +666,14 @@ def capacitated_covering(problem: PlanningProblem, p: int, *, method: Method = "
     w = problem.weights[cells]
     n_c = problem.n_candidates
     standalone = np.minimum(cap, np.asarray(a @ w))
-    upper = float(np.sort(standalone)[::-1][:p].sum())
+    upper = min(float(np.sort(standalone)[::-1][:p].sum()), float(w.sum()))
     _check_method(method)
     heuristic_sites, heuristic_value = _greedy_capacitated(a, w, cap, p)
+    report(progress, 0.5, "progress.greedy", k=len(heuristic_sites), p=p)
     sites, objective, status, bound, messages = heuristic_sites, heuristic_value, "feasible", upper, []
-    if method == "exact":
+    if upper - objective <= 1e-9 * max(upper, 1.0):
+        status, bound = "optimal", objective
+    if method == "exact" and status != "optimal":
         coo = a.tocoo()
         n_x = coo.nnz
         n_d = len(cells)
@@ -582,12 +696,14 @@ def capacitated_covering(problem: PlanningProblem, p: int, *, method: Method = "
                        row_upper=np.concatenate((np.ones(n_d), np.zeros(n_c + n_x), [p])),
                        matrix=_columns([y_block, x_block]), maximize=True)
         try:
-            sites, objective, status, bound, messages = _solve(model, n_c, time_limit)
+            sites, objective, status, bound, messages = _solve(model, n_c, time_limit, progress=progress,
+                                                               span=(0.5, 1.0))
             bound = min(bound, upper)
         except _NoSolution as exc:
             messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
     covered_before = float(problem.weights[problem.covered_now].sum())
     gap = 0.0 if status == "optimal" else _gap(objective, bound)
+    report(progress, 1.0, "progress.done")
     return PlanResult("capacitated", method, np.asarray(sorted(sites), dtype=np.int64), objective, status, bound,
                       gap, time.perf_counter() - t0, covered=covered_before + objective,
                       coverage_rate=(covered_before + objective) / problem.total if problem.total else None,
@@ -616,6 +732,25 @@ def _greedy_capacitated(a: sparse.csr_matrix, w: np.ndarray, cap: np.ndarray, p:
         served += cap[j] - room
         chosen.append(j)
     return chosen, served
+
+
+def solve(problem: PlanningProblem, kind: Kind, *, p: int = 5, target: float = 0.95, method: Method = "heuristic",
+          time_limit: float = 60.0, lp_bound: bool = False, progress: ProgressFn | None = None) -> PlanResult:
+    """Solve one of the four problems: the one place the app and the command line choose a solver.
+
+    ``p`` is the number of new sites (MCLP, p-median, capacitated); ``target`` the coverage
+    share LSCP must reach; ``lp_bound`` asks the heuristics for the LP relaxation's bound too.
+    """
+    if kind == "mclp":
+        return maximal_covering(problem, p, method=method, time_limit=time_limit, lp_bound=lp_bound, progress=progress)
+    if kind == "lscp":
+        return set_covering(problem, target, method=method, time_limit=time_limit, lp_bound=lp_bound,
+                            progress=progress)
+    if kind == "pmedian":
+        return p_median(problem, p, method=method, time_limit=time_limit, progress=progress)
+    if kind == "capacitated":
+        return capacitated_covering(problem, p, method=method, time_limit=time_limit, progress=progress)
+    raise AnalysisError(f"Planning problem {kind!r} is not one of {', '.join(PROBLEMS)}.")
 
 
 def marginal_curve(problem: PlanningProblem, p_max: int) -> list[dict]:

@@ -298,7 +298,8 @@ class NetworkReach:
         idx = np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
         cand = self._border[idx]
         net = self.network
-        inside = (net.node_x[cand] >= x0) & (net.node_x[cand] <= x1) & (net.node_y[cand] >= y0) & (net.node_y[cand] <= y1)
+        cx, cy = net.node_x[cand], net.node_y[cand]
+        inside = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
         return np.sort(cand[inside])
 
     def batches(self, facilities: np.ndarray, limit: float, chunk: int):

@@ -83,7 +83,8 @@ def check_within(subjects: gpd.GeoDataFrame, targets: FacilitySet, distance: flo
     tname = targets.table["name"].to_numpy()
     has = near.facility >= 0
     table = pd.DataFrame({
-        "feature_id": subjects["feature_id"].to_numpy() if "feature_id" in subjects.columns else np.arange(len(subjects)),
+        "feature_id": subjects["feature_id"].to_numpy() if "feature_id" in subjects.columns
+        else np.arange(len(subjects)),
         "name": subjects[name_column].to_numpy() if name_column in subjects.columns else None,
         "distance_m": near.distance,
         "nearest_id": np.where(has, fid[np.maximum(near.facility, 0)], None),

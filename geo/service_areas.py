@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import geopandas as gpd
 import numpy as np
 import rasterio.features
-from affine import Affine
 import shapely
+from affine import Affine
 from scipy import ndimage
 
 from geo.errors import AnalysisError

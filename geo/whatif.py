@@ -95,7 +95,8 @@ class WhatIf:
             touched.add(fac.table["layer"].iloc[i])
         return mask, touched
 
-    def _added(self, sites: Sequence[tuple[float, float]] | gpd.GeoDataFrame, cutoff: float) -> tuple[Nearest, list[str]]:
+    def _added(self, sites: Sequence[tuple[float, float]] | gpd.GeoDataFrame,
+               cutoff: float) -> tuple[Nearest, list[str]]:
         eng = self.engine
         if not isinstance(sites, gpd.GeoDataFrame):
             lon = np.array([p[0] for p in sites], dtype=float)
@@ -111,7 +112,8 @@ class WhatIf:
             base = eng.network_reach
             reach = NetworkReach(base.network, new.access, eng.demand.x, eng.demand.y, demand_snap=base.demand_snap)
             for k in reach.off_network_facilities:
-                notes.append(f"New site {k + 1} is more than 200 m from any walkable street: it reaches nobody on foot.")
+                notes.append(f"New site {k + 1} is more than 200 m from any walkable street: "
+                             "it reaches nobody on foot.")
             return reach.nearest(cutoff=cutoff), notes
         return StraightLineReach(new.geometry, eng.demand.x, eng.demand.y).nearest(cutoff=cutoff), notes
 
@@ -131,7 +133,8 @@ class WhatIf:
         t0 = time.perf_counter()
         hours = dict(hours or {})
         if len(add) and add_layer not in self.engine.facilities.layers:
-            raise AnalysisError(f"New sites go into a layer of the analysis ({', '.join(self.engine.facilities.layers)}), "
+            raise AnalysisError("New sites go into a layer of the analysis "
+                                f"({', '.join(self.engine.facilities.layers)}), "
                                 f"not {add_layer!r}.")
         mask, touched = self._mask(close, open_, hours)
         added: dict[str, Nearest] = {}

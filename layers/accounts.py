@@ -27,8 +27,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from layers.errors import AccessDeniedError, SignInError, StoreError
 from layers.catalogue import DEPARTMENTS, get_spec
+from layers.errors import AccessDeniedError, SignInError, StoreError
 
 ROLES = ("viewer", "editor", "admin")
 MAX_FAILURES = 5

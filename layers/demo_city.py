@@ -14,8 +14,8 @@ Run ``python -m layers.demo_city data/demo_city.gpkg`` to build it into a GeoPac
 from __future__ import annotations
 
 import argparse
-import sys
 import datetime as dt
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from layers.errors import InputFileError
 from layers.catalogue import LayerSpec, get_spec
+from layers.errors import InputFileError
 
 #: Column names seen in deliveries, per catalogue field (compared after normalising).
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -113,7 +113,8 @@ class FieldMapping:
                   for k in set(VALUE_SYNONYMS) | set(self.values)}
         for target, table in tables.items():
             if target in out.columns:
-                out[target] = out[target].map(lambda v, t=table: t.get(v.strip(), v.strip()) if isinstance(v, str) else v)
+                out[target] = out[target].map(
+                    lambda v, t=table: t.get(v.strip(), v.strip()) if isinstance(v, str) else v)
         return out
 
     def save(self, path: str | Path) -> Path:

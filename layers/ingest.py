@@ -27,8 +27,8 @@ from pyproj import CRS
 
 from geo.crs import CHINESE_OFFSET_SYSTEMS, STORAGE_CRS, to_wgs84_from
 from geo.errors import CRSError
-from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.catalogue import get_spec
+from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.fields import FieldMapping, guess_mapping
 from layers.privacy import check_personal_data
 from layers.readers import VECTOR_SUFFIXES, check_file, read_vector_file

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.catalogue import FieldSpec
+from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.privacy import check_personal_data
 from layers.tables import FIRST_ROW, normalize_header, read_table
 from layers.validate import coerce_column
@@ -167,7 +167,8 @@ def _resolve_venues(frame: pd.DataFrame, venues: pd.DataFrame | None, rows: np.n
         elif vid is not None and vid not in known:
             unknown.append((int(rows[i]), vid, vname))
             problems.append(Problem(int(rows[i]), "venue_id", vid, "not the id of any stored venue"))
-    return pd.Series(ids, index=frame.index, dtype=object), pd.DataFrame(unknown, columns=["row", "venue_id", "venue_name"])
+    return (pd.Series(ids, index=frame.index, dtype=object),
+            pd.DataFrame(unknown, columns=["row", "venue_id", "venue_name"]))
 
 
 def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.DataFrame | None = None,
@@ -226,12 +227,14 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
                                         "usage is counted after it happens"))
         weekly = (out["period"] == "week").to_numpy() & out["date"].notna().to_numpy()
         if weekly.any():
-            out.loc[weekly, "date"] = [d - pd.Timedelta(days=d.weekday()).to_pytimedelta() for d in out.loc[weekly, "date"]]
+            out.loc[weekly, "date"] = [d - pd.Timedelta(days=d.weekday()).to_pytimedelta()
+                                       for d in out.loc[weekly, "date"]]
             notes.append(f"{int(weekly.sum())} weekly count(s) are dated by the Monday of their week.")
     else:
         for i, p in enumerate(out["period"]):
             if p is not None and not PERIOD_PATTERN.match(str(p)):
-                problems.append(Problem(int(rows[i]), "period", p, "not a period; write 2026, 2026Q3, 2026H2 or 2026-09"))
+                problems.append(Problem(int(rows[i]), "period", p,
+                                        "not a period; write 2026, 2026Q3, 2026H2 or 2026-09"))
         if unit_codes is not None:
             bad = out["unit_code"].notna() & ~out["unit_code"].isin(unit_codes)
             for i in np.flatnonzero(bad.to_numpy()):

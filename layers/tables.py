@@ -62,7 +62,7 @@ def read_table(path: str | Path, *, limits: UploadLimits | None = None) -> pd.Da
         raise InputFileError(f"{name}: file not found.")
     check_file_size(p, limits)
     if suffix in (".xlsx", ".xlsm"):
-        check_zip(p, limits, workbook=True)  # an XLSX is a zip of XML: its expanded size is read from the directory first
+        check_zip(p, limits, workbook=True)  # an XLSX is a zip of XML: its expanded size is known first
     try:
         if suffix == ".csv":
             text = _decode(p.read_bytes(), name)

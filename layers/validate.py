@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -19,9 +20,9 @@ import shapely
 
 from geo.crs import STORAGE_CRS
 from geo.errors import OpeningHoursError
-from layers.errors import Problem, ValidationReport
 from geo.hours import normalize_opening_hours
 from layers.catalogue import DEPARTMENTS, FieldSpec, LayerSpec
+from layers.errors import Problem, ValidationReport
 
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对", "开放", "有", "需要", "需预约", "open"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "不", "不开放", "无", "不需要", "closed"}

@@ -19,6 +19,7 @@ from geo.inputs import FACILITY_LAYERS, engine_from_readers
 from layers.stores import Store
 from ui.store_access import read_layer_cached, read_raster_cached
 
+
 def layer_versions(store: Store) -> tuple[tuple[str, str, int], ...]:
     """(name, kind, version) of every stored layer: the key every cached analysis depends on."""
     return tuple(sorted((i.name, i.kind, i.layer_version) for i in store.layers.list()))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import OneMapError
+from i18n import t
 from layers.catalogue import CATALOGUE
 from layers.stores import Store
 from ui import show
 from ui.auth import active_account, write_store
-from i18n import t
 
 
 def changed_fields(old: dict | None, new: dict | None) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import OneMapError
-from layers.errors import SignInError
+from i18n import t
 from layers.accounts import SINGLE_USER, Account, has_accounts, sign_in
+from layers.errors import SignInError
 from layers.stores import Store
 from ui import show, state
-from i18n import t
 from ui.store_access import get_store
 
 

@@ -1,12 +1,12 @@
 """健身一张图 / Fitness One Map — the Streamlit script: page config and navigation only (app.py serves it)."""
 
+from pathlib import Path
+
 import streamlit as st
 
+from i18n import LANGUAGES, t
 from ui import state
 from ui.auth import current_account
-from i18n import LANGUAGES, t
-
-from pathlib import Path
 
 st.set_page_config(page_title="健身一张图 · Fitness One Map", layout="wide",
                    page_icon=str(Path(__file__).parent / "static" / "favicon.png"))

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from exports.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
 from geo.errors import OneMapError
 from geo.facilities import PRESET_SLOTS, TimeSlot
 from geo.indicators import satisfaction_trend
 from geo.nearby import NearbyResult, Origin, parse_coordinates
-from exports.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
+from i18n import label, t
 from layers.catalogue import DEPARTMENTS
+from layers.limits import upload_workspace
 from layers.records import commit_records, prepare_records
 from layers.stores import Store
 from ui import show, state
-from ui.auth import active_account, write_store
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
-from i18n import label, t
+from ui.auth import active_account, write_store
 from ui.map_settings import basemap_setting
-from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
-from layers.limits import upload_workspace
-from ui.uploads import saved_upload
 from ui.store_access import read_layer_cached
+from ui.uploads import saved_upload
+from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
 
 #: The layer whose editors may import each record table (usage belongs with the venues).
 RECORD_LAYER = {"venue_usage": "venues", "satisfaction": "boundaries"}
@@ -170,7 +169,8 @@ def usage_tab(store: Store, lang: str) -> None:
     """Utilisation against capacity on the map, beside the residents each venue serves."""
     c1, c2, c3 = st.columns(3)
     catchment = c1.selectbox(t("life_circle", lang), [300.0, 500.0, 1000.0], index=2, key=state.USAGE_CATCHMENT,
-                             format_func=lambda v: t({300.0: "circle_5", 500.0: "circle_10", 1000.0: "circle_15"}[v], lang))
+                             format_func=lambda v: t({300.0: "circle_5", 500.0: "circle_10",
+                                                      1000.0: "circle_15"}[v], lang))
     over = c2.slider(t("over_bound", lang), 0.5, 1.5, 0.85, 0.05, key=state.USAGE_OVER)
     under = c3.slider(t("under_bound", lang), 0.05, 0.5, 0.30, 0.05, key=state.USAGE_UNDER)
     if store.records.read("venue_usage").empty:

@@ -6,8 +6,8 @@ import geopandas as gpd
 import streamlit as st
 
 from geo.errors import OneMapError
-from layers.stores import Store, open_store
 from i18n import t
+from layers.stores import Store, open_store
 from ui import show
 from ui.state import lang
 

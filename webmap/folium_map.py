@@ -15,9 +15,9 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.errors import OneMapError
+from i18n import label
 from layers.catalogue import CATALOGUE, LAND_USES, SYSTEM_FIELD_NAMES
 from layers.rasters import open_geotiff
-from i18n import label
 from webmap.assets import localize_assets
 from webmap.escape import html_column, html_text
 
@@ -204,6 +204,7 @@ def _gcj_xy(xy: np.ndarray) -> np.ndarray:
 
 
 def shift_latlon(lat: float, lon: float) -> list[float]:
+    """A WGS-84 ``[lat, lon]`` moved onto GCJ-02 tiles."""
     glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
     return [float(glat[0]), float(glon[0])]
 
@@ -281,7 +282,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         if "radius" in style:
             kwargs["marker"] = folium.CircleMarker(radius=style["radius"], fill=True, fill_opacity=0.85,
                                                    weight=1.5)
-        popup = folium.GeoJsonPopup(fields=fields, aliases=[html_text(a) for a in aliases], localize=True, labels=True) \
+        popup = folium.GeoJsonPopup(fields=fields, aliases=[html_text(a) for a in aliases], localize=True,
+                                    labels=True) \
             if name not in _NO_POPUP else None
         tooltip_field = spec.name_field if spec.name_field in fields else None
         tooltip = folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field and \

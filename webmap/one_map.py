@@ -12,8 +12,8 @@ import sys
 import folium
 import geopandas as gpd
 
-from layers.stores import Store, open_store
 from i18n import t
+from layers.stores import Store, open_store
 from webmap.folium_map import LAYER_STYLES, build_map
 from webmap.publish import is_published, map_key, publish
 

@@ -21,7 +21,7 @@ ACCOUNT_COLUMNS = ("username", "password_hash", "role", "department", "failed_at
 
 
 def stamp(when: datetime) -> str:
-    """A UTC time as the accounts table keeps it (ISO text, microseconds always written, so text order is time order)."""
+    """A UTC time as the accounts table keeps it (ISO text with microseconds: text order is time order)."""
     return when.isoformat(timespec="microseconds")
 
 

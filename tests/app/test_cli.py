@@ -13,8 +13,8 @@ import pytest
 import rasterio
 from openpyxl import load_workbook
 
-from tests.conftest import ROOT
 from cli.main import EXIT_ANALYSIS, EXIT_OK, EXIT_REFUSED, main
+from tests.conftest import ROOT
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pypdf
 
-from tests.app.test_cli import city  # noqa: F401  (the fixture)
 from cli.main import EXIT_OK, EXIT_REFUSED, main
+from tests.app.test_cli import city  # noqa: F401  (the fixture)
 
 
 def test_records_nearby_and_indicators(city, tmp_path, capsys):  # noqa: F811

@@ -5,13 +5,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from tests.conftest import shown
 from streamlit.testing.v1 import AppTest
 
 from layers.accounts import MAX_FAILURES, create_account
 from layers.stores.geopackage import GeoPackageStore
 from tests.app.test_pages import APP, on_demo  # noqa: F401  (the fixture)
+from tests.conftest import shown
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import pytest
 import rasterio
 from openpyxl import load_workbook
 
-from geo.errors import AnalysisError
 from exports.files import surface, write_surface, write_tables, write_vectors
-from geo.gaps import gap_areas
 from exports.report import district_report, write_report_pdf, write_report_xlsx
+from geo.errors import AnalysisError
+from geo.gaps import gap_areas
 
 
 @pytest.fixture(scope="module")

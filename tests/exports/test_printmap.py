@@ -8,9 +8,9 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
+from exports.print_map import CJK_FAMILIES, cjk_font, print_map
 from geo.errors import AnalysisError
 from geo.gaps import gap_areas
-from exports.print_map import CJK_FAMILIES, cjk_font, print_map
 
 TITLE = "青溪区 体育场馆10分钟步行覆盖缺口"
 

@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from geo.crs import (bd09_to_wgs84, gcj02_to_bd09, gcj02_to_wgs84, outside_china, to_wgs84_from, wgs84_to_bd09,
-                     wgs84_to_gcj02)
+from geo.crs import (
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    outside_china,
+    to_wgs84_from,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
 from geo.errors import CRSError
 
 GEOD = Geod(ellps="WGS84")

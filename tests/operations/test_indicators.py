@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import AnalysisError
-from geo.indicators import (IndicatorSettings, indicator_trend, indicators_from, satisfaction_by_unit,
-                            satisfaction_trend)
+from geo.indicators import IndicatorSettings, indicator_trend, indicators_from, satisfaction_by_unit, satisfaction_trend
 from geo.inputs import engine_from_readers
 from layers.stores.geopackage import GeoPackageStore
 from layers.stores.snapshot import change_snapshots, current_snapshot, quarter_ends, snapshot_as_of

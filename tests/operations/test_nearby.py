@@ -7,11 +7,11 @@ import pandas as pd
 import pypdf
 import pytest
 
+from exports.nearby_sheet import write_nearby_csv, write_nearby_sheet
 from geo.coverage import CoverageEngine
 from geo.errors import AnalysisError
 from geo.facilities import TimeSlot, build_facility_set
 from geo.nearby import NearbyFinder, Origin, parse_coordinates
-from exports.nearby_sheet import write_nearby_csv, write_nearby_sheet
 from tests.conftest import ANALYSIS_LAYERS
 
 

@@ -10,8 +10,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from geo.errors import AnalysisError
-from geo.planning import (PlanningProblem, capacitated_covering, marginal_curve, maximal_covering, p_median,
-                          set_covering)
+from geo.planning import PlanningProblem, capacitated_covering, marginal_curve, maximal_covering, p_median, set_covering
 
 CUTOFF = 500.0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from layers.errors import AccessDeniedError
 from layers.stores.postgis.roles import role_name
 from tests.conftest import try_sql as _try

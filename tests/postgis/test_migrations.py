@@ -15,8 +15,13 @@ from layers.catalogue import FieldSpec
 from layers.errors import SchemaError
 from layers.stores.postgis import PostGISStore, normalize_database_url
 from layers.stores.postgis.migrations.versions import r0001_baseline
-from layers.stores.postgis.schema import (alembic_config, catalogue_differences, check_catalogue, current_revision,
-                                          head_revision)
+from layers.stores.postgis.schema import (
+    alembic_config,
+    catalogue_differences,
+    check_catalogue,
+    current_revision,
+    head_revision,
+)
 
 pytestmark = pytest.mark.postgis
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from layers.errors import SchemaError, StoreUnavailableError
 from layers.catalogue import CATALOGUE
+from layers.errors import SchemaError, StoreUnavailableError
 from layers.stores import open_store
-from layers.stores.postgis.schema import archive_name, current_revision, head_revision, migrate
 from layers.stores.postgis import PostGISStore, normalize_database_url
+from layers.stores.postgis.schema import archive_name, current_revision, head_revision, migrate
 
 pytestmark = pytest.mark.postgis
 

@@ -25,7 +25,13 @@ from shapely.geometry import Point
 from layers.errors import UploadLimitError
 from layers.ingest import prepare_import
 from layers.stores.geopackage import GeoPackageStore
-from tests.security.bad_files import ROOT, _shapefile_parts, build_bad_files, million_vertex_polygon, refuse_in_a_process
+from tests.security.bad_files import (
+    ROOT,
+    _shapefile_parts,
+    build_bad_files,
+    million_vertex_polygon,
+    refuse_in_a_process,
+)
 
 PEAK_MB = 500
 

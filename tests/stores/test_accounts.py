@@ -6,10 +6,17 @@ import subprocess
 
 import pytest
 
-from layers.errors import AccessDeniedError, SignInError, StoreError
 from layers import accounts
-from layers.accounts import (MAX_FAILURES, SINGLE_USER, create_account, has_accounts, sign_in, unlock_account,
-                             verify_password)
+from layers.accounts import (
+    MAX_FAILURES,
+    SINGLE_USER,
+    create_account,
+    has_accounts,
+    sign_in,
+    unlock_account,
+    verify_password,
+)
+from layers.errors import AccessDeniedError, SignInError, StoreError
 from tests.conftest import ROOT
 
 PASSWORD = "青溪-Edu-2026!"

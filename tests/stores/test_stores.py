@@ -12,8 +12,8 @@ import shapely
 from shapely.geometry import Point, box
 
 from geo.errors import OneMapError
-from layers.errors import LayerValidationError, UnknownLayerError
 from layers.catalogue import CATALOGUE
+from layers.errors import LayerValidationError, UnknownLayerError
 from layers.readers import read_vector_file
 
 

@@ -6,8 +6,8 @@ from shapely.geometry import LineString, Point, Polygon
 
 from geo.crs import gauss_kruger_3deg_crs, local_metric_crs
 from geo.errors import CRSError
-from layers.errors import UnknownLayerError
 from layers.catalogue import CATALOGUE, DEPARTMENTS, SYSTEM_FIELD_NAMES, get_spec
+from layers.errors import UnknownLayerError
 from layers.validate import validate_layer
 
 

@@ -6,20 +6,20 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from exports.files import surface
 from geo.coverage import ANY_LAYER
 from geo.errors import OneMapError
-from exports.files import surface
 from geo.facilities import PRESET_SLOTS, TimeSlot
 from geo.gaps import gap_areas, gap_table
 from geo.inputs import FACILITY_LAYERS
 from geo.units import SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit, sports_area_by_unit
+from i18n import label, t
 from layers.catalogue import CATALOGUE
 from ui import show, state
 from ui.analysis import layer_versions, run_coverage
-from i18n import label, t
 from ui.map_settings import basemap_setting
-from webmap.folium_map import build_map, coverage_overlay, outlines, shift_latlon
 from ui.store_access import get_store, read_layer_cached
+from webmap.folium_map import build_map, coverage_overlay, outlines, shift_latlon
 
 lang = state.lang()
 store = get_store()

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import OneMapError
+from i18n import label, t
 from layers.catalogue import CATALOGUE, DEPARTMENTS
 from layers.ingest import COORDINATE_SYSTEMS, commit_import, prepare_import, preview_changes
 from ui import show, state
 from ui.audit_view import audit_section
 from ui.auth import active_account, write_store
-from i18n import label, t
-from webmap.folium_map import LAYER_STYLES, build_map
 from ui.store_access import get_store, read_layer_cached
 from ui.uploads import saved_upload
+from webmap.folium_map import LAYER_STYLES, build_map
 
 lang = state.lang()
 store = get_store()
@@ -79,7 +78,8 @@ if plan is not None:
     m1.metric(t("rows_read", lang), f"{plan.n_read:,}")
     m2.metric(t("rows_valid", lang), f"{plan.n_valid:,}")
     m3.metric(t("file_problems", lang), f"{len(plan.report.problems):,}")
-    st.markdown(f"**{show.plain(plan.source)}** → {label(CATALOGUE[plan.layer].label_zh, CATALOGUE[plan.layer].label_en, lang)}")
+    target = CATALOGUE[plan.layer]
+    st.markdown(f"**{show.plain(plan.source)}** → {label(target.label_zh, target.label_en, lang)}")
     if plan.mapping.columns:
         st.caption(t("mapping", lang))
         st.dataframe(pd.DataFrame({"file": list(plan.mapping.columns), "→": list(plan.mapping.columns.values())}),

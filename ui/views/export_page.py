@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-
 import geopandas as gpd
 import streamlit as st
 
-from geo.errors import OneMapError
 from exports.files import write_surface, write_tables, write_vectors
-from geo.gaps import gap_areas
 from exports.print_map import print_map
 from exports.report import district_report, write_report_pdf, write_report_xlsx
+from geo.errors import OneMapError
+from geo.gaps import gap_areas
+from i18n import label, t
 from layers.catalogue import CATALOGUE
 from layers.limits import upload_workspace
 from ui import show, state
 from ui.analysis import layer_versions, run_coverage
-from i18n import label, t
-from webmap.offline import write_offline_html
 from ui.store_access import get_store, read_layer_cached
+from webmap.offline import write_offline_html
 
 lang = state.lang()
 store = get_store()
@@ -26,7 +25,8 @@ versions = {name: v for name, kind, v in layer_versions(store) if kind == "vecto
 
 KINDS = {
     "layers": (("图层", "Layers"), ["gpkg", "geojson", "zip", "csv", "xlsx"]),
-    "coverage": (("覆盖分析结果（网格、缺口、汇总）", "Coverage results (cells, gaps, summary)"), ["gpkg", "xlsx", "csv"]),
+    "coverage": (("覆盖分析结果（网格、缺口、汇总）", "Coverage results (cells, gaps, summary)"),
+                 ["gpkg", "xlsx", "csv"]),
     "surface": (("栅格面（距离、覆盖、人口）", "Surfaces (distance, covered, population)"), ["tif"]),
     "print": (("打印地图", "Print map"), ["png", "pdf"]),
     "html": (("离线网页地图", "Offline HTML map"), ["html"]),

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import label, t
 from layers.catalogue import CATALOGUE
 from layers.demo_city import DEMO_SOURCE, population_total
 from ui import show, state
-from i18n import label, t
+from ui.auth import active_account
 from ui.map_settings import basemap_setting
+from ui.store_access import get_store, read_layer_cached, read_raster_cached
 from webmap.folium_map import LAYER_STYLES
 from webmap.one_map import HIDDEN_BY_DEFAULT, draw_one_map, one_map_key
 from webmap.publish import is_published, publish, signed_map_url
-from ui.auth import active_account
-from ui.store_access import get_store, read_layer_cached, read_raster_cached
 
 lang = state.lang()
 store = get_store()

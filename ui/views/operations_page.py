@@ -9,10 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import OneMapError
-from ui import show, state
 from i18n import t
+from ui import show, state
 from ui.operations import indicators_tab, nearby_tab, usage_tab
-
 from ui.store_access import get_store
 
 lang = state.lang()

@@ -9,13 +9,13 @@ from streamlit_folium import st_folium
 from geo.errors import OneMapError
 from geo.planning import capacitated_covering, marginal_curve, maximal_covering, p_median, set_covering
 from geo.scenarios import compare_scenarios, scenario_payload
-from ui import show, state
-from ui.auth import active_account, write_store
-from ui.analysis import get_engine, get_planning, get_whatif, layer_versions
 from i18n import t
+from ui import show, state
+from ui.analysis import get_engine, get_planning, get_whatif, layer_versions
+from ui.auth import active_account, write_store
 from ui.map_settings import basemap_setting
-from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
 from ui.store_access import get_store, read_layer_cached
+from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
 
 lang = state.lang()
 store = get_store()
@@ -94,7 +94,8 @@ st.subheader(t("what_if", lang))
 whatif = get_whatif(store, cutoff=cutoff)
 schools = read_layer_cached(store, store.description, "school_facilities", versions["school_facilities"]) \
     if "school_facilities" in versions else None
-closed = [] if schools is None else list(schools.loc[~schools["open_to_public"].fillna(False).astype(bool), "feature_id"])
+closed = [] if schools is None else \
+    list(schools.loc[~schools["open_to_public"].fillna(False).astype(bool), "feature_id"])
 w1, w2 = st.columns(2)
 to_open = w1.multiselect(t("open_school", lang), closed, key="whatif_open")
 hours = w1.text_input("opening hours", value="周末 8:00-18:00", key="whatif_hours")

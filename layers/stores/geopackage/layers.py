@@ -16,8 +16,7 @@ from layers.catalogue import LayerSpec
 from layers.errors import EditConflictError, StoreUnavailableError, ValidationReport
 from layers.stores.base import WriteResult
 from layers.stores.geopackage.file import VERSIONS, feature_tables_of, quote
-from layers.stores.layer_tables import (LayerTables, conform, refuse_appended_ids, utc_now,
-                                        version_conflicts)
+from layers.stores.layer_tables import LayerTables, conform, refuse_appended_ids, utc_now, version_conflicts
 from layers.stores.states import ensure_storage_crs, stamp_versions
 
 if TYPE_CHECKING:

@@ -42,7 +42,8 @@ class PostGISStore(Store):
                  connect_timeout: int = 5, db_role: str | None = None) -> None:
         self.db = PgDatabase(url, schema=schema, connect_timeout=connect_timeout, db_role=db_role)
         self.url, self.schema, self.db_role, self.engine = self.db.url, self.db.schema, db_role, self.db.engine
-        self.description = f"PostGIS {masked(self.url)} (schema {self.schema}" + (f", as {db_role})" if db_role else ")")
+        self.description = (f"PostGIS {masked(self.url)} (schema {self.schema}"
+                            + (f", as {db_role})" if db_role else ")"))
         self.db.check_server()
         if migrate_schema and not db_role:  # a department's role may not change the schema
             try:

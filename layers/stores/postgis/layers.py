@@ -23,8 +23,7 @@ from geo.crs import STORAGE_CRS
 from layers.catalogue import LayerSpec
 from layers.errors import EditConflictError, ValidationReport
 from layers.stores.base import WriteResult
-from layers.stores.layer_tables import (LayerTables, conform, refuse_appended_ids, utc_now,
-                                        version_conflicts)
+from layers.stores.layer_tables import LayerTables, conform, refuse_appended_ids, utc_now, version_conflicts
 from layers.stores.postgis.schema import GEOMETRY_COLUMN, VERSIONS_TABLE, archive_name
 from layers.stores.states import stamp_versions
 

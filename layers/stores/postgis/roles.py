@@ -28,8 +28,15 @@ from sqlalchemy import Connection, text
 
 from layers.catalogue import CATALOGUE, DEPARTMENTS
 from layers.records import RECORDS
-from layers.stores.postgis.schema import (ACCOUNTS_TABLE, AUDIT_TABLE, RASTERS_TABLE, SCENARIOS_TABLE,
-                                          VERSIONS_TABLE, archive_name, records_table)
+from layers.stores.postgis.schema import (
+    ACCOUNTS_TABLE,
+    AUDIT_TABLE,
+    RASTERS_TABLE,
+    SCENARIOS_TABLE,
+    VERSIONS_TABLE,
+    archive_name,
+    records_table,
+)
 
 #: The department whose rows anyone may add to (each department its own rows).
 SHARED = "alliance"

@@ -14,13 +14,29 @@ import re
 from pathlib import Path
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, DateTime, Float, Index,
-                        Integer, LargeBinary, MetaData, Table, Text, func, select, text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.schema import CreateSchema
 
-from layers.errors import SchemaError
 from layers.catalogue import CATALOGUE, FieldSpec, LayerSpec
+from layers.errors import SchemaError
 from layers.records import RECORDS, RecordSpec
 
 VERSIONS_TABLE = "onemap_layer_versions"

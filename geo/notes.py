@@ -1,0 +1,44 @@
+"""Notes the analysis returns: a code and its values, rendered in the reader's language by the caller.
+
+``geo`` writes no sentences for people: it returns :class:`Note` objects (``"gap_unknown"``,
+``{"site": 3}``) and the app, the command line and the reports render them with
+:func:`i18n.render_note` in Chinese or English.  ``str(note)`` is the English rendering, for
+logs and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Note:
+    """One thing the analysis wants said: a code from :mod:`i18n.notes` and the values it names."""
+
+    code: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        from i18n import render_note
+
+        return render_note(self, "en")
+
+
+def note(code: str, **values: Any) -> Note:
+    """A :class:`Note` with ``values``."""
+    return Note(code, values)
+
+
+#: A progress callback: the fraction done (0 … 1) and what is being done.
+ProgressFn = Callable[[float, Note], None]
+
+
+def report(progress: ProgressFn | None, fraction: float, code: str, **values: Any) -> None:
+    """Tell ``progress`` (when given) how far the work is."""
+    if progress is not None:
+        progress(min(max(float(fraction), 0.0), 1.0), Note(code, values))
+
+
+__all__ = ["Note", "note", "ProgressFn", "report"]
