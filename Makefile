@@ -36,7 +36,8 @@ ogc-api: demo-data
 	$(PY) -m services.ogc_api --port $(OGC_PORT) $(if $(HOST),--host $(HOST)) $(if $(DATABASE_URL),--role viewer)
 
 test: system-test setup
-	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m ruff check .
+	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= ONEMAP_REQUIRE_ALL=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in bench-uploads
 

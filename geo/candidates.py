@@ -10,7 +10,7 @@ counted as already placed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +21,7 @@ from geo.coverage import ANY_LAYER, CoverageEngine
 from geo.errors import AnalysisError
 from geo.facilities import build_facility_set
 from geo.network import WalkNetwork
+from geo.notes import ProgressFn
 from geo.planning import PlanningProblem
 from geo.reach import NetworkReach
 
@@ -104,6 +105,33 @@ def candidate_sites(network: WalkNetwork, *, gaps: gpd.GeoDataFrame | None = Non
     return out
 
 
+#: Where candidates come from: generated (gap street points, vacant land and parks, schools not yet open)
+#: and uploaded (the sports bureau's ``candidate_sites`` layer).
+CANDIDATE_SOURCES: tuple[str, ...] = ("generated", "uploaded")
+
+
+def candidates_for(engine: CoverageEngine, read: Callable[[str], gpd.GeoDataFrame | None], *, layer: str,
+                   cutoff: float, sources: Sequence[str] = CANDIDATE_SOURCES) -> gpd.GeoDataFrame:
+    """The candidate sites for planning ``layer`` at ``cutoff``: the one place the app and the command line
+    build them.  ``read(name)`` gives a stored layer (or ``None`` when it is not stored).
+    """
+    from geo.gaps import gap_areas
+
+    unknown = set(sources) - set(CANDIDATE_SOURCES)
+    if unknown:
+        raise AnalysisError(f"Candidate sources {', '.join(sorted(unknown))} are not among "
+                            f"{', '.join(CANDIDATE_SOURCES)}.")
+    generated = "generated" in sources
+    gaps = None
+    if generated:
+        base = engine.run([cutoff], layers=[layer])
+        gaps = gap_areas(base, layer, cutoff) if layer not in base.no_data_layers else None
+    return candidate_sites(engine.network_reach.network if engine.network_reach is not None else None,
+                           gaps=gaps, land_use=read("land_use") if generated else None,
+                           school_facilities=read("school_facilities") if generated else None,
+                           uploaded=read("candidate_sites") if "uploaded" in sources else None)
+
+
 def existing_distance(engine: CoverageEngine, cutoff: float, layers: Sequence[str] | None = None,
                       slot=None) -> np.ndarray:
     """Each cell's walk to the nearest existing facility of ``layers`` (``inf`` beyond ``cutoff``)."""
@@ -113,7 +141,8 @@ def existing_distance(engine: CoverageEngine, cutoff: float, layers: Sequence[st
 
 
 def planning_problem(engine: CoverageEngine, candidates: gpd.GeoDataFrame, *, cutoff: float = 1000.0,
-                     layers: Sequence[str] | None = None, slot=None) -> tuple[PlanningProblem, list[str]]:
+                     layers: Sequence[str] | None = None, slot=None,
+                     progress: ProgressFn | None = None) -> tuple[PlanningProblem, list[str]]:
     """The planning problem of ``candidates`` on the engine's network and demand.
 
     Returns the problem and notes (candidates off the network, layers counted as existing).
@@ -132,7 +161,7 @@ def planning_problem(engine: CoverageEngine, candidates: gpd.GeoDataFrame, *, cu
                                crs=engine.demand.crs)
     reach = NetworkReach(base.network, sites.access, engine.demand.x, engine.demand.y,
                          demand_snap=base.demand_snap)
-    catch = reach.catchments(limit=cutoff)
+    catch = reach.catchments(limit=cutoff, progress=progress)
     notes = []
     off = reach.off_network_facilities
     if len(off):

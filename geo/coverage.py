@@ -23,6 +23,7 @@ from geo.demand import Demand
 from geo.errors import AnalysisError, NetworkError
 from geo.facilities import DEFAULT_WALK_SPEED_M_PER_MIN, LIFE_CIRCLES_M, FacilitySet, TimeSlot
 from geo.network import DEFAULT_MAX_SNAP_M, WalkNetwork
+from geo.notes import ProgressFn, report
 from geo.reach import Nearest, NetworkReach, StraightLineReach
 
 Method = Literal["network", "straight_line"]
@@ -148,7 +149,7 @@ class CoverageEngine:
 
     def __init__(self, demand: Demand, facilities: FacilitySet, *, network: WalkNetwork | None = None,
                  method: Method = "network", max_snap_m: float = DEFAULT_MAX_SNAP_M,
-                 max_demand_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
+                 max_demand_snap_m: float = DEFAULT_MAX_SNAP_M, progress: ProgressFn | None = None) -> None:
         if method not in ("network", "straight_line"):
             raise AnalysisError(f"method must be 'network' or 'straight_line', not {method!r}.")
         if len(demand) == 0:
@@ -171,7 +172,9 @@ class CoverageEngine:
             if not network.crs.equals(demand.crs):
                 raise AnalysisError(f"The network is in {network.crs.to_string()} but the demand in "
                                     f"{demand.crs.to_string()}; build both in one metric CRS.")
+            report(progress, 0.0, "progress.snap", places=len(demand) + len(facilities.access.x))
             self._prepare_network(network, max_snap_m, max_demand_snap_m)
+        report(progress, 1.0, "progress.snapped", places=len(demand) + len(facilities.access.x))
         self.straight_reach = StraightLineReach(facilities.geometry, demand.x, demand.y) \
             if self.method == "straight_line" else None
 
@@ -210,7 +213,7 @@ class CoverageEngine:
             slot: TimeSlot | None = None, cutoff: float | None = None,
             walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN,
             layers: Sequence[str] | None = None, open_mask: np.ndarray | None = None,
-            added: Mapping[str, Nearest] | None = None) -> CoverageResult:
+            added: Mapping[str, Nearest] | None = None, progress: ProgressFn | None = None) -> CoverageResult:
         """Coverage for each layer at its thresholds, counting facilities open at ``slot``.
 
         Parameters
@@ -230,6 +233,8 @@ class CoverageEngine:
         added : mapping of layer → Nearest, optional
             Distances to sites that are not in the facility set (what-if additions); their
             nearest-facility index is ``-2 - k`` for the k-th added site.
+        progress : callable, optional
+            Hears each layer's walking distances as they are done.
         """
         layers = list(layers) if layers is not None else self.facilities.layers
         ths = self._thresholds(thresholds, layers)
@@ -243,7 +248,8 @@ class CoverageEngine:
         table = self.facilities.table
         dist, near, method, no_data = {}, {}, {}, []
         notes = list(self.notes)
-        for layer in layers:
+        for k, layer in enumerate(layers):
+            report(progress, k / len(layers), "progress.distances", layer=layer, k=k + 1, n=len(layers))
             in_layer = self.facilities.layer_mask(layer)
             active = in_layer & open_now
             if not in_layer.any():
@@ -262,6 +268,7 @@ class CoverageEngine:
                 if layer in no_data and np.isfinite(extra.distance).any():
                     no_data.remove(layer)
             method[layer] = self.method
+        report(progress, 1.0, "progress.done")
         if len(layers) > 1:
             dist[ANY_LAYER] = np.min(np.column_stack([dist[k] for k in layers]), axis=1)
             ths[ANY_LAYER] = tuple(sorted({t for k in layers for t in ths[k]}))

@@ -58,11 +58,14 @@ class LayerSource(Protocol):
 
     label: str
 
-    def vector(self, name: str) -> gpd.GeoDataFrame | None: ...
+    def vector(self, name: str) -> gpd.GeoDataFrame | None:
+        """A vector layer at its pinned version (``None`` when it did not exist)."""
 
-    def raster(self, name: str) -> bytes | None: ...
+    def raster(self, name: str) -> bytes | None:
+        """A raster layer's GeoTIFF bytes at its pinned version (``None`` when it did not exist)."""
 
-    def describe(self) -> str: ...
+    def describe(self) -> str:
+        """Which layer versions were read."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from geo.demand import Demand, demand_from_raster, demand_from_vector, estimate_
 from geo.errors import AnalysisError
 from geo.facilities import build_facility_set
 from geo.network import WalkNetwork, build_walk_network
+from geo.notes import ProgressFn, report
 
 #: Layers whose features residents walk to.
 FACILITY_LAYERS: tuple[str, ...] = ("venues", "greenways", "school_facilities", "health_stations")
@@ -58,8 +59,8 @@ def demand_from_readers(read_vector: VectorReader, read_raster: RasterReader,
 
 
 def engine_from_readers(read_vector: VectorReader, read_raster: RasterReader, *,
-                        method: Method = "network",
-                        facility_layers: Sequence[str] = FACILITY_LAYERS) -> CoverageEngine:
+                        method: Method = "network", facility_layers: Sequence[str] = FACILITY_LAYERS,
+                        progress: ProgressFn | None = None) -> CoverageEngine:
     """Build the coverage engine of the stored layers.
 
     Parameters
@@ -69,13 +70,24 @@ def engine_from_readers(read_vector: VectorReader, read_raster: RasterReader, *,
     method : ``"network"`` or ``"straight_line"``
     facility_layers : sequence of str
         Facility layers to include; one not stored enters empty (reported as no data).
+    progress : callable, optional
+        Hears each layer read, the network built and the snapping done.
     """
+    steps = 3 + len(facility_layers)
+    report(progress, 0.0, "progress.read_layer", layer="walk_network")
     lines = read_vector("walk_network")
     network = build_walk_network(lines) if lines is not None and len(lines) else None
+    report(progress, 1 / steps, "progress.read_layer", layer="population")
     demand = demand_from_readers(read_vector, read_raster, network)
     layers = {}
-    for name in facility_layers:
+    for k, name in enumerate(facility_layers):
+        report(progress, (2 + k) / steps, "progress.read_layer", layer=name)
         frame = read_vector(name)
         layers[name] = frame if frame is not None else empty_layer()
     facilities = build_facility_set(layers, crs=demand.crs, entrances=read_vector("greenway_entrances"))
-    return CoverageEngine(demand, facilities, network=network, method=method)
+
+    def snapping(fraction: float, what) -> None:
+        if progress is not None:
+            progress((steps - 1 + fraction) / steps, what)
+
+    return CoverageEngine(demand, facilities, network=network, method=method, progress=snapping)

@@ -619,7 +619,8 @@ def _median_total(problem: PlanningProblem, sites: list[int]) -> tuple[float, np
 
 
 def _greedy_median(problem: PlanningProblem, p: int, cand: np.ndarray, cell: np.ndarray, saving: np.ndarray,
-                   progress: ProgressFn | None = None, span: tuple[float, float] = (0.0, 1.0)) -> tuple[list[int], float]:
+                   progress: ProgressFn | None = None,
+                   span: tuple[float, float] = (0.0, 1.0)) -> tuple[list[int], float]:
     """Greedy additions, then one pass of swaps (Teitz–Bart) over the chosen sites."""
     w = problem.weights
     d = _base_cost(problem)[cell] - saving  # each pair's distance

@@ -28,6 +28,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import AnalysisError
 from geo.network import DEFAULT_MAX_SNAP_M, Snap, WalkNetwork
+from geo.notes import ProgressFn, report
 from geo.segments import SegmentIndex
 
 
@@ -116,6 +117,8 @@ class NetworkReach:
         best = np.full(self.n_facilities, np.inf)
         np.minimum.at(best, access.owner, np.where(ok, self.access_snap.offset, np.inf))
         self.facility_snap_m = best
+        self._bucket_size: float | None = None  # the window grid of catchments, built for a limit on demand
+        self._by_end: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
         self._build_graph()
         self._build_same_edge_pairs()
 
@@ -163,9 +166,7 @@ class NetworkReach:
         count = hi - lo
         has = count > 0
         dem = np.repeat(d_ok[has], count[has])
-        starts = np.repeat(lo[has], count[has])
-        step = np.arange(len(dem)) - np.repeat(np.cumsum(count[has]) - count[has], count[has])
-        acc = a_ok[starts + step]
+        acc = a_ok[expand_ranges(lo[has], count[has])]
         ds, asn = self.demand_snap, self.access_snap
         self._pair_demand = dem
         self._pair_facility = self.access.owner[acc]
@@ -227,7 +228,7 @@ class NetworkReach:
         return Nearest(distance=dist, facility=fac)
 
     def catchments(self, facilities: np.ndarray | None = None, *, limit: float,
-                   chunk: int = 32, workers: int | None = None) -> Catchments:
+                   chunk: int = 32, workers: int | None = None, progress: ProgressFn | None = None) -> Catchments:
         """Every demand cell each facility reaches within ``limit`` metres.
 
         Facilities are taken in small batches of neighbours (Morton order); each batch
@@ -247,8 +248,12 @@ class NetworkReach:
             return fac[order], cell[order], dist[order]
 
         # Batches are independent and numpy/scipy release the GIL in their inner loops.
+        jobs = list(self.batches(np.flatnonzero(mask), limit, chunk))
+        parts = []
         with ThreadPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, 8))) as pool:
-            parts = list(pool.map(one, self.batches(np.flatnonzero(mask), limit, chunk)))
+            for k, part in enumerate(pool.map(one, jobs), start=1):
+                parts.append(part)
+                report(progress, k / max(len(jobs), 1), "progress.catchments", k=k, n=len(jobs))
         # Each facility is in exactly one batch (sorted by facility): scatter into one CSR matrix.
         counts = np.zeros(self.n_facilities, dtype=np.int64)
         for fac, _cell, _dist in parts:
@@ -278,7 +283,7 @@ class NetworkReach:
     def _bucket_index(self, size: float) -> None:
         """Nodes sorted by a square bucket grid, for cheap window look-ups."""
         net = self.network
-        self._bx0, self._by0, self._bsize = float(net.node_x.min()), float(net.node_y.min()), size
+        self._bx0, self._by0, self._bucket_size = float(net.node_x.min()), float(net.node_y.min()), size
         bx = ((net.node_x - self._bx0) // size).astype(np.int64)
         by = ((net.node_y - self._by0) // size).astype(np.int64)
         self._bnx, self._bny = int(bx.max()) + 1, int(by.max()) + 1
@@ -287,16 +292,14 @@ class NetworkReach:
         self._bptr = np.searchsorted(key[self._border], np.arange(self._bnx * self._bny + 1))
 
     def _window(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-        s = self._bsize
+        s = self._bucket_size
         i0, i1 = max(int((x0 - self._bx0) // s), 0), min(int((x1 - self._bx0) // s), self._bnx - 1)
         j0, j1 = max(int((y0 - self._by0) // s), 0), min(int((y1 - self._by0) // s), self._bny - 1)
         if i0 > i1 or j0 > j1:
             return np.zeros(0, dtype=np.int64)
         rows = np.arange(j0, j1 + 1) * self._bnx
         lo, hi = self._bptr[rows + i0], self._bptr[rows + i1 + 1]
-        count = hi - lo
-        idx = np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        cand = self._border[idx]
+        cand = self._border[expand_ranges(lo, hi - lo)]
         net = self.network
         cx, cy = net.node_x[cand], net.node_y[cand]
         inside = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
@@ -310,7 +313,7 @@ class NetworkReach:
         """
         if len(facilities) == 0:
             return
-        if getattr(self, "_bsize", None) != limit / 2:
+        if self._bucket_size != limit / 2:
             self._bucket_index(limit / 2)
         box = self._facility_boxes()[facilities]
         cx = ((box[:, 0] + box[:, 2]) / 2 - self._bx0) // 100
@@ -333,7 +336,7 @@ class NetworkReach:
         g = self.graph
         lo, hi = g.indptr[idx], g.indptr[idx + 1]
         count = hi - lo
-        pos = np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        pos = expand_ranges(lo, count)
         cols = local[g.indices[pos]]
         keep = cols >= 0
         # Entries are already grouped by row (idx order): build the CSR arrays directly.
@@ -403,7 +406,7 @@ class NetworkReach:
 
     def _cells_by_end(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """Snapped demand cells grouped by their edge's ``u`` node and by its ``v`` node (CSR)."""
-        if not hasattr(self, "_by_end"):
+        if self._by_end is None:
             snap, net = self.demand_snap, self.network
             ok = np.flatnonzero(snap.ok)
             groups = []
@@ -415,6 +418,14 @@ class NetworkReach:
         return self._by_end
 
 
+def expand_ranges(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Every index of the ranges ``[lo[k], lo[k] + count[k])``, one after another (one vector op)."""
+    total = int(count.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(lo, count) + np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+
+
 def expand_csr(csr: tuple[np.ndarray, np.ndarray], nodes: np.ndarray,
                tags: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each node (with its tag; default its position), every item a CSR ``(ptr, items)``
@@ -423,11 +434,9 @@ def expand_csr(csr: tuple[np.ndarray, np.ndarray], nodes: np.ndarray,
     tags = np.arange(len(nodes)) if tags is None else tags
     lo, hi = ptr[nodes], ptr[nodes + 1]
     count = hi - lo
-    total = int(count.sum())
-    if total == 0:
+    if int(count.sum()) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pos = np.repeat(lo, count) + np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-    return np.repeat(tags, count), items[pos]
+    return np.repeat(tags, count), items[expand_ranges(lo, count)]
 
 
 def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -17,6 +17,12 @@ NOTES: dict[str, tuple[str, str]] = {
     "progress.exact": ("精确求解中（HiGHS）：{seconds:.0f}/{limit:.0f} 秒，与界相差 {gap}",
                        "Solving exactly (HiGHS): {seconds:.0f} of {limit:.0f} s, gap to the bound {gap}"),
     "progress.done": ("完成", "Done"),
+    "progress.read_layer": ("读取图层：{layer}", "Reading layer {layer}"),
+    "progress.snap": ("把 {places:,} 个地点接入步行路网", "Snapping {places:,} places to the walking network"),
+    "progress.snapped": ("{places:,} 个地点已接入路网", "{places:,} places snapped to the network"),
+    "progress.distances": ("计算步行距离：{layer}（{k}/{n}）", "Walking distances: {layer} ({k} of {n})"),
+    "progress.catchments": ("计算候选点服务范围：第 {k}/{n} 批", "Catchments of the candidates: batch {k} of {n}"),
+    "progress.rows": ("已读取 {rows:,} 行", "{rows:,} rows read"),
 }
 
 

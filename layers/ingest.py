@@ -27,6 +27,7 @@ from pyproj import CRS
 
 from geo.crs import CHINESE_OFFSET_SYSTEMS, STORAGE_CRS, to_wgs84_from
 from geo.errors import CRSError
+from geo.notes import ProgressFn
 from layers.catalogue import get_spec
 from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.fields import FieldMapping, guess_mapping
@@ -115,7 +116,7 @@ def guess_crs(frame: gpd.GeoDataFrame, name: str) -> tuple[CRS | None, str | Non
 
 
 def _read(p: Path, *, file_layer: str | None, encoding: str | None, lon: str | None,
-          lat: str | None) -> tuple[gpd.GeoDataFrame, list[Problem], np.ndarray]:
+          lat: str | None, progress: ProgressFn | None = None) -> tuple[gpd.GeoDataFrame, list[Problem], np.ndarray]:
     suffix = p.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         table = read_table(p)
@@ -129,7 +130,7 @@ def _read(p: Path, *, file_layer: str | None, encoding: str | None, lon: str | N
     if suffix not in VECTOR_SUFFIXES and not p.is_dir():
         raise InputFileError(f"{p.name}: {suffix or 'no extension'} is not a format read here; use one of "
                              f"{', '.join(VECTOR_SUFFIXES + TABLE_SUFFIXES + ('.osm', '.pbf', '.tif'))}.")
-    frame = read_vector_file(p, layer=file_layer, encoding=encoding)
+    frame = read_vector_file(p, layer=file_layer, encoding=encoding, progress=progress)
     return frame, [], np.arange(1, len(frame) + 1)
 
 
@@ -210,7 +211,7 @@ def prepare_import(path: str | os.PathLike[str], layer: str, *, coord_system: st
                    crs: object | None = None, mapping: FieldMapping | None = None,
                    department: str | None = None, file_layer: str | None = None,
                    encoding: str | None = None, lon_column: str | None = None,
-                   lat_column: str | None = None) -> ImportPlan:
+                   lat_column: str | None = None, progress: ProgressFn | None = None) -> ImportPlan:
     """Read, check and validate a delivery for ``layer`` without writing anything.
 
     Parameters
@@ -226,6 +227,8 @@ def prepare_import(path: str | os.PathLike[str], layer: str, *, coord_system: st
         The CRS to assume when the file declares none (e.g. ``"EPSG:4547"``).
     mapping : FieldMapping, optional
         A saved mapping; otherwise one is guessed from the column names.
+    progress : callable, optional
+        Hears the rows read.
     department : str, optional
         Owning department for rows that do not say.
 
@@ -242,7 +245,7 @@ def prepare_import(path: str | os.PathLike[str], layer: str, *, coord_system: st
     check_file(p)
     assumed, offset = _resolve_crs(coord_system, crs)
     raw, coord_problems, rows = _read(p, file_layer=file_layer, encoding=encoding, lon=lon_column,
-                                      lat=lat_column)
+                                      lat=lat_column, progress=progress)
     check_personal_data(raw, source=p.name)
     mapping = mapping or guess_mapping([str(c) for c in raw.columns if c != raw.geometry.name], spec)
     if mapping.layer != layer:

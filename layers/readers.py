@@ -17,6 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
+from geo.notes import ProgressFn, report
 from layers.errors import InputFileError, UploadLimitError
 from layers.limits import Deadline, UploadLimits, check_file_size, extract_zip, upload_workspace, wkb_vertices
 
@@ -137,7 +138,8 @@ def _bound_gdal(limits: UploadLimits) -> None:
     pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": str(limits.max_geojson_feature_mb)})
 
 
-def count_vertices(target: str, *, name: str, layer: str | None, limits: UploadLimits, deadline: Deadline) -> int:
+def count_vertices(target: str, *, name: str, layer: str | None, limits: UploadLimits, deadline: Deadline,
+                   progress: ProgressFn | None = None) -> int:
     """Vertices in a dataset, read batch by batch as WKB (no geometry is built); refuses one over the limits.
 
     Raises
@@ -148,6 +150,10 @@ def count_vertices(target: str, *, name: str, layer: str | None, limits: UploadL
     """
     total, row = 0, 0
     _bound_gdal(limits)
+    try:
+        expected = max(int(pyogrio.read_info(target, layer=layer).get("features") or 0), 0)
+    except Exception:  # some drivers cannot count without reading; the bar then shows rows only
+        expected = 0
     try:
         with pyogrio.open_arrow(target, layer=layer, columns=[], batch_size=5000, use_pyarrow=True) as (meta, reader):
             geom = meta["geometry_name"] or "wkb_geometry"
@@ -162,6 +168,7 @@ def count_vertices(target: str, *, name: str, layer: str | None, limits: UploadL
                             f"{limits.max_vertices_per_feature:,}. Simplify it (e.g. in QGIS: Vector → Geometry "
                             "Tools → Simplify) and upload again.")
                     total += n
+                report(progress, row / expected if expected else 0.0, "progress.rows", rows=row)
                 if total > limits.max_vertices_per_file:
                     raise UploadLimitError(f"{name}: holds more than {limits.max_vertices_per_file:,} vertices, "
                                            "the limit for one upload; split it or load it with the command line.")
@@ -176,7 +183,7 @@ def count_vertices(target: str, *, name: str, layer: str | None, limits: UploadL
 
 
 def read_vector_file(path: str | os.PathLike[str], *, layer: str | None = None, encoding: str | None = None,
-                     limits: UploadLimits | None = None) -> gpd.GeoDataFrame:
+                     limits: UploadLimits | None = None, progress: ProgressFn | None = None) -> gpd.GeoDataFrame:
     """Read one layer of a vector file within the upload limits; ``frame.attrs["source"]`` is the file's name.
 
     Shapefiles without a .cpg are read as UTF-8 or GB18030, whichever their text is
@@ -202,7 +209,7 @@ def read_vector_file(path: str | os.PathLike[str], *, layer: str | None = None, 
         with upload_workspace(prefix="zip-") as folder:
             extract_zip(p, folder, limits, deadline)
             return _read_bounded(_shapefile_in(folder, name), name=name, layer=layer, encoding=encoding,
-                                 limits=limits, deadline=deadline)
+                                 limits=limits, deadline=deadline, progress=progress)
     if p.suffix.lower() == ".shp":
         have = {f.suffix.lower() for f in p.parent.glob(p.stem + ".*")}
         missing = [s for s in SHAPEFILE_PARTS if s not in have]
@@ -211,11 +218,12 @@ def read_vector_file(path: str | os.PathLike[str], *, layer: str | None = None, 
                                  "needs its .shp, .shx and .dbf together (and its .prj).")
     if p.is_dir():
         p = _shapefile_in(p, name)
-    return _read_bounded(p, name=name, layer=layer, encoding=encoding, limits=limits, deadline=deadline)
+    return _read_bounded(p, name=name, layer=layer, encoding=encoding, limits=limits, deadline=deadline,
+                         progress=progress)
 
 
 def _read_bounded(p: Path, *, name: str, layer: str | None, encoding: str | None, limits: UploadLimits,
-                  deadline: Deadline) -> gpd.GeoDataFrame:
+                  deadline: Deadline, progress: ProgressFn | None = None) -> gpd.GeoDataFrame:
     _sniff_content(p, name)
     target = str(p)
     _bound_gdal(limits)
@@ -229,7 +237,7 @@ def _read_bounded(p: Path, *, name: str, layer: str | None, encoding: str | None
             layer = spatial[0]
         if encoding is None and p.suffix.lower() == ".shp":
             encoding = shapefile_encoding(p)
-        count_vertices(target, name=name, layer=layer, limits=limits, deadline=deadline)
+        count_vertices(target, name=name, layer=layer, limits=limits, deadline=deadline, progress=progress)
         frame = pyogrio.read_dataframe(target, layer=layer, use_arrow=True, encoding=encoding)
         deadline.check()
     except (InputFileError, UploadLimitError):

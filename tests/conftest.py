@@ -22,7 +22,18 @@ from pathlib import Path
 import pytest
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-IN_CI = bool(os.environ.get("CI"))
+#: ``make test`` installs every part (PostGIS, Chromium, fonts), so there nothing may skip: a skip fails.
+IN_CI = bool(os.environ.get("CI") or os.environ.get("ONEMAP_REQUIRE_ALL"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under ``make test`` (or CI) a skipped test is a failed one: a missing part must not pass unseen."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped where everything is installed (make test / CI): {report.longrepr}"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -62,21 +62,13 @@ def run_coverage(store: Store, *, method: str, thresholds: tuple[float, ...],
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _planning(_store: Store, store_key: str, versions: tuple, method: str, cutoff: float, layer: str,
               sources: tuple[str, ...]):
-    from geo.candidates import candidate_sites, planning_problem
-    from geo.gaps import gap_areas
+    from geo.candidates import candidates_for, planning_problem
 
     engine = _engine(_store, store_key, versions, method)
     have = {(name, kind): v for name, kind, v in versions}
     read = lambda name: read_layer_cached(_store, store_key, name, have[(name, "vector")]) \
         if (name, "vector") in have else None  # noqa: E731
-    generated = "generated" in sources
-    base = engine.run([cutoff], layers=[layer])
-    candidates = candidate_sites(
-        engine.network_reach.network if engine.network_reach is not None else None,
-        gaps=gap_areas(base, layer, cutoff) if generated and layer not in base.no_data_layers else None,
-        land_use=read("land_use") if generated else None,
-        school_facilities=read("school_facilities") if generated else None,
-        uploaded=read("candidate_sites") if "uploaded" in sources else None)
+    candidates = candidates_for(engine, read, layer=layer, cutoff=cutoff, sources=sources)
     problem, notes = planning_problem(engine, candidates, cutoff=cutoff, layers=[layer])
     return candidates, problem, notes
 

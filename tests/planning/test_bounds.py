@@ -25,7 +25,6 @@ def test_bounds_bracket_the_brute_force_optimum(seed):
         assert plan.bound <= problem.weights[~problem.covered_now].sum() + 1e-6
         assert plan.bound <= reachable.sum() + 1e-6
         med = p_median(problem, p)
-        people = problem.weights.sum()
         best_avg = brute_median(problem, p)
         assert 0 <= med.bound <= best_avg + 1e-9 <= med.objective + 1e-9
 

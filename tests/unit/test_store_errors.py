@@ -56,13 +56,45 @@ def test_locked_geopackage_refuses_write_and_keeps_data(tmp_path):
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp.gpkg")]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 def test_read_only_geopackage(tmp_path):
-    store = GeoPackageStore(tmp_path / "s.gpkg", create=True)
-    store.layers.write("venues", _one_venue())
-    os.chmod(tmp_path / "s.gpkg", stat.S_IRUSR)
-    with pytest.raises(StoreLockedError, match="read-only"):
+    """A store file this user may not write is refused clearly.  Root ignores file permissions, so under root
+    (as in CI) the check runs as the unprivileged user ``nobody``."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if os.geteuid() != 0:
+        store = GeoPackageStore(tmp_path / "s.gpkg", create=True)
         store.layers.write("venues", _one_venue())
+        os.chmod(tmp_path / "s.gpkg", stat.S_IRUSR)
+        with pytest.raises(StoreLockedError, match="read-only"):
+            store.layers.write("venues", _one_venue())
+        return
+    folder = tempfile.mkdtemp(prefix="onemap-ro-")
+    try:
+        os.chmod(folder, 0o755)  # nobody may read the folder and the file, not write either
+        path = os.path.join(folder, "s.gpkg")
+        GeoPackageStore(path, create=True).layers.write("venues", _one_venue())
+        os.chmod(path, 0o644)
+        script = ("import geopandas as gpd\n"
+                  "from shapely.geometry import Point\n"
+                  "from layers.errors import StoreLockedError\n"
+                  "from layers.stores.geopackage import GeoPackageStore\n"
+                  f"store = GeoPackageStore({path!r})\n"
+                  "assert store.layers.read('venues')['name'].tolist() == ['篮球场']\n"
+                  "try:\n"
+                  "    store.layers.write('venues', gpd.GeoDataFrame({'name': ['x'], 'venue_kind': ['court']},"
+                  " geometry=[Point(114, 30)], crs=4326))\n"
+                  "except StoreLockedError as exc:\n"
+                  "    print('refused:', exc)\n")
+        run = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c",
+                              script], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "HOME": folder})
+        assert run.returncode == 0, run.stderr
+        assert "refused:" in run.stdout and "read-only" in run.stdout, run.stdout
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_read_only_geopackage_as_root_too(tmp_path, monkeypatch):

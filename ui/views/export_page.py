@@ -45,6 +45,7 @@ title = st.text_input("title", value=t("app_title", lang), key="export_title") i
 
 
 def read(name: str) -> gpd.GeoDataFrame:
+    """A stored layer at its current version (cached)."""
     return read_layer_cached(store, store.description, name, versions[name])
 
 

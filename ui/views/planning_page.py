@@ -7,9 +7,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import OneMapError
-from geo.planning import capacitated_covering, marginal_curve, maximal_covering, p_median, set_covering
+from geo.planning import marginal_curve
+from geo.planning import solve as solve_plan
 from geo.scenarios import compare_scenarios, scenario_payload
-from i18n import t
+from i18n import render_note, t
 from ui import show, state
 from ui.analysis import get_engine, get_planning, get_whatif, layer_versions
 from ui.auth import active_account, write_store
@@ -40,17 +41,11 @@ try:
         engine = get_engine(store)
         candidates, problem, notes = get_planning(store, cutoff=cutoff, layer="venues", sources=tuple(sources))
         if solve or state.PLAN_RESULT not in st.session_state:
-            method = "exact" if exact else "heuristic"
-            progress = st.progress(0.1, text=t("solving", lang))
-            if problem_kind == "mclp":
-                plan = maximal_covering(problem, int(p), method=method, time_limit=time_limit, lp_bound=not exact)
-            elif problem_kind == "lscp":
-                plan = set_covering(problem, float(target), method=method, time_limit=time_limit, lp_bound=not exact)
-            elif problem_kind == "pmedian":
-                plan = p_median(problem, int(p), method=method, time_limit=time_limit)
-            else:
-                plan = capacitated_covering(problem, int(p), method=method, time_limit=time_limit)
-            progress.progress(1.0, text=plan.describe())
+            bar = st.progress(0.0, text=t("solving", lang))
+            plan = solve_plan(problem, problem_kind, p=int(p), target=float(target),
+                              method="exact" if exact else "heuristic", time_limit=time_limit,
+                              progress=lambda f, n: bar.progress(f, text=render_note(n, lang)))
+            bar.empty()
             st.session_state[state.PLAN_RESULT] = plan
         plan = st.session_state[state.PLAN_RESULT]
 except OneMapError as exc:

@@ -1,0 +1,105 @@
+"""File commands: ``export`` (layers, surfaces, print maps, offline HTML) and ``report``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.common import EXIT_OK, analysis_options, build_engine, open_store_of, slot, thresholds
+from cli.progress import Progress
+from geo.errors import AnalysisError
+from layers.errors import InputFileError
+
+#: Layers a print map or an offline map shows when none are named.
+MAP_LAYERS = ("land_use", "walk_network", "boundaries", "greenways", "venues", "school_facilities", "health_stations")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write layers, a GeoTIFF surface, a print map or an offline HTML map."""
+    from exports.files import write_surface, write_tables, write_vectors
+
+    out = Path(args.out)
+    progress = Progress(quiet=args.quiet)
+    with open_store_of(args) as store:
+        names = [n for n in args.layers.split(",") if n] if args.layers else []
+        frames = {n: store.layers.read(n) for n in names}
+        suffix = out.suffix.lower()
+        if args.surface:
+            engine, _ = build_engine(store, args, progress, layers=[args.surface_layer])
+            with progress.phase("walking distances") as tick:
+                result = engine.run([args.threshold], slot=slot(args.slot), progress=tick)
+            write_surface(result, out, args.surface, layer=args.surface_layer, threshold=args.threshold)
+        elif args.print_map or args.html:
+            stored = {i.name for i in store.layers.list()}
+            layers = frames or {n: store.layers.read(n) for n in MAP_LAYERS if n in stored}
+            with progress.phase(f"drawing {out.name}"):
+                if args.html:
+                    from webmap.offline import write_offline_html
+
+                    write_offline_html(layers, out, title=args.title)
+                else:
+                    from exports.print_map import print_map
+
+                    bounds = layers.get("boundaries")
+                    streets = bounds[bounds["level"] == "street"] if bounds is not None and "level" in bounds \
+                        else None
+                    print_map(layers, out, title=args.title, source=args.source, paper=args.paper, dpi=args.dpi,
+                              unit_labels=streets)
+        elif suffix in (".csv", ".xlsx"):
+            write_tables(frames, out)
+        else:
+            write_vectors(frames, out)
+    print(f"written: {out}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The district report (.xlsx or .pdf)."""
+    from exports.report import district_report, write_report_pdf, write_report_xlsx
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".xlsx", ".pdf"):
+        raise InputFileError(f"{out.name}: the report is written as .xlsx or .pdf.")
+    progress = Progress(quiet=args.quiet)
+    with open_store_of(args) as store:
+        engine, stored = build_engine(store, args, progress)
+        with progress.phase("walking distances") as tick:
+            result = engine.run(args.thresholds, slot=slot(args.slot), progress=tick)
+        if "boundaries" not in stored:
+            raise AnalysisError("The report needs the boundaries layer (districts and streets).")
+        schools = store.layers.read("school_facilities") if "school_facilities" in stored else None
+        with progress.phase(f"writing {out.name}"):
+            report = district_report(result, store.layers.read("boundaries"), venues=store.layers.read("venues"),
+                                     school_facilities=schools, layer=args.layer, title=args.title)
+            (write_report_pdf if out.suffix.lower() == ".pdf" else write_report_xlsx)(report, out)
+    print(f"written: {out}")
+    return EXIT_OK
+
+
+def add_parsers(sub) -> None:
+    """The file commands' subparsers."""
+    p = sub.add_parser("export", help="write layers, surfaces, print maps or an offline HTML map")
+    p.add_argument("--layers", help="stored layers, comma-separated")
+    p.add_argument("--out", required=True, help=".gpkg (several layers), .geojson, .zip (Shapefile), .csv, .xlsx, "
+                                                ".tif (with --surface), .png/.pdf (with --print-map), "
+                                                ".html (with --html)")
+    p.add_argument("--surface", choices=("distance", "covered", "population"), help="a GeoTIFF surface")
+    p.add_argument("--surface-layer", default="venues", help="facility layer of the surface (default: venues)")
+    p.add_argument("--threshold", type=float, default=500.0, help="threshold of a covered surface (m)")
+    p.add_argument("--print-map", action="store_true", help="a print map (.png or .pdf)")
+    p.add_argument("--html", action="store_true", help="a self-contained HTML map that works offline")
+    p.add_argument("--title", default="健身一张图", help="map title")
+    p.add_argument("--source", default="健身联盟各成员单位", help="data source printed on the map")
+    p.add_argument("--paper", default="A4", choices=("A4", "A3", "A2"), help="paper size, landscape")
+    p.add_argument("--dpi", type=int, default=200, help="resolution of a PNG print map")
+    analysis_options(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", help="the district report, as .xlsx or .pdf")
+    p.add_argument("--out", required=True, help="report.xlsx or report.pdf")
+    p.add_argument("--layer", default="venues", help="facility layer reported on (default: venues; 'any' for all)")
+    p.add_argument("--thresholds", type=thresholds, default=[300.0, 500.0, 1000.0],
+                   help="walking distances in metres (default: 300,500,1000)")
+    p.add_argument("--title", default="全民健身设施覆盖报告", help="report title")
+    analysis_options(p)
+    p.set_defaults(func=cmd_report)
