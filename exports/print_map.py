@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,6 +27,7 @@ from matplotlib.patches import FancyArrow, Patch  # noqa: E402
 
 from geo.crs import local_metric_crs  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
+from layers.styles import LAND_USE_COLORS, STYLES, Style, style_label  # noqa: E402
 
 #: CJK font families tried in order.
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
@@ -55,33 +55,9 @@ def cjk_font() -> font_manager.FontProperties:
                         "(Debian/Ubuntu: apt-get install fonts-wqy-microhei; `make setup` does it).")
 
 
-@dataclass(frozen=True)
-class Style:
-    """How one layer is drawn and what the legend calls it."""
-
-    label: str
-    color: str
-    kind: str = "point"  # point, line, area, outline
-    size: float = 18.0
-    alpha: float = 1.0
-
-
-#: Styles of the layers a print map usually shows (Chinese legend labels).
-STYLES: dict[str, Style] = {
-    "land_use": Style("用地", "#eeeeee", "area", alpha=0.8),
-    "gaps": Style("覆盖缺口", "#e31a1c", "area", alpha=0.35),
-    "service_areas": Style("服务范围", "#1f78b4", "area", alpha=0.2),
-    "walk_network": Style("步行路网", "#9a9a9a", "line", size=0.4),
-    "boundaries": Style("街道边界", "#6a3d9a", "outline", size=1.2),
-    "greenways": Style("绿道/健身步道", "#1b9e3a", "line", size=2.5),
-    "venues": Style("体育场馆", "#d62728", "point"),
-    "school_facilities": Style("学校体育设施", "#1f5fbf", "point"),
-    "health_stations": Style("社区健康驿站", "#f28e2b", "point"),
-    "metro_stations": Style("地铁站", "#222222", "point", size=12),
-    "new_sites": Style("规划新增场地", "#7b3294", "point", size=60),
-}
-_LAND_USE_COLORS = {"residential": "#f4ead8", "park": "#c7e9b4", "water": "#a6cee3", "commercial": "#f6cccc",
-                    "industrial": "#dddddd", "education": "#e5d8f2", "green": "#d9f0c9", "vacant": "#f7f5e1"}
+def _styles() -> dict[str, Style]:
+    """The shared styles (layers/styles.py) of everything a print map can draw."""
+    return dict(STYLES)
 
 
 def _nice_length(span_m: float) -> float:
@@ -93,24 +69,24 @@ def _nice_length(span_m: float) -> float:
     return float(10 * exp)
 
 
-def _draw(ax, name: str, frame: gpd.GeoDataFrame, style: Style) -> object:
+def _draw(ax, name: str, frame: gpd.GeoDataFrame, style: Style, label: str) -> object:
     geoms = frame.geometry
-    if style.kind == "area":
+    if style.kind in ("area", "fill"):
         colors = style.color
         if name == "land_use" and "land_use" in frame.columns:
-            colors = [_LAND_USE_COLORS.get(v, style.color) for v in frame["land_use"]]
+            colors = [LAND_USE_COLORS.get(v, style.color) for v in frame["land_use"]]
         frame.plot(ax=ax, color=colors, alpha=style.alpha, linewidth=0, zorder=1 if name == "land_use" else 3)
-        return Patch(facecolor=style.color, alpha=max(style.alpha, 0.4), label=style.label)
+        return Patch(facecolor=style.color, alpha=max(style.alpha, 0.4), label=label)
     if style.kind in ("line", "outline"):
         lines = shapely.get_parts(geoms.boundary.to_numpy() if style.kind == "outline" else geoms.to_numpy())
         segs = [np.asarray(g.coords)[:, :2] for g in lines if not g.is_empty]
-        ax.add_collection(LineCollection(segs, colors=style.color, linewidths=style.size,
+        ax.add_collection(LineCollection(segs, colors=style.color, linewidths=style.print_size,
                                          zorder=4 if style.kind == "outline" else 2))
-        return Line2D([0], [0], color=style.color, lw=max(style.size, 1.0), label=style.label)
+        return Line2D([0], [0], color=style.color, lw=max(style.print_size, 1.0), label=label)
     pts = geoms.representative_point()
-    ax.scatter(pts.x, pts.y, s=style.size, c=style.color, edgecolors="white", linewidths=0.5, zorder=5)
+    ax.scatter(pts.x, pts.y, s=style.print_size, c=style.color, edgecolors="white", linewidths=0.5, zorder=5)
     return Line2D([0], [0], marker="o", color="none", markerfacecolor=style.color, markeredgecolor="white",
-                  markersize=7, label=style.label)
+                  markersize=7, label=label)
 
 
 def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[str], *, title: str,
@@ -122,7 +98,7 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     Parameters
     ----------
     layers : mapping
-        Layer name → frame, drawn in :data:`STYLES` order; unknown names need ``styles``.
+        Layer name → frame, drawn in :data:`layers.styles.STYLES` order; unknown names need ``styles``.
     path : path
         ``.png`` or ``.pdf``.
     title, source : str
@@ -149,7 +125,7 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     frames = {k: v for k, v in layers.items() if v is not None and len(v)}
     if not frames:
         raise AnalysisError("Nothing to draw: every layer given is empty.")
-    styles = {**STYLES, **(styles or {})}
+    styles = {**_styles(), **(styles or {})}
     unknown = [k for k in frames if k not in styles]
     if unknown:
         raise AnalysisError(f"No style for layer(s) {', '.join(unknown)}; pass styles=.")
@@ -161,7 +137,9 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     ax = fig.add_axes([0.03, 0.09, 0.72, 0.80])
     handles = []
     for name in [k for k in styles if k in frames]:
-        handles.append(_draw(ax, name, frames[name].to_crs(metric), styles[name]))
+        frame = frames[name]
+        levels = tuple(dict.fromkeys(frame["level"])) if name == "boundaries" and "level" in frame.columns else ()
+        handles.append(_draw(ax, name, frame.to_crs(metric), styles[name], style_label(name, "zh", levels=levels)))
     if unit_labels is not None and len(unit_labels):
         units = unit_labels.to_crs(metric)
         for geom, text in zip(units.geometry.representative_point(), units[label_column]):

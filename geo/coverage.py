@@ -126,6 +126,13 @@ class CoverageResult:
         return pd.DataFrame(rows)
 
 
+def display_name(name: object, feature_id: object) -> str:
+    """A facility's name, or its id when it has none (a missing name is None, NaN or blank, never 'nan')."""
+    if name is None or (isinstance(name, float) and np.isnan(name)) or not str(name).strip():
+        return str(feature_id)
+    return str(name)
+
+
 class CoverageEngine:
     """Demand, facilities and network prepared once for many coverage questions.
 
@@ -198,7 +205,7 @@ class CoverageEngine:
         far = reach.off_network_facilities
         if len(far):
             t = self.facilities.table.iloc[far]
-            listed = "; ".join(f"{r.layer} {r.name or r.feature_id}" for r in t.head(10).itertuples())
+            listed = "; ".join(f"{r.layer} {display_name(r.name, r.feature_id)}" for r in t.head(10).itertuples())
             self.notes.append(f"{len(far)} facilit{'y is' if len(far) == 1 else 'ies are'} more than "
                               f"{max_snap_m:g} m from any walkable street and not reachable on foot: "
                               f"{listed}{' …' if len(far) > 10 else ''}")

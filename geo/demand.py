@@ -25,6 +25,7 @@ from rasterio.io import MemoryFile
 
 from geo.crs import local_metric_crs
 from geo.errors import DemandError
+from geo.geometry_kinds import AREAS, POINTS, kind_is
 
 #: Residents per km² of residential land assumed when estimating from land use.
 DEFAULT_RESIDENTIAL_DENSITY_PER_KM2 = 25_000.0
@@ -208,9 +209,8 @@ def demand_from_vector(frame: gpd.GeoDataFrame, *, column: str = "population", c
         raise DemandError(f"{source}: row {i + 1}, field {column!r}: {frame[column].iloc[i]!r} is not a "
                           f"count of residents (a number 0 or more); {int(bad.sum())} row(s) like it.")
     geoms = frame.geometry.to_numpy()
-    kind = shapely.get_type_id(geoms)
     empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
-    wrong = ~np.isin(kind, (0, 3, 4, 6)) | empty
+    wrong = ~kind_is(geoms, POINTS + AREAS) | empty
     if wrong.any():
         i = int(np.flatnonzero(wrong)[0])
         raise DemandError(f"{source}: row {i + 1} has {'no' if empty[i] else 'a line'} geometry; "
@@ -223,7 +223,7 @@ def demand_from_vector(frame: gpd.GeoDataFrame, *, column: str = "population", c
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
     grid = _aligned_grid(x0, y0, x1, y1, cell_size, metric)
     xs, ys, pops = [], [], []
-    is_area = np.isin(kind, (3, 6))
+    is_area = kind_is(geoms, AREAS)
     pts = np.flatnonzero(~is_area)
     if len(pts):
         # A multipoint's count is shared equally among its points.
@@ -292,7 +292,7 @@ def estimate_population_from_land_use(land_use: gpd.GeoDataFrame, *, land_use_co
     if land_use_column not in land_use.columns:
         raise DemandError(f"The land-use layer has no {land_use_column!r} column to find residential land in.")
     res = land_use[land_use[land_use_column].isin(residential_values)]
-    res = res[np.isin(shapely.get_type_id(res.geometry.to_numpy()), (3, 6))]
+    res = res[kind_is(res.geometry.to_numpy(), AREAS)]
     if len(res) == 0:
         raise DemandError(f"No residential land ({land_use_column} in {residential_values}) to estimate "
                           "population from; load a population raster or layer instead.")
@@ -300,7 +300,7 @@ def estimate_population_from_land_use(land_use: gpd.GeoDataFrame, *, land_use_co
     # Overlapping residential polygons would count the same homes twice: dissolve first.
     merged = shapely.union_all(res.to_crs(metric).geometry.make_valid().to_numpy())
     parts = shapely.get_parts(merged)
-    parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+    parts = parts[kind_is(parts, AREAS)]
     area = shapely.area(parts)
     pop = area / 1e6 * residents_per_km2 if total is None else total * area / area.sum()
     out = gpd.GeoDataFrame({"population": pop, "is_estimate": True}, geometry=parts, crs=metric)

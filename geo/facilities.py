@@ -22,6 +22,7 @@ import shapely
 from pyproj import CRS
 
 from geo.errors import AnalysisError, OpeningHoursError
+from geo.geometry_kinds import AREAS, kind_is
 from geo.hours import OpeningHours, parse_opening_hours
 from geo.reach import AccessPoints
 
@@ -169,8 +170,7 @@ def _parse_hours(frame: gpd.GeoDataFrame, layer: str, notes: list[str]) -> list[
 
 def _access_points(geoms: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates and owner index: points as they are, boundaries and lines sampled."""
-    kind = shapely.get_type_id(geoms)
-    is_area = np.isin(kind, (3, 6))
+    is_area = kind_is(geoms, AREAS)
     outline = np.where(is_area, shapely.boundary(geoms), geoms)
     dense = shapely.segmentize(outline, spacing)
     coords, owner = shapely.get_coordinates(dense, return_index=True)

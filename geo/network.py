@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geo.crs import local_metric_crs
 from geo.errors import NetworkError
+from geo.geometry_kinds import LINES, kind_is
 from geo.segments import SegmentIndex
 
 #: OSM ``highway`` values a pedestrian may use (motorways and their links are not here).
@@ -33,11 +34,6 @@ WALKABLE_HIGHWAYS: frozenset[str] = frozenset({
     "tertiary", "tertiary_link", "unclassified", "residential", "living_street", "service",
     "pedestrian", "footway", "path", "steps", "track", "cycleway", "corridor", "road",
     "bridleway",
-})
-#: ``highway`` values refused outright, whatever other tags say.
-NON_WALKABLE_HIGHWAYS: frozenset[str] = frozenset({
-    "motorway", "motorway_link", "construction", "proposed", "raceway", "bus_guideway",
-    "escape", "abandoned", "platform",
 })
 _NO_FOOT = frozenset({"no", "private", "use_sidepath"})
 _YES_FOOT = frozenset({"yes", "designated", "permissive", "official"})
@@ -218,8 +214,7 @@ def build_walk_network(lines: gpd.GeoDataFrame, *, highway_column: str | None = 
         raise NetworkError("The line layer has no coordinate system; set one before building the network.")
     keep, excluded = _walkable_mask(lines, highway_column)
     geoms = lines.geometry.to_numpy()[keep]
-    types = shapely.get_type_id(geoms)
-    is_line = np.isin(types, (1, 5)) & ~shapely.is_empty(geoms)
+    is_line = kind_is(geoms, LINES) & ~shapely.is_empty(geoms)
     if (~is_line).any():
         excluded["not a line"] = excluded.get("not a line", 0) + int((~is_line).sum())
     geoms = geoms[is_line]

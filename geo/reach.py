@@ -27,6 +27,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import AnalysisError
+from geo.geometry_kinds import AREAS, kind_is
 from geo.network import DEFAULT_MAX_SNAP_M, Snap, WalkNetwork
 from geo.notes import ProgressFn, report
 from geo.segments import SegmentIndex
@@ -467,7 +468,7 @@ class StraightLineReach:
         self.n_facilities = len(geoms)
         self.demand_x = np.asarray(demand_x, dtype=np.float64)
         self.demand_y = np.asarray(demand_y, dtype=np.float64)
-        boundary = np.where(np.isin(shapely.get_type_id(geoms), (3, 6)), shapely.boundary(geoms), geoms)
+        boundary = np.where(kind_is(geoms, AREAS), shapely.boundary(geoms), geoms)
         coords, which = shapely.get_coordinates(shapely.get_parts(boundary), return_index=True)
         part_owner = np.repeat(np.arange(len(geoms)), shapely.get_num_geometries(boundary))[which]
         # Segments: consecutive vertices of the same part; a one-vertex part is a point.
@@ -481,7 +482,7 @@ class StraightLineReach:
         self._x1 = np.concatenate((coords[starts + 1, 0], coords[lone_rows, 0]))
         self._y1 = np.concatenate((coords[starts + 1, 1], coords[lone_rows, 1]))
         self._owner = np.concatenate((part_owner[starts], part_owner[lone_rows]))
-        polys = np.flatnonzero(np.isin(shapely.get_type_id(geoms), (3, 6)))
+        polys = np.flatnonzero(kind_is(geoms, AREAS))
         if len(polys) and len(self.demand_x):
             tree = shapely.STRtree(shapely.points(self.demand_x, self.demand_y))
             pi, di = tree.query(geoms[polys], predicate="intersects")

@@ -17,6 +17,7 @@ import shapely
 from geo.coverage import CoverageResult
 from geo.demand import Demand
 from geo.errors import AnalysisError
+from geo.geometry_kinds import AREAS, kind_is
 
 #: National target: sports venue area per resident by 2025 (m²).
 SPORTS_AREA_TARGET_M2_PER_RESIDENT = 2.6
@@ -137,7 +138,7 @@ def _area_m2(frame: gpd.GeoDataFrame, column: str, crs) -> tuple[np.ndarray, np.
     declared = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float) \
         if column in frame.columns else np.full(len(frame), np.nan)
     geoms = frame.to_crs(crs).geometry.to_numpy()
-    is_area = np.isin(shapely.get_type_id(geoms), (3, 6))
+    is_area = kind_is(geoms, AREAS)
     area = np.where(np.isfinite(declared), declared, np.where(is_area, shapely.area(geoms), np.nan))
     return np.nan_to_num(area), ~np.isfinite(area)
 

@@ -27,6 +27,7 @@ from pyproj import CRS
 
 from geo.crs import CHINESE_OFFSET_SYSTEMS, STORAGE_CRS, to_wgs84_from
 from geo.errors import CRSError
+from geo.geometry_kinds import AREAS, GeometryType, is_area, kind_is
 from geo.notes import ProgressFn
 from layers.catalogue import get_spec
 from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
@@ -88,6 +89,21 @@ def _resolve_crs(coord_system: str, crs: object | None) -> tuple[CRS | None, str
                            "such as EPSG:4490.") from None
     raise CRSError(f"Coordinate system {coord_system!r} is not one of {', '.join(COORDINATE_SYSTEMS)}; "
                    "or pass crs='EPSG:…'.")
+
+
+def _geojson_override(frame: gpd.GeoDataFrame, given: CRS, name: str) -> tuple[gpd.GeoDataFrame, str | None]:
+    """A GeoJSON always declares WGS-84 (GDAL says so whatever the file holds).  When the steward names
+    another system and the coordinates are plainly not degrees, the named one is used, and said."""
+    if given.equals(frame.crs):
+        return frame, None
+    xy = shapely.get_coordinates(frame.geometry.to_numpy())
+    projected = len(xy) and (np.abs(xy[:, 0]) > 180).mean() > 0.5 or (len(xy) and (np.abs(xy[:, 1]) > 90).mean() > 0.5)
+    if projected:
+        return frame.set_crs(given, allow_override=True), (
+            f"{name}: declares WGS-84 (as every GeoJSON does) but its coordinates are projected metres, so they "
+            f"are read as {given.name} as you said.")
+    return frame, (f"{name}: its coordinates are longitude/latitude degrees as GeoJSON declares, so the "
+                   f"system you named ({given.name}) was not applied.")
 
 
 def guess_crs(frame: gpd.GeoDataFrame, name: str) -> tuple[CRS | None, str | None]:
@@ -179,7 +195,7 @@ def _repair(frame: gpd.GeoDataFrame, rows: np.ndarray, name: str) -> tuple[gpd.G
     """Self-intersecting polygons made valid where the result is still a non-empty area."""
     geoms = frame.geometry.to_numpy()
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    area = np.isin(shapely.get_type_id(geoms), (3, 6)) & present
+    area = kind_is(geoms, AREAS) & present
     with np.errstate(invalid="ignore"):
         finite = np.zeros(len(geoms), dtype=bool)
         finite[area] = [np.isfinite(shapely.get_coordinates(g)).all() for g in geoms[area]]
@@ -188,15 +204,15 @@ def _repair(frame: gpd.GeoDataFrame, rows: np.ndarray, name: str) -> tuple[gpd.G
     if not bad.any():
         return frame, []
     fixed = shapely.make_valid(geoms[bad])
-    polygonal = np.array([shapely.get_type_id(g) in (3, 6) or (
-        shapely.get_type_id(g) == 7 and any(shapely.get_type_id(p) in (3, 6) for p in shapely.get_parts(g)))
-        for g in fixed])
+    collection = int(GeometryType.GEOMETRYCOLLECTION)
+    polygonal = np.array([is_area(g) or (shapely.get_type_id(g) == collection
+                                         and any(is_area(p) for p in shapely.get_parts(g))) for g in fixed])
     out = geoms.copy()
     repaired = []
     for k, i in enumerate(np.flatnonzero(bad)):
         g = fixed[k]
-        if shapely.get_type_id(g) == 7:
-            g = shapely.union_all([p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (3, 6)])
+        if shapely.get_type_id(g) == collection:
+            g = shapely.union_all([p for p in shapely.get_parts(g) if is_area(p)])
         if polygonal[k] and not g.is_empty and g.area > 0:
             out[i] = g
             repaired.append(int(rows[i]))
@@ -257,6 +273,9 @@ def prepare_import(path: str | os.PathLike[str], layer: str, *, coord_system: st
         warnings += [note] if note else []
     if frame.crs is None and assumed is not None:
         frame = frame.set_crs(assumed)
+    elif frame.crs is not None and assumed is not None and offset is None and p.suffix.lower() in (".geojson", ".json"):
+        frame, note = _geojson_override(frame, assumed, p.name)
+        warnings += [note] if note else []
     if offset is not None:
         frame = _convert_offset(frame, offset, p.name)
     claims_china = offset is not None or (frame.crs is not None and frame.crs.to_epsg() in

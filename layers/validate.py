@@ -20,6 +20,7 @@ import shapely
 
 from geo.crs import STORAGE_CRS
 from geo.errors import OpeningHoursError
+from geo.geometry_kinds import type_ids, type_name
 from geo.hours import normalize_opening_hours
 from layers.catalogue import DEPARTMENTS, FieldSpec, LayerSpec
 from layers.errors import Problem, ValidationReport
@@ -159,11 +160,9 @@ def _check_geometry(spec: LayerSpec, geoms: np.ndarray, rows: np.ndarray,
         problems.append(Problem(int(rows[i]), "geometry", None, "no geometry (null or empty)"))
     present = ~missing & ~empty
     types = shapely.get_type_id(geoms)
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                      "MultiLineString", "MultiPolygon", "GeometryCollection"])
-    allowed = [k for k, n in enumerate(names) if n in spec.geometry_types]
+    allowed = type_ids(spec.geometry_types)
     for i in np.flatnonzero(present & ~np.isin(types, allowed)):
-        t = str(names[types[i]]) if 0 <= types[i] < len(names) else "Unknown"
+        t = type_name(types[i])
         problems.append(Problem(int(rows[i]), "geometry", t,
                                 f"wrong geometry type; layer {spec.name!r} takes "
                                 f"{', '.join(spec.geometry_types)}"))

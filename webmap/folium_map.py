@@ -15,29 +15,16 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.errors import OneMapError
+from geo.geometry_kinds import GeometryType, kind_is
 from i18n import label
-from layers.catalogue import CATALOGUE, LAND_USES, SYSTEM_FIELD_NAMES
+from layers.catalogue import CATALOGUE, SYSTEM_FIELD_NAMES
 from layers.rasters import open_geotiff
+from layers.styles import LAND_USE_COLORS, STYLES, Style
 from webmap.assets import localize_assets
 from webmap.escape import html_column, html_text
 
-#: Drawing order (first is lowest) and style of each layer.
-LAYER_STYLES: dict[str, dict] = {
-    "land_use": {"kind": "fill"},
-    "walk_network": {"color": "#9a9a9a", "weight": 1},
-    "boundaries": {"color": "#6a3d9a", "weight": 2, "fill": False},
-    "greenways": {"color": "#1b9e3a", "weight": 5},
-    "greenway_entrances": {"color": "#1b9e3a", "radius": 4},
-    "candidate_sites": {"color": "#7b3294", "radius": 4},
-    "metro_stations": {"color": "#222222", "radius": 6},
-    "health_stations": {"color": "#f28e2b", "radius": 6},
-    "school_facilities": {"color": "#1f5fbf", "closed_color": "#9ec3f0", "radius": 6},
-    "venues": {"color": "#d62728", "radius": 6},
-}
-LAND_USE_COLORS = {"residential": "#f4ead8", "park": "#c7e9b4", "water": "#a6cee3", "commercial": "#f6cccc",
-                   "industrial": "#dddddd", "education": "#e5d8f2", "green": "#d9f0c9", "vacant": "#f7f5e1",
-                   "other": "#eeeeee"}
-assert set(LAND_USE_COLORS) >= set(LAND_USES)
+#: The stored layers a map draws, in drawing order (first is lowest), with their styles (layers/styles.py).
+LAYER_STYLES: dict[str, Style] = {n: s for n, s in STYLES.items() if n in CATALOGUE}
 _POPUP_SKIP = {"updated_at", "layer_version", "source"}
 #: Layers drawn without pop-ups, and the only properties they carry (for their style).
 _NO_POPUP: dict[str, tuple[str, ...]] = {"walk_network": (), "land_use": ("land_use",)}
@@ -71,7 +58,7 @@ def _json_ready(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
 
 def _point_rows(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Rows whose geometry is a single point."""
-    return shapely.get_type_id(frame.geometry.to_numpy()) == 0
+    return kind_is(frame.geometry.to_numpy(), (GeometryType.POINT,))
 
 
 def cluster_layer(name: str, frame: gpd.GeoDataFrame, lang: str):
@@ -89,7 +76,7 @@ def cluster_layer(name: str, frame: gpd.GeoDataFrame, lang: str):
     xy = shapely.get_coordinates(data.geometry.to_numpy())
     values = data[fields].astype(str).to_numpy().tolist()
     rows = [[round(float(y), 6), round(float(x), 6), *v] for (x, y), v in zip(xy, values)]
-    color = LAYER_STYLES[name]["color"]
+    color = LAYER_STYLES[name].color
     title = fields.index(CATALOGUE[name].name_field) if CATALOGUE[name].name_field in fields else 0
     labels = json.dumps([html_text(a) for a in aliases], ensure_ascii=False)
     callback = f"""function (row) {{
@@ -120,11 +107,12 @@ def _style(name: str, lang: str):
                              "color": "#ffffff", "weight": 0.5, "fillOpacity": 0.45}
     if name == "school_facilities":
         def school(feat: dict) -> dict:
-            color = s["color"] if feat["properties"].get("open_to_public") == "是" else s["closed_color"]
+            color = s.color if feat["properties"].get("open_to_public") == "是" else s.closed_color
             return {"color": color, "fillColor": color, "fillOpacity": 0.7, "weight": 2}
         return school
-    return lambda feat: {"color": s["color"], "fillColor": s["color"], "weight": s.get("weight", 2),
-                         "fill": s.get("fill", True), "fillOpacity": 0.6}
+    weight = s.web_size if s.kind in ("line", "outline") else 2
+    return lambda feat: {"color": s.color, "fillColor": s.color, "weight": weight, "fill": s.fill,
+                         "fillOpacity": 0.6}
 
 
 def _to_lonlat_image(src: np.ndarray, transform, crs) -> tuple[np.ndarray, list[list[float]]]:
@@ -266,7 +254,7 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         if gcj02:
             frame = shift_to_gcj02(frame)
         points = _point_rows(frame)
-        if "radius" in LAYER_STYLES[name] and points.sum() > CLUSTER_MIN_POINTS:
+        if LAYER_STYLES[name].kind == "point" and points.sum() > CLUSTER_MIN_POINTS:
             cluster_layer(name, frame[points], lang).add_to(m)
             bounds = _grow(bounds, frame.total_bounds)
             frame = frame[~points]  # areas of the same layer (pitches, halls) are drawn as usual
@@ -279,8 +267,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
         style = LAYER_STYLES[name]
         kwargs = {}
-        if "radius" in style:
-            kwargs["marker"] = folium.CircleMarker(radius=style["radius"], fill=True, fill_opacity=0.85,
+        if style.kind == "point":
+            kwargs["marker"] = folium.CircleMarker(radius=style.web_size, fill=True, fill_opacity=0.85,
                                                    weight=1.5)
         popup = folium.GeoJsonPopup(fields=fields, aliases=[html_text(a) for a in aliases], localize=True,
                                     labels=True) \
@@ -339,7 +327,7 @@ def legend_rows(names: list[str], lang: str) -> pd.DataFrame:
     for name in LAYER_STYLES:
         if name in names and name != "land_use":
             spec = CATALOGUE[name]
-            rows.append({"color": LAYER_STYLES[name]["color"], "label": label(spec.label_zh, spec.label_en, lang)})
+            rows.append({"color": LAYER_STYLES[name].color, "label": label(spec.label_zh, spec.label_en, lang)})
     return pd.DataFrame(rows)
 
 

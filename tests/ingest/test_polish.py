@@ -1,0 +1,61 @@
+"""Small things found by independent runs: a GeoJSON in projected metres, an unnamed unreachable venue."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point
+
+from geo.coverage import CoverageEngine, display_name
+from geo.facilities import build_facility_set
+from layers.ingest import prepare_import
+
+
+def test_a_geojson_in_projected_metres_is_read_in_the_system_named(tmp_path):
+    # Two venues in CGCS2000 / 3-degree Gauss–Krüger zone 38 (EPSG:4526) metres, written as GeoJSON.
+    metres = gpd.GeoDataFrame({"名称": ["东岸篮球场", "滨江健身广场"], "类型": ["court", "fitness_square"]},
+                              geometry=[Point(38_500_000, 3_320_000), Point(38_501_000, 3_321_000)], crs=4526)
+    doc = json.loads(metres.to_json())
+    doc.pop("crs", None)  # as most exporters write it: no crs member (RFC 7946), so GDAL says WGS-84
+    path = tmp_path / "场馆_投影.geojson"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    silent = prepare_import(path, "venues")
+    assert not silent.report.ok  # without the override: coordinates far outside the world
+    plan = prepare_import(path, "venues", crs="EPSG:4526")
+    assert plan.report.ok, plan.summary()
+    assert any("projected metres" in w and "CGCS2000" in w for w in plan.warnings), plan.warnings
+    back = plan.frame.to_crs(4526)
+    np.testing.assert_allclose(back.geometry.x, [38_500_000, 38_501_000], atol=0.01)
+    degrees = tmp_path / "场馆.geojson"
+    metres.to_crs(4326).to_file(degrees, driver="GeoJSON")
+    plan = prepare_import(degrees, "venues", crs="EPSG:4526")
+    assert plan.report.ok and any("was not applied" in w for w in plan.warnings)
+
+
+@pytest.mark.parametrize("name, shown", [(None, "venue-9"), (float("nan"), "venue-9"), ("  ", "venue-9"),
+                                         ("篮球场", "篮球场")])
+def test_a_facility_without_a_name_is_named_by_its_id(name, shown):
+    assert display_name(name, "venue-9") == shown
+
+
+def test_an_unnamed_unreachable_venue_is_reported_by_its_id(demo_analysis):
+    venues = demo_analysis.layers["venues"].copy()
+    far = venues.iloc[[0]].copy()
+    far["feature_id"], far["name"] = "venue-far", np.nan
+    far["geometry"] = far.geometry.translate(0.5, 0.0)  # 50 km east, off every street
+    layers = {**{k: demo_analysis.layers[k] for k in ("greenways", "school_facilities", "health_stations")},
+              "venues": gpd.GeoDataFrame(pd_concat(venues, far), crs=4326)}
+    facilities = build_facility_set(layers, crs=demo_analysis.network.crs,
+                                    entrances=demo_analysis.layers["greenway_entrances"])
+    engine = CoverageEngine(demo_analysis.demand, facilities, network=demo_analysis.network)
+    notes = " ".join(engine.notes)
+    assert "venues venue-far" in notes and "nan" not in notes
+
+
+def pd_concat(a, b):
+    import pandas as pd
+
+    return pd.concat([a, b], ignore_index=True)
