@@ -59,3 +59,26 @@ def pd_concat(a, b):
     import pandas as pd
 
     return pd.concat([a, b], ignore_index=True)
+
+
+def test_a_web_page_saved_as_geojson_is_named_for_what_it_is(tmp_path):
+    from layers.errors import InputFileError
+
+    page = tmp_path / "场馆.geojson"
+    page.write_text("<!DOCTYPE html><html><head><title>登录</title></head><body>请先登录</body></html>", encoding="utf-8")
+    with pytest.raises(InputFileError, match="is a web page \\(HTML\\), not .geojson data"):
+        prepare_import(page, "venues")
+    report = tmp_path / "说明.json"
+    report.write_text("场馆清单见附件", encoding="utf-8")
+    with pytest.raises(InputFileError, match="does not start like GeoJSON"):
+        prepare_import(report, "venues")
+
+
+def test_no_module_edits_sys_path():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if ".venv" not in p.parts and "sys.path" in p.read_text(encoding="utf-8", errors="ignore")
+                 and p.name != "test_polish.py"]
+    assert offenders == []
