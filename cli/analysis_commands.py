@@ -46,9 +46,10 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Choose new sites (MCLP, LSCP, p-median or capacitated) and save them as a scenario."""
     from geo.candidates import candidates_for, planning_problem
-    from geo.planning import solve
+    from geo.planning import plan_notes, solve
     from geo.scenarios import scenario_payload
     from geo.whatif import WhatIf
+    from i18n.values import site_name
 
     progress = Progress(quiet=args.quiet)
     with open_store_of(args) as store:
@@ -63,11 +64,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
             plan = solve(problem, args.problem, p=args.p, target=args.target,
                          method="exact" if args.exact else "heuristic", time_limit=args.time_limit,
                          lp_bound=args.lp_bound, progress=tick)
+        said = plan_notes(problem, plan)
         print(plan.describe())
-        for message in plan.messages + notes:
+        print(" ".join(map(str, said[:2])))
+        for message in said[2:] + notes:
             print(f"note: {message}")
         chosen = candidates.iloc[plan.sites]
-        print(chosen[["candidate_id", "name", "site_kind", "origin"]].to_string(index=False))
+        print(chosen.assign(name=[site_name(r.name, r.site_kind, r.candidate_id, "en") for r in chosen.itertuples()])
+              [["candidate_id", "name", "site_kind", "origin"]].to_string(index=False))
         if args.out:
             from exports.files import write_vectors
 

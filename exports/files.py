@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import rasterio
+import shapely
 
 from geo.coverage import CoverageResult
 from geo.errors import AnalysisError
@@ -213,13 +214,22 @@ def surface(result: CoverageResult, kind: SurfaceKind, *, layer: str | None = No
     elif kind == "covered":
         if layer is None or threshold is None:
             raise AnalysisError("Say which layer and threshold the covered surface is for.")
-        cov = np.bincount(flat, weights=result.population[inside] * result.covered(layer, threshold)[inside],
-                          minlength=rows * cols)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            grid = np.where(pop > 0, cov / pop, nodata)
+        share = demand.share_on_grid(result.covered(layer, threshold)).ravel()
+        grid = np.where(np.isfinite(share), share, nodata)
     else:
         raise AnalysisError(f"Surface kind {kind!r} is not one of distance, covered, population.")
     return grid.reshape(rows, cols).astype(np.float32), nodata
+
+
+def share_cells(result: CoverageResult, layer: str, threshold: float) -> gpd.GeoDataFrame:
+    """Populated grid cells as squares with ``share``, the part of their residents covered (for print maps)."""
+    demand = result.demand
+    share = demand.share_on_grid(result.covered(layer, threshold))
+    rows, cols = np.nonzero(np.isfinite(share))
+    t = demand.grid.transform
+    x0, y0 = t.c + cols * t.a, t.f + rows * t.e
+    boxes = shapely.box(x0, y0, x0 + t.a, y0 + t.e)
+    return gpd.GeoDataFrame({"share": share[rows, cols]}, geometry=boxes, crs=demand.grid.crs)
 
 
 def write_surface(result: CoverageResult, path: str | os.PathLike[str], kind: SurfaceKind, *,

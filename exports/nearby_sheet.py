@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,54 +29,75 @@ from exports.print_map import cjk_font  # noqa: E402
 from geo.crs import local_metric_crs  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
 from geo.nearby import NearbyResult  # noqa: E402
+from i18n.notes import render_note  # noqa: E402
+from i18n.values import VALUE_LABELS, hours_text, slot_text, value_label  # noqa: E402
 
-_LAYER_ZH = {"venues": "体育场馆", "school_facilities": "学校体育设施", "greenways": "绿道/健身步道"}
-_KIND_ZH = {"stadium": "体育场", "gymnasium": "体育馆", "pool": "游泳馆", "court": "球场", "pitch": "足球场",
-            "fitness_square": "健身广场", "fitness_trail": "健身步道", "gym": "健身房", "park_fitness": "公园健身点",
-            "track_field": "田径场", "other": "其他"}
-_FEE_ZH = {"free": "免费", "low_cost": "低收费", "paid": "收费"}
-_DAYS_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 #: Columns of the CSV, in order, with their Chinese headers.
 CSV_COLUMNS = {"rank": "序号", "name": "名称", "layer": "类别", "kind": "类型", "distance_m": "步行距离(m)",
                "walk_min": "步行时间(分钟)", "opening_hours": "开放时间", "fee": "收费", "booking_required": "需预约",
                "address": "地址", "lon": "经度", "lat": "纬度", "feature_id": "要素编号"}
 MAX_ROWS = 12
+#: The sheet's columns: key → (Chinese, English) header.
+SHEET_HEADERS: dict[str, tuple[str, str]] = {
+    "rank": ("序号", "#"), "name": ("名称", "Name"), "layer": ("类别", "Layer"), "kind": ("类型", "Kind"),
+    "walk": ("步行", "Walk"), "opening_hours": ("开放时间", "Opening hours"), "fee": ("收费", "Fee"),
+    "booking_required": ("需预约", "Booking"), "address": ("地址", "Address")}
 
 
-def _yes_no(v: object) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return "—"
-    return "是" if bool(v) else "否"
+def _shown(value: object, field: str, lang: str) -> str:
+    text = value_label(field, value, lang)
+    return text if text else "—"
 
 
-def _text(v: object, mapping: dict[str, str] | None = None) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return "—"
-    return (mapping or {}).get(str(v), str(v))
-
-
-def hours_zh(text: object) -> str:
-    """OSM opening hours as a resident reads them: ``Mo-Su 07:00-22:00`` → ``每天 07:00-22:00``."""
-    if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
-        return "未登记"
-    out = str(text).replace("24/7", "全天开放").replace("Mo-Su", "每天")
-    for en, zh in (("Mo", "周一"), ("Tu", "周二"), ("We", "周三"), ("Th", "周四"), ("Fr", "周五"),
-                   ("Sa", "周六"), ("Su", "周日"), ("PH", "节假日"), ("SH", "学校假期"), (" off", " 不开放"),
-                   ("-周", "至周"), ("; ", "；")):
-        out = out.replace(en, zh)
-    return out
-
-
-def sheet_rows(result: NearbyResult) -> pd.DataFrame:
-    """The ranked resources with Chinese headers and values, as printed and exported."""
+def sheet_rows(result: NearbyResult, lang: str = "zh") -> pd.DataFrame:
+    """The ranked resources with headers and values in ``lang`` (Chinese on the printed sheet)."""
     t = result.table
-    return pd.DataFrame({
-        "序号": t["rank"], "名称": t["name"].map(_text), "类别": t["layer"].map(lambda v: _LAYER_ZH.get(v, v)),
-        "类型": t["kind"].map(lambda v: _text(v, _KIND_ZH)),
-        "步行": [f"{d:,.0f} m / {m:.0f} 分钟" for d, m in zip(t["distance_m"], t["walk_min"])],
-        "开放时间": t["opening_hours"].map(hours_zh),
-        "收费": t["fee"].map(lambda v: _text(v, _FEE_ZH)), "需预约": t["booking_required"].map(_yes_no),
-    })
+    en = lang == "en"
+    minutes = "min" if en else "分钟"
+    columns = {
+        "rank": t["rank"].astype(int),
+        "name": t["name"].map(lambda v: _shown(v, "name", lang)),
+        "layer": t["layer"].map(lambda v: _shown(v, "layer", lang)),
+        "kind": t["kind"].map(lambda v: _shown(v, "venue_kind", lang) if v in VALUE_LABELS["venue_kind"]
+                              else _shown(v, "facility_kind", lang)),
+        "walk": [f"{d:,.0f} m / {m:.0f} {minutes}" for d, m in zip(t["distance_m"], t["walk_min"])],
+        "opening_hours": t["opening_hours"].map(lambda v: hours_text(str(v), lang)
+                                                if isinstance(v, str) and v.strip() else
+                                                ("not stated" if en else "未登记")),
+        "fee": t["fee"].map(lambda v: _shown(v, "fee", lang)),
+        "booking_required": t["booking_required"].map(lambda v: _shown(v, "booking_required", lang)),
+        "address": t["address"].map(lambda v: _shown(v, "address", lang)),
+    }
+    return pd.DataFrame({SHEET_HEADERS[k][en]: v for k, v in columns.items()})
+
+
+def _width(text: str) -> int:
+    """Display width: a CJK character is two columns, other characters one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap_cell(text: str, columns: int) -> str:
+    """``text`` broken into lines of at most ``columns`` display columns (at "；" and spaces when it can)."""
+    lines, line = [], ""
+    for piece in re.split(r"(?<=[；;，,、 ])", str(text)):
+        while _width(piece) > columns:  # a piece longer than a line: cut it where it must
+            room = columns - _width(line)
+            k = 0
+            while k < len(piece) and _width(piece[:k + 1]) <= room:
+                k += 1
+            if k == 0 and line:
+                lines.append(line.rstrip())
+                line = ""
+                continue
+            lines.append((line + piece[:max(k, 1)]).rstrip())
+            line, piece = "", piece[max(k, 1):]
+        if _width(line + piece) > columns and line:
+            lines.append(line.rstrip())
+            line = ""
+        line += piece
+    if line or not lines:
+        lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def write_nearby_csv(result: NearbyResult, path: str | os.PathLike[str]) -> Path:
@@ -91,11 +114,7 @@ def write_nearby_csv(result: NearbyResult, path: str | os.PathLike[str]) -> Path
 
 
 def _when(result: NearbyResult) -> str:
-    if result.slot is None:
-        return "不限时段"
-    s = result.slot
-    extra = ("（节假日）" if s.public_holiday else "") + ("（学校假期）" if s.school_holiday else "")
-    return f"{_DAYS_ZH[s.weekday]} {s.minute // 60:02d}:{s.minute % 60:02d}{extra}"
+    return "不限时段" if result.slot is None else slot_text(result.slot, "zh")
 
 
 def _draw_map(ax, result: NearbyResult, streets: gpd.GeoDataFrame | None, font) -> None:
@@ -124,6 +143,34 @@ def _draw_map(ax, result: NearbyResult, streets: gpd.GeoDataFrame | None, font) 
     ax.set_yticks([])
     ax.text(0.02, 0.02, f"虚线圈：直线 {result.limit_m:,.0f} m（实际按道路步行距离筛选）", transform=ax.transAxes,
             fontproperties=font, fontsize=6.5, color="#3182bd")
+
+
+#: Width of each sheet column (share of the table) and the display columns a line of it holds at 7 pt.
+_COLUMN_WIDTHS = (0.04, 0.15, 0.09, 0.08, 0.13, 0.19, 0.06, 0.06, 0.20)
+_COLUMN_CHARS = (3, 16, 10, 10, 18, 22, 6, 6, 22)
+_FONT_PT = 7.0
+
+
+def _draw_table(ax, rows: pd.DataFrame, font) -> int:
+    """The ranked list as a table whose long cells (opening hours, names, addresses) wrap inside their cell;
+    as many rows as the space holds.  Returns how many rows were drawn."""
+    cells = [[wrap_cell(str(v), _COLUMN_CHARS[j]) for j, v in enumerate(r)] for r in rows.astype(str).to_numpy()]
+    height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    line = _FONT_PT * 1.3 / height_pt  # one text line, as a share of the table's height
+    lines = [max(text.count("\n") + 1 for text in row) + 0.6 for row in cells]
+    used, fits = 1.6, 0
+    for n in lines:
+        if (used + n) * line > 1.0:
+            break
+        used, fits = used + n, fits + 1
+    cells = cells[:fits]
+    table = ax.table(cellText=cells or [[""] * len(rows.columns)], colLabels=list(rows.columns), loc="upper center",
+                     cellLoc="center", colWidths=list(_COLUMN_WIDTHS))
+    table.auto_set_font_size(False)
+    for (r, _c), cell in table.get_celld().items():
+        cell.set_text_props(fontproperties=font, fontsize=_FONT_PT)
+        cell.set_height(line * (1.6 if r == 0 else lines[r - 1]))
+    return fits
 
 
 def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
@@ -155,25 +202,26 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
     with matplotlib.rc_context({"pdf.fonttype": 42}):
         fig = plt.figure(figsize=(8.27, 11.69))
         fig.text(0.5, 0.965, title, fontproperties=font, fontsize=18, ha="center", va="top")
-        head = (f"出发点：{result.origin.label}（{result.origin.lon:.5f}, {result.origin.lat:.5f}）\n"
+        o = result.origin
+        where = "；".join(x for x in (f"编号 {o.feature_id}" if o.feature_id else "", o.place,
+                                      f"{o.lon:.5f}, {o.lat:.5f}") if x)
+        head = (f"出发点：{o.label}（{where}）\n"
                 f"时段：{_when(result)}    步行范围：{result.minutes:.0f} 分钟（约 {result.limit_m:,.0f} m）"
                 f"    共 {len(result.table)} 处开放资源"
                 + (f"\n开具单位：{issuer}" if issuer else "") + f"    日期：{date:%Y-%m-%d}")
         fig.text(0.06, 0.925, head, fontproperties=font, fontsize=9, va="top", linespacing=1.6)
-        ax = fig.add_axes([0.2, 0.52, 0.6, 0.33])
+        ax = fig.add_axes([0.27, 0.6, 0.46, 0.26])
         _draw_map(ax, result, streets, font)
-        tab = fig.add_axes([0.04, 0.2, 0.92, 0.3])
+        tab = fig.add_axes([0.04, 0.205, 0.92, 0.375])
         tab.axis("off")
+        left_out = 0
         if len(rows):
-            table = tab.table(cellText=rows.astype(str).to_numpy(), colLabels=list(rows.columns), loc="upper center",
-                              cellLoc="center", colWidths=[0.05, 0.2, 0.12, 0.1, 0.15, 0.22, 0.08, 0.08])
-            table.auto_set_font_size(False)
-            for cell in table.get_celld().values():
-                cell.set_text_props(fontproperties=font, fontsize=7)
+            left_out = len(result.table) - _draw_table(tab, rows, font)
         else:
             tab.text(0.5, 0.8, "步行范围内此时段没有开放的健身资源，请扩大范围或更换时段。", fontproperties=font,
                      fontsize=10, ha="center")
-        notes = "；".join(result.notes)
+        notes = "；".join([render_note(n, "zh") for n in result.notes]
+                         + ([f"另有 {left_out} 处资源未列出，见资源清单（CSV）"] if left_out else []))
         fig.text(0.06, 0.19, ("说明：距离为沿道路的步行距离，按每分钟 "
                               f"{result.walk_speed_m_per_min:g} m 折算时间。" + (notes and f" {notes}")),
                  fontproperties=font, fontsize=7, va="top", wrap=True)
@@ -189,4 +237,4 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
     return target
 
 
-__all__ = ["write_nearby_sheet", "write_nearby_csv", "sheet_rows", "hours_zh", "CSV_COLUMNS"]
+__all__ = ["write_nearby_sheet", "write_nearby_csv", "sheet_rows", "wrap_cell", "CSV_COLUMNS"]

@@ -27,11 +27,14 @@ from matplotlib.patches import FancyArrow, Patch  # noqa: E402
 
 from geo.crs import local_metric_crs  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
+from layers.catalogue import CATALOGUE, DEPARTMENTS  # noqa: E402
 from layers.styles import LAND_USE_COLORS, STYLES, Style, style_label  # noqa: E402
 
 #: CJK font families tried in order.
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
                 "SimHei", "Microsoft YaHei")
+#: The legend's second coverage entry.
+COVERAGE_NONE = "未覆盖（步行范围内无设施）"
 #: Paper sizes (mm, landscape).
 PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0)}
 
@@ -71,11 +74,19 @@ def _nice_length(span_m: float) -> float:
 
 def _draw(ax, name: str, frame: gpd.GeoDataFrame, style: Style, label: str) -> object:
     geoms = frame.geometry
+    if name == "coverage" and "share" in frame.columns:  # covered share per cell, red (none) to green (all)
+        frame.plot(ax=ax, column="share", cmap="RdYlGn", vmin=0.0, vmax=1.0, alpha=style.alpha, linewidth=0,
+                   zorder=1.5)
+        cmap = matplotlib.colormaps["RdYlGn"]
+        return (Patch(facecolor=cmap(1.0), alpha=style.alpha, label=label),
+                Patch(facecolor=cmap(0.0), alpha=style.alpha, label=COVERAGE_NONE))
     if style.kind in ("area", "fill"):
         colors = style.color
         if name == "land_use" and "land_use" in frame.columns:
             colors = [LAND_USE_COLORS.get(v, style.color) for v in frame["land_use"]]
         frame.plot(ax=ax, color=colors, alpha=style.alpha, linewidth=0, zorder=1 if name == "land_use" else 3)
+        if name == "gaps":
+            frame.boundary.plot(ax=ax, color=style.color, linewidth=0.8, zorder=3.1)
         return Patch(facecolor=style.color, alpha=max(style.alpha, 0.4), label=label)
     if style.kind in ("line", "outline"):
         lines = shapely.get_parts(geoms.boundary.to_numpy() if style.kind == "outline" else geoms.to_numpy())
@@ -84,13 +95,39 @@ def _draw(ax, name: str, frame: gpd.GeoDataFrame, style: Style, label: str) -> o
                                          zorder=4 if style.kind == "outline" else 2))
         return Line2D([0], [0], color=style.color, lw=max(style.print_size, 1.0), label=label)
     pts = geoms.representative_point()
-    ax.scatter(pts.x, pts.y, s=style.print_size, c=style.color, edgecolors="white", linewidths=0.5, zorder=5)
-    return Line2D([0], [0], marker="o", color="none", markerfacecolor=style.color, markeredgecolor="white",
-                  markersize=7, label=label)
+    face = style.fill_color or style.color
+    edge = style.color if style.fill_color else "white"
+    marker = "*" if name == "new_sites" else "o"
+    ax.scatter(pts.x, pts.y, s=style.print_size, c=face, edgecolors=edge, linewidths=0.8 if style.fill_color else 0.5,
+               marker=marker, zorder=6 if name == "new_sites" else 5)
+    return Line2D([0], [0], marker=marker, color="none", markerfacecolor=face, markeredgecolor=edge,
+                  markersize=9 if marker == "*" else 7, label=label)
+
+
+def site_letter(rank: int) -> str:
+    """A new site's mark on a print map: A, B, … Z, then AA, AB …"""
+    text = ""
+    while rank > 0:
+        rank, rest = divmod(rank - 1, 26)
+        text = chr(ord("A") + rest) + text
+    return text
+
+
+def departments_line(frames: Mapping[str, gpd.GeoDataFrame]) -> str:
+    """Who the drawn layers come from: ``体育局（体育场馆）；教育局（学校体育设施）`` from their department column
+    (the catalogue's owning department for rows without one)."""
+    by_dept: dict[str, list[str]] = {}
+    for name, frame in frames.items():
+        if name not in CATALOGUE or frame.empty:
+            continue
+        depts = dict.fromkeys(frame["department"].dropna().astype(str)) if "department" in frame.columns else {}
+        for dept in depts or (CATALOGUE[name].department,):  # unstamped rows belong to the layer's department
+            by_dept.setdefault(dept, []).append(CATALOGUE[name].label_zh)
+    return "；".join(f"{DEPARTMENTS.get(d, (d,))[0]}（{'、'.join(layers)}）" for d, layers in by_dept.items())
 
 
 def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[str], *, title: str,
-              source: str, paper: str = "A4", dpi: int = 200, date: dt.date | None = None,
+              source: str | None = None, paper: str = "A4", dpi: int = 200, date: dt.date | None = None,
               unit_labels: gpd.GeoDataFrame | None = None, label_column: str = "name",
               styles: Mapping[str, Style] | None = None) -> Path:
     """Draw ``layers`` (name → GeoDataFrame, any CRS) as a print map and save PNG or PDF.
@@ -101,8 +138,14 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
         Layer name → frame, drawn in :data:`layers.styles.STYLES` order; unknown names need ``styles``.
     path : path
         ``.png`` or ``.pdf``.
-    title, source : str
-        Printed at the top and in the footer (with the date).
+    title : str
+        Printed at the top.
+    source : str, optional
+        The footer's source line (with the date); by default the departments whose features are
+        drawn, each with its layers (:func:`departments_line`).
+
+    Analysis results draw with the layers under their own names: ``coverage`` (cells with a
+    ``share`` covered, 0 … 1), ``gaps`` and ``new_sites`` (numbered by their ``rank``).
     paper : str
         ``A4``, ``A3`` or ``A2`` landscape.
     dpi : int
@@ -139,7 +182,16 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     for name in [k for k in styles if k in frames]:
         frame = frames[name]
         levels = tuple(dict.fromkeys(frame["level"])) if name == "boundaries" and "level" in frame.columns else ()
-        handles.append(_draw(ax, name, frame.to_crs(metric), styles[name], style_label(name, "zh", levels=levels)))
+        drawn = frame.to_crs(metric)
+        got = _draw(ax, name, drawn, styles[name], style_label(name, "zh", levels=levels))
+        handles.extend(got if isinstance(got, tuple) else (got,))
+        if name in ("gaps", "new_sites") and "rank" in drawn.columns:  # gaps numbered, new sites lettered
+            for geom, rank in zip(drawn.geometry.representative_point(), drawn["rank"]):
+                text = str(int(rank)) if name == "gaps" else site_letter(int(rank))
+                offset = 0 if name == "gaps" else 0.018 * (drawn.total_bounds[3] - drawn.total_bounds[1] + 2000)
+                ax.text(geom.x, geom.y + offset, text, fontsize=7, ha="center", va="center", zorder=7,
+                        color="#7a0000" if name == "gaps" else "#3d0a52", weight="bold",
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
     if unit_labels is not None and len(unit_labels):
         units = unit_labels.to_crs(metric)
         for geom, text in zip(units.geometry.representative_point(), units[label_column]):
@@ -169,8 +221,9 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     for text in leg.get_texts():
         text.set_fontsize(9)
     day = (date or dt.date.today()).isoformat()
+    source = source or departments_line(frames) or "—"
     fig.text(0.03, 0.04, f"数据来源：{source}    制图日期：{day}    坐标系：{metric.name}", fontproperties=font,
-             fontsize=8, ha="left", color="#444444")
+             fontsize=8, ha="left", color="#444444", wrap=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context({"pdf.fonttype": 42}):
         fig.savefig(target, dpi=dpi)

@@ -32,6 +32,7 @@ from geo.units import (  # noqa: E402
     school_open_share_by_unit,
     sports_area_by_unit,
 )
+from i18n.notes import render_note  # noqa: E402
 
 _LEVEL_ZH = {"district": "区", "street": "街道", "community": "社区"}
 
@@ -52,8 +53,12 @@ class DistrictReport:
 def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, venues: gpd.GeoDataFrame,
                     school_facilities: gpd.GeoDataFrame | None = None, layer: str = "venues",
                     levels: tuple[str, ...] = ("district", "street"), gap_threshold: float = 500.0,
-                    top_gaps: int = 10, title: str = "全民健身设施覆盖报告") -> DistrictReport:
+                    top_gaps: int = 10, gap_piece_km2: float = 1.0,
+                    title: str = "全民健身设施覆盖报告") -> DistrictReport:
     """Gather the report's tables for ``layer`` at every threshold of the result.
+
+    Gaps are cut at the finest level's boundaries and into pieces of about ``gap_piece_km2``
+    (see :func:`geo.gaps.gap_areas`), each named by its unit and located by its centre.
 
     Raises
     ------
@@ -89,14 +94,16 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
             share = school_open_share_by_unit(units, school_facilities).set_index("code").reindex(out["代码"])
             out["学校体育设施开放比例"] = share["share_open"].to_numpy()
         tables[level] = out
-    gaps = gap_table(gap_areas(result, layer, gap_threshold)).head(top_gaps)
-    gaps = gaps[["rank", "uncovered_residents", "cells", "area_km2", "lon", "lat"]].rename(columns={
-        "rank": "排名", "uncovered_residents": "未覆盖人口", "cells": "网格数", "area_km2": "面积(km²)",
-        "lon": "中心经度", "lat": "中心纬度"})
+    finest = assign_units(result.demand, boundaries, level=levels[-1])
+    gaps = gap_table(gap_areas(result, layer, gap_threshold, units=finest, max_km2=gap_piece_km2)).head(top_gaps)
+    gaps = gaps[["rank", "unit_name", "uncovered_residents", "area_km2", "lon", "lat"]].rename(columns={
+        "rank": "排名", "unit_name": _LEVEL_ZH.get(levels[-1], levels[-1]), "uncovered_residents": "未覆盖人口",
+        "area_km2": "面积(km²)", "lon": "中心经度", "lat": "中心纬度"})
+    said = [render_note(n, "zh") for n in dict.fromkeys(notes)]
     if result.demand.is_estimate:
-        notes.insert(0, "人口为估算值（population is an estimate）。")
+        said.insert(0, "人口为估算值，所有人数均为估算。")
     return DistrictReport(title=title, layer=layer, summary=summary, units=tables, gaps=gaps,
-                          notes=notes, date=dt.date.today().isoformat())
+                          notes=said, date=dt.date.today().isoformat())
 
 
 def write_report_xlsx(report: DistrictReport, path: str | os.PathLike[str]) -> Path:
@@ -127,24 +134,58 @@ def write_report_xlsx(report: DistrictReport, path: str | os.PathLike[str]) -> P
     return target
 
 
+#: Rows of a table on one PDF page (a longer table continues on the next).
+ROWS_PER_PAGE = 24
+
+
+def report_cell(column: str, value: object) -> str:
+    """One value as the report prints it: counts without decimals, shares in percent, degrees to 1 m."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "—"
+    name = str(column)
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+        return str(value)
+    if "覆盖率" in name or "比例" in name:
+        return f"{float(value):.1%}"
+    if "经度" in name or "纬度" in name:
+        return f"{float(value):.5f}"
+    if "人口" in name or "网格" in name or "排名" in name or "米)" in name:
+        return f"{float(value):,.0f}"
+    if "分钟" in name:
+        return f"{float(value):.0f}"
+    return f"{float(value):,.2f}"
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
 def _table_page(pdf: PdfPages, title: str, frame: pd.DataFrame, font) -> None:
-    fig = plt.figure(figsize=(11.69, 8.27))
-    fig.text(0.05, 0.94, title, fontproperties=font, fontsize=14)
-    shown = frame.copy()
-    for col in shown.columns:
-        if "覆盖率" in str(col) or "比例" in str(col):
-            shown[col] = shown[col].map(lambda v: "—" if pd.isna(v) else f"{v:.1%}")
-        elif shown[col].dtype.kind == "f":
-            shown[col] = shown[col].map(lambda v: "—" if pd.isna(v) else f"{v:,.1f}")
-    ax = fig.add_axes([0.03, 0.05, 0.94, 0.85])
-    ax.axis("off")
-    table = ax.table(cellText=shown.astype(str).to_numpy()[:30], colLabels=[str(c) for c in shown.columns],
-                     loc="upper center", cellLoc="center")
-    table.auto_set_font_size(False)
-    for cell in table.get_celld().values():
-        cell.set_text_props(fontproperties=font, fontsize=6.5)
-    pdf.savefig(fig)
-    plt.close(fig)
+    """``frame`` on as many A4 landscape pages as it needs, columns as wide as their contents."""
+    cells = [[report_cell(c, v) for c, v in zip(frame.columns, row)] for row in frame.itertuples(index=False)]
+    headers = [str(c) for c in frame.columns]
+    widths = np.array([max([_display_width(h)] + [_display_width(r[j]) for r in cells]) + 2
+                       for j, h in enumerate(headers)], dtype=float)
+    widths = widths / widths.sum()
+    size = 8.0 if len(headers) <= 8 else 6.5
+    pages = [cells[k:k + ROWS_PER_PAGE] for k in range(0, len(cells), ROWS_PER_PAGE)] or [[]]
+    for n, rows in enumerate(pages, start=1):
+        fig = plt.figure(figsize=(11.69, 8.27))
+        head = title if len(pages) == 1 else f"{title}（{n}/{len(pages)}）"
+        fig.text(0.05, 0.94, head, fontproperties=font, fontsize=14)
+        ax = fig.add_axes([0.03, 0.05, 0.94, 0.85])
+        ax.axis("off")
+        if rows:
+            table = ax.table(cellText=rows, colLabels=headers, loc="upper center", cellLoc="center",
+                             colWidths=list(widths))
+            table.auto_set_font_size(False)
+            for (r, _c), cell in table.get_celld().items():
+                cell.set_text_props(fontproperties=font, fontsize=size)
+                cell.set_height(0.034)
+                if r == 0:
+                    cell.set_facecolor("#eeeeee")
+        pdf.savefig(fig)
+        plt.close(fig)
 
 
 def write_report_pdf(report: DistrictReport, path: str | os.PathLike[str]) -> Path:

@@ -21,7 +21,7 @@ from geo.coverage import ANY_LAYER, CoverageEngine
 from geo.errors import AnalysisError
 from geo.facilities import build_facility_set
 from geo.network import WalkNetwork
-from geo.notes import ProgressFn
+from geo.notes import ProgressFn, note
 from geo.planning import PlanningProblem
 from geo.reach import NetworkReach
 
@@ -90,7 +90,7 @@ def candidate_sites(network: WalkNetwork, *, gaps: gpd.GeoDataFrame | None = Non
                                       geometry=open_land.geometry.to_numpy(), crs=4326))
     if school_facilities is not None and len(school_facilities):
         closed = school_facilities[~school_facilities["open_to_public"].fillna(False).astype(bool)].to_crs(4326)
-        parts.append(gpd.GeoDataFrame({"site_kind": "school", "name": closed["school"] + "（开放）",
+        parts.append(gpd.GeoDataFrame({"site_kind": "school", "name": closed["school"],
                                        "capacity": np.nan, "source_id": closed.get("feature_id"),
                                        "origin": "school not yet open"},
                                       geometry=closed.geometry.to_numpy(), crs=4326))
@@ -101,7 +101,7 @@ def candidate_sites(network: WalkNetwork, *, gaps: gpd.GeoDataFrame | None = Non
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
     out["capacity"] = out["capacity"].fillna(default_capacity)
     out.insert(0, "candidate_id", [f"cand-{k + 1:05d}" for k in range(len(out))])
-    out["name"] = out["name"].where(out["name"].notna(), out["site_kind"] + "-" + out["candidate_id"].str[5:])
+    out["name"] = out["name"].astype(object).where(out["name"].notna(), None)  # unnamed: shown by kind and number
     return out
 
 
@@ -165,12 +165,11 @@ def planning_problem(engine: CoverageEngine, candidates: gpd.GeoDataFrame, *, cu
     notes = []
     off = reach.off_network_facilities
     if len(off):
-        names = ", ".join(map(str, candidates["name"].iloc[off][:10]))
-        notes.append(f"{len(off)} candidate(s) lie more than 200 m from any walkable street and can cover "
-                     f"nobody: {names}{' …' if len(off) > 10 else ''}")
+        names = [str(n or c) for n, c in zip(candidates["name"].iloc[off], candidates["candidate_id"].iloc[off])]
+        notes.append(note("candidates.off_network", n=len(off), names=names))
     used = list(layers) if layers is not None else engine.facilities.layers
-    notes.append(f"Already placed: facilities of {', '.join(used)}"
-                 + (f" open at {slot.label()}" if slot is not None else "") + ".")
+    notes.append(note("candidates.existing", layers=used) if slot is None
+                 else note("candidates.existing_at", layers=used, slot=slot))
     problem = PlanningProblem(weights=engine.demand.population, distance=catch.matrix,
                               existing_distance=existing_distance(engine, cutoff, used, slot), cutoff=cutoff,
                               candidate_ids=candidates["candidate_id"].to_numpy(),

@@ -23,7 +23,7 @@ from geo.demand import Demand
 from geo.errors import AnalysisError, NetworkError
 from geo.facilities import DEFAULT_WALK_SPEED_M_PER_MIN, LIFE_CIRCLES_M, FacilitySet, TimeSlot
 from geo.network import DEFAULT_MAX_SNAP_M, WalkNetwork
-from geo.notes import ProgressFn, report
+from geo.notes import Note, ProgressFn, note, report
 from geo.reach import Nearest, NetworkReach, StraightLineReach
 
 Method = Literal["network", "straight_line"]
@@ -50,7 +50,7 @@ class CoverageResult:
         Layer → thresholds (metres).
     method : dict
         Layer → ``"network"`` or ``"straight_line"``.
-    notes : list of str
+    notes : list of Note
         Everything assumed, left out or estimated; shown with every figure.
     """
 
@@ -65,7 +65,7 @@ class CoverageResult:
     cutoff: float
     walk_speed_m_per_min: float
     no_data_layers: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def layers(self) -> list[str]:
@@ -166,15 +166,14 @@ class CoverageEngine:
                                 f"{facilities.crs.to_string()}; build both in one metric CRS.")
         self.demand = demand
         self.facilities = facilities
-        self.notes: list[str] = list(demand.notes) + list(facilities.notes)
+        self.notes: list[Note] = list(demand.notes) + list(facilities.notes)
         if demand.is_estimate:
-            self.notes.append(f"Population is an estimate ({demand.label}); every count is estimated.")
+            self.notes.append(note("coverage.estimate", source=demand.label))
         self.method: Method = method
         self.network_reach: NetworkReach | None = None
         if method == "network" and network is None:
             self.method = "straight_line"
-            self.notes.append("No walking network is loaded: distances are straight-line, which "
-                              "overstates how many residents are within a walk.")
+            self.notes.append(note("coverage.no_network"))
         elif method == "network":
             if not network.crs.equals(demand.crs):
                 raise AnalysisError(f"The network is in {network.crs.to_string()} but the demand in "
@@ -199,16 +198,13 @@ class CoverageEngine:
                 f"{gap / 1000:.1f} km from the nearest cell). Are the network and the population "
                 "of the same place, in the right coordinate systems?")
         if off.any():
-            self.notes.append(
-                f"{pop[off].sum():,.0f} residents ({pop[off].sum() / pop.sum():.1%}) live more than "
-                f"{max_demand_snap_m:g} m from any walkable street and count as not reached on foot.")
+            self.notes.append(note("coverage.off_street_residents", residents=float(pop[off].sum()),
+                                   share=float(pop[off].sum() / pop.sum()), snap=max_demand_snap_m))
         far = reach.off_network_facilities
         if len(far):
             t = self.facilities.table.iloc[far]
-            listed = "; ".join(f"{r.layer} {display_name(r.name, r.feature_id)}" for r in t.head(10).itertuples())
-            self.notes.append(f"{len(far)} facilit{'y is' if len(far) == 1 else 'ies are'} more than "
-                              f"{max_snap_m:g} m from any walkable street and not reachable on foot: "
-                              f"{listed}{' …' if len(far) > 10 else ''}")
+            self.notes.append(note("coverage.off_network_facilities", n=len(far), snap=max_snap_m,
+                                   names=[display_name(r.name, r.feature_id) for r in t.itertuples()]))
         self.network_reach = reach
 
     @property
@@ -261,10 +257,10 @@ class CoverageEngine:
             active = in_layer & open_now
             if not in_layer.any():
                 no_data.append(layer)
-                notes.append(f"{layer} has no feature: its coverage is reported as no data, not as 0 %.")
+                notes.append(note("coverage.layer_empty", layer=layer))
             elif not active.any():
-                notes.append(f"{layer}: no facility is open to the public"
-                             + (f" at {slot.label()}" if slot else "") + ", so it covers nobody.")
+                notes.append(note("coverage.layer_closed", layer=layer) if slot is None
+                             else note("coverage.layer_closed_at", layer=layer, slot=slot))
             got = self.reach.nearest(active, cutoff=cutoff)
             dist[layer], near[layer] = got.distance, got.facility
             if added and layer in added:
@@ -283,9 +279,8 @@ class CoverageEngine:
             if len(no_data) == len(layers):
                 no_data.append(ANY_LAYER)
         if slot is not None:
-            notes.append(f"Time slot {slot.label()}: only facilities open then are counted"
-                         + ("; facilities without opening hours count as open." if self.facilities.unknown_hours_open
-                            else "; facilities without opening hours count as closed."))
+            notes.append(note("coverage.slot_unknown_open" if self.facilities.unknown_hours_open
+                              else "coverage.slot_unknown_closed", slot=slot))
         return CoverageResult(distance=pd.DataFrame(dist), nearest_index=pd.DataFrame(near),
                               facility_ids=table["feature_id"].to_numpy(),
                               population=self.demand.population, thresholds=ths, method=method,

@@ -26,6 +26,7 @@ from rasterio.io import MemoryFile
 from geo.crs import local_metric_crs
 from geo.errors import DemandError
 from geo.geometry_kinds import AREAS, POINTS, kind_is
+from geo.notes import Note, note
 
 #: Residents per km² of residential land assumed when estimating from land use.
 DEFAULT_RESIDENTIAL_DENSITY_PER_KM2 = 25_000.0
@@ -74,7 +75,7 @@ class Demand:
     col: np.ndarray
     label: str
     is_estimate: bool = False
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.x)
@@ -83,6 +84,18 @@ class Demand:
     def total(self) -> float:
         """All residents."""
         return float(self.population.sum())
+
+    def share_on_grid(self, covered: np.ndarray) -> np.ndarray:
+        """Per grid cell, the share of its residents for whom ``covered`` (per point) holds; NaN where nobody lives."""
+        rows, cols = self.grid.shape
+        inside = (self.row >= 0) & (self.row < rows) & (self.col >= 0) & (self.col < cols)
+        flat = self.row[inside] * cols + self.col[inside]
+        pop = np.bincount(flat, weights=self.population[inside], minlength=rows * cols)
+        got = np.bincount(flat, weights=self.population[inside] * np.asarray(covered, dtype=float)[inside],
+                          minlength=rows * cols)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(pop > 0, got / pop, np.nan)
+        return share.reshape(rows, cols)
 
     def lonlat(self) -> tuple[np.ndarray, np.ndarray]:
         """Locations in EPSG:4326."""
@@ -133,7 +146,7 @@ def demand_from_raster(source: bytes | str | os.PathLike, *, crs: object | None 
     DemandError
         Unreadable file, no or unknown CRS, negative counts, or no resident at all.
     """
-    name = "population raster" if isinstance(source, bytes) else Path(source).name
+    name = "population" if isinstance(source, bytes) else Path(source).name
     try:
         if isinstance(source, bytes):
             with MemoryFile(source) as mem, mem.open() as ds:
@@ -167,7 +180,7 @@ def demand_from_raster(source: bytes | str | os.PathLike, *, crs: object | None 
     mx, my = to_m.transform(lon, lat)
     return Demand(x=np.asarray(mx), y=np.asarray(my), population=values[rows, cols], crs=metric,
                   grid=Grid(raster_crs, transform, data.shape), row=rows.astype(np.int64),
-                  col=cols.astype(np.int64), label=label or f"population raster ({name})")
+                  col=cols.astype(np.int64), label=label or name)
 
 
 def _aligned_grid(x0: float, y0: float, x1: float, y1: float, cell: float, crs: CRS) -> Grid:
@@ -248,7 +261,8 @@ def demand_from_vector(frame: gpd.GeoDataFrame, *, column: str = "population", c
         if is_estimate is None else is_estimate
     return Demand(x=x, y=y, population=pop, crs=metric, grid=grid,
                   row=np.floor(row_f).astype(np.int64), col=np.floor(col_f).astype(np.int64),
-                  label=label or source, is_estimate=estimate)
+                  label=label or source, is_estimate=estimate,
+                  notes=[frame.attrs["note"]] if isinstance(frame.attrs.get("note"), Note) else [])
 
 
 def _spread(area, count: float, grid: Grid, cell: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -304,7 +318,8 @@ def estimate_population_from_land_use(land_use: gpd.GeoDataFrame, *, land_use_co
     area = shapely.area(parts)
     pop = area / 1e6 * residents_per_km2 if total is None else total * area / area.sum()
     out = gpd.GeoDataFrame({"population": pop, "is_estimate": True}, geometry=parts, crs=metric)
-    out.attrs["source"] = (f"estimate from residential land use ({len(res)} areas, "
-                           + (f"{residents_per_km2:,.0f} residents/km²" if total is None
-                              else f"district total {total:,.0f}") + ")")
-    return out.to_crs(4326)
+    out = out.to_crs(4326)
+    out.attrs["source"] = "land_use"
+    out.attrs["note"] = (note("demand.from_land_use_density", areas=len(res), density=residents_per_km2)
+                         if total is None else note("demand.from_land_use_total", areas=len(res), total=total))
+    return out

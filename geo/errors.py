@@ -11,9 +11,29 @@ opening hours); errors of files, stores and sign-in live in :mod:`layers.errors`
 
 from __future__ import annotations
 
+from typing import Any, Self
+
+from geo.notes import Note
+
 
 class OneMapError(Exception):
-    """Base class of every error raised on purpose by this project."""
+    """Base class of every error raised on purpose by this project.
+
+    An error made with :meth:`coded` also carries a :class:`geo.notes.Note` (``note``), so
+    the app can say it in the reader's language; ``str(error)`` is always the English text.
+    """
+
+    note: Note | None = None
+
+    @classmethod
+    def coded(cls, code: str, **values: Any) -> Self:
+        """An error whose message is the note ``code`` with ``values`` (templates in :mod:`i18n.notes`)."""
+        from i18n import render_note
+
+        made = Note(code, values)
+        error = cls(render_note(made, "en"))
+        error.note = made
+        return error
 
 
 class CRSError(OneMapError, ValueError):

@@ -24,6 +24,7 @@ from pyproj import CRS
 from geo.errors import AnalysisError, OpeningHoursError
 from geo.geometry_kinds import AREAS, kind_is
 from geo.hours import OpeningHours, parse_opening_hours
+from geo.notes import Note, note
 from geo.reach import AccessPoints
 
 #: GB 50180-2018 life circles: walking distance (metres) of the 5-, 10- and 15-minute circles.
@@ -92,7 +93,7 @@ class FacilitySet:
     access : AccessPoints
     hours : list
         Parsed :class:`~geo.hours.OpeningHours` or ``None`` where not given.
-    notes : list of str
+    notes : list of Note
         What was assumed or left out (unreadable hours, empty geometries).
     """
 
@@ -102,7 +103,7 @@ class FacilitySet:
     access: AccessPoints
     hours: list[OpeningHours | None]
     unknown_hours_open: bool = True
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     layer_names: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -148,7 +149,7 @@ def _usable(frame: gpd.GeoDataFrame) -> np.ndarray:
     return out
 
 
-def _parse_hours(frame: gpd.GeoDataFrame, layer: str, notes: list[str]) -> list[OpeningHours | None]:
+def _parse_hours(frame: gpd.GeoDataFrame, layer: str, notes: list[Note]) -> list[OpeningHours | None]:
     if "opening_hours" not in frame.columns:
         return [None] * len(frame)
     out: list[OpeningHours | None] = []
@@ -160,11 +161,10 @@ def _parse_hours(frame: gpd.GeoDataFrame, layer: str, notes: list[str]) -> list[
         try:
             out.append(parse_opening_hours(str(text)))
         except OpeningHoursError:
-            bad.append(f"row {i + 1} {text!r}")
+            bad.append(f"{i + 1}: {text}")
             out.append(None)
     if bad:
-        notes.append(f"{layer}: opening hours not understood and treated as unknown in "
-                     f"{len(bad)} row(s): {'; '.join(bad[:5])}")
+        notes.append(note("facilities.hours_unread", layer=layer, n=len(bad), rows=bad))
     return out
 
 
@@ -210,7 +210,7 @@ def build_facility_set(layers: Mapping[str, gpd.GeoDataFrame], *, crs: CRS | str
         raise AnalysisError("No facility layer given; pass at least one (e.g. venues).")
     metric = CRS.from_user_input(crs)
     names = {"school_facilities": "school", **(name_fields or {})}
-    notes: list[str] = []
+    notes: list[Note] = []
     tables, geoms, hours = [], [], []
     for layer, frame in layers.items():
         if frame.crs is None:
@@ -218,9 +218,9 @@ def build_facility_set(layers: Mapping[str, gpd.GeoDataFrame], *, crs: CRS | str
         g = frame.to_crs(metric).geometry.to_numpy()
         missing = shapely.is_missing(g) | shapely.is_empty(g)
         if missing.any():
-            notes.append(f"{layer}: {int(missing.sum())} feature(s) without geometry left out.")
+            notes.append(note("facilities.no_geometry", layer=layer, n=int(missing.sum())))
         if len(frame) == 0:
-            notes.append(f"{layer}: the layer is empty; nobody can be covered by it.")
+            notes.append(note("facilities.layer_empty", layer=layer))
         keep = ~missing
         sub = frame.loc[keep]
         name_col = names.get(layer, "name")
@@ -248,8 +248,7 @@ def build_facility_set(layers: Mapping[str, gpd.GeoDataFrame], *, crs: CRS | str
         target = pos.reindex(ent[entrance_key].astype(str).to_numpy()).to_numpy()
         linked = ~np.isnan(target)
         if (~linked).any():
-            notes.append(f"entrances: {int((~linked).sum())} entrance(s) name no {entrance_layer} "
-                         "feature in the analysis and were left out.")
+            notes.append(note("facilities.entrances_unlinked", n=int((~linked).sum()), layer=entrance_layer))
         ent_owner = target[linked].astype(np.int64)
         has_entrance = np.zeros(len(table), dtype=bool)
         has_entrance[ent_owner] = True

@@ -38,6 +38,7 @@ from geo.errors import AnalysisError
 from geo.facilities import LIFE_CIRCLES_M
 from geo.inputs import FACILITY_LAYERS, engine_from_readers
 from geo.nearby import NearbyFinder
+from geo.notes import Note, note
 from geo.units import (
     OUTSIDE,
     SPORTS_AREA_TARGET_M2_PER_RESIDENT,
@@ -104,6 +105,8 @@ class Indicators:
         ``department``, ``indicator``, ``value``, ``target``, ``meets`` per department.
     league : DataFrame
         Units ranked by their mean score across the four indicators (each scaled 0–1).
+    source, versions :
+        Which layer versions were read, as text and as ``(name, kind) → version``.
     """
 
     label: str
@@ -113,7 +116,8 @@ class Indicators:
     departments: pd.DataFrame
     league: pd.DataFrame
     source: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    versions: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def school_hours(engine: CoverageEngine, settings: IndicatorSettings) -> pd.DataFrame:
@@ -247,11 +251,11 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     league.insert(0, "rank", np.arange(1, len(league) + 1))
     notes = list(assign.notes)
     if units["satisfaction_suppressed"].any():
-        notes.append(f"Satisfaction of {int(units['satisfaction_suppressed'].sum())} unit(s) is not published: "
-                     f"fewer than {settings.min_respondents} respondents.")
+        notes.append(note("indicators.suppressed", n=int(units["satisfaction_suppressed"].sum()),
+                          k=settings.min_respondents))
     unknown_hours = hours[hours["open"] & ~hours["hours_known"]]
     if len(unknown_hours):
-        notes.append(f"{len(unknown_hours)} open school facilit(ies) have no opening hours and count 0 open hours.")
+        notes.append(note("indicators.school_hours_unknown", n=len(unknown_hours)))
     return Indicators(label, level, units.reset_index(drop=True), city, departments, league.reset_index(drop=True),
                       notes=notes)
 
@@ -311,6 +315,7 @@ def indicators_from(source: LayerSource, *, survey: pd.DataFrame | None = None, 
     out = compute_indicators(engine, boundaries, venues=venues, school_facilities=source.vector("school_facilities"),
                              survey=survey, level=level, period=period, label=source.label, settings=settings)
     out.source = source.describe()
+    out.versions = dict(getattr(source, "versions", {}))
     return out
 
 
@@ -326,9 +331,9 @@ def indicator_trend(sources: Sequence[LayerSource], *, method: str = "network",
         try:
             ind = indicators_from(src, method=method, settings=settings)
         except AnalysisError as exc:
-            rows.append({"label": src.label, "note": str(exc)})
+            rows.append({"label": src.label, "when": getattr(src, "when", None), "note": str(exc)})
             continue
-        rows.append({"label": src.label, **{k: v for k, v in ind.city.items()
+        rows.append({"label": src.label, "when": getattr(src, "when", None), **{k: v for k, v in ind.city.items()
                                             if k not in ("survey_period", "satisfaction")},
                      "layers": ind.source, "note": ""})
     return pd.DataFrame(rows)

@@ -28,6 +28,7 @@ from geo.crs import outside_china, to_wgs84_from, transformer
 from geo.errors import AnalysisError
 from geo.facilities import DEFAULT_WALK_SPEED_M_PER_MIN, TimeSlot
 from geo.hours import format_opening_hours
+from geo.notes import Note, note
 
 #: Layers a resident can exercise at (health stations are where they are sent from).
 FITNESS_LAYERS: tuple[str, ...] = ("venues", "school_facilities", "greenways")
@@ -50,6 +51,8 @@ class Origin:
     lon: float
     lat: float
     label: str
+    feature_id: str | None = None
+    place: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class NearbyResult:
     slot: TimeSlot | None
     table: pd.DataFrame
     n_closed: int
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def minutes(self) -> float:
@@ -85,12 +88,11 @@ def parse_coordinates(text: str) -> tuple[float, float]:
     try:
         a, b = (float(p) for p in parts)
     except ValueError:
-        raise AnalysisError(f"{text!r} is not a coordinate pair; type longitude, latitude as decimal "
-                            "degrees, e.g. 104.065, 30.657.") from None
+        raise AnalysisError.coded("nearby.not_pair", text=str(text)) from None
     if abs(a) <= 60 < abs(b) <= 180:
         a, b = b, a
     if not (-180 <= a <= 180 and -90 <= b <= 90):
-        raise AnalysisError(f"{text!r}: longitude must be within ±180 and latitude within ±90 degrees.")
+        raise AnalysisError.coded("nearby.out_of_range", text=str(text))
     return a, b
 
 
@@ -157,7 +159,8 @@ class NearbyFinder:
         i = int(hit[0])
         pt = shapely.point_on_surface(self.facilities.geometry[i])
         lon, lat = self._to_lonlat.transform(pt.x, pt.y)
-        return Origin(float(pt.x), float(pt.y), float(lon), float(lat), str(t["name"].iloc[i] or feature_id))
+        return Origin(float(pt.x), float(pt.y), float(lon), float(lat), str(t["name"].iloc[i] or feature_id),
+                      feature_id=str(feature_id))
 
     # ----- distances --------------------------------------------------------------------
     def distances(self, origin: Origin, *, limit_m: float = np.inf) -> np.ndarray:
@@ -228,12 +231,12 @@ class NearbyFinder:
         keep = np.flatnonzero(near & open_now)
         notes = []
         if self.reach is None:
-            notes.append("No walking network: distances are straight-line, shorter than the real walk.")
+            notes.append(note("nearby.straight_line"))
         elif not self.on_network(origin):
-            notes.append(f"{origin.label} is more than {self.reach.max_demand_snap_m:g} m from any walkable street.")
+            notes.append(note("nearby.off_street", origin=origin.label, snap=self.reach.max_demand_snap_m))
         if n_closed:
-            notes.append(f"{n_closed} more within the walk are closed at {slot.label()}." if slot
-                         else f"{n_closed} more within the walk are closed.")
+            notes.append(note("nearby.closed_at", n=n_closed, slot=slot) if slot
+                         else note("nearby.closed", n=n_closed))
         table = self._table(keep, d[keep], slot)
         return NearbyResult(origin, limit, self.walk_speed, slot, table, n_closed, notes)
 

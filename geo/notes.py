@@ -20,6 +20,9 @@ class Note:
     code: str
     values: dict[str, Any] = field(default_factory=dict)
 
+    def __hash__(self) -> int:  # values may hold lists; notes are compared and de-duplicated by content
+        return hash((self.code, repr(sorted(self.values.items()))))
+
     def __str__(self) -> str:
         from i18n import render_note
 

@@ -19,6 +19,7 @@ proven, otherwise "feasible" with its gap to HiGHS's bound) — or by a fast heu
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,7 +28,7 @@ import numpy as np
 from scipy import sparse
 
 from geo.errors import AnalysisError
-from geo.notes import ProgressFn, report
+from geo.notes import Note, ProgressFn, note, report
 
 Method = Literal["exact", "heuristic"]
 Kind = Literal["mclp", "lscp", "pmedian", "capacitated"]
@@ -61,7 +62,7 @@ class PlanningProblem:
     cutoff: float
     candidate_ids: np.ndarray
     capacity: np.ndarray | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
     def __post_init__(self) -> None:
         n_cand, n_cells = self.distance.shape
@@ -117,7 +118,7 @@ class PlanResult:
     seconds: float
     covered: float | None = None
     coverage_rate: float | None = None
-    messages: list[str] = field(default_factory=list)
+    messages: list[Note] = field(default_factory=list)
 
     def site_ids(self, ids: np.ndarray) -> list:
         """Labels of the chosen sites."""
@@ -222,9 +223,9 @@ def _solve(model: _Model, n_sites: int, time_limit: float, start: np.ndarray | N
     else:
         label = "feasible"
         gap = _gap(objective, bound)
-        messages.append(f"Stopped by {h.modelStatusToString(status).lower()} after {time_limit:g} s: the answer is "
-                        "feasible, not proven optimal ("
-                        + ("no bound yet" if gap is None else f"gap {gap:.2%} to the bound") + ").")
+        reason = h.modelStatusToString(status).lower()
+        messages.append(note("plan.stopped_no_bound", reason=reason, limit=time_limit) if gap is None
+                        else note("plan.stopped", reason=reason, limit=time_limit, gap=gap))
     return sites, objective, label, bound, messages
 
 
@@ -437,10 +438,9 @@ def maximal_covering(problem: PlanningProblem, p: int, *, method: Method = "heur
                                                                span=(0.8, 1.0))
             bound = min(bound, known)
         except _NoSolution as exc:
-            messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
+            messages = [note("plan.highs_no_answer", limit=time_limit, reason=str(exc))]
     if len(sites) < p:
-        messages.append(f"Only {len(sites)} site(s) add coverage; the other candidates reach nobody not "
-                        "covered already.")
+        messages.append(note("plan.few_sites", n=len(sites)))
     report(progress, 1.0, "progress.done")
     result = PlanResult("MCLP", method, np.asarray(sites, dtype=np.int64), objective, status, bound,
                         0.0 if status == "optimal" else _gap(objective, bound), time.perf_counter() - t0,
@@ -475,7 +475,7 @@ def set_covering(problem: PlanningProblem, target: float = 1.0, *, method: Metho
         return PlanResult("LSCP", method, np.zeros(0, dtype=np.int64), 0.0, "optimal", 0.0, 0.0,
                           time.perf_counter() - t0, covered=covered_before,
                           coverage_rate=covered_before / problem.total,
-                          messages=["Existing facilities already reach the target; no new site is needed."])
+                          messages=[note("plan.target_met")])
     if best_possible < target * problem.total - 1e-6:
         raise AnalysisError(
             f"A coverage of {target:.1%} cannot be reached: with every one of the {problem.n_candidates} candidates "
@@ -513,7 +513,7 @@ def set_covering(problem: PlanningProblem, target: float = 1.0, *, method: Metho
             objective = float(len(sites))  # a count: no solver round-off
             bound = max(float(np.ceil(bound - 1e-6)), float(lower))
         except _NoSolution as exc:
-            messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
+            messages = [note("plan.highs_no_answer", limit=time_limit, reason=str(exc))]
     sites = np.asarray(sites, dtype=np.int64)
     covered = covered_before + float(w[np.asarray(a[sites].sum(axis=0)).ravel() > 0].sum())
     gap = 0.0 if status == "optimal" else (objective - bound) / max(objective, 1.0)
@@ -600,7 +600,7 @@ def p_median(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
             sites, total, status, bound, messages = _solve(model, n_c, time_limit, progress=progress, span=(0.8, 1.0))
             bound = max(bound, lower_total)
         except _NoSolution as exc:
-            messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
+            messages = [note("plan.highs_no_answer", limit=time_limit, reason=str(exc))]
     people = max(float(w.sum()), 1e-9)
     objective = total / people
     gap = 0.0 if status == "optimal" else (total - bound) / max(total, 1e-9)
@@ -701,7 +701,7 @@ def capacitated_covering(problem: PlanningProblem, p: int, *, method: Method = "
                                                                span=(0.5, 1.0))
             bound = min(bound, upper)
         except _NoSolution as exc:
-            messages = [f"HiGHS found no answer within {time_limit:g} s ({exc}); this is the heuristic's answer."]
+            messages = [note("plan.highs_no_answer", limit=time_limit, reason=str(exc))]
     covered_before = float(problem.weights[problem.covered_now].sum())
     gap = 0.0 if status == "optimal" else _gap(objective, bound)
     report(progress, 1.0, "progress.done")
@@ -754,11 +754,67 @@ def solve(problem: PlanningProblem, kind: Kind, *, p: int = 5, target: float = 0
     raise AnalysisError(f"Planning problem {kind!r} is not one of {', '.join(PROBLEMS)}.")
 
 
+@dataclass(frozen=True)
+class CoverageChange:
+    """Residents within the cutoff of a facility before and after the chosen sites are built."""
+
+    before: float
+    after: float
+    total: float
+    covered_after: np.ndarray
+
+    @property
+    def added(self) -> float:
+        """Residents newly within the cutoff."""
+        return self.after - self.before
+
+    @property
+    def rate_before(self) -> float:
+        """Share covered today."""
+        return self.before / self.total if self.total else float("nan")
+
+    @property
+    def rate_after(self) -> float:
+        """Share covered once the sites are built."""
+        return self.after / self.total if self.total else float("nan")
+
+
+def coverage_change(problem: PlanningProblem, sites: Sequence[int] | np.ndarray) -> CoverageChange:
+    """Who is within the cutoff today and once ``sites`` (candidate indices) are built, per demand cell."""
+    now = problem.covered_now
+    sites = np.asarray(sites, dtype=np.int64)
+    reached = np.asarray(problem.cover_matrix()[sites].sum(axis=0)).ravel() > 0 if len(sites) else \
+        np.zeros(len(now), dtype=bool)
+    after = now | reached
+    w = problem.weights
+    return CoverageChange(float(w[now].sum()), float(w[after].sum()), problem.total, after)
+
+
+def plan_notes(problem: PlanningProblem, plan: PlanResult) -> list[Note]:
+    """What a planner reads about ``plan``: residents newly covered and the rates, its quality, then its messages."""
+    change = coverage_change(problem, plan.sites)
+    out = [note("plan.covered", sites=len(plan.sites), added=change.added, before=change.rate_before,
+                after=change.rate_after, cutoff=problem.cutoff)]
+    if plan.problem == "p-median":
+        out.append(note("plan.mean_walk", walk=plan.objective, cutoff=problem.cutoff))
+    elif plan.problem == "capacitated":
+        out.append(note("plan.served", served=plan.objective))
+    if plan.status == "optimal":
+        out.append(note("plan.optimal", seconds=plan.seconds))
+    elif plan.gap is not None:
+        out.append(note("plan.gap", gap=plan.gap, seconds=plan.seconds))
+    else:
+        out.append(note("plan.no_bound", seconds=plan.seconds))
+    return out + list(plan.messages)
+
+
 def marginal_curve(problem: PlanningProblem, p_max: int) -> list[dict]:
     """Covered residents after 1 … ``p_max`` new sites (greedy order), each with its bound.
 
     The greedy order is nested (site k+1 is added to sites 1…k), which is what a bureau
-    builds year by year; the bound says how much better any k sites could do.
+    builds year by year.  ``bound`` is on the residents newly covered; ``bound_covered``
+    (today's covered plus that bound) is the most any k sites could cover, on the same
+    scale as ``covered``.
     """
     _check_p(problem, p_max)
     cells, a = _uncovered_reachable(problem)
@@ -771,5 +827,6 @@ def marginal_curve(problem: PlanningProblem, p_max: int) -> list[dict]:
         rows.append({"sites": k, "site": int(chosen[k - 1]), "newly_covered": value,
                      "covered": before + value, "rate": (before + value) / problem.total,
                      "added_by_this_site": value - (curve[k - 2] if k > 1 else 0.0),
-                     "bound": _cover_bound(a, w, count, k, value) if k else value})
+                     "bound": (bound := _cover_bound(a, w, count, k, value)),
+                     "bound_covered": before + bound, "bound_rate": (before + bound) / problem.total})
     return rows

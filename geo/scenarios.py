@@ -43,8 +43,11 @@ def scenario_payload(plan: PlanResult, candidates: gpd.GeoDataFrame, whatif: Wha
         "inputs": {**(inputs or {}), "problem": plan.problem, "method": plan.method, "layer": layer,
                    "threshold_m": threshold, "slot": whatif.slot.label() if whatif.slot else None},
         "plan": {"status": plan.status, "objective": _plain(plan.objective), "bound": _plain(plan.bound),
-                 "gap": _plain(plan.gap), "seconds": _plain(plan.seconds), "messages": plan.messages},
-        "sites": [{"candidate_id": str(r.candidate_id), "name": str(r.name), "site_kind": str(r.site_kind),
+                 "gap": _plain(plan.gap), "seconds": _plain(plan.seconds),
+                 "messages": [{"code": m.code, "values": {k: _plain(v) for k, v in m.values.items()}}
+                              for m in plan.messages]},
+        "sites": [{"candidate_id": str(r.candidate_id), "name": "" if r.name is None else str(r.name),
+                   "site_kind": str(r.site_kind),
                    "lon": float(p.x), "lat": float(p.y)} for r, p in zip(chosen.itertuples(), pts)],
         "covered_before": _plain(row["covered_before"]), "covered_after": _plain(row["covered_after"]),
         "rate_before": _plain(row["rate_before"]), "rate_after": _plain(row["rate_after"]),
@@ -63,22 +66,43 @@ def scenario_payload(plan: PlanResult, candidates: gpd.GeoDataFrame, whatif: Wha
     return payload
 
 
+def scenario_sites(scenario: dict) -> gpd.GeoDataFrame:
+    """A saved scenario's new sites as points (EPSG:4326), numbered by ``rank`` in the order chosen."""
+    sites = scenario.get("sites", [])
+    return gpd.GeoDataFrame({"rank": np.arange(1, len(sites) + 1), "name": [s["name"] for s in sites],
+                             "site_kind": [s["site_kind"] for s in sites]},
+                            geometry=gpd.points_from_xy([s["lon"] for s in sites], [s["lat"] for s in sites]),
+                            crs=4326)
+
+
+#: The rows of :func:`compare_scenarios` and how each reads: "text", "count", "metres", "percent" or "list".
+MEASURES: dict[str, str] = {
+    "problem": "problem", "method": "method", "threshold_m": "metres", "slot": "slot", "new_sites": "count",
+    "status": "status", "covered_before": "count", "covered_after": "count", "newly_covered": "count",
+    "rate_before": "percent", "rate_after": "percent", "gaps_left": "count", "largest_gap": "count",
+    "sites": "list",
+}
+#: Rows of one unit's coverage rate are named ``UNIT_ROW + unit name``.
+UNIT_ROW = "unit:"
+
+
 def compare_scenarios(scenarios: Sequence[dict]) -> pd.DataFrame:
-    """Saved scenarios side by side: one column per scenario, one row per measure and unit."""
+    """Saved scenarios side by side: one column per scenario, one row per measure (codes of
+    :data:`MEASURES`, then ``unit:<name>`` rows of each unit's coverage rate); values as stored."""
     columns = {}
     for sc in scenarios:
-        name = sc.get("name") or f"scenario {len(columns) + 1}"
+        name = sc.get("name") or f"#{len(columns) + 1}"
+        before, after = sc["covered_before"] or 0, sc["covered_after"] or 0
         col = {
             "problem": sc["inputs"]["problem"], "method": sc["inputs"]["method"],
-            "threshold (m)": sc["inputs"]["threshold_m"], "time slot": sc["inputs"].get("slot") or "any time",
-            "new sites": len(sc["sites"]), "status": sc["plan"]["status"],
-            "covered before": sc["covered_before"], "covered after": sc["covered_after"],
-            "newly covered": (sc["covered_after"] or 0) - (sc["covered_before"] or 0),
-            "rate after": sc["rate_after"], "gap areas left": sc["gaps"]["count"],
-            "largest gap (residents)": sc["gaps"]["top"][0]["uncovered_residents"] if sc["gaps"]["top"] else 0,
-            "sites": "、".join(s["name"] for s in sc["sites"]),
+            "threshold_m": sc["inputs"]["threshold_m"], "slot": sc["inputs"].get("slot"),
+            "new_sites": len(sc["sites"]), "status": sc["plan"]["status"],
+            "covered_before": before, "covered_after": after, "newly_covered": after - before,
+            "rate_before": sc.get("rate_before"), "rate_after": sc["rate_after"], "gaps_left": sc["gaps"]["count"],
+            "largest_gap": sc["gaps"]["top"][0]["uncovered_residents"] if sc["gaps"]["top"] else 0,
+            "sites": [s["name"] for s in sc["sites"]],
         }
         for unit in sc.get("by_unit", []):
-            col[f"rate · {unit['name']}"] = unit["rate"]
+            col[UNIT_ROW + str(unit["name"])] = unit["rate"]
         columns[name] = col
     return pd.DataFrame(columns)

@@ -18,6 +18,7 @@ from geo.coverage import CoverageResult
 from geo.demand import Demand
 from geo.errors import AnalysisError
 from geo.geometry_kinds import AREAS, kind_is
+from geo.notes import Note, note
 
 #: National target: sports venue area per resident by 2025 (m²).
 SPORTS_AREA_TARGET_M2_PER_RESIDENT = 2.6
@@ -33,7 +34,7 @@ class UnitAssignment:
     cell_unit: np.ndarray
     level: str
     crs: object
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 def _units_of_level(boundaries: gpd.GeoDataFrame, level: str, crs) -> gpd.GeoDataFrame:
@@ -84,8 +85,8 @@ def assign_units(demand: Demand, boundaries: gpd.GeoDataFrame, *, level: str = "
                             "population of the same place and in the right coordinate systems?")
     if outside.any():
         pop = demand.population
-        notes.append(f"{pop[outside].sum():,.0f} residents ({pop[outside].sum() / pop.sum():.1%}) lie outside "
-                     f"every {level} boundary; they are counted in the row '{OUTSIDE}'.")
+        notes.append(note("units.outside", residents=float(pop[outside].sum()),
+                          share=float(pop[outside].sum() / pop.sum()), level=level))
     table = pd.DataFrame({"code": units["code"].astype(str), "name": units["name"].astype(str)})
     table["geometry"] = units.geometry.to_numpy()
     return UnitAssignment(units=table, cell_unit=cell_unit, level=level, crs=demand.crs, notes=tuple(notes))
@@ -131,6 +132,18 @@ def facility_units(frame: gpd.GeoDataFrame, assign: UnitAssignment) -> np.ndarra
     """Unit (row of ``assign.units``) holding each feature's representative point; -1 for none."""
     pts = shapely.point_on_surface(frame.to_crs(assign.crs).geometry.to_numpy())
     return _locate(shapely.get_x(pts), shapely.get_y(pts), assign.units["geometry"].to_numpy())
+
+
+def place_names(frame: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None, *, level: str = "street") -> list[str]:
+    """The name of the ``level`` unit holding each feature ("" outside every unit, or without boundaries)."""
+    if boundaries is None or len(frame) == 0 or "level" in boundaries.columns and \
+            not (boundaries["level"] == level).any():
+        return [""] * len(frame)
+    units = _units_of_level(boundaries, level, 4326)
+    pts = shapely.point_on_surface(frame.to_crs(4326).geometry.to_numpy())
+    hit = _locate(shapely.get_x(pts), shapely.get_y(pts), units.geometry.to_numpy())
+    names = units["name"].astype(str).to_numpy()
+    return [names[k] if k >= 0 else "" for k in hit]
 
 
 def _area_m2(frame: gpd.GeoDataFrame, column: str, crs) -> tuple[np.ndarray, np.ndarray]:

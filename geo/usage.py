@@ -21,6 +21,7 @@ from scipy import sparse
 from geo.coverage import CoverageEngine
 from geo.crs import transformer
 from geo.errors import AnalysisError
+from geo.notes import Note, note
 
 STATUS = ("over", "normal", "under", "no_capacity", "no_data")
 
@@ -61,7 +62,7 @@ class UsageResult:
     table: pd.DataFrame
     settings: UsageSettings
     catchment_m: float
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Venues per status."""
@@ -166,15 +167,13 @@ def venue_usage(engine: CoverageEngine, venues: gpd.GeoDataFrame, usage: pd.Data
     notes = []
     unknown = sorted(set(usage["venue_id"]) - set(out["feature_id"])) if usage is not None and len(usage) else []
     if unknown:
-        notes.append(f"{len(unknown)} venue id(s) in the usage records are not stored venues and were not "
-                     f"counted: {', '.join(map(str, unknown[:10]))}{' …' if len(unknown) > 10 else ''}")
+        notes.append(note("usage.unknown_ids", n=len(unknown), ids=[str(u) for u in unknown]))
     if (~known).any():
-        notes.append(f"{int((~known).sum())} venue(s) have no opening hours; {settings.hours_when_unknown:g} h "
-                     "a day is assumed for their capacity.")
+        notes.append(note("usage.hours_assumed", n=int((~known).sum()), hours=settings.hours_when_unknown))
     if (status == "no_data").any():
-        notes.append(f"{int((status == 'no_data').sum())} venue(s) have no {settings.measure} records.")
+        notes.append(note("usage.no_records", n=int((status == "no_data").sum()), measure=settings.measure))
     if (status == "no_capacity").any():
-        notes.append(f"{int((status == 'no_capacity').sum())} venue(s) have no capacity, so no utilisation.")
+        notes.append(note("usage.no_capacity", n=int((status == "no_capacity").sum())))
     out = out.sort_values(["utilisation", "feature_id"], ascending=[False, True], na_position="last")
     return UsageResult(out.reset_index(drop=True), settings, float(catchment_m), notes)
 

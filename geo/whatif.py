@@ -20,6 +20,7 @@ from geo.coverage import ANY_LAYER, CoverageEngine, CoverageResult
 from geo.errors import AnalysisError, OpeningHoursError
 from geo.facilities import TimeSlot, build_facility_set
 from geo.hours import parse_opening_hours
+from geo.notes import Note, note
 from geo.reach import Nearest, NetworkReach, StraightLineReach
 
 
@@ -29,7 +30,7 @@ class WhatIfResult:
 
     result: CoverageResult
     change: pd.DataFrame
-    notes: list[str]
+    notes: list[Note]
     seconds: float
 
 
@@ -112,8 +113,7 @@ class WhatIf:
             base = eng.network_reach
             reach = NetworkReach(base.network, new.access, eng.demand.x, eng.demand.y, demand_snap=base.demand_snap)
             for k in reach.off_network_facilities:
-                notes.append(f"New site {k + 1} is more than 200 m from any walkable street: "
-                             "it reaches nobody on foot.")
+                notes.append(note("whatif.site_off_network", site=int(k) + 1))
             return reach.nearest(cutoff=cutoff), notes
         return StraightLineReach(new.geometry, eng.demand.x, eng.demand.y).nearest(cutoff=cutoff), notes
 
@@ -138,7 +138,7 @@ class WhatIf:
                                 f"not {add_layer!r}.")
         mask, touched = self._mask(close, open_, hours)
         added: dict[str, Nearest] = {}
-        notes: list[str] = []
+        notes: list[Note] = []
         if len(add):
             nearest, notes = self._added(add, self.base.cutoff)
             added = {add_layer: nearest}

@@ -234,6 +234,12 @@ _VENUE_TYPES = [
 ]
 
 
+#: Venues of these kinds at every fourth place keep weekend-only hours, at the next one daytime hours on weekdays,
+#: so the time slot a planner picks changes what is open.
+_PART_TIME_KINDS = ("fitness_square", "court", "gym")
+_PART_TIME = {0: "Sa,Su,PH 07:00-21:00", 1: "Mo-Fr 08:00-17:30; Sa,Su 08:00-21:00"}
+
+
 def _venues(rng: np.random.Generator, avoid) -> tuple[list[dict], list]:
     records, geoms = [], []
     places = ([(_OLD, 1100)] * 46) + ([(_SECOND, 700)] * 14) + ([((5900, 5200), 350)] * 5) + \
@@ -241,6 +247,8 @@ def _venues(rng: np.random.Generator, avoid) -> tuple[list[dict], list]:
     weights = np.array([t[-1] for t in _VENUE_TYPES], dtype=float)
     for k, (centre, spread) in enumerate(places):
         kind, suffix, area, cap, hours, fee, _ = _VENUE_TYPES[rng.choice(len(_VENUE_TYPES), p=weights / weights.sum())]
+        if kind in _PART_TIME_KINDS and k % 4 in _PART_TIME:  # some squares and courts keep shorter hours
+            hours = _PART_TIME[k % 4]
         p = _sample_point(rng, centre, spread, avoid)
         street = _EW_NAMES[int(p.y // 600) % 14]
         if kind == "pitch":

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geo.errors import OneMapError
+from geo.notes import Note
 
 
 class UnknownLayerError(OneMapError, LookupError):
@@ -58,6 +59,15 @@ class Problem:
     field: str
     value: Any
     message: str
+    note: Note | None = field(default=None, compare=False)
+
+    @classmethod
+    def coded(cls, row: int | None, field_name: str, value: Any, code: str, **values: Any) -> Problem:
+        """A problem whose message is the note ``code`` (rendered in English; the app renders it per language)."""
+        from i18n import render_note
+
+        made = Note(code, values)
+        return cls(row, field_name, value, render_note(made, "en"), made)
 
     def __str__(self) -> str:
         where = "file" if self.row is None else f"row {self.row}"

@@ -28,7 +28,7 @@ from pyproj import CRS
 from geo.crs import CHINESE_OFFSET_SYSTEMS, STORAGE_CRS, to_wgs84_from
 from geo.errors import CRSError
 from geo.geometry_kinds import AREAS, GeometryType, is_area, kind_is
-from geo.notes import ProgressFn
+from geo.notes import Note, ProgressFn, note
 from layers.catalogue import get_spec
 from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.fields import FieldMapping, guess_mapping
@@ -56,7 +56,7 @@ class ImportPlan:
     report: ValidationReport
     mapping: FieldMapping
     n_read: int
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Note] = field(default_factory=list)
 
     @property
     def n_valid(self) -> int:
@@ -91,7 +91,7 @@ def _resolve_crs(coord_system: str, crs: object | None) -> tuple[CRS | None, str
                    "or pass crs='EPSG:…'.")
 
 
-def _geojson_override(frame: gpd.GeoDataFrame, given: CRS, name: str) -> tuple[gpd.GeoDataFrame, str | None]:
+def _geojson_override(frame: gpd.GeoDataFrame, given: CRS, name: str) -> tuple[gpd.GeoDataFrame, Note | None]:
     """A GeoJSON always declares WGS-84 (GDAL says so whatever the file holds).  When the steward names
     another system and the coordinates are plainly not degrees, the named one is used, and said."""
     if given.equals(frame.crs):
@@ -99,14 +99,12 @@ def _geojson_override(frame: gpd.GeoDataFrame, given: CRS, name: str) -> tuple[g
     xy = shapely.get_coordinates(frame.geometry.to_numpy())
     projected = len(xy) and (np.abs(xy[:, 0]) > 180).mean() > 0.5 or (len(xy) and (np.abs(xy[:, 1]) > 90).mean() > 0.5)
     if projected:
-        return frame.set_crs(given, allow_override=True), (
-            f"{name}: declares WGS-84 (as every GeoJSON does) but its coordinates are projected metres, so they "
-            f"are read as {given.name} as you said.")
-    return frame, (f"{name}: its coordinates are longitude/latitude degrees as GeoJSON declares, so the "
-                   f"system you named ({given.name}) was not applied.")
+        return frame.set_crs(given, allow_override=True), note("import.geojson_projected", file=name,
+                                                                 crs=given.name)
+    return frame, note("import.geojson_degrees", file=name, crs=given.name)
 
 
-def guess_crs(frame: gpd.GeoDataFrame, name: str) -> tuple[CRS | None, str | None]:
+def guess_crs(frame: gpd.GeoDataFrame, name: str) -> tuple[CRS | None, Note | None]:
     """The coordinate system of a table (CSV, XLSX: they never declare one), when its coordinates leave no doubt.
 
     Longitudes and latitudes in degrees inside China are read as WGS-84 (CGCS2000 differs
@@ -125,9 +123,7 @@ def guess_crs(frame: gpd.GeoDataFrame, name: str) -> tuple[CRS | None, str | Non
         x, y = x[np.isfinite(x) & np.isfinite(y)], y[np.isfinite(x) & np.isfinite(y)]
     inside = (x >= _CHINA[0]) & (x <= _CHINA[2]) & (y >= _CHINA[1]) & (y <= _CHINA[3])
     if len(x) and inside.mean() >= 0.95:
-        return STORAGE_CRS, (f"{name}: declares no coordinate system; its coordinates are longitude/latitude "
-                             "degrees in China, so they are read as WGS-84. If they come from AMap or Tencent "
-                             "choose GCJ-02, from Baidu BD-09.")
+        return STORAGE_CRS, note("import.crs_guessed", file=name)
     return None, None
 
 
@@ -166,7 +162,7 @@ def _convert_offset(frame: gpd.GeoDataFrame, system: str, name: str) -> gpd.GeoD
     return frame.set_geometry(gpd.GeoSeries(out, index=frame.index), crs=STORAGE_CRS)
 
 
-def _plausibility(frame: gpd.GeoDataFrame, claims_china: bool, name: str) -> list[str]:
+def _plausibility(frame: gpd.GeoDataFrame, claims_china: bool, name: str) -> list[Note]:
     if frame.crs is None or len(frame) == 0:
         return []
     try:
@@ -183,15 +179,13 @@ def _plausibility(frame: gpd.GeoDataFrame, claims_china: bool, name: str) -> lis
     in_china = (x >= _CHINA[0]) & (x <= _CHINA[2]) & (y >= _CHINA[1]) & (y <= _CHINA[3])
     swapped = (y >= _CHINA[0]) & (y <= _CHINA[2]) & (x >= _CHINA[1]) & (x <= _CHINA[3])
     if swapped.mean() > 0.5 and in_china.mean() < 0.5:
-        warnings.append(f"{name}: {swapped.mean():.0%} of the coordinates look swapped (latitude in the "
-                        "longitude column); swap the columns or say which is which.")
+        warnings.append(note("import.swapped", file=name, share=float(swapped.mean())))
     elif claims_china and in_china.mean() < 1.0:
-        warnings.append(f"{name}: {1 - in_china.mean():.0%} of the features lie outside China although the "
-                        "file is said to be in a Chinese coordinate system; check the coordinate system.")
+        warnings.append(note("import.outside_china", file=name, share=float(1 - in_china.mean())))
     return warnings
 
 
-def _repair(frame: gpd.GeoDataFrame, rows: np.ndarray, name: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _repair(frame: gpd.GeoDataFrame, rows: np.ndarray, name: str) -> tuple[gpd.GeoDataFrame, list[Note]]:
     """Self-intersecting polygons made valid where the result is still a non-empty area."""
     geoms = frame.geometry.to_numpy()
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -218,9 +212,8 @@ def _repair(frame: gpd.GeoDataFrame, rows: np.ndarray, name: str) -> tuple[gpd.G
             repaired.append(int(rows[i]))
     if not repaired:
         return frame, []
-    note = (f"{name}: {len(repaired)} self-intersecting polygon(s) repaired (split where the outline crosses "
-            f"itself), row(s) {', '.join(map(str, repaired[:10]))}{' …' if len(repaired) > 10 else ''}.")
-    return frame.set_geometry(gpd.GeoSeries(out, index=frame.index, crs=frame.crs)), [note]
+    said = note("import.repaired", file=name, n=len(repaired), rows=repaired)
+    return frame.set_geometry(gpd.GeoSeries(out, index=frame.index, crs=frame.crs)), [said]
 
 
 def prepare_import(path: str | os.PathLike[str], layer: str, *, coord_system: str = "declared",
@@ -267,15 +260,15 @@ def prepare_import(path: str | os.PathLike[str], layer: str, *, coord_system: st
     if mapping.layer != layer:
         raise InputFileError(f"The field mapping is for layer {mapping.layer!r}, not {layer!r}.")
     frame = mapping.apply(raw)
-    warnings: list[str] = []
+    warnings: list[Note] = []
     if frame.crs is None and assumed is None and p.suffix.lower() in TABLE_SUFFIXES:  # a table never declares one
-        assumed, note = guess_crs(frame, p.name)
-        warnings += [note] if note else []
+        assumed, guessed = guess_crs(frame, p.name)
+        warnings += [guessed] if guessed else []
     if frame.crs is None and assumed is not None:
         frame = frame.set_crs(assumed)
     elif frame.crs is not None and assumed is not None and offset is None and p.suffix.lower() in (".geojson", ".json"):
-        frame, note = _geojson_override(frame, assumed, p.name)
-        warnings += [note] if note else []
+        frame, overridden = _geojson_override(frame, assumed, p.name)
+        warnings += [overridden] if overridden else []
     if offset is not None:
         frame = _convert_offset(frame, offset, p.name)
     claims_china = offset is not None or (frame.crs is not None and frame.crs.to_epsg() in

@@ -101,17 +101,14 @@ class Deadline:
             Naming the file and the budget.
         """
         if time.monotonic() - self.started > self.seconds:
-            raise UploadLimitError(f"{self.name}: reading and checking it took longer than the {self.seconds:g} s "
-                                   "allowed for one file; split it, or load it with the command line "
-                                   "(ONEMAP_MAX_SECONDS sets the budget).")
+            raise UploadLimitError.coded("upload.too_slow", file=self.name, seconds=self.seconds)
 
 
 def check_file_size(p: Path, limits: UploadLimits) -> None:
     """Refuse a file over the size limit (before it is opened)."""
     size = p.stat().st_size
     if size > limits.max_file_mb * _MB:
-        raise UploadLimitError(f"{p.name}: {size / _MB:.0f} MB is over the {limits.max_file_mb:g} MB limit for one "
-                               "file; split the delivery or load it with the command line.")
+        raise UploadLimitError.coded("upload.too_big", file=p.name, mb=size / _MB, limit=limits.max_file_mb)
 
 
 def _safe_member(info: zipfile.ZipInfo, zip_name: str) -> PurePosixPath:
@@ -120,12 +117,9 @@ def _safe_member(info: zipfile.ZipInfo, zip_name: str) -> PurePosixPath:
     path = PurePosixPath(name)
     mode = (info.external_attr >> 16) & 0xFFFF
     if name.startswith("/") or path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":"):
-        raise UploadLimitError(f"{zip_name}: member {info.filename!r} points outside the archive's folder; "
-                               "a delivery's files must sit inside it (no '..', no absolute paths). Nothing was "
-                               "extracted.")
+        raise UploadLimitError.coded("upload.zip_escape", file=zip_name, member=info.filename)
     if stat.S_ISLNK(mode):
-        raise UploadLimitError(f"{zip_name}: member {info.filename!r} is a link; deliver the file itself. "
-                               "Nothing was extracted.")
+        raise UploadLimitError.coded("upload.zip_link", file=zip_name, member=info.filename)
     return path
 
 
@@ -149,19 +143,15 @@ def check_zip(p: Path, limits: UploadLimits, *, workbook: bool = False) -> list[
             infos = z.infolist()
     except zipfile.BadZipFile as exc:
         if workbook:
-            raise InputFileError(f"{p.name}: cannot be read as a table: the workbook is damaged or incomplete "
-                                 f"({exc}); open it in Excel or WPS and save it again as .xlsx.") from None
-        raise InputFileError(f"{p.name}: the zip is damaged or incomplete ({exc}); was the upload cut short? "
-                             "Zip the files again and send the whole archive.") from None
+            raise InputFileError.coded("upload.workbook_damaged", file=p.name, reason=str(exc)) from None
+        raise InputFileError.coded("upload.zip_damaged", file=p.name, reason=str(exc)) from None
     files = [i for i in infos if not i.is_dir()]
     if len(files) > limits.max_zip_members:
-        raise UploadLimitError(f"{p.name}: holds {len(files)} files; a delivery may hold at most "
-                               f"{limits.max_zip_members}.")
+        raise UploadLimitError.coded("upload.zip_members", file=p.name, n=len(files), limit=limits.max_zip_members)
     total = sum(i.file_size for i in files)
     if total > limits.max_uncompressed_mb * _MB:
-        raise UploadLimitError(f"{p.name}: would expand to {total / _MB:,.0f} MB, over the "
-                               f"{limits.max_uncompressed_mb:g} MB limit for one upload ({p.stat().st_size / _MB:.1f} "
-                               "MB compressed). Split it, or load it with the command line.")
+        raise UploadLimitError.coded("upload.zip_expands", file=p.name, mb=total / _MB,
+                                     limit=limits.max_uncompressed_mb, packed=p.stat().st_size / _MB)
     for info in files:
         _safe_member(info, p.name)
     return files
@@ -179,7 +169,7 @@ def extract_zip(p: Path, dest: Path, limits: UploadLimits, deadline: Deadline | 
             rel = _safe_member(info, p.name)
             target = (root / Path(*rel.parts)).resolve()
             if root not in target.parents:
-                raise UploadLimitError(f"{p.name}: member {info.filename!r} points outside the archive's folder.")
+                raise UploadLimitError.coded("upload.zip_escape", file=p.name, member=info.filename)
             target.parent.mkdir(parents=True, exist_ok=True)
             with z.open(info) as src, open(target, "wb") as dst:
                 member = 0
@@ -187,8 +177,8 @@ def extract_zip(p: Path, dest: Path, limits: UploadLimits, deadline: Deadline | 
                     member += len(chunk)
                     written += len(chunk)
                     if member > info.file_size or written > budget:
-                        raise UploadLimitError(f"{p.name}: member {info.filename!r} expands beyond what the zip "
-                                               f"declares (or beyond {limits.max_uncompressed_mb:g} MB); refused.")
+                        raise UploadLimitError.coded("upload.zip_lies", file=p.name, member=info.filename,
+                                                     limit=limits.max_uncompressed_mb)
                     dst.write(chunk)
                     if deadline is not None:
                         deadline.check()

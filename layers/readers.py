@@ -37,10 +37,10 @@ def check_file(p: Path, limits: UploadLimits | None = None) -> None:
         Naming the file and the limit.
     """
     if not p.exists():
-        raise InputFileError(f"{p.name}: file not found at {p}.")
+        raise InputFileError.coded("file.missing", file=p.name)
     if p.is_file():
         if p.stat().st_size == 0:
-            raise InputFileError(f"{p.name}: the file is empty.")
+            raise InputFileError.coded("file.empty", file=p.name)
         check_file_size(p, limits or UploadLimits.from_env())
 
 
@@ -99,23 +99,19 @@ def _shapefile_in(folder: Path, name: str) -> Path:
     files = [f for f in folder.rglob("*") if f.is_file() and not f.name.startswith(("._", "."))]
     shps = [f for f in files if f.suffix.lower() == ".shp"]
     if len(shps) > 1:
-        raise InputFileError(f"{name}: holds {len(shps)} shapefiles ({', '.join(s.name for s in shps[:5])}); "
-                             "deliver one layer per file.")
+        raise InputFileError.coded("file.several_shapefiles", file=name, n=len(shps), names=[s.name for s in shps])
     if shps:
         shp = shps[0]
         have = {f.suffix.lower() for f in shp.parent.glob(shp.stem + ".*")}
         missing = [s for s in SHAPEFILE_PARTS if s not in have]
         if missing:
-            raise InputFileError(f"{name}: has {shp.name} but not {' and '.join(shp.stem + m for m in missing)}; "
-                                 "a shapefile needs its .shp, .shx and .dbf together (and its .prj for the "
-                                 "coordinate system). Zip all of them.")
+            raise InputFileError.coded("file.zip_shapefile_parts", file=name, shp=shp.name,
+                                       missing=[shp.stem + m for m in missing])
         return shp
     others = [f for f in files if f.suffix.lower() in (".gpkg", ".geojson", ".json", ".kml")]
     if len(others) == 1:
         return others[0]
-    listed = ", ".join(f.name for f in files[:8]) or "nothing"
-    raise InputFileError(f"{name}: holds {listed}; expected one shapefile (.shp with .shx and .dbf) or one "
-                         "GeoPackage, GeoJSON or KML file.")
+    raise InputFileError.coded("file.zip_no_layer", file=name, names=[f.name for f in files])
 
 
 def _sniff_content(p: Path, name: str) -> None:
@@ -125,11 +121,9 @@ def _sniff_content(p: Path, name: str) -> None:
     with open(p, "rb") as fh:
         head = fh.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
-        raise InputFileError(f"{name}: is a web page (HTML), not {p.suffix} data — probably an error or log-in "
-                             "page saved instead of the file. Download the data file itself and upload that.")
+        raise InputFileError.coded("file.html", file=name, suffix=p.suffix)
     if p.suffix.lower() in (".geojson", ".json") and head and not head.startswith((b"{", b"[")):
-        raise InputFileError(f"{name}: does not start like GeoJSON (a JSON object '{{'); check that it is the "
-                             "data file and not a report or a page.")
+        raise InputFileError.coded("file.not_geojson", file=name)
 
 
 def _bound_gdal(limits: UploadLimits) -> None:
@@ -163,21 +157,16 @@ def count_vertices(target: str, *, name: str, layer: str | None, limits: UploadL
                     row += 1
                     n = wkb_vertices(wkb)
                     if n > limits.max_vertices_per_feature:
-                        raise UploadLimitError(
-                            f"{name}: feature {row} has {n:,} vertices; a feature may have at most "
-                            f"{limits.max_vertices_per_feature:,}. Simplify it (e.g. in QGIS: Vector → Geometry "
-                            "Tools → Simplify) and upload again.")
+                        raise UploadLimitError.coded("upload.feature_vertices", file=name, row=row, n=n,
+                                                     limit=limits.max_vertices_per_feature)
                     total += n
                 report(progress, row / expected if expected else 0.0, "progress.rows", rows=row)
                 if total > limits.max_vertices_per_file:
-                    raise UploadLimitError(f"{name}: holds more than {limits.max_vertices_per_file:,} vertices, "
-                                           "the limit for one upload; split it or load it with the command line.")
+                    raise UploadLimitError.coded("upload.file_vertices", file=name, limit=limits.max_vertices_per_file)
     except pyogrio.errors.DataSourceError as exc:
         if "too complex/large" in str(exc):
-            raise UploadLimitError(
-                f"{name}: a feature is larger than {limits.max_geojson_feature_mb} MB of GeoJSON text — more than "
-                f"the {limits.max_vertices_per_feature:,} vertices a feature may have. Simplify it and upload "
-                "again.") from None
+            raise UploadLimitError.coded("upload.geojson_feature", file=name, mb=limits.max_geojson_feature_mb,
+                                         limit=limits.max_vertices_per_feature) from None
         raise
     return total
 
@@ -202,8 +191,7 @@ def read_vector_file(path: str | os.PathLike[str], *, layer: str | None = None, 
     limits = limits or UploadLimits.from_env()
     check_file(p, limits)
     if p.suffix.lower() not in VECTOR_SUFFIXES and not p.is_dir():
-        raise InputFileError(f"{name}: {p.suffix or 'no extension'} is not a vector format read here; "
-                             f"use one of {', '.join(VECTOR_SUFFIXES)}.")
+        raise InputFileError.coded("file.not_vector", file=name, suffix=p.suffix, formats=list(VECTOR_SUFFIXES))
     deadline = Deadline(name, limits.max_seconds)
     if p.suffix.lower() == ".zip":
         with upload_workspace(prefix="zip-") as folder:
@@ -214,8 +202,7 @@ def read_vector_file(path: str | os.PathLike[str], *, layer: str | None = None, 
         have = {f.suffix.lower() for f in p.parent.glob(p.stem + ".*")}
         missing = [s for s in SHAPEFILE_PARTS if s not in have]
         if missing:
-            raise InputFileError(f"{name}: its {' and '.join(p.stem + m for m in missing)} are missing; a shapefile "
-                                 "needs its .shp, .shx and .dbf together (and its .prj).")
+            raise InputFileError.coded("file.shapefile_parts", file=name, missing=[p.stem + m for m in missing])
     if p.is_dir():
         p = _shapefile_in(p, name)
     return _read_bounded(p, name=name, layer=layer, encoding=encoding, limits=limits, deadline=deadline,
@@ -244,14 +231,12 @@ def _read_bounded(p: Path, *, name: str, layer: str | None, encoding: str | None
         raise
     except Exception as exc:  # GDAL/pyogrio raise many types (even IndexError) for broken files
         if "too complex/large" in str(exc):
-            raise UploadLimitError(
-                f"{name}: a feature is larger than {limits.max_geojson_feature_mb} MB of GeoJSON text — more than "
-                f"the {limits.max_vertices_per_feature:,} vertices a feature may have. Simplify it and upload "
-                "again.") from None
+            raise UploadLimitError.coded("upload.geojson_feature", file=name, mb=limits.max_geojson_feature_mb,
+                                         limit=limits.max_vertices_per_feature) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         first = first.replace(str(p.parent), "…")  # no server paths in what a person reads
-        raise InputFileError(f"{name}: cannot be read as a vector file ({first}).") from None
+        raise InputFileError.coded("file.unreadable_vector", file=name, reason=first) from None
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise InputFileError(f"{name}: has no geometry column; a table needs coordinates or shapes.")
+        raise InputFileError.coded("file.no_geometry", file=name)
     frame.attrs["source"] = name
     return frame

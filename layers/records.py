@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.notes import Note, note
 from layers.catalogue import FieldSpec
 from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.privacy import check_personal_data
@@ -100,7 +101,7 @@ class RecordPlan:
     report: ValidationReport
     row_numbers: np.ndarray
     unknown: pd.DataFrame = field(default_factory=pd.DataFrame)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def valid(self) -> pd.DataFrame:
@@ -157,16 +158,14 @@ def _resolve_venues(frame: pd.DataFrame, venues: pd.DataFrame | None, rows: np.n
                 ids[i] = str(hits[0])
                 continue
             if len(hits) > 1:
-                problems.append(Problem(int(rows[i]), "venue_name", vname,
-                                        f"{len(hits)} stored venues have this name ({', '.join(map(str, hits[:5]))}); "
-                                        "give the venue id instead"))
+                problems.append(Problem.coded(int(rows[i]), "venue_name", vname, "check.venue_name_ambiguous",
+                                              n=len(hits), ids=[str(h) for h in hits]))
                 continue
             unknown.append((int(rows[i]), None, vname))
-            problems.append(Problem(int(rows[i]), "venue_name", vname,
-                                    "no stored venue has this name; give its venue id (要素编号)"))
+            problems.append(Problem.coded(int(rows[i]), "venue_name", vname, "check.venue_name_unknown"))
         elif vid is not None and vid not in known:
             unknown.append((int(rows[i]), vid, vname))
-            problems.append(Problem(int(rows[i]), "venue_id", vid, "not the id of any stored venue"))
+            problems.append(Problem.coded(int(rows[i]), "venue_id", vid, "check.venue_id_unknown"))
     return (pd.Series(ids, index=frame.index, dtype=object),
             pd.DataFrame(unknown, columns=["row", "venue_id", "venue_name"]))
 
@@ -223,32 +222,29 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
         today = (today or pd.Timestamp.now()).date()
         for i, d in enumerate(out["date"]):
             if d is not None and d > today:
-                problems.append(Problem(int(rows[i]), "date", str(d), f"in the future (after {today}); "
-                                        "usage is counted after it happens"))
+                problems.append(Problem.coded(int(rows[i]), "date", str(d), "check.future", today=str(today)))
         weekly = (out["period"] == "week").to_numpy() & out["date"].notna().to_numpy()
         if weekly.any():
             out.loc[weekly, "date"] = [d - pd.Timedelta(days=d.weekday()).to_pytimedelta()
                                        for d in out.loc[weekly, "date"]]
-            notes.append(f"{int(weekly.sum())} weekly count(s) are dated by the Monday of their week.")
+            notes.append(note("records.weekly_monday", n=int(weekly.sum())))
     else:
         for i, p in enumerate(out["period"]):
             if p is not None and not PERIOD_PATTERN.match(str(p)):
-                problems.append(Problem(int(rows[i]), "period", p,
-                                        "not a period; write 2026, 2026Q3, 2026H2 or 2026-09"))
+                problems.append(Problem.coded(int(rows[i]), "period", p, "check.not_period"))
         if unit_codes is not None:
             bad = out["unit_code"].notna() & ~out["unit_code"].isin(unit_codes)
             for i in np.flatnonzero(bad.to_numpy()):
-                problems.append(Problem(int(rows[i]), "unit_code", out["unit_code"].iloc[i],
-                                        "not the code of any stored boundary unit"))
+                problems.append(Problem.coded(int(rows[i]), "unit_code", out["unit_code"].iloc[i],
+                                              "check.unit_unknown"))
             unknown = pd.DataFrame({"row": rows[bad.to_numpy()], "unit_code": out.loc[bad, "unit_code"].to_numpy()})
     key = list(spec.key)
     complete = out[key].notna().all(axis=1)
     dup = out[key].astype(str).duplicated(keep=False) & complete
     if kind == "venue_usage":
         for i in np.flatnonzero(dup.to_numpy()):
-            problems.append(Problem(int(rows[i]), "date", str(out["date"].iloc[i]),
-                                    f"a second {out['measure'].iloc[i]} count for venue {out['venue_id'].iloc[i]} "
-                                    "on this day/week; give one row per venue, period and measure"))
+            problems.append(Problem.coded(int(rows[i]), "date", str(out["date"].iloc[i]), "check.second_count",
+                                          measure=str(out["measure"].iloc[i]), venue=str(out["venue_id"].iloc[i])))
     problems.sort(key=lambda p: (p.row or 0, p.field))
     return RecordPlan(kind, source, out.reset_index(drop=True), report, rows, unknown, notes)
 

@@ -27,27 +27,28 @@ class Style:
     alpha: float = 1.0
     fill: bool = True
     closed_color: str | None = None
+    fill_color: str | None = None
     label_zh: str | None = None
     label_en: str | None = None
 
 
 STYLES: dict[str, Style] = {
     "land_use": Style("#eeeeee", "fill", alpha=0.8),
-    "coverage": Style("#1a9641", "area", alpha=0.6, label_zh="覆盖情况（绿：已覆盖，红：未覆盖）",
-                      label_en="Coverage (green covered, red not)"),
+    "coverage": Style("#1a9641", "area", alpha=0.6, label_zh="已覆盖（步行范围内有设施）",
+                      label_en="Covered (a facility within the walk)"),
     "gaps": Style("#e31a1c", "area", alpha=0.35, label_zh="覆盖缺口（按未覆盖人口排序）",
                   label_en="Gap areas (ranked by residents not covered)"),
     "service_areas": Style("#1f78b4", "area", alpha=0.2, label_zh="服务范围", label_en="Service areas"),
     "walk_network": Style("#9a9a9a", "line", web_size=1, print_size=0.4),
     "boundaries": Style("#6a3d9a", "outline", web_size=2, print_size=1.2, fill=False),
     "greenways": Style("#1b9e3a", "line", web_size=5, print_size=2.5),
-    "greenway_entrances": Style("#0b6b25", "point", web_size=4, print_size=10),
+    "greenway_entrances": Style("#0b6b25", "point", web_size=4, print_size=10, fill_color="#ffffff"),
     "candidate_sites": Style("#7b3294", "point", web_size=4, print_size=10),
     "metro_stations": Style("#222222", "point", web_size=6, print_size=12),
     "health_stations": Style("#f28e2b", "point"),
     "school_facilities": Style("#1f5fbf", "point", closed_color="#9ec3f0"),
     "venues": Style("#d62728", "point"),
-    "new_sites": Style("#7b3294", "point", web_size=9, print_size=60, label_zh="规划新增场地",
+    "new_sites": Style("#7b3294", "point", web_size=9, print_size=180, label_zh="规划新增场地",
                        label_en="Planned new sites"),
 }
 LAND_USE_COLORS: dict[str, str] = {
@@ -60,12 +61,21 @@ BOUNDARY_LABELS: dict[str, tuple[str, str]] = {
     "community": ("社区边界", "Community boundaries")}
 
 
+#: Boundary levels inside a sentence.
+LEVEL_WORDS: dict[str, tuple[str, str]] = {"district": ("区", "district"), "street": ("街道", "street"),
+                                           "community": ("社区", "community")}
+
+
 def style_label(name: str, lang: str = "zh", *, levels: tuple[str, ...] = ()) -> str:
     """What the legend calls ``name`` in ``lang``; boundaries are named by the levels drawn."""
     en = lang == "en"
     if name == "boundaries" and levels:
-        return "、".join(BOUNDARY_LABELS[lv][en] for lv in levels if lv in BOUNDARY_LABELS) if not en else \
-            ", ".join(BOUNDARY_LABELS[lv][en] for lv in levels if lv in BOUNDARY_LABELS)
+        known = [lv for lv in levels if lv in BOUNDARY_LABELS]
+        if len(known) == 1:
+            return BOUNDARY_LABELS[known[0]][en]
+        if known:  # several levels drawn: one entry naming them
+            words = [LEVEL_WORDS[lv][en] for lv in known]
+            return f"Boundaries ({', '.join(words)})" if en else f"行政边界（{'、'.join(words)}）"
     style = STYLES.get(name)
     if style is not None and style.label_zh:
         return style.label_en if en else style.label_zh

@@ -140,8 +140,8 @@ def table_to_points(frame: pd.DataFrame, *, name: str, lon: str | None = None,
         for i in np.flatnonzero(bad):
             value = raw.iloc[i]
             empty = value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
-            problems.append(Problem(int(i + FIRST_ROW), col, None if empty else value,
-                                    "empty coordinate" if empty else "not a number (decimal degrees expected)"))
+            problems.append(Problem.coded(int(i + FIRST_ROW), col, None if empty else value,
+                                          "check.empty_coordinate" if empty else "check.not_degrees"))
         xy.append(num)
     x, y = xy
     ok = np.isfinite(x) & np.isfinite(y)

@@ -22,6 +22,7 @@ from geo.crs import STORAGE_CRS
 from geo.errors import OpeningHoursError
 from geo.geometry_kinds import type_ids, type_name
 from geo.hours import normalize_opening_hours
+from geo.notes import Note
 from layers.catalogue import DEPARTMENTS, FieldSpec, LayerSpec
 from layers.errors import Problem, ValidationReport
 
@@ -73,7 +74,8 @@ def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
                         cache[text] = exc
                 norm = cache[text]
                 if isinstance(norm, OpeningHoursError):
-                    problems.append(Problem(int(rows[i]), f.name, v, str(norm)))
+                    problems.append(Problem(int(rows[i]), f.name, v, str(norm), norm.note or Note(
+                        "hours.unreadable", {"text": text, "detail": str(norm)})))
                     continue
                 text = norm
             values[i] = text
@@ -82,23 +84,22 @@ def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
         num = pd.to_numeric(col.where(~null), errors="coerce").astype("float64").to_numpy()
         bad = ~null & ~np.isfinite(num)
         for i in np.flatnonzero(bad):
-            problems.append(Problem(int(rows[i]), f.name, col.iloc[i],
-                                    f"not a finite number (expected {f.type})"))
+            problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.not_number", type=f.type))
         if f.type == "int":
             frac = ~null & ~bad & (num != np.round(num))
             for i in np.flatnonzero(frac):
-                problems.append(Problem(int(rows[i]), f.name, col.iloc[i], "not a whole number"))
+                problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.not_whole"))
             bad |= frac
         arr = num.copy()
         ok = ~null & ~bad
         if f.minimum is not None:
             low = ok & (arr < f.minimum)
             for i in np.flatnonzero(low):
-                problems.append(Problem(int(rows[i]), f.name, col.iloc[i], f"below the minimum {f.minimum:g}"))
+                problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.below", minimum=f.minimum))
         if f.maximum is not None:
             high = ok & (arr > f.maximum)
             for i in np.flatnonzero(high):
-                problems.append(Problem(int(rows[i]), f.name, col.iloc[i], f"above the maximum {f.maximum:g}"))
+                problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.above", maximum=f.maximum))
         arr[null | bad] = np.nan
         out = pd.Series(arr, index=col.index)
         if f.type == "int":
@@ -119,8 +120,7 @@ def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
             elif key in _FALSE:
                 values[i] = False
             else:
-                problems.append(Problem(int(rows[i]), f.name, v,
-                                        "not yes/no; use true/false, 是/否 or 1/0"))
+                problems.append(Problem.coded(int(rows[i]), f.name, v, "check.not_yes_no"))
         out = pd.Series(values, index=col.index, dtype="boolean")
     elif f.type == "date":
         values = [None] * len(col)
@@ -131,24 +131,23 @@ def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
             got = pd.to_datetime(text, errors="coerce", format="mixed", yearfirst=True) \
                 if not isinstance(v, (pd.Timestamp, dt.date)) else pd.Timestamp(v)
             if pd.isna(got) or (isinstance(v, str) and not any(ch in text for ch in "-/.") and len(text) != 8):
-                problems.append(Problem(int(rows[i]), f.name, v, "not a date; write e.g. 2026-10-01"))
+                problems.append(Problem.coded(int(rows[i]), f.name, v, "check.not_date"))
             else:
                 values[i] = got.date()
         out = pd.Series(values, index=col.index, dtype="object")
     else:  # datetime
         parsed = pd.to_datetime(col.where(~null), errors="coerce", utc=True)
         for i in np.flatnonzero(~null & parsed.isna().to_numpy()):
-            problems.append(Problem(int(rows[i]), f.name, col.iloc[i], "not a date and time"))
+            problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.not_datetime"))
         out = parsed.astype("datetime64[ns, UTC]")
     if f.choices is not None:
         for i, v in enumerate(out.tolist()):
             if v is not None and v not in f.choices:
-                problems.append(Problem(int(rows[i]), f.name, v,
-                                        f"not one of: {', '.join(f.choices)}"))
+                problems.append(Problem.coded(int(rows[i]), f.name, v, "check.not_choice", choices=list(f.choices)))
     if f.required:
         for i in np.flatnonzero(out.isna().to_numpy()):
             if null[i]:
-                problems.append(Problem(int(rows[i]), f.name, None, "required but empty"))
+                problems.append(Problem.coded(int(rows[i]), f.name, None, "check.required"))
     return out
 
 
@@ -157,15 +156,14 @@ def _check_geometry(spec: LayerSpec, geoms: np.ndarray, rows: np.ndarray,
     missing = shapely.is_missing(geoms)
     empty = ~missing & shapely.is_empty(geoms)
     for i in np.flatnonzero(missing | empty):
-        problems.append(Problem(int(rows[i]), "geometry", None, "no geometry (null or empty)"))
+        problems.append(Problem.coded(int(rows[i]), "geometry", None, "check.no_geometry"))
     present = ~missing & ~empty
     types = shapely.get_type_id(geoms)
     allowed = type_ids(spec.geometry_types)
     for i in np.flatnonzero(present & ~np.isin(types, allowed)):
         t = type_name(types[i])
-        problems.append(Problem(int(rows[i]), "geometry", t,
-                                f"wrong geometry type; layer {spec.name!r} takes "
-                                f"{', '.join(spec.geometry_types)}"))
+        problems.append(Problem.coded(int(rows[i]), "geometry", t, "check.geometry_type", layer=spec.name,
+                                      types=list(spec.geometry_types)))
     idx_present = np.flatnonzero(present)
     coords, owner = shapely.get_coordinates(geoms[idx_present], return_index=True)
     n_present = len(idx_present)
@@ -178,22 +176,20 @@ def _check_geometry(spec: LayerSpec, geoms: np.ndarray, rows: np.ndarray,
     coords_ok = np.ones(len(geoms), dtype=bool)
     for k in np.flatnonzero(nonfinite):
         i = idx_present[k]
-        problems.append(Problem(int(rows[i]), "geometry", "non-finite", "coordinates contain NaN or infinity"))
+        problems.append(Problem.coded(int(rows[i]), "geometry", "non-finite", "check.non_finite"))
         coords_ok[i] = False
     for k in np.flatnonzero(out_of_range & ~nonfinite):
         i = idx_present[k]
         with np.errstate(over="ignore", invalid="ignore"):
             where = tuple(float(v) for v in np.round(coords[first[k]], 6))
-        problems.append(Problem(int(rows[i]), "geometry", where,
-                                "coordinates outside longitude -180..180 / latitude -90..90 "
-                                "after conversion to EPSG:4326; is the CRS right?"))
+        problems.append(Problem.coded(int(rows[i]), "geometry", where, "check.out_of_range"))
         coords_ok[i] = False
     check = present & coords_ok
     valid = np.ones(len(geoms), dtype=bool)
     valid[check] = shapely.is_valid(geoms[check])
     for i in np.flatnonzero(~valid):
-        problems.append(Problem(int(rows[i]), "geometry", "invalid",
-                                f"invalid geometry: {shapely.is_valid_reason(geoms[i])}"))
+        problems.append(Problem.coded(int(rows[i]), "geometry", "invalid", "check.invalid_geometry",
+                                      reason=shapely.is_valid_reason(geoms[i])))
 
 
 def validate_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, source: str,
@@ -227,9 +223,7 @@ def validate_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, source: str,
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise TypeError("validate_layer needs a GeoDataFrame with an active geometry column")
     if gdf.crs is None:
-        problems.append(Problem(None, "crs", None,
-                                "the data declare no coordinate system; say which one it is "
-                                "(EPSG:4326, EPSG:4490, a Gauss–Krüger zone, GCJ-02 …)"))
+        problems.append(Problem.coded(None, "crs", None, "check.no_crs"))
         return empty_layer_frame(spec), report
     frame = gdf.to_crs(STORAGE_CRS) if not gdf.crs.equals(STORAGE_CRS) else gdf
     geoms = frame.geometry.to_numpy()
@@ -239,8 +233,8 @@ def validate_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, source: str,
     index = frame.index
     dept_default = department or spec.department
     if department is not None and department not in DEPARTMENTS:
-        problems.append(Problem(None, "department", department,
-                                f"not a department; use one of {', '.join(DEPARTMENTS)}"))
+        problems.append(Problem.coded(None, "department", department, "check.not_department",
+                                      departments=list(DEPARTMENTS)))
     for f in spec.all_fields:
         if f.name in STORE_MANAGED:
             continue
@@ -263,8 +257,7 @@ def validate_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, source: str,
     ids = out["feature_id"]
     dup = ids.duplicated(keep=False).to_numpy()
     for i in np.flatnonzero(dup):
-        problems.append(Problem(int(rows[i]), "feature_id", ids.iloc[i],
-                                "duplicate id; every feature needs its own"))
+        problems.append(Problem.coded(int(rows[i]), "feature_id", ids.iloc[i], "check.duplicate_id"))
     for f in spec.all_fields:
         if f.name in STORE_MANAGED:
             out[f.name] = pd.Series([None] * n, index=index, dtype=_dtype(f))

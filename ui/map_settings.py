@@ -21,6 +21,6 @@ def basemap_setting() -> tuple[folium.TileLayer | None, bool]:
                                 key=st.session_state.get(state.BASEMAP_KEY, ""),
                                 url=st.session_state.get(state.BASEMAP_URL, ""))
     except OneMapError as exc:
-        show.error(str(exc))
+        show.failure(exc, state.lang())
         basemap = None
     return basemap, basemap is not None and bool(st.session_state.get(state.BASEMAP_GCJ))

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from exports.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
 from geo.errors import OneMapError
-from geo.facilities import PRESET_SLOTS, TimeSlot
 from geo.indicators import satisfaction_trend
 from geo.nearby import NearbyResult, Origin, parse_coordinates
-from i18n import label, t
-from layers.catalogue import DEPARTMENTS
+from geo.units import OUTSIDE, SPORTS_AREA_TARGET_M2_PER_RESIDENT, place_names
+from i18n import render_note, t
+from i18n.values import value_label
 from layers.limits import upload_workspace
 from layers.records import commit_records, prepare_records
 from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
 from ui.auth import active_account, write_store
+from ui.charts import share_lines, show_chart, value_bars
+from ui.formatting import indicator_label, indicator_value
 from ui.map_settings import basemap_setting
+from ui.reports import show_problems
+from ui.slots import slot_picker
 from ui.store_access import read_layer_cached
+from ui.tables import show_table
 from ui.uploads import saved_upload
 from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
+from webmap.legend import LegendEntry
 
 #: The layer whose editors may import each record table (usage belongs with the venues).
 RECORD_LAYER = {"venue_usage": "venues", "satisfaction": "boundaries"}
@@ -35,60 +43,71 @@ def _layer(store: Store, name: str):
     return read_layer_cached(store, store.description, name, versions[name]) if name in versions else None
 
 
-def _slot_picker(lang: str, key: str) -> TimeSlot | None:
-    slots = {t("any_time", lang): None, **{k: v.label() for k, v in PRESET_SLOTS.items()}}
-    c1, c2 = st.columns(2)
-    picked = c1.selectbox(t("time_slot", lang), list(slots), key=key)
-    typed = c2.text_input("周二 19:00 / Tue 19:00", key=key + ".typed")
-    text = typed.strip() or slots[picked]
-    return TimeSlot.parse(text) if text else None
+def _station_choices(store: Store) -> dict[str, tuple[str, str]]:
+    """Health stations by id: (``name · street (id)``, street).  Names repeat, so a choice is kept by id."""
+    stations = _layer(store, "health_stations")
+    if stations is None or stations.empty:
+        return {}
+    streets = place_names(stations, _layer(store, "boundaries"), level="street")
+    return {str(r.feature_id): (" · ".join(x for x in (str(r.name or ""), street) if x) + f" ({r.feature_id})",
+                                street) for r, street in zip(stations.itertuples(), streets)}
 
 
 def nearby_tab(store: Store, lang: str) -> None:
     """From a health station, typed coordinates or a map click: open resources within a walk."""
     finder = get_finder(store)
-    stations = finder.facilities.table.query("layer == 'health_stations'")
     c1, c2 = st.columns([2, 1])
     mode = c1.radio(t("origin", lang), ["station", "coords", "click"], horizontal=True, key=state.NEARBY_MODE,
                     format_func=lambda k: t(f"origin_{k}", lang))
     minutes = c2.slider(t("walk_minutes", lang), 5, 30, 15, 5, key=state.NEARBY_MINUTES)
-    slot = _slot_picker(lang, state.NEARBY_SLOT)
+    c3, c4 = st.columns(2)
+    with c3:
+        slot = slot_picker(lang, state.NEARBY_SLOT)
     origin: Origin | None = None
     if mode == "station":
-        if stations.empty:
-            st.info(t("no_layers", lang))
+        choices = _station_choices(store)
+        if not choices:
+            st.info(t("no_stations", lang))
             return
-        fid = st.selectbox(t("origin_station", lang), list(stations["feature_id"]), key=state.NEARBY_STATION,
-                           format_func=dict(zip(stations["feature_id"], stations["name"])).get)
-        origin = finder.origin_of_station(fid)
+        fid = c4.selectbox(t("origin_station", lang), list(choices), key=state.NEARBY_STATION,
+                           format_func=lambda k: choices[k][0])
+        origin = replace(finder.origin_of_station(fid), place=choices[fid][1])
     elif mode == "coords":
-        text = st.text_input(t("coords_hint", lang), key=state.NEARBY_COORDS)
-        system = st.selectbox(t("coord_system", lang), ["wgs84", "gcj02", "bd09"], key=state.NEARBY_SYSTEM)
+        text = c4.text_input(t("coords_hint", lang), key=state.NEARBY_COORDS)
+        system = c4.selectbox(t("coord_system", lang), ["wgs84", "gcj02", "bd09"], key=state.NEARBY_SYSTEM,
+                              format_func=lambda k: t(f"crs_{k}", lang))
         if text.strip():
-            origin = finder.origin_at(*parse_coordinates(text), system=system)
+            try:
+                origin = finder.origin_at(*parse_coordinates(text), system=system)
+            except OneMapError as exc:
+                show.failure(exc, lang, at=c4)
     else:
         clicked = st.session_state.get(state.NEARBY_CLICK)
-        st.caption(t("click_hint", lang))
+        c4.caption(t("click_hint", lang))
         if clicked:
             origin = finder.origin_at(clicked[0], clicked[1], label=f"{clicked[0]:.5f}, {clicked[1]:.5f}")
     result = finder.query(origin, minutes=minutes, slot=slot) if origin is not None else None
     left, right = st.columns([3, 2])
     with left:
-        on_top = []
+        on_top, extra = [], []
         if result is not None:
             o = result.origin
             on_top.append(labelled_marker(o.lat, o.lon, tooltip=o.label,
                                           icon_html="<div style='font-size:24px;color:#e31a1c'>★</div>"))
+            extra.append(LegendEntry("star", "#e31a1c", t("legend_origin", lang)))
             for row in result.table.itertuples():
                 on_top.append(labelled_marker(
                     row.lat, row.lon, tooltip=f"{row.rank}. {row.name} · {row.distance_m:,.0f} m",
                     icon_html=f"<div class='nearby-rank' style='background:#1b9e3a;color:#fff;"
                               f"border-radius:10px;width:20px;text-align:center'>{int(row.rank)}</div>"))
+            if len(result.table):
+                extra.append(LegendEntry("dot", "#1b9e3a", t("legend_ranked", lang)))
         frames = {k: _layer(store, k) for k in ("boundaries", "venues", "school_facilities", "greenways",
                                                 "health_stations")}
         basemap, gcj02 = basemap_setting()
         m = build_map({k: v for k, v in frames.items() if v is not None}, lang=lang, height=520, on_top=on_top,
-                      basemap=basemap, gcj02=gcj02)
+                      legend_extra=extra, basemap=basemap, gcj02=gcj02,
+                      passive=("boundaries", "greenways") if mode == "click" else ())
         got = st_folium(m, key="nearby_map", height=520, use_container_width=True,
                         returned_objects=["last_clicked"] if mode == "click" else [])
         point = (got or {}).get("last_clicked")
@@ -100,7 +119,19 @@ def nearby_tab(store: Store, lang: str) -> None:
         if result is not None:
             _nearby_result(store, result, mode, lang)
     with st.expander(t("stations_lonely", lang)):
-        st.dataframe(finder.stations_without_fitness(minutes=10, slot=slot), hide_index=True, width="stretch")
+        lonely = finder.stations_without_fitness(minutes=10, slot=slot)
+        stations = _layer(store, "health_stations")
+        if len(lonely) and stations is not None:
+            places = dict(zip(stations["feature_id"].astype(str),
+                              place_names(stations, _layer(store, "boundaries"), level="street")))
+            lonely["street"] = lonely["feature_id"].astype(str).map(places)
+        if lonely.empty:
+            st.caption(t("no_lonely", lang))
+        else:
+            show_table(lonely, {"name": (t("station", lang), "text"), "street": (t("level_street", lang), "text"),
+                                "nearest_m": (t("nearest_walk", lang), "metres"),
+                                "nearest_min": (t("nearest_minutes", lang), "minutes"),
+                                "feature_id": (t("site_id", lang), "text")}, lang, key="lonely_table")
 
 
 def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> None:
@@ -108,11 +139,11 @@ def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> 
     n = len(result.table)
     st.metric(f"{result.origin.label} · {t('nearby_found', lang)}", n)
     if n:
-        st.dataframe(sheet_rows(result), hide_index=True, width="stretch", key="nearby_table")
+        st.dataframe(sheet_rows(result, lang), hide_index=True, width="stretch", key="nearby_table")
     else:
         st.info(t("no_nearby", lang))
     for note in result.notes:
-        show.caption(note)
+        show.caption(render_note(note, lang))
     if st.button(t("make_sheet", lang), key="nearby_make"):
         with upload_workspace(prefix="sheet-") as folder:
             pdf = write_nearby_sheet(result, folder / "健身资源推荐单.pdf", streets=_layer(store, "walk_network"),
@@ -137,32 +168,33 @@ def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
             plan = prepare_records(path, kind, venues=venues[["feature_id", "name"]] if venues is not None else None,
                                    unit_codes=set(bounds["code"].astype(str)) if bounds is not None else None)
     except OneMapError as exc:
-        show.error(str(exc))
+        show.failure(exc, lang)
         return
-    (st.success if plan.report.ok else st.warning)(plan.summary())
+    said = t("records_summary", lang, file=plan.source, rows=plan.report.n_rows, valid=len(plan.valid),
+             problems=len(plan.report.problems))
+    (show.success if plan.report.ok else show.warning)(said)
     if not plan.report.ok:
-        st.code(plan.report.summary(limit=20), language=None)
-        st.dataframe(pd.DataFrame([{"row": p.row, "field": p.field, "value": str(p.value), "problem": p.message}
-                                   for p in plan.report.problems]), hide_index=True, width="stretch",
-                     key=f"records_report_{kind}")
+        show_problems(plan.report, lang, key=f"records_report_{kind}")
     if len(plan.unknown):
         st.caption(t("unknown_refs", lang))
-        st.dataframe(plan.unknown, hide_index=True, width="stretch", key=f"records_unknown_{kind}")
+        show_table(plan.unknown, {"row": (t("row", lang), "count"), "venue_id": (t("venue_id", lang), "text"),
+                                  "venue_name": (t("venue_name", lang), "text"),
+                                  "unit_code": (t("unit_code", lang), "text")}, lang, key=f"records_unknown_{kind}")
     for note in plan.notes:
-        show.caption(note)
+        show.caption(render_note(note, lang))
     c1, c2 = st.columns(2)
     account = active_account()
     try:
         if c1.button(t("commit_all", lang), key=f"records_all_{kind}", disabled=not plan.report.ok):
             account.require_write(RECORD_LAYER[kind])
             version = commit_records(write_store(account), plan, user=account.username)
-            show.success(f"{t('import_done', lang)}: {kind} v{version}")
+            show.success(t("records_done", lang, what=t(f"records_{kind}", lang), version=version, n=len(plan.valid)))
         if c2.button(t("commit_valid", lang), key=f"records_valid_{kind}", disabled=plan.valid.empty):
             account.require_write(RECORD_LAYER[kind])
             version = commit_records(write_store(account), plan, user=account.username, keep_valid=True)
-            show.success(f"{t('import_done', lang)}: {kind} v{version} ({len(plan.valid)})")
+            show.success(t("records_done", lang, what=t(f"records_{kind}", lang), version=version, n=len(plan.valid)))
     except OneMapError as exc:
-        show.error(str(exc))
+        show.failure(exc, lang)
 
 
 def usage_tab(store: Store, lang: str) -> None:
@@ -191,23 +223,23 @@ def usage_tab(store: Store, lang: str) -> None:
                 tooltip=f"{r.name} · {t('utilisation', lang)} {r.utilisation:.0%} · {t('catchment', lang)} "
                         f"{r.catchment_residents:,.0f}") for r in table.itertuples()]
             basemap, gcj02 = basemap_setting()
+            extra = [LegendEntry("dot", STATUS_COLORS[k], t(f"status_{k}", lang))
+                     for k in ("over", "normal", "under", "no_data")]
             m = build_map({k: v for k in ("boundaries",) if (v := _layer(store, k)) is not None}, lang=lang,
-                          height=520, on_top=on_top, basemap=basemap, gcj02=gcj02)
+                          height=520, on_top=on_top, legend_extra=extra, basemap=basemap, gcj02=gcj02)
             st_folium(m, key="usage_map", height=520, use_container_width=True, returned_objects=[])
-            st.caption(f":red[●] {t('status_over', lang)}　:green[●] {t('status_normal', lang)}　"
-                       f":blue[●] {t('status_under', lang)}　:gray[●] {t('status_no_data', lang)}　· "
-                       f"{t('circle_size', lang)}")
+            st.caption(t("circle_size", lang))
         with right:
-            shown = table[["name", "status", "utilisation", "mean_daily", "daily_capacity", "catchment_residents",
-                           "residents_per_place"]].copy()
-            shown["status"] = shown["status"].map(lambda s: t(f"status_{s}", lang))
-            st.dataframe(shown.rename(columns={"utilisation": t("utilisation", lang),
-                                               "catchment_residents": t("catchment", lang)}),
-                         hide_index=True, width="stretch", key="usage_table",
-                         column_config={t("utilisation", lang): st.column_config.ProgressColumn(
-                             t("utilisation", lang), format="percent", min_value=0, max_value=1.5)})
+            show_table(table, {"name": (t("venue_name", lang), "text"), "status": (t("usage_status", lang),
+                                                                                  "label:status"),
+                               "utilisation": (t("utilisation", lang), "percent"),
+                               "mean_daily": (t("mean_daily", lang), "count"),
+                               "daily_capacity": (t("daily_capacity", lang), "count"),
+                               "catchment_residents": (t("catchment", lang), "count"),
+                               "residents_per_place": (t("residents_per_place", lang), "decimal")},
+                       lang, key="usage_table")
             for note in result.notes:
-                show.caption(note)
+                show.caption(render_note(note, lang))
     record_import(store, "venue_usage", lang, t("usage_upload", lang))
 
 
@@ -224,39 +256,67 @@ def indicators_tab(store: Store, lang: str) -> None:
     k = st.columns(5)
     k[0].metric(t("coverage_15", lang), f"{city['coverage_1000']:.1%}")
     k[1].metric(t("per_capita", lang), f"{city['m2_per_resident']:.2f} m²",
-                delta=f"{city['m2_per_resident'] - 2.6:+.2f} m² / 2.6 m²")
+                delta=t("per_capita_target", lang, target=f"{SPORTS_AREA_TARGET_M2_PER_RESIDENT:g}"),
+                delta_color="off", delta_arrow="off")
     k[2].metric(t("open_rate", lang), f"{city['open_rate']:.0%}",
-                delta=f"{city['weekly_open_hours']:.0f} h/周" if pd.notna(city["weekly_open_hours"]) else None,
-                delta_color="off")
+                delta=t("hours_a_week", lang, h=f"{city['weekly_open_hours']:.0f}")
+                if pd.notna(city["weekly_open_hours"]) else None, delta_color="off", delta_arrow="off")
     k[3].metric(t("satisfaction", lang), "—" if pd.isna(city["satisfaction"]) else f"{city['satisfaction']:.1f}")
     k[4].metric(t("stations_fitness", lang), f"{city.get('stations_with_fitness_rate', float('nan')):.0%}")
-    show.caption(ind.source)
+    read = ("、" if lang != "en" else ", ").join(t("layer_at_version", lang, layer=value_label("layer", name, lang),
+                                                   version=v) for (name, _kind), v in sorted(ind.versions.items()))
+    show.caption(t("indicators_source", lang, layers=read))
     for note in ind.notes:
-        show.caption(note)
+        show.caption(render_note(note, lang))
     left, right = st.columns(2)
     with left:
         st.subheader(t("league", lang))
-        st.dataframe(ind.league, hide_index=True, width="stretch", key="league_table")
+        show_chart(value_bars(ind.league, name="name", value="score", name_title=t(f"level_{level}", lang),
+                              value_title=t("league_score", lang)))
+        st.caption(t("league_help", lang))
         st.subheader(t("by_department", lang))
-        dept = ind.departments.copy()
-        dept["department"] = dept["department"].map(lambda d: label(*DEPARTMENTS[d], lang))
-        dept["meets"] = dept["meets"].map(lambda v: "—" if v is None else ("✓" if v else "✗"))
-        st.dataframe(dept, hide_index=True, width="stretch", key="dept_table")
+        dept = ind.departments
+        st.dataframe(pd.DataFrame({
+            t("department", lang): [value_label("department", d, lang) for d in dept["department"]],
+            t("indicator", lang): [indicator_label(c, lang) for c in dept["indicator"]],
+            t("value", lang): [indicator_value(c, v, lang) for c, v in zip(dept["indicator"], dept["value"])],
+            t("target_value", lang): [indicator_value(c, v, lang) for c, v in zip(dept["indicator"], dept["target"])],
+            t("meets", lang): ["—" if v is None else ("✓" if v else "✗") for v in dept["meets"]],
+        }), hide_index=True, width="stretch", key="dept_table")
     with right:
         st.subheader(t("by_unit", lang))
-        st.dataframe(ind.units.drop(columns=["level"]), hide_index=True, width="stretch", key="units_table")
+        units = ind.units.assign(name=[t("outside_units", lang) if c == OUTSIDE else n
+                                       for c, n in zip(ind.units["code"], ind.units["name"])])
+        show_table(units, {"name": (t(f"level_{level}", lang), "text"), "residents": (t("residents", lang), "count"),
+                           "coverage_1000": (t("coverage_15", lang), "percent"),
+                           "m2_per_resident": (t("per_capita_short", lang), "decimal"),
+                           "open_rate": (t("open_rate", lang), "percent"),
+                           "weekly_open_hours": (t("weekly_hours", lang), "decimal"),
+                           "satisfaction": (t("satisfaction", lang), "decimal"),
+                           "respondents": (t("respondents", lang), "count")}, lang, key="units_table")
         st.subheader(t("trend", lang))
         by = st.radio(t("trend", lang), ["change", "quarter"], horizontal=True, key=state.IND_TREND,
                       format_func=lambda k: t(f"trend_by_{k}", lang), label_visibility="collapsed")
         trend = get_trend(store, by=by)
-        if "open_rate" in trend.columns and len(trend) > 1:
-            chart = trend[["coverage_1000", "open_rate"]].rename(
-                columns={"coverage_1000": t("coverage_15", lang), "open_rate": t("open_rate", lang)})
-            chart.index = [f"{k + 1}" for k in range(len(chart))]
-            st.line_chart(chart, height=200, x_label="#", y_label="%")
-        st.dataframe(trend.drop(columns=["layers"], errors="ignore"), hide_index=True, width="stretch",
-                     key="trend_table")
+        if "open_rate" in trend.columns and trend["when"].notna().any():
+            show_chart(share_lines(trend, when="when", series={"coverage_1000": t("coverage_15", lang),
+                                                              "open_rate": t("open_rate", lang),
+                                                              "stations_with_fitness_rate": t("stations_fitness",
+                                                                                              lang)},
+                                   when_title=t("trend_when", lang), share_title=t("share", lang)))
+            show_table(trend, {"when": (t("trend_when", lang), "datetime"),
+                               "coverage_1000": (t("coverage_15", lang), "percent"),
+                               "m2_per_resident": (t("per_capita_short", lang), "decimal"),
+                               "open_rate": (t("open_rate", lang), "percent"),
+                               "stations_with_fitness_rate": (t("stations_fitness", lang), "percent")},
+                       lang, key="trend_table")
+        else:
+            st.caption(t("no_trend", lang))
         if len(survey):
             st.caption(t("satisfaction", lang))
-            st.dataframe(satisfaction_trend(survey), hide_index=True, width="stretch", key="satisfaction_trend")
+            show_table(satisfaction_trend(survey), {"period": (t("survey_period", lang), "text"),
+                                                    "satisfaction": (t("satisfaction", lang), "decimal"),
+                                                    "units_published": (t("units_published", lang), "count"),
+                                                    "units_suppressed": (t("units_suppressed", lang), "count")},
+                       lang, key="satisfaction_trend")
     record_import(store, "satisfaction", lang, t("survey_upload", lang))

@@ -27,6 +27,14 @@ def error(text: object, *, at: Any = st) -> None:
     at.error(plain(text))
 
 
+def failure(exc: Exception, lang: str, *, prefix: str = "", at: Any = st) -> None:
+    """An error box for ``exc`` in ``lang`` when it carries a note (see ``OneMapError.coded``), else its text."""
+    from i18n import render_note
+
+    note = getattr(exc, "note", None)
+    error(prefix + (render_note(note, lang) if note is not None else str(exc)), at=at)
+
+
 def warning(text: object, *, at: Any = st) -> None:
     """A warning box with ``text`` shown literally."""
     at.warning(plain(text))
@@ -47,4 +55,4 @@ def caption(text: object, *, at: Any = st) -> None:
     at.caption(plain(text))
 
 
-__all__ = ["plain", "error", "warning", "success", "info", "caption"]
+__all__ = ["plain", "error", "failure", "warning", "success", "info", "caption"]

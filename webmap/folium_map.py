@@ -4,30 +4,37 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
+from jinja2 import Template
 from matplotlib import colormaps
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.errors import OneMapError
 from geo.geometry_kinds import GeometryType, kind_is
-from i18n import label
+from i18n import label, t
+from i18n.values import value_label
 from layers.catalogue import CATALOGUE, SYSTEM_FIELD_NAMES
 from layers.rasters import open_geotiff
 from layers.styles import LAND_USE_COLORS, STYLES, Style
 from webmap.assets import localize_assets
 from webmap.escape import html_column, html_text
+from webmap.legend import LegendEntry, layer_entries, legend_element, ramp_entry
 
 #: The stored layers a map draws, in drawing order (first is lowest), with their styles (layers/styles.py).
 LAYER_STYLES: dict[str, Style] = {n: s for n, s in STYLES.items() if n in CATALOGUE}
 _POPUP_SKIP = {"updated_at", "layer_version", "source"}
-#: Layers drawn without pop-ups, and the only properties they carry (for their style).
-_NO_POPUP: dict[str, tuple[str, ...]] = {"walk_network": (), "land_use": ("land_use",)}
+#: Layers drawn without pop-ups.
+_NO_POPUP = frozenset({"walk_network", "land_use"})
+#: Stored values a layer's style reads (carried as stored, never shown).
+_STYLE_COLUMNS: dict[str, tuple[str, ...]] = {"land_use": ("land_use",), "school_facilities": ("open_to_public",)}
 #: A point layer with more features than this is drawn as a marker cluster of compact rows.
 CLUSTER_MIN_POINTS = 1500
 
@@ -43,8 +50,18 @@ def _popup_fields(name: str, frame: gpd.GeoDataFrame, lang: str) -> tuple[list[s
     return fields, aliases
 
 
-def _json_ready(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
+def _json_ready(frame: gpd.GeoDataFrame, fields: list[str], lang: str = "zh",
+                raw: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """The columns a map shows, as escaped text in ``lang`` (coded values by their labels), and the geometry.
+
+    ``raw`` columns are carried as stored (under ``_``-prefixed names) for the style to read; a pop-up
+    never lists them.
+    """
     out = frame[fields + [frame.geometry.name]].copy()
+    for col in raw:
+        if col in frame.columns:
+            out["_" + col] = frame[col].map(lambda v: None if v is None or v is pd.NA or v != v else
+                                            (bool(v) if isinstance(v, (bool, np.bool_)) else str(v)))
     # Six decimals of a degree is about 0.1 m: the map needs no more, and the page halves in size.
     geoms = out.geometry.to_numpy()
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -52,7 +69,7 @@ def _json_ready(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
     rounded[present] = shapely.transform(geoms[present], lambda xy: np.round(xy, 6))
     out = out.set_geometry(gpd.GeoSeries(rounded, index=out.index, crs=frame.crs))
     for col in fields:  # every shown value becomes HTML here, and only here
-        out[col] = html_column(out[col])
+        out[col] = html_column(out[col].map(lambda v, c=col: value_label(c, v, lang)))
     return out
 
 
@@ -72,7 +89,7 @@ def cluster_layer(name: str, frame: gpd.GeoDataFrame, lang: str):
     fields, aliases = _popup_fields(name, frame, lang)
     keep = [k for k, f in enumerate(fields) if f == "feature_id" or f not in SYSTEM_FIELD_NAMES]
     fields, aliases = [fields[k] for k in keep], [aliases[k] for k in keep]
-    data = _json_ready(frame, fields)
+    data = _json_ready(frame, fields, lang)
     xy = shapely.get_coordinates(data.geometry.to_numpy())
     values = data[fields].astype(str).to_numpy().tolist()
     rows = [[round(float(y), 6), round(float(x), 6), *v] for (x, y), v in zip(xy, values)]
@@ -103,16 +120,17 @@ def cluster_layer(name: str, frame: gpd.GeoDataFrame, lang: str):
 def _style(name: str, lang: str):
     s = LAYER_STYLES[name]
     if name == "land_use":
-        return lambda feat: {"fillColor": LAND_USE_COLORS.get(feat["properties"].get("land_use"), "#eee"),
+        return lambda feat: {"fillColor": LAND_USE_COLORS.get(feat["properties"].get("_land_use"), "#eee"),
                              "color": "#ffffff", "weight": 0.5, "fillOpacity": 0.45}
     if name == "school_facilities":
         def school(feat: dict) -> dict:
-            color = s.color if feat["properties"].get("open_to_public") == "是" else s.closed_color
+            color = s.color if feat["properties"].get("_open_to_public") is True else s.closed_color
             return {"color": color, "fillColor": color, "fillOpacity": 0.7, "weight": 2}
         return school
     weight = s.web_size if s.kind in ("line", "outline") else 2
-    return lambda feat: {"color": s.color, "fillColor": s.color, "weight": weight, "fill": s.fill,
-                         "fillOpacity": 0.6}
+    fill = s.fill_color or s.color
+    return lambda feat: {"color": s.color, "fillColor": fill, "weight": weight, "fill": s.fill,
+                         "fillOpacity": 1.0 if s.fill_color else 0.6}
 
 
 def _to_lonlat_image(src: np.ndarray, transform, crs) -> tuple[np.ndarray, list[list[float]]]:
@@ -133,27 +151,43 @@ def _to_lonlat_image(src: np.ndarray, transform, crs) -> tuple[np.ndarray, list[
     return dest, [[south, west], [north, east]]
 
 
-def population_overlay(tif: bytes, *, cmap: str = "YlOrRd", opacity: float = 0.55) -> folium.raster_layers.ImageOverlay:
-    """The population raster as one image overlay (not thousands of polygons)."""
+@dataclass(frozen=True)
+class Overlay:
+    """An image drawn over the map and the legend row that explains its colours."""
+
+    image: folium.raster_layers.ImageOverlay
+    legend: LegendEntry
+
+
+def population_overlay(tif: bytes, lang: str = "zh", *, cmap: str = "YlOrRd", opacity: float = 0.55) -> Overlay:
+    """The population raster as one image overlay (not thousands of polygons), with its colour ramp."""
     with open_geotiff(tif) as ds:
         src = ds.read(1).astype("float32")
         if ds.nodata is not None:
             src[src == ds.nodata] = np.nan
+        cell = abs(ds.transform.a) if ds.crs is not None and ds.crs.is_projected else None
         dest, bounds = _to_lonlat_image(src, ds.transform, ds.crs)
     valid = np.isfinite(dest) & (dest > 0)
     top = float(np.nanpercentile(dest[valid], 98)) if valid.any() else 1.0
     rgba = (colormaps[cmap](np.clip(np.nan_to_num(dest) / max(top, 1e-9), 0, 1)) * 255).astype(np.uint8)
     rgba[..., 3] = np.where(valid, 255, 0)
-    return folium.raster_layers.ImageOverlay(rgba, bounds=bounds, opacity=opacity, name="population")
+    name = t("population_surface", lang)
+    per = (t("residents_per_cell", lang, size=f"{cell:g}") if cell else t("residents_per_cell_any", lang))
+    return Overlay(folium.raster_layers.ImageOverlay(rgba, bounds=bounds, opacity=opacity, name=name),
+                   ramp_entry(cmap, f"{name}（{per}）" if lang != "en" else f"{name} ({per})", "0",
+                              f"≥ {top:,.0f}"))
 
 
-def coverage_overlay(share: np.ndarray, transform, crs, *, opacity: float = 0.6) -> folium.raster_layers.ImageOverlay:
+def coverage_overlay(share: np.ndarray, transform, crs, lang: str = "zh", *, threshold_m: float | None = None,
+                     opacity: float = 0.6) -> Overlay:
     """Covered share per cell as one image: green where covered, red where not (NaN: nobody lives there)."""
     dest, bounds = _to_lonlat_image(share, transform, crs)
     valid = np.isfinite(dest)
     rgba = (colormaps["RdYlGn"](np.clip(np.nan_to_num(dest), 0, 1)) * 255).astype(np.uint8)
     rgba[..., 3] = np.where(valid, 200, 0)
-    return folium.raster_layers.ImageOverlay(rgba, bounds=bounds, opacity=opacity, name="coverage")
+    name = t("legend_covered_share", lang, m=f"{threshold_m:,.0f}") if threshold_m else t("legend_coverage", lang)
+    return Overlay(folium.raster_layers.ImageOverlay(rgba, bounds=bounds, opacity=opacity, name=name),
+                   ramp_entry("RdYlGn", name, t("legend_not_covered", lang), t("legend_all_covered", lang)))
 
 
 #: Basemap choices; tiles other than "none" need a network the browser can reach.
@@ -177,13 +211,13 @@ def basemap_layer(kind: str = "none", *, key: str = "", url: str = "") -> folium
         return folium.TileLayer(_OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap")
     if kind == "tianditu":
         if not key.strip():
-            raise OneMapError("The Tianditu basemap needs a key (天地图 tk); get one at the Tianditu console.")
+            raise OneMapError.coded("basemap.tianditu_key")
         return folium.TileLayer(_TIANDITU_URL + key.strip(), attr="© 天地图 Tianditu", name="天地图")
     if kind == "xyz":
         if not all(p in url for p in ("{z}", "{x}", "{y}")):
-            raise OneMapError(f"A tile URL needs {{z}}, {{x}} and {{y}}: {url!r}")
+            raise OneMapError.coded("basemap.xyz_url", url=url)
         return folium.TileLayer(url, attr="basemap", name="XYZ")
-    raise OneMapError(f"Basemap {kind!r} is not one of {', '.join(BASEMAPS)}.")
+    raise OneMapError.coded("basemap.unknown", kind=kind, kinds=list(BASEMAPS))
 
 
 def _gcj_xy(xy: np.ndarray) -> np.ndarray:
@@ -224,32 +258,41 @@ def shift_to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
-              population_tif: bytes | None = None, height: int = 640, basemap: folium.TileLayer | None = None,
-              gcj02: bool = False, overlays: list | None = None, on_top: list | None = None,
-              legend: str | None = None, fit: gpd.GeoDataFrame | None = None) -> folium.Map:
+              population_tif: bytes | None = None, height: int | str = 640, basemap: folium.TileLayer | None = None,
+              gcj02: bool = False, overlays: list[Overlay] | None = None, on_top: list | None = None,
+              legend: bool = True, legend_extra: list[LegendEntry] | None = None,
+              fit: gpd.GeoDataFrame | None = None, title: str | None = None,
+              passive: tuple[str, ...] = ()) -> folium.Map:
     """A folium map of the given layers, drawn in :data:`LAYER_STYLES` order on a canvas.
 
     Without a basemap the city's own land use, streets and boundaries are the basemap.
-    ``gcj02`` shifts every overlay for AMap/Tencent tiles; ``overlays`` (images …) are drawn
-    above the population surface and ``on_top`` elements (gap outlines, site markers) above
-    every layer — all before the layer control, which must come last.  ``legend`` (a
-    title) draws the legend inside the map; ``fit`` zooms to those features instead of to
-    everything drawn.
+    ``gcj02`` shifts every overlay for AMap/Tencent tiles; ``overlays`` (images with their
+    colour ramps) are drawn above the population surface and ``on_top`` elements (gap
+    outlines, site markers) above every layer — all before the layer control, which must
+    come last.  The legend (inside the map) names every drawn layer, the overlays' ramps and
+    ``legend_extra`` rows (what ``on_top`` draws); ``fit`` zooms to those features instead of
+    to everything drawn.  The scale is metric only; ``title`` is written at the top of the map
+    (for a map that stands alone, such as the offline file).  ``passive`` layers are drawn
+    without pop-ups and take no clicks, so a click on them reaches the map (adding a site).
     """
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_control=True, height=height)
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True, zoom_control=True, height=height)
     # With no tile layer Leaflet has no maxZoom, and marker clusters refuse to start without one.
     m.options["maxZoom"] = 19
+    m.options["zoomSnap"] = 0.25  # fit the city to the frame, not to the next whole zoom level
     if basemap is not None:
         basemap.add_to(m)
     bounds = None
+    overlays = list(overlays or [])
     if population_tif is not None:
-        overlays = [population_overlay(population_tif), *(overlays or [])]
-    for overlay in overlays or []:
-        (shift_element(overlay) if gcj02 else overlay).add_to(m)
+        overlays.insert(0, population_overlay(population_tif, lang))
+    for overlay in overlays:
+        (shift_element(overlay.image) if gcj02 else overlay.image).add_to(m)
+    drawn: dict[str, gpd.GeoDataFrame] = {}
     for name in LAYER_STYLES:
         frame = layers.get(name)
         if frame is None or frame.empty:
             continue
+        drawn[name] = frame
         spec = CATALOGUE[name]
         if gcj02:
             frame = shift_to_gcj02(frame)
@@ -261,18 +304,18 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
             if frame.empty:
                 continue
         fields, aliases = _popup_fields(name, frame, lang)
-        if name in _NO_POPUP:  # drawn, not inspected: carry only what the style reads
-            fields, aliases = [f for f in fields if f in _NO_POPUP[name]], []
-        data = _json_ready(frame, fields)
+        quiet = name in _NO_POPUP or name in passive
+        if quiet:  # drawn, not inspected: carry only what the style reads
+            fields, aliases = [], []
+        data = _json_ready(frame, fields, lang, raw=_STYLE_COLUMNS.get(name, ()))
         group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
         style = LAYER_STYLES[name]
-        kwargs = {}
+        kwargs = {"interactive": False} if name in passive else {}
         if style.kind == "point":
             kwargs["marker"] = folium.CircleMarker(radius=style.web_size, fill=True, fill_opacity=0.85,
                                                    weight=1.5)
         popup = folium.GeoJsonPopup(fields=fields, aliases=[html_text(a) for a in aliases], localize=True,
-                                    labels=True) \
-            if name not in _NO_POPUP else None
+                                    labels=True) if not quiet else None
         tooltip_field = spec.name_field if spec.name_field in fields else None
         tooltip = folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field and \
             name not in ("walk_network", "boundaries") else None
@@ -288,10 +331,39 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         bounds = (shift_to_gcj02(fit) if gcj02 else fit.to_crs(4326)).total_bounds
     if bounds is not None:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], max_zoom=17)
-    if legend is not None:
-        m.get_root().html.add_child(map_legend([n for n in LAYER_STYLES if n in layers], lang, legend))
+    if legend:
+        entries = list(legend_extra or []) + layer_entries(drawn, lang) + [o.legend for o in overlays]
+        if entries:
+            m.get_root().html.add_child(legend_element(entries, t("legend", lang)))
+    if title:
+        m.get_root().html.add_child(folium.Element(
+            "<div class='onemap-title' style='position:absolute;top:10px;left:50%;transform:translateX(-50%);"
+            "z-index:1000;background:rgba(255,255,255,.92);padding:5px 14px;border-radius:4px;"
+            f"font:600 17px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)'>{html_text(title)}</div>"))
+    MapChrome().add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return localize_assets(m)
+
+
+class MapChrome(MacroElement):
+    """A metric-only scale bar and a plain attribution ("Leaflet", no flag) on the map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.attributionControl.setPrefix('Leaflet');
+        {% endmacro %}
+    """)
+
+
+def fit_to(m: folium.Map, geometries, crs, gcj02: bool = False) -> None:
+    """Zoom ``m`` to ``geometries`` (shapely geometries in ``crs``), shifted like the map for GCJ-02 tiles."""
+    frame = gpd.GeoDataFrame(geometry=list(geometries), crs=crs)
+    if frame.empty:
+        return
+    frame = shift_to_gcj02(frame) if gcj02 else frame.to_crs(4326)
+    w, s_, e, n = frame.total_bounds
+    m.fit_bounds([[s_, w], [n, e]], max_zoom=17)
 
 
 def _grow(bounds, b):
@@ -302,33 +374,12 @@ def _grow(bounds, b):
                                      max(bounds[3], b[3])]
 
 
-def map_legend(names: list[str], lang: str, title: str) -> folium.Element:
-    """A legend drawn inside the map (bottom left), so the page needs no raw HTML of its own."""
-    rows = legend_rows(names, lang)
-    items = "".join(f"<div><span style='color:{r.color};font-size:15px'>●</span> {html_text(r.label)}</div>"
-                    for r in rows.itertuples())
-    html = (f"<div class='onemap-legend' style='position:absolute;left:10px;bottom:52px;z-index:1000;"
-            f"background:rgba(255,255,255,.88);padding:6px 9px;border-radius:4px;font:12px sans-serif;"
-            f"box-shadow:0 1px 4px rgba(0,0,0,.3)'><b>{html_text(title)}</b>{items}</div>")
-    return folium.Element(html)
-
-
 def unshift_click(lon: float, lat: float, gcj02: bool) -> tuple[float, float]:
     """A clicked point in WGS-84: back from GCJ-02 when the map was drawn on GCJ-02 tiles."""
     if not gcj02:
         return lon, lat
     wlon, wlat = gcj02_to_wgs84(np.array([lon]), np.array([lat]))
     return float(wlon[0]), float(wlat[0])
-
-
-def legend_rows(names: list[str], lang: str) -> pd.DataFrame:
-    """Legend entries (colour, label) for the drawn layers."""
-    rows = []
-    for name in LAYER_STYLES:
-        if name in names and name != "land_use":
-            spec = CATALOGUE[name]
-            rows.append({"color": LAYER_STYLES[name].color, "label": label(spec.label_zh, spec.label_en, lang)})
-    return pd.DataFrame(rows)
 
 
 def labelled_marker(lat: float, lon: float, *, tooltip: object, icon_html: str) -> folium.Marker:
@@ -342,8 +393,9 @@ def dot_marker(lat: float, lon: float, *, tooltip: object | None = None, **style
 
 
 def outlines(frame: gpd.GeoDataFrame, *, name: str, fields: list[str], aliases: list[str],
-             style: dict) -> folium.GeoJson:
-    """Outlines (gap areas …) with a tooltip of ``fields``; every value escaped here."""
-    data = _json_ready(frame.to_crs(4326), fields)
+             style: dict, lang: str = "zh") -> folium.GeoJson:
+    """Outlines (gap areas …) with a tooltip of ``fields``; every value escaped here (not in the layer list)."""
+    data = _json_ready(frame.to_crs(4326), fields, lang)
     return folium.GeoJson(json.loads(data.to_json(drop_id=True)), name=name, style_function=lambda f: style,
+                          control=False,
                           tooltip=folium.GeoJsonTooltip(fields, aliases=[html_text(a) for a in aliases]))

@@ -71,7 +71,7 @@ def inline_assets(html: str) -> str:
 def write_offline_html(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike[str], *,
                        title: str, lang: str = "zh", population_tif: bytes | None = None) -> Path:
     """Write the one-map of ``layers`` as one HTML file that works with no network."""
-    m = build_map(layers, lang=lang, population_tif=population_tif, height=900)
+    m = build_map(layers, lang=lang, population_tif=population_tif, height="100%", title=title)
     root = m.get_root()
     html = inline_assets(root.render())
     html = html.replace("<head>", f'<head>\n<meta charset="utf-8"/>\n<title>{html_text(title)}</title>', 1)

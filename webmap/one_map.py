@@ -12,7 +12,6 @@ import sys
 import folium
 import geopandas as gpd
 
-from i18n import t
 from layers.stores import Store, open_store
 from webmap.folium_map import LAYER_STYLES, build_map
 from webmap.publish import is_published, map_key, publish
@@ -30,8 +29,7 @@ def one_map_key(store_key: str, versions: dict[str, int], shown: list[str], popu
 def draw_one_map(frames: dict[str, gpd.GeoDataFrame], population_tif: bytes | None, lang: str,
                  basemap: folium.TileLayer | None = None, gcj02: bool = False) -> folium.Map:
     """The one-map: the given layers, the population surface, the legend inside the map."""
-    return build_map(frames, lang=lang, population_tif=population_tif, basemap=basemap, gcj02=gcj02,
-                     legend=t("legend", lang))
+    return build_map(frames, lang=lang, population_tif=population_tif, basemap=basemap, gcj02=gcj02, height="100%")
 
 
 def publish_default(store: Store, langs: tuple[str, ...] = ("zh", "en")) -> list[str]:

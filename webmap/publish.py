@@ -45,10 +45,11 @@ def map_dir() -> Path:
 
 def _renderer_version() -> str:
     """A digest of the code that draws maps: a changed renderer never serves an old file."""
-    here = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for name in ("folium_map.py", "assets.py", "publish.py", "escape.py"):
-        digest.update((here / name).read_bytes())
+    for name in ("webmap/folium_map.py", "webmap/legend.py", "webmap/one_map.py", "webmap/assets.py",
+                 "webmap/publish.py", "webmap/escape.py", "layers/styles.py", "i18n/strings.py", "i18n/values.py"):
+        digest.update((root / name).read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -24,6 +24,7 @@ class Snapshot:
     store: Store
     versions: dict[tuple[str, str], int]
     label: str = "now"
+    when: pd.Timestamp | None = None
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def vector(self, name: str) -> gpd.GeoDataFrame | None:
@@ -75,7 +76,7 @@ def snapshot_as_of(store: Store, when: datetime | str, *, label: str | None = No
         log = log[(log["kind"] == info.kind) & (log["changed_at"] <= moment)]
         if len(log):
             versions[(info.name, info.kind)] = int(log["layer_version"].max())
-    return Snapshot(store, versions, label=label or moment.strftime("%Y-%m-%d"))
+    return Snapshot(store, versions, label=label or moment.strftime("%Y-%m-%d"), when=moment)
 
 
 def change_snapshots(store: Store, layers: tuple[str, ...], *,

@@ -67,7 +67,8 @@ def test_school_fields_closed_in_teaching_hours_cover_nobody(demo_analysis):
     saturday = engine.run(slot=TimeSlot.parse("Sat 09:00"))
     rate = lambda r, layer: r.summary().set_index(["layer", "threshold_m"]).loc[(layer, 500.0), "rate"]  # noqa: E731
     assert rate(tuesday_10, "school_facilities") == 0.0
-    assert any("school_facilities: no facility is open" in n for n in tuesday_10.notes)
+    assert any(n.code == "coverage.layer_closed_at" and n.values["layer"] == "school_facilities"
+               for n in tuesday_10.notes)
     assert rate(tuesday_19, "school_facilities") > 0.05
     assert rate(saturday, "school_facilities") >= rate(tuesday_19, "school_facilities")
     # A school closed to the public never counts, whatever the hour.
@@ -120,13 +121,13 @@ def test_empty_layer_is_no_data_not_zero_percent(demo_analysis):
     s = r.summary().set_index(["layer", "threshold_m"])
     assert np.isnan(s.loc[("health_stations", 500.0), "rate"]) and s.loc[("health_stations", 500.0), "status"] == "no data"
     assert s.loc[("venues", 500.0), "rate"] > 0
-    assert any("health_stations has no feature" in n for n in r.notes)
+    assert any(n.code == "coverage.layer_empty" and n.values["layer"] == "health_stations" for n in r.notes)
 
 
 def test_no_network_falls_back_to_straight_line_and_says_so(demo_analysis):
     r = CoverageEngine(demo_analysis.demand, demo_analysis.facilities, network=None).run()
     assert set(r.method.values()) == {"straight_line"}
-    assert any("No walking network" in n for n in r.notes)
+    assert any(n.code == "coverage.no_network" for n in r.notes)
 
 
 def test_network_far_from_population_is_refused(demo_analysis):

@@ -72,7 +72,8 @@ def test_coverage_by_unit_adds_up_and_keeps_residents_outside_every_unit(demo_an
     rows = coverage_by_unit(result, partial, layer="venues")
     outside = rows[(rows.code == OUTSIDE) & (rows.threshold_m == 500)]
     assert len(outside) == 1 and outside["residents"].iloc[0] > 0
-    assert partial.notes and "outside every street boundary" in partial.notes[0]
+    assert partial.notes and partial.notes[0].code == "units.outside" and partial.notes[0].values["level"] == "street"
+    assert "outside every street boundary" in str(partial.notes[0])
     assert rows[rows.threshold_m == 500]["residents"].sum() == pytest.approx(420_000)
     far = bounds.copy()
     far["geometry"] = far.geometry.translate(1.0, 0)

@@ -49,7 +49,7 @@ def test_bars_follow_the_work_on_a_terminal(city):  # noqa: F811
         assert phase in drawn, drawn[-2000:]
     shown = [int(v) for v in re.findall(r"solving mclp \(heuristic\)\s+(\d+)%", drawn)]
     assert len(set(shown)) > 3 and shown == sorted(shown) and shown[-1] == 100  # it moved with the solver
-    assert "Choosing sites one by one" in drawn and "Reading layer venues" in drawn
+    assert "Choosing sites one by one" in drawn and "Reading layer Sports venues" in drawn
 
 
 def test_no_bar_without_a_terminal_or_with_quiet(city, capsys):  # noqa: F811

@@ -40,9 +40,9 @@ def test_all_three_tabs_on_the_demo_city(on_demo):  # noqa: F811
     at.radio(key="operations.section").set_value("indicators").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["学校场地开放率"] == "50%" and metrics["15分钟健身圈覆盖率"].endswith("%")
-    assert len(_frame(at, "score")) == 6
-    trend = _frame(at, "label")
-    assert len(trend) == 2 and trend["open_rate"].iloc[0] < trend["open_rate"].iloc[1]
+    assert len(_frame(at, "街道")) == 6 and len(_frame(at, "指标")) > 5
+    trend = _frame(at, "时间")
+    assert len(trend) == 2 and trend["学校场地开放率"].iloc[0] < trend["学校场地开放率"].iloc[1]
 
 
 def test_nearby_by_time_and_by_typed_coordinates(on_demo):  # noqa: F811
@@ -53,7 +53,7 @@ def test_nearby_by_time_and_by_typed_coordinates(on_demo):  # noqa: F811
     assert early is None or len(early) < any_time  # most places are closed at six in the morning
     at.radio(key="nearby.mode").set_value("coords").run()
     at.text_input(key="nearby.coords").set_value("北京市").run()
-    assert any("not a coordinate pair" in shown(e) for e in at.error) and not at.exception
+    assert any("不是一对坐标" in shown(e) for e in at.error) and not at.exception
     at.text_input(key="nearby.coords").set_value("113.99, 30.01").run()
     assert not at.error
     assert any(m.label.startswith("113.99000, 30.01000 · ") for m in at.metric)
@@ -63,10 +63,12 @@ def test_indicators_by_district_and_in_english(on_demo):  # noqa: F811
     at = _open_page()
     at.radio(key="operations.section").set_value("indicators").run()
     at.selectbox(key="indicators.level").set_value("district").run()
-    assert not at.exception and len(_frame(at, "score")) == 1
+    assert not at.exception and len(_frame(at, "区")) == 1
     at.sidebar.radio[0].set_value("en").run()
     assert at.radio(key="operations.section").options == ["Nearby (health + fitness)", "Venue usage", "Indicators"]
     assert "School facilities open" in {m.label for m in at.metric}
+    assert {"Department", "Indicator", "Value", "Target", "Met"} <= set(_frame(at, "Indicator").columns)
+    assert "Coverage within 1000 m" in set(_frame(at, "Indicator")["Indicator"])
 
 
 def test_nearby_sheet_downloads(on_demo):  # noqa: F811
@@ -77,4 +79,29 @@ def test_nearby_sheet_downloads(on_demo):  # noqa: F811
     assert len(downloads) == 2  # the PDF sheet and the CSV
     at.radio(key="nearby.mode").set_value("click").run()
     assert not at.exception and any("在地图上点击出发点" in shown(c) for c in at.caption)
-    assert _frame(at, "nearest_m") is not None  # the stations list shows before any click
+    assert _frame(at, "最近资源步行距离") is not None  # the stations list shows before any click
+
+
+def test_station_is_kept_by_id_across_reruns(on_demo):  # noqa: F811
+    """柳荫街体卫融合服务站 is both health-001 and health-010: the choice is an id, shown with its street."""
+    import os
+
+    from layers.stores.geopackage import GeoPackageStore
+
+    with GeoPackageStore(os.environ["ONEMAP_GPKG"]) as store:
+        stations = store.layers.read("health_stations").set_index("feature_id")
+    assert stations.loc["health-001", "name"] == stations.loc["health-010", "name"]  # the trap is real
+    at = _open_page()
+    labels = at.selectbox(key="nearby.station").options
+    assert len(set(labels)) == len(labels) == len(stations)  # every station is told apart
+    assert any(lbl.endswith("(health-010)") and " · " in lbl for lbl in labels)
+    at.selectbox(key="nearby.station").set_value("health-010").run()
+    first = next(m.label for m in at.metric)
+    nearby = list(_frame(at, "名称")["名称"])
+    # Change the time slot and back: the visible inputs are the same again, so must the answer be.
+    at.selectbox(key="nearby.slot").set_value("weekday 19:00").run()
+    at.selectbox(key="nearby.slot").set_value("any").run()
+    assert at.selectbox(key="nearby.station").value == "health-010"
+    assert next(m.label for m in at.metric) == first and list(_frame(at, "名称")["名称"]) == nearby
+    at.button(key="nearby_make").click().run()
+    assert not at.exception and len(at.get("download_button")) == 2

@@ -26,7 +26,7 @@ def test_one_map_page_shows_demo_city(on_demo):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["体育场馆"] == "68" and metrics["常住人口"] == "420,000"
-    assert any("虚构示范城区" in shown(w) for w in at.warning)
+    assert any("虚构示范城区" in c.value for c in at.caption)
     labels = [c.label for c in at.sidebar.checkbox]
     assert any(lbl.startswith("体育场馆") for lbl in labels) and "人口分布" in labels
 
@@ -35,9 +35,9 @@ def test_switching_to_english(on_demo):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.sidebar.radio[0].set_value("en").run()
     assert not at.exception
-    assert at.title[0].value.startswith("Fitness One Map")
+    assert at.title[0].value == "Fitness One Map"
     assert "Sports venues" in {m.label for m in at.metric}
-    assert any("fictional demo city" in shown(w) for w in at.warning)
+    assert any("fictional demo city" in c.value for c in at.caption)
 
 
 def test_data_page_lists_layers_and_history(on_demo):
@@ -46,9 +46,9 @@ def test_data_page_lists_layers_and_history(on_demo):
     at.switch_page("views/data_page.py").run()
     assert not at.exception
     stored = at.dataframe[0].value
-    assert len(stored) >= 10
+    assert len(stored) >= 10 and "体育场馆" in set(stored["图层"])
     history = at.dataframe[1].value
-    assert history["changed_by"].eq("demo-builder").all()
+    assert history["修改人"].eq("demo-builder").all()
 
 
 def test_missing_store_is_one_clear_message(monkeypatch, tmp_path):
@@ -96,28 +96,31 @@ def test_planning_page_solves_and_answers_what_if(on_demo):
     at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("views/planning_page.py").run()
     assert not at.exception
-    assert shown(at.success[0]).startswith("MCLP (heuristic): 5 site(s)")
+    assert not at.success and any("求解" in shown(i) for i in at.info)  # nothing is solved on arrival
+    at.button[0].click().run()
+    assert not at.exception
+    assert shown(at.success[0]).startswith("5 处新场地新增覆盖") and "→" in shown(at.success[0])
     at.multiselect(key="whatif_open").set_value(["school-004-track"]).run()
     assert not at.exception
-    change = next(d.value for d in at.dataframe if "newly_covered" in d.value.columns)
-    assert change["newly_covered"].max() > 0
+    change = next(d.value for d in at.dataframe if "新增覆盖人口" in d.value.columns)
+    assert change["新增覆盖人口"].max() > 0
 
 
 def test_export_page_makes_a_file(on_demo):
     at = AppTest.from_file(APP, default_timeout=180).run()
     at.switch_page("views/export_page.py").run()
     at.button(key="export_make").click().run()
-    assert not at.exception and shown(at.success[0]).startswith("onemap_layers.gpkg")
+    assert not at.exception and shown(at.success[0]).startswith("onemap_layers.gpkg：")
     at.radio(key="export_kind").set_value("report").run()
     at.button(key="export_make").click().run()
-    assert not at.exception and shown(at.success[0]).startswith("onemap_report.xlsx")
+    assert not at.exception and shown(at.success[0]).startswith("onemap_report.pdf：")
 
 
 def test_tianditu_without_a_key_is_one_message(on_demo):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.selectbox(key="basemap").set_value("tianditu").run()
     assert not at.exception
-    assert any("needs a key" in shown(e) for e in at.error)
+    assert any("需要密钥" in shown(e) for e in at.error)
 
 
 def test_data_page_audit_and_restore(monkeypatch, demo_gpkg, tmp_path):
@@ -142,10 +145,10 @@ def test_data_page_audit_and_restore(monkeypatch, demo_gpkg, tmp_path):
     at.selectbox(key="data_history_layer").set_value("venues").run()
     at.text_input(key="audit_feature").set_value("venue-001").run()
     assert not at.exception
-    trail = next(d.value for d in at.dataframe if "changes" in d.value.columns)
-    assert "name:" in trail["changes"].iloc[0] and "改过的名称" in trail["changes"].iloc[0]
+    trail = next(d.value for d in at.dataframe if "修改内容" in d.value.columns)
+    assert "名称:" in trail["修改内容"].iloc[0] and "改过的名称" in trail["修改内容"].iloc[0]
     at.button(key="audit_restore_feature").click().run()
-    assert any("venue-001 → v1" in shown(s) for s in at.success)
+    assert any("venue-001 已恢复到第 1 版" in shown(s) for s in at.success)
     with GeoPackageStore(path) as store:
         assert store.layers.read("venues").set_index("feature_id").loc["venue-001", "name"] != "改过的名称"
     _open.clear()

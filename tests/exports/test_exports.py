@@ -12,7 +12,7 @@ import rasterio
 from openpyxl import load_workbook
 
 from exports.files import surface, write_surface, write_tables, write_vectors
-from exports.report import district_report, write_report_pdf, write_report_xlsx
+from exports.report import district_report, report_cell, write_report_pdf, write_report_xlsx
 from geo.errors import AnalysisError
 from geo.gaps import gap_areas
 
@@ -119,3 +119,10 @@ def test_district_report_xlsx_and_pdf(tmp_path, coverage, demo_city, artifacts):
     pdf = write_report_pdf(report, artifacts / "district_report.pdf")
     raw = pdf.read_bytes()
     assert raw.startswith(b"%PDF") and raw.count(b"/Type /Page") >= 5 and b"WenQuanYi" in raw
+    # Gaps are places a street office can act on: named, at most about 1 km², located to the metre.
+    gaps = report.gaps
+    assert gaps["街道"].isin(set(streets["名称"])).all() and (gaps["面积(km²)"] <= 1.05).all()
+    assert (gaps["中心经度"].round(1) != gaps["中心经度"]).all()
+    assert report_cell("未覆盖人口", 12573.0) == "12,573" and report_cell("中心经度", 114.0123456) == "114.01235"
+    assert report_cell("500米覆盖率", 0.4567) == "45.7%" and report_cell("步行距离(米)", 500.0) == "500"
+    assert all("population is an estimate" not in n for n in report.notes)

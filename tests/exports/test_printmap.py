@@ -65,3 +65,40 @@ def test_print_map_refuses_bad_requests(map_layers, tmp_path):
         print_map(map_layers, tmp_path / "m.png", title="x", source="y", paper="B5")
     with pytest.raises(AnalysisError, match="Nothing to draw"):
         print_map({"venues": map_layers["venues"].iloc[0:0]}, tmp_path / "m.png", title="x", source="y")
+
+
+def test_print_map_draws_an_analysis_named_in_its_legend(demo_city, demo_analysis, artifacts, monkeypatch):
+    """Coverage, numbered gap pieces and a scenario's new sites over the layers; the legend names each, the
+    boundary level drawn, and the footer names the departments whose features are drawn."""
+    import matplotlib.pyplot as plt
+
+    from exports.files import share_cells
+    from geo.scenarios import scenario_sites
+    from geo.units import assign_units
+
+    result = demo_analysis.engine.run()
+    b = demo_city.layers["boundaries"]
+    units = assign_units(demo_analysis.demand, b, level="community")
+    gaps = gap_areas(result, "venues", 500, units=units, max_km2=1.0).head(8)
+    sites = scenario_sites({"sites": [{"name": "东岸空地", "site_kind": "vacant_land", "lon": 114.03, "lat": 30.01},
+                                      {"name": "", "site_kind": "street_point", "lon": 114.02, "lat": 29.99}]})
+    frames = {"boundaries": b[b["level"] == "community"], "venues": demo_city.layers["venues"],
+              "school_facilities": demo_city.layers["school_facilities"],
+              "coverage": share_cells(result, "venues", 500), "gaps": gaps, "new_sites": sites}
+    texts: list[str] = []
+    real_savefig = plt.Figure.savefig
+
+    def keep_text(fig, *args, **kwargs):
+        texts.extend(t.get_text() for t in fig.findobj(plt.Text))
+        return real_savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(plt.Figure, "savefig", keep_text)
+    path = print_map(frames, artifacts / "print_map_analysis.png", title="青溪区 体育场馆500米覆盖与规划新增场地",
+                     dpi=110)
+    assert path.exists()
+    assert {"社区边界", "已覆盖（步行范围内有设施）", "未覆盖（步行范围内无设施）", "覆盖缺口（按未覆盖人口排序）",
+            "规划新增场地", "体育场馆"} <= set(texts)
+    assert "街道边界" not in texts and "区界" not in texts
+    assert {str(k) for k in range(1, 9)} <= set(texts) and {"A", "B"} <= set(texts)  # gaps numbered, sites lettered
+    footer = next(t for t in texts if t.startswith("数据来源："))
+    assert "体育局（体育场馆）" in footer and "教育局（学校体育设施）" in footer

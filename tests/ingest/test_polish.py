@@ -26,13 +26,13 @@ def test_a_geojson_in_projected_metres_is_read_in_the_system_named(tmp_path):
     assert not silent.report.ok  # without the override: coordinates far outside the world
     plan = prepare_import(path, "venues", crs="EPSG:4526")
     assert plan.report.ok, plan.summary()
-    assert any("projected metres" in w and "CGCS2000" in w for w in plan.warnings), plan.warnings
+    assert any(w.code == "import.geojson_projected" and "CGCS2000" in str(w) for w in plan.warnings), plan.warnings
     back = plan.frame.to_crs(4526)
     np.testing.assert_allclose(back.geometry.x, [38_500_000, 38_501_000], atol=0.01)
     degrees = tmp_path / "场馆.geojson"
     metres.to_crs(4326).to_file(degrees, driver="GeoJSON")
     plan = prepare_import(degrees, "venues", crs="EPSG:4526")
-    assert plan.report.ok and any("was not applied" in w for w in plan.warnings)
+    assert plan.report.ok and any(w.code == "import.geojson_degrees" for w in plan.warnings)
 
 
 @pytest.mark.parametrize("name, shown", [(None, "venue-9"), (float("nan"), "venue-9"), ("  ", "venue-9"),
@@ -51,8 +51,9 @@ def test_an_unnamed_unreachable_venue_is_reported_by_its_id(demo_analysis):
     facilities = build_facility_set(layers, crs=demo_analysis.network.crs,
                                     entrances=demo_analysis.layers["greenway_entrances"])
     engine = CoverageEngine(demo_analysis.demand, facilities, network=demo_analysis.network)
-    notes = " ".join(engine.notes)
-    assert "venues venue-far" in notes and "nan" not in notes
+    far_note = next(n for n in engine.notes if n.code == "coverage.off_network_facilities")
+    assert far_note.values["names"] == ["venue-far"]
+    assert "venue-far" in str(far_note) and "nan" not in str(far_note)
 
 
 def pd_concat(a, b):

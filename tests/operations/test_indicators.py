@@ -46,7 +46,7 @@ def test_reproducible_from_the_stored_data(city_store, demo_gpkg):
     assert list(first.league["rank"]) == list(range(1, 7)) and first.league["score"].is_monotonic_decreasing
     small = units[units["respondents"] < 30]
     assert len(small) == 1 and small["satisfaction"].isna().all() and small["satisfaction_suppressed"].all()
-    assert any("not published" in n for n in first.notes)
+    assert any(n.code == "indicators.suppressed" and n.values == {"n": 1, "k": 30} for n in first.notes)
     dept = first.departments.set_index(["department", "indicator"])["value"]
     assert dept[("alliance", "service_coverage_1000m")] == pytest.approx(first.city["coverage_1000"])
     assert 0 < dept[("health", "stations_with_fitness_rate")] <= 1

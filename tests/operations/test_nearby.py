@@ -69,7 +69,7 @@ def test_a_field_open_only_evenings_is_left_out_by_day(evening_field):
     by_day = finder.query(origin, minutes=15, slot=TimeSlot.parse("Tue 10:00"))
     evening = finder.query(origin, minutes=15, slot=TimeSlot.parse("Tue 19:00"))
     assert fid not in set(by_day.table["feature_id"])
-    assert by_day.n_closed >= 1 and any("closed at Tue 10:00" in n for n in by_day.notes)
+    assert by_day.n_closed >= 1 and any(n.code == "nearby.closed_at" and "Tue 10:00" in str(n) for n in by_day.notes)
     row = evening.table[evening.table["feature_id"] == fid]
     assert len(row) == 1 and row["opening_hours"].iloc[0] == "Mo-Su 18:00-21:00"
     assert row["distance_m"].iloc[0] < 150  # standing in it: to the street and back in
@@ -111,7 +111,7 @@ def test_coordinates_as_typed(finder):
 def test_far_from_streets_says_so(finder):
     far = finder.origin_at(113.5, 29.5)
     got = finder.query(far, minutes=15)
-    assert got.table.empty and any("walkable street" in n for n in got.notes)
+    assert got.table.empty and any(n.code == "nearby.off_street" for n in got.notes)
 
 
 def test_printable_sheet_and_csv(finder, demo_analysis, artifacts):
@@ -132,3 +132,29 @@ def test_printable_sheet_and_csv(finder, demo_analysis, artifacts):
     np.testing.assert_allclose(csv["步行距离(m)"], result.table["distance_m"].round(1))
     with pytest.raises(AnalysisError, match=r"\.pdf"):
         write_nearby_sheet(result, artifacts / "nearby_sheet.docx")
+
+
+def test_sheet_prints_the_station_by_id_and_street_and_wraps_long_hours(finder, demo_analysis, artifacts):
+    """Two stations share a name: the sheet names the one asked for by its id, street and place; a long
+    opening-hours text wraps inside its cell instead of running into the next column."""
+    from dataclasses import replace
+
+    from exports.nearby_sheet import wrap_cell
+
+    a, b = finder.origin_of_station("health-001"), finder.origin_of_station("health-010")
+    assert a.label == b.label and (a.lon, a.lat) != (b.lon, b.lat)
+    result = finder.query(replace(b, place="新城街道"), minutes=15)
+    long_hours = "Mo-Fr 06:00-08:00,18:00-21:30; Sa,Su 06:00-21:30; PH 08:00-18:00; SH 07:00-21:00"
+    table = result.table.copy()
+    table.loc[0, "opening_hours"] = long_hours
+    result = replace(result, table=table)
+    pdf = write_nearby_sheet(result, artifacts / "nearby_sheet_station.pdf", streets=demo_analysis.layers["walk_network"])
+    text = pypdf.PdfReader(pdf).pages[0].extract_text()
+    assert "编号 health-010" in text and "新城街道" in text and f"{b.lon:.5f}, {b.lat:.5f}" in text
+    assert "health-001" not in text
+    wrapped = wrap_cell("周一至周五 06:00-08:00, 18:00-21:30；周六、周日 06:00-21:30；节假日 08:00-18:00", 22)
+    lines = wrapped.split("\n")
+    assert len(lines) >= 3 and all(sum(2 if ord(c) > 0x2E80 else 1 for c in line) <= 22 for line in lines)
+    assert "".join(lines).replace(" ", "") == "周一至周五06:00-08:00,18:00-21:30；周六、周日06:00-21:30；节假日08:00-18:00"
+    for piece in ("周六、周日 06:00-21:30", "节假日 08:00-18:00"):  # the hours print whole, over several lines
+        assert piece.replace(" ", "") in text.replace(" ", "").replace("\n", "")

@@ -63,7 +63,7 @@ def test_missing_capacity_hours_and_unknown_ids(demo_analysis, demo_city):
     t = result.table.set_index("feature_id")
     assert t.loc["venue-001", "status"] == "no_capacity" and np.isnan(t.loc["venue-001", "utilisation"])
     assert t.loc["venue-002", "status"] == "no_data"
-    assert any("venue-999" in n for n in result.notes)
+    assert any(n.code == "usage.unknown_ids" and "venue-999" in n.values["ids"] for n in result.notes)
     with pytest.raises(AnalysisError, match="must be below"):
         UsageSettings(over=0.2, under=0.5)
     with pytest.raises(AnalysisError, match="positive number of metres"):

@@ -10,7 +10,7 @@ from geo.errors import AnalysisError
 from geo.facilities import PRESET_SLOTS
 from geo.gaps import gap_areas
 from geo.planning import marginal_curve, maximal_covering, set_covering
-from geo.scenarios import compare_scenarios, scenario_payload
+from geo.scenarios import MEASURES, compare_scenarios, scenario_payload
 from geo.units import assign_units
 from geo.whatif import WhatIf
 
@@ -36,7 +36,7 @@ def test_candidates_come_from_every_source(demo_plan, demo_analysis):
     streets = candidates[candidates["origin"] == "gap street point"].to_crs(demo_analysis.network.crs)
     snap = demo_analysis.network.snap(streets.geometry.x.to_numpy(), streets.geometry.y.to_numpy(), max_distance=1)
     assert snap.ok.all()
-    assert any("Already placed: facilities of venues" in n for n in notes)
+    assert any(n.code == "candidates.existing" and n.values["layers"] == ["venues"] for n in notes)
 
 
 def test_heuristic_within_one_percent_of_the_exact_optimum_and_says_so(demo_plan):
@@ -112,5 +112,6 @@ def test_scenarios_saved_and_compared(demo_plan, demo_analysis, gpkg_store):
         gpkg_store.scenarios.save(f"东岸 p={p}", payload, user="sports-bureau")
     table = compare_scenarios([gpkg_store.scenarios.load("东岸 p=2"), gpkg_store.scenarios.load("东岸 p=5")])
     assert list(table.columns) == ["东岸 p=2", "东岸 p=5"]
-    assert table.loc["newly covered", "东岸 p=5"] > table.loc["newly covered", "东岸 p=2"]
-    assert table.loc["new sites", "东岸 p=5"] == 5 and any(i.startswith("rate · ") for i in table.index)
+    assert table.loc["newly_covered", "东岸 p=5"] > table.loc["newly_covered", "东岸 p=2"]
+    assert table.loc["new_sites", "东岸 p=5"] == 5 and any(i.startswith("unit:") for i in table.index)
+    assert set(MEASURES) <= set(table.index)

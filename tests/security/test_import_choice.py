@@ -51,7 +51,7 @@ def test_importing_three_venues_asks_shows_and_appends(scratch_app, browser, art
     assert after.inner_text() == "71"
     page.screenshot(path=str(artifacts / "import_choice_append.png"), full_page=True)
     page.get_by_role("button", name="导入", exact=True).click()
-    page.get_by_text(re.compile(r"导入完成: 3 → venues v2 \(71\)")).wait_for(timeout=60_000)
+    page.get_by_text("已将 3 个要素写入体育场馆（第 2 版，共 71 个要素）。").wait_for(timeout=60_000)
     table = page.locator("[data-testid='stDataFrame']").first
     table.wait_for(timeout=30_000)
     page.screenshot(path=str(artifacts / "import_done.png"), full_page=True)

@@ -6,28 +6,34 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from exports.files import surface
 from geo.coverage import ANY_LAYER
 from geo.errors import OneMapError
-from geo.facilities import PRESET_SLOTS, TimeSlot
-from geo.gaps import gap_areas, gap_table
+from geo.gaps import gap_areas
 from geo.inputs import FACILITY_LAYERS
-from geo.units import SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit, sports_area_by_unit
-from i18n import label, t
+from geo.units import OUTSIDE, SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit, sports_area_by_unit
+from i18n import label, render_note, t
 from layers.catalogue import CATALOGUE
 from ui import show, state
 from ui.analysis import layer_versions, run_coverage
+from ui.charts import rate_bars, show_chart
 from ui.map_settings import basemap_setting
+from ui.slots import slot_picker
 from ui.store_access import get_store, read_layer_cached
-from webmap.folium_map import build_map, coverage_overlay, outlines, shift_latlon
+from ui.tables import show_table
+from webmap.folium_map import build_map, coverage_overlay, fit_to, outlines
+from webmap.legend import LegendEntry
+
+#: Gap pieces: cut at unit boundaries and at about this area, so each is a place one office can act on.
+GAP_PIECE_KM2 = 1.0
+#: Gap pieces outlined on the map.
+GAPS_DRAWN = 20
 
 lang = state.lang()
 store = get_store()
-st.title(t("app_title", lang) + " · " + t("page_coverage", lang))
+st.title(t("page_coverage", lang))
 versions = {name: v for name, kind, v in layer_versions(store) if kind == "vector"}
 
 CIRCLES = {"circle_5": 300.0, "circle_10": 500.0, "circle_15": 1000.0}
-SLOTS = {t("any_time", lang): None, **{k: v.label() for k, v in PRESET_SLOTS.items()}}
 layer_names = {k: label(CATALOGUE[k].label_zh, CATALOGUE[k].label_en, lang) for k in FACILITY_LAYERS}
 layer_names[ANY_LAYER] = t("all_layers", lang)
 
@@ -35,34 +41,36 @@ with st.form("coverage_form"):
     c1, c2, c3, c4 = st.columns(4)
     layer = c1.selectbox(t("facility_layers", lang), list(layer_names), format_func=layer_names.get,
                          key=state.COVERAGE_LAYER)
+    level = c1.selectbox(t("unit_level", lang), ["street", "district", "community"], key=state.COVERAGE_LEVEL,
+                         format_func=lambda k: t(f"level_{k}", lang))
     circle = c2.radio(t("life_circle", lang), list(CIRCLES), index=1, format_func=lambda k: t(k, lang),
                       key=state.COVERAGE_CIRCLE)
     method = c3.radio(t("method", lang), ["network", "straight_line"], key=state.COVERAGE_METHOD,
                       format_func=lambda k: t("method_network" if k == "network" else "method_line", lang))
-    slot_label = c4.selectbox(t("time_slot", lang), list(SLOTS), key=state.COVERAGE_SLOT)
-    level = c4.selectbox(t("unit_level", lang), ["street", "district", "community"], key=state.COVERAGE_LEVEL,
-                         format_func=lambda k: t(f"level_{k}", lang))
+    with c4:
+        slot = slot_picker(lang, state.COVERAGE_SLOT)
     st.form_submit_button(t("run", lang), type="primary")
 
 threshold = CIRCLES[circle]
-slot = TimeSlot.parse(SLOTS[slot_label]) if SLOTS[slot_label] else None
 try:
-    with st.spinner("…"):
+    with st.spinner(t("computing", lang)):
         result = run_coverage(store, method=method, thresholds=tuple(CIRCLES.values()), slot=slot)
         boundaries = read_layer_cached(store, store.description, "boundaries", versions["boundaries"]) \
             if "boundaries" in versions else None
         units = assign_units(result.demand, boundaries, level=level) if boundaries is not None else None
-        gaps = gap_areas(result, layer, threshold) if layer not in result.no_data_layers else None
+        gaps = gap_areas(result, layer, threshold, units=units, max_km2=GAP_PIECE_KM2) \
+            if layer not in result.no_data_layers else None
 except OneMapError as exc:
-    show.error(t("analysis_error", lang) + str(exc))
+    show.failure(exc, lang, prefix=t("analysis_error", lang))
     st.stop()
 
 row = result.summary().set_index(["layer", "threshold_m"]).loc[(layer, threshold)]
-k1, k2, k3, k4 = st.columns(4)
+k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(t("residents", lang), f"{row['residents']:,.0f}")
-k2.metric(t("covered", lang), "—" if pd.isna(row["covered"]) else f"{row['covered']:,.0f}",
-          delta=None if pd.isna(row["rate"]) else f"{row['rate']:.1%}", delta_color="off")
-k3.metric(t("uncovered", lang), "—" if pd.isna(row["uncovered"]) else f"{row['uncovered']:,.0f}")
+k2.metric(t("covered", lang), "—" if pd.isna(row["covered"]) else f"{row['covered']:,.0f}")
+k3.metric(t("rate", lang), "—" if pd.isna(row["rate"]) else f"{row['rate']:.1%}",
+          help=t("rate_help", lang, m=f"{threshold:,.0f}"))
+k4.metric(t("uncovered", lang), "—" if pd.isna(row["uncovered"]) else f"{row['uncovered']:,.0f}")
 if units is not None and "venues" in versions:
     venues = read_layer_cached(store, store.description, "venues", versions["venues"])
     district = assign_units(result.demand, boundaries, level="district") \
@@ -72,66 +80,80 @@ if units is not None and "venues" in versions:
     # The same count as the indicators: venues plus school facilities open to the public.
     area = sports_area_by_unit(district, result.demand, venues, school_facilities=schools)
     per_capita = float(area["sports_area_m2"].sum() / max(area["residents"].sum(), 1))
-    k4.metric(t("per_capita", lang), f"{per_capita:.2f} m²",
-              delta=f"{per_capita - SPORTS_AREA_TARGET_M2_PER_RESIDENT:+.2f} m² / 2.6 m²",
-              delta_color="normal")
+    k5.metric(t("per_capita", lang), f"{per_capita:.2f} m²",
+              delta=t("per_capita_target", lang, target=f"{SPORTS_AREA_TARGET_M2_PER_RESIDENT:g}"),
+              delta_color="off", delta_arrow="off")
 if result.demand.is_estimate:
     st.warning(t("estimate_note", lang))
 for note in dict.fromkeys(result.notes):
-    show.caption(note)
+    show.caption(render_note(note, lang))
 
-left, right = st.columns([3, 2])
+
+def _zoom_to(kind: str, table_key: str, ids: list) -> None:
+    """A row picked in a table becomes the map's zoom target (the latest pick wins)."""
+    rows = st.session_state[table_key].selection.rows
+    st.session_state[state.COVERAGE_ZOOM] = (kind, ids[rows[0]]) if rows else None
+
+
+def _unit_name(code: str, name: str) -> str:
+    return t("outside_units", lang) if code == OUTSIDE else name
+
+
+left, right = st.columns([1, 1])
 with right:
     st.subheader(t("by_unit", lang))
-    zoom = None
     if units is not None:
         table = coverage_by_unit(result, units, layer=layer)
-        table = table[table["threshold_m"] == threshold][["code", "name", "residents", "covered", "uncovered", "rate"]]
-        table = table.rename(columns={"name": t("unit_level", lang), "residents": t("residents", lang),
-                                      "covered": t("covered", lang), "uncovered": t("uncovered", lang),
-                                      "rate": t("rate", lang)})
-        picked = st.dataframe(table.drop(columns="code"), hide_index=True, width="stretch", key=state.COVERAGE_ZOOM,
-                              on_select="rerun", selection_mode="single-row",
-                              column_config={t("rate", lang): st.column_config.ProgressColumn(
-                                  t("rate", lang), format="percent", min_value=0, max_value=1)})
+        table = table[table["threshold_m"] == threshold].copy()
+        table["name"] = [_unit_name(c, n) for c, n in zip(table["code"], table["name"])]
+        show_table(table, {"name": (t(f"level_{level}", lang), "text"), "residents": (t("residents", lang), "count"),
+                           "covered": (t("covered", lang), "count"), "rate": (t("rate", lang), "bar")}, lang,
+                   key="coverage.units_table", on_select=lambda: _zoom_to("unit", "coverage.units_table",
+                                                                          list(table["code"])),
+                   selection_mode="single-row")
         st.caption(t("click_to_zoom", lang))
-        st.bar_chart(table.set_index(t("unit_level", lang))[t("rate", lang)], height=220)
-        rows = picked.selection.rows if picked is not None else []
-        if rows:
-            code = table["code"].iloc[rows[0]]
-            hit = units.units[units.units["code"] == code]
-            zoom = hit["geometry"].iloc[0] if len(hit) else None
-    st.subheader(t("gap_ranking", lang))
-    if gaps is not None and len(gaps):
-        ranking = gap_table(gaps).head(20)[["rank", "uncovered_residents", "area_km2", "lon", "lat"]]
-        st.dataframe(ranking.rename(columns={"rank": "#", "uncovered_residents": t("uncovered", lang),
-                                             "area_km2": "km²"}),
-                     hide_index=True, width="stretch", key="gap_ranking_table")
+        show_chart(rate_bars(table, name="name", rate="rate", name_title=t(f"level_{level}", lang),
+                             rate_title=t("rate", lang)))
+
+st.subheader(t("gap_ranking", lang))
+if gaps is not None and len(gaps):
+    pieces = gaps.copy()
+    pieces["unit_name"] = [_unit_name(c, n) for c, n in zip(pieces["unit_code"], pieces["unit_name"])]
+    show.caption(t("gap_pieces_note", lang, n=len(pieces), km2=f"{GAP_PIECE_KM2:g}",
+                   level=t(f"level_{level}", lang)))
+    show_table(pieces, {"rank": ("#", "count"), "unit_name": (t(f"level_{level}", lang), "text"),
+                        "uncovered_residents": (t("uncovered", lang), "count"), "area_km2": (t("area", lang), "km2")},
+               lang, key="coverage.gaps_table", height=320, selection_mode="single-row",
+               on_select=lambda: _zoom_to("gap", "coverage.gaps_table", list(pieces["rank"])))
+    st.caption(t("click_gap_to_zoom", lang))
+elif gaps is not None:
+    st.info(t("no_gaps", lang))
 
 with left:
-    share, _nodata = surface(result, "covered", layer=layer, threshold=threshold)
-    share = share.astype(float)
-    share[share < 0] = float("nan")
+    share = result.demand.share_on_grid(result.covered(layer, threshold))
     grid = result.demand.grid
-    overlay = coverage_overlay(share, grid.transform, grid.crs)
+    overlay = coverage_overlay(share, grid.transform, grid.crs, lang, threshold_m=threshold)
     frames = {}
     for name in ("boundaries", "greenways") + ((layer,) if layer != ANY_LAYER else FACILITY_LAYERS):
         if name in versions:
             frames[name] = read_layer_cached(store, store.description, name, versions[name])
-    on_top = []
+    on_top, extra = [], []
     if gaps is not None and len(gaps):
-        top = gaps.head(20)[["rank", "uncovered_residents", "geometry"]]
-        on_top.append(outlines(top, name="gaps", fields=["rank", "uncovered_residents"],
-                               aliases=["#", t("uncovered", lang)],
-                               style={"color": "#b30000", "weight": 2, "fill": False}))
+        top = gaps.head(GAPS_DRAWN).copy()
+        top["unit_name"] = [_unit_name(c, n) for c, n in zip(top["unit_code"], top["unit_name"])]
+        on_top.append(outlines(top, name="gaps", fields=["rank", "unit_name", "uncovered_residents"],
+                               aliases=["#", t(f"level_{level}", lang), t("uncovered", lang)],
+                               style={"color": "#b30000", "weight": 2, "fill": False}, lang=lang))
+        extra.append(LegendEntry("outline", "#b30000", t("legend_gaps", lang, n=min(GAPS_DRAWN, len(gaps)))))
+    zoom = st.session_state.get(state.COVERAGE_ZOOM)
+    target = None
+    if zoom and zoom[0] == "unit" and units is not None:
+        target = units.units.loc[units.units["code"] == zoom[1], "geometry"]
+    elif zoom and zoom[0] == "gap" and gaps is not None:
+        target = gaps.loc[gaps["rank"] == zoom[1], "geometry"]
     basemap, gcj02 = basemap_setting()
-    m = build_map(frames, lang=lang, overlays=[overlay], on_top=on_top, height=620, basemap=basemap, gcj02=gcj02)
-    if zoom is not None:
-        b = pd.Series(zoom.bounds)
-        from pyproj import Transformer
-
-        tr = Transformer.from_crs(result.demand.crs, 4326, always_xy=True)
-        (w, e), (s_, n) = tr.transform([b[0], b[2]], [b[1], b[3]])
-        corners = [[s_, w], [n, e]]
-        m.fit_bounds([shift_latlon(*c) for c in corners] if gcj02 else corners)
+    m = build_map(frames, lang=lang, overlays=[overlay], on_top=on_top, legend_extra=extra, height=620,
+                  basemap=basemap, gcj02=gcj02)
+    if target is not None and len(target):
+        fit_to(m, target, result.demand.crs, gcj02)
     st_folium(m, key="coverage_map", height=620, use_container_width=True, returned_objects=[])

@@ -5,11 +5,14 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
-from exports.files import write_surface, write_tables, write_vectors
-from exports.print_map import print_map
+from exports.files import share_cells, write_surface, write_tables, write_vectors
+from exports.print_map import PAPER_MM, print_map
 from exports.report import district_report, write_report_pdf, write_report_xlsx
 from geo.errors import OneMapError
 from geo.gaps import gap_areas
+from geo.inputs import FACILITY_LAYERS
+from geo.scenarios import scenario_sites
+from geo.units import assign_units
 from i18n import label, t
 from layers.catalogue import CATALOGUE
 from layers.limits import upload_workspace
@@ -20,28 +23,44 @@ from webmap.offline import write_offline_html
 
 lang = state.lang()
 store = get_store()
-st.title(t("app_title", lang) + " · " + t("page_export", lang))
+st.title(t("page_export", lang))
 versions = {name: v for name, kind, v in layer_versions(store) if kind == "vector"}
+layer_name = lambda n: label(CATALOGUE[n].label_zh, CATALOGUE[n].label_en, lang)  # noqa: E731
 
-KINDS = {
-    "layers": (("图层", "Layers"), ["gpkg", "geojson", "zip", "csv", "xlsx"]),
-    "coverage": (("覆盖分析结果（网格、缺口、汇总）", "Coverage results (cells, gaps, summary)"),
-                 ["gpkg", "xlsx", "csv"]),
-    "surface": (("栅格面（距离、覆盖、人口）", "Surfaces (distance, covered, population)"), ["tif"]),
-    "print": (("打印地图", "Print map"), ["png", "pdf"]),
-    "html": (("离线网页地图", "Offline HTML map"), ["html"]),
-    "report": (("区域报告", "District report"), ["xlsx", "pdf"]),
-}
-kind = st.radio(t("export_what", lang), list(KINDS), format_func=lambda k: KINDS[k][0][lang != "zh"],
+KINDS = {"layers": ["gpkg", "geojson", "zip", "csv", "xlsx"], "coverage": ["gpkg", "xlsx", "csv"], "surface": ["tif"],
+         "print": ["pdf", "png"], "html": ["html"], "report": ["pdf", "xlsx"]}
+FORMATS = {"gpkg": "GeoPackage (.gpkg)", "geojson": "GeoJSON (.geojson)", "zip": "Shapefile (.zip)",
+           "csv": "CSV (.csv)", "xlsx": "Excel (.xlsx)", "tif": "GeoTIFF (.tif)", "pdf": "PDF (.pdf)",
+           "png": "PNG (.png)", "html": "HTML (.html)"}
+CIRCLES = {"circle_5": 300.0, "circle_10": 500.0, "circle_15": 1000.0}
+kind = st.radio(t("export_what", lang), list(KINDS), format_func=lambda k: t(f"export_{k}", lang),
                 horizontal=True, key="export_kind")
-fmt = st.selectbox(t("format", lang), KINDS[kind][1], key="export_format")
-chosen = st.multiselect(t("layers", lang), sorted(versions), default=[n for n in ("venues",) if n in versions],
-                        format_func=lambda n: label(CATALOGUE[n].label_zh, CATALOGUE[n].label_en, lang),
-                        key="export_layers") if kind in ("layers", "print", "html") else []
-surface_kind = st.selectbox("surface", ["covered", "distance", "population"], key="export_surface") \
-    if kind == "surface" else None
-title = st.text_input("title", value=t("app_title", lang), key="export_title") if kind in ("print", "html", "report") \
-    else ""
+c1, c2 = st.columns(2)
+fmt = c1.selectbox(t("format", lang), KINDS[kind], key="export_format", format_func=FORMATS.get)
+chosen = c2.multiselect(t("layers", lang), sorted(versions), default=[n for n in ("venues",) if n in versions],
+                        format_func=layer_name, key="export_layers",
+                        placeholder=t("choose_layers", lang)) if kind in ("layers", "print", "html") else []
+surface_kind = c2.selectbox(t("surface_kind", lang), ["covered", "distance", "population"], key="export_surface",
+                            format_func=lambda k: t(f"surface_{k}", lang)) if kind == "surface" else None
+title = c1.text_input(t("map_title", lang), value=t("app_title", lang), key="export_title") \
+    if kind in ("print", "html", "report") else ""
+analysis: dict = {}
+if kind in ("print", "surface", "coverage"):
+    a1, a2 = st.columns(2)
+    analysis["layer"] = a1.selectbox(t("facility_layers", lang), [k for k in FACILITY_LAYERS if k in versions],
+                                     format_func=layer_name, key="export_analysis_layer")
+    analysis["threshold"] = CIRCLES[a2.radio(t("life_circle", lang), list(CIRCLES), index=1, horizontal=True,
+                                             format_func=lambda k: t(k, lang), key="export_circle")]
+if kind == "print":
+    st.caption(t("print_analysis", lang))
+    p1, p2, p3, p4 = st.columns(4)
+    analysis["coverage"] = p1.checkbox(t("print_coverage", lang), key="export_print_coverage")
+    analysis["gaps"] = p2.number_input(t("print_gaps", lang), min_value=0, max_value=50, value=0,
+                                       key="export_print_gaps", help=t("print_gaps_help", lang))
+    saved = list(store.scenarios.list()["name"])
+    analysis["scenario"] = p3.selectbox(t("print_scenario", lang), [""] + saved, key="export_print_scenario",
+                                        format_func=lambda n: n or t("none", lang))
+    analysis["paper"] = p4.selectbox(t("paper", lang), list(PAPER_MM), key="export_paper")
 
 
 def read(name: str) -> gpd.GeoDataFrame:
@@ -49,39 +68,59 @@ def read(name: str) -> gpd.GeoDataFrame:
     return read_layer_cached(store, store.description, name, versions[name])
 
 
+def coverage():
+    """The coverage of the stored layers at the life circles (computed once per layer versions)."""
+    return run_coverage(store, method="network", thresholds=tuple(CIRCLES.values()), slot=None)
+
+
+def print_frames() -> dict[str, gpd.GeoDataFrame]:
+    """The chosen layers and the analysis drawn over them."""
+    frames = {n: read(n) for n in chosen}
+    if analysis.get("coverage") or analysis.get("gaps"):
+        result = coverage()
+        if analysis["coverage"]:
+            frames["coverage"] = share_cells(result, analysis["layer"], analysis["threshold"])
+        if analysis["gaps"]:
+            units = assign_units(result.demand, read("boundaries"), level="community") \
+                if "boundaries" in versions else None
+            frames["gaps"] = gap_areas(result, analysis["layer"], analysis["threshold"], units=units,
+                                       max_km2=1.0).head(int(analysis["gaps"]))
+    if analysis.get("scenario"):
+        frames["new_sites"] = scenario_sites(store.scenarios.load(analysis["scenario"]))
+    return frames
+
+
 if st.button(t("prepare", lang), type="primary", key="export_make"):
     try:
-        with st.spinner("…"), upload_workspace(prefix="export-") as folder:
+        with st.spinner(t("computing", lang)), upload_workspace(prefix="export-") as folder:
             out = folder / f"onemap_{kind}.{fmt}"
             if kind == "layers":
                 frames = {n: read(n) for n in chosen}
                 (write_tables if fmt in ("csv", "xlsx") else write_vectors)(frames, out)
-            else:
-                result = run_coverage(store, method="network", thresholds=(300.0, 500.0, 1000.0), slot=None) \
-                    if kind in ("coverage", "surface", "report") else None
-                if kind == "coverage":
-                    if fmt == "gpkg":
-                        cells = result.cells()
-                        write_vectors({"coverage_cells": gpd.GeoDataFrame(
-                            cells, geometry=gpd.points_from_xy(cells["x"], cells["y"]), crs=result.demand.crs),
-                            "gaps_venues_500m": gap_areas(result, "venues", 500)}, out)
-                    else:
-                        write_tables({"summary": result.summary()} if fmt == "csv" else
-                                     {"summary": result.summary(), "cells": result.cells()}, out)
-                elif kind == "surface":
-                    write_surface(result, out, surface_kind, layer="venues", threshold=500)
-                elif kind == "print":
-                    frames = {n: read(n) for n in chosen}
-                    print_map(frames, out, title=title, source=t("app_title", lang), dpi=150)
-                elif kind == "html":
-                    write_offline_html({n: read(n) for n in chosen}, out, title=title, lang=lang)
+            elif kind == "coverage":
+                result = coverage()
+                if fmt == "gpkg":
+                    cells = result.cells()
+                    write_vectors({"coverage_cells": gpd.GeoDataFrame(
+                        cells, geometry=gpd.points_from_xy(cells["x"], cells["y"]), crs=result.demand.crs),
+                        f"gaps_{analysis['layer']}_{analysis['threshold']:g}m": gap_areas(
+                            result, analysis["layer"], analysis["threshold"])}, out)
                 else:
-                    report = district_report(result, read("boundaries"), venues=read("venues"),
-                                             school_facilities=read("school_facilities")
-                                             if "school_facilities" in versions else None, title=title)
-                    (write_report_pdf if fmt == "pdf" else write_report_xlsx)(report, out)
+                    write_tables({"summary": result.summary()} if fmt == "csv" else
+                                 {"summary": result.summary(), "cells": result.cells()}, out)
+            elif kind == "surface":
+                write_surface(coverage(), out, surface_kind, layer=analysis["layer"], threshold=analysis["threshold"])
+            elif kind == "print":
+                print_map(print_frames(), out, title=title, paper=analysis["paper"], dpi=150)
+            elif kind == "html":
+                write_offline_html({n: read(n) for n in chosen}, out, title=title, lang=lang)
+            else:
+                report = district_report(coverage(), read("boundaries"), venues=read("venues"),
+                                         school_facilities=read("school_facilities")
+                                         if "school_facilities" in versions else None, title=title)
+                (write_report_pdf if fmt == "pdf" else write_report_xlsx)(report, out)
             content = out.read_bytes()
         st.download_button(t("download", lang), content, file_name=out.name, key="export_download")
-        show.success(f"{out.name}: {len(content) / 1024:,.0f} KB")
+        show.success(t("file_ready", lang, file=out.name, kb=f"{len(content) / 1024:,.0f}"))
     except OneMapError as exc:
-        show.error(str(exc))
+        show.failure(exc, lang)

@@ -13,21 +13,23 @@ from ui.map_settings import basemap_setting
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 from webmap.folium_map import LAYER_STYLES
 from webmap.one_map import HIDDEN_BY_DEFAULT, draw_one_map, one_map_key
-from webmap.publish import is_published, publish, signed_map_url
+from webmap.publish import MAP_URL, is_published, publish, signed_map_url
+
+#: The map's height when the window is small (it otherwise fills the window below the figures).
+MAP_MIN_HEIGHT = 520
 
 lang = state.lang()
 store = get_store()
 infos = store.layers.list()
-st.title(t("app_title", lang) + " · " + t("page_one_map", lang))
+st.title(t("app_title", lang))
 if not infos:
     st.info(t("no_layers", lang))
     st.stop()
 
 vector = {i.name: i for i in infos if i.kind == "vector" and i.name in LAYER_STYLES}
 raster = {i.name: i for i in infos if i.kind == "raster"}
-if "venues" in vector and store.history("venues")["source"].eq(DEMO_SOURCE).any():
-    st.warning(t("demo_banner", lang))
-st.caption(t("targets", lang))
+demo = "venues" in vector and store.history("venues")["source"].eq(DEMO_SOURCE).any()
+st.caption(("⚠ " + t("demo_banner", lang) + ("　" if lang != "en" else "  ")) * bool(demo) + t("targets", lang))
 
 with st.sidebar:
     st.subheader(t("layers", lang))
@@ -67,7 +69,10 @@ if not is_published(key):  # first request for these inputs: build the map once,
     publish(_build(basemap, gcj02), key)
 account = active_account()
 url = signed_map_url(key, None if account.single_user else account.username)
-map_slot.iframe(url, height=640)
+map_slot.iframe(url, height=MAP_MIN_HEIGHT)
+# The map takes the rest of the window below the figures, all of it in view: a click focuses the map, and a
+# map reaching past the window would make the page jump under the pointer.
+st.html(f"<style>iframe[src*='{MAP_URL}']{{height:max({MAP_MIN_HEIGHT}px,calc(100vh - 285px))!important}}</style>")
 for col, name in zip(cols, ("venues", "school_facilities", "health_stations")):
     spec = CATALOGUE[name]
     col.metric(label(spec.label_zh, spec.label_en, lang), vector[name].n_features if name in vector else 0)

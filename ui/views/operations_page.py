@@ -16,11 +16,11 @@ from ui.store_access import get_store
 
 lang = state.lang()
 store = get_store()
-st.title(t("app_title", lang) + " · " + t("page_operations", lang))
+st.title(t("page_operations", lang))
 SECTIONS = {"nearby": nearby_tab, "usage": usage_tab, "indicators": indicators_tab}
 section = st.radio(t("page_operations", lang), list(SECTIONS), horizontal=True, key=state.OPS_SECTION,
                    format_func=lambda k: t(f"tab_{k}", lang), label_visibility="collapsed")
 try:
     SECTIONS[section](store, lang)
 except OneMapError as exc:
-    show.error(t("analysis_error", lang) + str(exc))
+    show.failure(exc, lang, prefix=t("analysis_error", lang))

@@ -7,111 +7,169 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import OneMapError
-from geo.planning import marginal_curve
+from geo.planning import coverage_change, marginal_curve, plan_notes
 from geo.planning import solve as solve_plan
-from geo.scenarios import compare_scenarios, scenario_payload
+from geo.scenarios import MEASURES, UNIT_ROW, compare_scenarios, scenario_payload
 from i18n import render_note, t
+from i18n.values import site_name, value_label
 from ui import show, state
-from ui.analysis import get_engine, get_planning, get_whatif, layer_versions
+from ui.analysis import get_planning, get_whatif, layer_versions
 from ui.auth import active_account, write_store
+from ui.charts import marginal_chart, show_chart
+from ui.formatting import format_measure
 from ui.map_settings import basemap_setting
 from ui.store_access import get_store, read_layer_cached
-from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
+from ui.tables import show_table
+from webmap.folium_map import build_map, coverage_overlay, dot_marker, labelled_marker, unshift_click
+from webmap.legend import LegendEntry
+
+#: Layers drawn on the planning map; polygons and lines are passive, so a click anywhere adds a site.
+MAP_LAYERS = ("boundaries", "greenways", "venues")
+PROBLEMS = ("mclp", "lscp", "pmedian", "capacitated")
+SOURCES = ("uploaded", "generated")
 
 lang = state.lang()
 store = get_store()
-st.title(t("app_title", lang) + " · " + t("page_planning", lang))
+st.title(t("page_planning", lang))
 versions = {name: v for name, kind, v in layer_versions(store) if kind == "vector"}
-PROBLEMS = {"mclp": ("最大覆盖 MCLP", "Maximal covering (MCLP)"), "lscp": ("集合覆盖 LSCP", "Set covering (LSCP)"),
-            "pmedian": ("P中值 p-median", "p-median"), "capacitated": ("容量约束覆盖", "Capacitated covering")}
 
 with st.form("plan_form"):
     c1, c2, c3, c4 = st.columns(4)
-    problem_kind = c1.selectbox(t("problem", lang), list(PROBLEMS), format_func=lambda k: PROBLEMS[k][lang != "zh"])
-    p = c2.number_input(t("p_sites", lang), min_value=1, max_value=200, value=5, step=1)
-    target = c2.slider(t("target", lang), 0.5, 1.0, 0.9, 0.01)
-    cutoff = c3.selectbox(t("cutoff", lang), [300.0, 500.0, 1000.0], index=2)
-    sources = c3.multiselect("candidates", ["uploaded", "generated"], default=["uploaded", "generated"])
-    exact = c4.checkbox(t("exact", lang))
-    time_limit = c4.number_input("time limit (s)", min_value=1, max_value=600, value=30)
+    problem_kind = c1.selectbox(t("problem", lang), PROBLEMS, format_func=lambda k: t(f"problem_{k}", lang),
+                                key="planning.problem")
+    p = c2.number_input(t("p_sites", lang), min_value=1, max_value=200, value=5, step=1, key="planning.p",
+                        help=t("p_sites_help", lang))
+    target = c2.slider(t("target", lang), 0.5, 1.0, 0.9, 0.01, key="planning.target", format="%.2f",
+                       help=t("target_help", lang))
+    cutoff = c3.selectbox(t("cutoff", lang), [300.0, 500.0, 1000.0], index=1, key="planning.cutoff",
+                          format_func=lambda v: t("walk_m", lang, m=f"{v:,.0f}"))
+    sources = c3.multiselect(t("candidate_sources", lang), SOURCES, default=list(SOURCES), key="planning.sources",
+                             format_func=lambda k: t(f"source_{k}", lang))
+    exact = c4.checkbox(t("exact", lang), key="planning.exact", help=t("exact_help", lang))
+    time_limit = c4.number_input(t("time_limit", lang), min_value=1, max_value=600, value=30, key="planning.limit")
     solve = st.form_submit_button(t("solve", lang), type="primary")
 
+inputs = {"problem": problem_kind, "p": int(p), "target": float(target), "cutoff": float(cutoff),
+          "sources": tuple(sources), "exact": bool(exact), "time_limit": int(time_limit)}
+progress_slot = st.empty()
 try:
-    with st.spinner(t("solving", lang)):
-        engine = get_engine(store)
+    if not sources:
+        show.warning(t("no_sources", lang))
+        st.stop()
+    with st.spinner(t("preparing_candidates", lang)):
         candidates, problem, notes = get_planning(store, cutoff=cutoff, layer="venues", sources=tuple(sources))
-        if solve or state.PLAN_RESULT not in st.session_state:
-            bar = st.progress(0.0, text=t("solving", lang))
-            plan = solve_plan(problem, problem_kind, p=int(p), target=float(target),
-                              method="exact" if exact else "heuristic", time_limit=time_limit,
-                              progress=lambda f, n: bar.progress(f, text=render_note(n, lang)))
-            bar.empty()
-            st.session_state[state.PLAN_RESULT] = plan
-        plan = st.session_state[state.PLAN_RESULT]
+    if solve:
+        bar = progress_slot.progress(0.0, text=t("solving", lang))
+        plan = solve_plan(problem, problem_kind, p=int(p), target=float(target),
+                          method="exact" if exact else "heuristic", time_limit=time_limit,
+                          progress=lambda f, n: bar.progress(f, text=render_note(n, lang)))
+        st.session_state[state.PLAN_RESULT] = (inputs, plan)
+    progress_slot.empty()
 except OneMapError as exc:
-    show.error(t("analysis_error", lang) + str(exc))
+    progress_slot.empty()
+    show.failure(exc, lang, prefix=t("analysis_error", lang))
     st.stop()
 
-show.success(plan.describe())
-for message in plan.messages + notes:
-    show.caption(message)
-chosen = candidates.iloc[plan.sites]
+solved = st.session_state.get(state.PLAN_RESULT)
+plan = solved[1] if solved and solved[0] == inputs else None
+if plan is None:
+    st.info(t("solve_prompt", lang) if not solved else t("inputs_changed", lang))
+else:
+    said = plan_notes(problem, plan)
+    show.success(render_note(said[0], lang) + " " + " ".join(render_note(n, lang) for n in said[1:2]))
+    for message in said[2:]:
+        show.caption(render_note(message, lang))
+for note in dict.fromkeys(notes):
+    show.caption(render_note(note, lang))
 
-left, right = st.columns([3, 2])
+chosen = candidates.iloc[plan.sites] if plan is not None else candidates.iloc[[]]
+left, right = st.columns([1, 1])
 with left:
-    frames = {k: read_layer_cached(store, store.description, k, versions[k])
-              for k in ("boundaries", "venues") if k in versions}
-    on_top = []
-    for row in chosen.to_crs(4326).itertuples():
+    frames = {k: read_layer_cached(store, store.description, k, versions[k]) for k in MAP_LAYERS if k in versions}
+    demand = get_whatif(store, cutoff=cutoff).engine.demand
+    after = coverage_change(problem, plan.sites if plan is not None else [])
+    overlay = coverage_overlay(demand.share_on_grid(after.covered_after), demand.grid.transform, demand.grid.crs,
+                               lang, threshold_m=cutoff)
+    on_top, extra = [], []
+    for k, row in enumerate(chosen.to_crs(4326).itertuples(), start=1):
         pt = row.geometry.representative_point()
-        on_top.append(labelled_marker(pt.y, pt.x, tooltip=f"{row.name}（{row.site_kind}）",
-                                      icon_html="<div style='font-size:20px;color:#7b3294'>★</div>"))
-    for lon, lat in st.session_state.get(state.PLAN_ADDED, []):
+        shown_name = site_name(row.name, row.site_kind, row.candidate_id, lang)
+        on_top.append(labelled_marker(pt.y, pt.x, tooltip=f"{k}. {shown_name}",
+                                      icon_html="<div style='font-size:22px;color:#7b3294'>★</div>"))
+    if len(chosen):
+        extra.append(LegendEntry("star", "#7b3294", t("legend_new_sites", lang)))
+    added = st.session_state.get(state.PLAN_ADDED, [])
+    for lon, lat in added:
         on_top.append(dot_marker(lat, lon, radius=9, color="#000", fill=True, fill_color="#ffd400"))
+    if added:
+        extra.append(LegendEntry("dot", "#ffd400", t("legend_clicked_sites", lang)))
     basemap, gcj02 = basemap_setting()
-    m = build_map(frames, lang=lang, height=560, on_top=on_top, basemap=basemap, gcj02=gcj02)
+    m = build_map(frames, lang=lang, height=560, overlays=[overlay], on_top=on_top, legend_extra=extra,
+                  basemap=basemap, gcj02=gcj02, passive=("boundaries", "greenways"))
     clicked = st_folium(m, key="planning_map", height=560, use_container_width=True,
                         returned_objects=["last_clicked"])
     point = (clicked or {}).get("last_clicked")
     where = unshift_click(point["lng"], point["lat"], gcj02) if point else None
-    if where and where not in st.session_state.get(state.PLAN_ADDED, []):
-        st.session_state.setdefault(state.PLAN_ADDED, []).append(where)
+    if where and where not in added:
+        st.session_state[state.PLAN_ADDED] = [*added, where]
         st.rerun()
+    st.caption(t("add_site", lang))
 with right:
     st.subheader(t("sites_chosen", lang))
-    st.dataframe(chosen[["candidate_id", "name", "site_kind", "origin"]], hide_index=True, width="stretch")
-    if problem_kind in ("mclp", "capacitated"):
+    if len(chosen):
+        sites = chosen.to_crs(4326)
+        pts = sites.geometry.representative_point()
+        shown = sites.assign(k=range(1, len(sites) + 1),
+                             label=[site_name(r.name, r.site_kind, r.candidate_id, lang) for r in sites.itertuples()])
+        show_table(shown, {"k": ("#", "count"), "label": (t("site_name", lang), "text"),
+                           "site_kind": (t("site_kind", lang), "label:site_kind"),
+                           "origin": (t("site_origin", lang), "label:origin")}, lang, key="planning.sites_table")
+    else:
+        st.caption(t("no_sites_yet", lang))
+    if problem_kind in ("mclp", "capacitated") and problem.n_candidates:
         st.subheader(t("marginal_curve", lang))
         curve = pd.DataFrame(marginal_curve(problem, min(int(p) + 5, problem.n_candidates)))
-        st.line_chart(curve.set_index("sites")[["covered", "bound"]], height=220)
+        show_chart(marginal_chart(curve, sites_title=t("curve_sites", lang), covered_title=t("covered", lang),
+                                  covered_label=t("curve_covered", lang), bound_label=t("curve_bound", lang)))
+        st.caption(t("curve_help", lang))
 
 st.subheader(t("what_if", lang))
 whatif = get_whatif(store, cutoff=cutoff)
 schools = read_layer_cached(store, store.description, "school_facilities", versions["school_facilities"]) \
     if "school_facilities" in versions else None
-closed = [] if schools is None else \
-    list(schools.loc[~schools["open_to_public"].fillna(False).astype(bool), "feature_id"])
+closed = schools.loc[~schools["open_to_public"].fillna(False).astype(bool)] if schools is not None else None
+names = {} if closed is None else {
+    r.feature_id: f"{r.school} · {value_label('facility_kind', r.facility_kind, lang)} ({r.feature_id})"
+    for r in closed.itertuples()}
 w1, w2 = st.columns(2)
-to_open = w1.multiselect(t("open_school", lang), closed, key="whatif_open")
-hours = w1.text_input("opening hours", value="周末 8:00-18:00", key="whatif_hours")
-added = st.session_state.get(state.PLAN_ADDED, [])
-w2.caption(t("add_site", lang) + (f" — {t('added_site', lang)}: " + "; ".join(f"{x:.4f}, {y:.4f}" for x, y in added)
-                                 if added else ""))
-if w2.button("↺", key="whatif_clear"):
+to_open = w1.multiselect(t("open_school", lang), list(names), format_func=names.get, key="whatif_open",
+                         placeholder=t("choose_schools", lang))
+hours = w1.text_input(t("opening_hours_new", lang), value="周末 8:00-18:00", key="whatif_hours")
+w2.caption(t("clicked_sites", lang) + ("：" if lang != "en" else ": ")
+           + (t("added_sites", lang, n=len(added)) if added else t("no_added_sites", lang)))
+if w2.button(t("clear_sites", lang), key="whatif_clear", disabled=not added):
     st.session_state[state.PLAN_ADDED] = []
     st.rerun()
 if to_open or added:
     try:
         outcome = whatif.evaluate(open_=to_open, hours={fid: hours for fid in to_open}, add=added)
-        st.dataframe(outcome.change, hide_index=True, width="stretch", key="whatif_change")
-        show.caption(f"{outcome.seconds * 1000:.0f} ms")
+        change = outcome.change[outcome.change["threshold_m"] == cutoff]
+        show_table(change, {"layer": (t("layer", lang), "label:layer"), "covered_before": (t("covered_before", lang),
+                                                                                               "count"),
+                            "covered_after": (t("covered_after", lang), "count"),
+                            "newly_covered": (t("newly_covered", lang), "count"),
+                            "rate_before": (t("rate_before", lang), "percent"),
+                            "rate_after": (t("rate_after", lang), "percent")}, lang, key="whatif_change")
+        for note in outcome.notes:
+            show.caption(render_note(note, lang))
+        show.caption(t("computed_in", lang, ms=f"{outcome.seconds * 1000:.0f}"))
     except OneMapError as exc:
-        show.error(str(exc))
+        show.failure(exc, lang)
 
 st.subheader(t("compare", lang))
 s1, s2 = st.columns(2)
 name = s1.text_input(t("scenario_name", lang), key="scenario_name")
-if s1.button(t("save_scenario", lang), key="save_scenario") and name.strip():
+if s1.button(t("save_scenario", lang), key="save_scenario", disabled=plan is None or not name.strip()):
     try:
         payload = scenario_payload(plan, candidates, whatif, layer="venues", threshold=cutoff,
                                    inputs={"p": int(p), "target": float(target), "cutoff_m": cutoff})
@@ -120,8 +178,16 @@ if s1.button(t("save_scenario", lang), key="save_scenario") and name.strip():
         write_store(account).scenarios.save(name.strip(), payload, user=account.username, overwrite=True)
         show.success(f"{t('saved', lang)}: {name.strip()}", at=s1)
     except OneMapError as exc:
-        show.error(str(exc), at=s1)
+        show.failure(exc, lang, at=s1)
 saved = list(store.scenarios.list()["name"])
-picked = s2.multiselect(t("compare", lang), saved, default=saved[:2], key="compare_pick")
+picked = s2.multiselect(t("compare", lang), saved, default=saved[:2], key="compare_pick",
+                        placeholder=t("choose_scenarios", lang))
 if picked:
-    st.dataframe(compare_scenarios([store.scenarios.load(n) for n in picked]).astype(str), width="stretch")
+    table = compare_scenarios([store.scenarios.load(n) for n in picked])
+    rows = [(t(f"measure_{code}", lang) if not code.startswith(UNIT_ROW)
+             else t("measure_unit_rate", lang, unit=code[len(UNIT_ROW):]),
+             [format_measure(MEASURES.get(code, "percent"), v, lang) for v in table.loc[code]])
+            for code in table.index]
+    shown = pd.DataFrame([values for _, values in rows], columns=list(table.columns),
+                         index=[label for label, _ in rows])
+    st.dataframe(shown, width="stretch", key="compare_table")

@@ -1,0 +1,200 @@
+"""One language at a time: every page, in Chinese and in English, shows no word of the other script
+outside data values (names, addresses, ids the stewards loaded).
+
+Walks every element Streamlit would draw (titles, captions, messages, metrics, widget labels,
+options, placeholders and help, table headers and text cells) through AppTest; the browser
+test (tests/browser/test_language_browser.py) reads what the browser shows, maps included.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.test_pages import APP, on_demo  # noqa: F401  (the fixture)
+
+#: Words allowed in Chinese mode: units, standards, formats, products and the language switch itself.
+LATIN_ALLOWED = {
+    "m", "km", "h", "min", "MB", "KB", "MCLP", "LSCP", "HiGHS", "GB", "EPSG", "WGS", "CGCS", "GCJ", "BD",
+    "OSM", "OpenStreetMap", "XYZ", "GeoPackage", "GeoJSON", "Shapefile", "GeoTIFF", "CSV", "PDF", "PNG", "HTML",
+    "Excel", "xlsx", "gpkg", "geojson", "zip", "csv", "pdf", "png", "html", "tif", "Web", "tk", "Language",
+    "English", "PH", "SH", "Tue", "onemap", "account", "add", "AMap", "Tencent", "Baidu", "Leaflet", "p", "P",
+    "QGIS", "WPS", "OGC", "API", "ONEMAP", "MAX", "SECONDS", "XLSX", "A", "B",
+}
+#: Text of the other script that is part of the interface in both languages (the language switch).
+CJK_ALLOWED = ("语言", "中文")
+TEXT_FIELDS = {"label", "body", "options", "help", "placeholder", "delta", "captions"}
+CODE_SPAN = re.compile(r"`[^`]*`")
+FILE_NAME = re.compile(r"[\w\-]+\.(?:pdf|xlsx|csv|gpkg|geojson|zip|png|tif|html)\b")
+CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z]*")
+
+
+def _chart_texts(proto) -> list[str]:
+    """Axis and legend titles of a chart's spec, and the text values of its data (series names, labels)."""
+    import json
+
+    import pyarrow as pa
+
+    texts: list[str] = []
+
+    def titles(spec) -> None:
+        if isinstance(spec, dict):
+            for k, v in spec.items():
+                if k == "title" and isinstance(v, str):
+                    texts.append(v)
+                else:
+                    titles(v)
+        elif isinstance(spec, list):
+            for v in spec:
+                titles(v)
+
+    titles(json.loads(proto.spec))
+    for dataset in proto.datasets:
+        table = pa.ipc.open_stream(dataset.data.data).read_all()
+        for column in table.columns:
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                texts.extend(str(v) for v in column.to_pylist() if v)
+    return texts
+
+
+def visible_texts(at: AppTest) -> list[str]:
+    """Every string the page would show: element texts, widget texts, table headers and text cells."""
+    out: list[str] = []
+
+    def walk(node) -> None:
+        if node.type in ("html", "iframe"):
+            return
+        proto = getattr(node, "proto", None)
+        if proto is not None and hasattr(proto, "ListFields"):
+            for field, value in proto.ListFields():
+                if field.name not in TEXT_FIELDS:
+                    continue
+                if isinstance(value, str):
+                    out.append(value)
+                elif field.type == field.TYPE_STRING:  # repeated: options, captions
+                    out.extend(str(v) for v in value)
+        if node.type == "dataframe":
+            frame = node.value
+            out.extend(str(c) for c in frame.columns)
+            out.extend(str(c) for c in frame.index if isinstance(c, str))
+            for col in frame.columns:
+                out.extend(str(v) for v in frame[col] if isinstance(v, str))
+        if node.type == "vega_lite_chart":
+            out.extend(_chart_texts(node.proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    # Messages carrying data are Markdown-escaped (ui/show.py): read them as a person sees them.
+    return [re.sub(r"\\(.)", r"\1", s) for s in out if isinstance(s, str) and s.strip()]
+
+
+def stored_text_values(path) -> list[str]:
+    """Every text value stored in a city's GeoPackage (names, addresses, ids, codes as the stewards wrote
+    them), longest first."""
+    from layers.stores.geopackage import GeoPackageStore
+
+    values: set[str] = set()
+    with GeoPackageStore(path) as store:
+        for info in store.layers.list():
+            if info.kind == "vector":
+                frame = store.layers.read(info.name)
+                for col in frame.columns:
+                    if col != frame.geometry.name and not pd.api.types.is_numeric_dtype(frame[col]):
+                        values.update(str(v) for v in frame[col].dropna())
+            values.update(str(v) for v in store.history(info.name)["source"].dropna())
+        values.add(store.description)
+        for kind in ("venue_usage", "satisfaction"):
+            records = store.records.read(kind)
+            for col in records.columns:
+                if not pd.api.types.is_numeric_dtype(records[col]):
+                    values.update(str(v) for v in records[col].dropna())
+    values.update({"demo-builder", "init"})
+    return sorted((v for v in values if len(v) > 1), key=len, reverse=True)
+
+
+@pytest.fixture(scope="module")
+def data_values(demo_gpkg) -> list[str]:
+    """The demo city's stored text values."""
+    return stored_text_values(demo_gpkg)
+
+
+def other_script(texts: list[str], lang: str, data: list[str]) -> list[str]:
+    """The pieces of ``texts`` written in the other language (data values taken out first)."""
+    bad = []
+    for text in texts:
+        rest = text
+        for value in data:
+            if value in rest:
+                rest = rest.replace(value, " ")
+        rest = CODE_SPAN.sub(" ", FILE_NAME.sub(" ", rest))  # identifiers to type and file names are not prose
+        if lang == "en":
+            for ok in CJK_ALLOWED:
+                rest = rest.replace(ok, " ")
+            if CJK.search(rest):
+                bad.append(text)
+        else:
+            words = [w for w in LATIN_WORD.findall(rest) if w not in LATIN_ALLOWED]
+            if words:
+                bad.append(f"{text!r} → {words}")
+    return bad
+
+
+def _page(lang: str, page: str, actions=()) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["lang"] = lang
+    at.run()
+    at.switch_page(page).run()
+    for act in actions:
+        act(at)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _solve(at: AppTest) -> None:
+    next(b for b in at.button if b.label in ("求解", "Solve")).click()
+
+
+PAGES = {
+    "one_map": ("views/one_map.py", ()),
+    "coverage": ("views/coverage_page.py", ()),
+    "planning": ("views/planning_page.py", (_solve, lambda at: at.multiselect(key="whatif_open").set_value(
+        ["school-004-track"]))),
+    "nearby": ("views/operations_page.py", ()),
+    "lonely_and_coords": ("views/operations_page.py", (lambda at: at.radio(key="nearby.mode").set_value("coords"),
+                                                       lambda at: at.text_input(key="nearby.coords").set_value(
+                                                           "123"),)),
+    "usage": ("views/operations_page.py", (lambda at: at.radio(key="operations.section").set_value("usage"),)),
+    "indicators": ("views/operations_page.py",
+                   (lambda at: at.radio(key="operations.section").set_value("indicators"),)),
+    "data": ("views/data_page.py", (lambda at: at.selectbox(key="data_history_layer").set_value("venues"),)),
+    "export_print": ("views/export_page.py", (lambda at: at.radio(key="export_kind").set_value("print"),)),
+    "export_report": ("views/export_page.py", (lambda at: at.radio(key="export_kind").set_value("report"),
+                                               lambda at: at.button(key="export_make").click())),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_speaks_one_language(on_demo, data_values, name, lang):  # noqa: F811
+    page, actions = PAGES[name]
+    at = _page(lang, page, actions)
+    texts = visible_texts(at)
+    assert len(texts) > 10, texts
+    bad = other_script(texts, lang, data_values)
+    assert not bad, f"{name} in {lang} shows the other language:\n" + "\n".join(bad[:40])
+
+
+def test_the_check_itself_catches_a_leak(data_values):
+    """The walker and the rule find what they are for (a test that could never fail would prove nothing)."""
+    assert other_script(["Coverage rate 覆盖率"], "en", data_values) == ["Coverage rate 覆盖率"]
+    assert other_script(["覆盖率 coverage"], "zh", data_values)
+    assert not other_script(["振兴路健身中心 · 113.99 m"], "en", data_values)  # a venue's name is data
+    assert not other_script(["体育场馆 venue-001"], "zh", data_values)  # so is its id
+    frame = pd.DataFrame({"名称": ["a"]})
+    assert list(frame.columns) == ["名称"]

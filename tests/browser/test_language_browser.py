@@ -1,0 +1,140 @@
+"""One language at a time, as the browser shows it: every page in Chinese and in English, maps included.
+
+Reads the text a person sees (hidden and zero-size text skipped, CSS-provided words counted,
+icon ligatures and code identifiers left out) on the page and inside every map frame (legend,
+layer list, scale), and fails on any word of the other script outside data values (the demo
+city's stored values and the uploaded file's own).  Each page's screenshot is kept in
+tests/artifacts/screens/ to be looked at.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.test_language import other_script, stored_text_values
+from tests.browser.conftest import open_page
+from tests.browser.test_pages_browser import map_frame
+
+pytestmark = pytest.mark.browser
+
+#: The visible text of a document: text nodes under visible elements of non-zero size, inputs'
+#: placeholders, and words a stylesheet puts in ::after; Material icon ligatures are not words.
+VISIBLE_TEXT = """() => {
+  const out = [];
+  const walk = (node) => {
+    if (node.nodeType === 3) {
+      const p = node.parentElement, s = p && getComputedStyle(p);
+      if (s && s.fontSize !== '0px' && s.visibility !== 'hidden' && node.textContent.trim())
+        out.push(node.textContent.trim());
+      return;
+    }
+    if (node.nodeType !== 1 || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'CODE'].includes(node.tagName)) return;
+    if (node.matches('[data-testid="stIconMaterial"], .material-icons')) return;
+    const s = getComputedStyle(node), r = node.getBoundingClientRect();
+    if (s.display === 'none') return;
+    if (r.width <= 1 || r.height <= 1 || r.right <= 0 || r.bottom <= 0) {  // visually hidden (skip links)
+      if (s.overflow === 'hidden' || s.position === 'absolute' || s.position === 'fixed') return;
+    }
+    if (node.placeholder && !node.value && node.getAttribute('role') !== 'combobox') out.push(node.placeholder);
+    for (const c of node.childNodes) walk(c);
+    const after = getComputedStyle(node, '::after').content;
+    if (after && after.startsWith('"') && after.length > 3) out.push(after.slice(1, -1));
+  };
+  walk(document.body);
+  return out;
+}"""
+#: Status of a running script: the page is settled once it is gone.
+RUNNING = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
+def _settle(page, ms: int = 1500) -> None:
+    page.wait_for_function(RUNNING, timeout=180_000)
+    page.wait_for_timeout(ms)
+    page.wait_for_function(RUNNING, timeout=180_000)
+
+
+def _texts(page) -> list[str]:
+    texts = list(page.evaluate(VISIBLE_TEXT))
+    for frame in page.frames[1:]:
+        try:
+            texts += frame.evaluate(VISIBLE_TEXT)
+        except Exception:  # noqa: BLE001 — a frame Streamlit is replacing has no document to read
+            continue
+    return texts
+
+
+def _solve(page, lang: str) -> None:
+    page.get_by_role("button", name="求解" if lang == "zh" else "Solve", exact=True).click()
+    page.get_by_text("新增覆盖" if lang == "zh" else "more residents within").first.wait_for(timeout=180_000)
+
+
+def _section(name_zh: str, name_en: str):
+    def go(page, lang: str) -> None:
+        page.get_by_text(name_zh if lang == "zh" else name_en, exact=True).click()
+        _settle(page, 2500)
+    return go
+
+
+def _upload_bad_csv(tmp_dir):
+    def go(page, lang: str) -> None:
+        bad = tmp_dir / "坏数据.csv"
+        bad.write_text("名称,类型,经度,纬度\n城东驿站,community_health_station,东经114度,30.01\n", encoding="utf-8")
+        page.locator("input[type='file']").first.set_input_files(str(bad))
+        page.get_by_text("坏数据.csv").first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="检查" if lang == "zh" else "Check", exact=True).click()
+        page.get_by_text("尚未写入任何数据" if lang == "zh" else "nothing has been written").first.wait_for(
+            timeout=60_000)
+    return go
+
+
+#: page → (path, has a map, what to do there first)
+PAGES = {
+    "one_map": ("", True, None),
+    "coverage": ("coverage", True, None),
+    "planning": ("planning", True, _solve),
+    "operations_nearby": ("operations", True, None),
+    "operations_usage": ("operations", True, _section("场馆使用", "Venue usage")),
+    "operations_indicators": ("operations", False, _section("考核指标", "Indicators")),
+    "data": ("data", False, "upload"),
+    "export": ("export", False, None),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_in_the_browser_speaks_one_language(demo_app, browser, artifacts, data_values, tmp_path,
+                                                       name, lang):
+    from tests.conftest import ROOT
+
+    path, has_map, act = PAGES[name]
+    page, outside = open_page(browser, f"{demo_app}/{path}?lang={lang}", width=1440,
+                              height=2600 if name == "data" else 1800)
+    if has_map:
+        map_frame(page, timeout=180_000)
+    _settle(page)
+    if act == "upload":
+        act = _upload_bad_csv(tmp_path)
+    if act is not None:
+        act(page, lang)
+        _settle(page)
+    if has_map:
+        map_frame(page, timeout=180_000)
+        page.wait_for_timeout(1500)
+    screens = artifacts / "screens"
+    screens.mkdir(exist_ok=True)
+    page.screenshot(path=str(screens / f"{name}_{lang}.png"), full_page=True)
+    texts = _texts(page)
+    assert len(texts) > 15, texts
+    uploaded = {"坏数据.csv", "名称", "类型", "经度", "纬度", "城东驿站", "东经114度", "community_health_station"}
+    data = sorted(set(data_values) | {f"GeoPackage {ROOT / 'data' / 'demo_city.gpkg'}"} | uploaded, key=len,
+                  reverse=True)
+    bad = other_script(texts, lang, data)
+    assert not bad, f"{name} in {lang} shows the other language:\n" + "\n".join(bad[:40])
+    assert outside == []
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def data_values(demo_gpkg) -> list[str]:
+    """The demo city's stored text values (the app serves the same city, built by the same code)."""
+    return stored_text_values(demo_gpkg)

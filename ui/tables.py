@@ -1,0 +1,85 @@
+"""The pages' tables: chosen columns, headers in the page's language, values formatted once here.
+
+A page names the columns it shows and how each reads — a count (thousands separators, no
+".0"), a share (percent), metres, minutes, a coded value shown by its label — and
+:func:`show_table` renames, converts and configures them, so no page shows ``candidate_id``,
+``0.4804547619047619`` or ``track_field``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from i18n.values import hours_text, value_label
+
+#: How a column reads: "text", "count", "percent", "bar" (a share drawn as a bar), "decimal", "metres",
+#: "minutes", "km2", "datetime", "hours" (OSM opening hours), or "label:<field>" (a coded value by its label).
+Kind = str
+
+
+def _config(title: str, kind: Kind) -> Any:
+    cc = st.column_config
+    if kind == "count":
+        return cc.NumberColumn(title, format="localized")
+    if kind == "percent":
+        return cc.NumberColumn(title, format="percent")
+    if kind == "bar":
+        return cc.ProgressColumn(title, format="percent", min_value=0.0, max_value=1.0)
+    if kind == "decimal":
+        return cc.NumberColumn(title, format="%.2f")
+    if kind == "metres":
+        return cc.NumberColumn(title, format="%d m")
+    if kind == "minutes":
+        return cc.NumberColumn(title, format="%.0f min")
+    if kind == "km2":
+        return cc.NumberColumn(title, format="%.2f km²")
+    if kind == "datetime":
+        return cc.DatetimeColumn(title, format="YYYY-MM-DD HH:mm")
+    return cc.TextColumn(title)
+
+
+def _values(series: pd.Series, kind: Kind, lang: str) -> pd.Series:
+    if kind == "count":
+        return pd.to_numeric(series, errors="coerce").round().astype("Int64")
+    if kind == "metres":
+        return pd.to_numeric(series, errors="coerce").round().astype("Int64")
+    if kind in ("percent", "bar", "decimal", "minutes", "km2"):
+        return pd.to_numeric(series, errors="coerce").astype(float)
+    if kind == "datetime":
+        return pd.to_datetime(series, errors="coerce", utc=True)
+    if kind == "hours":
+        return series.map(lambda v: hours_text(str(v), lang) if isinstance(v, str) and v else "")
+    if kind.startswith("label:"):
+        field = kind.split(":", 1)[1]
+        return series.map(lambda v: value_label(field, v, lang)).astype(object)
+    return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+                      else str(v)).astype(object)
+
+
+def prepare(frame: pd.DataFrame, columns: Mapping[str, tuple[str, Kind]], lang: str) -> tuple[pd.DataFrame, dict]:
+    """``frame``'s listed columns (in that order) renamed to their titles and converted, and their column configs."""
+    out = pd.DataFrame(index=frame.index)
+    config = {}
+    for col, (title, kind) in columns.items():
+        if col not in frame.columns:
+            continue
+        out[title] = _values(frame[col], kind, lang)
+        config[title] = _config(title, kind)
+    return out.reset_index(drop=True), config
+
+
+def show_table(frame: pd.DataFrame, columns: Mapping[str, tuple[str, Kind]], lang: str, **kwargs: Any):
+    """Show ``frame`` as :func:`prepare` makes it (``kwargs`` go to ``st.dataframe``: key, height, on_select …)."""
+    shown, config = prepare(frame, columns, lang)
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("placeholder", "—")  # a missing value, in any language
+    kwargs.setdefault("width", "stretch")
+    return st.dataframe(shown, column_config=config, **kwargs)
+
+
+__all__ = ["prepare", "show_table"]
