@@ -124,7 +124,11 @@ def visit_planning(context, url: str) -> float:
     page.goto(url + "/planning", wait_until="commit")
     page.get_by_role("button", name="求解", exact=True).click(timeout=180_000)
     page.get_by_text("新增覆盖").first.wait_for(timeout=180_000)
-    took = _drawn(page, t0, 10)
+    _drawn(page, t0, 10)
+    frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+    frame.wait_for_function("() => document.querySelectorAll('.planned-site').length >= 5", timeout=180_000,
+                            polling=50)  # the five planned sites are on the map
+    took = time.perf_counter() - t0
     page.close()
     return took
 

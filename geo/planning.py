@@ -229,6 +229,17 @@ def _solve(model: _Model, n_sites: int, time_limit: float, start: np.ndarray | N
     return sites, objective, label, bound, messages
 
 
+def _with_final_gap(messages: list[Note], gap: float | None) -> list[Note]:
+    """Messages with HiGHS's stop note restated against the final bound (HiGHS's own bound joined with ours)."""
+    out = []
+    for m in messages:
+        if m.code in ("plan.stopped", "plan.stopped_no_bound"):
+            values = {k: v for k, v in m.values.items() if k != "gap"}
+            m = note("plan.stopped_no_bound", **values) if gap is None else note("plan.stopped", **values, gap=gap)
+        out.append(m)
+    return out
+
+
 def _lp_bound(model: _Model, time_limit: float) -> float | None:
     """The LP relaxation's optimum: a bound on the MILP (None if HiGHS does not finish)."""
     relaxed = _Model(**{**model.__dict__, "integer": np.zeros_like(model.integer)})
@@ -442,8 +453,10 @@ def maximal_covering(problem: PlanningProblem, p: int, *, method: Method = "heur
     if len(sites) < p:
         messages.append(note("plan.few_sites", n=len(sites)))
     report(progress, 1.0, "progress.done")
+    gap = 0.0 if status == "optimal" else _gap(objective, bound)
+    messages = _with_final_gap(messages, gap)
     result = PlanResult("MCLP", method, np.asarray(sites, dtype=np.int64), objective, status, bound,
-                        0.0 if status == "optimal" else _gap(objective, bound), time.perf_counter() - t0,
+                        gap, time.perf_counter() - t0,
                         covered=covered_before + objective,
                         coverage_rate=(covered_before + objective) / problem.total if problem.total else None,
                         messages=messages)
@@ -604,6 +617,7 @@ def p_median(problem: PlanningProblem, p: int, *, method: Method = "heuristic",
     people = max(float(w.sum()), 1e-9)
     objective = total / people
     gap = 0.0 if status == "optimal" else (total - bound) / max(total, 1e-9)
+    messages = _with_final_gap(messages, gap)
     report(progress, 1.0, "progress.done")
     return PlanResult("p-median", method, np.asarray(sorted(sites), dtype=np.int64), objective, status,
                       bound / people, gap, time.perf_counter() - t0, messages=messages)
@@ -704,6 +718,7 @@ def capacitated_covering(problem: PlanningProblem, p: int, *, method: Method = "
             messages = [note("plan.highs_no_answer", limit=time_limit, reason=str(exc))]
     covered_before = float(problem.weights[problem.covered_now].sum())
     gap = 0.0 if status == "optimal" else _gap(objective, bound)
+    messages = _with_final_gap(messages, gap)
     report(progress, 1.0, "progress.done")
     return PlanResult("capacitated", method, np.asarray(sorted(sites), dtype=np.int64), objective, status, bound,
                       gap, time.perf_counter() - t0, covered=covered_before + objective,

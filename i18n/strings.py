@@ -234,6 +234,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "solve_prompt": ("设置好条件后点击“求解”。", "Set the inputs, then press Solve."),
     "inputs_changed": ("条件已改变，点击“求解”得到新的方案。", "The inputs changed; press Solve for a new plan."),
     "legend_new_sites": ("规划新增场地", "Planned new sites"),
+    "plan_results": ("规划结果", "Planning results"),
     "legend_clicked_sites": ("地图上点选的场地（情景推演）", "Sites clicked on the map (what if)"),
     "site_name": ("名称", "Name"),
     "site_kind": ("类型", "Kind"),

@@ -1,82 +1,114 @@
-"""The pages' charts, drawn with Altair (bundled with Streamlit, rendered offline).
+"""The pages' charts, drawn on the server as SVG (matplotlib) and shown as images.
 
-Every axis title and legend label is passed in by the page in its language; shares are
-drawn as percentages and counts with thousands separators, so a chart reads like the table
-beside it.
+A chart is text and lines the browser draws at once: no chart library to download and start
+in every new browser (Vega cost about half a second on this machine's class), the labels are
+text in the page's language (set in the installed CJK font), and every value is escaped by
+the SVG writer.  Shares are drawn as percentages and counts with thousands separators, so
+a chart reads like the table beside it.
 """
 
 from __future__ import annotations
 
-import altair as alt
-import pandas as pd
-import streamlit as st
+import io
+import re
+from collections.abc import Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+
+from exports.print_map import cjk_font  # noqa: E402
+
+_GREEN, _BLUE, _GREY = "#1a9641", "#2171b5", "#9e9e9e"
+_LINES = ("#1a9641", "#74add1", "#d73027", "#984ea3")
 
 
-def rate_bars(frame: pd.DataFrame, *, name: str, rate: str, name_title: str, rate_title: str) -> alt.Chart:
+def _figure(width: float, height: float):
+    font = cjk_font()
+    plt.rcParams["font.family"] = [font.get_name(), "sans-serif"]
+    fig, ax = plt.subplots(figsize=(width, height))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=9, colors="#444444")
+    return fig, ax
+
+
+def _svg(fig) -> str:
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text, in the browser's CJK font
+        fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    svg = buffer.getvalue()
+    return re.sub(r"<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)  # no creator, no date
+
+
+def rate_bars(frame: pd.DataFrame, *, name: str, rate: str, name_title: str, rate_title: str) -> str:
     """Horizontal bars of ``rate`` (0 … 1) per ``name``, highest first, each labelled with its percentage."""
-    data = frame[[name, rate]].dropna().sort_values(rate, ascending=False)
-    base = alt.Chart(data).encode(
-        y=alt.Y(f"{name}:N", sort=None, title=name_title, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
-        x=alt.X(f"{rate}:Q", title=rate_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip(f"{name}:N", title=name_title), alt.Tooltip(f"{rate}:Q", title=rate_title, format=".1%")])
-    bars = base.mark_bar(color="#1a9641")
-    text = base.mark_text(align="left", dx=3, fontSize=11).encode(text=alt.Text(f"{rate}:Q", format=".1%"))
-    return (bars + text).properties(height=max(30 * len(data), 90))
+    data = frame[[name, rate]].dropna().sort_values(rate, ascending=True)
+    fig, ax = _figure(6.0, 0.36 * len(data) + 0.9)
+    bars = ax.barh([str(v) for v in data[name]], data[rate], color=_GREEN)
+    ax.bar_label(bars, labels=[f"{v:.1%}" for v in data[rate]], padding=3, fontsize=9)
+    ax.set_xlim(0, 1.1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(rate_title, fontsize=9)
+    ax.set_ylabel(name_title, fontsize=9)
+    return _svg(fig)
 
 
 def value_bars(frame: pd.DataFrame, *, name: str, value: str, name_title: str, value_title: str,
-               fmt: str = ",.2f") -> alt.Chart:
+               fmt: str = "{:,.2f}") -> str:
     """Horizontal bars of ``value`` per ``name``, largest first, each labelled (a league table)."""
-    data = frame[[name, value]].dropna().sort_values(value, ascending=False)
-    base = alt.Chart(data).encode(
-        y=alt.Y(f"{name}:N", sort=None, title=name_title, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
-        x=alt.X(f"{value}:Q", title=value_title),
-        tooltip=[alt.Tooltip(f"{name}:N", title=name_title), alt.Tooltip(f"{value}:Q", title=value_title, format=fmt)])
-    text = base.mark_text(align="left", dx=3, fontSize=11).encode(text=alt.Text(f"{value}:Q", format=fmt))
-    return (base.mark_bar(color="#2171b5") + text).properties(height=max(30 * len(data), 90))
+    data = frame[[name, value]].dropna().sort_values(value, ascending=True)
+    fig, ax = _figure(6.0, 0.36 * len(data) + 0.9)
+    bars = ax.barh([str(v) for v in data[name]], data[value], color=_BLUE)
+    ax.bar_label(bars, labels=[fmt.format(v) for v in data[value]], padding=3, fontsize=9)
+    ax.set_xlim(0, float(data[value].max()) * 1.15 if len(data) else 1)
+    ax.set_xlabel(value_title, fontsize=9)
+    ax.set_ylabel(name_title, fontsize=9)
+    return _svg(fig)
 
 
 def marginal_chart(curve: pd.DataFrame, *, sites_title: str, covered_title: str, covered_label: str,
-                   bound_label: str) -> alt.Chart:
+                   bound_label: str) -> str:
     """Residents covered after k new sites (greedy, nested), with the proven most any k sites could cover above."""
-    long = pd.concat([
-        pd.DataFrame({"sites": curve["sites"], "residents": curve["covered"], "rate": curve["rate"],
-                      "series": covered_label}),
-        pd.DataFrame({"sites": curve["sites"], "residents": curve["bound_covered"], "rate": curve["bound_rate"],
-                      "series": bound_label}),
-    ], ignore_index=True)
-    color = alt.Color("series:N", title=None, scale=alt.Scale(domain=[covered_label, bound_label],
-                                                              range=["#1a9641", "#9e9e9e"]),
-                      legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=480))
-    dash = alt.StrokeDash("series:N", scale=alt.Scale(domain=[covered_label, bound_label], range=[[1, 0], [5, 4]]),
-                          legend=None)
-    return alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("sites:O", title=sites_title, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("residents:Q", title=covered_title, axis=alt.Axis(format=",.0f"), scale=alt.Scale(zero=False)),
-        color=color, strokeDash=dash,
-        tooltip=[alt.Tooltip("sites:O", title=sites_title), alt.Tooltip("series:N", title=" "),
-                 alt.Tooltip("residents:Q", title=covered_title, format=",.0f"),
-                 alt.Tooltip("rate:Q", format=".1%", title="%")]).properties(height=240)
+    fig, ax = _figure(6.0, 3.0)
+    ax.plot(curve["sites"], curve["bound_covered"], color=_GREY, ls="--", marker=".", label=bound_label)
+    ax.plot(curve["sites"], curve["covered"], color=_GREEN, marker="o", ms=4, label=covered_label)
+    ax.set_xticks(list(curve["sites"]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.set_xlabel(sites_title, fontsize=9)
+    ax.set_ylabel(covered_title, fontsize=9)
+    ax.grid(axis="y", color="#eeeeee")
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    return _svg(fig)
 
 
-def share_lines(frame: pd.DataFrame, *, when: str, series: dict[str, str], when_title: str,
-                share_title: str) -> alt.Chart:
+def share_lines(frame: pd.DataFrame, *, when: str, series: Mapping[str, str], when_title: str,
+                share_title: str) -> str:
     """Shares (0 … 1) over time: dates on x, percentages on y, one line per column of ``series`` (column → label)."""
-    long = frame.melt(id_vars=[when], value_vars=list(series), var_name="column", value_name="share")
-    long["series"] = long.pop("column").map(series)
-    return alt.Chart(long.dropna(subset=["share"])).mark_line(point=True).encode(
-        x=alt.X(f"{when}:T", title=when_title, axis=alt.Axis(format="%Y-%m-%d", labelAngle=0)),
-        y=alt.Y("share:Q", title=share_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip(f"{when}:T", title=when_title, format="%Y-%m-%d %H:%M"),
-                 alt.Tooltip("series:N", title=" "), alt.Tooltip("share:Q", title=share_title, format=".1%")],
-    ).properties(height=220)
+    data = frame.dropna(subset=[when]).sort_values(when)
+    fig, ax = _figure(6.0, 2.8)
+    for color, (column, label) in zip(_LINES, series.items()):
+        if column in data.columns:
+            ax.plot(pd.to_datetime(data[when]), data[column], marker="o", ms=4, color=color, label=label)
+    ax.set_ylim(0, 1.05)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m-%d"))
+    fig.autofmt_xdate(rotation=0, ha="center")
+    ax.set_xlabel(when_title, fontsize=9)
+    ax.set_ylabel(share_title, fontsize=9)
+    ax.grid(axis="y", color="#eeeeee")
+    ax.legend(fontsize=8, frameon=False, loc="lower left")
+    return _svg(fig)
 
 
-def show_chart(chart: alt.TopLevelMixin) -> None:
-    """Draw ``chart`` across the column at the height it asks for (Streamlit would otherwise squash a layer)."""
-    height = getattr(chart, "height", alt.Undefined)
-    st.altair_chart(chart, width="stretch", height=int(height) + 60 if isinstance(height, int) else "content")
+def show_chart(svg: str) -> None:
+    """Place a chart (our own SVG, every label escaped by the SVG writer) in the page, as an image."""
+    st.image(svg, width="stretch")
 
 
 __all__ = ["rate_bars", "value_bars", "marginal_chart", "share_lines", "show_chart"]

@@ -5,7 +5,8 @@ put text into ``innerHTML``, and folium writes tooltip text into a JavaScript te
 literal.  Every value that a map shows passes through :func:`html_text` first, so a venue
 named ``<img src=x onerror=…>`` shows those characters and runs nothing; the characters
 that matter inside a template literal (a backtick, ``$``, a backslash) are written as HTML
-character references, which display as themselves.
+character references, which display as themselves.  (The pages' charts are SVG written by
+matplotlib, whose writer escapes every text it places: ``ui/charts.py``.)
 """
 
 from __future__ import annotations

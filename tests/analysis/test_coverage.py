@@ -149,3 +149,19 @@ def test_threshold_and_method_errors(demo_analysis):
     assert s.set_index("layer").loc["greenways", "minutes"] == pytest.approx(10.0)
     with pytest.raises(AnalysisError, match="beyond the analysis cutoff"):
         r.covered("venues", 1500)
+
+
+def test_demo_venues_keep_different_hours_so_the_time_slot_matters(demo_analysis, demo_city):
+    """Some demo squares, courts and gyms open only at weekends, others close at 17:30 on weekdays: a planner
+    picking a weekday evening sees fewer residents covered by venues than at any time, and more on Saturday."""
+    hours = demo_city.layers["venues"]["opening_hours"]
+    assert (hours == "Sa,Su,PH 07:00-21:00").sum() >= 5 and hours.str.startswith("Mo-Fr 08:00-17:30").sum() >= 5
+    engine = demo_analysis.engine
+
+    def venues_500(result) -> float:
+        return result.summary().set_index(["layer", "threshold_m"]).loc[("venues", 500.0), "covered"]
+
+    any_time = venues_500(engine.run())
+    evening = venues_500(engine.run(slot=PRESET_SLOTS["weekday 19:00"]))
+    saturday = venues_500(engine.run(slot=TimeSlot.parse("Sat 10:00")))
+    assert evening < any_time * 0.97 and evening < saturday

@@ -8,6 +8,8 @@ test (tests/browser/test_language_browser.py) reads what the browser shows, maps
 
 from __future__ import annotations
 
+import base64
+import html
 import re
 
 import pandas as pd
@@ -33,40 +35,22 @@ CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z]*")
 
 
-def _chart_texts(proto) -> list[str]:
-    """Axis and legend titles of a chart's spec, and the text values of its data (series names, labels)."""
-    import json
-
-    import pyarrow as pa
-
-    texts: list[str] = []
-
-    def titles(spec) -> None:
-        if isinstance(spec, dict):
-            for k, v in spec.items():
-                if k == "title" and isinstance(v, str):
-                    texts.append(v)
-                else:
-                    titles(v)
-        elif isinstance(spec, list):
-            for v in spec:
-                titles(v)
-
-    titles(json.loads(proto.spec))
-    for dataset in proto.datasets:
-        table = pa.ipc.open_stream(dataset.data.data).read_all()
-        for column in table.columns:
-            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-                texts.extend(str(v) for v in column.to_pylist() if v)
-    return texts
-
-
 def visible_texts(at: AppTest) -> list[str]:
     """Every string the page would show: element texts, widget texts, table headers and text cells."""
     out: list[str] = []
 
     def walk(node) -> None:
-        if node.type in ("html", "iframe"):
+        if node.type == "iframe":
+            return
+        if node.type == "html":  # style sheets only: the text a person sees, not the CSS
+            body = re.sub(r"<style.*?</style>", " ", node.proto.body, flags=re.S)
+            out.extend(html.unescape(t) for t in re.findall(r">([^<>]+)<", body) if t.strip())
+            return
+        if node.type == "image":  # charts: SVG images whose text is the axis titles, legends and labels
+            for image in node.proto.imgs:
+                if image.url.startswith("data:image/svg+xml;base64,"):
+                    svg = base64.b64decode(image.url.split(",", 1)[1]).decode("utf-8")
+                    out.extend(html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]+)</text>", svg))
             return
         proto = getattr(node, "proto", None)
         if proto is not None and hasattr(proto, "ListFields"):
@@ -83,8 +67,7 @@ def visible_texts(at: AppTest) -> list[str]:
             out.extend(str(c) for c in frame.index if isinstance(c, str))
             for col in frame.columns:
                 out.extend(str(v) for v in frame[col] if isinstance(v, str))
-        if node.type == "vega_lite_chart":
-            out.extend(_chart_texts(node.proto))
+
         for child in getattr(node, "children", {}).values():
             walk(child)
 

@@ -183,3 +183,35 @@ def test_gcj02_shift_of_map_elements_round_trips():
     gj = shift_element(folium.GeoJson({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"rank": 1}, "geometry": {"type": "Point", "coordinates": [114.0, 30.0]}}]}))
     np.testing.assert_allclose(gj.data["features"][0]["geometry"]["coordinates"], [lon, lat], atol=1e-9)
+
+
+def test_planning_scenarios_compare_as_people_read_them(monkeypatch, demo_gpkg, tmp_path):
+    """Two saved plans side by side: labelled rows, thousands separators, percentages, no 0.4804547619047619;
+    the school what-if lists schools by name."""
+    import re
+    import shutil
+
+    from ui.store_access import _open
+
+    path = tmp_path / "city.gpkg"
+    shutil.copyfile(demo_gpkg, path)
+    monkeypatch.setenv("ONEMAP_GPKG", str(path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    _open.clear()
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("views/planning_page.py").run()
+    assert all(re.search(r"[\u4e00-\u9fff]", o) and o.endswith(")") for o in at.multiselect(key="whatif_open").options)
+    for p, name in ((3, "东岸 3处"), (5, "东岸 5处")):
+        at.number_input(key="planning.p").set_value(p)
+        at.button[0].click().run()
+        at.text_input(key="scenario_name").set_value(name).run()
+        at.button(key="save_scenario").click().run()
+        assert not at.exception
+    at.multiselect(key="compare_pick").set_value(["东岸 3处", "东岸 5处"]).run()
+    table = next(d.value for d in at.dataframe if list(d.value.columns) == ["东岸 3处", "东岸 5处"])
+    assert {"新增场地数", "新增覆盖人口", "规划后覆盖率", "步行距离"} <= set(table.index)
+    assert table.loc["新增场地数"].tolist() == ["3", "5"] and table.loc["步行距离"].tolist() == ["500 m", "500 m"]
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", v) for v in table.loc["新增覆盖人口"])
+    assert all(re.fullmatch(r"\d{1,2}\.\d%", v) for v in table.loc["规划后覆盖率"])
+    assert not any(re.search(r"\d\.\d{4,}", v) for v in table.to_numpy().ravel())
+    _open.clear()

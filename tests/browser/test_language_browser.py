@@ -84,6 +84,9 @@ def _upload_bad_csv(tmp_dir):
         page.get_by_role("button", name="检查" if lang == "zh" else "Check", exact=True).click()
         page.get_by_text("尚未写入任何数据" if lang == "zh" else "nothing has been written").first.wait_for(
             timeout=60_000)
+        # No row is valid, so "import the valid rows only" cannot be ticked.
+        valid_only = page.get_by_role("checkbox", name="只导入合格的行" if lang == "zh" else "Import the valid rows only")
+        assert valid_only.is_disabled()
     return go
 
 
@@ -96,7 +99,7 @@ PAGES = {
     "operations_usage": ("operations", True, _section("场馆使用", "Venue usage")),
     "operations_indicators": ("operations", False, _section("考核指标", "Indicators")),
     "data": ("data", False, "upload"),
-    "export": ("export", False, None),
+    "export": ("export", False, _section("打印地图", "Print map")),
 }
 
 

@@ -32,6 +32,9 @@ def test_offline_html_map_draws_with_no_network(browser, demo_city, artifacts, t
     assert drawn == expected, (drawn, expected)
     assert [u for u in requested if not u.startswith(LOCAL)] == []
     assert page.title() == "青溪区 一张图（离线）"
+    assert page.locator(".onemap-title").inner_text() == "青溪区 一张图（离线）"  # visible on the map, not only the tab
+    legend = page.locator(".onemap-legend").inner_text()
+    assert all(name in legend for name in ("图例", "体育场馆", "绿道/健身步道", "社区健康驿站/体卫融合服务站", "行政边界"))
     page.close()
 
 

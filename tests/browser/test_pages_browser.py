@@ -225,3 +225,18 @@ def test_coverage_gap_row_click_zooms_to_the_piece(demo_app, browser, artifacts)
     page.screenshot(path=str(artifacts / "page_coverage_gap_zoomed.png"), full_page=True)
     assert outside == []
     page.close()
+
+
+def test_one_map_opened_directly_and_fitting_the_window(demo_app, browser, artifacts):
+    """/one_map (a bookmark) lands on the one-map page, with no "page not found", and the map fills the
+    window below the figures without reaching past it (a click would otherwise scroll the page)."""
+    page, outside = open_page(browser, demo_app + "/one_map", width=1440, height=900)
+    map_frame(page)
+    page.wait_for_timeout(1500)
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.get_by_role("heading", name="健身一张图").count() == 1
+    box = page.locator(MAP_IFRAME).first.bounding_box()
+    assert box["height"] > 0.5 * 900 and box["y"] + box["height"] <= 900, box
+    assert box["width"] > 0.6 * 1440
+    assert outside == []
+    page.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -20,12 +21,13 @@ from ui.formatting import format_measure
 from ui.map_settings import basemap_setting
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import show_table
-from webmap.folium_map import build_map, coverage_overlay, dot_marker, labelled_marker, unshift_click
+from webmap.folium_map import build_map, coverage_overlay, dot_marker, labelled_marker, shift_element, unshift_click
 from webmap.legend import LegendEntry
 
 #: Layers drawn on the planning map; polygons and lines are passive, so a click anywhere adds a site.
 MAP_LAYERS = ("boundaries", "greenways", "venues")
 PROBLEMS = ("mclp", "lscp", "pmedian", "capacitated")
+PLANNED_ICON = "<div class='planned-site' style='font-size:22px;color:#7b3294'>★</div>"
 SOURCES = ("uploaded", "generated")
 
 lang = state.lang()
@@ -90,23 +92,25 @@ with left:
     after = coverage_change(problem, plan.sites if plan is not None else [])
     overlay = coverage_overlay(demand.share_on_grid(after.covered_after), demand.grid.transform, demand.grid.crs,
                                lang, threshold_m=cutoff)
-    on_top, extra = [], []
+    basemap, gcj02 = basemap_setting()
+    # The base map (layers and the legend of every symbol) stays the same while plans and clicks change, so a
+    # solve redraws only the results group, not the whole map.
+    results = folium.FeatureGroup(name=t("plan_results", lang))
+    placed = [overlay.image]
     for k, row in enumerate(chosen.to_crs(4326).itertuples(), start=1):
         pt = row.geometry.representative_point()
         shown_name = site_name(row.name, row.site_kind, row.candidate_id, lang)
-        on_top.append(labelled_marker(pt.y, pt.x, tooltip=f"{k}. {shown_name}",
-                                      icon_html="<div style='font-size:22px;color:#7b3294'>★</div>"))
-    if len(chosen):
-        extra.append(LegendEntry("star", "#7b3294", t("legend_new_sites", lang)))
+        placed.append(labelled_marker(pt.y, pt.x, tooltip=f"{k}. {shown_name}", icon_html=PLANNED_ICON))
     added = st.session_state.get(state.PLAN_ADDED, [])
     for lon, lat in added:
-        on_top.append(dot_marker(lat, lon, radius=9, color="#000", fill=True, fill_color="#ffd400"))
-    if added:
-        extra.append(LegendEntry("dot", "#ffd400", t("legend_clicked_sites", lang)))
-    basemap, gcj02 = basemap_setting()
-    m = build_map(frames, lang=lang, height=560, overlays=[overlay], on_top=on_top, legend_extra=extra,
-                  basemap=basemap, gcj02=gcj02, passive=("boundaries", "greenways"))
-    clicked = st_folium(m, key="planning_map", height=560, use_container_width=True,
+        placed.append(dot_marker(lat, lon, radius=9, color="#000", fill=True, fill_color="#ffd400", fill_opacity=1.0))
+    for element in placed:
+        (shift_element(element) if gcj02 else element).add_to(results)
+    legend = [LegendEntry("star", "#7b3294", t("legend_new_sites", lang)),
+              LegendEntry("dot", "#ffd400", t("legend_clicked_sites", lang)), overlay.legend]
+    m = build_map(frames, lang=lang, height=560, legend_extra=legend, basemap=basemap, gcj02=gcj02,
+                  passive=("boundaries", "greenways"))
+    clicked = st_folium(m, key="planning_map", height=560, use_container_width=True, feature_group_to_add=results,
                         returned_objects=["last_clicked"])
     point = (clicked or {}).get("last_clicked")
     where = unshift_click(point["lng"], point["lat"], gcj02) if point else None
