@@ -109,6 +109,8 @@ NOTES: dict[str, tuple[str, str]] = {
                      "Gauss–Krüger zone, GCJ-02 …)"),
     "check.not_department": ("不是部门代码；请使用 {departments}", "not a department; use one of {departments}"),
     "check.duplicate_id": ("编号重复；每个要素需要唯一编号", "duplicate id; every feature needs its own"),
+    "check.duplicate_key": ("编号重复；文件中每个编号只能出现一次", "duplicate key; each key may appear once in a file"),
+    "check.before_first_day": ("结束日期早于开始日期 {first}", "ends before its first day {first}"),
     "check.empty_coordinate": ("坐标为空", "empty coordinate"),
     "check.not_degrees": ("不是数字（应为十进制度）", "not a number (decimal degrees expected)"),
     "check.venue_name_ambiguous": ("已存场馆中有 {n} 个同名（{ids}）；请改填场馆编号",
@@ -249,6 +251,29 @@ NOTES: dict[str, tuple[str, str]] = {
                                 "on foot."),
     "records.weekly_monday": ("{n} 条周计数按该周周一记日期。", "{n} weekly count(s) are dated by the Monday of "
                               "their week."),
+    # bookings
+    "booking.bad_phone": ("手机号码应为 11 位中国大陆手机号（如 13812345678）", "The phone must be an 11-digit mainland mobile number (like 13812345678)"),
+    "booking.contact_key": ("无法解密联系电话：服务器密钥已更换", "Cannot decrypt the contact phone: the server's key has changed"),
+    "booking.no_resource": ("没有可预约资源 {resource}（已有：{known}）", "No bookable resource {resource} (there are: {known})"),
+    "booking.no_slot": ("{resource} 在 {start} 没有可预约时段（不开放、停用或不在课期内）", "{resource} has no slot at {start} (closed, a closed day, or outside the course's term)"),
+    "booking.past": ("时段 {start} 已经开始或已过去", "The slot at {start} has started or is past"),
+    "booking.too_far": ("{start} 超出可预约范围：最多提前 {days} 天", "{start} is too far ahead: bookings open {days} days ahead"),
+    "booking.area_only": ("仅限区域 {area} 的居民预约", "Only residents of area {area} may book this"),
+    "booking.group_only": ("仅限已登记团体通过合作单位预约", "Only registered groups may book this, through a partner system"),
+    "booking.cannot_check_in": ("预约 {booking} 无法签到：不存在、不属于本部门或状态不是已预约", "Booking {booking} cannot be checked in: unknown, another department's, or not booked"),
+    "booking.bad_time": ("时间 {value} 无法识别；请写成 2026-12-05T18:00", "Time {value} is not understood; write it like 2026-12-05T18:00"),
+    "booking.bad_retention": ("保留天数不能为负数：{days}", "The retention period cannot be negative: {days}"),
+    "booking.full": ("该时段已约满", "This slot is full"),
+    "booking.limit": ("已达到每人有效预约上限", "You hold as many active bookings as allowed"),
+    "booking.already": ("您已预约该时段", "You already hold a place in this slot"),
+    "booking.booked": ("预约成功", "Booked"),
+    "booking.waitlisted": ("已进入候补名单；有人取消时自动递补", "On the waiting list; you move up when someone cancels"),
+    "booking.repeat": ("该请求已处理过，返回首次预约结果", "This request was handled before; here is the first booking"),
+    "booking.cancelled": ("预约已取消", "Booking cancelled"),
+    "booking.not_found": ("没有该预约编号", "No booking with this number"),
+    "booking.wrong_code": ("取消码不正确", "The cancel code is not right"),
+    "booking.not_active": ("该预约已取消、已签到或已结束", "This booking is already cancelled, checked in or over"),
+    "booking.too_late": ("已过取消截止时间", "The cancellation deadline has passed"),
 }
 
 

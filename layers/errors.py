@@ -159,3 +159,7 @@ class SignInError(OneMapError, PermissionError):
 
 class UploadLimitError(InputFileError):
     """An upload over one of the server's bounds (size, expansion, vertices, cells, rows, time); nothing was read."""
+
+
+class BookingError(OneMapError, ValueError):
+    """A booking, cancellation or check-in that cannot be done; the message says why and what would do."""

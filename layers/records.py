@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo.notes import Note, note
+from geo.slots import DAY_KINDS
 from layers.catalogue import FieldSpec
 from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
 from layers.privacy import check_personal_data
@@ -25,6 +26,13 @@ from layers.tables import FIRST_ROW, normalize_header, read_table
 from layers.validate import coerce_column
 
 PERIODS = ("day", "week")
+#: Layers a course or a bookable resource may be at.
+PLACE_LAYERS = ("venues", "school_facilities", "health_stations", "greenways")  # greenways: at their entrances
+EXERCISE_TYPES = ("aerobic", "strength", "taichi", "balance", "ball_games", "swimming")
+INTENSITIES = ("low", "moderate", "vigorous")
+TARGET_GROUPS = ("general", "hypertension", "diabetes", "elderly", "youth", "overweight")
+INSTRUCTOR_TYPES = ("social_instructor", "health_coach", "pe_teacher")
+WHO_MAY_BOOK = ("everyone", "street", "community", "group")
 MEASURES = ("visits", "bookings")
 #: A survey's period: a year, a quarter, a half or a month (2026, 2026Q3, 2026H2, 2026-09).
 PERIOD_PATTERN = re.compile(r"^\d{4}(Q[1-4]|H[12]|-(0[1-9]|1[0-2]))?$")
@@ -86,6 +94,96 @@ RECORDS: dict[str, RecordSpec] = {spec.name: spec for spec in (
             "period": ("period", "调查期", "期次", "季度", "年度", "quarter"),
             "score": ("score", "满意度", "得分", "满意度得分", "平均分"),
             "respondents": ("respondents", "样本数", "人数", "有效样本", "n"),
+        },
+    ),
+    RecordSpec(
+        "courses", "健身课程", "Fitness courses", "alliance",
+        fields=(
+            FieldSpec("course_id", "text", "课程编号", "Course id", required=True),
+            FieldSpec("title", "text", "课程名称", "Title", required=True),
+            FieldSpec("place_layer", "text", "场所类型", "Place layer", required=True, choices=PLACE_LAYERS),
+            FieldSpec("place_id", "text", "场所编号", "Place id", required=True),
+            FieldSpec("schedule", "hours", "上课时间", "Schedule", required=True,
+                      description="Like opening hours: 周二、周四 19:00-20:00 (each span one session)."),
+            FieldSpec("capacity", "int", "名额", "Places", required=True, minimum=1, maximum=500),
+            FieldSpec("exercise_type", "text", "运动类型", "Exercise type", required=True, choices=EXERCISE_TYPES),
+            FieldSpec("intensity", "text", "强度", "Intensity", required=True, choices=INTENSITIES),
+            FieldSpec("target_group", "text", "适用人群", "Target group", required=True, choices=TARGET_GROUPS),
+            FieldSpec("instructor_type", "text", "指导人员", "Instructor", choices=INSTRUCTOR_TYPES),
+            FieldSpec("first_day", "date", "开课日期", "First day"),
+            FieldSpec("last_day", "date", "结课日期", "Last day"),
+            FieldSpec("source", "text", "数据来源", "Source"),
+        ),
+        key=("course_id",),
+        synonyms={
+            "course_id": ("course_id", "课程编号", "编号", "id"),
+            "title": ("title", "课程名称", "课程", "名称", "name"),
+            "place_layer": ("place_layer", "场所类型", "场所图层"),
+            "place_id": ("place_id", "场所编号", "地点编号", "场馆编号"),
+            "schedule": ("schedule", "上课时间", "时间", "课表"),
+            "capacity": ("capacity", "名额", "人数上限", "容量"),
+            "exercise_type": ("exercise_type", "运动类型", "项目类型"),
+            "intensity": ("intensity", "强度", "运动强度"),
+            "target_group": ("target_group", "适用人群", "人群", "对象"),
+            "instructor_type": ("instructor_type", "指导人员", "教练类型", "指导员"),
+            "first_day": ("first_day", "开课日期", "开始日期"),
+            "last_day": ("last_day", "结课日期", "结束日期"),
+        },
+    ),
+    RecordSpec(
+        "bookable", "可预约资源", "Bookable resources", "alliance",
+        fields=(
+            FieldSpec("resource_id", "text", "资源编号", "Resource id", required=True),
+            FieldSpec("place_layer", "text", "场所类型", "Place layer", required=True, choices=PLACE_LAYERS),
+            FieldSpec("place_id", "text", "场所编号", "Place id", required=True),
+            FieldSpec("unit", "text", "场地单元", "Unit", description="A court, lane or pitch: 1号场, 3道."),
+            FieldSpec("capacity", "int", "每时段名额", "Places per slot", required=True, minimum=1, maximum=10_000),
+            FieldSpec("slot_minutes", "int", "时段长度（分钟）", "Slot length (min)", required=True, minimum=15,
+                      maximum=480),
+            FieldSpec("hours", "hours", "预约时间", "Booking hours",
+                      description="Empty: the place's own opening hours."),
+            FieldSpec("who_may_book", "text", "可预约对象", "Who may book", choices=WHO_MAY_BOOK),
+            FieldSpec("area_code", "text", "限定区域代码", "Area code",
+                      description="The street or community whose residents may book (who = street/community)."),
+            FieldSpec("days_ahead", "int", "可提前天数", "Days ahead", minimum=0, maximum=60),
+            FieldSpec("max_active", "int", "每人有效预约上限", "Active bookings per person", minimum=1, maximum=20),
+            FieldSpec("cancel_hours", "int", "取消截止（小时）", "Cancel deadline (h)", minimum=0, maximum=72),
+            FieldSpec("source", "text", "数据来源", "Source"),
+        ),
+        key=("resource_id",),
+        synonyms={
+            "resource_id": ("resource_id", "资源编号", "编号", "id"),
+            "place_layer": ("place_layer", "场所类型", "场所图层"),
+            "place_id": ("place_id", "场所编号", "场馆编号", "设施编号"),
+            "unit": ("unit", "场地单元", "场地", "单元"),
+            "capacity": ("capacity", "每时段名额", "名额", "容量"),
+            "slot_minutes": ("slot_minutes", "时段长度", "时段长度（分钟）", "时段分钟"),
+            "hours": ("hours", "预约时间", "开放时间"),
+            "who_may_book": ("who_may_book", "who", "可预约对象", "预约对象"),
+            "area_code": ("area_code", "限定区域代码", "区域代码"),
+            "days_ahead": ("days_ahead", "可提前天数", "提前天数"),
+            "max_active": ("max_active", "每人有效预约上限", "每人上限"),
+            "cancel_hours": ("cancel_hours", "取消截止（小时）", "取消截止"),
+        },
+    ),
+    RecordSpec(
+        "closures", "停用日期与校历", "Closed days and school calendar", "alliance",
+        fields=(
+            FieldSpec("resource_id", "text", "资源编号", "Resource id", required=True,
+                      description="* for every resource of the department."),
+            FieldSpec("first_day", "date", "开始日期", "First day", required=True),
+            FieldSpec("last_day", "date", "结束日期", "Last day", required=True),
+            FieldSpec("day_kind", "text", "日期类型", "Day kind", required=True, choices=DAY_KINDS),
+            FieldSpec("reason", "text", "原因", "Reason"),
+            FieldSpec("source", "text", "数据来源", "Source"),
+        ),
+        key=("resource_id", "first_day"),
+        synonyms={
+            "resource_id": ("resource_id", "资源编号", "编号"),
+            "first_day": ("first_day", "开始日期", "起始日期", "日期"),
+            "last_day": ("last_day", "结束日期", "截止日期"),
+            "day_kind": ("day_kind", "日期类型", "类型"),
+            "reason": ("reason", "原因", "说明", "备注"),
         },
     ),
 )}
@@ -228,7 +326,7 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
             out.loc[weekly, "date"] = [d - pd.Timedelta(days=d.weekday()).to_pytimedelta()
                                        for d in out.loc[weekly, "date"]]
             notes.append(note("records.weekly_monday", n=int(weekly.sum())))
-    else:
+    elif kind == "satisfaction":
         for i, p in enumerate(out["period"]):
             if p is not None and not PERIOD_PATTERN.match(str(p)):
                 problems.append(Problem.coded(int(rows[i]), "period", p, "check.not_period"))
@@ -241,6 +339,16 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
     key = list(spec.key)
     complete = out[key].notna().all(axis=1)
     dup = out[key].astype(str).duplicated(keep=False) & complete
+    for f in spec.fields:  # a range ends on or after its first day
+        if f.name == "last_day" and "first_day" in out.columns:
+            bad = (out["first_day"].notna() & out["last_day"].notna()).to_numpy()
+            for i in np.flatnonzero(bad):
+                if out["last_day"].iloc[i] < out["first_day"].iloc[i]:
+                    problems.append(Problem.coded(int(rows[i]), "last_day", str(out["last_day"].iloc[i]),
+                                                  "check.before_first_day", first=str(out["first_day"].iloc[i])))
+    if kind != "venue_usage":
+        for i in np.flatnonzero(dup.to_numpy()):
+            problems.append(Problem.coded(int(rows[i]), key[0], str(out[key[0]].iloc[i]), "check.duplicate_key"))
     if kind == "venue_usage":
         for i in np.flatnonzero(dup.to_numpy()):
             problems.append(Problem.coded(int(rows[i]), "date", str(out["date"].iloc[i]), "check.second_count",

@@ -12,6 +12,7 @@ one part with a small public interface, all sharing the backend's connection:
 - ``store.records``    record tables (venue usage, surveys)
 - ``store.scenarios``  saved planning scenarios
 - ``store.accounts``   accounts and the sign-in counters
+- ``store.bookings``   booking slots, bookings, their encrypted contacts, the outbox, partner keys
 - ``store.history(name)`` the version log of a layer, raster or record table
 
 Writes are all-or-nothing: a failed or refused write leaves what was stored as it was.
@@ -31,6 +32,7 @@ from layers.errors import ValidationReport
 if TYPE_CHECKING:
     from layers.stores.account_table import AccountTable
     from layers.stores.audit import AuditTrail
+    from layers.stores.booking_table import BookingTable
     from layers.stores.layer_tables import LayerTables
     from layers.stores.raster_table import Rasters
     from layers.stores.record_tables import RecordTables
@@ -78,6 +80,7 @@ class Store(abc.ABC):
     records: "RecordTables"
     scenarios: "Scenarios"
     accounts: "AccountTable"
+    bookings: "BookingTable"
 
     @abc.abstractmethod
     def history(self, name: str) -> pd.DataFrame:

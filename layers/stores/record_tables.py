@@ -106,8 +106,10 @@ class RecordTables(abc.ABC):
             raise StoreError(f"No {kind} row to write.")
         return self._commit(spec, rows, mode=mode, user=user, source=source, department=department)
 
-    def read(self, kind: str, *, version: int | None = None) -> pd.DataFrame:
-        """Rows of record table ``kind`` now (or as they were at ``version``); empty when none."""
+    def read(self, kind: str, *, version: int | None = None, with_department: bool = False) -> pd.DataFrame:
+        """Rows of record table ``kind`` now (or as they were at ``version``); empty when none.
+
+        ``with_department`` adds the ``department`` that owns each row."""
         spec = get_record_spec(kind)
         stored = self._read_rows(spec)
         if version is None:
@@ -115,7 +117,8 @@ class RecordTables(abc.ABC):
         else:
             live = (stored["record_version"] <= int(version)) & (stored["valid_to"].isna() |
                                                                  (stored["valid_to"] > int(version)))
-        out = stored.loc[live, spec.field_names].reset_index(drop=True)
+        cols = spec.field_names + (["department"] if with_department else [])
+        out = stored.loc[live, cols].reset_index(drop=True)
         for f in spec.fields:
             if f.type == "date":
                 out[f.name] = pd.to_datetime(out[f.name]).dt.date if len(out) else out[f.name]

@@ -15,6 +15,7 @@ from layers.errors import SchemaError
 from layers.stores.base import Store
 from layers.stores.postgis.accounts import PgAccounts
 from layers.stores.postgis.audit import PgAudit
+from layers.stores.postgis.bookings import PgBookings
 from layers.stores.postgis.database import DEFAULT_SCHEMA, PgDatabase, masked, normalize_database_url
 from layers.stores.postgis.layers import PgLayers
 from layers.stores.postgis.rasters import PgRasters
@@ -59,6 +60,7 @@ class PostGISStore(Store):
         self.records = PgRecords(self)
         self.scenarios = PgScenarios(self)
         self.accounts = PgAccounts(self)
+        self.bookings = PgBookings(self)
 
     def history(self, name: str) -> pd.DataFrame:
         """The version log of ``name`` (vector, raster and records), oldest first."""

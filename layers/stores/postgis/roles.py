@@ -119,7 +119,37 @@ def setup_department_roles(conn: Connection, schema: str) -> list[str]:
         _policies(conn, f"{s}.{q(layer)}", schema, spec.department, records=False)
     for spec in RECORDS.values():
         _policies(conn, f"{s}.{q(records_table(spec))}", schema, spec.department, records=True)
+    _booking_grants(conn, schema, roles)
     return roles
+
+
+def _booking_grants(conn: Connection, schema: str, roles: list[str]) -> None:
+    """Bookings: everyone reads the (anonymous) bookings and slots; a department checks in and marks
+    no-shows on its own; contacts and the outbox are read by the owning department (and the
+    administrator) only; partners' key hashes by nobody but the app."""
+    s = q(schema)
+    run = lambda sql: conn.execute(text(sql))  # noqa: E731
+    admin = q(role_name(schema, "admin"))
+    run(f"REVOKE ALL ON {s}.onemap_api_keys FROM {', '.join(q(r) for r in roles)}")
+    run(f"ALTER TABLE {s}.onemap_bookings ENABLE ROW LEVEL SECURITY")
+    policies: dict[str, dict[str, str]] = {
+        "onemap_bookings": {"onemap_read": "FOR SELECT USING (true)",
+                            "onemap_admin": f"FOR ALL TO {admin} USING (true) WITH CHECK (true)"},
+        "onemap_booking_contacts": {"onemap_admin": f"FOR SELECT TO {admin} USING (true)"},
+        "onemap_booking_outbox": {"onemap_admin": f"FOR SELECT TO {admin} USING (true)"},
+    }
+    run(f"GRANT UPDATE (status, changed_at) ON {s}.onemap_bookings TO {admin}")
+    for dept in DEPARTMENTS:
+        role = q(role_name(schema, dept))
+        own = f"department = {_literal(dept)}"
+        run(f"GRANT UPDATE (status, changed_at) ON {s}.onemap_bookings TO {role}")
+        policies["onemap_bookings"][f"onemap_{dept}"] = f"FOR UPDATE TO {role} USING ({own}) WITH CHECK ({own})"
+        policies["onemap_booking_contacts"][f"onemap_{dept}"] = f"FOR SELECT TO {role} USING ({own})"
+        policies["onemap_booking_outbox"][f"onemap_{dept}"] = f"FOR SELECT TO {role} USING ({own})"
+    for table, named in policies.items():
+        for name, body in named.items():
+            run(f"DROP POLICY IF EXISTS {q(name)} ON {s}.{table}")
+            run(f"CREATE POLICY {q(name)} ON {s}.{table} {body}")
 
 
 def _policies(conn: Connection, table: str, schema: str, owner: str, *, records: bool) -> None:

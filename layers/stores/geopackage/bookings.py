@@ -1,0 +1,54 @@
+"""``store.bookings`` in a GeoPackage: small in-place SQLite transactions (``BEGIN IMMEDIATE``).
+
+SQLite lets one writer in at a time, so a booking's check of capacity and its taking of a
+place cannot interleave with another's; these tables are written in place and carried
+over a concurrent layer write (see :mod:`layers.stores.geopackage.file`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, Iterator
+
+from layers.stores.booking_table import DDL, EVENTS, BookingTable, Run
+from layers.stores.geopackage.file import IN_PLACE_TABLES
+
+if TYPE_CHECKING:
+    from layers.stores.geopackage import GeoPackageStore
+
+EVENTS_DDL = (f"""CREATE TABLE IF NOT EXISTS {EVENTS} (event_id INTEGER PRIMARY KEY, booking_id TEXT NOT NULL,
+    at TEXT NOT NULL, action TEXT NOT NULL, old_status TEXT, new_status TEXT, actor TEXT NOT NULL)""",
+              f"CREATE INDEX IF NOT EXISTS ix_booking_events ON {EVENTS} (booking_id)")
+IN_PLACE_TABLES.update({"onemap_booking_slots", "onemap_bookings", "onemap_booking_contacts",
+                        "onemap_booking_outbox", "onemap_api_keys", EVENTS})
+
+
+class GpkgBookings(BookingTable):
+    """Bookings in the GeoPackage file."""
+
+    _store: "GeoPackageStore"
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Run]:
+        with self._store.file.in_place() as con:
+            for sql in (*DDL, *EVENTS_DDL):
+                con.execute(sql)
+
+            def run(sql: str, params: dict[str, Any]) -> list[dict]:
+                return [dict(r) for r in con.execute(sql, params).fetchall()]
+
+            yield run
+
+    def _read(self, sql: str, params: dict[str, Any]) -> list[dict]:
+        if not self._store.file.has_table("onemap_bookings"):
+            return []
+        with contextlib.closing(self._store.file.connect_ro()) as con:
+            return [dict(r) for r in con.execute(sql, params).fetchall()]
+
+    def _event(self, run: Run, booking_id: str, action: str, old: str | None, new: str | None, *,
+               actor: str, at: str) -> None:
+        run(f"INSERT INTO {EVENTS} (booking_id, at, action, old_status, new_status, actor) "
+            "VALUES (:b, :t, :a, :o, :n, :w)", {"b": booking_id, "t": at, "a": action, "o": old, "n": new, "w": actor})
+
+
+__all__ = ["GpkgBookings"]
