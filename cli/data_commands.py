@@ -77,7 +77,8 @@ def cmd_records(args: argparse.Namespace) -> int:
             print("unknown references (not imported):\n" + plan.unknown.to_string(index=False), file=sys.stderr)
         if args.dry_run:
             return EXIT_OK if plan.report.ok else EXIT_REFUSED
-        version = commit_records(store, plan, user=args.user, mode=args.mode, keep_valid=args.keep_valid)
+        version = commit_records(store, plan, user=args.user, mode=args.mode, keep_valid=args.keep_valid,
+                                 department=args.department)
         print(f"{len(plan.valid)} row(s) written to {args.kind} (version {version}).")
     return EXIT_OK
 
@@ -124,6 +125,8 @@ def cmd_roles(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     """The data commands' subparsers."""
+    from layers.records import RECORDS
+
     p = sub.add_parser("import", help="load a department's file into a layer")
     p.add_argument("file", help="GeoPackage, Shapefile (folder or .zip), GeoJSON, KML, CSV/XLSX, .osm/.pbf or GeoTIFF")
     p.add_argument("--layer", help="catalogue layer to load into (not needed for OSM or GeoTIFF)")
@@ -142,9 +145,12 @@ def add_parsers(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("records", help="import venue usage or satisfaction survey scores (CSV/XLSX)")
+    p = sub.add_parser("records", help="import venue usage, survey scores, courses, bookable resources or closed "
+                                       "days (CSV/XLSX)")
     p.add_argument("file", help="CSV or XLSX")
-    p.add_argument("--kind", required=True, choices=("venue_usage", "satisfaction"))
+    p.add_argument("--kind", required=True, choices=tuple(RECORDS))
+    p.add_argument("--department", help="whose rows (for courses, bookable resources and closed days, which "
+                                        "every department keeps its own of)")
     p.add_argument("--mode", default="upsert", choices=("upsert", "replace", "append"),
                    help="upsert by key (default), replace the table, or append (refused if a key is stored)")
     p.add_argument("--keep-valid", action="store_true", help="write the valid rows even if some are refused")

@@ -8,6 +8,7 @@
     onemap records 八月使用记录.xlsx --kind venue_usage
     onemap nearby --station health-001 --slot "Sat 09:00" --out 推荐单.pdf
     onemap indicators --trend --out 指标.xlsx
+    onemap booking purge --days 90
 
 The store is ``--store`` (a GeoPackage path or a postgresql:// URL), else ``DATABASE_URL``,
 else ``ONEMAP_GPKG``, else the demo city.  Exit codes: 0 done; 2 a usage error; 3 the
@@ -21,7 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import analysis_commands, data_commands, export_commands
+from cli import analysis_commands, booking_commands, data_commands, export_commands
 from cli.common import EXIT_ANALYSIS, EXIT_OK, EXIT_REFUSED, EXIT_STORE, EXIT_USAGE
 from geo.errors import AnalysisError, OneMapError
 from layers.errors import (
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.add_parsers(sub)
     analysis_commands.add_parsers(sub)
     export_commands.add_parsers(sub)
+    booking_commands.add_parsers(sub)
     return parser
 
 

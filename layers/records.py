@@ -371,7 +371,7 @@ def prepare_records(path: str | os.PathLike[str], kind: str, *, venues: pd.DataF
 
 
 def commit_records(store, plan: RecordPlan, *, user: str, mode: str = "upsert",
-                   keep_valid: bool = False) -> int:
+                   keep_valid: bool = False, department: str | None = None) -> int:
     """Write a checked delivery; returns the new version of the record table.
 
     Raises
@@ -382,7 +382,8 @@ def commit_records(store, plan: RecordPlan, *, user: str, mode: str = "upsert",
     """
     if not plan.report.ok and (not keep_valid or plan.valid.empty):
         raise LayerValidationError(plan.report)
-    return store.records.write(plan.kind, plan.valid, mode=mode, user=user, source=plan.source)
+    return store.records.write(plan.kind, plan.valid, mode=mode, user=user, source=plan.source,
+                               department=department)
 
 
 __all__ = ["RECORDS", "RecordSpec", "RecordPlan", "get_record_spec", "check_records", "prepare_records",

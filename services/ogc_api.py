@@ -31,12 +31,13 @@ import shapely
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE
 from layers.logging_config import configure_logging
 from layers.stores import Store, open_store
+from services.booking_api import build_booking_app
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -146,7 +147,8 @@ def _feature(row: dict, geometry) -> dict:
             "geometry": None if geometry is None else json.loads(shapely.to_geojson(geometry))}
 
 
-def build_app(store: Store, *, title: str = "健身一张图 · Fitness One Map") -> Starlette:
+def build_app(store: Store, *, title: str = "健身一张图 · Fitness One Map",
+              booking_store: Store | None = None) -> Starlette:
     """The OGC API – Features application over ``store`` (read-only)."""
     cache = LayerCache(store)
 
@@ -302,7 +304,8 @@ def build_app(store: Store, *, title: str = "健身一张图 · Fitness One Map"
         return _Json(_feature(attrs, hit.geometry.iloc[0]), media_type=GEOJSON)
 
     read = ["GET", "HEAD"]
-    return Starlette(routes=[
+    booking = [Mount("/booking", app=build_booking_app(booking_store))] if booking_store is not None else []
+    return Starlette(routes=[*booking,
         Route("/", landing, methods=read), Route("/conformance", conformance, methods=read),
         Route("/api", api, methods=read), Route("/collections", collections, methods=read),
         Route("/collections/{collection}", collection, methods=read),
@@ -325,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         store = open_store(args.store)
+        bookings = store  # bookings are written through the app's own connection
         if args.role:
             from layers.stores.postgis.roles import role_name
 
@@ -334,8 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     except OneMapError as exc:
         print(f"error: {exc}")
         return 4
-    print(f"OGC API – Features (read-only) over {store.description} on http://{args.host}:{args.port}/")
-    uvicorn.run(build_app(store), host=args.host, port=args.port, log_level="warning")
+    print(f"OGC API – Features (read-only) over {store.description} on http://{args.host}:{args.port}/; "
+          f"the booking API on /booking/ (OpenAPI at /booking/openapi.json)")
+    uvicorn.run(build_app(store, booking_store=bookings), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
