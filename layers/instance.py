@@ -10,6 +10,7 @@ key, so one setting rotates them all.  No key is kept in the repository.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -40,6 +41,12 @@ def _master_key() -> bytes:
 
 def secret_for(purpose: str) -> bytes:
     """A 32-byte key for ``purpose`` ("map-links", "booking-contacts" …), derived from the master key."""
+    return _derived(os.environ.get("ONEMAP_SECRET_KEY", ""), str(instance_dir()), purpose)
+
+
+@functools.lru_cache(maxsize=64)
+def _derived(_given: str, _folder: str, purpose: str) -> bytes:
+    """The key for ``purpose``, computed once per master key setting and instance folder."""
     return hmac.new(_master_key(), purpose.encode("utf-8"), hashlib.sha256).digest()
 
 

@@ -9,12 +9,12 @@ Mounted at ``/booking`` on the same server process as the OGC API (``python -m s
 - ``GET  /booking/bookings/{id}``                      a booking's status (no personal data); key
 - ``POST /booking/bookings/{id}/cancel``               cancel with the resident's code; key
 
-Keys are issued per partner by ``onemap booking key add`` (only a hash is stored), revoked at
-once by ``onemap booking key revoke`` and limited to a number of requests per minute.  A
-request repeated with the same ``Idempotency-Key`` gets the first booking back (200) instead
-of a second one.  Errors are ``{"code": …, "description": …}`` with 400 (bad input), 401 (no
-or unknown key), 404, 409 (full, limit, already booked, too late) or 429 (rate, with
-``Retry-After``).
+Keys are issued per partner by ``onemap booking key add`` (only a hash is stored), revoked
+by ``onemap booking key revoke`` (in effect within :data:`KEY_CACHE_SECONDS`) and limited to a
+number of requests per minute.  A request repeated with the same ``Idempotency-Key`` gets the
+first booking back (200) instead of a second one.  Errors are ``{"code": …, "description": …}``
+with 400 (bad input), 401 (no or unknown key), 404, 409 (full, limit, already booked, too
+late) or 429 (rate, with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 REFUSALS = {"full": 409, "limit": 409, "already": 409}
 #: Largest request body read (a booking is a few hundred bytes).
 MAX_BODY = 16_384
+#: Seconds a looked-up key is trusted before it is looked up again (so a revocation takes effect within this).
+KEY_CACHE_SECONDS = 2.0
 
 
 class _Json(JSONResponse):
@@ -119,12 +121,26 @@ def build_booking_app(store: Store) -> Starlette:
     """The booking API over ``store`` (a connection that may write bookings: the app's own)."""
     desks = DeskCache(store)
     limits = RateLimit()
+    known: dict[str, tuple[dict, float]] = {}  # key hash → (key row, when looked up): a revoked key stops in 2 s
+
+    def lookup(hashed: str) -> dict | None:
+        hit = known.get(hashed)
+        if hit is not None and time.monotonic() - hit[1] < KEY_CACHE_SECONDS:
+            return hit[0]
+        found = store.bookings.key_by_hash(hashed)
+        if found is None:
+            known.pop(hashed, None)
+        else:
+            if len(known) > 1000:
+                known.clear()
+            known[hashed] = (found, time.monotonic())
+        return found
 
     def partner(request: Request) -> dict | Response:
         given = request.headers.get("x-api-key", "").strip()
         if not given:
             return _error(401, "NoKey", "Send the partner's API key in the X-API-Key header.")
-        found = store.bookings.key_by_hash(key_hash(given))
+        found = lookup(key_hash(given))
         if found is None:
             log.warning("booking API: unknown or revoked key from %s", request.client.host if request.client else "?")
             return _error(401, "BadKey", "This API key is unknown or revoked; ask the alliance for a new one.")

@@ -47,10 +47,20 @@ def _upgrade(engine, schema: str, to: str) -> None:
         command.upgrade(alembic_config(conn, schema), to)
 
 
-def _old_data(conn, schema: str) -> None:
+def _old_data(conn, schema: str, revision: str = "0001") -> None:
     s = f'"{schema}"'
-    for sql in (VENUE, LOG, USAGE):
-        conn.execute(text(sql.format(s=s)))
+    if revision == "0001":  # the baseline: the app wrote the version log itself
+        for sql in (VENUE, LOG, USAGE):
+            conn.execute(text(sql.format(s=s)))
+        return
+    # from 0002 on, versions are opened by the owner's functions and the triggers check them
+    conn.execute(text("SELECT set_config('onemap.user', '体育局', true)"))
+    conn.execute(text(f"SELECT {s}.onemap_begin_write('vector', 'venues', 'replace', 'first release')"))
+    conn.execute(text(VENUE.format(s=s)))
+    conn.execute(text(f"SELECT {s}.onemap_end_write('vector', 'venues', 1)"))
+    conn.execute(text(f"SELECT {s}.onemap_begin_write('records', 'venue_usage', 'append', 'gate counter')"))
+    conn.execute(text(USAGE.format(s=s).replace("source, record_version)", "source, record_version, department)")
+                      .replace("'gate counter', 1)", "'gate counter', 1, 'sports')")))
 
 
 def _check_intact(store: PostGISStore) -> None:
@@ -82,7 +92,7 @@ def test_every_earlier_revision_upgrades_with_its_data(pg_url, pg_schema, engine
         try:
             _upgrade(engine, schema, rev)
             with engine.begin() as conn:
-                _old_data(conn, schema)
+                _old_data(conn, schema, rev)
             store = PostGISStore(pg_url, schema=schema)
             try:
                 _check_intact(store)

@@ -8,6 +8,7 @@ over a concurrent layer write (see :mod:`layers.stores.geopackage.file`).
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import TYPE_CHECKING, Any, Iterator
 
 from layers.stores.booking_table import DDL, EVENTS, BookingTable, Run
@@ -28,11 +29,21 @@ class GpkgBookings(BookingTable):
 
     _store: "GeoPackageStore"
 
+    def __init__(self, store: "GeoPackageStore") -> None:
+        super().__init__(store)
+        # Threads of one process queue here in order instead of in SQLite's busy handler (which
+        # sleeps and retries, unfairly); other processes still wait on the file's write lock.
+        self._writer = threading.Lock()
+        self._made = False
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Run]:
-        with self._store.file.in_place() as con:
-            for sql in (*DDL, *EVENTS_DDL):
-                con.execute(sql)
+        with self._writer, self._store.file.in_place() as con:
+            made = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'onemap_bookings'").fetchone()
+            if not self._made or not made:
+                for sql in (*DDL, *EVENTS_DDL):
+                    con.execute(sql)
+                self._made = True
 
             def run(sql: str, params: dict[str, Any]) -> list[dict]:
                 return [dict(r) for r in con.execute(sql, params).fetchall()]

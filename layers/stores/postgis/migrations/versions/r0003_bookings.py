@@ -91,9 +91,66 @@ def upgrade(schema: str) -> None:
         END $$""")
     op.execute(f"CREATE TRIGGER onemap_booking_changed AFTER INSERT OR UPDATE ON {s}.onemap_bookings "
                f"FOR EACH ROW EXECUTE FUNCTION {s}.onemap_booking_changed()")
+    op.execute(reserve_function(schema))
     for table in ("onemap_booking_contacts", "onemap_booking_outbox"):
         op.execute(f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {s} FROM PUBLIC")
+
+
+def reserve_function(schema: str) -> str:
+    """``onemap_reserve(…)``: a whole booking in one call (the same steps as the GeoPackage's transaction).
+
+    Locks per retry key and per person (advisory), then the slot's row; takes a place with
+    ``booked < capacity`` or joins the waiting list; returns ``{"outcome": …, "row": …}``.
+    """
+    s = q(schema)
+    ns = "'" + schema.replace("'", "''") + "/booking/'"
+    return f"""CREATE OR REPLACE FUNCTION {s}.onemap_reserve(p_slot text, p_resource text, p_department text,
+        p_starts text, p_ends text, p_capacity integer, p_booking text, p_cancel_hash text, p_person text,
+        p_idem text, p_max_active integer, p_waitlist boolean, p_now text, p_area text, p_channel text,
+        p_phone_enc text, p_phone_mask text, p_actor text) RETURNS jsonb LANGUAGE plpgsql
+        SET search_path = pg_catalog, public AS $$
+    DECLARE r {s}.onemap_bookings; n integer; took integer; st text;
+    BEGIN
+      PERFORM set_config('onemap.user', p_actor, true);
+      IF p_idem IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended({ns} || 'idem/' || p_idem, 0));
+        SELECT * INTO r FROM {s}.onemap_bookings WHERE idempotency_key = p_idem;
+        IF FOUND THEN
+          RETURN jsonb_build_object('outcome', 'repeat', 'row', to_jsonb(r));
+        END IF;
+      END IF;
+      PERFORM pg_advisory_xact_lock(hashtextextended({ns} || 'person/' || p_person, 0));
+      SELECT count(*), count(*) FILTER (WHERE slot_id = p_slot) INTO n, took FROM {s}.onemap_bookings
+        WHERE person_key = p_person AND status IN ('booked', 'waitlisted') AND starts_at >= p_now;
+      IF took > 0 THEN
+        RETURN jsonb_build_object('outcome', 'already');
+      ELSIF n >= p_max_active THEN
+        RETURN jsonb_build_object('outcome', 'limit');
+      END IF;
+      INSERT INTO {s}.onemap_booking_slots (slot_id, resource_id, department, starts_at, ends_at, capacity, booked)
+        VALUES (p_slot, p_resource, p_department, p_starts, p_ends, p_capacity, 0) ON CONFLICT (slot_id) DO NOTHING;
+      PERFORM 1 FROM {s}.onemap_booking_slots WHERE slot_id = p_slot FOR UPDATE;
+      UPDATE {s}.onemap_booking_slots SET booked = booked + 1 WHERE slot_id = p_slot AND booked < capacity
+        RETURNING booked INTO took;
+      IF took IS NOT NULL THEN
+        st := 'booked';
+      ELSIF p_waitlist THEN
+        st := 'waitlisted';
+      ELSE
+        RETURN jsonb_build_object('outcome', 'full');
+      END IF;
+      INSERT INTO {s}.onemap_bookings (booking_id, slot_id, resource_id, department, status, idempotency_key,
+          person_key, area_code, cancel_hash, channel, created_at, changed_at, starts_at, ends_at)
+        VALUES (p_booking, p_slot, p_resource, p_department, st, p_idem, p_person, p_area, p_cancel_hash,
+          p_channel, to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SS.US'), p_now, p_starts, p_ends)
+        RETURNING * INTO r;
+      IF p_phone_enc IS NOT NULL THEN
+        INSERT INTO {s}.onemap_booking_contacts (booking_id, department, phone_enc, phone_mask)
+          VALUES (p_booking, p_department, p_phone_enc, p_phone_mask);
+      END IF;
+      RETURN jsonb_build_object('outcome', st, 'row', to_jsonb(r));
+    END $$"""
 
 
 def downgrade(schema: str) -> None:
