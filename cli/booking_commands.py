@@ -29,7 +29,7 @@ def cmd_booking(args: argparse.Namespace) -> int:
         elif args.action == "no-shows":
             print(f"{BookingDesk(store).mark_no_shows()} booking(s) marked as no-shows.")
         elif args.action == "sync-usage":
-            last = date.today()
+            last = date.today() - timedelta(days=1)  # whole days only
             version = BookingDesk(store).sync_usage(first=last - timedelta(days=args.days), last=last, user=args.user)
             print(f"venue usage from bookings written (venue_usage version {version})." if version
                   else "no booking of a venue in that period.")

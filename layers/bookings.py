@@ -320,21 +320,32 @@ class BookingDesk:
     # ----- what bookings tell -----------------------------------------------------------------
 
     def usage_records(self, *, first: date, last: date) -> pd.DataFrame:
-        """Venue-usage rows measured by the booking system: per venue and day, ``visits`` (check-ins)
-        and ``bookings`` (every booking that held a place: booked, checked in, no-show)."""
-        venue_of = {r.resource_id: r.place_id for r in self.resources.values() if r.place_layer == "venues"}
-        b = self.store.bookings.list(resource_ids=list(venue_of), first=first.isoformat(),
+        """Venue-usage rows measured by the booking system, per venue and day from ``first`` to ``last``:
+        ``visits`` (check-ins) and ``bookings`` (every booking that held a place: booked, checked in,
+        no-show) — a row, 0 included, for every day one of the venue's bookable units was open."""
+        cols = ["venue_id", "date", "period", "measure", "count", "source"]
+        units: dict[str, list[str]] = {}
+        for r in self.resources.values():
+            if r.place_layer == "venues":
+                units.setdefault(r.place_id, []).append(r.resource_id)
+        if not units:
+            return pd.DataFrame(columns=cols)
+        b = self.store.bookings.list(resource_ids=[u for us in units.values() for u in us], first=first.isoformat(),
                                      last=(last + timedelta(days=1)).isoformat(),
                                      statuses=("booked", "checked_in", "no_show"))
-        cols = ["venue_id", "date", "period", "measure", "count", "source"]
-        if b.empty:
-            return pd.DataFrame(columns=cols)
-        b["venue_id"] = b["resource_id"].map(venue_of)
-        b["date"] = pd.to_datetime(b["starts_at"].str[:10]).dt.date
+        b["day"] = b["starts_at"].str[:10]
+        n_days = (last - first).days + 1
         rows = []
-        for (venue, day), g in b.groupby(["venue_id", "date"]):
-            rows.append((venue, day, "day", "bookings", int(len(g)), "booking system"))
-            rows.append((venue, day, "day", "visits", int((g["status"] == "checked_in").sum()), "booking system"))
+        for venue, ids in sorted(units.items()):
+            open_days = sorted({s.starts_at.date().isoformat() for rid in ids
+                                for s in self.slots(rid, first=first, days=n_days)})
+            mine = b[b["resource_id"].isin(ids)]
+            held = mine.groupby("day").size()
+            came = mine[mine["status"] == "checked_in"].groupby("day").size()
+            for day in sorted(set(open_days) | set(held.index)):
+                when = date.fromisoformat(day)
+                rows.append((venue, when, "day", "bookings", int(held.get(day, 0)), "booking system"))
+                rows.append((venue, when, "day", "visits", int(came.get(day, 0)), "booking system"))
         return pd.DataFrame(rows, columns=cols)
 
     def sync_usage(self, *, first: date, last: date, user: str) -> int:

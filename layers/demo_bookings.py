@@ -112,14 +112,23 @@ def book_demo(store, *, now: datetime, seed: int = 7, user: str = "demo-builder"
     people = [_phone(rng) for _ in range(400)]
     counts = {"booked": 0, "checked_in": 0, "no_show": 0, "cancelled": 0}
     start = (now - timedelta(days=PAST_DAYS)).date()
+    with store.bookings.batch():
+        _book_weeks(desk, rng, people, counts, start=start, now=now, user=user)
+    counts["no_show"] = desk.mark_no_shows(now=now)
+    desk.sync_usage(first=start, last=now.date() - timedelta(days=1), user=user)
+    return counts
+
+
+def _book_weeks(desk: BookingDesk, rng: np.random.Generator, people: list[str], counts: dict[str, int], *,
+                start: date, now: datetime, user: str) -> None:
     for rid in sorted(desk.resources):
         res = desk.resources[rid]
         for slot in desk.slots(rid, first=start, days=PAST_DAYS + 7):
-            if rng.random() > 0.35:
+            if rng.random() > 0.25:
                 continue
             past = slot.starts_at < now
             made_at = min(slot.starts_at - timedelta(hours=int(rng.integers(3, 48))), now)
-            n = int(rng.integers(1, max(2, int(res.capacity * (0.9 if past else 0.5)))))
+            n = int(rng.integers(1, max(2, int(res.capacity * (0.6 if past else 0.4)))))
             area = "990101002003" if res.who == "street" else None
             for _ in range(n):
                 got = desk.book(rid, slot.starts_at, str(rng.choice(people)), now=made_at, area_code=area,
@@ -133,9 +142,6 @@ def book_demo(store, *, now: datetime, seed: int = 7, user: str = "demo-builder"
                 elif past and rng.random() < 0.85:
                     desk.check_in(got.row["booking_id"], department=None, now=slot.starts_at, actor=user)
                     counts["checked_in"] += 1
-    counts["no_show"] = desk.mark_no_shows(now=now)
-    desk.sync_usage(first=start, last=now.date(), user=user)
-    return counts
 
 
 __all__ = ["booking_records", "write_booking_records", "book_demo", "PAST_DAYS"]

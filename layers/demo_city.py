@@ -498,8 +498,13 @@ def _schools_earlier(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return earlier
 
 
-def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-builder") -> dict[str, int]:
-    """Write the demo city into ``store``; returns feature counts per layer."""
+def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-builder",
+                    bookings: bool = True) -> dict[str, int]:
+    """Write the demo city into ``store``; returns feature counts per layer.
+
+    ``bookings``: also the bookable resources, courses, school calendar and three weeks of
+    bookings around today (:mod:`layers.demo_bookings`).
+    """
     city = city or build_demo_city()
     counts = {}
     earlier = {name: (frame, source) for name, frame, source in city.earlier}
@@ -514,6 +519,12 @@ def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-bu
     for kind, rows in city.records.items():
         store.records.write(kind, rows, mode="replace", user=user, source=DEMO_SOURCE)
         counts[kind] = len(rows)
+    if bookings:
+        from layers.demo_bookings import book_demo, write_booking_records
+
+        now = dt.datetime.now().replace(second=0, microsecond=0)
+        write_booking_records(store, now.date(), user=user)
+        counts.update({f"bookings_{k}": v for k, v in book_demo(store, now=now, user=user).items()})
     return counts
 
 

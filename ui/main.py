@@ -49,6 +49,8 @@ pages = [
             url_path="planning"),
     st.Page("views/operations_page.py", title=t("page_operations", lang), icon=":material/health_and_safety:",
             url_path="operations"),
+    st.Page("views/booking_page.py", title=t("page_booking", lang), icon=":material/event_available:",
+            url_path="booking"),
     st.Page("views/data_page.py", title=t("page_data", lang), icon=":material/database:", url_path="data"),
     st.Page("views/export_page.py", title=t("page_export", lang), icon=":material/download:", url_path="export"),
 ]

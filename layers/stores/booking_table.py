@@ -101,6 +101,11 @@ class BookingTable(abc.ABC):
     def _read(self, sql: str, params: dict[str, Any]) -> list[dict]:
         """A read outside any write (empty when the tables do not exist yet)."""
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many changes in as few transactions as the backend allows (here: each its own)."""
+        yield
+
     def _lock(self, run: Run, key: str) -> None:
         """Serialise transactions on ``key`` (a person, an idempotency key) until commit."""
 
@@ -235,8 +240,9 @@ class BookingTable(abc.ABC):
     def purge(self, *, slots_before: str, now: str, actor: str = "system") -> int:
         """Delete the personal fields of bookings whose slot started before ``slots_before``; how many.
 
-        Contacts and outbox phones are deleted, the person key and area cleared; the
-        booking rows (resource, slot, status) stay for the counts.
+        Contacts and outbox phones (of those bookings, and of messages queued before the
+        cut-off) are deleted, the person key and area cleared; the booking rows (resource,
+        slot, status) stay for the counts.
         """
         with self._transaction() as run:
             rows = run(f"UPDATE {BOOKINGS} SET person_key = NULL, area_code = NULL, purged_at = :now "
@@ -244,8 +250,8 @@ class BookingTable(abc.ABC):
                        {"t": slots_before, "now": now})
             run(f"DELETE FROM {CONTACTS} WHERE booking_id IN (SELECT booking_id FROM {BOOKINGS} "
                 "WHERE starts_at < :t)", {"t": slots_before})
-            run(f"UPDATE {OUTBOX} SET phone_enc = NULL WHERE phone_enc IS NOT NULL AND booking_id IN "
-                f"(SELECT booking_id FROM {BOOKINGS} WHERE starts_at < :t)", {"t": slots_before})
+            run(f"UPDATE {OUTBOX} SET phone_enc = NULL WHERE phone_enc IS NOT NULL AND (created_at < :t OR "
+                f"booking_id IN (SELECT booking_id FROM {BOOKINGS} WHERE starts_at < :t))", {"t": slots_before})
             for r in rows:
                 self._event(run, r["booking_id"], "purge", None, None, actor=actor, at=now)
             return len(rows)

@@ -35,20 +35,38 @@ class GpkgBookings(BookingTable):
         # sleeps and retries, unfairly); other processes still wait on the file's write lock.
         self._writer = threading.Lock()
         self._made = False
+        self._batch = threading.local()
+
+    def _ensure_tables(self, con) -> None:
+        made = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'onemap_bookings'").fetchone()
+        if not self._made or not made:
+            for sql in (*DDL, *EVENTS_DDL):
+                con.execute(sql)
+            self._made = True
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Run]:
+        held = getattr(self._batch, "con", None)
+        if held is not None:  # inside batch(): the batch's transaction
+            yield _runner(held)
+            return
         with self._writer, self._store.file.in_place() as con:
-            made = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'onemap_bookings'").fetchone()
-            if not self._made or not made:
-                for sql in (*DDL, *EVENTS_DDL):
-                    con.execute(sql)
-                self._made = True
+            self._ensure_tables(con)
+            yield _runner(con)
 
-            def run(sql: str, params: dict[str, Any]) -> list[dict]:
-                return [dict(r) for r in con.execute(sql, params).fetchall()]
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many changes from this thread in one transaction (loading past bookings): all or nothing.
 
-            yield run
+        Reads through :meth:`list` and the like do not see the batch until it ends.
+        """
+        with self._writer, self._store.file.in_place() as con:
+            self._ensure_tables(con)
+            self._batch.con = con
+            try:
+                yield
+            finally:
+                self._batch.con = None
 
     def _read(self, sql: str, params: dict[str, Any]) -> list[dict]:
         if not self._store.file.has_table("onemap_bookings"):
@@ -60,6 +78,13 @@ class GpkgBookings(BookingTable):
                actor: str, at: str) -> None:
         run(f"INSERT INTO {EVENTS} (booking_id, at, action, old_status, new_status, actor) "
             "VALUES (:b, :t, :a, :o, :n, :w)", {"b": booking_id, "t": at, "a": action, "o": old, "n": new, "w": actor})
+
+
+def _runner(con) -> Run:
+    def run(sql: str, params: dict[str, Any]) -> list[dict]:
+        return [dict(r) for r in con.execute(sql, params).fetchall()]
+
+    return run
 
 
 __all__ = ["GpkgBookings"]

@@ -1,0 +1,27 @@
+"""预约 / Booking: residents book open school fields, venues' courts and fitness courses; staff run a resource's
+week; a health station turns a fitness test's outcome into courses with free slots (the service package).
+
+One section renders at a time (see the operations page for why not tabs).  A QR code on a
+course sheet opens this page with the course and slot chosen (``?resource=…&slot=…``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.errors import OneMapError
+from i18n import t
+from ui import show, state
+from ui.booking import package_section, resident_section, staff_section
+from ui.store_access import get_store
+
+lang = state.lang()
+store = get_store()
+st.title(t("page_booking", lang))
+SECTIONS = {"resident": resident_section, "staff": staff_section, "package": package_section}
+section = st.radio(t("page_booking", lang), list(SECTIONS), horizontal=True, key=state.BOOK_SECTION,
+                   format_func=lambda k: t(f"tab_{k}", lang), label_visibility="collapsed")
+try:
+    SECTIONS[section](store, lang)
+except OneMapError as exc:
+    show.failure(exc, lang, prefix=t("analysis_error", lang))
