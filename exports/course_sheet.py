@@ -93,7 +93,7 @@ def write_course_sheet(plan: CoursePlan, path: str | os.PathLike[str], *,
             fig.text(0.06, y - 0.006, lines[0], fontproperties=font, fontsize=11, va="top", weight="bold")
             fig.text(0.06, y - 0.03, "\n".join(lines[1:]), fontproperties=font, fontsize=8, va="top", linespacing=1.5)
             ax = fig.add_axes([0.80, y - height + 0.012, 0.13, height - 0.02])
-            ax.imshow(qr_image(row.link), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+            ax.imshow(qr_image(row.link), cmap="gray", vmin=0, vmax=255, interpolation="none")  # embedded unresampled
             ax.set_axis_off()
             fig.text(0.865, y - height + 0.008, "扫码预约", fontproperties=font, fontsize=7, ha="center", va="top")
         left_out = len(plan.table) - len(rows)

@@ -475,7 +475,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "intensity": ("强度", "Intensity"),
     "instructor": ("指导人员", "Instructor"),
     "make_course_sheet": ("生成推荐单（含预约二维码）", "Make the sheet (with booking QR codes)"),
-    "sms_preview": ("短信内容：{text}", "Text message: {text}"),
+    "sms_preview": ("短信内容（不超过 70 字）：", "Text message (sent in Chinese, at most 70 characters):"),
     "sms_phone": ("居民手机号（发送短信用，可不填）", "Resident's mobile (for the text message; optional)"),
     "queue_sms": ("加入短信发送队列", "Queue the text message"),
     "sms_queued": ("已加入短信发送队列（编号 {id}），由短信网关导出发送。",

@@ -321,7 +321,8 @@ def package_section(store: Store, lang: str) -> None:
         st.download_button(t("download_sheet", lang), data, file_name=pdf.name, mime="application/pdf",
                            key="course_pdf", on_click="ignore")
     with s2:
-        st.caption(t("sms_preview", lang, text=sms_text(plan)))
+        st.caption(t("sms_preview", lang))
+        st.code(sms_text(plan), language=None, wrap_lines=True)
         phone = st.text_input(t("sms_phone", lang), key=state.PKG_PHONE)
         if st.button(t("queue_sms", lang), key="sms_go", disabled=not phone):
             try:

@@ -91,7 +91,9 @@ def stored_text_values(path) -> list[str]:
                         values.update(str(v) for v in frame[col].dropna())
             values.update(str(v) for v in store.history(info.name)["source"].dropna())
         values.add(store.description)
-        for kind in ("venue_usage", "satisfaction"):
+        from layers.records import RECORDS
+
+        for kind in RECORDS:
             records = store.records.read(kind)
             for col in records.columns:
                 if not pd.api.types.is_numeric_dtype(records[col]):
@@ -159,6 +161,11 @@ PAGES = {
     "export_print": ("views/export_page.py", (lambda at: at.radio(key="export_kind").set_value("print"),)),
     "export_report": ("views/export_page.py", (lambda at: at.radio(key="export_kind").set_value("report"),
                                                lambda at: at.button(key="export_make").click())),
+    "booking_resident": ("views/booking_page.py", (lambda at: at.selectbox(key="booking.home").set_value(
+        "990101002003"),)),
+    "booking_staff": ("views/booking_page.py", (lambda at: at.radio(key="booking.section").set_value("staff"),)),
+    "booking_package": ("views/booking_page.py", (lambda at: at.radio(key="booking.section").set_value("package"),
+                                                  lambda at: at.button(key="course_sheet_go").click())),
 }
 
 

@@ -66,3 +66,44 @@ def burst_worker(spec: tuple, first: int, n: int, starts_at: str, go, ready) -> 
         out = list(pool.map(one, range(n)))
     store.close()
     return out
+
+
+def pdf_bitmaps(pdf_path) -> list:
+    """The images of a PDF's first page as PIL images, decoded here: pypdf mis-reads 1-bit images stored with
+    the PNG predictor (as matplotlib writes two-colour images such as QR codes)."""
+    import zlib
+
+    import numpy as np
+    from PIL import Image
+    from pypdf import PdfReader
+
+    out = []
+    for ref in PdfReader(pdf_path).pages[0]["/Resources"]["/XObject"].values():
+        obj = ref.get_object()
+        if obj.get("/Subtype") != "/Image" or obj.get("/BitsPerComponent") != 1:
+            continue
+        w, h = int(obj["/Width"]), int(obj["/Height"])
+        stride = (w + 7) // 8
+        raw = zlib.decompress(obj._data)
+        rows, prev = [], bytearray(stride)
+        for r in range(h):  # PNG filters per row; for bit depths below 8 the byte to the left is the neighbour
+            kind, line = raw[r * (stride + 1)], bytearray(raw[r * (stride + 1) + 1:(r + 1) * (stride + 1)])
+            for i in range(stride):
+                a, b, c = (line[i - 1] if i else 0), prev[i], (prev[i - 1] if i else 0)
+                if kind == 1:
+                    line[i] = (line[i] + a) & 255
+                elif kind == 2:
+                    line[i] = (line[i] + b) & 255
+                elif kind == 3:
+                    line[i] = (line[i] + ((a + b) >> 1)) & 255
+                elif kind == 4:
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+            rows.append(bytes(line))
+            prev = line
+        bits = np.unpackbits(np.frombuffer(b"".join(rows), np.uint8).reshape(h, stride), axis=1)[:, :w]
+        palette = bytes(obj["/ColorSpace"][3]) if isinstance(obj["/ColorSpace"], list) else b"\x00\x00\x00\xff\xff\xff"
+        dark_is_one = palette[3] < palette[0]
+        out.append(Image.fromarray(np.where((bits == 1) == dark_is_one, 0, 255).astype(np.uint8)))
+    return out
