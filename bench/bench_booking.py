@@ -43,6 +43,12 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def prepare(store, venues) -> str:
     """Venues, bookable courts and a partner key; returns the key."""
     store.layers.write("venues", venues, user="bench")
@@ -106,7 +112,9 @@ def run(label: str, store_arg: str, store, schema: str | None = None) -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         floor_lat, _ = asyncio.run(_load(base, key, "/conformance", booking=False))
+        cpu0 = _cpu_seconds(server.pid)
         lat, outcomes = asyncio.run(_load(base, key, "", booking=True))
+        server_cpu = _cpu_seconds(server.pid) - cpu0
     finally:
         server.terminate()
         server.wait(10)
@@ -123,7 +131,9 @@ def run(label: str, store_arg: str, store, schema: str | None = None) -> None:
           f"p99 {q(lat, 99):6.1f} ms); floor GET /conformance {floor_rate:7.1f} req/s (p50 {q(floor_lat, 50):5.1f} ms)"
           f" — booking costs {floor_rate / max(rate, 1e-9):.1f}x the floor")
     print(f"{'':<11} outcomes {dict(sorted(outcomes.items()))}; slots over capacity {over}; slots whose count "
-          f"differs from their bookings {mismatch}; the 20-place hot slot holds {int(hot)}")
+          f"differs from their bookings {mismatch}; the 20-place hot slot holds {int(hot)}; server CPU "
+          f"{server_cpu / max(sum(outcomes.values()), 1) * 1000:.1f} ms a request "
+          f"({server_cpu / SECONDS:.0%} of a core)")
 
 
 def main() -> None:

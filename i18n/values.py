@@ -78,6 +78,7 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                        "cancelled": ("已取消", "Cancelled"), "checked_in": ("已签到", "Checked in"),
                        "no_show": ("爽约", "No-show")},
     "resource_kind": {"facility": ("场地", "Facility"), "course": ("课程", "Course")},
+    "channel": {"app": ("网页", "Web page"), "partner": ("合作单位接口", "Partner API")},
 }
 _YES_NO = {True: ("是", "Yes"), False: ("否", "No")}
 _DAYS = {"Mo": ("周一", "Mon"), "Tu": ("周二", "Tue"), "We": ("周三", "Wed"), "Th": ("周四", "Thu"),

@@ -302,9 +302,12 @@ class BookingDesk:
                                           now=_iso(now), deadline=None if staff else in_time, actor=actor)
 
     def check_in(self, booking_id: str, *, department: str | None, now: datetime | None = None,
-                 actor: str = "staff") -> dict:
-        """Staff of the resource's department check a booked resident in."""
-        row = self.store.bookings.set_status(str(booking_id).strip().upper(), "checked_in",
+                 actor: str = "staff", through=None) -> dict:
+        """Staff of the resource's department check a booked resident in.
+
+        ``through``: the store to write through (a department's database role), else the desk's.
+        """
+        row = (through or self.store).bookings.set_status(str(booking_id).strip().upper(), "checked_in",
                                              allowed_from=("booked", "no_show"), department=department,
                                              now=_iso(now or _now()), actor=actor)
         if row is None:

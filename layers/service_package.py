@@ -137,7 +137,7 @@ def _slots_at_times(desk: BookingDesk, res: Resource, weekdays: tuple[int, ...],
     for p in parts:
         lo, hi = DAY_PARTS[p]
         in_part |= ((hours >= lo) & (hours < hi)).to_numpy()
-    keep = starts.dt.weekday.isin(list(weekdays)).to_numpy() & in_part & (free["free"] > 0).to_numpy()
+    keep = starts.dt.day_of_week.isin(list(weekdays)).to_numpy() & in_part & (free["free"] > 0).to_numpy()
     return free[keep].reset_index(drop=True)
 
 

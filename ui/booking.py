@@ -126,7 +126,7 @@ def resident_section(store: Store, lang: str) -> None:
                                  "place": (t("place", lang), "text"), "walk": (t("walk_min", lang), "minutes"),
                                  "hours": (t("booking_hours", lang), "hours")}, lang, key="bookable_table")
     with right:
-        _book_form(store, desk, ids or list(desk.resources), lang)
+        _book_form(store, desk, ids or list(desk.resources), lang, home=home)
         with st.expander(t("cancel_booking", lang)):
             bid = st.text_input(t("booking_id", lang), key=state.CANCEL_ID)
             code = st.text_input(t("cancel_code", lang), key=state.CANCEL_CODE)
@@ -135,7 +135,7 @@ def resident_section(store: Store, lang: str) -> None:
                 (show.success if got.outcome == "cancelled" else show.warning)(_said(got.outcome, lang))
 
 
-def _book_form(store: Store, desk: BookingDesk, ids: list[str], lang: str) -> None:
+def _book_form(store: Store, desk: BookingDesk, ids: list[str], lang: str, *, home: str | None = None) -> None:
     if st.session_state.get(state.BOOK_RESOURCE) not in ids:
         st.session_state[state.BOOK_RESOURCE] = ids[0]
     rid = st.selectbox(t("bookable", lang), ids, key=state.BOOK_RESOURCE,
@@ -157,8 +157,8 @@ def _book_form(store: Store, desk: BookingDesk, ids: list[str], lang: str) -> No
                         format_func=lambda s: t("slot_free", lang, when=_slot_label(s, lang),
                                                 free=int(row_of.loc[s, "free"]), waiting=int(row_of.loc[s, "waiting"])))
     phone = st.text_input(t("phone", lang), key=state.BOOK_PHONE, help=t("phone_help", lang))
-    area = None
-    if res.who in ("street", "community"):
+    area = home  # the community chosen above (its code starts with its street's)
+    if res.who in ("street", "community") and home is None:
         area = st.text_input(t("area_code", lang), key=state.BOOK_AREA, help=t("area_help", lang, area=res.area_code))
     waitlist = st.checkbox(t("join_waitlist", lang), key=state.BOOK_WAIT)
     if st.button(t("book_button", lang), key="book_go", type="primary", disabled=not phone):
@@ -215,14 +215,14 @@ def staff_section(store: Store, lang: str) -> None:
         rows["time"] = rows["starts_at"].str[11:16]
         show_table(rows, {"booking_id": (t("booking_id", lang), "text"), "time": (t("time", lang), "text"),
                           "status": (t("booking_status", lang), "label:booking_status"),
-                          "phone": (t("phone_masked", lang), "text"), "channel": (t("channel", lang), "text")},
+                          "phone": (t("phone_masked", lang), "text"), "channel": (t("channel", lang), "label:channel")},
                    lang, key="day_bookings")
         bid = st.text_input(t("booking_id", lang), key=state.STAFF_CHECKIN)
         b1, b2 = st.columns(2)
         if b1.button(t("check_in", lang), key="checkin_go", disabled=not bid):
-            try:
+            try:  # through the department's database role on PostGIS: the database checks it too
                 desk.check_in(bid, department=None if (account.single_user or account.role == "admin")
-                              else account.department, actor=account.username)
+                              else account.department, actor=account.username, through=write_store(account))
                 show.success(t("checked_in", lang, booking=bid.upper()))
             except OneMapError as exc:
                 show.failure(exc, lang)

@@ -31,6 +31,8 @@ CJK_ALLOWED = ("语言", "中文")
 TEXT_FIELDS = {"label", "body", "options", "help", "placeholder", "delta", "captions"}
 CODE_SPAN = re.compile(r"`[^`]*`")
 FILE_NAME = re.compile(r"[\w\-]+\.(?:pdf|xlsx|csv|gpkg|geojson|zip|png|tif|html)\b")
+#: Booking numbers (made at random for each booking, so never among the stored values read).
+BOOKING_CODE = re.compile(r"\bB[0-9A-F]{11}\b")
 CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z]*")
 
@@ -116,7 +118,8 @@ def other_script(texts: list[str], lang: str, data: list[str]) -> list[str]:
         for value in data:
             if value in rest:
                 rest = rest.replace(value, " ")
-        rest = CODE_SPAN.sub(" ", FILE_NAME.sub(" ", rest))  # identifiers to type and file names are not prose
+        # identifiers to type, booking numbers and file names are not prose
+        rest = CODE_SPAN.sub(" ", FILE_NAME.sub(" ", BOOKING_CODE.sub(" ", rest)))
         if lang == "en":
             for ok in CJK_ALLOWED:
                 rest = rest.replace(ok, " ")

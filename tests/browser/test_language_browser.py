@@ -100,6 +100,9 @@ PAGES = {
     "operations_indicators": ("operations", False, _section("考核指标", "Indicators")),
     "data": ("data", False, "upload"),
     "export": ("export", False, _section("打印地图", "Print map")),
+    "booking_resident": ("booking", True, None),
+    "booking_staff": ("booking", False, _section("场地管理", "Staff desk")),
+    "booking_package": ("booking", False, _section("体质检测后推荐课程", "After a fitness test")),
 }
 
 
