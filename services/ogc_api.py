@@ -19,13 +19,16 @@ change a layer.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
+import os
 import threading
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
+import anyio
 import pandas as pd
 import shapely
 from starlette.applications import Starlette
@@ -145,6 +148,14 @@ def _feature(row: dict, geometry) -> dict:
             props[k] = v
     return {"type": "Feature", "id": props.get("feature_id"), "properties": props,
             "geometry": None if geometry is None else json.loads(shapely.to_geojson(geometry))}
+
+
+def http_threads() -> int:
+    """Worker threads for blocking handlers: ``ONEMAP_HTTP_THREADS``, else 16."""
+    try:
+        return max(1, int(os.environ.get("ONEMAP_HTTP_THREADS", "16")))
+    except ValueError:
+        return 16
 
 
 def build_app(store: Store, *, title: str = "健身一张图 · Fitness One Map",
@@ -305,7 +316,15 @@ def build_app(store: Store, *, title: str = "健身一张图 · Fitness One Map"
 
     read = ["GET", "HEAD"]
     booking = [Mount("/booking", app=build_booking_app(booking_store))] if booking_store is not None else []
-    return Starlette(routes=[*booking,
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        # Store reads and bookings run in worker threads; fewer threads than Starlette's 40 keep the
+        # GIL from queueing them behind each other (a request's tail), and stay within the store's pool.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = http_threads()
+        yield
+
+    return Starlette(lifespan=lifespan, routes=[*booking,
         Route("/", landing, methods=read), Route("/conformance", conformance, methods=read),
         Route("/api", api, methods=read), Route("/collections", collections, methods=read),
         Route("/collections/{collection}", collection, methods=read),

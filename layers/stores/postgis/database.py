@@ -48,6 +48,20 @@ def lock_key(*parts: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def pool_settings() -> dict[str, int]:
+    """Connections a store keeps (``pool_size``) and may add under load (``max_overflow``): SQLAlchemy's
+    5 + 10 unless ``ONEMAP_PG_POOL`` says ``size,overflow`` (a busy API server: ``20,10``; mind the
+    server's ``max_connections`` across every process)."""
+    given = os.environ.get("ONEMAP_PG_POOL", "").strip()
+    if not given:
+        return {}
+    try:
+        size, overflow = (int(x) for x in given.split(","))
+    except ValueError:
+        raise StoreUnavailableError(f"ONEMAP_PG_POOL={given!r}: write it as size,overflow (e.g. 20,10).") from None
+    return {"pool_size": size, "max_overflow": overflow}
+
+
 class PgDatabase:
     """One store schema in one database, reached through one SQLAlchemy engine."""
 
@@ -61,7 +75,7 @@ class PgDatabase:
                 raise StoreError(f"{db_role!r} is not a role name this store uses.")
             args["options"] = f"-c role={db_role}"
         try:
-            self.engine: Engine = create_engine(self.url, pool_pre_ping=True, connect_args=args)
+            self.engine: Engine = create_engine(self.url, pool_pre_ping=True, connect_args=args, **pool_settings())
         except (ArgumentError, ImportError) as exc:
             raise StoreUnavailableError(f"DATABASE_URL {masked(url)} is not a usable database URL ({exc}). "
                                         "Write it like postgresql://user:password@host:5432/database.") from None
