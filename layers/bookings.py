@@ -114,8 +114,9 @@ def _text(value: object) -> str | None:
 class BookingDesk:
     """Bookings over one store: resources from its records and layers, slots, and every booking action.
 
-    Built per request (cheap: it reads three small record tables and the places' names,
-    hours and positions once).
+    Building one reads the three record tables and the places' names, hours and positions;
+    the app and the API keep one per state of those (bookings themselves are always read
+    live from ``store.bookings``).
     """
 
     def __init__(self, store, *, places: dict[str, pd.DataFrame] | None = None) -> None:
