@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 from datetime import date, datetime, timedelta
 
 from cli.common import EXIT_OK, open_store_of
@@ -59,17 +58,13 @@ def _key(store, args: argparse.Namespace) -> int:
 
 def _outbox(store, args: argparse.Namespace) -> int:
     """Write the department's unsent messages as CSV for the city's SMS gateway (phone, text) and mark them."""
-    from layers.contacts import decrypt_phone
+    from layers.service_package import outbox_csv
 
-    queued = store.bookings.messages(department=args.department, unexported_only=True)
-    queued = queued[queued["phone_enc"].notna()]
-    with open(args.out, "w", newline="", encoding="utf-8-sig") as fh:
-        w = csv.writer(fh)
-        w.writerow(["message_id", "phone", "text"])
-        for row in queued.itertuples():
-            w.writerow([row.message_id, decrypt_phone(row.phone_enc), row.body])
-    store.bookings.mark_exported(queued["message_id"].tolist(), now=_now())
-    print(f"{len(queued)} message(s) written to {args.out} for the SMS gateway (nothing is sent from here).")
+    data, ids = outbox_csv(store, department=args.department)
+    with open(args.out, "wb") as fh:
+        fh.write(data)
+    store.bookings.mark_exported(ids, now=_now())
+    print(f"{len(ids)} message(s) written to {args.out} for the SMS gateway (nothing is sent from here).")
     return EXIT_OK
 
 

@@ -480,6 +480,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "queue_sms": ("加入短信发送队列", "Queue the text message"),
     "sms_queued": ("已加入短信发送队列（编号 {id}），由短信网关导出发送。",
                    "Queued (message {id}); the SMS gateway's export sends it."),
+    "outbox": ("短信发送队列（导出给短信网关）", "Text message queue (for the SMS gateway)"),
+    "outbox_waiting": ("{dept}待发送短信 {n} 条。", "{n} message(s) of the {dept} waiting."),
+    "outbox_export": ("导出为 CSV 并标记为已导出", "Export as CSV and mark as exported"),
+    "outbox_download": ("下载短信队列（{n} 条，CSV）", "Download the queue ({n} messages, CSV)"),
     "wd_mon": ("周一", "Mon"), "wd_tue": ("周二", "Tue"), "wd_wed": ("周三", "Wed"), "wd_thu": ("周四", "Thu"),
     "wd_fri": ("周五", "Fri"), "wd_sat": ("周六", "Sat"), "wd_sun": ("周日", "Sun"),
     # legends

@@ -17,7 +17,7 @@ from i18n.values import hours_text, value_label
 from layers.bookings import BookingDesk
 from layers.limits import upload_workspace
 from layers.records import EXERCISE_TYPES, INTENSITIES, TARGET_GROUPS
-from layers.service_package import DAY_PARTS, Outcome, queue_message, recommend_courses, sms_text
+from layers.service_package import DAY_PARTS, Outcome, outbox_csv, queue_message, recommend_courses, sms_text
 from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_finder, layer_versions, records_version
@@ -330,6 +330,22 @@ def package_section(store: Store, lang: str) -> None:
                 show.success(t("sms_queued", lang, id=mid))
             except OneMapError as exc:
                 show.failure(exc, lang)
+    _outbox(lang)
+
+
+def _outbox(lang: str) -> None:
+    """The department's queued messages as the SMS gateway's CSV (phones decrypted for the owner only)."""
+    account = active_account()
+    dept = account.department if account.role == "editor" else "health"
+    through = write_store(account)  # on PostGIS the department's role reads its own messages only
+    with st.expander(t("outbox", lang)):
+        waiting = through.bookings.messages(department=dept, unexported_only=True)
+        st.caption(t("outbox_waiting", lang, n=len(waiting), dept=value_label("department", dept, lang)))
+        if st.button(t("outbox_export", lang), key="outbox_go", disabled=waiting.empty):
+            data, ids = outbox_csv(through, department=dept)
+            through.bookings.mark_exported(ids, now=datetime.now().isoformat(timespec="seconds"))
+            st.download_button(t("outbox_download", lang, n=len(ids)), data, file_name="短信队列.csv",
+                               mime="text/csv", key="outbox_csv", on_click="ignore")
 
 
 def _booking_url() -> str:

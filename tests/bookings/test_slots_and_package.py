@@ -18,7 +18,7 @@ from geo.slots import calendar_from_ranges, slot_at, slots_between
 from layers.bookings import BookingDesk
 from layers.demo_bookings import write_booking_records
 from layers.records import check_records
-from layers.service_package import SMS_LIMIT, Outcome, queue_message, recommend_courses, sms_text
+from layers.service_package import SMS_LIMIT, Outcome, outbox_csv, queue_message, recommend_courses, sms_text
 from tests.bookings.helpers import pdf_bitmaps
 
 MONDAY = date(2026, 12, 7)
@@ -103,6 +103,10 @@ def test_courses_are_ranked_for_the_outcome_with_free_slots_at_the_residents_tim
     assert "13812345678" not in queued.to_string()  # the phone is queued encrypted
     with pytest.raises(ValueError):
         Outcome(("yoga",), "low", "general")
+    data, ids = outbox_csv(store, department="health")  # what the SMS gateway gets: phone and text
+    assert ids == [mid] and data.decode("utf-8-sig").splitlines()[1] == f"{mid},13812345678,{body}"
+    store.bookings.mark_exported(ids, now="2026-12-02T12:00")
+    assert outbox_csv(store, department="health")[1] == []
 
 
 def test_the_sheet_reads_back_with_names_times_and_qr_codes_that_open_the_booking_page(package_city, tmp_path):
