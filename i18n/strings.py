@@ -457,6 +457,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "exercise_types": ("推荐运动类型", "Recommended exercise"),
     "max_intensity": ("强度不高于", "Intensity at most"),
     "any_exercise": ("不限（任一类型）", "Any type"),
+    "no_rows": ("（无记录）", "(nothing to list)"),
     "target_group": ("适用人群", "Group"),
     "can_come_days": ("可参加的日子", "Days they can come"),
     "can_come_parts": ("可参加的时段", "Times of day"),

@@ -76,6 +76,11 @@ def prepare(frame: pd.DataFrame, columns: Mapping[str, tuple[str, Kind]], lang: 
 def show_table(frame: pd.DataFrame, columns: Mapping[str, tuple[str, Kind]], lang: str, **kwargs: Any):
     """Show ``frame`` as :func:`prepare` makes it (``kwargs`` go to ``st.dataframe``: key, height, on_select …)."""
     shown, config = prepare(frame, columns, lang)
+    if shown.empty and "on_select" not in kwargs:  # Streamlit would print "empty" in English
+        from i18n import t
+
+        st.caption(t("no_rows", lang))
+        return None
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("placeholder", "—")  # a missing value, in any language
     kwargs.setdefault("width", "stretch")
