@@ -52,6 +52,13 @@ def test_the_walk_to_the_nearest_aed_equals_the_engine_from_the_aeds_side(city):
         d = finder.distances(Origin(p.x, p.y, 0.0, 0.0, "aed"), limit_m=2000.0)
         from_aeds = np.minimum(from_aeds, d[venue_idx])
     np.testing.assert_allclose(prof["aed_walk_m"].to_numpy(), from_aeds, rtol=0, atol=1e-6)
+    # and in one multi-source pass from every open AED at once (what a city-scale run uses)
+    pts = venues.to_crs(finder.facilities.crs).geometry
+    one_pass, which = finder.nearest_from_many(pts.x.to_numpy(), pts.y.to_numpy(), np.array(open_aeds),
+                                               limit_m=2000.0)
+    np.testing.assert_allclose(one_pass, from_aeds, rtol=0, atol=1e-6)
+    reached = np.isfinite(one_pass)
+    assert (t["feature_id"].to_numpy()[which[reached]] == prof["aed_id"].to_numpy()[reached]).all()
     assert "aed-3" not in set(prof["aed_id"].dropna())  # closed on Saturday
     assert prof.loc[0, "aed_ok"] and prof.loc[0, "aed_round_trip_s"] == pytest.approx(2 * prof.loc[0, "aed_walk_m"]
                                                                                       / 100 * 60)
