@@ -22,9 +22,7 @@ import numpy as np  # noqa: E402
 import segno  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from exports.nearby_sheet import wrap_cell  # noqa: E402
-from exports.print_map import cjk_font  # noqa: E402
-from geo.errors import AnalysisError  # noqa: E402
+from exports.nearby_sheet import sheet_target, wrap_cell  # noqa: E402
 from i18n.values import hours_text, value_label  # noqa: E402
 from layers.service_package import CoursePlan  # noqa: E402
 
@@ -56,11 +54,7 @@ def write_course_sheet(plan: CoursePlan, path: str | os.PathLike[str], *,
     AnalysisError
         When ``path`` is neither .pdf nor .png, or no CJK font is installed.
     """
-    target = Path(path)
-    if target.suffix.lower() not in (".pdf", ".png"):
-        raise AnalysisError(f"The sheet is written as .pdf (to print) or .png (to preview); {target.name} is neither.")
-    font = cjk_font()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target, font = sheet_target(path)
     o, out = plan.origin, plan.outcome
     rows = plan.table.head(MAX_COURSES)
     with matplotlib.rc_context({"pdf.fonttype": 42}):

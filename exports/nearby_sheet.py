@@ -100,6 +100,23 @@ def wrap_cell(text: str, columns: int) -> str:
     return "\n".join(lines)
 
 
+def sheet_target(path: str | os.PathLike[str]):
+    """A sheet's path (.pdf to print, .png to preview; its folder made) and the CJK font to set it in.
+
+    Raises
+    ------
+    AnalysisError
+        When ``path`` is neither .pdf nor .png, or no CJK font is installed.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in (".pdf", ".png"):
+        raise AnalysisError(f"The sheet is written as .pdf (to print) or .png (to preview); "
+                            f"{target.name} is neither.")
+    font = cjk_font()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target, font
+
+
 def write_nearby_csv(result: NearbyResult, path: str | os.PathLike[str]) -> Path:
     """The ranked list as UTF-8 CSV with a BOM (Excel opens it with the Chinese intact)."""
     target = Path(path)
@@ -191,12 +208,7 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
     AnalysisError
         When ``path`` is neither .pdf nor .png, or no CJK font is installed.
     """
-    target = Path(path)
-    if target.suffix.lower() not in (".pdf", ".png"):
-        raise AnalysisError(f"The sheet is written as .pdf (to print) or .png (to preview); "
-                            f"{target.name} is neither.")
-    font = cjk_font()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target, font = sheet_target(path)
     date = date or dt.date.today()
     rows = sheet_rows(result).head(MAX_ROWS)
     with matplotlib.rc_context({"pdf.fonttype": 42}):
@@ -237,4 +249,4 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
     return target
 
 
-__all__ = ["write_nearby_sheet", "write_nearby_csv", "sheet_rows", "wrap_cell", "CSV_COLUMNS"]
+__all__ = ["sheet_target", "write_nearby_sheet", "write_nearby_csv", "sheet_rows", "wrap_cell", "CSV_COLUMNS"]

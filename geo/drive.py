@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo.crs import local_metric_crs
 from geo.errors import NetworkError
 from geo.geometry_kinds import LINES, kind_is
-from geo.network import Snap
+from geo.network import Snap, merge_vertices
 from geo.segments import SegmentIndex
 
 #: Road classes an ambulance drives on, with a default speed (km/h) where ``maxspeed`` is not given.
@@ -140,12 +140,7 @@ def build_drive_network(lines: gpd.GeoDataFrame, *, crs: CRS | str | int | None 
     parts, line_of = shapely.get_parts(geoms, return_index=True)
     coords, part_idx = shapely.get_coordinates(parts, return_index=True)
     same = part_idx[1:] == part_idx[:-1]
-    key = np.round(coords / tolerance).astype(np.int64)
-    uniq, node_of = np.unique(key, axis=0, return_inverse=True)
-    node_of = node_of.ravel()
-    first = np.full(len(uniq), -1, dtype=np.int64)
-    first[node_of[::-1]] = np.arange(len(node_of))[::-1]
-    xy = coords[first]
+    node_of, xy = merge_vertices(coords, tolerance)
     seg_line = line_of[part_idx[:-1][same]]
     return drive_network_from_segments(xy[:, 0], xy[:, 1], node_of[:-1][same], node_of[1:][same], kmh[seg_line],
                                        direction[seg_line], crs=metric)
@@ -195,6 +190,16 @@ class DriveTimes:
     factor: float
 
 
+def _segment_length(net: DriveNetwork, s: int) -> float:
+    """Length of road segment ``s`` (that of either directed edge along it)."""
+    e = net.seg_forward[s] if net.seg_forward[s] >= 0 else net.seg_backward[s]
+    return float(net.edge_length[e])
+
+
+def _share(part: float, length: float) -> float:
+    return part / length if length > 0 else 0.0
+
+
 def drive_times(net: DriveNetwork, sources_xy: np.ndarray, targets_xy: np.ndarray, *, hour: int | None = None,
                 congestion: Mapping[int, float] | None = None, access_kmh: float = ACCESS_SPEED_KMH,
                 max_snap_m: float = DEFAULT_MAX_SNAP_M) -> DriveTimes:
@@ -211,22 +216,18 @@ def drive_times(net: DriveNetwork, sources_xy: np.ndarray, targets_xy: np.ndarra
     n = net.n_nodes
     access = access_kmh / 3.6
     ss = net.snap(src[:, 0], src[:, 1], max_distance=max_snap_m)
-    # Virtual nodes n + k for the sources, joined to the nodes their edges lead to.
+    # Virtual nodes n + k for the sources, joined to the nodes their edges lead to (never twice the same node).
     rows, cols, vals = [], [], []
     for k in np.flatnonzero(ss.ok):
-        s = int(ss.edge[k])
-        along, seg_len = float(ss.along[k]), float(np.hypot(net.node_x[net.seg_v[s]] - net.node_x[net.seg_u[s]],
-                                                            net.node_y[net.seg_v[s]] - net.node_y[net.seg_u[s]]))
-        start = ss.offset[k] / access
-        for e, rest in ((net.seg_forward[s], seg_len - along), (net.seg_backward[s], along)):
+        s, along = int(ss.edge[k]), float(ss.along[k])
+        length = _segment_length(net, s)
+        for e, rest in ((net.seg_forward[s], length - along), (net.seg_backward[s], along)):
             if e >= 0:
-                frac = rest / seg_len if seg_len > 0 else 0.0
-                rows.append(np.array([n + k]))
-                cols.append(np.array([net.edge_v[e]]))
-                vals.append(np.array([start + frac * net.edge_seconds[e] * factor]))
+                rows.append(k)
+                cols.append(net.edge_v[e])
+                vals.append(ss.offset[k] / access + _share(rest, length) * net.edge_seconds[e] * factor)
+    entry = csr_matrix((vals, (rows, cols)), shape=(len(src), n))
     m = n + len(src)
-    entry = _fastest(np.concatenate(rows or [np.zeros(0, np.int64)]), np.concatenate(cols or [np.zeros(0, np.int64)]),
-                     np.concatenate(vals or [np.zeros(0)]), m)[n:, :n]
     graph = sparse.bmat([[net.graph(factor), None], [entry, None]], format="csr")
     graph.resize((m, m))
     ok_src = np.flatnonzero(ss.ok)
@@ -242,22 +243,19 @@ def drive_times(net: DriveNetwork, sources_xy: np.ndarray, targets_xy: np.ndarra
     for k in ok_src:
         on_segment.setdefault(int(ss.edge[k]), []).append(int(k))
     for j in np.flatnonzero(ts.ok):
-        s = int(ts.edge[j])
-        along = float(ts.along[j])
-        seg_len = float(np.hypot(net.node_x[net.seg_v[s]] - net.node_x[net.seg_u[s]],
-                                 net.node_y[net.seg_v[s]] - net.node_y[net.seg_u[s]]))
+        s, along = int(ts.edge[j]), float(ts.along[j])
+        length = _segment_length(net, s)
         best, by = np.inf, -1
-        for e, part in ((net.seg_forward[s], along), (net.seg_backward[s], seg_len - along)):
+        for e, part in ((net.seg_forward[s], along), (net.seg_backward[s], length - along)):
             if e >= 0:  # arrive along edge e from its start node, ``part`` metres in
-                frac = part / seg_len if seg_len > 0 else 0.0
-                t = dist[net.edge_u[e]] + frac * net.edge_seconds[e] * factor
+                t = dist[net.edge_u[e]] + _share(part, length) * net.edge_seconds[e] * factor
                 if t < best:
                     best, by = t, origin[net.edge_u[e]]
         for k in on_segment.get(s, ()):  # a source on the same segment, upstream of the target
             a_s, start = float(ss.along[k]), ss.offset[k] / access
             for e, ahead in ((net.seg_forward[s], along - a_s), (net.seg_backward[s], a_s - along)):
                 if e >= 0 and ahead >= 0:
-                    t = start + (ahead / seg_len if seg_len > 0 else 0.0) * net.edge_seconds[e] * factor
+                    t = start + _share(ahead, length) * net.edge_seconds[e] * factor
                     if t < best:
                         best, by = t, k
         if np.isfinite(best):

@@ -74,17 +74,16 @@ def emergency_profiles(finder: NearbyFinder, venues: gpd.GeoDataFrame, *, drive:
     aed = np.flatnonzero((t["layer"] == aed_layer).to_numpy() & open_now)
     station = np.flatnonzero((t["layer"] == station_layer).to_numpy() & open_now)
     reach = max(thresholds.aed_reach_m, 2000.0)
-    rows = []
-    for origin, fid in zip(_origins(finder, venues), venues["feature_id"]):
-        d = finder.distances(origin, limit_m=reach)
-        a = aed[np.argmin(d[aed])] if len(aed) and np.isfinite(d[aed]).any() else None
-        s = station[np.argmin(d[station])] if len(station) and np.isfinite(d[station]).any() else None
-        walk = float(d[a]) if a is not None else np.inf
-        rows.append({"feature_id": str(fid), "aed_id": t["feature_id"].iloc[a] if a is not None else None,
-                     "aed_walk_m": walk, "aed_round_trip_s": 2 * walk / thresholds.brisk_m_per_min * 60,
-                     "station_id": t["feature_id"].iloc[s] if s is not None else None,
-                     "station_walk_m": float(d[s]) if s is not None else np.inf})
-    out = pd.DataFrame(rows)
+    origins = _origins(finder, venues)
+    x, y = np.array([o.x for o in origins]), np.array([o.y for o in origins])
+    aed_walk, aed_of = finder.nearest_from_many(x, y, aed, limit_m=reach)
+    station_walk, station_of = finder.nearest_from_many(x, y, station, limit_m=reach)
+    ids = t["feature_id"].to_numpy()
+    out = pd.DataFrame({"feature_id": venues["feature_id"].astype(str).to_numpy(),
+                        "aed_id": [ids[k] if k >= 0 else None for k in aed_of], "aed_walk_m": aed_walk,
+                        "aed_round_trip_s": 2 * aed_walk / thresholds.brisk_m_per_min * 60,
+                        "station_id": [ids[k] if k >= 0 else None for k in station_of],
+                        "station_walk_m": station_walk})
     out["name"] = venues.get("name", venues["feature_id"]).to_numpy()
     out["capacity"] = pd.to_numeric(venues.get("capacity"), errors="coerce").to_numpy() \
         if "capacity" in venues.columns else np.nan

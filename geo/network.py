@@ -233,13 +233,7 @@ def build_walk_network(lines: gpd.GeoDataFrame, *, highway_column: str | None = 
     if len(coords) < 2:
         raise NetworkError("The walkable lines have fewer than two vertices in all.")
     same_part = part_idx[1:] == part_idx[:-1]
-    key = np.round(coords / tolerance).astype(np.int64)
-    uniq, node_of = np.unique(key, axis=0, return_inverse=True)
-    node_of = node_of.ravel()
-    # Node coordinates: the first vertex seen at each node.
-    first = np.full(len(uniq), -1, dtype=np.int64)
-    first[node_of[::-1]] = np.arange(len(node_of))[::-1]
-    node_xy = coords[first]
+    node_of, node_xy = merge_vertices(coords, tolerance)
     u = node_of[:-1][same_part]
     v = node_of[1:][same_part]
     length = np.hypot(*(coords[1:][same_part] - coords[:-1][same_part]).T)
@@ -253,6 +247,17 @@ def build_walk_network(lines: gpd.GeoDataFrame, *, highway_column: str | None = 
     return _assemble(node_xy[used, 0], node_xy[used, 1], renum[u], renum[v], length, metric,
                      n_lines=len(lines), n_used=int(keep.sum()) - int((~is_line).sum()),
                      excluded=excluded)
+
+
+def merge_vertices(coords: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices closer than ``tolerance`` made one node: each vertex's node, and each node's coordinates (those
+    of the first vertex seen there)."""
+    key = np.round(coords / tolerance).astype(np.int64)
+    uniq, node_of = np.unique(key, axis=0, return_inverse=True)
+    node_of = node_of.ravel()
+    first = np.full(len(uniq), -1, dtype=np.int64)
+    first[node_of[::-1]] = np.arange(len(node_of))[::-1]
+    return node_of, coords[first]
 
 
 def _assemble(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarray,

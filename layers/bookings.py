@@ -122,6 +122,7 @@ class BookingDesk:
     def __init__(self, store, *, places: dict[str, pd.DataFrame] | None = None) -> None:
         self.store = store
         self._places = places
+        self._stored: set[str] | None = None
         self.resources = self._load()
         self._calendars: dict[str, dict[date, str]] = {}
 
@@ -130,8 +131,9 @@ class BookingDesk:
     def _place_table(self, layer: str) -> pd.DataFrame:
         if self._places is not None and layer in self._places:
             return self._places[layer]
-        names = {i.name for i in self.store.layers.list()}
-        if layer not in names:
+        if self._stored is None:
+            self._stored = {i.name for i in self.store.layers.list()}
+        if layer not in self._stored:
             return pd.DataFrame(columns=["feature_id", "name", "opening_hours", "lon", "lat"])
         gdf = self.store.layers.read(layer)
         pts = gdf.geometry.to_crs(4326).representative_point()

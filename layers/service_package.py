@@ -66,7 +66,8 @@ COLUMNS = ["rank", "resource_id", "title", "place_name", "place_layer", "departm
            "link", "lon", "lat"]
 
 
-def _place_index(finder: NearbyFinder) -> dict[tuple[str, str], int]:
+def place_index(finder: NearbyFinder) -> dict[tuple[str, str], int]:
+    """(layer, feature id) → the facility's index in the finder's set (for walks to a course's or resource's place)."""
     t = finder.facilities.table
     return {(str(layer), str(fid)): i for i, (layer, fid) in enumerate(zip(t["layer"], t["feature_id"]))}
 
@@ -85,7 +86,7 @@ def recommend_courses(desk: BookingDesk, finder: NearbyFinder, origin: Origin, o
     now = now or datetime.now().replace(second=0, microsecond=0)
     speed = finder.walk_speed
     dist = finder.distances(origin, limit_m=minutes * speed)
-    where = _place_index(finder)
+    where = place_index(finder)
     level = {k: i for i, k in enumerate(INTENSITIES)}
     rows = []
     for res in desk.resources.values():
@@ -196,5 +197,5 @@ def outbox_csv(store, *, department: str | None) -> tuple[bytes, list[int]]:
     return ("\ufeff" + buf.getvalue()).encode("utf-8"), [int(m) for m in queued["message_id"]]
 
 
-__all__ = ["outbox_csv", "Outcome", "CoursePlan", "recommend_courses", "booking_link", "sms_text", "queue_message",
-           "DAY_PARTS", "SMS_LIMIT", "COLUMNS"]
+__all__ = ["place_index", "outbox_csv", "Outcome", "CoursePlan", "recommend_courses", "booking_link", "sms_text",
+           "queue_message", "DAY_PARTS", "SMS_LIMIT", "COLUMNS"]

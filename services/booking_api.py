@@ -214,11 +214,6 @@ def build_booking_app(store: Store) -> Starlette:
             out["cancel_code"] = got.cancel_code
         return _Json(out, status_code=201 if got.outcome in ("booked", "waitlisted") else 200)
 
-    async def book(request: Request) -> Response:
-        doc = await body_of(request)
-        if isinstance(doc, Response):
-            return doc
-        return await _threaded(_book, request, doc)
 
     def booking(request: Request) -> Response:
         who = partner(request)
@@ -240,22 +235,24 @@ def build_booking_app(store: Store) -> Starlette:
             return _error(status[got.outcome], got.outcome, render_note(_note("booking." + got.outcome), "en"))
         return _Json({"outcome": "cancelled", "booking": got.row, "moved_up_from_waiting_list": got.promoted})
 
-    async def cancel(request: Request) -> Response:
-        doc = await body_of(request)
-        if isinstance(doc, Response):
-            return doc
-        return await _threaded(_cancel, request, doc)
 
     def openapi(request: Request) -> Response:
         return _Json(openapi_document())
+
+    def with_body(handler: Callable[[Request, dict], Response]):
+        """An endpoint that reads the JSON body on the event loop, then runs ``handler`` in the thread pool."""
+        async def endpoint(request: Request) -> Response:
+            doc = await body_of(request)
+            return doc if isinstance(doc, Response) else await _threaded(handler, request, doc)
+        return endpoint
 
     return Starlette(routes=[
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/resources", resources, methods=["GET"]),
         Route("/resources/{resource}/slots", slots, methods=["GET"]),
-        Route("/bookings", book, methods=["POST"]),
+        Route("/bookings", with_body(_book), methods=["POST"]),
         Route("/bookings/{booking}", booking, methods=["GET"]),
-        Route("/bookings/{booking}/cancel", cancel, methods=["POST"]),
+        Route("/bookings/{booking}/cancel", with_body(_cancel), methods=["POST"]),
     ])
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -136,10 +138,19 @@ def demo_gpkg(tmp_path_factory: pytest.TempPathFactory, demo_city) -> Path:
 
 @pytest.fixture(scope="session")
 def chengdu_osm() -> Path:
-    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "chengdu-central.osm"
-    if not path.exists():
-        pytest.skip(f"the real OSM extract is not at {path}")
-    return path
+    """The real OSM extract beside the checkout (``../shared/data``), beside the checkout it was cloned from
+    (a clean clone in a temporary folder), or at ``ONEMAP_CHENGDU_OSM``; never copied into the project."""
+    name = Path("shared") / "data" / "chengdu-central.osm"
+    places = [Path(os.environ["ONEMAP_CHENGDU_OSM"])] if os.environ.get("ONEMAP_CHENGDU_OSM") else []
+    places.append(ROOT.parent / name)
+    origin = subprocess.run(["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"], capture_output=True,
+                            text=True).stdout.strip()
+    if origin and Path(origin).is_dir():
+        places.append(Path(origin).resolve().parent / name)
+    for path in places:
+        if path.exists():
+            return path
+    pytest.skip(f"the real OSM extract is not at {', '.join(map(str, places))}")
 
 
 # ----- PostGIS with the department roles set up -------------------------------------
@@ -273,6 +284,21 @@ def serve(cmd: list[str], env: dict[str, str], log_name: str, port: int, health:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def app_on_copy(demo_gpkg: Path, tmp_path: Path, log_name: str, **env_extra: str):
+    """The app (``streamlit run app.py``) on a copy of the demo city that the test may write to, with its own
+    instance folder; yields (URL, the copy's path).  ``env_extra`` may use ``{port}``."""
+    path = tmp_path / "city.gpkg"
+    shutil.copyfile(demo_gpkg, path)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(ONEMAP_GPKG=str(path), ONEMAP_INSTANCE_DIR=str(tmp_path / "instance"),
+               **{k: v.format(port=port) for k, v in env_extra.items()})
+    cmd = [os.path.join(os.path.dirname(sys.executable), "streamlit"), "run", "app.py", "--server.port", str(port),
+           "--server.headless", "true"]
+    for url in serve(cmd, env, log_name, port):
+        yield url, path
 
 
 @pytest.fixture(scope="session")

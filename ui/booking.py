@@ -17,7 +17,15 @@ from i18n.values import hours_text, value_label
 from layers.bookings import BookingDesk
 from layers.limits import upload_workspace
 from layers.records import EXERCISE_TYPES, INTENSITIES, TARGET_GROUPS
-from layers.service_package import DAY_PARTS, Outcome, outbox_csv, queue_message, recommend_courses, sms_text
+from layers.service_package import (
+    DAY_PARTS,
+    Outcome,
+    outbox_csv,
+    place_index,
+    queue_message,
+    recommend_courses,
+    sms_text,
+)
 from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_finder, layer_versions, records_version
@@ -92,8 +100,7 @@ def resident_section(store: Store, lang: str) -> None:
         finder = get_finder(store)
         origin = finder.origin_at(places[home][1], places[home][2], label=places[home][0])
         dist = finder.distances(origin, limit_m=minutes * finder.walk_speed)
-        where = {(str(a), str(b)): i for i, (a, b) in enumerate(zip(finder.facilities.table["layer"],
-                                                                      finder.facilities.table["feature_id"]))}
+        where = place_index(finder)
         for rid in ids:
             i = where.get((desk.resources[rid].place_layer, desk.resources[rid].place_id))
             if i is not None and dist[i] < float("inf"):

@@ -3,9 +3,7 @@ sheet's PDF (read back: course names, times, QR codes) → a queued text message
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -15,7 +13,7 @@ from pypdf import PdfReader
 from layers.stores.geopackage import GeoPackageStore
 from tests.bookings.helpers import pdf_bitmaps
 from tests.browser.conftest import open_page
-from tests.conftest import _free_port, serve
+from tests.conftest import app_on_copy
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +21,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def booking_app(demo_gpkg, tmp_path):
     """The app on a copy of the demo city, its public address set so QR codes point at it."""
-    path = tmp_path / "city.gpkg"
-    shutil.copyfile(demo_gpkg, path)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(ONEMAP_GPKG=str(path), ONEMAP_INSTANCE_DIR=str(tmp_path / "instance"),
-               ONEMAP_PUBLIC_URL=f"http://127.0.0.1:{port}")
-    cmd = [os.path.join(os.path.dirname(os.sys.executable), "streamlit"), "run", "app.py", "--server.port", str(port),
-           "--server.headless", "true"]
-    for url in serve(cmd, env, "booking_app.log", port):
-        yield url, path
+    yield from app_on_copy(demo_gpkg, tmp_path, "booking_app.log", ONEMAP_PUBLIC_URL="http://127.0.0.1:{port}")
 
 
 def test_fitness_test_outcome_to_a_booked_course(booking_app, browser, artifacts, tmp_path):

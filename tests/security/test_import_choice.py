@@ -3,30 +3,20 @@ each way would change, and appending leaves 71 (with the page's figures refreshe
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import pytest
 
 from layers.stores.geopackage import GeoPackageStore
 from tests.browser.conftest import open_page
-from tests.conftest import _free_port, serve
+from tests.conftest import app_on_copy
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def scratch_app(demo_gpkg, tmp_path):
-    path = tmp_path / "city.gpkg"
-    shutil.copyfile(demo_gpkg, path)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(ONEMAP_GPKG=str(path), ONEMAP_INSTANCE_DIR=str(tmp_path / "instance"))
-    cmd = [os.path.join(os.path.dirname(os.sys.executable), "streamlit"), "run", "app.py", "--server.port", str(port),
-           "--server.headless", "true"]
-    for url in serve(cmd, env, "scratch_app.log", port):
-        yield url, path
+    yield from app_on_copy(demo_gpkg, tmp_path, "scratch_app.log")
 
 
 def test_importing_three_venues_asks_shows_and_appends(scratch_app, browser, artifacts, tmp_path):
