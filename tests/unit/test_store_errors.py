@@ -72,6 +72,7 @@ def test_read_only_geopackage(tmp_path):
             store.layers.write("venues", _one_venue())
         return
     folder = tempfile.mkdtemp(prefix="onemap-ro-")
+    opened = _let_nobody_through([sys.prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))])
     try:
         os.chmod(folder, 0o755)  # nobody may read the folder and the file, not write either
         path = os.path.join(folder, "s.gpkg")
@@ -95,6 +96,26 @@ def test_read_only_geopackage(tmp_path):
         assert "refused:" in run.stdout and "read-only" in run.stdout, run.stdout
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        for path, mode in opened:
+            os.chmod(path, mode)
+
+
+def _let_nobody_through(paths: list[str]) -> list[tuple[str, int]]:
+    """Give ``nobody`` passage (o+x) through every folder above ``paths`` that lacks it, as a checkout in a
+    ``mktemp -d`` folder (mode 0700) does, so its Python and this project can be imported; return what to put
+    back afterwards."""
+    opened: list[tuple[str, int]] = []
+    for path in paths:
+        here = os.path.realpath(path)
+        while True:
+            mode = stat.S_IMODE(os.stat(here).st_mode)
+            if not mode & stat.S_IXOTH and here not in dict(opened):
+                os.chmod(here, mode | stat.S_IXOTH | stat.S_IROTH)
+                opened.append((here, mode))
+            if here == os.path.dirname(here):
+                break
+            here = os.path.dirname(here)
+    return opened
 
 
 def test_read_only_geopackage_as_root_too(tmp_path, monkeypatch):
