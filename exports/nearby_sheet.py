@@ -168,10 +168,12 @@ _COLUMN_CHARS = (3, 16, 10, 10, 18, 22, 6, 6, 22)
 _FONT_PT = 7.0
 
 
-def _draw_table(ax, rows: pd.DataFrame, font) -> int:
-    """The ranked list as a table whose long cells (opening hours, names, addresses) wrap inside their cell;
-    as many rows as the space holds.  Returns how many rows were drawn."""
-    cells = [[wrap_cell(str(v), _COLUMN_CHARS[j]) for j, v in enumerate(r)] for r in rows.astype(str).to_numpy()]
+def draw_table(ax, rows: pd.DataFrame, font, widths: tuple[float, ...] = _COLUMN_WIDTHS,
+               chars: tuple[int, ...] = _COLUMN_CHARS) -> int:
+    """A table whose long cells (opening hours, names, addresses) wrap inside their cell (``widths``: each
+    column's share; ``chars``: display columns a line of it holds); as many rows as the space holds.
+    Returns how many rows were drawn."""
+    cells = [[wrap_cell(str(v), chars[j]) for j, v in enumerate(r)] for r in rows.astype(str).to_numpy()]
     height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
     line = _FONT_PT * 1.3 / height_pt  # one text line, as a share of the table's height
     lines = [max(text.count("\n") + 1 for text in row) + 0.6 for row in cells]
@@ -182,7 +184,7 @@ def _draw_table(ax, rows: pd.DataFrame, font) -> int:
         used, fits = used + n, fits + 1
     cells = cells[:fits]
     table = ax.table(cellText=cells or [[""] * len(rows.columns)], colLabels=list(rows.columns), loc="upper center",
-                     cellLoc="center", colWidths=list(_COLUMN_WIDTHS))
+                     cellLoc="center", colWidths=list(widths))
     table.auto_set_font_size(False)
     for (r, _c), cell in table.get_celld().items():
         cell.set_text_props(fontproperties=font, fontsize=_FONT_PT)
@@ -228,7 +230,7 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
         tab.axis("off")
         left_out = 0
         if len(rows):
-            left_out = len(result.table) - _draw_table(tab, rows, font)
+            left_out = len(result.table) - draw_table(tab, rows, font)
         else:
             tab.text(0.5, 0.8, "步行范围内此时段没有开放的健身资源，请扩大范围或更换时段。", fontproperties=font,
                      fontsize=10, ha="center")
@@ -249,4 +251,5 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
     return target
 
 
-__all__ = ["sheet_target", "write_nearby_sheet", "write_nearby_csv", "sheet_rows", "wrap_cell", "CSV_COLUMNS"]
+__all__ = ["sheet_target", "write_nearby_sheet", "write_nearby_csv", "sheet_rows", "wrap_cell", "draw_table",
+           "CSV_COLUMNS"]

@@ -31,6 +31,7 @@ from geo.crs import local_metric_crs
 from geo.errors import NetworkError
 from geo.geometry_kinds import LINES, kind_is
 from geo.network import Snap, merge_vertices
+from geo.routes import Route, foot, node_path
 from geo.segments import SegmentIndex
 
 #: Road classes an ambulance drives on, with a default speed (km/h) where ``maxspeed`` is not given.
@@ -188,6 +189,10 @@ class DriveTimes:
     seconds: np.ndarray
     source: np.ndarray  # index into the sources, -1 where unreachable
     factor: float
+    #: The directed edge each target is reached along (-1: straight from a source on its own segment, or none).
+    arrive_edge: np.ndarray | None = None
+    #: Predecessors of the search (nodes ``>= n_nodes`` are the sources' virtual nodes).
+    pred: np.ndarray | None = None
 
 
 def _segment_length(net: DriveNetwork, s: int) -> float:
@@ -233,9 +238,10 @@ def drive_times(net: DriveNetwork, sources_xy: np.ndarray, targets_xy: np.ndarra
     ok_src = np.flatnonzero(ss.ok)
     out = np.full(len(dst), np.inf)
     who = np.full(len(dst), -1, dtype=np.int64)
+    arrive = np.full(len(dst), -1, dtype=np.int64)
     if len(ok_src) == 0 or len(dst) == 0:
-        return DriveTimes(out, who, factor)
-    dist, _pred, origin = dijkstra(graph, directed=True, indices=n + ok_src, min_only=True,
+        return DriveTimes(out, who, factor, arrive)
+    dist, pred, origin = dijkstra(graph, directed=True, indices=n + ok_src, min_only=True,
                                    return_predecessors=True)
     origin = np.where(origin >= n, origin - n, -1)
     ts = net.snap(dst[:, 0], dst[:, 1], max_distance=max_snap_m)
@@ -245,23 +251,51 @@ def drive_times(net: DriveNetwork, sources_xy: np.ndarray, targets_xy: np.ndarra
     for j in np.flatnonzero(ts.ok):
         s, along = int(ts.edge[j]), float(ts.along[j])
         length = _segment_length(net, s)
-        best, by = np.inf, -1
+        best, by, via = np.inf, -1, -1
         for e, part in ((net.seg_forward[s], along), (net.seg_backward[s], length - along)):
             if e >= 0:  # arrive along edge e from its start node, ``part`` metres in
                 t = dist[net.edge_u[e]] + _share(part, length) * net.edge_seconds[e] * factor
                 if t < best:
-                    best, by = t, origin[net.edge_u[e]]
+                    best, by, via = t, origin[net.edge_u[e]], e
         for k in on_segment.get(s, ()):  # a source on the same segment, upstream of the target
             a_s, start = float(ss.along[k]), ss.offset[k] / access
             for e, ahead in ((net.seg_forward[s], along - a_s), (net.seg_backward[s], a_s - along)):
                 if e >= 0 and ahead >= 0:
                     t = start + _share(ahead, length) * net.edge_seconds[e] * factor
                     if t < best:
-                        best, by = t, k
+                        best, by, via = t, k, -1
         if np.isfinite(best):
-            out[j], who[j] = best + ts.offset[j] / access, by
-    return DriveTimes(out, who, factor)
+            out[j], who[j], arrive[j] = best + ts.offset[j] / access, by, via
+    return DriveTimes(out, who, factor, arrive, pred)
+
+
+def drive_route(net: DriveNetwork, source_xy: tuple[float, float], target_xy: tuple[float, float], *,
+                hour: int | None = None, congestion: Mapping[int, float] | None = None,
+                access_kmh: float = ACCESS_SPEED_KMH, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Route | None:
+    """The drive from ``source_xy`` (a hospital) to ``target_xy`` (a venue) as drawn, with the same seconds as
+    :func:`drive_times`; ``None`` when the target cannot be reached."""
+    got = drive_times(net, np.array([source_xy], float), np.array([target_xy], float), hour=hour,
+                      congestion=congestion, access_kmh=access_kmh, max_snap_m=max_snap_m)
+    if not np.isfinite(got.seconds[0]):
+        return None
+    x, y = net.node_x, net.node_y
+    ss = net.snap(np.array([source_xy[0]]), np.array([source_xy[1]]), max_distance=max_snap_m)
+    ts = net.snap(np.array([target_xy[0]]), np.array([target_xy[1]]), max_distance=max_snap_m)
+
+    def on_segment(snap: Snap) -> tuple[float, float]:
+        s = int(snap.edge[0])
+        return foot(x, y, int(net.seg_u[s]), int(net.seg_v[s]), float(snap.along[0]), _segment_length(net, s))
+
+    pts = [tuple(source_xy), on_segment(ss)]
+    e = int(got.arrive_edge[0])
+    if e >= 0:
+        pts += [(x[i], y[i]) for i in node_path(got.pred, int(net.edge_u[e]), net.n_nodes)]
+    pts += [on_segment(ts), tuple(target_xy)]
+    xy = np.array(pts, dtype=float)
+    metres = float(np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])).sum())
+    return Route(net.crs, xy[:, 0], xy[:, 1], metres, float(got.seconds[0]))
 
 
 __all__ = ["DriveNetwork", "DriveTimes", "build_drive_network", "drive_network_from_segments", "drive_times",
+           "drive_route",
            "parse_maxspeed", "DEFAULT_SPEED_KMH", "CONGESTION", "ACCESS_SPEED_KMH"]

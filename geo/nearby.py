@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
@@ -30,6 +31,7 @@ from geo.errors import AnalysisError
 from geo.facilities import DEFAULT_WALK_SPEED_M_PER_MIN, TimeSlot
 from geo.hours import format_opening_hours
 from geo.notes import Note, note
+from geo.routes import Route, foot, node_path
 
 #: Layers a resident can exercise at (health stations are where they are sent from).
 FITNESS_LAYERS: tuple[str, ...] = ("venues", "school_facilities", "greenways")
@@ -253,6 +255,56 @@ class NearbyFinder:
         hit = best <= limit_m
         out[ok[hit]], who[ok[hit]] = best[hit], by[hit]
         return out, who
+
+    def route(self, origin: Origin, facility: int, *, m_per_min: float | None = None) -> Route | None:
+        """The walk from ``origin`` to facility ``facility`` (index into the facility set) as drawn: to the
+        street, along it and into the facility's best access point; ``None`` when it cannot be reached.
+
+        Its ``metres`` equal :meth:`distances` for that facility (the drawn line is as long);
+        ``seconds`` are at ``m_per_min`` (default the finder's walking speed).
+        """
+        pace = float(m_per_min or self.walk_speed)
+        crs = self.facilities.crs
+        if self.reach is None:
+            start = shapely.Point(origin.x, origin.y)
+            target = shapely.ops.nearest_points(start, self.facilities.geometry[facility])[1]
+            d = float(np.hypot(target.x - origin.x, target.y - origin.y))
+            return Route(crs, np.array([origin.x, target.x]), np.array([origin.y, target.y]), d, d / pace * 60)
+        net = self.reach.network
+        snap = self._snap(origin)
+        if not snap.ok[0]:
+            return None
+        e, along, offset = int(snap.edge[0]), float(snap.along[0]), float(snap.offset[0])
+        u, v, length = int(net.edge_u[e]), int(net.edge_v[e]), float(net.edge_length[e])
+        dist, pred = dijkstra(net.graph, directed=True, indices=[u, v], return_predecessors=True)
+        start_cost = (along, length - along)
+        best = (np.inf, None)  # (metres, (start side, end node, access point) or ("direct", access point))
+        for k in np.flatnonzero(self._acc_owner == facility):
+            for side in (0, 1):
+                for end, rest in ((self._acc_u[k], self._acc_to_u[k]), (self._acc_v[k], self._acc_to_v[k])):
+                    d = offset + start_cost[side] + dist[side, end] + rest
+                    if d < best[0]:
+                        best = (d, (side, int(end), int(k)))
+            if self._acc_edge[k] == e:
+                d = offset + self._acc_offset[k] + abs(along - self._acc_along[k])
+                if d < best[0]:
+                    best = (d, ("direct", int(k)))
+        metres, how = best
+        if how is None or not np.isfinite(metres):
+            return None
+        x, y = net.node_x, net.node_y
+        pts = [(origin.x, origin.y), foot(x, y, u, v, along, length)]
+        k = how[-1]
+        acc = self._acc[k]
+        ae = int(self._acc_edge[k])
+        a_u, a_v = int(net.edge_u[ae]), int(net.edge_v[ae])
+        if how[0] != "direct":
+            side, end, _k = how
+            pts += [(x[i], y[i]) for i in node_path(pred[side], end, net.n_nodes)]
+        pts += [foot(x, y, a_u, a_v, float(self._acc_along[k]), float(net.edge_length[ae])),
+                (float(self.reach.access.x[acc]), float(self.reach.access.y[acc]))]
+        xy = np.array(pts, dtype=float)
+        return Route(crs, xy[:, 0], xy[:, 1], float(metres), float(metres) / pace * 60)
 
     def _snap(self, origin: Origin):
         return self.reach.network.snap(np.array([origin.x]), np.array([origin.y]),

@@ -79,6 +79,16 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                        "no_show": ("爽约", "No-show")},
     "resource_kind": {"facility": ("场地", "Facility"), "course": ("课程", "Course")},
     "channel": {"app": ("网页", "Web page"), "partner": ("合作单位接口", "Partner API")},
+    "grade": {"grade_3": ("三级医院", "Tertiary hospital"), "grade_2": ("二级医院", "Secondary hospital"),
+              "grade_1": ("一级医院", "Primary hospital"), "other": ("其他", "Other")},
+    "oneway": {"yes": ("单行（按绘制方向）", "One-way (as drawn)"), "-1": ("单行（逆绘制方向）", "One-way (against)"),
+               "no": ("双向", "Two-way")},
+    "incident_kind": {"cardiac_arrest": ("心脏骤停", "Cardiac arrest"), "collapse": ("晕厥/倒地", "Collapse"),
+                      "injury": ("运动损伤", "Sports injury"), "heat_illness": ("中暑", "Heat illness"),
+                      "other": ("其他", "Other")},
+    "aed_site": {"venue": ("场馆入口处", "At a venue"), "candidate_site": ("候选场地", "Candidate site")},
+    "responder_kind": {"aeds": ("AED", "AED"), "health_stations": ("健康驿站", "Health station"),
+                       "hospitals": ("急救医院", "Emergency hospital"), "call": ("急救电话", "Emergency call")},
 }
 _YES_NO = {True: ("是", "Yes"), False: ("否", "No")}
 _DAYS = {"Mo": ("周一", "Mon"), "Tu": ("周二", "Tue"), "We": ("周三", "Wed"), "Th": ("周四", "Thu"),

@@ -106,6 +106,8 @@ BOUNDARY_LEVELS = ("district", "street", "community")
 LAND_USES = ("residential", "park", "water", "commercial", "industrial", "education",
              "green", "vacant", "other")
 SITE_KINDS = ("vacant_land", "park", "school", "street_point", "rooftop", "other")
+HOSPITAL_GRADES = ("grade_3", "grade_2", "grade_1", "other")
+ONE_WAY = ("yes", "no", "-1")
 
 
 def _text(name: str, zh: str, en: str, **kw) -> FieldSpec:
@@ -170,7 +172,36 @@ CATALOGUE: dict[str, LayerSpec] = {spec.name: spec for spec in (
             _text("services", "服务", "Services",
                   description="Semicolon-separated: " + ", ".join(HEALTH_SERVICES)),
             _HOURS,
+            _text("phone", "联系电话", "Phone"),
         ),
+    ),
+    LayerSpec(
+        "aeds", "自动体外除颤器(AED)", "AEDs (defibrillators)", "health", _POINTS,
+        fields=(
+            _NAME,
+            _text("building", "所在建筑", "Building"),
+            _text("floor", "楼层", "Floor"),
+            FieldSpec("opening_hours", "hours", "可取用时间", "Access hours",
+                      description="When the AED can be taken; OSM opening_hours syntax (24/7 when always)."),
+            _text("owner", "管理单位", "Owner"),
+            FieldSpec("last_inspection", "date", "最近检查日期", "Last inspection"),
+            _text("phone", "联系电话", "Phone"),
+        ),
+        description="Public-access automated external defibrillators.",
+    ),
+    LayerSpec(
+        "hospitals", "急救医院", "Emergency hospitals", "health", _POINTS + _AREAS,
+        fields=(
+            _NAME,
+            _text("grade", "医院等级", "Grade", choices=HOSPITAL_GRADES),
+            FieldSpec("emergency", "bool", "急诊", "Emergency department", required=True),
+            FieldSpec("chest_pain_centre", "bool", "胸痛中心", "Chest pain centre"),
+            FieldSpec("stroke_centre", "bool", "卒中中心", "Stroke centre"),
+            _text("phone", "急诊电话", "Emergency phone"),
+            _text("address", "地址", "Address"),
+        ),
+        description="Hospitals and their emergency capability; ambulances leave from those with an emergency "
+                    "department.",
     ),
     LayerSpec(
         "population", "人口", "Population", "alliance", _POINTS + _AREAS,
@@ -196,6 +227,9 @@ CATALOGUE: dict[str, LayerSpec] = {spec.name: spec for spec in (
         fields=(
             _text("name", "道路名称", "Street name"),
             _text("highway", "道路等级", "Road class", description="OSM highway value"),
+            _text("oneway", "单行", "One-way", choices=ONE_WAY,
+                  description="yes: only as drawn; -1: only against; no or empty: both ways (walking ignores it)."),
+            _text("maxspeed", "限速", "Speed limit", description="OSM maxspeed: 50, 50 km/h or 30 mph."),
         ),
     ),
     LayerSpec(

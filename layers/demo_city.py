@@ -161,13 +161,19 @@ def _street_network(rng: np.random.Generator, river_area) -> tuple[list[dict], l
                         continue
                     if not new_town and rng.random() < 0.07:
                         continue
+                oneway = maxspeed = None
                 if arterial:
                     k = (j if di == 1 else i) // 4
                     name = (_EW_NAMES if di == 1 else _NS_NAMES)[k % 14]
                     highway = "primary" if k % 2 == 0 else "secondary"
+                    maxspeed = "60" if highway == "primary" else None
                 else:
                     name, highway = None, "residential"
-                records.append({"name": name, "highway": highway})
+                    # Old-town lanes: every fourth street one-way, east-west as drawn (eastbound),
+                    # north-south against it (southbound).
+                    if not new_town and (j if di == 1 else i) % 4 == 2:
+                        oneway = "yes" if di == 1 else "-1"
+                records.append({"name": name, "highway": highway, "oneway": oneway, "maxspeed": maxspeed})
                 geoms.append(seg)
     return records, geoms
 
@@ -316,7 +322,8 @@ def _health_stations(rng: np.random.Generator, avoid) -> tuple[list[dict], list]
             "station_kind": "sports_medicine_station" if sports_medicine else "community_health_station",
             "services": "fitness_test;exercise_prescription;health_education" if sports_medicine
             else "fitness_test;chronic_disease;health_education",
-            "opening_hours": "Mo-Fr 08:30-17:30; Sa 09:00-12:00" if k % 2 else "Mo-Su 08:00-20:00"})
+            "opening_hours": "Mo-Fr 08:30-17:30; Sa 09:00-12:00" if k % 2 else "Mo-Su 08:00-20:00",
+            "phone": f"000-6100-{k + 1:04d}"})
         geoms.append(p)
     return records, geoms
 
@@ -330,6 +337,53 @@ def _metro(river) -> tuple[list[dict], list]:
         records.append({"feature_id": f"metro-{k + 1:02d}", "name": name, "line": "1号线"})
         geoms.append(Point(x, y))
     return records, geoms
+
+
+#: The demo's AEDs: (layer, feature id, where beside it (m east, m north), building, floor, hours, owner).
+_AED_SITES = [
+    ("venues", "venue-000", (30, 0), "青溪体育中心东看台", "1层", "Mo-Su 06:00-21:30", "青溪体育中心"),
+    ("venues", "venue-000", (-30, 0), "青溪体育中心西入口", "1层", "24/7", "青溪体育中心"),
+    ("metro_stations", "metro-02", (15, 10), "书院站站厅", "B1层", "Mo-Su 06:00-23:00", "市轨道交通集团"),
+    ("metro_stations", "metro-04", (15, 10), "人民广场站站厅", "B1层", "Mo-Su 06:00-23:00", "市轨道交通集团"),
+    ("metro_stations", "metro-06", (15, 10), "青溪桥站站厅", "B1层", "Mo-Su 06:00-23:00", "市轨道交通集团"),
+    ("metro_stations", "metro-08", (15, 10), "新城中心站站厅", "B1层", "Mo-Su 06:00-23:00", "市轨道交通集团"),
+    ("health_stations", "health-001", (10, 10), "健康驿站服务大厅", "1层", None, "青溪区卫健委"),
+    ("health_stations", "health-004", (10, 10), "健康驿站服务大厅", "1层", None, "青溪区卫健委"),
+    ("health_stations", "health-007", (10, 10), "健康驿站服务大厅", "1层", None, "青溪区卫健委"),
+    ("health_stations", "health-013", (10, 10), "健康驿站服务大厅", "1层", None, "青溪区卫健委"),
+    ("venues", "venue-005", (20, 0), "场馆服务台", "1层", None, "青溪区体育局"),
+    ("venues", "venue-020", (20, 0), "场馆服务台", "1层", None, "青溪区体育局"),
+    ("venues", "venue-048", (20, 0), "场馆服务台", "1层", None, "青溪区体育局"),
+    ("school_facilities", None, (0, 20), "学校门卫室", "1层", "Mo-Fr 07:00-18:00", "青溪区教育局"),
+]
+
+
+def _emergency(frame: _Frame, layers: dict[str, gpd.GeoDataFrame]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """AEDs beside some venues, metro stations, health stations and a school (so other venues have none near),
+    and two hospitals with emergency departments, one each side of the river; no random draw, so the rest
+    of the city is unchanged."""
+    records, geoms = [], []
+    for k, (layer, fid, (dx, dy), building, floor, hours, owner) in enumerate(_AED_SITES):
+        frame_of = layers[layer].to_crs(frame.crs)
+        row = frame_of.iloc[0] if fid is None else frame_of[frame_of["feature_id"] == fid].iloc[0]
+        if hours is None:
+            hours = row.get("opening_hours")
+        p = row.geometry.representative_point()
+        place = row.get("name") or row.get("school") or ""
+        name = (building if building.startswith(place[:2]) else place) + "AED"
+        records.append({"feature_id": f"aed-{k + 1:03d}", "name": name, "building": building,
+                        "floor": floor, "opening_hours": hours, "owner": owner,
+                        "last_inspection": dt.date(2026, 3 + k % 8, 1 + (7 * k) % 27),
+                        "phone": f"000-6200-{k + 1:04d}"})
+        geoms.append(Point(p.x + dx, p.y + dy))
+    aeds = gpd.GeoDataFrame(records, geometry=geoms, crs=frame.crs).to_crs(4326)
+    hospitals = frame.gdf([
+        {"feature_id": "hospital-001", "name": "青溪区人民医院", "grade": "grade_3", "emergency": True,
+         "chest_pain_centre": True, "stroke_centre": True, "phone": "000-6012-0120", "address": "青溪区府前街88号"},
+        {"feature_id": "hospital-002", "name": "青溪区第二人民医院", "grade": "grade_2", "emergency": True,
+         "chest_pain_centre": False, "stroke_centre": True, "phone": "000-6022-0120", "address": "青溪区新城大道200号"},
+    ], [box(1450, 5000, 1650, 5150), box(6900, 3300, 7050, 3450)])
+    return aeds, hospitals
 
 
 def _greenway(river) -> tuple[list[dict], list, list[dict], list]:
@@ -417,7 +471,7 @@ def build_demo_city(seed: int = SEED) -> DemoCity:
     for g in way_geoms:
         coords = np.asarray(g.coords)
         for a, b in zip(coords[:-1], coords[1:]):
-            recs.append({"name": None, "highway": "footway"})
+            recs.append({"name": None, "highway": "footway", "oneway": None, "maxspeed": None})
             geoms.append(LineString([a, b]))
     # Each entrance has a path joining the greenway to the nearest street corner.
     path_vertices = np.vstack([np.asarray(g.coords) for g in way_geoms])
@@ -425,7 +479,7 @@ def build_demo_city(seed: int = SEED) -> DemoCity:
         xy = np.array([p.x, p.y])
         on_path = path_vertices[np.argmin(np.hypot(*(path_vertices - xy).T))]
         corner = street_ends[np.argmin(np.hypot(*(street_ends - xy).T))]
-        recs.append({"name": None, "highway": "footway"})
+        recs.append({"name": None, "highway": "footway", "oneway": None, "maxspeed": None})
         geoms.append(LineString([on_path, xy, corner]))
     layers["walk_network"] = frame.gdf(recs, geoms)
     layers["walk_network"]["feature_id"] = [f"way-{k + 1:05d}" for k in range(len(recs))]
@@ -437,6 +491,7 @@ def build_demo_city(seed: int = SEED) -> DemoCity:
         layers[name] = frame.gdf(recs, geoms)
     recs, geoms = _metro(river)
     layers["metro_stations"] = frame.gdf(recs, geoms)
+    layers["aeds"], layers["hospitals"] = _emergency(frame, layers)
     recs, geoms = _boundaries(rng)
     layers["boundaries"] = frame.gdf(recs, geoms)
     layers["boundaries"]["feature_id"] = [f"unit-{c}" for c in layers["boundaries"]["code"]]

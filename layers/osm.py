@@ -9,6 +9,11 @@ Tags are mapped to the catalogue by what the feature is for:
 - ``school_facilities``: the same inside school grounds (``amenity=school``), marked not
   open to the public, since OSM does not say whether a school opens its field;
 - ``health_stations``: ``amenity`` hospital / clinic / doctors;
+- ``aeds``: ``emergency=defibrillator`` (``defibrillator:location``, ``level``, ``opening_hours``,
+  ``operator``, ``phone``);
+- ``hospitals``: ``amenity=hospital`` or ``healthcare=hospital``, with ``emergency=yes`` marking an
+  emergency department (``emergency:phone`` or ``phone``);
+- road lines also keep ``oneway`` (``yes``/``-1``/``no``; roundabouts one-way) and ``maxspeed``;
 - ``metro_stations``: ``railway=station`` with ``station=subway`` (or ``subway=yes``);
 - ``land_use``: ``landuse`` residential / commercial / retail / industrial, parks.
 
@@ -37,6 +42,9 @@ _SCHOOL_KIND = {"pitch": "pitch", "track": "track_field", "swimming_pool": "pool
                 "sports_hall": "gymnasium", "stadium": "track_field", "fitness_station": "other",
                 "fitness_centre": "gymnasium"}
 _HEALTH = {"hospital": "hospital", "clinic": "clinic", "doctors": "clinic"}
+_ONE_WAY = {"yes": "yes", "true": "yes", "1": "yes", "-1": "-1", "reverse": "-1", "no": "no", "false": "no",
+            "0": "no"}
+_YES = frozenset({"yes", "true", "1"})
 _LAND_USE = {"residential": "residential", "commercial": "commercial", "retail": "commercial",
              "industrial": "industrial", "grass": "green", "village_green": "green", "meadow": "green"}
 _TAG = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
@@ -70,6 +78,33 @@ def _ids(prefix: str, frame: pd.DataFrame) -> list[str]:
     return [f"osm-{prefix}-{v}" for v in ids.astype("string").fillna("x")]
 
 
+def _emergency_layers(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, ...]:
+    """``emergency=defibrillator`` points as AEDs; hospitals (``amenity=hospital`` or ``healthcare=hospital``)
+    with their ``emergency`` tag (only ``emergency=yes`` ones take ambulance calls)."""
+    aed = points[_tag_column(points, "emergency") == "defibrillator"]
+    access = _tag_column(aed, "opening_hours")
+    access = access.where(access.notna(), _tag_column(aed, "defibrillator:access").map({"yes": "24/7"}))
+    aeds = gpd.GeoDataFrame({
+        "feature_id": _ids("aed", aed), "name": aed["name"].fillna("AED"),
+        "building": _tag_column(aed, "defibrillator:location"), "floor": _tag_column(aed, "level"),
+        "opening_hours": access, "owner": _tag_column(aed, "operator"), "phone": _tag_column(aed, "phone"),
+    }, geometry=aed.geometry, crs=4326)
+    parts = []
+    for frame in (points, areas):
+        is_hospital = (_tag_column(frame, "amenity") == "hospital") | (_tag_column(frame, "healthcare") == "hospital")
+        parts.append(frame[is_hospital])
+    h = pd.concat([parts[0], parts[1].assign(geometry=parts[1].geometry.representative_point())], ignore_index=True)
+    h = gpd.GeoDataFrame(h, geometry="geometry", crs=4326)
+    phone = _tag_column(h, "emergency:phone")
+    hospitals = gpd.GeoDataFrame({
+        "feature_id": _ids("hospital", h), "name": h["name"].fillna("医院"),
+        "emergency": _tag_column(h, "emergency").fillna("").str.lower().isin(_YES),
+        "phone": phone.where(phone.notna(), _tag_column(h, "phone")),
+        "address": _tag_column(h, "addr:full"),
+    }, geometry=h.geometry, crs=4326)
+    return aeds, hospitals
+
+
 def read_osm_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
     """Read an OSM extract into catalogue layers (EPSG:4326).
 
@@ -87,8 +122,12 @@ def read_osm_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
     out: dict[str, gpd.GeoDataFrame] = {}
 
     roads = lines[lines["highway"].notna()].copy()
+    oneway = _tag_column(roads, "oneway").map(_ONE_WAY.get)
+    roundabout = _tag_column(roads, "junction").isin(["roundabout", "circular"])
+    oneway = oneway.where(oneway.notna() | ~roundabout, "yes")  # a roundabout is one-way unless tagged otherwise
     out["walk_network"] = gpd.GeoDataFrame({
         "feature_id": _ids("way", roads), "name": roads["name"], "highway": roads["highway"],
+        "oneway": oneway, "maxspeed": _tag_column(roads, "maxspeed"),
         "foot": _tag_column(roads, "foot"), "access": _tag_column(roads, "access"),
     }, geometry=roads.geometry, crs=4326)
 
@@ -132,6 +171,8 @@ def read_osm_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
         "feature_id": _ids("health", health), "name": health["name"].fillna("医疗机构"),
         "station_kind": health["_k"].map(_HEALTH), "opening_hours": _tag_column(health, "opening_hours"),
     }, geometry=health.geometry, crs=4326)
+
+    out["aeds"], out["hospitals"] = _emergency_layers(points, areas)
 
     railway = _tag_column(points, "railway")
     station = _tag_column(points, "station")

@@ -34,6 +34,7 @@ TARGET_GROUPS = ("general", "hypertension", "diabetes", "elderly", "youth", "ove
 INSTRUCTOR_TYPES = ("social_instructor", "health_coach", "pe_teacher")
 WHO_MAY_BOOK = ("everyone", "street", "community", "group")
 MEASURES = ("visits", "bookings")
+INCIDENT_KINDS = ("cardiac_arrest", "collapse", "injury", "heat_illness", "other")
 #: A survey's period: a year, a quarter, a half or a month (2026, 2026Q3, 2026H2, 2026-09).
 PERIOD_PATTERN = re.compile(r"^\d{4}(Q[1-4]|H[12]|-(0[1-9]|1[0-2]))?$")
 
@@ -184,6 +185,29 @@ RECORDS: dict[str, RecordSpec] = {spec.name: spec for spec in (
             "last_day": ("last_day", "结束日期", "截止日期"),
             "day_kind": ("day_kind", "日期类型", "类型"),
             "reason": ("reason", "原因", "说明", "备注"),
+        },
+    ),
+    RecordSpec(
+        "incidents", "应急事件", "Incidents", "alliance",
+        fields=(
+            FieldSpec("incident_id", "text", "事件编号", "Incident id", required=True),
+            FieldSpec("place_layer", "text", "场所类型", "Place layer", required=True, choices=PLACE_LAYERS),
+            FieldSpec("place_id", "text", "场所编号", "Place id", required=True),
+            FieldSpec("occurred_at", "text", "发生时间", "Occurred at", required=True,
+                      description="Local time, YYYY-MM-DD HH:MM."),
+            FieldSpec("incident_kind", "text", "事件类型", "Kind", required=True, choices=INCIDENT_KINDS),
+            FieldSpec("where_in_place", "text", "场内位置", "Where in the place",
+                      description="A court, a stand, a lane; never a person."),
+            FieldSpec("source", "text", "数据来源", "Source"),
+        ),
+        key=("incident_id",),
+        synonyms={
+            "incident_id": ("incident_id", "事件编号", "编号"),
+            "place_layer": ("place_layer", "场所类型"),
+            "place_id": ("place_id", "场所编号", "场馆编号"),
+            "occurred_at": ("occurred_at", "发生时间", "时间"),
+            "incident_kind": ("incident_kind", "事件类型", "类型"),
+            "where_in_place": ("where_in_place", "场内位置", "位置"),
         },
     ),
 )}

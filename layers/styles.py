@@ -46,6 +46,8 @@ STYLES: dict[str, Style] = {
     "candidate_sites": Style("#7b3294", "point", web_size=4, print_size=10),
     "metro_stations": Style("#222222", "point", web_size=6, print_size=12),
     "health_stations": Style("#f28e2b", "point"),
+    "aeds": Style("#1b9e3a", "point", web_size=5, print_size=14, fill_color="#ffffff"),
+    "hospitals": Style("#b2182b", "point", web_size=9, print_size=30),
     "school_facilities": Style("#1f5fbf", "point", closed_color="#9ec3f0"),
     "venues": Style("#d62728", "point"),
     "new_sites": Style("#7b3294", "point", web_size=9, print_size=180, label_zh="规划新增场地",

@@ -25,8 +25,8 @@ def layer_versions(store: Store) -> tuple[tuple[str, str, int], ...]:
     return tuple(sorted((i.name, i.kind, i.layer_version) for i in store.layers.list()))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _engine(_store: Store, store_key: str, versions: tuple, method: str) -> CoverageEngine:
+def _readers(_store: Store, store_key: str, versions: tuple):
+    """``name → layer`` and ``name → raster`` readers of these stored versions (``None`` when not stored)."""
     have = {(name, kind): v for name, kind, v in versions}
 
     def vector(name: str) -> gpd.GeoDataFrame | None:
@@ -37,6 +37,12 @@ def _engine(_store: Store, store_key: str, versions: tuple, method: str) -> Cove
         v = have.get((name, "raster"))
         return None if v is None else read_raster_cached(_store, store_key, name, v)
 
+    return vector, raster
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _engine(_store: Store, store_key: str, versions: tuple, method: str) -> CoverageEngine:
+    vector, raster = _readers(_store, store_key, versions)
     return engine_from_readers(vector, raster, method=method)
 
 
@@ -111,6 +117,34 @@ def _finder(_store: Store, store_key: str, versions: tuple, method: str):
 def get_finder(store: Store, method: str = "network"):
     """The nearby finder over the stored layers (built once per layer versions)."""
     return _finder(store, store.description, layer_versions(store), method)
+
+
+#: What emergency linkage walks to: the venues (placement), the AEDs and the health stations.
+EMERGENCY_LAYERS = ("venues", "aeds", "health_stations")
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _emergency(_store: Store, store_key: str, versions: tuple):
+    from geo.drive import build_drive_network
+    from geo.errors import NetworkError
+    from geo.nearby import NearbyFinder
+
+    vector, raster = _readers(_store, store_key, versions)
+    engine = engine_from_readers(vector, raster, facility_layers=EMERGENCY_LAYERS)
+    layers = {k: f for k in (*EMERGENCY_LAYERS, "hospitals", "boundaries", "walk_network")
+              if (f := vector(k)) is not None}
+    roads = vector("walk_network")
+    try:
+        drive = build_drive_network(roads, crs=engine.facilities.crs) if roads is not None else None
+    except NetworkError:
+        drive = None  # no drivable road stored: ambulance times are left out, and the page says so
+    return NearbyFinder(engine, layers), drive, layers
+
+
+def get_emergency(store: Store):
+    """(nearby finder over venues, AEDs and health stations; drive network or ``None``; those layers, the
+    hospitals, boundaries and roads) of the stored layers, built once per layer versions."""
+    return _emergency(store, store.description, layer_versions(store))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

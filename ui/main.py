@@ -51,6 +51,8 @@ pages = [
             url_path="operations"),
     st.Page("views/booking_page.py", title=t("page_booking", lang), icon=":material/event_available:",
             url_path="booking"),
+    st.Page("views/emergency_page.py", title=t("page_emergency", lang), icon=":material/emergency:",
+            url_path="emergency"),
     st.Page("views/data_page.py", title=t("page_data", lang), icon=":material/database:", url_path="data"),
     st.Page("views/export_page.py", title=t("page_export", lang), icon=":material/download:", url_path="export"),
 ]

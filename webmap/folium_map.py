@@ -232,12 +232,14 @@ def shift_latlon(lat: float, lon: float) -> list[float]:
 
 
 def shift_element(element):
-    """Shift a map element drawn from WGS-84 (image overlay, marker, GeoJSON) onto GCJ-02 tiles."""
+    """Shift a map element drawn from WGS-84 (image overlay, marker, route line, GeoJSON) onto GCJ-02 tiles."""
     if isinstance(element, folium.raster_layers.ImageOverlay):
         (s, w), (n, e) = element.bounds
         element.bounds = [shift_latlon(s, w), shift_latlon(n, e)]
     elif isinstance(element, folium.Marker):
         element.location = shift_latlon(*element.location)
+    elif isinstance(element, folium.PolyLine):
+        element.locations = [shift_latlon(lat, lon) for lat, lon in element.locations]
     elif isinstance(element, folium.GeoJson) and isinstance(element.data, dict) and element.data.get("features"):
         for feature in element.data["features"]:  # in place: folium keys its styles by the features' ids
             if feature.get("geometry"):
@@ -390,6 +392,14 @@ def labelled_marker(lat: float, lon: float, *, tooltip: object, icon_html: str) 
 def dot_marker(lat: float, lon: float, *, tooltip: object | None = None, **style) -> folium.CircleMarker:
     """A circle marker with an optional tooltip of any value (escaped here); ``style`` as Leaflet takes it."""
     return folium.CircleMarker([lat, lon], tooltip=None if tooltip is None else html_text(tooltip), **style)
+
+
+def route_line(line: shapely.LineString, *, color: str, tooltip: object, dashed: bool = False) -> folium.PolyLine:
+    """A route (WGS-84 line) to draw over the layers (``build_map(on_top=…)``), with a tooltip of any value
+    (escaped here)."""
+    lat_lon = [[lat, lon] for lon, lat in line.coords]
+    return folium.PolyLine(lat_lon, color=color, weight=4, opacity=0.9, dash_array="8 6" if dashed else None,
+                           tooltip=html_text(tooltip))
 
 
 def outlines(frame: gpd.GeoDataFrame, *, name: str, fields: list[str], aliases: list[str],

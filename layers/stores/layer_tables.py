@@ -61,6 +61,9 @@ def conform(spec: LayerSpec, frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame
         dtype = empty[f.name].dtype
         if str(dtype) == "datetime64[ns, UTC]":
             col = pd.to_datetime(col, utc=True).astype(dtype)
+        elif f.type == "date":  # a GeoPackage gives text, PostGIS dates: both as datetime.date
+            day = pd.to_datetime(col, errors="coerce")
+            col = pd.Series([d.date() if pd.notna(d) else None for d in day], index=frame.index, dtype=object)
         elif str(dtype) == "object":
             col = col.astype("object").where(col.notna(), None)
         else:

@@ -11,7 +11,7 @@ import pyogrio
 import pytest
 from shapely.geometry import LineString
 
-from geo.drive import build_drive_network, drive_times, parse_maxspeed
+from geo.drive import build_drive_network, drive_route, drive_times, parse_maxspeed
 from layers.osm import parse_other_tags
 
 CRS = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E, metres
@@ -135,3 +135,28 @@ def test_a_layer_without_drivable_roads_is_refused_with_the_classes():
     with pytest.raises(NetworkError, match="highway"):
         build_drive_network(pd.DataFrame().pipe(lambda _: gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1, 1)])],
                                                                           crs=CRS)))
+
+
+def test_the_drawn_drive_route_keeps_the_one_ways_and_takes_the_same_time():
+    """The route drawn for a hospital → venue drive: starts and ends at the two places, follows the directed
+    edges (never against a one-way), and its edges' seconds add up to the drive time."""
+    roads = _grid()
+    net = build_drive_network(roads, crs=CRS)
+    x0, y0, step = 500_000.0, 3_300_000.0, 200.0
+    hospital, behind = (x0 + 3.3 * step, y0 + 5 * step + 4), (x0 + 2.1 * step, y0 + 5 * step)
+    route = drive_route(net, hospital, behind, hour=8)
+    assert route is not None
+    assert route.seconds == pytest.approx(drive_times(net, np.array([hospital]), np.array([behind]), hour=8).seconds[0])
+    assert (route.x[0], route.y[0]) == hospital and (route.x[-1], route.y[-1]) == behind
+    # the nodes passed, in order: each step is an edge of the directed graph, and their times add up
+    g = net.graph(1.7)
+    nodes = [int(np.flatnonzero((net.node_x == px) & (net.node_y == py))[0]) for px, py in zip(route.x[2:-2],
+                                                                                           route.y[2:-2])]
+    assert len(nodes) >= 3
+    along_edges = sum(g[a, b] for a, b in zip(nodes[:-1], nodes[1:]))
+    assert all(g[a, b] > 0 for a, b in zip(nodes[:-1], nodes[1:]))
+    ends = route.seconds - along_edges  # the partial edges at both ends and the last metres on foot
+    assert 0 < ends < 200
+    # it goes round: the drawn line is longer than the straight way back along the one-way row
+    assert route.metres > 3 * abs(hospital[0] - behind[0])
+    assert route.lonlat().is_valid and len(route.lonlat().coords) == len(route.x)

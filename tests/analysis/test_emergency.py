@@ -69,7 +69,7 @@ def test_the_walk_to_the_nearest_aed_equals_the_engine_from_the_aeds_side(city):
     failing = prof[prof["fails"]].sort_values("rank")
     assert len(failing) and failing["capacity"].is_monotonic_decreasing
     assert prof.loc[~prof["fails"], "rank"].isna().all()
-    assert set(SOURCES) == {"aed_round_trip_s", "ambulance_s"}
+    assert set(SOURCES) == {"aed_round_trip_s", "ambulance_s"} and all(len(v) == 2 for v in SOURCES.values())
 
 
 def _brute_force(result, finder, venues, candidates, reach, existing):
@@ -106,3 +106,24 @@ def test_aed_placement_exact_equals_brute_force_and_the_heuristic_states_its_gap
     heuristic = aed_placement(finder, small, candidates, thresholds=thresholds, existing_walk_m=existing)
     assert len(heuristic.sites) >= len(exact.sites)
     assert heuristic.status == "optimal" or (heuristic.gap is not None and heuristic.gap >= 0)
+
+
+def test_the_drawn_walk_to_an_aed_is_as_long_as_the_engines_distance(city):
+    """Each venue's route to its nearest AED: from the venue to the AED, as long as the finder's distance."""
+    venues, aeds, finder, hospitals, drive = city
+    t = finder.facilities.table
+    aed_idx = np.flatnonzero((t["layer"] == "aeds").to_numpy())
+    drawn = 0
+    for origin in [finder.origin_at(p.x, p.y) for p in venues.geometry.iloc[:12]]:
+        d = finder.distances(origin, limit_m=3000.0)
+        k = int(aed_idx[np.argmin(d[aed_idx])])
+        route = finder.route(origin, k, m_per_min=100.0)
+        if not np.isfinite(d[k]):
+            assert route is None
+            continue
+        drawn += 1
+        assert route.metres == pytest.approx(d[k], abs=1e-6)
+        assert route.line().length == pytest.approx(d[k], abs=1e-6)  # the line drawn is the walk measured
+        assert route.seconds == pytest.approx(d[k] / 100.0 * 60)
+        assert (route.x[0], route.y[0]) == pytest.approx((origin.x, origin.y))
+    assert drawn >= 8

@@ -25,6 +25,7 @@ LATIN_ALLOWED = {
     "Excel", "xlsx", "gpkg", "geojson", "zip", "csv", "pdf", "png", "html", "tif", "Web", "tk", "Language",
     "English", "PH", "SH", "Tue", "onemap", "account", "add", "AMap", "Tencent", "Baidu", "Leaflet", "p", "P",
     "QGIS", "WPS", "OGC", "API", "ONEMAP", "MAX", "SECONDS", "XLSX", "A", "B",
+    "AED",  # 自动体外除颤器: the abbreviation Chinese public-access programmes print on the device
 }
 #: Text of the other script that is part of the interface in both languages (the language switch).
 CJK_ALLOWED = ("语言", "中文")
@@ -32,7 +33,7 @@ TEXT_FIELDS = {"label", "body", "options", "help", "placeholder", "delta", "capt
 CODE_SPAN = re.compile(r"`[^`]*`")
 FILE_NAME = re.compile(r"[\w\-]+\.(?:pdf|xlsx|csv|gpkg|geojson|zip|png|tif|html)\b")
 #: Booking numbers (made at random for each booking, so never among the stored values read).
-BOOKING_CODE = re.compile(r"\bB[0-9A-F]{11}\b")
+BOOKING_CODE = re.compile(r"\b(?:B[0-9A-F]{11}|INC-\d{12}-[0-9A-F]{6})\b")  # and incident ids
 CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z]*")
 
@@ -169,6 +170,18 @@ PAGES = {
     "booking_staff": ("views/booking_page.py", (lambda at: at.radio(key="booking.section").set_value("staff"),)),
     "booking_package": ("views/booking_page.py", (lambda at: at.radio(key="booking.section").set_value("package"),
                                                   lambda at: at.button(key="course_sheet_go").click())),
+    "emergency_profiles": ("views/emergency_page.py", ()),
+    "emergency_placement": ("views/emergency_page.py", (
+        lambda at: at.radio(key="emergency.section").set_value("placement"),
+        lambda at: at.button(key="emergency_solve").click())),
+    "emergency_incident": ("views/emergency_page.py", (
+        lambda at: at.radio(key="emergency.section").set_value("incident"),
+        lambda at: at.selectbox(key="incident.place").set_value("venue-000"),
+        lambda at: next(b for b in at.button if b.label in ("记录并联动", "Record and alert")).click())),
+    "emergency_event": ("views/emergency_page.py", (
+        lambda at: at.radio(key="emergency.section").set_value("event"),
+        lambda at: at.selectbox(key="event.venue").set_value("venue-000"),
+        lambda at: next(b for b in at.button if b.label in ("生成保障方案", "Make the plan")).click())),
 }
 
 

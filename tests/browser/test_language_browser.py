@@ -75,6 +75,13 @@ def _section(name_zh: str, name_en: str):
     return go
 
 
+def _event_plan(page, lang: str) -> None:
+    _section("赛事保障", "Event-day plan")(page, lang)
+    page.get_by_role("button", name="生成保障方案" if lang == "zh" else "Make the plan").click()
+    page.get_by_role("button", name="下载保障方案（PDF）" if lang == "zh" else "Download the plan (PDF)").wait_for(
+        timeout=180_000)
+
+
 def _upload_bad_csv(tmp_dir):
     def go(page, lang: str) -> None:
         bad = tmp_dir / "坏数据.csv"
@@ -103,6 +110,8 @@ PAGES = {
     "booking_resident": ("booking", True, None),
     "booking_staff": ("booking", False, _section("场地管理", "Staff desk")),
     "booking_package": ("booking", False, _section("体质检测后推荐课程", "After a fitness test")),
+    "emergency_profiles": ("emergency", True, None),
+    "emergency_event": ("emergency", True, _event_plan),
 }
 
 

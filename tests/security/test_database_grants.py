@@ -152,3 +152,33 @@ def test_record_writes_are_audited_in_the_geopackage_too(gpkg_store):
     assert list(trail["action"]) == ["insert", "insert", "end", "insert"]
     ended = trail[trail["action"] == "end"].iloc[0]
     assert ended["changed_by"] == "体育局-张三" and ended["old"]["count"] == 10 and ended["new"]["valid_to"] == 2
+
+
+def test_a_department_records_incidents_at_its_own_places_only(city_db, login_as):
+    """Through its own database role, the sports bureau records an incident at a venue; it cannot file one
+    as the education bureau's, and the education bureau cannot see or end the sports bureau's incident."""
+    import datetime as dt
+
+    from layers.accounts import Account
+    from layers.incidents import record_incident
+
+    s = city_db.schema
+    sports_store = city_db.as_role(role_name(s, "sports"))
+    try:
+        row = record_incident(sports_store, Account("体育局值班员", "editor", "sports"), place_layer="venues",
+                              place_id="venue-000", occurred_at=dt.datetime(2026, 12, 2, 19, 30),
+                              incident_kind="cardiac_arrest", now=dt.datetime(2026, 12, 2, 19, 40))
+    finally:
+        sports_store.close()
+    table = f'"{s}".onemap_records_incidents'
+    sports, edu = login_as("sports"), login_as("education")
+    forged = (f"INSERT INTO {table} (incident_id, place_layer, place_id, occurred_at, incident_kind, record_version, "
+              "department) VALUES ('INC-x', 'school_facilities', 'school-001-track', '2026-12-02 19:00', 'injury', "
+              "1, 'education')")
+    assert try_sql(sports, forged) == "42501"  # not as another department's row
+    assert try_sql(edu, f"UPDATE {table} SET valid_to = 99") == "ok 0"  # another department's row: not visible
+    assert try_sql(edu, f"DELETE FROM {table}") == "42501"
+    stored = city_db.records.read("incidents", with_department=True)
+    assert stored["incident_id"].tolist() == [row["incident_id"]] and stored["department"].tolist() == ["sports"]
+    trail = city_db.audit.trail("onemap_records_incidents")
+    assert trail["db_role"].tolist() == [role_name(s, "sports")] and trail["changed_by"].tolist() == ["体育局值班员"]
