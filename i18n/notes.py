@@ -252,6 +252,22 @@ NOTES: dict[str, tuple[str, str]] = {
     "records.weekly_monday": ("{n} 条周计数按该周周一记日期。", "{n} weekly count(s) are dated by the Monday of "
                               "their week."),
     # bookings
+    "health.bad_k": ("最小公开人数 k 的设置 {value} 无效：应为不小于 {minimum} 的整数。",
+                     "The smallest count shown, k = {value}, is not valid: a whole number of at least {minimum}."),
+    "health.row_level": ("{file}：含有个人层面的列（{columns}）。健康数据只能按社区或街道汇总后导入。",
+                         "{file}: holds row-level columns ({columns}). Health data is loaded only as aggregates per "
+                         "community or street."),
+    "health.no_count": ("计数指标 {indicator} 缺少人数", "count indicator {indicator} has no count"),
+    "health.rate_without_denominator": ("比例指标 {indicator} 须同时给出比例和分母人数",
+                                        "rate indicator {indicator} needs both the rate and its denominator"),
+    "health.below_k": ("人数少于 {k}，为保护隐私不予导入", "fewer than {k} people: not loaded, to protect privacy"),
+    "health.store_below_k": ("拒绝写入：健康指标中有少于 {k} 人的单元格。",
+                             "Refused: a health indicator cell counts fewer than {k} people."),
+    "need.estimate": ("“{group}”按各单元汇总人数、依常住人口比例分配到格网，为估算值。",
+                      "“{group}” is an estimate: each unit's aggregate count spread over its cells by population."),
+    "need.unplaced": ("{n} 个单元有人数但格网中没有常住人口，未能分配：{units}",
+                      "{n} unit(s) have a count but no resident in the grid, so it could not be placed: {units}"),
+    "need.unknown_units": ("{n} 个单元代码不在边界图层中：{units}", "{n} unit code(s) are not in the boundaries: {units}"),
     "incident.place_layer": ("应急事件只能记录在{layers}，不能记录在 {layer}。", "Incidents are recorded at {layers}; not at {layer!r}."),
     "incident.kind": ("事件类型 {kind} 不在可选范围（{kinds}）内。", "Incident kind {kind!r} is not one of {kinds}."),
     "incident.time_format": ("发生时间 {text} 无法识别，请写成 2026-12-02 19:30 这样的当地时间。",

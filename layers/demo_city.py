@@ -574,6 +574,9 @@ def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-bu
     for kind, rows in city.records.items():
         store.records.write(kind, rows, mode="replace", user=user, source=DEMO_SOURCE)
         counts[kind] = len(rows)
+    from layers.demo_health import write_health_records
+
+    counts["health_indicators"], counts["health_indicators_refused"] = write_health_records(store, city, user=user)
     if bookings:
         from layers.demo_bookings import book_demo, write_booking_records
 

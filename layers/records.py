@@ -1,4 +1,5 @@
-"""Record tables: venue usage and satisfaction surveys, read and checked like layers.
+"""Record tables: venue usage, satisfaction surveys, bookings' resources and courses, incidents and aggregated
+health indicators, read and checked like layers.
 
 Records have no geometry; they point at stored features (a venue's ``feature_id``) or
 units (a boundary ``code``).  A delivery is read from CSV/XLSX with Chinese or English
@@ -20,7 +21,8 @@ import pandas as pd
 from geo.notes import Note, note
 from geo.slots import DAY_KINDS
 from layers.catalogue import FieldSpec
-from layers.errors import InputFileError, LayerValidationError, Problem, ValidationReport
+from layers.errors import InputFileError, LayerValidationError, PersonalDataError, Problem, ValidationReport
+from layers.health import INDICATORS, min_count, numerators, row_level_columns
 from layers.privacy import check_personal_data
 from layers.tables import FIRST_ROW, normalize_header, read_table
 from layers.validate import coerce_column
@@ -188,6 +190,31 @@ RECORDS: dict[str, RecordSpec] = {spec.name: spec for spec in (
         },
     ),
     RecordSpec(
+        "health_indicators", "健康指标（汇总）", "Health indicators (aggregates)", "health",
+        fields=(
+            FieldSpec("unit_code", "text", "单元代码", "Unit code", required=True,
+                      description="A community's or a street's boundary code."),
+            FieldSpec("period", "text", "统计期", "Period", required=True,
+                      description="2026, 2026Q3, 2026H2 or 2026-09"),
+            FieldSpec("indicator", "text", "指标", "Indicator", required=True, choices=tuple(INDICATORS)),
+            FieldSpec("count", "int", "人数", "Count", minimum=0, maximum=10_000_000,
+                      description="For a count indicator; a count below k is refused."),
+            FieldSpec("rate", "float", "比例", "Rate", minimum=0, maximum=1,
+                      description="For a rate indicator, with its denominator."),
+            FieldSpec("denominator", "int", "分母人数", "Denominator", minimum=1, maximum=10_000_000),
+            FieldSpec("source", "text", "数据来源", "Source"),
+        ),
+        key=("unit_code", "period", "indicator"),
+        synonyms={
+            "unit_code": ("unit_code", "code", "代码", "社区代码", "街道代码", "区划代码", "单元代码"),
+            "period": ("period", "统计期", "期次", "年度", "季度"),
+            "indicator": ("indicator", "指标", "指标代码", "指标名称"),
+            "count": ("count", "人数", "数量", "例数"),
+            "rate": ("rate", "比例", "率", "比率"),
+            "denominator": ("denominator", "分母", "分母人数", "监测人数", "测试人数"),
+        },
+    ),
+    RecordSpec(
         "incidents", "应急事件", "Incidents", "alliance",
         fields=(
             FieldSpec("incident_id", "text", "事件编号", "Incident id", required=True),
@@ -308,6 +335,9 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
     """
     spec = get_record_spec(kind)
     check_personal_data(table, source=source)
+    if kind == "health_indicators" and row_level_columns(table.columns):
+        raise PersonalDataError.coded("health.row_level", file=source,
+                                      columns=", ".join(row_level_columns(table.columns)))
     frame = _map_headers(table.reset_index(drop=True), spec, source)
     rows = np.arange(first_row, first_row + len(frame))
     report = ValidationReport(layer=kind, source=source, n_rows=len(frame))
@@ -350,7 +380,9 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
             out.loc[weekly, "date"] = [d - pd.Timedelta(days=d.weekday()).to_pytimedelta()
                                        for d in out.loc[weekly, "date"]]
             notes.append(note("records.weekly_monday", n=int(weekly.sum())))
-    elif kind == "satisfaction":
+    elif kind == "health_indicators":
+        _check_aggregates(out, rows, problems)
+    if kind in ("satisfaction", "health_indicators"):
         for i, p in enumerate(out["period"]):
             if p is not None and not PERIOD_PATTERN.match(str(p)):
                 problems.append(Problem.coded(int(rows[i]), "period", p, "check.not_period"))
@@ -379,6 +411,26 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
                                           measure=str(out["measure"].iloc[i]), venue=str(out["venue_id"].iloc[i])))
     problems.sort(key=lambda p: (p.row or 0, p.field))
     return RecordPlan(kind, source, out.reset_index(drop=True), report, rows, unknown, notes)
+
+
+def _check_aggregates(out: pd.DataFrame, rows: np.ndarray, problems: list[Problem]) -> None:
+    """Each health row: a count for a count indicator, a rate with its denominator for a rate one, and never
+    fewer than k people (the report shows "< k", not the small number)."""
+    k = min_count()
+    people = numerators(out)
+    for i, (code, count, rate, denom) in enumerate(zip(out["indicator"], out["count"], out["rate"],
+                                                       out["denominator"])):
+        ind = INDICATORS.get(code) if code is not None else None
+        if ind is None:
+            continue
+        if ind.kind == "count" and (count is None or pd.isna(count)):
+            problems.append(Problem.coded(int(rows[i]), "count", "", "health.no_count", indicator=code))
+        elif ind.kind == "rate" and (rate is None or pd.isna(rate) or denom is None or pd.isna(denom)):
+            problems.append(Problem.coded(int(rows[i]), "denominator", "", "health.rate_without_denominator",
+                                          indicator=code))
+        elif not pd.isna(people.iloc[i]) and 0 < people.iloc[i] < k:
+            field = "count" if ind.kind == "count" else "rate"
+            problems.append(Problem.coded(int(rows[i]), field, f"< {k}", "health.below_k", k=k))
 
 
 def prepare_records(path: str | os.PathLike[str], kind: str, *, venues: pd.DataFrame | None = None,

@@ -104,6 +104,12 @@ class RecordTables(abc.ABC):
         rows["source"] = rows["source"].where(rows["source"].notna(), source)
         if rows.empty:
             raise StoreError(f"No {kind} row to write.")
+        if kind == "health_indicators":  # the last guard: no count below k is ever stored
+            from layers.health import min_count, numerators
+
+            people = numerators(rows)
+            if ((people > 0) & (people < min_count())).any():
+                raise StoreError.coded("health.store_below_k", k=min_count())
         return self._commit(spec, rows, mode=mode, user=user, source=source, department=department)
 
     def read(self, kind: str, *, version: int | None = None, with_department: bool = False) -> pd.DataFrame:

@@ -1,0 +1,127 @@
+"""Aggregated health indicators (体卫融合): the catalogue of indicators, the smallest count that may be stored
+or shown (k, a policy the health commission owns), the checks a delivery passes, and the suppression every
+output applies.
+
+Health data enters only as aggregates per unit (community or street) and period. A delivery
+is refused whole when it looks like row-level data (personal identifiers, measurement columns
+such as 血压, or the same unit, period and indicator more than once); a row whose count — or,
+for a rate, whose numerator (rate × denominator) — is below k is refused and reported, so the
+store never holds a count below k.
+
+Outputs derived from stored counts (need-group residents covered per unit, estimates) can be
+small again: :func:`suppress_small` blanks every count below k and, where a table also shows
+the total, one more count (the next smallest) so no suppressed cell can be recovered by
+subtraction (complementary suppression). Suppression, not rounding to a base: a rounded
+count near k still tells a small cell's size within the base, and planners read the exact
+counts of every cell that is large enough.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import OneMapError
+
+#: The default smallest count shown or stored (cells below it are suppressed).
+DEFAULT_MIN_COUNT = 10
+#: Below this, k protects nobody; a setting lower than it is refused.
+MIN_ALLOWED_K = 3
+K_ENV = "ONEMAP_HEALTH_MIN_COUNT"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One aggregated health indicator: its names, whether it is a count or a rate (with a denominator), and
+    the need group it measures (residents to weigh demand by)."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    kind: str  # "count" or "rate"
+    group_zh: str
+    group_en: str
+
+
+INDICATORS: dict[str, Indicator] = {i.code: i for i in (
+    Indicator("hypertension_managed", "高血压规范管理人数", "Residents with managed hypertension", "count",
+              "高血压人群", "Hypertensive residents"),
+    Indicator("diabetes_managed", "糖尿病规范管理人数", "Residents with managed diabetes", "count",
+              "糖尿病人群", "Diabetic residents"),
+    Indicator("aged_60_plus", "60岁以上常住人口", "Residents aged 60 and over", "count", "60岁以上居民",
+              "Residents aged 60+"),
+    Indicator("fitness_test_failed", "体质测定不合格人数", "Residents who failed the fitness test", "count",
+              "体质测定不合格者", "Residents failing the fitness test"),
+    Indicator("child_overweight_rate", "儿童青少年超重肥胖率", "Children's overweight and obesity rate", "rate",
+              "超重肥胖儿童青少年", "Overweight children"),
+)}
+#: Column names that mark row-level health data (one person per row), refused whole.
+ROW_LEVEL_COLUMNS = ("姓名", "身份证", "出生日期", "性别", "年龄", "血压", "血糖", "体重", "身高", "bmi", "诊断",
+                     "病历", "name", "birth", "sex", "gender", "age", "weight", "height", "diagnosis")
+
+
+def min_count() -> int:
+    """k: the smallest count stored or shown (``ONEMAP_HEALTH_MIN_COUNT``, default 10).
+
+    Raises
+    ------
+    OneMapError
+        A setting that is not a whole number of at least :data:`MIN_ALLOWED_K`.
+    """
+    raw = os.environ.get(K_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MIN_COUNT
+    try:
+        k = int(raw)
+    except ValueError:
+        raise OneMapError.coded("health.bad_k", value=raw, minimum=MIN_ALLOWED_K) from None
+    if k < MIN_ALLOWED_K:
+        raise OneMapError.coded("health.bad_k", value=raw, minimum=MIN_ALLOWED_K)
+    return k
+
+
+def row_level_columns(columns) -> list[str]:
+    """The columns whose names mark row-level (per-person) health data."""
+    out = []
+    for c in columns:
+        name = str(c).strip().lower()
+        if any(word in name for word in ROW_LEVEL_COLUMNS):
+            out.append(str(c))
+    return out
+
+
+def numerators(frame: pd.DataFrame) -> pd.Series:
+    """The people each row counts: its count, or for a rate its rate × denominator (rounded)."""
+    count = pd.to_numeric(frame["count"], errors="coerce")
+    from_rate = (pd.to_numeric(frame["rate"], errors="coerce") * pd.to_numeric(frame["denominator"], errors="coerce"))
+    return count.where(count.notna(), from_rate.round())
+
+
+def suppress_small(frame: pd.DataFrame, columns: list[str], *, k: int | None = None,
+                   total_shown: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts of ``columns`` below k blanked (``NaN``) with, where a column's total is shown, complementary
+    suppression: when a column has exactly one blank among cells that add up to the total, its next
+    smallest cell is blanked too. Returns the table and a same-shape mask of what was suppressed.
+
+    A count of exactly 0 is shown (nobody to protect); 1 … k-1 never are.
+    """
+    k = min_count() if k is None else k
+    out = frame.copy()
+    mask = pd.DataFrame(False, index=frame.index, columns=columns)
+    for col in columns:
+        values = pd.to_numeric(out[col], errors="coerce")
+        small = (values > 0) & (values < k)
+        if total_shown and int(small.sum()) == 1:
+            rest = values[~small & (values > 0)]
+            if len(rest):
+                small[rest.idxmin()] = True
+        mask[col] = small.to_numpy()
+        out[col] = values.where(~small, np.nan)
+    return out, mask
+
+
+__all__ = ["INDICATORS", "Indicator", "min_count", "numerators", "row_level_columns", "suppress_small",
+           "DEFAULT_MIN_COUNT", "K_ENV"]

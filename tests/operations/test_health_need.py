@@ -1,0 +1,142 @@
+"""Health need from aggregates only: deliveries that are row-level, below k or rates without a denominator are
+refused with a report and the store never holds a count below k; need groups re-weigh coverage exactly as a
+hand count does; a need group in the old town moves the planned sites; small derived counts are suppressed
+with a complementary cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from affine import Affine
+from pyproj import CRS
+from shapely.geometry import Point, box
+
+from geo.candidates import candidates_for, planning_problem
+from geo.coverage import CoverageEngine
+from geo.demand import Demand, Grid
+from geo.facilities import build_facility_set
+from geo.need import mixed, need_coverage, need_problem, need_weights
+from geo.planning import maximal_covering
+from geo.units import assign_units
+from layers.errors import PersonalDataError, StoreError
+from layers.health import min_count, suppress_small
+from layers.records import commit_records, prepare_records
+
+
+def _csv(path, text: str):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_row_level_small_cells_and_bare_rates_are_refused(tmp_path, store, monkeypatch):
+    monkeypatch.delenv("ONEMAP_HEALTH_MIN_COUNT", raising=False)
+    row_level = _csv(tmp_path / "居民血压.csv", "社区代码,统计期,指标,血压,年龄\n990101001001,2026,hypertension_managed,150/95,67\n")
+    with pytest.raises(PersonalDataError, match="居民血压.csv: holds row-level columns \\(血压, 年龄\\)"):
+        prepare_records(row_level, "health_indicators")
+    delivery = _csv(tmp_path / "健康指标.csv", "社区代码,统计期,指标,人数,比例,分母人数\n"
+                    "990101001001,2026,hypertension_managed,557,,\n"
+                    "990101001002,2026,hypertension_managed,7,,\n"            # below k
+                    "990101001003,2026,child_overweight_rate,,0.18,\n"       # a rate without its denominator
+                    "990101001004,2026,child_overweight_rate,,0.10,60\n"     # 6 children: below k
+                    "990101001005,2026,child_overweight_rate,,0.20,120\n"
+                    "990101001006,2026,diabetes_managed,,,\n")               # a count indicator without a count
+    plan = prepare_records(delivery, "health_indicators")
+    problems = {(p.row, p.field): (p.note.code, str(p.value)) for p in plan.report.problems}
+    assert problems == {(3, "count"): ("health.below_k", "< 10"), (4, "denominator"):
+                        ("health.rate_without_denominator", ""), (5, "rate"): ("health.below_k", "< 10"),
+                        (7, "count"): ("health.no_count", "")}
+    assert "7" not in " ".join(str(p) for p in plan.report.problems if p.row == 3)  # the small count is not shown
+    commit_records(store, plan, user="卫健委", keep_valid=True)
+    stored = store.records.read("health_indicators")
+    assert sorted(stored["unit_code"]) == ["990101001001", "990101001005"]
+    # the store's own guard, whatever the caller: a count below k never lands
+    small = stored.head(1).assign(count=3)
+    with pytest.raises(StoreError, match="fewer than 10"):
+        store.records.write("health_indicators", small, mode="upsert", user="卫健委")
+    assert len(store.records.read("health_indicators")) == 2
+
+
+def test_k_is_a_policy_with_a_floor(monkeypatch):
+    monkeypatch.setenv("ONEMAP_HEALTH_MIN_COUNT", "20")
+    assert min_count() == 20
+    monkeypatch.setenv("ONEMAP_HEALTH_MIN_COUNT", "2")
+    with pytest.raises(Exception, match="at least 3"):
+        min_count()
+
+
+def test_need_weighted_coverage_equals_a_hand_count():
+    """Two units, four cells: unit A (cells 0, 1: 100 and 300 residents) has 40 hypertensive residents, unit B
+    (cells 2, 3: 200 and 200) has 10. A venue within 250 m of cells 0 and 2 only."""
+    x, y = np.array([50.0, 150.0, 50.0, 150.0]), np.array([50.0, 50.0, 350.0, 350.0])
+    crs = CRS.from_epsg(32650)
+    demand = Demand(x, y, np.array([100.0, 300.0, 200.0, 200.0]), crs,
+                    Grid(crs, Affine(100.0, 0, 0, 0, -100.0, 400.0), (4, 2)), np.array([3, 3, 0, 0]),
+                    np.array([0, 1, 0, 1]), "toy")
+    bounds = gpd_units({"A": box(0, 0, 200, 200), "B": box(0, 200, 200, 400)})
+    assign = assign_units(demand, bounds, level="community")
+    group = need_weights("高血压", {"A": 40, "B": 10}, demand, assign)
+    np.testing.assert_allclose(group.weights, [10.0, 30.0, 5.0, 5.0])
+    venues = gpd_points([Point(-150.0, 200.0)])
+    fs = build_facility_set({"venues": venues}, crs="EPSG:32650")
+    result = CoverageEngine(demand, fs, method="straight_line").run([250.0])
+    assert result.covered("venues", 250.0).tolist() == [True, False, True, False]
+    whole = need_coverage(result, {"高血压": group}, layer="venues")
+    assert whole[["need", "covered"]].iloc[0].tolist() == [50.0, 15.0]  # 10 + 5 of 50
+    per_unit = need_coverage(result, {"高血压": group}, layer="venues", assign=assign).set_index("code")
+    assert per_unit.loc["A", "covered"] == 10.0 and per_unit.loc["B", "covered"] == 5.0
+    assert per_unit.loc["A", "rate"] == pytest.approx(0.25) and per_unit.loc["B", "rate"] == pytest.approx(0.5)
+    both = mixed({"h": group, "h2": group}, {"h": 1.0, "h2": 0.5})
+    np.testing.assert_allclose(both.weights, 1.5 * group.weights)
+
+
+def gpd_units(polys: dict):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame({"code": list(polys), "name": list(polys), "level": "community"},
+                            geometry=list(polys.values()), crs="EPSG:32650")
+
+
+def gpd_points(points: list):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame({"feature_id": [f"v{k}" for k in range(len(points))], "name": "场馆",
+                             "venue_kind": "court", "is_public": True}, geometry=points, crs="EPSG:32650")
+
+
+def test_a_need_group_in_the_old_town_moves_the_planned_sites(demo_city, demo_analysis):
+    """MCLP for 5 new venues at 500 m, weighted by residents and by the demo's hypertensive residents (more of
+    them in the old town): the sites differ, and the need-weighted plan covers more of the group."""
+    from layers.demo_health import health_delivery
+
+    engine = demo_analysis.engine
+    delivery = health_delivery(demo_city)
+    hyper = delivery[delivery["indicator"] == "hypertension_managed"]
+    assign = assign_units(engine.demand, demo_city.layers["boundaries"], level="community")
+    group = need_weights("hypertension_managed", dict(zip(hyper["unit_code"], hyper["count"])), engine.demand, assign)
+    read = lambda name: demo_city.layers.get(name)  # noqa: E731
+    candidates = candidates_for(engine, read, layer="venues", cutoff=500.0)
+    problem, _notes = planning_problem(engine, candidates, cutoff=500.0, layers=["venues"])
+    by_people = maximal_covering(problem, 5, method="exact", time_limit=60)
+    by_need = maximal_covering(need_problem(problem, group), 5, method="exact", time_limit=60)
+    ids = problem.candidate_ids
+    people_sites, need_sites = set(by_people.site_ids(ids)), set(by_need.site_ids(ids))
+    assert people_sites != need_sites, "the need group should move at least one site"
+    reach = problem.cover_matrix()
+
+    def covered_need(sites: np.ndarray) -> float:
+        return float(group.weights[(reach[sites].toarray() > 0).any(axis=0) | problem.covered_now].sum())
+
+    assert covered_need(by_need.sites) > covered_need(by_people.sites)
+    assert covered_need(by_need.sites) == pytest.approx(by_need.covered)
+    # the old-town candidates the hypertensive residents pull in (the demo is seeded and the optimum is proven)
+    assert sorted(need_sites - people_sites) == ["cand-00302", "cand-01149", "cand-02126"]
+
+
+def test_small_counts_are_suppressed_with_a_complementary_cell():
+    table = pd.DataFrame({"code": ["a", "b", "c", "d"], "covered": [120.0, 7.0, 45.0, 0.0]})
+    out, mask = suppress_small(table, ["covered"], k=10)
+    assert mask["covered"].tolist() == [False, True, True, False]  # 7 < k, and 45 (the next smallest) with it
+    assert out["covered"].isna().tolist() == [False, True, True, False] and out["covered"].iloc[3] == 0
+    alone, mask2 = suppress_small(table, ["covered"], k=10, total_shown=False)
+    assert mask2["covered"].tolist() == [False, True, False, False]
