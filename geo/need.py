@@ -95,6 +95,51 @@ def need_coverage(result: CoverageResult, groups: Mapping[str, NeedGroup], *, la
     return pd.DataFrame(rows)
 
 
+#: Bivariate classes: need (1 low … 3 high) × coverage shortfall (1 well covered … 3 poorly covered) → colour;
+#: high need and low coverage (3, 3) stands out in dark red.
+BIVARIATE_COLOURS: dict[tuple[int, int], str] = {
+    (1, 1): "#e8e8e8", (2, 1): "#e4d9ac", (3, 1): "#c8b35a",
+    (1, 2): "#cbb8d7", (2, 2): "#c8ada0", (3, 2): "#af8e53",
+    (1, 3): "#9972af", (2, 3): "#976b82", (3, 3): "#804d36",
+}
+
+
+def _tertile(values: np.ndarray) -> np.ndarray:
+    """1, 2 or 3 by the values' tertiles (0 where missing)."""
+    out = np.zeros(len(values), dtype=int)
+    ok = np.isfinite(values)
+    if ok.sum() == 0:
+        return out
+    lo, hi = np.quantile(values[ok], [1 / 3, 2 / 3])
+    out[ok] = 1 + (values[ok] > lo).astype(int) + (values[ok] > hi).astype(int)
+    return out
+
+
+def need_by_unit(result: CoverageResult, group: NeedGroup, assign: UnitAssignment, *, layer: str,
+                 threshold: float) -> pd.DataFrame:
+    """Per unit: residents, the group's people (``need``) and its share of residents, those within ``threshold``
+    of a ``layer`` facility, the rest, the coverage rate, the bivariate class (need tertile × coverage-shortfall
+    tertile) and the outreach rank (most people in need beyond reach first)."""
+    n_units = len(assign.units)
+    idx = np.where(assign.cell_unit >= 0, assign.cell_unit, n_units)
+    residents = np.bincount(idx, weights=result.population, minlength=n_units + 1)[:n_units]
+    need = np.bincount(idx, weights=group.weights, minlength=n_units + 1)[:n_units]
+    covered = np.bincount(idx, weights=group.weights * result.covered(layer, threshold),
+                          minlength=n_units + 1)[:n_units]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        need_rate = np.where(residents > 0, need / residents, np.nan)
+        rate = np.where(need > 0, covered / need, np.nan)
+    out = pd.DataFrame({"code": assign.units["code"].to_numpy(), "name": assign.units["name"].to_numpy(),
+                        "residents": residents, "need": need, "need_rate": need_rate, "covered": covered,
+                        "uncovered": need - covered, "rate": rate})
+    has_need = need > 0
+    out["need_class"] = np.where(has_need, _tertile(np.where(has_need, need_rate, np.nan)), 0)
+    out["shortfall_class"] = np.where(has_need, _tertile(np.where(has_need, 1 - rate, np.nan)), 0)
+    order = out[has_need].sort_values(["uncovered", "code"], ascending=[False, True]).index
+    out["outreach_rank"] = pd.Series(np.arange(1, len(order) + 1), index=order).reindex(out.index).astype("Int64")
+    return out
+
+
 def need_problem(problem: PlanningProblem, group: NeedGroup) -> PlanningProblem:
     """The same planning problem (candidates, distances, what exists) weighed by a need group's people."""
     return replace(problem, weights=np.asarray(group.weights, float))
@@ -106,4 +151,5 @@ def need_demand(demand: Demand, group: NeedGroup) -> Demand:
                    notes=list(demand.notes) + list(group.notes))
 
 
-__all__ = ["NeedGroup", "need_weights", "mixed", "need_coverage", "need_problem", "need_demand"]
+__all__ = ["NeedGroup", "need_weights", "mixed", "need_coverage", "need_by_unit", "need_problem", "need_demand",
+           "BIVARIATE_COLOURS"]

@@ -333,7 +333,7 @@ def format_value(key: str, value: Any, lang: str = "zh") -> Any:
         items = [str(format_value(field, v, lang)) for v in value[:LISTED]]
         more = " …" if len(value) > LISTED else ""
         return ("、" if lang != "en" else ", ").join(items) + more
-    if key in ("layer", "department") and isinstance(value, str):
+    if key in ("layer", "department", "group") and isinstance(value, str):
         return value_label(key, value, lang)
     if key in ("level", "measure", "site_kind") and isinstance(value, str):
         text = value_label(key, value, lang)

@@ -124,6 +124,13 @@ def value_label(field: str, value: object, lang: str = "zh") -> str:
         spec = CATALOGUE.get(str(value))
         if spec is not None:
             return spec.label_en if en else spec.label_zh
+    if field in ("group", "indicator"):  # a need group by its indicator code
+        from layers.health import INDICATORS
+
+        ind = INDICATORS.get(str(value))
+        if ind is not None:
+            return (ind.group_en if en else ind.group_zh) if field == "group" else (ind.label_en if en
+                                                                                     else ind.label_zh)
     if field == "department":
         from layers.catalogue import DEPARTMENTS
 

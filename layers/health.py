@@ -123,5 +123,17 @@ def suppress_small(frame: pd.DataFrame, columns: list[str], *, k: int | None = N
     return out, mask
 
 
-__all__ = ["INDICATORS", "Indicator", "min_count", "numerators", "row_level_columns", "suppress_small",
+def group_counts(rows: pd.DataFrame, indicator: str, period: str | None = None) -> tuple[dict[str, float], str | None]:
+    """Unit code → people for ``indicator`` in ``period`` (default the latest stored), from stored aggregates:
+    the count, or a rate's numerator; and the period used."""
+    rows = rows[rows["indicator"] == indicator]
+    if rows.empty:
+        return {}, None
+    period = period or str(sorted(rows["period"].astype(str))[-1])
+    rows = rows[rows["period"].astype(str) == period]
+    people = numerators(rows)
+    return {str(c): float(p) for c, p in zip(rows["unit_code"], people) if pd.notna(p)}, period
+
+
+__all__ = ["INDICATORS", "Indicator", "min_count", "numerators", "row_level_columns", "suppress_small", "group_counts",
            "DEFAULT_MIN_COUNT", "K_ENV"]

@@ -33,7 +33,7 @@ from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_cl
 from webmap.legend import LegendEntry
 
 #: The layer whose editors may import each record table (usage belongs with the venues).
-RECORD_LAYER = {"venue_usage": "venues", "satisfaction": "boundaries"}
+RECORD_LAYER = {"venue_usage": "venues", "satisfaction": "boundaries", "health_indicators": "health_stations"}
 STATUS_COLORS = {"over": "#d7301f", "normal": "#41ab5d", "under": "#2171b5", "no_data": "#969696",
                  "no_capacity": "#969696"}
 

@@ -402,6 +402,18 @@ def route_line(line: shapely.LineString, *, color: str, tooltip: object, dashed:
                            tooltip=html_text(tooltip))
 
 
+def filled_areas(frame: gpd.GeoDataFrame, *, name: str, color_column: str, fields: list[str], aliases: list[str],
+                 lang: str = "zh", opacity: float = 0.7) -> folium.GeoJson:
+    """Areas filled with each row's ``color_column`` (a hex colour), a tooltip of ``fields``; every shown value
+    escaped here."""
+    data = _json_ready(frame.to_crs(4326), fields, lang, raw=(color_column,))
+    key = "_" + color_column
+    return folium.GeoJson(json.loads(data.to_json(drop_id=True)), name=name, control=False,
+                          style_function=lambda f: {"fillColor": f["properties"].get(key) or "#cccccc",
+                                                    "fillOpacity": opacity, "color": "#555555", "weight": 0.6},
+                          tooltip=folium.GeoJsonTooltip(fields, aliases=[html_text(a) for a in aliases]))
+
+
 def outlines(frame: gpd.GeoDataFrame, *, name: str, fields: list[str], aliases: list[str],
              style: dict, lang: str = "zh") -> folium.GeoJson:
     """Outlines (gap areas …) with a tooltip of ``fields``; every value escaped here (not in the layer list)."""

@@ -115,7 +115,7 @@ def other_script(texts: list[str], lang: str, data: list[str]) -> list[str]:
     """The pieces of ``texts`` written in the other language (data values taken out first)."""
     bad = []
     for text in texts:
-        rest = text
+        rest = BOOKING_CODE.sub(" ", text)  # before data values: a stored "2026" must not split an id
         for value in data:
             if value in rest:
                 rest = rest.replace(value, " ")

@@ -123,7 +123,7 @@ def test_every_page_in_the_browser_speaks_one_language(demo_app, browser, artifa
 
     path, has_map, act = PAGES[name]
     page, outside = open_page(browser, f"{demo_app}/{path}?lang={lang}", width=1440,
-                              height=2600 if name == "data" else 1800)
+                              height=3000 if name in ("data", "coverage") else 1800)
     if has_map:
         map_frame(page, timeout=180_000)
     _settle(page)

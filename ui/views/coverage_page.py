@@ -17,6 +17,7 @@ from ui import show, state
 from ui.analysis import layer_versions, run_coverage
 from ui.charts import rate_bars, show_chart
 from ui.map_settings import basemap_setting
+from ui.need import need_section
 from ui.slots import slot_picker
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import show_table
@@ -157,3 +158,5 @@ with left:
     if target is not None and len(target):
         fit_to(m, target, result.demand.crs, gcj02)
     st_folium(m, key="coverage_map", height=620, use_container_width=True, returned_objects=[])
+
+need_section(store, result, layer=layer, threshold=threshold, boundaries=boundaries, lang=lang)

@@ -1,0 +1,115 @@
+"""The coverage page's need section (体卫融合): a need group from the health commission's aggregates as demand,
+its coverage per unit with small counts suppressed, the bivariate map of need × coverage, and the ranked
+list of units for outreach; the import of the aggregates."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.coverage import CoverageResult
+from geo.need import BIVARIATE_COLOURS, need_by_unit, need_weights
+from geo.units import assign_units
+from i18n import label, render_note, t
+from layers.health import INDICATORS, group_counts, min_count, suppress_small
+from layers.stores import Store
+from ui import show, state
+from ui.map_settings import basemap_setting
+from ui.operations import record_import
+from ui.tables import show_table
+from webmap.folium_map import build_map, filled_areas
+from webmap.legend import LegendEntry
+
+#: Counts a need table shows; each is suppressed below k (with a complementary cell: the total is shown).
+COUNT_COLUMNS = ["need", "covered", "uncovered"]
+
+
+def _unit_level(boundaries: gpd.GeoDataFrame, codes: set[str]) -> str | None:
+    """The boundary level the aggregates are reported at (the level holding most of their codes)."""
+    hits = boundaries[boundaries["code"].astype(str).isin(codes)]
+    return None if hits.empty else str(hits["level"].value_counts().idxmax())
+
+
+def protected(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The need table as it may be shown: counts below k blanked with a complementary cell, and the rates
+    whose numerator was blanked blanked too; with a per-row flag of what was suppressed."""
+    out, mask = suppress_small(table, COUNT_COLUMNS)
+    hidden = mask.any(axis=1)
+    out.loc[mask["covered"] | mask["uncovered"] | mask["need"], "rate"] = np.nan
+    out.loc[mask["need"], "need_rate"] = np.nan
+    return out, hidden
+
+
+def map_frame(shown: pd.DataFrame, hidden: pd.Series, geometry, crs, lang: str) -> gpd.GeoDataFrame:
+    """The units as the map draws them: the bivariate colour (grey where suppressed) and the pop-up's texts,
+    made only from the protected table."""
+    units = gpd.GeoDataFrame(shown.assign(geometry=geometry), geometry="geometry", crs=crs)
+    units["colour"] = [BIVARIATE_COLOURS.get((a, b), "#cccccc") if not h else "#bdbdbd"
+                       for a, b, h in zip(units["need_class"], units["shortfall_class"], hidden)]
+    units["need_text"] = [_count_text(v, lang) for v in units["need"]]
+    units["rate_text"] = [f"{v:.0%}" if pd.notna(v) else t("need_suppressed", lang) for v in units["rate"]]
+    return units
+
+
+def need_section(store: Store, result: CoverageResult, *, layer: str, threshold: float,
+                 boundaries: gpd.GeoDataFrame | None, lang: str) -> None:
+    """The need group's coverage at ``threshold`` of ``layer`` facilities, per unit, on a bivariate map."""
+    st.subheader(t("need_title", lang))
+    rows = store.records.read("health_indicators")
+    with st.expander(t("need_upload_title", lang)):
+        record_import(store, "health_indicators", lang, t("need_upload", lang, k=min_count()))
+    if rows.empty or boundaries is None:
+        st.info(t("no_need_data", lang))
+        return
+    present = [code for code in INDICATORS if code in set(rows["indicator"])]
+    ind = st.selectbox(t("need_group", lang), present, key=state.NEED_GROUP,
+                       format_func=lambda c: label(INDICATORS[c].group_zh, INDICATORS[c].group_en, lang))
+    counts, period = group_counts(rows, ind)
+    level = _unit_level(boundaries, set(counts))
+    if level is None:
+        st.info(t("no_need_units", lang))
+        return
+    assign = assign_units(result.demand, boundaries, level=level)
+    group = need_weights(ind, counts, result.demand, assign)
+    table = need_by_unit(result, group, assign, layer=layer, threshold=threshold)
+    shown, hidden = protected(table)
+    k = min_count()
+    need, covered = float(table["need"].sum()), float(table["covered"].sum())
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("need_people", lang, period=period), f"{need:,.0f}")
+    c2.metric(t("need_covered", lang, m=f"{threshold:,.0f}"), f"{covered:,.0f}")
+    c3.metric(t("need_rate", lang), f"{covered / need:.1%}" if need > 0 else "—")
+    for n in group.notes:
+        show.caption(render_note(n, lang))
+    show.caption(t("need_privacy", lang, k=k, n=int(hidden.sum())))
+    left, right = st.columns([1, 1])
+    with left:
+        units = map_frame(shown, hidden, assign.units["geometry"].to_numpy(), result.demand.crs, lang)
+        areas = filled_areas(units, name="need", color_column="colour", fields=["name", "need_text", "rate_text"],
+                             aliases=[t(f"level_{level}", lang), t("need_people_short", lang), t("need_rate", lang)],
+                             lang=lang)
+        extra = [LegendEntry("fill", BIVARIATE_COLOURS[(3, 3)], t("bivariate_high_low", lang)),
+                 LegendEntry("fill", BIVARIATE_COLOURS[(3, 1)], t("bivariate_high_high", lang)),
+                 LegendEntry("fill", BIVARIATE_COLOURS[(1, 3)], t("bivariate_low_low", lang)),
+                 LegendEntry("fill", BIVARIATE_COLOURS[(1, 1)], t("bivariate_low_high", lang)),
+                 LegendEntry("fill", "#bdbdbd", t("suppressed_legend", lang, k=k))]
+        basemap, gcj02 = basemap_setting()
+        m = build_map({}, lang=lang, on_top=[areas], legend_extra=extra, height=520, basemap=basemap, gcj02=gcj02,
+                      fit=units)
+        st_folium(m, key="need_map", height=520, use_container_width=True, returned_objects=[])
+    with right:
+        st.caption(t("outreach_list", lang))
+        ranked = shown.copy()
+        ranked.loc[hidden.to_numpy(), "outreach_rank"] = pd.NA  # no rank that would place a suppressed count
+        ranked = ranked.sort_values("outreach_rank", na_position="last")
+        show_table(ranked, {"outreach_rank": ("#", "count"), "name": (t(f"level_{level}", lang), "text"),
+                            "need": (t("need_people_short", lang), "count"),
+                            "uncovered": (t("need_uncovered", lang), "count"),
+                            "rate": (t("need_rate", lang), "bar")}, lang, key="need_table", height=480)
+
+
+def _count_text(value: object, lang: str) -> str:
+    return t("need_suppressed", lang) if value is None or pd.isna(value) else f"{float(value):,.0f}"
