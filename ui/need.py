@@ -113,3 +113,60 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
 
 def _count_text(value: object, lang: str) -> str:
     return t("need_suppressed", lang) if value is None or pd.isna(value) else f"{float(value):,.0f}"
+
+
+def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, demand, *, p: int, exact: bool,
+                          time_limit: int, lang: str) -> None:
+    """Maximal covering of ``p`` sites weighted by a need group beside the residents-weighted one: which sites
+    change and how many more people in the group are covered (counts below k are not shown)."""
+    from geo.need import need_problem
+    from geo.planning import maximal_covering
+    from i18n.values import site_name
+
+    st.subheader(t("need_planning_title", lang))
+    rows = store.records.read("health_indicators")
+    boundaries = store.layers.read("boundaries")
+    if rows.empty or boundaries.empty:
+        st.info(t("no_need_data", lang))
+        return
+    present = [code for code in INDICATORS if code in set(rows["indicator"])]
+    ind = st.selectbox(t("need_group", lang), present, key=state.NEED_PLAN_GROUP,
+                       format_func=lambda c: label(INDICATORS[c].group_zh, INDICATORS[c].group_en, lang))
+    if not st.button(t("need_planning_go", lang, p=p), key="need_plan_go"):
+        return
+    counts, _period = group_counts(rows, ind)
+    level = _unit_level(boundaries, set(counts))
+    if level is None:
+        st.info(t("no_need_units", lang))
+        return
+    group = need_weights(ind, counts, demand, assign_units(demand, boundaries, level=level))
+    method = "exact" if exact else "heuristic"
+    by_people = maximal_covering(problem, p, method=method, time_limit=time_limit)
+    by_need = maximal_covering(need_problem(problem, group), p, method=method, time_limit=time_limit)
+    reach = problem.cover_matrix()
+
+    def covered(sites) -> float:
+        hit = (reach[sites].toarray() > 0).any(axis=0) if len(sites) else np.zeros(len(group.weights), bool)
+        return float(group.weights[hit | problem.covered_now].sum())
+
+    k = min_count()
+    gain = covered(by_need.sites) - covered(by_people.sites)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("need_covered_by_residents_plan", lang), f"{covered(by_people.sites):,.0f}")
+    c2.metric(t("need_covered_by_need_plan", lang), f"{covered(by_need.sites):,.0f}")
+    c3.metric(t("need_gain", lang), f"{gain:+,.0f}" if gain == 0 or abs(gain) >= k else t("fewer_than_k", lang, k=k))
+    ids = problem.candidate_ids
+    people, need = set(by_people.site_ids(ids)), set(by_need.site_ids(ids))
+    frame = candidates.set_index("candidate_id")
+    changes = pd.DataFrame(
+        [{"site": site_name(frame.at[c, "name"], frame.at[c, "site_kind"], c, lang),
+          "change": t("need_site_added", lang)} for c in sorted(need - people)]
+        + [{"site": site_name(frame.at[c, "name"], frame.at[c, "site_kind"], c, lang),
+            "change": t("need_site_dropped", lang)} for c in sorted(people - need)])
+    if changes.empty:
+        st.caption(t("need_same_sites", lang))
+    else:
+        show_table(changes, {"site": (t("site_name", lang), "text"), "change": (t("need_change", lang), "text")},
+                   lang, key="need_plan_changes")
+    for n in group.notes:
+        show.caption(render_note(n, lang))

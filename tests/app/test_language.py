@@ -170,6 +170,8 @@ PAGES = {
     "booking_staff": ("views/booking_page.py", (lambda at: at.radio(key="booking.section").set_value("staff"),)),
     "booking_package": ("views/booking_page.py", (lambda at: at.radio(key="booking.section").set_value("package"),
                                                   lambda at: at.button(key="course_sheet_go").click())),
+    "planning_need": ("views/planning_page.py", (
+        lambda at: at.button(key="need_plan_go").click(),)),
     "emergency_profiles": ("views/emergency_page.py", ()),
     "emergency_placement": ("views/emergency_page.py", (
         lambda at: at.radio(key="emergency.section").set_value("placement"),

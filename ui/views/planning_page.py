@@ -19,6 +19,7 @@ from ui.auth import active_account, write_store
 from ui.charts import marginal_chart, show_chart
 from ui.formatting import format_measure
 from ui.map_settings import basemap_setting
+from ui.need import need_planning_section
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import show_table
 from webmap.folium_map import build_map, coverage_overlay, dot_marker, labelled_marker, shift_element, unshift_click
@@ -136,6 +137,9 @@ with right:
         show_chart(marginal_chart(curve, sites_title=t("curve_sites", lang), covered_title=t("covered", lang),
                                   covered_label=t("curve_covered", lang), bound_label=t("curve_bound", lang)))
         st.caption(t("curve_help", lang))
+
+need_planning_section(store, problem, candidates, get_whatif(store, cutoff=cutoff).engine.demand, p=int(p),
+                      exact=bool(exact), time_limit=int(time_limit), lang=lang)
 
 st.subheader(t("what_if", lang))
 whatif = get_whatif(store, cutoff=cutoff)
