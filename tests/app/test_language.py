@@ -187,9 +187,22 @@ PAGES = {
 }
 
 
+#: Walks that write to the store (an incident is recorded): they run on a copy, never on the shared demo file.
+WRITES = {"emergency_incident"}
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_every_page_speaks_one_language(on_demo, data_values, name, lang):  # noqa: F811
+def test_every_page_speaks_one_language(on_demo, data_values, name, lang, demo_gpkg, tmp_path,  # noqa: F811
+                                        monkeypatch):
+    if name in WRITES:
+        import shutil
+
+        from ui.store_access import _open
+
+        shutil.copyfile(demo_gpkg, tmp_path / "copy.gpkg")
+        monkeypatch.setenv("ONEMAP_GPKG", str(tmp_path / "copy.gpkg"))
+        _open.clear()
     page, actions = PAGES[name]
     at = _page(lang, page, actions)
     texts = visible_texts(at)

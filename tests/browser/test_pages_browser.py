@@ -118,6 +118,7 @@ def test_english_changes_the_labels(demo_app, browser, artifacts):
     page.get_by_text("English").first.click()
     page.get_by_role("heading", name="Fitness One Map").wait_for(timeout=60_000)
     page.get_by_text("Sports venues").first.wait_for(timeout=60_000)  # the figures and the layer list
+    page.get_by_text("体育场馆").first.wait_for(state="detached", timeout=60_000)  # the Chinese page has gone
     assert page.get_by_text("Sports venues").count() > 0 and page.get_by_text("体育场馆").count() == 0
     page.screenshot(path=str(artifacts / "page_one_map_en.png"))
     assert outside == []
