@@ -206,7 +206,7 @@ def responders(finder: NearbyFinder, origin: Origin, layers: Mapping[str, gpd.Ge
         phones = _lookup(layers, kind, "phone")
         idx = np.flatnonzero((t["layer"] == kind).to_numpy() & open_now & np.isfinite(d))
         for i in idx[np.argsort(d[idx], kind="stable")][:per_kind]:
-            route = finder.route(origin, int(i), m_per_min=pace)
+            route = finder.route(origin, int(i), m_per_min=pace, limit_m=float(d[i]) + 1.0)
             if route is None:
                 continue
             fid = str(t["feature_id"].iloc[i])

@@ -256,9 +256,11 @@ class NearbyFinder:
         out[ok[hit]], who[ok[hit]] = best[hit], by[hit]
         return out, who
 
-    def route(self, origin: Origin, facility: int, *, m_per_min: float | None = None) -> Route | None:
+    def route(self, origin: Origin, facility: int, *, m_per_min: float | None = None,
+              limit_m: float = np.inf) -> Route | None:
         """The walk from ``origin`` to facility ``facility`` (index into the facility set) as drawn: to the
-        street, along it and into the facility's best access point; ``None`` when it cannot be reached.
+        street, along it and into the facility's best access point; ``None`` when it cannot be reached within
+        ``limit_m`` (give the distance already known, and the search stops there).
 
         Its ``metres`` equal :meth:`distances` for that facility (the drawn line is as long);
         ``seconds`` are at ``m_per_min`` (default the finder's walking speed).
@@ -276,7 +278,7 @@ class NearbyFinder:
             return None
         e, along, offset = int(snap.edge[0]), float(snap.along[0]), float(snap.offset[0])
         u, v, length = int(net.edge_u[e]), int(net.edge_v[e]), float(net.edge_length[e])
-        dist, pred = dijkstra(net.graph, directed=True, indices=[u, v], return_predecessors=True)
+        dist, pred = dijkstra(net.graph, directed=True, indices=[u, v], return_predecessors=True, limit=limit_m)
         start_cost = (along, length - along)
         best = (np.inf, None)  # (metres, (start side, end node, access point) or ("direct", access point))
         for k in np.flatnonzero(self._acc_owner == facility):

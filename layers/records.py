@@ -361,6 +361,10 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
                         ("measure", {"入场": "visits", "人次": "visits", "预约": "bookings"})):
             frame[col] = frame[col].map(lambda v, zh=zh: zh.get(str(v).strip(), str(v).strip().lower())
                                         if v is not None and not (isinstance(v, float) and np.isnan(v)) else v)
+    if kind == "health_indicators" and "indicator" in frame.columns:  # 高血压规范管理人数 → hypertension_managed
+        names = {n: code for code, i in INDICATORS.items() for n in (i.label_zh, i.label_en, i.label_en.lower())}
+        frame["indicator"] = frame["indicator"].map(lambda v: names.get(str(v).strip(), v) if isinstance(v, str)
+                                                    else v)
     out = pd.DataFrame(index=frame.index)
     for f in spec.fields:
         col = frame[f.name] if f.name in frame.columns else pd.Series([None] * len(frame), index=frame.index)

@@ -35,7 +35,7 @@ def test_row_level_small_cells_and_bare_rates_are_refused(tmp_path, store, monke
     with pytest.raises(PersonalDataError, match="居民血压.csv: holds row-level columns \\(血压, 年龄\\)"):
         prepare_records(row_level, "health_indicators")
     delivery = _csv(tmp_path / "健康指标.csv", "社区代码,统计期,指标,人数,比例,分母人数\n"
-                    "990101001001,2026,hypertension_managed,557,,\n"
+                    "990101001001,2026,高血压规范管理人数,557,,\n"
                     "990101001002,2026,hypertension_managed,7,,\n"            # below k
                     "990101001003,2026,child_overweight_rate,,0.18,\n"       # a rate without its denominator
                     "990101001004,2026,child_overweight_rate,,0.10,60\n"     # 6 children: below k
