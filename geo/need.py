@@ -115,16 +115,18 @@ def _tertile(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def need_by_unit(result: CoverageResult, group: NeedGroup, assign: UnitAssignment, *, layer: str,
-                 threshold: float) -> pd.DataFrame:
-    """Per unit: residents, the group's people (``need``) and its share of residents, those within ``threshold``
-    of a ``layer`` facility, the rest, the coverage rate, the bivariate class (need tertile × coverage-shortfall
-    tertile) and the outreach rank (most people in need beyond reach first)."""
+def need_by_unit(result: CoverageResult, group: NeedGroup, assign: UnitAssignment, *, layer: str | None = None,
+                 threshold: float | None = None, covered_cells: np.ndarray | None = None) -> pd.DataFrame:
+    """Per unit: residents, the group's people (``need``) and its share of residents, those covered — within
+    ``threshold`` of a ``layer`` facility, or ``covered_cells`` (a mask per demand cell, e.g. from
+    :func:`matched_coverage`) — the rest, the coverage rate, the bivariate class (need tertile ×
+    coverage-shortfall tertile) and the outreach rank (most people in need beyond reach first)."""
     n_units = len(assign.units)
     idx = np.where(assign.cell_unit >= 0, assign.cell_unit, n_units)
+    cells = covered_cells if covered_cells is not None else result.covered(layer, threshold)
     residents = np.bincount(idx, weights=result.population, minlength=n_units + 1)[:n_units]
     need = np.bincount(idx, weights=group.weights, minlength=n_units + 1)[:n_units]
-    covered = np.bincount(idx, weights=group.weights * result.covered(layer, threshold),
+    covered = np.bincount(idx, weights=group.weights * np.asarray(cells, dtype=float),
                           minlength=n_units + 1)[:n_units]
     with np.errstate(invalid="ignore", divide="ignore"):
         need_rate = np.where(residents > 0, need / residents, np.nan)
@@ -140,6 +142,93 @@ def need_by_unit(result: CoverageResult, group: NeedGroup, assign: UnitAssignmen
     return out
 
 
+@dataclass(frozen=True)
+class Clause:
+    """One kind of facility that serves a need: a layer, optionally only features whose ``field`` holds one of
+    ``values`` (for a ``;``-list such as services, any of them), open at ``slot`` (``Sat 10:00``), within
+    ``within_m`` metres on foot."""
+
+    layer: str
+    within_m: float
+    field: str | None = None
+    values: tuple[str, ...] = ()
+    slot: str | None = None
+
+
+#: Which facilities serve which need, by default (metres at 60 m a minute: 900 m is 15 minutes).
+DEFAULT_MATCHING: dict[str, tuple[Clause, ...]] = {
+    "hypertension_managed": (
+        Clause("health_stations", 900.0, "services", ("exercise_prescription",)),
+        Clause("venues", 900.0, "venue_kind", ("fitness_square", "park_fitness", "fitness_trail", "gym"))),
+    "diabetes_managed": (
+        Clause("health_stations", 900.0, "services", ("exercise_prescription",)),
+        Clause("venues", 900.0, "venue_kind", ("fitness_square", "park_fitness", "fitness_trail", "gym"))),
+    "aged_60_plus": (
+        Clause("venues", 300.0, "venue_kind", ("fitness_square", "park_fitness")),
+        Clause("greenways", 300.0)),
+    "child_overweight_rate": (
+        Clause("school_facilities", 1000.0, "open_to_public", ("True",), slot="Sat 10:00"),),
+    "fitness_test_failed": (
+        Clause("venues", 500.0), Clause("school_facilities", 500.0, "open_to_public", ("True",)),
+        Clause("greenways", 500.0)),
+}
+
+
+def load_matching(path) -> dict[str, tuple[Clause, ...]]:
+    """A matching from JSON (``{"aged_60_plus": [{"layer": "venues", "within_m": 300, "field": "venue_kind",
+    "values": ["fitness_square"]}]}``), over the defaults for the groups it names.
+
+    Raises
+    ------
+    AnalysisError
+        When the file is not such a mapping, naming the group and clause at fault.
+    """
+    import json
+    from pathlib import Path
+
+    from geo.errors import AnalysisError
+
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        out = dict(DEFAULT_MATCHING)
+        for group, clauses in raw.items():
+            out[str(group)] = tuple(Clause(str(c["layer"]), float(c["within_m"]), c.get("field"),
+                                           tuple(str(v) for v in c.get("values", ())), c.get("slot"))
+                                    for c in clauses)
+        return out
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AnalysisError(f"{path}: not a need matching ({exc}); write {{group: [{{layer, within_m, field, "
+                            "values, slot}}]}}.") from None
+
+
+def _matches(frame, clause: Clause) -> set[str]:
+    """Feature ids of ``frame`` that the clause's field filter keeps."""
+    if clause.field is None or frame is None or clause.field not in frame.columns:
+        return set(frame["feature_id"].astype(str)) if frame is not None and clause.field is None else set()
+    wanted = set(clause.values)
+    keep = [any(part.strip() in wanted for part in str(v).split(";")) for v in frame[clause.field]]
+    return set(frame.loc[keep, "feature_id"].astype(str))
+
+
+def matched_coverage(engine, layers: Mapping[str, pd.DataFrame], clauses: tuple[Clause, ...]) -> np.ndarray:
+    """Per demand cell: whether any of ``clauses`` is met — a matching facility (open at the clause's slot)
+    within its distance, on the engine's network (one search per clause)."""
+    from geo.facilities import TimeSlot
+
+    fs = engine.facilities
+    t = fs.table
+    covered = np.zeros(len(engine.demand), dtype=bool)
+    for clause in clauses:
+        if clause.layer not in fs.layers:
+            continue
+        ids = _matches(layers.get(clause.layer), clause)
+        mask = fs.layer_mask(clause.layer) & t["feature_id"].astype(str).isin(ids).to_numpy() \
+            & fs.open_mask(TimeSlot.parse(clause.slot) if clause.slot else None)
+        if mask.any():
+            covered |= engine.reach.nearest(mask, cutoff=clause.within_m).distance <= clause.within_m
+    return covered
+
+
 def need_problem(problem: PlanningProblem, group: NeedGroup) -> PlanningProblem:
     """The same planning problem (candidates, distances, what exists) weighed by a need group's people."""
     return replace(problem, weights=np.asarray(group.weights, float))
@@ -152,4 +241,4 @@ def need_demand(demand: Demand, group: NeedGroup) -> Demand:
 
 
 __all__ = ["NeedGroup", "need_weights", "mixed", "need_coverage", "need_by_unit", "need_problem", "need_demand",
-           "BIVARIATE_COLOURS"]
+           "BIVARIATE_COLOURS", "Clause", "DEFAULT_MATCHING", "load_matching", "matched_coverage"]

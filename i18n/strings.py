@@ -521,6 +521,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "need_site_dropped": ("按常住人口选址才有", "chosen for residents only"),
     "need_change": ("变化", "Change"),
     "need_same_sites": ("两种选址结果相同。", "Both plans choose the same sites."),
+    "need_basis": ("按什么计算覆盖", "Coverage by"),
+    "need_basis_matched": ("该人群的适配设施", "the facilities that serve this group"),
+    "need_basis_page": ("上方所选设施与步行范围", "the facilities and walk chosen above"),
+    "need_matched_by": ("适配设施：", "Facilities that serve it: "),
+    "open_to_public_short": ("向社会开放", "open to the public"),
     "outreach_list": ("卫健委走访优先序：未覆盖的重点人群最多的单元在前",
                       "Outreach order for the health commission: most people in need beyond reach first"),
     # emergency page

@@ -4,6 +4,8 @@ list of units for outreach; the import of the aggregates."""
 
 from __future__ import annotations
 
+import os
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -11,14 +13,18 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.coverage import CoverageResult
-from geo.need import BIVARIATE_COLOURS, need_by_unit, need_weights
+from geo.facilities import TimeSlot
+from geo.need import BIVARIATE_COLOURS, DEFAULT_MATCHING, load_matching, matched_coverage, need_by_unit, need_weights
 from geo.units import assign_units
 from i18n import label, render_note, t
+from i18n.values import slot_text, value_label
 from layers.health import INDICATORS, group_counts, min_count, suppress_small
 from layers.stores import Store
 from ui import show, state
+from ui.analysis import get_engine, layer_versions
 from ui.map_settings import basemap_setting
 from ui.operations import record_import
+from ui.store_access import read_layer_cached
 from ui.tables import show_table
 from webmap.folium_map import build_map, filled_areas
 from webmap.legend import LegendEntry
@@ -54,6 +60,33 @@ def map_frame(shown: pd.DataFrame, hidden: pd.Series, geometry, crs, lang: str) 
     return units
 
 
+def matching() -> dict:
+    """Which facilities serve which need: ``ONEMAP_NEED_MATCHING`` (a JSON file) over the defaults."""
+    path = os.environ.get("ONEMAP_NEED_MATCHING", "").strip()
+    return load_matching(path) if path else DEFAULT_MATCHING
+
+
+def clause_text(clause, lang: str) -> str:
+    """``健康驿站（运动处方）900 米内`` / ``Health stations (exercise prescription) within 900 m``."""
+    name = value_label("layer", clause.layer, lang)
+    kinds = ("、" if lang != "en" else ", ").join(value_label(clause.field, v, lang) if clause.field
+                                                 not in ("open_to_public",) else t("open_to_public_short", lang)
+                                                 for v in clause.values)
+    when = slot_text(TimeSlot.parse(clause.slot), lang) if clause.slot else ""
+    inner = ("，" if lang != "en" else ", ").join(x for x in (kinds, when) if x)
+    return (f"{name}（{inner}）{clause.within_m:,.0f} 米内" if lang != "en" and inner else
+            f"{name} {clause.within_m:,.0f} 米内" if lang != "en" else
+            f"{name} ({inner.strip()}) within {clause.within_m:,.0f} m" if inner else
+            f"{name} within {clause.within_m:,.0f} m")
+
+
+def stored_layers(store: Store) -> dict:
+    """The stored facility layers a matching filters (read once per version)."""
+    versions = {n: v for n, kind, v in layer_versions(store) if kind == "vector"}
+    return {n: read_layer_cached(store, store.description, n, versions[n])
+            for n in ("venues", "school_facilities", "greenways", "health_stations") if n in versions}
+
+
 def need_section(store: Store, result: CoverageResult, *, layer: str, threshold: float,
                  boundaries: gpd.GeoDataFrame | None, lang: str) -> None:
     """The need group's coverage at ``threshold`` of ``layer`` facilities, per unit, on a bivariate map."""
@@ -74,7 +107,16 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
         return
     assign = assign_units(result.demand, boundaries, level=level)
     group = need_weights(ind, counts, result.demand, assign)
-    table = need_by_unit(result, group, assign, layer=layer, threshold=threshold)
+    basis = st.radio(t("need_basis", lang), ["matched", "page"], horizontal=True, key=state.NEED_BASIS,
+                     format_func=lambda k: t(f"need_basis_{k}", lang))
+    if basis == "matched":
+        clauses = matching().get(ind, ())
+        show.caption(t("need_matched_by", lang) + ("；" if lang != "en" else "; ").join(
+            clause_text(c, lang) for c in clauses))
+        cells = matched_coverage(get_engine(store), stored_layers(store), clauses)
+        table = need_by_unit(result, group, assign, covered_cells=cells)
+    else:
+        table = need_by_unit(result, group, assign, layer=layer, threshold=threshold)
     shown, hidden = protected(table)
     k = min_count()
     need, covered = float(table["need"].sum()), float(table["covered"].sum())

@@ -24,10 +24,14 @@ def _table(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
-@pytest.mark.parametrize("group", ["hypertension_managed", "fitness_test_failed"])
-def test_the_coverage_page_shows_need_without_small_counts(on_demo, group):  # noqa: F811
+@pytest.mark.parametrize("group, basis", [("hypertension_managed", "matched"), ("fitness_test_failed", "matched"),
+                                          ("diabetes_managed", "page")])
+def test_the_coverage_page_shows_need_without_small_counts(on_demo, group, basis):  # noqa: F811
     at = _page("views/coverage_page.py")
     at.selectbox(key="need.group").set_value(group).run()
+    at.radio(key="need.basis").set_value(basis).run()
+    if basis == "matched":
+        assert any("适配设施" in c.value for c in at.caption)
     assert not at.exception, at.exception
     table = _table(at, "未覆盖人数")
     counts = table.iloc[:, 2:4].apply(lambda c: c.astype("Float64")).to_numpy(dtype=float)

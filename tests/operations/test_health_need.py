@@ -140,3 +140,30 @@ def test_small_counts_are_suppressed_with_a_complementary_cell():
     assert out["covered"].isna().tolist() == [False, True, True, False] and out["covered"].iloc[3] == 0
     alone, mask2 = suppress_small(table, ["covered"], k=10, total_shown=False)
     assert mask2["covered"].tolist() == [False, True, False, False]
+
+
+def test_the_facilities_that_serve_a_need_give_its_coverage(demo_city, demo_analysis, tmp_path):
+    """Residents 60+ are served by fitness squares and park fitness points, or a greenway, within 300 m: the
+    matched coverage equals a coverage run over just those facilities; a JSON matching replaces the default."""
+    from geo.need import DEFAULT_MATCHING, load_matching, matched_coverage
+
+    engine = demo_analysis.engine
+    layers = demo_city.layers
+    got = matched_coverage(engine, layers, DEFAULT_MATCHING["aged_60_plus"])
+    venues = layers["venues"][layers["venues"]["venue_kind"].isin(["fitness_square", "park_fitness"])]
+    only = build_facility_set({"venues": venues, "greenways": layers["greenways"]}, crs=engine.demand.crs,
+                              entrances=layers["greenway_entrances"])
+    want = CoverageEngine(engine.demand, only, network=demo_analysis.network).run([300.0])
+    expected = want.covered("venues", 300.0) | want.covered("greenways", 300.0)
+    assert got.sum() > 0 and (got == expected).all()
+    path = tmp_path / "matching.json"
+    path.write_text('{"aged_60_plus": [{"layer": "venues", "within_m": 300, "field": "venue_kind", '
+                    '"values": ["fitness_square"]}]}', encoding="utf-8")
+    custom = load_matching(path)
+    assert len(custom["aged_60_plus"]) == 1 and custom["hypertension_managed"] == DEFAULT_MATCHING[
+        "hypertension_managed"]
+    narrower = matched_coverage(engine, layers, custom["aged_60_plus"])
+    assert narrower.sum() < got.sum() and not (narrower & ~got).any()
+    path.write_text('{"aged_60_plus": [{"within_m": 300}]}', encoding="utf-8")
+    with pytest.raises(Exception, match="not a need matching"):
+        load_matching(path)
