@@ -25,7 +25,7 @@ satisfaction
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -175,7 +175,8 @@ def _scaled(units: pd.DataFrame, settings: IndicatorSettings) -> pd.DataFrame:
 def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, venues: gpd.GeoDataFrame,
                        school_facilities: gpd.GeoDataFrame | None, survey: pd.DataFrame | None = None,
                        level: str = "street", period: str | None = None, label: str = "now",
-                       settings: IndicatorSettings | None = None) -> Indicators:
+                       settings: IndicatorSettings | None = None, need: Mapping[str, Mapping[str, float]] | None = None,
+                       need_layers: Mapping[str, gpd.GeoDataFrame] | None = None, min_count: int = 10) -> Indicators:
     """All indicators for one set of layers.
 
     Parameters
@@ -190,6 +191,10 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
         Units of the per-unit table (``district``, ``street`` or ``community``).
     period : str, optional
         Survey period to report (default the latest).
+    need, need_layers, min_count : optional
+        Need groups (indicator → unit code → people, from the stored aggregates), the stored facility
+        layers their matching filters, and k: each unit gains ``need_<indicator>``, the group's share
+        within reach of the facilities that serve it (NaN where a count below k would show).
     """
     settings = settings or IndicatorSettings()
     assign = assign_units(engine.demand, boundaries, level=level)
@@ -217,6 +222,14 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     units["respondents"] = units["code"].map(sat["respondents"]).fillna(0).astype(int).to_numpy()
     units["satisfaction_suppressed"] = units["code"].map(sat["suppressed"]).fillna(False).astype(bool).to_numpy()
     units.insert(0, "level", level)
+    need_city: dict[str, float] = {}
+    if need:
+        from geo.need import DEFAULT_MATCHING, need_rates_by_unit
+
+        frames = dict(need_layers or {}) | {"venues": venues, "school_facilities": school_facilities}
+        rates, need_city = need_rates_by_unit(engine, boundaries, assign, need, frames, DEFAULT_MATCHING,
+                                              min_count=min_count)
+        units = units.merge(rates, on="code", how="left")
 
     pop = result.population
     total = float(pop.sum())
@@ -235,6 +248,7 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     city["satisfaction"] = float((published["satisfaction"] * published["respondents"]).sum()
                                  / published["respondents"].sum()) if len(published) else float("nan")
     city["survey_period"] = sat["period"].iloc[0] if len(sat) else None
+    city.update(need_city)
 
     if "health_stations" in layers:
         finder = NearbyFinder(engine)
@@ -297,7 +311,8 @@ def _department_table(result, layers: list[str], city: dict, settings: Indicator
 
 def indicators_from(source: LayerSource, *, survey: pd.DataFrame | None = None, level: str = "street",
                     period: str | None = None, method: str = "network",
-                    settings: IndicatorSettings | None = None) -> Indicators:
+                    settings: IndicatorSettings | None = None, need: Mapping[str, Mapping[str, float]] | None = None,
+                    min_count: int = 10) -> Indicators:
     """Indicators from stored layers alone (the engine, boundaries and facilities of ``source``).
 
     Raises
@@ -313,7 +328,9 @@ def indicators_from(source: LayerSource, *, survey: pd.DataFrame | None = None, 
         raise AnalysisError(f"{source.label}: no venues are stored.")
     engine = engine_from_readers(source.vector, source.raster, method=method)  # type: ignore[arg-type]
     out = compute_indicators(engine, boundaries, venues=venues, school_facilities=source.vector("school_facilities"),
-                             survey=survey, level=level, period=period, label=source.label, settings=settings)
+                             survey=survey, level=level, period=period, label=source.label, settings=settings,
+                             need=need, need_layers={k: source.vector(k) for k in ("greenways", "health_stations")},
+                             min_count=min_count)
     out.source = source.describe()
     out.versions = dict(getattr(source, "versions", {}))
     return out

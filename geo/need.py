@@ -18,7 +18,7 @@ from geo.coverage import CoverageResult
 from geo.demand import Demand
 from geo.notes import Note, note
 from geo.planning import PlanningProblem
-from geo.units import UnitAssignment
+from geo.units import UnitAssignment, assign_units
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,41 @@ def matched_coverage(engine, layers: Mapping[str, pd.DataFrame], clauses: tuple[
     return covered
 
 
+def level_of_codes(boundaries: pd.DataFrame, codes) -> str | None:
+    """The boundary level most of ``codes`` are at (the level aggregates were reported at); ``None`` if none."""
+    hits = boundaries[boundaries["code"].astype(str).isin({str(c) for c in codes})]
+    return None if hits.empty else str(hits["level"].value_counts().idxmax())
+
+
+def need_rates_by_unit(engine, boundaries, assign: UnitAssignment, groups: Mapping[str, Mapping[str, float]],
+                       layers: Mapping[str, pd.DataFrame], matching: Mapping[str, tuple[Clause, ...]], *,
+                       min_count: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per unit of ``assign`` (and for the whole city): the share of each need group within reach of the
+    facilities that serve it. A share whose covered or uncovered people number fewer than ``min_count`` is
+    left out (NaN), so no rate gives a small count back."""
+    n_units = len(assign.units)
+    idx = np.where(assign.cell_unit >= 0, assign.cell_unit, n_units)
+    table = pd.DataFrame({"code": assign.units["code"].to_numpy()})
+    city: dict[str, float] = {}
+    small = lambda v: (v > 0) & (v < min_count)  # noqa: E731
+    for name, counts in groups.items():
+        level = level_of_codes(boundaries, counts)
+        if level is None:
+            continue
+        group = need_weights(name, counts, engine.demand, assign_units(engine.demand, boundaries, level=level))
+        cells = matched_coverage(engine, layers, matching.get(name, ()))
+        need = np.bincount(idx, weights=group.weights, minlength=n_units + 1)[:n_units]
+        cov = np.bincount(idx, weights=group.weights * cells, minlength=n_units + 1)[:n_units]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(need > 0, cov / need, np.nan)
+        rate[small(np.round(cov)) | small(np.round(need - cov))] = np.nan
+        table[f"need_{name}"] = rate
+        total, got = float(group.weights.sum()), float((group.weights * cells).sum())
+        city[f"need_{name}"] = (got / total if total > 0 and not (small(round(got)) or small(round(total - got)))
+                                else float("nan"))
+    return table, city
+
+
 def need_problem(problem: PlanningProblem, group: NeedGroup) -> PlanningProblem:
     """The same planning problem (candidates, distances, what exists) weighed by a need group's people."""
     return replace(problem, weights=np.asarray(group.weights, float))
@@ -241,4 +276,5 @@ def need_demand(demand: Demand, group: NeedGroup) -> Demand:
 
 
 __all__ = ["NeedGroup", "need_weights", "mixed", "need_coverage", "need_by_unit", "need_problem", "need_demand",
-           "BIVARIATE_COLOURS", "Clause", "DEFAULT_MATCHING", "load_matching", "matched_coverage"]
+           "BIVARIATE_COLOURS", "Clause", "DEFAULT_MATCHING", "load_matching", "matched_coverage", "level_of_codes",
+           "need_rates_by_unit"]

@@ -167,19 +167,24 @@ def get_usage(store: Store, *, catchment_m: float, over: float, under: float):
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _indicators(_store: Store, store_key: str, versions: tuple, survey_version: int, level: str,
-                period: str | None):
+def _indicators(_store: Store, store_key: str, versions: tuple, survey_version: int, health_version: int,
+                level: str, period: str | None):
     from geo.indicators import indicators_from
+    from layers.health import INDICATORS, group_counts, min_count
     from layers.stores.snapshot import Snapshot
 
     snap = Snapshot(_store, {(name, kind): v for name, kind, v in versions})
-    return indicators_from(snap, survey=_store.records.read("satisfaction"), level=level, period=period)
+    health = _store.records.read("health_indicators")
+    need = {code: counts for code in INDICATORS if (counts := group_counts(health, code)[0])}
+    return indicators_from(snap, survey=_store.records.read("satisfaction"), level=level, period=period,
+                           need=need, min_count=min_count())
 
 
 def get_indicators(store: Store, *, level: str, period: str | None):
-    """The evaluation indicators of the stored layers (computed once per layer versions and inputs)."""
+    """The evaluation indicators of the stored layers (computed once per layer versions and inputs), with each
+    need group's share within reach of the facilities that serve it."""
     return _indicators(store, store.description, layer_versions(store), records_version(store, "satisfaction"),
-                       level, period)
+                       records_version(store, "health_indicators"), level, period)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

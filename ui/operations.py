@@ -293,7 +293,9 @@ def indicators_tab(store: Store, lang: str) -> None:
                            "open_rate": (t("open_rate", lang), "percent"),
                            "weekly_open_hours": (t("weekly_hours", lang), "decimal"),
                            "satisfaction": (t("satisfaction", lang), "decimal"),
-                           "respondents": (t("respondents", lang), "count")}, lang, key="units_table")
+                           "respondents": (t("respondents", lang), "count")}
+                   | {c: (t("need_share_of", lang, group=value_label("group", c[len("need_"):], lang)), "percent")
+                      for c in units.columns if c.startswith("need_")}, lang, key="units_table")
         st.subheader(t("trend", lang))
         by = st.radio(t("trend", lang), ["change", "quarter"], horizontal=True, key=state.IND_TREND,
                       format_func=lambda k: t(f"trend_by_{k}", lang), label_visibility="collapsed")

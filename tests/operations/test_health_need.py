@@ -167,3 +167,36 @@ def test_the_facilities_that_serve_a_need_give_its_coverage(demo_city, demo_anal
     path.write_text('{"aged_60_plus": [{"within_m": 300}]}', encoding="utf-8")
     with pytest.raises(Exception, match="not a need matching"):
         load_matching(path)
+
+
+def test_indicators_per_unit_gain_each_need_groups_coverage(demo_city, demo_analysis):
+    """Every street gets the share of its hypertensive residents within reach of the facilities that serve
+    them: equal to the matched coverage counted by hand, and blank where a count below k would show."""
+    from geo.indicators import compute_indicators
+    from geo.need import DEFAULT_MATCHING, matched_coverage
+    from layers.demo_health import health_delivery
+
+    engine = demo_analysis.engine
+    delivery = health_delivery(demo_city)
+    hyper = delivery[delivery["indicator"] == "hypertension_managed"]
+    counts = dict(zip(hyper["unit_code"], hyper["count"].astype(float)))
+    layers = demo_city.layers
+    ind = compute_indicators(engine, layers["boundaries"], venues=layers["venues"],
+                             school_facilities=layers["school_facilities"], need={"hypertension_managed": counts},
+                             need_layers=layers, min_count=10)
+    assert "need_hypertension_managed" in ind.units.columns and 0 < ind.city["need_hypertension_managed"] < 1
+    group = need_weights("h", counts, engine.demand, assign_units(engine.demand, layers["boundaries"],
+                                                                  level="community"))
+    cells = matched_coverage(engine, layers, DEFAULT_MATCHING["hypertension_managed"])
+    streets = assign_units(engine.demand, layers["boundaries"], level="street")
+    for code, rate in zip(ind.units["code"], ind.units["need_hypertension_managed"]):
+        inside = streets.cell_unit == list(streets.units["code"]).index(code)
+        need, got = group.weights[inside].sum(), (group.weights * cells)[inside].sum()
+        if 0 < round(got) < 10 or 0 < round(need - got) < 10:
+            assert np.isnan(rate)
+        else:
+            assert rate == pytest.approx(got / need)
+    blank = compute_indicators(engine, layers["boundaries"], venues=layers["venues"],
+                               school_facilities=layers["school_facilities"], need={"hypertension_managed": counts},
+                               need_layers=layers, min_count=10_000_000)  # k above every count: nothing shown
+    assert blank.units["need_hypertension_managed"].isna().all()
