@@ -81,7 +81,7 @@ def test_coverage_page_kpis_and_tables(on_demo):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["常住人口"] == "420,000" and metrics["覆盖人口"] == "153,736"
-    assert len(at.dataframe) == 2  # per-unit table and gap ranking
+    assert len(at.dataframe) == 3  # per-unit table, gap ranking and the need group per unit
     at.radio(key="coverage.circle").set_value("circle_15")
     at.button[0].click().run()
     assert not at.exception
