@@ -264,6 +264,17 @@ def need_rates_by_unit(engine, boundaries, assign: UnitAssignment, groups: Mappi
     return table, city
 
 
+def serves_need(table: pd.DataFrame, layers: Mapping[str, pd.DataFrame], clauses: tuple[Clause, ...]) -> np.ndarray:
+    """Rows of a nearby finder's table (``layer``, ``feature_id``, ``distance_m``) that serve a need group: a
+    facility one of ``clauses`` keeps, within its distance. (Opening times are the finder's own slot.)"""
+    keep = np.zeros(len(table), dtype=bool)
+    for clause in clauses:
+        ids = _matches(layers.get(clause.layer), clause)
+        keep |= ((table["layer"] == clause.layer) & table["feature_id"].astype(str).isin(ids)
+                 & (table["distance_m"] <= clause.within_m)).to_numpy()
+    return keep
+
+
 def need_problem(problem: PlanningProblem, group: NeedGroup) -> PlanningProblem:
     """The same planning problem (candidates, distances, what exists) weighed by a need group's people."""
     return replace(problem, weights=np.asarray(group.weights, float))
@@ -277,4 +288,4 @@ def need_demand(demand: Demand, group: NeedGroup) -> Demand:
 
 __all__ = ["NeedGroup", "need_weights", "mixed", "need_coverage", "need_by_unit", "need_problem", "need_demand",
            "BIVARIATE_COLOURS", "Clause", "DEFAULT_MATCHING", "load_matching", "matched_coverage", "level_of_codes",
-           "need_rates_by_unit"]
+           "need_rates_by_unit", "serves_need"]

@@ -527,6 +527,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "need_matched_by": ("适配设施：", "Facilities that serve it: "),
     "open_to_public_short": ("向社会开放", "open to the public"),
     "need_share_of": ("{group}可达适配设施比例", "{group} within reach of their facilities"),
+    "nearby_need": ("只看适合该人群的设施", "Only facilities that serve"),
+    "nearby_need_all": ("全部开放资源", "All open resources"),
     "outreach_list": ("卫健委走访优先序：未覆盖的重点人群最多的单元在前",
                       "Outreach order for the health commission: most people in need beyond reach first"),
     # emergency page

@@ -87,6 +87,7 @@ def nearby_tab(store: Store, lang: str) -> None:
         if clicked:
             origin = finder.origin_at(clicked[0], clicked[1], label=f"{clicked[0]:.5f}, {clicked[1]:.5f}")
     result = finder.query(origin, minutes=minutes, slot=slot) if origin is not None else None
+    result = _for_need_group(store, result, lang)
     left, right = st.columns([3, 2])
     with left:
         on_top, extra = [], []
@@ -132,6 +133,24 @@ def nearby_tab(store: Store, lang: str) -> None:
                                 "nearest_m": (t("nearest_walk", lang), "metres"),
                                 "nearest_min": (t("nearest_minutes", lang), "minutes"),
                                 "feature_id": (t("site_id", lang), "text")}, lang, key="lonely_table")
+
+
+def _for_need_group(store: Store, result: NearbyResult | None, lang: str) -> NearbyResult | None:
+    """The nearby list kept to the facilities that serve a chosen need group (a station sending a
+    hypertensive resident to exercise-prescription stations and fitness points within 15 minutes)."""
+    from geo.need import serves_need
+    from layers.health import INDICATORS
+    from ui.need import matching, stored_layers
+
+    choice = st.selectbox(t("nearby_need", lang), ["all", *INDICATORS], key=state.NEARBY_NEED,
+                          format_func=lambda c: t("nearby_need_all", lang) if c == "all" else
+                          value_label("group", c, lang))
+    if result is None or choice == "all":
+        return result
+    keep = serves_need(result.table, stored_layers(store), matching().get(choice, ()))
+    table = result.table[keep].reset_index(drop=True)
+    table["rank"] = range(1, len(table) + 1)
+    return replace(result, table=table)
 
 
 def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> None:

@@ -51,3 +51,13 @@ def test_the_planning_page_names_the_sites_a_need_group_moves(on_demo):  # noqa:
     gain = next(m for m in at.metric if m.label == "多覆盖的重点人群").value
     assert gain.startswith("+") and int(gain.strip("+").replace(",", "")) >= min_count()
     assert np.isfinite(float(gain.strip("+").replace(",", "")))
+
+
+def test_the_nearby_finder_lists_only_what_serves_the_chosen_group(on_demo):  # noqa: F811
+    at = _page("views/operations_page.py")
+    everything = _table(at, "名称")
+    at.selectbox(key="nearby.need").set_value("hypertension_managed").run()
+    assert not at.exception, at.exception
+    kept = _table(at, "名称")
+    assert 0 < len(kept) < len(everything)
+    assert set(kept["类别"]) <= {"社区健康驿站", "体育场馆"}

@@ -200,3 +200,29 @@ def test_indicators_per_unit_gain_each_need_groups_coverage(demo_city, demo_anal
                                school_facilities=layers["school_facilities"], need={"hypertension_managed": counts},
                                need_layers=layers, min_count=10_000_000)  # k above every count: nothing shown
     assert blank.units["need_hypertension_managed"].isna().all()
+
+
+def test_the_nearby_finder_keeps_the_facilities_that_serve_a_need(demo_city, demo_analysis):
+    """From a health station, the list for a hypertensive resident: exercise-prescription stations and fitness
+    points within 900 m only, each also in the finder's full list at the same distance."""
+    from geo.need import DEFAULT_MATCHING, serves_need
+    from geo.nearby import NearbyFinder
+
+    layers = demo_city.layers
+    fs = build_facility_set({k: layers[k] for k in ("venues", "school_facilities", "greenways", "health_stations")},
+                            crs=demo_analysis.network.crs, entrances=layers["greenway_entrances"])
+    finder = NearbyFinder(CoverageEngine(demo_analysis.demand, fs, network=demo_analysis.network), layers)
+    full = finder.query(finder.origin_of_station("health-002"), minutes=20).table
+    keep = serves_need(full, layers, DEFAULT_MATCHING["hypertension_managed"])
+    kept = full[keep]
+    assert 0 < len(kept) < len(full) and (kept["distance_m"] <= 900).all()
+    kinds = layers["venues"].set_index("feature_id")["venue_kind"]
+    services = layers["health_stations"].set_index("feature_id")["services"]
+    for row in kept.itertuples():
+        if row.layer == "venues":
+            assert kinds[row.feature_id] in ("fitness_square", "park_fitness", "fitness_trail", "gym")
+        else:
+            assert row.layer == "health_stations" and "exercise_prescription" in services[row.feature_id]
+    left_out = full[~keep & (full["layer"] == "venues") & (full["distance_m"] <= 900)]
+    assert not left_out["feature_id"].map(kinds).isin(["fitness_square", "park_fitness", "fitness_trail",
+                                                      "gym"]).any()
