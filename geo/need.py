@@ -229,10 +229,56 @@ def matched_coverage(engine, layers: Mapping[str, pd.DataFrame], clauses: tuple[
     return covered
 
 
+def small_cells(frame: pd.DataFrame, columns: list[str], k: int, *, within: pd.Series | None = None,
+                total_shown: bool = True) -> pd.DataFrame:
+    """Which counts of ``columns`` must not be shown: every count of 1 … k-1, and complementary cells so no
+    blank can be worked out by subtraction — inside each group of ``within`` (a unit's parent, whose own
+    figure may be shown elsewhere) and, with ``total_shown``, in the whole column: where exactly one cell
+    is blank, the next smallest non-zero cell is blanked too. 0 is shown (nobody to protect)."""
+    mask = pd.DataFrame(False, index=frame.index, columns=columns)
+    for col in columns:
+        values = pd.to_numeric(frame[col], errors="coerce").round()
+        small = (values > 0) & (values < k)
+        groups = [] if within is None else [g.index for _, g in frame.groupby(within.to_numpy())]
+        if total_shown:
+            groups.append(frame.index)
+        for members in groups:
+            if int(small[members].sum()) == 1:
+                rest = values[members][~small[members] & (values[members] > 0)]
+                if len(rest):
+                    small[rest.idxmin()] = True
+        mask[col] = small.to_numpy()
+    return mask
+
+
 def level_of_codes(boundaries: pd.DataFrame, codes) -> str | None:
     """The boundary level most of ``codes`` are at (the level aggregates were reported at); ``None`` if none."""
     hits = boundaries[boundaries["code"].astype(str).isin({str(c) for c in codes})]
     return None if hits.empty else str(hits["level"].value_counts().idxmax())
+
+
+def _holding_blanked(engine, boundaries, fine: UnitAssignment, coarse: UnitAssignment, group: NeedGroup,
+                     cells: np.ndarray, k: int) -> np.ndarray:
+    """Per coarse unit: whether it holds a fine unit (a community) whose need-group counts the fine table
+    blanks (:func:`small_cells`, complementary cells inside each parent included)."""
+    n_fine = len(fine.units)
+    fidx = np.where(fine.cell_unit >= 0, fine.cell_unit, n_fine)
+    table = pd.DataFrame({"need": np.bincount(fidx, weights=group.weights, minlength=n_fine + 1)[:n_fine],
+                          "covered": np.bincount(fidx, weights=group.weights * cells, minlength=n_fine + 1)[:n_fine]})
+    table["uncovered"] = table["need"] - table["covered"]
+    parents = parent_codes(boundaries, fine.units["code"])
+    blanked = small_cells(table, ["need", "covered", "uncovered"], k, within=parents).any(axis=1).to_numpy()
+    out = np.zeros(len(coarse.units), dtype=bool)
+    both = (fine.cell_unit >= 0) & (coarse.cell_unit >= 0)
+    hit = blanked[fine.cell_unit[both]]
+    np.logical_or.at(out, coarse.cell_unit[both][hit], True)
+    return out
+
+
+def parent_codes(boundaries: pd.DataFrame, codes) -> pd.Series:
+    """Each unit's parent code (its own code where it has none), for complementary suppression."""
+    parent = dict(zip(boundaries["code"].astype(str), boundaries.get("parent_code", boundaries["code"]).astype(str)))
+    return pd.Series([parent.get(str(c), str(c)) or str(c) for c in codes])
 
 
 def need_rates_by_unit(engine, boundaries, assign: UnitAssignment, groups: Mapping[str, Mapping[str, float]],
@@ -250,13 +296,16 @@ def need_rates_by_unit(engine, boundaries, assign: UnitAssignment, groups: Mappi
         level = level_of_codes(boundaries, counts)
         if level is None:
             continue
-        group = need_weights(name, counts, engine.demand, assign_units(engine.demand, boundaries, level=level))
+        fine = assign_units(engine.demand, boundaries, level=level)
+        group = need_weights(name, counts, engine.demand, fine)
         cells = matched_coverage(engine, layers, matching.get(name, ()))
         need = np.bincount(idx, weights=group.weights, minlength=n_units + 1)[:n_units]
         cov = np.bincount(idx, weights=group.weights * cells, minlength=n_units + 1)[:n_units]
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(need > 0, cov / need, np.nan)
         rate[small(np.round(cov)) | small(np.round(need - cov))] = np.nan
+        if level != assign.level:  # a unit holding a unit the finer table blanks is blanked with it
+            rate[_holding_blanked(engine, boundaries, fine, assign, group, cells, min_count)] = np.nan
         table[f"need_{name}"] = rate
         total, got = float(group.weights.sum()), float((group.weights * cells).sum())
         city[f"need_{name}"] = (got / total if total > 0 and not (small(round(got)) or small(round(total - got)))
@@ -288,4 +337,4 @@ def need_demand(demand: Demand, group: NeedGroup) -> Demand:
 
 __all__ = ["NeedGroup", "need_weights", "mixed", "need_coverage", "need_by_unit", "need_problem", "need_demand",
            "BIVARIATE_COLOURS", "Clause", "DEFAULT_MATCHING", "load_matching", "matched_coverage", "level_of_codes",
-           "need_rates_by_unit", "serves_need"]
+           "need_rates_by_unit", "serves_need", "small_cells", "parent_codes"]

@@ -100,26 +100,20 @@ def numerators(frame: pd.DataFrame) -> pd.Series:
     return count.where(count.notna(), from_rate.round())
 
 
-def suppress_small(frame: pd.DataFrame, columns: list[str], *, k: int | None = None,
-                   total_shown: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Counts of ``columns`` below k blanked (``NaN``) with, where a column's total is shown, complementary
-    suppression: when a column has exactly one blank among cells that add up to the total, its next
-    smallest cell is blanked too. Returns the table and a same-shape mask of what was suppressed.
-
-    A count of exactly 0 is shown (nobody to protect); 1 … k-1 never are.
+def suppress_small(frame: pd.DataFrame, columns: list[str], *, k: int | None = None, total_shown: bool = True,
+                   within: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts of ``columns`` below k blanked (``NaN``) with complementary cells — in the whole column where
+    its total is shown, and inside each group of ``within`` (each unit's parent) — so no blank can be
+    recovered by subtraction (:func:`geo.need.small_cells`). Returns the table and the mask of what was
+    blanked. A count of exactly 0 is shown (nobody to protect); 1 … k-1 never are.
     """
+    from geo.need import small_cells
+
     k = min_count() if k is None else k
+    mask = small_cells(frame, columns, k, within=within, total_shown=total_shown)
     out = frame.copy()
-    mask = pd.DataFrame(False, index=frame.index, columns=columns)
     for col in columns:
-        values = pd.to_numeric(out[col], errors="coerce")
-        small = (values > 0) & (values < k)
-        if total_shown and int(small.sum()) == 1:
-            rest = values[~small & (values > 0)]
-            if len(rest):
-                small[rest.idxmin()] = True
-        mask[col] = small.to_numpy()
-        out[col] = values.where(~small, np.nan)
+        out[col] = pd.to_numeric(out[col], errors="coerce").where(~mask[col], np.nan)
     return out, mask
 
 

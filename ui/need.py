@@ -14,7 +14,15 @@ from streamlit_folium import st_folium
 
 from geo.coverage import CoverageResult
 from geo.facilities import TimeSlot
-from geo.need import BIVARIATE_COLOURS, DEFAULT_MATCHING, load_matching, matched_coverage, need_by_unit, need_weights
+from geo.need import (
+    BIVARIATE_COLOURS,
+    DEFAULT_MATCHING,
+    load_matching,
+    matched_coverage,
+    need_by_unit,
+    need_weights,
+    parent_codes,
+)
 from geo.units import assign_units
 from i18n import label, render_note, t
 from i18n.values import slot_text, value_label
@@ -39,10 +47,11 @@ def _unit_level(boundaries: gpd.GeoDataFrame, codes: set[str]) -> str | None:
     return None if hits.empty else str(hits["level"].value_counts().idxmax())
 
 
-def protected(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """The need table as it may be shown: counts below k blanked with a complementary cell, and the rates
-    whose numerator was blanked blanked too; with a per-row flag of what was suppressed."""
-    out, mask = suppress_small(table, COUNT_COLUMNS)
+def protected(table: pd.DataFrame, parents: pd.Series | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """The need table as it may be shown: counts below k blanked with complementary cells (in the column and
+    inside each parent unit, whose rate the indicators show), and the rates whose numerator was blanked
+    blanked too; with a per-row flag of what was suppressed."""
+    out, mask = suppress_small(table, COUNT_COLUMNS, within=parents)
     hidden = mask.any(axis=1)
     out.loc[mask["covered"] | mask["uncovered"] | mask["need"], "rate"] = np.nan
     out.loc[mask["need"], "need_rate"] = np.nan
@@ -117,7 +126,7 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
         table = need_by_unit(result, group, assign, covered_cells=cells)
     else:
         table = need_by_unit(result, group, assign, layer=layer, threshold=threshold)
-    shown, hidden = protected(table)
+    shown, hidden = protected(table, parent_codes(boundaries, table["code"]))
     k = min_count()
     need, covered = float(table["need"].sum()), float(table["covered"].sum())
     c1, c2, c3 = st.columns(3)

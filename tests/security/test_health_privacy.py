@@ -61,13 +61,13 @@ def need_table(demo_city, demo_analysis):
     from layers.stores.geopackage import GeoPackageStore
 
     result = demo_analysis.engine.run([300.0])
-    return result, demo_city, write_health_records, GeoPackageStore
+    return result, demo_city, write_health_records, GeoPackageStore, demo_analysis.engine
 
 
 def test_the_need_table_and_its_map_show_no_count_below_k(need_table, tmp_path):
     from ui.need import map_frame, protected
 
-    result, city, write_health_records, GeoPackageStore = need_table
+    result, city, write_health_records, GeoPackageStore, _engine = need_table
     with GeoPackageStore(tmp_path / "h.gpkg", create=True) as store:
         store.layers.write("boundaries", city.layers["boundaries"], user="t")
         write_health_records(store, city)
@@ -125,3 +125,39 @@ def test_no_export_or_service_carries_health_rows(demo_gpkg, tmp_path):
     ids = {c["id"] for c in collections}
     assert "health_indicators" not in ids and not any("health_ind" in i for i in ids)
     assert "venues" in ids and "aeds" in ids  # the layers are served, the health aggregates are not
+
+
+def test_no_street_rate_gives_back_a_blanked_community(need_table, tmp_path):
+    """The indicators' street rate of a need group and the coverage page's community counts (same matching):
+    a street holding a blanked community shows no rate, and holds at least two blanks when it has two
+    communities or more, so subtracting shown communities from the street never yields one."""
+    from geo.indicators import compute_indicators
+    from geo.need import DEFAULT_MATCHING, matched_coverage, parent_codes
+    from ui.need import protected
+
+    result, city, write_health_records, GeoPackageStore, engine = need_table
+    with GeoPackageStore(tmp_path / "h.gpkg", create=True) as store:
+        store.layers.write("boundaries", city.layers["boundaries"], user="t")
+        write_health_records(store, city)
+        rows = store.records.read("health_indicators")
+    layers = city.layers
+    checked = 0
+    for code in ("diabetes_managed", "hypertension_managed", "child_overweight_rate"):
+        counts, _period = group_counts(rows, code)
+        ind = compute_indicators(engine, layers["boundaries"], venues=layers["venues"],
+                                 school_facilities=layers["school_facilities"], need={code: counts},
+                                 need_layers=layers, min_count=min_count())
+        fine = assign_units(engine.demand, layers["boundaries"], level="community")
+        group = need_weights(code, counts, engine.demand, fine)
+        cells = matched_coverage(engine, layers, DEFAULT_MATCHING[code])
+        table = need_by_unit(result, group, fine, covered_cells=cells)
+        parents = parent_codes(layers["boundaries"], table["code"])
+        _shown, hidden = protected(table, parents)
+        street_rate = dict(zip(ind.units["code"], ind.units[f"need_{code}"]))
+        for street, members in hidden.groupby(parents.to_numpy()):
+            if not members.any():
+                continue
+            checked += 1
+            assert members.sum() >= 2 or len(members) == 1, (code, street)
+            assert street in street_rate and street_rate[street] != street_rate[street], (code, street)  # NaN
+    assert checked >= 1, "the case must blank some community to be a test"
