@@ -132,7 +132,7 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
     c1, c2, c3 = st.columns(3)
     small = lambda v: 0 < v < k  # noqa: E731  (a total below k is not shown either)
     c1.metric(t("need_people", lang, period=period), t("fewer_than_k", lang, k=k) if small(need) else f"{need:,.0f}")
-    c2.metric(t("need_covered", lang, m=f"{threshold:,.0f}"),
+    c2.metric(t("need_covered_matched", lang) if basis == "matched" else t("need_covered", lang, m=f"{threshold:,.0f}"),
               t("fewer_than_k", lang, k=k) if small(covered) or small(need - covered) else f"{covered:,.0f}")
     c3.metric(t("need_rate", lang), f"{covered / need:.1%}" if need > 0 and not (small(covered) or small(
         need - covered)) else "—")
