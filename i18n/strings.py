@@ -502,6 +502,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "need_covered": ("步行 {m} 米内", "Within a {m} m walk"),
     "need_rate": ("重点人群覆盖率", "Share of the group covered"),
     "need_covered_matched": ("可达适配设施", "Within reach of their facilities"),
+    "need_download": ("下载此表（CSV，已隐去小数）", "Download this table (CSV, small counts suppressed)"),
+    "need_file": ("重点人群覆盖", "need-coverage"),
     "need_uncovered": ("未覆盖人数", "Beyond reach"),
     "need_privacy": ("为保护隐私，少于 {k} 人的数字不显示，并同时隐去一个补充单元格以防相减推算；本次隐去 {n} 个单元。",
                      "To protect privacy, numbers below {k} are not shown, and one more cell is hidden so none can be "

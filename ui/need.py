@@ -96,6 +96,19 @@ def stored_layers(store: Store) -> dict:
             for n in ("venues", "school_facilities", "greenways", "health_stations") if n in versions}
 
 
+def need_csv(shown: pd.DataFrame, level: str, lang: str) -> bytes:
+    """The protected need table as CSV (UTF-8 with BOM, for Excel): suppressed cells read "suppressed"."""
+    columns = {"outreach_rank": "#", "code": t("unit_code", lang), "name": t(f"level_{level}", lang),
+               "need": t("need_people_short", lang), "covered": t("need_covered_matched", lang),
+               "uncovered": t("need_uncovered", lang), "rate": t("need_rate", lang)}
+    out = pd.DataFrame({title: shown[col] for col, title in columns.items()})
+    for col in ("need", "covered", "uncovered"):
+        title = columns[col]
+        out[title] = [t("need_suppressed", lang) if pd.isna(v) else f"{float(v):.0f}" for v in out[title]]
+    out[columns["rate"]] = [t("need_suppressed", lang) if pd.isna(v) else f"{v:.3f}" for v in out[columns["rate"]]]
+    return out.to_csv(index=False).encode("utf-8-sig")
+
+
 def need_section(store: Store, result: CoverageResult, *, layer: str, threshold: float,
                  boundaries: gpd.GeoDataFrame | None, lang: str) -> None:
     """The need group's coverage at ``threshold`` of ``layer`` facilities, per unit, on a bivariate map."""
@@ -163,6 +176,9 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
                             "need": (t("need_people_short", lang), "count"),
                             "uncovered": (t("need_uncovered", lang), "count"),
                             "rate": (t("need_rate", lang), "bar")}, lang, key="need_table", height=480)
+        st.download_button(t("need_download", lang), need_csv(ranked, level, lang),
+                           file_name=f"{t('need_file', lang)}-{ind}.csv", mime="text/csv", key="need_csv",
+                           on_click="ignore")
 
 
 def _count_text(value: object, lang: str) -> str:

@@ -88,6 +88,15 @@ def test_need_weighted_coverage_equals_a_hand_count():
     assert per_unit.loc["A", "rate"] == pytest.approx(0.25) and per_unit.loc["B", "rate"] == pytest.approx(0.5)
     both = mixed({"h": group, "h2": group}, {"h": 1.0, "h2": 0.5})
     np.testing.assert_allclose(both.weights, 1.5 * group.weights)
+    # 2SFCA with the group as demand: one station of 3 exercise-prescription places reaching cells 0 and 2
+    from scipy import sparse
+
+    from geo.access import two_step_fca
+
+    reach = sparse.csr_matrix(([100.0, 150.0], ([0, 0], [0, 2])), shape=(1, 4))
+    got = two_step_fca(reach, np.array([3.0]), group.weights, d0=250.0)
+    assert got.ratio[0] == pytest.approx(3.0 / 15.0)  # 3 places for the 10 + 5 people in need within reach
+    np.testing.assert_allclose(got.access, [0.2, 0.0, 0.2, 0.0])
 
 
 def gpd_units(polys: dict):

@@ -65,7 +65,11 @@ def need_table(demo_city, demo_analysis):
 
 
 def test_the_need_table_and_its_map_show_no_count_below_k(need_table, tmp_path):
-    from ui.need import map_frame, protected
+    import io
+
+    import pandas as pd
+
+    from ui.need import map_frame, need_csv, protected
 
     result, city, write_health_records, GeoPackageStore, _engine = need_table
     with GeoPackageStore(tmp_path / "h.gpkg", create=True) as store:
@@ -93,6 +97,10 @@ def test_the_need_table_and_its_map_show_no_count_below_k(need_table, tmp_path):
             number = text.replace(",", "")
             assert not number.isdigit() or int(number) == 0 or int(number) >= k
         assert (units.loc[hidden.to_numpy(), "colour"] == "#bdbdbd").all()
+        exported = pd.read_csv(io.BytesIO(need_csv(shown, "community", lang)), dtype=str, encoding="utf-8-sig")
+        numbers = pd.to_numeric(exported.iloc[:, 3:6].stack(), errors="coerce").dropna()
+        assert len(numbers) and not ((numbers > 0) & (numbers < k)).any()
+        assert (exported.iloc[:, 3:6] == ("已隐去" if lang == "zh" else "suppressed")).any().any()
 
 
 def test_no_export_or_service_carries_health_rows(demo_gpkg, tmp_path):
