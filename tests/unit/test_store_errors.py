@@ -166,3 +166,23 @@ def test_store_opens_in_gdal_as_plain_geopackage(tmp_path):
     assert "venues" in names
     plain = gpd.read_file(tmp_path / "s.gpkg", layer="venues")
     assert plain["name"].tolist() == ["篮球场"] and plain.crs.to_epsg() == 4326
+
+
+def test_a_store_made_before_a_field_was_added_still_archives(tmp_path, demo_city):
+    """A GeoPackage made when health stations had no phone: its archive table lacks the column, and the next
+    change still archives the old rows (the column is added) instead of failing."""
+    import sqlite3
+
+    path = tmp_path / "old.gpkg"
+    store = GeoPackageStore(path, create=True)
+    stations = demo_city.layers["health_stations"]
+    store.layers.write("health_stations", stations.drop(columns=["phone"]))
+    store.layers.write("health_stations", stations.drop(columns=["phone"]).assign(name="改名"))  # archive made
+    with sqlite3.connect(path) as con:  # as the earlier release left it
+        con.execute('ALTER TABLE "health_stations__archive" DROP COLUMN "phone"')
+        cols = {r[1] for r in con.execute('PRAGMA table_info("health_stations__archive")')}
+    assert "phone" not in cols
+    store.layers.write("health_stations", stations)
+    assert store.layers.read("health_stations")["phone"].notna().all()
+    assert set(store.layers.read("health_stations", version=2)["name"]) == {"改名"}
+    assert len(store.history("health_stations")) == 3

@@ -26,6 +26,26 @@ WRITE_OPTIONS = dict(driver="GPKG", geometry_type="Unknown", promote_to_multi=Fa
                      layer_options={"GEOMETRY_NAME": "geom", "FID": "fid"})
 
 
+_SQLITE_TYPES = {"i": "INTEGER", "u": "INTEGER", "b": "BOOLEAN", "f": "REAL", "M": "DATETIME"}
+
+
+def _widen(con: sqlite3.Connection, table: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` ready to append to an existing ``table``: the columns it has and the table lacks (a field the
+    catalogue gained since the store was made) added to the table, committed on the copy being written before
+    GDAL opens it; and the frame's columns put in the table's order (GDAL appends by position)."""
+    have = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+    if not have:
+        return frame
+    geom = frame.geometry.name
+    missing = [c for c in frame.columns if c != geom and c not in have]
+    for col in missing:
+        con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{col}" {_SQLITE_TYPES.get(frame[col].dtype.kind, "TEXT")}')
+    if missing:
+        con.commit()
+    order = [c for c in have + missing if c in frame.columns and c != geom]
+    return frame[order + [geom]]
+
+
 def archive_table(name: str) -> str:
     """The table of a layer's earlier feature states."""
     return f"{name}__archive"
@@ -97,6 +117,7 @@ class GpkgLayers(LayerTables):
             if len(archived):
                 archived = conform(spec, archived)
                 archived["valid_to"] = version
+                archived = _widen(con, archive_table(spec.name), archived)
                 pyogrio.write_dataframe(archived, tmp, layer=archive_table(spec.name),
                                         append=archive_table(spec.name) in feature_tables_of(con),
                                         **WRITE_OPTIONS)
