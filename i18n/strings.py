@@ -515,7 +515,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bivariate_low_low": ("需求低、覆盖低", "Low need, low coverage"),
     "bivariate_low_high": ("需求低、覆盖高", "Low need, well covered"),
     "need_planning_title": ("按重点人群选址：与按常住人口选址对比", "Siting for a need group, beside siting for residents"),
-    "need_planning_go": ("分别按常住人口和重点人群求解 {p} 处新场地", "Solve {p} new sites for residents and for the group"),
+    "need_planning_go": ("分别按常住人口和重点人群求解（{problem}）", "Solve for residents and for the group ({problem})"),
     "need_covered_by_residents_plan": ("按常住人口选址覆盖的重点人群", "Group covered by the residents' plan"),
     "need_covered_by_need_plan": ("按重点人群选址覆盖的重点人群", "Group covered by the group's plan"),
     "need_gain": ("多覆盖的重点人群", "More of the group covered"),

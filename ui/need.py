@@ -185,12 +185,13 @@ def _count_text(value: object, lang: str) -> str:
     return t("need_suppressed", lang) if value is None or pd.isna(value) else f"{float(value):,.0f}"
 
 
-def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, demand, *, p: int, exact: bool,
-                          time_limit: int, lang: str) -> None:
-    """Maximal covering of ``p`` sites weighted by a need group beside the residents-weighted one: which sites
-    change and how many more people in the group are covered (counts below k are not shown)."""
+def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, demand, *, kind: str, p: int,
+                          target: float, exact: bool, time_limit: int, lang: str) -> None:
+    """The page's problem (MCLP, LSCP, p-median or capacitated covering) weighted by a need group beside the
+    residents-weighted one: which sites change and how many more people in the group are within the walk
+    (counts below k are not shown)."""
     from geo.need import need_problem
-    from geo.planning import maximal_covering
+    from geo.planning import solve
     from i18n.values import site_name
 
     st.subheader(t("need_planning_title", lang))
@@ -202,7 +203,7 @@ def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, d
     present = [code for code in INDICATORS if code in set(rows["indicator"])]
     ind = st.selectbox(t("need_group", lang), present, key=state.NEED_PLAN_GROUP,
                        format_func=lambda c: label(INDICATORS[c].group_zh, INDICATORS[c].group_en, lang))
-    if not st.button(t("need_planning_go", lang, p=p), key="need_plan_go"):
+    if not st.button(t("need_planning_go", lang, problem=t(f"problem_{kind}", lang)), key="need_plan_go"):
         return
     counts, _period = group_counts(rows, ind)
     level = _unit_level(boundaries, set(counts))
@@ -211,8 +212,8 @@ def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, d
         return
     group = need_weights(ind, counts, demand, assign_units(demand, boundaries, level=level))
     method = "exact" if exact else "heuristic"
-    by_people = maximal_covering(problem, p, method=method, time_limit=time_limit)
-    by_need = maximal_covering(need_problem(problem, group), p, method=method, time_limit=time_limit)
+    by_people = solve(problem, kind, p=p, target=target, method=method, time_limit=time_limit)
+    by_need = solve(need_problem(problem, group), kind, p=p, target=target, method=method, time_limit=time_limit)
     reach = problem.cover_matrix()
 
     def covered(sites) -> float:

@@ -61,3 +61,16 @@ def test_the_nearby_finder_lists_only_what_serves_the_chosen_group(on_demo):  # 
     kept = _table(at, "名称")
     assert 0 < len(kept) < len(everything)
     assert set(kept["类别"]) <= {"社区健康驿站", "体育场馆"}
+
+
+@pytest.mark.parametrize("problem", ["lscp", "pmedian"])
+def test_need_planning_follows_the_pages_problem(on_demo, problem):  # noqa: F811
+    at = _page("views/planning_page.py")
+    at.selectbox(key="planning.problem").set_value(problem)
+    next(b for b in at.button if b.label == "求解").click().run()  # the form applies its choices on submit
+    at.selectbox(key="need.plan_group").set_value("aged_60_plus").run()
+    at.button(key="need_plan_go").click().run()
+    assert not at.exception, at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert "按重点人群选址覆盖的重点人群" in labels and "多覆盖的重点人群" in labels
+    assert any(b.label.endswith(("（集合覆盖（LSCP））", "（P 中值（平均步行最短））")) for b in at.button)

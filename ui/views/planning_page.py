@@ -138,8 +138,8 @@ with right:
                                   covered_label=t("curve_covered", lang), bound_label=t("curve_bound", lang)))
         st.caption(t("curve_help", lang))
 
-need_planning_section(store, problem, candidates, get_whatif(store, cutoff=cutoff).engine.demand, p=int(p),
-                      exact=bool(exact), time_limit=int(time_limit), lang=lang)
+need_planning_section(store, problem, candidates, get_whatif(store, cutoff=cutoff).engine.demand, kind=problem_kind,
+                      p=int(p), target=float(target), exact=bool(exact), time_limit=int(time_limit), lang=lang)
 
 st.subheader(t("what_if", lang))
 whatif = get_whatif(store, cutoff=cutoff)
