@@ -173,6 +173,13 @@ def _lookup(layers: Mapping[str, gpd.GeoDataFrame], layer: str, field: str) -> d
     return dict(zip(frame["feature_id"].astype(str), frame[field]))
 
 
+def emergency_hospitals(hospitals: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The hospitals with an emergency department (all of them when the layer does not say)."""
+    if "emergency" not in hospitals.columns:
+        return hospitals
+    return hospitals[hospitals["emergency"].fillna(False).astype(bool)]
+
+
 def place_origin(finder: NearbyFinder, frame: gpd.GeoDataFrame, feature_id: str) -> Origin:
     """Where an incident at feature ``feature_id`` of ``frame`` (a stored layer) starts: inside the place."""
     hit = frame[frame["feature_id"].astype(str) == str(feature_id)]
@@ -217,8 +224,7 @@ def responders(finder: NearbyFinder, origin: Origin, layers: Mapping[str, gpd.Ge
                          "open": True, "geometry": route.lonlat()})
     hospitals = layers.get("hospitals")
     if drive is not None and hospitals is not None and len(hospitals):
-        er = hospitals[hospitals["emergency"].fillna(False).astype(bool)] if "emergency" in hospitals.columns \
-            else hospitals
+        er = emergency_hospitals(hospitals)
         pts = er.to_crs(drive.crs).geometry.representative_point()
         here = gpd.GeoSeries([shapely.Point(origin.lon, origin.lat)], crs=4326).to_crs(drive.crs).iloc[0]
         near = np.argsort(np.hypot(pts.x.to_numpy() - here.x, pts.y.to_numpy() - here.y), kind="stable")
@@ -282,4 +288,4 @@ def event_cover(finder: NearbyFinder, origin: Origin, layers: Mapping[str, gpd.G
 
 
 __all__ = ["EmergencyThresholds", "SOURCES", "emergency_profiles", "aed_placement", "PROFILE_COLUMNS",
-           "RESPONDER_COLUMNS", "responders", "place_origin", "EventCover", "event_cover"]
+           "RESPONDER_COLUMNS", "responders", "place_origin", "EventCover", "event_cover", "emergency_hospitals"]

@@ -202,9 +202,14 @@ def load_matching(path) -> dict[str, tuple[Clause, ...]]:
 
 
 def _matches(frame, clause: Clause) -> set[str]:
-    """Feature ids of ``frame`` that the clause's field filter keeps."""
-    if clause.field is None or frame is None or clause.field not in frame.columns:
-        return set(frame["feature_id"].astype(str)) if frame is not None and clause.field is None else set()
+    """Feature ids of ``frame`` that the clause's field filter keeps (all without a filter; none when the
+    layer or the field is not stored)."""
+    if frame is None:
+        return set()
+    if clause.field is None:
+        return set(frame["feature_id"].astype(str))
+    if clause.field not in frame.columns:
+        return set()
     wanted = set(clause.values)
     keep = [any(part.strip() in wanted for part in str(v).split(";")) for v in frame[clause.field]]
     return set(frame.loc[keep, "feature_id"].astype(str))

@@ -17,6 +17,7 @@ from geo.emergency import (
     SOURCES,
     EmergencyThresholds,
     aed_placement,
+    emergency_hospitals,
     emergency_profiles,
     event_cover,
     place_origin,
@@ -57,13 +58,6 @@ def _sources(lang: str) -> None:
                  + "; " * en + SOURCES["ambulance_s"][en])
 
 
-def _emergency_hospitals(layers: dict) -> gpd.GeoDataFrame | None:
-    h = layers.get("hospitals")
-    if h is None or h.empty:
-        return None
-    return h[h["emergency"].fillna(False).astype(bool)]
-
-
 def _map(layers: dict, on_top: list, extra: list[LegendEntry], key: str, lang: str, fit=None) -> None:
     basemap, gcj02 = basemap_setting()
     drawn = {k: layers[k] for k in ("boundaries", "walk_network", "health_stations", "aeds", "hospitals")
@@ -101,8 +95,9 @@ def profiles_section(store: Store, lang: str) -> None:
         th = _thresholds(lang)
     if drive is None:
         st.warning(t("no_drive_network", lang))
-    prof = emergency_profiles(finder, venues, drive=drive, hospitals=_emergency_hospitals(layers), slot=slot,
-                              thresholds=th)
+    hospitals = layers.get("hospitals")
+    prof = emergency_profiles(finder, venues, drive=drive, slot=slot, thresholds=th,
+                              hospitals=emergency_hospitals(hospitals) if hospitals is not None else None)
     prof = prof.replace([np.inf, -np.inf], np.nan)  # nothing within reach: shown as a missing value
     k = st.columns(4)
     k[0].metric(t("venues_checked", lang), len(prof))
@@ -248,23 +243,29 @@ def incident_section(store: Store, lang: str) -> None:
 
 
 def _linkage(store: Store, row: dict, finder, drive, layers: dict, lang: str) -> None:
-    when = dt.datetime.strptime(row["occurred_at"], "%Y-%m-%d %H:%M")
-    slot = TimeSlot(when.weekday(), when.hour * 60 + when.minute)
-    frame = store.layers.read(row["place_layer"])
-    origin = place_origin(finder, frame, row["place_id"])
-    table = responders(finder, origin, layers, drive=drive, slot=slot)
+    """The recorded incident's responders, map and sheet; worked out once per incident and language (the
+    searches and the PDF are not redone when the page reruns)."""
+    key = (row["incident_id"], lang)
+    made = st.session_state.get(state.INCIDENT_SHEET)
+    if made is None or made[0] != key:
+        when = dt.datetime.strptime(row["occurred_at"], "%Y-%m-%d %H:%M")
+        slot = TimeSlot(when.weekday(), when.hour * 60 + when.minute)
+        origin = place_origin(finder, store.layers.read(row["place_layer"]), row["place_id"])
+        table = responders(finder, origin, layers, drive=drive, slot=slot)
+        with upload_workspace(prefix="incident-") as folder:
+            pdf = write_incident_sheet(row, row["place_name"], (origin.lon, origin.lat), table,
+                                       folder / f"{t('incident_sheet_file', lang)}-{row['incident_id']}.pdf",
+                                       streets=layers.get("walk_network"),
+                                       recorded_by=active_account().username, lang=lang)
+            made = (key, table, (origin.lon, origin.lat), pdf.name, pdf.read_bytes())
+        st.session_state[state.INCIDENT_SHEET] = made
+    _key, table, here, name, data = made
     show.success(t("incident_recorded", lang, id=row["incident_id"], place=row["place_name"]))
     st.error(t("call_120_first", lang))
-    on_top, extra = _routes_on_map(table, (origin.lon, origin.lat), lang)
+    on_top, extra = _routes_on_map(table, here, lang)
     _map(layers, on_top, extra, "incident_map", lang, fit=table if len(table) else None)
     st.dataframe(responder_rows(table, lang), hide_index=True, width="stretch", key="incident_responders")
-    with upload_workspace(prefix="incident-") as folder:
-        pdf = write_incident_sheet(row, row["place_name"], (origin.lon, origin.lat), table,
-                                   folder / f"{t('incident_sheet_file', lang)}-{row['incident_id']}.pdf",
-                                   streets=layers.get("walk_network"),
-                                   recorded_by=active_account().username, lang=lang)
-        data = pdf.read_bytes()
-    st.download_button(t("download_incident_sheet", lang), data, file_name=pdf.name, mime="application/pdf",
+    st.download_button(t("download_incident_sheet", lang), data, file_name=name, mime="application/pdf",
                        key="incident_pdf", on_click="ignore")
 
 

@@ -17,6 +17,7 @@ from geo.facilities import TimeSlot
 from geo.need import (
     BIVARIATE_COLOURS,
     DEFAULT_MATCHING,
+    level_of_codes,
     load_matching,
     matched_coverage,
     need_by_unit,
@@ -39,12 +40,6 @@ from webmap.legend import LegendEntry
 
 #: Counts a need table shows; each is suppressed below k (with a complementary cell: the total is shown).
 COUNT_COLUMNS = ["need", "covered", "uncovered"]
-
-
-def _unit_level(boundaries: gpd.GeoDataFrame, codes: set[str]) -> str | None:
-    """The boundary level the aggregates are reported at (the level holding most of their codes)."""
-    hits = boundaries[boundaries["code"].astype(str).isin(codes)]
-    return None if hits.empty else str(hits["level"].value_counts().idxmax())
 
 
 def protected(table: pd.DataFrame, parents: pd.Series | None = None) -> tuple[pd.DataFrame, pd.Series]:
@@ -89,6 +84,12 @@ def clause_text(clause, lang: str) -> str:
             f"{name} within {clause.within_m:,.0f} m")
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _matched(_store: Store, store_key: str, versions: tuple, clauses: tuple) -> np.ndarray:
+    """The cells a matching covers, searched once per (stored versions, clauses), not on every rerun."""
+    return matched_coverage(get_engine(_store), stored_layers(_store), clauses)
+
+
 def stored_layers(store: Store) -> dict:
     """The stored facility layers a matching filters (read once per version)."""
     versions = {n: v for n, kind, v in layer_versions(store) if kind == "vector"}
@@ -123,7 +124,7 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
     ind = st.selectbox(t("need_group", lang), present, key=state.NEED_GROUP,
                        format_func=lambda c: label(INDICATORS[c].group_zh, INDICATORS[c].group_en, lang))
     counts, period = group_counts(rows, ind)
-    level = _unit_level(boundaries, set(counts))
+    level = level_of_codes(boundaries, counts)
     if level is None:
         st.info(t("no_need_units", lang))
         return
@@ -135,7 +136,7 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
         clauses = matching().get(ind, ())
         show.caption(t("need_matched_by", lang) + ("；" if lang != "en" else "; ").join(
             clause_text(c, lang) for c in clauses))
-        cells = matched_coverage(get_engine(store), stored_layers(store), clauses)
+        cells = _matched(store, store.description, layer_versions(store), clauses)
         table = need_by_unit(result, group, assign, covered_cells=cells)
     else:
         table = need_by_unit(result, group, assign, layer=layer, threshold=threshold)
@@ -191,7 +192,7 @@ def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, d
     residents-weighted one: which sites change and how many more people in the group are within the walk
     (counts below k are not shown)."""
     from geo.need import need_problem
-    from geo.planning import solve
+    from geo.planning import coverage_change, solve
     from i18n.values import site_name
 
     st.subheader(t("need_planning_title", lang))
@@ -206,19 +207,18 @@ def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, d
     if not st.button(t("need_planning_go", lang, problem=t(f"problem_{kind}", lang)), key="need_plan_go"):
         return
     counts, _period = group_counts(rows, ind)
-    level = _unit_level(boundaries, set(counts))
+    level = level_of_codes(boundaries, counts)
     if level is None:
         st.info(t("no_need_units", lang))
         return
     group = need_weights(ind, counts, demand, assign_units(demand, boundaries, level=level))
     method = "exact" if exact else "heuristic"
+    weighed = need_problem(problem, group)
     by_people = solve(problem, kind, p=p, target=target, method=method, time_limit=time_limit)
-    by_need = solve(need_problem(problem, group), kind, p=p, target=target, method=method, time_limit=time_limit)
-    reach = problem.cover_matrix()
+    by_need = solve(weighed, kind, p=p, target=target, method=method, time_limit=time_limit)
 
-    def covered(sites) -> float:
-        hit = (reach[sites].toarray() > 0).any(axis=0) if len(sites) else np.zeros(len(group.weights), bool)
-        return float(group.weights[hit | problem.covered_now].sum())
+    def covered(sites) -> float:  # the group's people within the walk once ``sites`` are built
+        return coverage_change(weighed, sites).after
 
     k = min_count()
     gain = covered(by_need.sites) - covered(by_people.sites)

@@ -16,6 +16,7 @@ from layers.catalogue import LayerSpec
 from layers.errors import EditConflictError, StoreUnavailableError, ValidationReport
 from layers.stores.base import WriteResult
 from layers.stores.geopackage.file import VERSIONS, feature_tables_of, quote
+from layers.stores.geopackage.records import SQLITE_TYPES
 from layers.stores.layer_tables import LayerTables, conform, refuse_appended_ids, utc_now, version_conflicts
 from layers.stores.states import ensure_storage_crs, stamp_versions
 
@@ -26,10 +27,7 @@ WRITE_OPTIONS = dict(driver="GPKG", geometry_type="Unknown", promote_to_multi=Fa
                      layer_options={"GEOMETRY_NAME": "geom", "FID": "fid"})
 
 
-_SQLITE_TYPES = {"i": "INTEGER", "u": "INTEGER", "b": "BOOLEAN", "f": "REAL", "M": "DATETIME"}
-
-
-def _widen(con: sqlite3.Connection, table: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _widen(con: sqlite3.Connection, table: str, frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     """``frame`` ready to append to an existing ``table``: the columns it has and the table lacks (a field the
     catalogue gained since the store was made) added to the table, committed on the copy being written before
     GDAL opens it; and the frame's columns put in the table's order (GDAL appends by position)."""
@@ -39,7 +37,7 @@ def _widen(con: sqlite3.Connection, table: str, frame: gpd.GeoDataFrame) -> gpd.
     geom = frame.geometry.name
     missing = [c for c in frame.columns if c != geom and c not in have]
     for col in missing:
-        con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{col}" {_SQLITE_TYPES.get(frame[col].dtype.kind, "TEXT")}')
+        con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{col}" {SQLITE_TYPES[spec.field(col).type]}')
     if missing:
         con.commit()
     order = [c for c in have + missing if c in frame.columns and c != geom]
@@ -117,7 +115,7 @@ class GpkgLayers(LayerTables):
             if len(archived):
                 archived = conform(spec, archived)
                 archived["valid_to"] = version
-                archived = _widen(con, archive_table(spec.name), archived)
+                archived = _widen(con, archive_table(spec.name), archived, spec)
                 pyogrio.write_dataframe(archived, tmp, layer=archive_table(spec.name),
                                         append=archive_table(spec.name) in feature_tables_of(con),
                                         **WRITE_OPTIONS)
