@@ -1,4 +1,4 @@
-"""Analysis commands: ``coverage``, ``plan``, ``nearby``, ``indicators``."""
+"""Analysis commands: ``coverage``, ``plan``, ``nearby``, ``indicators``, ``need``."""
 
 from __future__ import annotations
 
@@ -126,12 +126,14 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     """The alliance's indicators per unit and department (as of a date), and their trend."""
     from exports.files import write_tables
     from geo.indicators import indicator_trend, indicators_from
+    from layers.health import min_count, stored_need
     from layers.stores.snapshot import change_snapshots, current_snapshot, snapshot_as_of
 
     with open_store_of(args) as store:
         snap = snapshot_as_of(store, args.as_of) if args.as_of else current_snapshot(store)
         ind = indicators_from(snap, survey=store.records.read("satisfaction"), level=args.level, period=args.period,
-                              method=args.method)
+                              method=args.method, need=stored_need(store.records.read("health_indicators")),
+                              min_count=min_count())
         tables = {"units": ind.units, "departments": ind.departments, "league": ind.league,
                   "city": pd.DataFrame([ind.city])}
         if args.trend:
@@ -145,6 +147,46 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         out = Path(args.out)
         write_tables(tables if out.suffix.lower() == ".xlsx" else {"units": ind.units}, out)
         print(f"written: {out}")
+    return EXIT_OK
+
+
+def cmd_need(args: argparse.Namespace) -> int:
+    """A need group per unit: its people, those within reach of the facilities that serve it (or of a layer
+    within a walk), with counts below k suppressed; printed and written as a file."""
+    from exports.need_files import need_frame, write_need
+    from geo.errors import AnalysisError
+    from geo.need import configured_matching
+    from geo.need_tables import need_table
+    from layers.health import INDICATORS, group_counts, min_count
+
+    progress = Progress(quiet=args.quiet)
+    with open_store_of(args) as store:
+        rows = store.records.read("health_indicators")
+        counts, period = group_counts(rows, args.group, args.period)
+        if not counts:
+            held = sorted(set(rows["indicator"])) if not rows.empty else []
+            raise AnalysisError(f"No aggregates of {args.group!r}{' in ' + args.period if args.period else ''} are "
+                                f"stored; the store holds {', '.join(held) or 'none'} (of {', '.join(INDICATORS)}).")
+        layers = [args.layer] if args.layer else FACILITY_LAYERS
+        engine, stored = build_engine(store, args, progress, layers=layers)
+        if "boundaries" not in stored:
+            raise AnalysisError("A need table needs the boundaries layer (its units).")
+        boundaries = store.layers.read("boundaries")
+        with progress.phase("walking distances") as tick:
+            result = engine.run([args.threshold], slot=slot(args.slot), progress=tick)
+        if args.layer:
+            table = need_table(result, boundaries, args.group, counts, k=min_count(), period=period,
+                               layer=args.layer, threshold=args.threshold)
+        else:
+            facilities = {n: store.layers.read(n) for n in FACILITY_LAYERS if n in stored}
+            table = need_table(result, boundaries, args.group, counts, k=min_count(), period=period, engine=engine,
+                               layers=facilities, clauses=configured_matching().get(args.group, ()))
+    shown = pd.DataFrame(need_frame(table, args.lang, marks=True).drop(columns="geometry"))
+    print(shown.head(args.top).to_string(index=False))
+    print(f"suppressed: {int(table.hidden.sum())} of {len(shown)} units (counts below {table.k} and their "
+          "complements)")
+    if args.out:
+        print(f"written: {write_need(table, args.out, args.lang)}")
     return EXIT_OK
 
 
@@ -200,3 +242,15 @@ def add_parsers(sub) -> None:
     p.add_argument("--out", help=".xlsx (every table) or .csv (per unit)")
     p.add_argument("--method", default="network", choices=("network", "straight_line"))
     p.set_defaults(func=cmd_indicators)
+
+    p = sub.add_parser("need", help="a need group (hypertensive residents, 60+ …) per unit, small counts suppressed")
+    p.add_argument("--group", required=True, help="indicator code, e.g. hypertension_managed, aged_60_plus")
+    p.add_argument("--period", help="the aggregates' period (default: the latest stored)")
+    p.add_argument("--layer", help="count residents within --threshold of this layer instead of the group's "
+                                   "matched facilities")
+    p.add_argument("--threshold", type=float, default=500.0, help="walk in metres with --layer (default 500)")
+    p.add_argument("--top", type=int, default=20, help="rows printed, by outreach rank (default 20)")
+    p.add_argument("--lang", default="zh", choices=("zh", "en"), help="column titles (default: zh)")
+    p.add_argument("--out", help=".csv, .xlsx, .gpkg, .geojson or .zip (Shapefile)")
+    analysis_options(p)
+    p.set_defaults(func=cmd_need)

@@ -56,6 +56,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """The district report (.xlsx or .pdf)."""
     from exports.report import district_report, write_report_pdf, write_report_xlsx
+    from layers.health import min_count, stored_need
 
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".pdf"):
@@ -68,9 +69,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         if "boundaries" not in stored:
             raise AnalysisError("The report needs the boundaries layer (districts and streets).")
         schools = store.layers.read("school_facilities") if "school_facilities" in stored else None
+        need = stored_need(store.records.read("health_indicators"))
+        others = {n: store.layers.read(n) for n in ("greenways", "health_stations") if n in stored and need}
         with progress.phase(f"writing {out.name}"):
             report = district_report(result, store.layers.read("boundaries"), venues=store.layers.read("venues"),
-                                     school_facilities=schools, layer=args.layer, title=args.title)
+                                     school_facilities=schools, layer=args.layer, title=args.title, need=need,
+                                     engine=engine, need_layers=others, min_count=min_count())
             (write_report_pdf if out.suffix.lower() == ".pdf" else write_report_xlsx)(report, out)
     print(f"written: {out}")
     return EXIT_OK

@@ -108,16 +108,27 @@ _FAMILIES = {"Point": "point", "MultiPoint": "point", "LineString": "line", "Mul
              "Polygon": "polygon", "MultiPolygon": "polygon"}
 
 
+def _cut(text: str, size: int) -> str:
+    """``text`` cut to at most ``size`` bytes of UTF-8, never inside a character."""
+    out = ""
+    for ch in text:
+        if len((out + ch).encode("utf-8")) > size:
+            break
+        out += ch
+    return out.rstrip()
+
+
 def shapefile_field_names(columns: list[str]) -> dict[str, str]:
-    """Column → a unique name of at most 10 characters (the DBF limit)."""
+    """Column → a unique name of at most 10 bytes of UTF-8 (the DBF limit; a Chinese name keeps 3 whole
+    characters rather than being cut inside one)."""
     out: dict[str, str] = {}
     used: set[str] = set()
     for col in columns:
-        short = str(col)[:10]
+        short = _cut(str(col), 10)
         k = 1
         while short.lower() in used:
             suffix = str(k)
-            short = str(col)[:10 - len(suffix)] + suffix
+            short = _cut(str(col), 10 - len(suffix)) + suffix
             k += 1
         used.add(short.lower())
         out[col] = short

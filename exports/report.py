@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from geo.units import (  # noqa: E402
 from i18n.notes import render_note  # noqa: E402
 
 _LEVEL_ZH = {"district": "区", "street": "街道", "community": "社区"}
+#: What a suppressed share reads in the report.
+SUPPRESSED = "已隐去"
 
 
 @dataclass
@@ -48,17 +51,24 @@ class DistrictReport:
     gaps: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     date: str = ""
+    need: dict[str, pd.DataFrame] = field(default_factory=dict)  # level → each need group's share (protected)
 
 
 def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, venues: gpd.GeoDataFrame,
                     school_facilities: gpd.GeoDataFrame | None = None, layer: str = "venues",
                     levels: tuple[str, ...] = ("district", "street"), gap_threshold: float = 500.0,
                     top_gaps: int = 10, gap_piece_km2: float = 1.0,
-                    title: str = "全民健身设施覆盖报告") -> DistrictReport:
+                    title: str = "全民健身设施覆盖报告", need: Mapping[str, Mapping[str, float]] | None = None,
+                    engine=None, need_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+                    min_count: int = 10) -> DistrictReport:
     """Gather the report's tables for ``layer`` at every threshold of the result.
 
     Gaps are cut at the finest level's boundaries and into pieces of about ``gap_piece_km2``
     (see :func:`geo.gaps.gap_areas`), each named by its unit and located by its centre.
+    With ``need`` (indicator → unit code → people, from the health commission's aggregates) and the
+    ``engine`` that made the result, each level gains a table of every need group's share within
+    reach of the facilities that serve it (:func:`geo.need.need_rates_by_unit`): shares resting on
+    fewer than ``min_count`` people read 已隐去, and no count of a need group is printed.
 
     Raises
     ------
@@ -99,11 +109,42 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
     gaps = gaps[["rank", "unit_name", "uncovered_residents", "area_km2", "lon", "lat"]].rename(columns={
         "rank": "排名", "unit_name": _LEVEL_ZH.get(levels[-1], levels[-1]), "uncovered_residents": "未覆盖人口",
         "area_km2": "面积(km²)", "lon": "中心经度", "lat": "中心纬度"})
+    need_tables = {} if not need or engine is None else _need_tables(
+        engine, boundaries, levels, need, dict(need_layers or {}) | {"venues": venues,
+                                                                  "school_facilities": school_facilities},
+        min_count)
     said = [render_note(n, "zh") for n in dict.fromkeys(notes)]
+    if need_tables:
+        said.append(f"重点人群覆盖比例按卫健委汇总人数估算；人数少于 {min_count} 的比例及可据以相减推算的比例已隐去。")
     if result.demand.is_estimate:
         said.insert(0, "人口为估算值，所有人数均为估算。")
     return DistrictReport(title=title, layer=layer, summary=summary, units=tables, gaps=gaps,
-                          notes=said, date=dt.date.today().isoformat())
+                          notes=said, date=dt.date.today().isoformat(), need=need_tables)
+
+
+def _need_tables(engine, boundaries: gpd.GeoDataFrame, levels: tuple[str, ...],
+                 need: Mapping[str, Mapping[str, float]], layers: Mapping[str, gpd.GeoDataFrame],
+                 min_count: int) -> dict[str, pd.DataFrame]:
+    """Per level: code, name and each need group's share within reach of its facilities (已隐去 where
+    suppressed, — where the unit has nobody in the group)."""
+    from geo.need import configured_matching, need_rates_by_unit
+    from layers.health import INDICATORS
+
+    out = {}
+    for level in levels:
+        units = assign_units(engine.demand, boundaries, level=level)
+        rates, _city = need_rates_by_unit(engine, boundaries, units, need, layers, configured_matching(),
+                                          min_count=min_count, marks=True)
+        table = pd.DataFrame({"代码": units.units["code"].to_numpy(), "名称": units.units["name"].to_numpy()})
+        for code in need:
+            if f"need_{code}" not in rates:
+                continue
+            title = f"{INDICATORS[code].group_zh if code in INDICATORS else code}可达适配设施比例"
+            table[title] = [SUPPRESSED if hidden else v for v, hidden in
+                            zip(rates[f"need_{code}"], rates[f"need_{code}_suppressed"])]
+        if len(table.columns) > 2:
+            out[level] = table
+    return out
 
 
 def write_report_xlsx(report: DistrictReport, path: str | os.PathLike[str]) -> Path:
@@ -128,6 +169,8 @@ def write_report_xlsx(report: DistrictReport, path: str | os.PathLike[str]) -> P
                 chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=len(table) + 1))
                 chart.y_axis.number_format = "0%"
                 ws.add_chart(chart, f"{chr(ord('A') + min(len(table.columns) + 1, 25))}2")
+        for level, table in report.need.items():
+            table.to_excel(xl, sheet_name=f"重点人群按{_LEVEL_ZH.get(level, level)}", index=False)
         report.gaps.to_excel(xl, sheet_name="主要缺口", index=False)
         pd.DataFrame({"说明": report.notes or ["—"]}).to_excel(xl, sheet_name="说明", index=False)
     os.replace(tmp, target)
@@ -218,6 +261,8 @@ def write_report_pdf(report: DistrictReport, path: str | os.PathLike[str]) -> Pa
                 pdf.savefig(fig)
                 plt.close(fig)
             _table_page(pdf, f"按{_LEVEL_ZH.get(level, level)}统计", table, font)
+        for level, table in report.need.items():
+            _table_page(pdf, f"重点人群可达适配设施比例（按{_LEVEL_ZH.get(level, level)}，估算）", table, font)
         _table_page(pdf, "主要覆盖缺口（按未覆盖人口排序）", report.gaps, font)
         _table_page(pdf, "说明", pd.DataFrame({"说明": report.notes or ["—"]}), font)
     os.replace(tmp, target)

@@ -224,10 +224,10 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     units.insert(0, "level", level)
     need_city: dict[str, float] = {}
     if need:
-        from geo.need import DEFAULT_MATCHING, need_rates_by_unit
+        from geo.need import configured_matching, need_rates_by_unit
 
         frames = dict(need_layers or {}) | {"venues": venues, "school_facilities": school_facilities}
-        rates, need_city = need_rates_by_unit(engine, boundaries, assign, need, frames, DEFAULT_MATCHING,
+        rates, need_city = need_rates_by_unit(engine, boundaries, assign, need, frames, configured_matching(),
                                               min_count=min_count)
         units = units.merge(rates, on="code", how="left")
 

@@ -201,6 +201,18 @@ def load_matching(path) -> dict[str, tuple[Clause, ...]]:
                             "values, slot}}]}}.") from None
 
 
+MATCHING_ENV = "ONEMAP_NEED_MATCHING"
+
+
+def configured_matching() -> dict[str, tuple[Clause, ...]]:
+    """Which facilities serve which need: the JSON file named by ``ONEMAP_NEED_MATCHING`` over the defaults
+    (the same for the pages, the indicators, the report and the command line)."""
+    import os
+
+    path = os.environ.get(MATCHING_ENV, "").strip()
+    return load_matching(path) if path else DEFAULT_MATCHING
+
+
 def _matches(frame, clause: Clause) -> set[str]:
     """Feature ids of ``frame`` that the clause's field filter keeps (all without a filter; none when the
     layer or the field is not stored)."""
@@ -235,24 +247,34 @@ def matched_coverage(engine, layers: Mapping[str, pd.DataFrame], clauses: tuple[
 
 
 def small_cells(frame: pd.DataFrame, columns: list[str], k: int, *, within: pd.Series | None = None,
-                total_shown: bool = True) -> pd.DataFrame:
+                total_shown: bool = True, row_sum: bool = False) -> pd.DataFrame:
     """Which counts of ``columns`` must not be shown: every count of 1 … k-1, and complementary cells so no
     blank can be worked out by subtraction — inside each group of ``within`` (a unit's parent, whose own
     figure may be shown elsewhere) and, with ``total_shown``, in the whole column: where exactly one cell
-    is blank, the next smallest non-zero cell is blanked too. 0 is shown (nobody to protect)."""
-    mask = pd.DataFrame(False, index=frame.index, columns=columns)
-    for col in columns:
-        values = pd.to_numeric(frame[col], errors="coerce").round()
-        small = (values > 0) & (values < k)
-        groups = [] if within is None else [g.index for _, g in frame.groupby(within.to_numpy())]
-        if total_shown:
-            groups.append(frame.index)
-        for members in groups:
-            if int(small[members].sum()) == 1:
-                rest = values[members][~small[members] & (values[members] > 0)]
-                if len(rest):
-                    small[rest.idxmin()] = True
-        mask[col] = small.to_numpy()
+    is blank, the next smallest non-zero cell is blanked too. With ``row_sum`` the columns add up along
+    a row (need = covered + uncovered), so a row with a blank is blanked whole; the passes repeat until
+    no blank can be recovered from a column, a group or a row. 0 is shown (nobody to protect)."""
+    values = {col: pd.to_numeric(frame[col], errors="coerce").round() for col in columns}
+    mask = pd.DataFrame({col: ((v > 0) & (v < k)).to_numpy() for col, v in values.items()}, index=frame.index)
+    groups = [] if within is None else [g.index for _, g in frame.groupby(within.to_numpy())]
+    if total_shown:
+        groups.append(frame.index)
+    changed = True
+    while changed:
+        changed = False
+        for col in columns:
+            v, m = values[col], mask[col]
+            for members in groups:
+                if int(m[members].sum()) == 1:
+                    rest = v[members][~m[members] & (v[members] > 0)]
+                    if len(rest):
+                        mask.loc[rest.idxmin(), col] = True
+                        changed = True
+        if row_sum:
+            partial = mask.any(axis=1) & ~mask.all(axis=1)
+            if partial.any():
+                mask.loc[partial, :] = True
+                changed = True
     return mask
 
 
@@ -272,7 +294,8 @@ def _holding_blanked(engine, boundaries, fine: UnitAssignment, coarse: UnitAssig
                           "covered": np.bincount(fidx, weights=group.weights * cells, minlength=n_fine + 1)[:n_fine]})
     table["uncovered"] = table["need"] - table["covered"]
     parents = parent_codes(boundaries, fine.units["code"])
-    blanked = small_cells(table, ["need", "covered", "uncovered"], k, within=parents).any(axis=1).to_numpy()
+    blanked = small_cells(table, ["need", "covered", "uncovered"], k, within=parents,
+                          row_sum=True).any(axis=1).to_numpy()
     out = np.zeros(len(coarse.units), dtype=bool)
     both = (fine.cell_unit >= 0) & (coarse.cell_unit >= 0)
     hit = blanked[fine.cell_unit[both]]
@@ -288,10 +311,11 @@ def parent_codes(boundaries: pd.DataFrame, codes) -> pd.Series:
 
 def need_rates_by_unit(engine, boundaries, assign: UnitAssignment, groups: Mapping[str, Mapping[str, float]],
                        layers: Mapping[str, pd.DataFrame], matching: Mapping[str, tuple[Clause, ...]], *,
-                       min_count: int) -> tuple[pd.DataFrame, dict[str, float]]:
+                       min_count: int, marks: bool = False) -> tuple[pd.DataFrame, dict[str, float]]:
     """Per unit of ``assign`` (and for the whole city): the share of each need group within reach of the
     facilities that serve it. A share whose covered or uncovered people number fewer than ``min_count`` is
-    left out (NaN), so no rate gives a small count back."""
+    left out (NaN), so no rate gives a small count back; with ``marks``, ``need_<group>_suppressed`` says
+    which blanks were suppressed (the others are units without people in the group)."""
     n_units = len(assign.units)
     idx = np.where(assign.cell_unit >= 0, assign.cell_unit, n_units)
     table = pd.DataFrame({"code": assign.units["code"].to_numpy()})
@@ -312,6 +336,8 @@ def need_rates_by_unit(engine, boundaries, assign: UnitAssignment, groups: Mappi
         if level != assign.level:  # a unit holding a unit the finer table blanks is blanked with it
             rate[_holding_blanked(engine, boundaries, fine, assign, group, cells, min_count)] = np.nan
         table[f"need_{name}"] = rate
+        if marks:
+            table[f"need_{name}_suppressed"] = np.isnan(rate) & (need > 0)
         total, got = float(group.weights.sum()), float((group.weights * cells).sum())
         city[f"need_{name}"] = (got / total if total > 0 and not (small(round(got)) or small(round(total - got)))
                                 else float("nan"))
@@ -341,5 +367,6 @@ def need_demand(demand: Demand, group: NeedGroup) -> Demand:
 
 
 __all__ = ["NeedGroup", "need_weights", "mixed", "need_coverage", "need_by_unit", "need_problem", "need_demand",
-           "BIVARIATE_COLOURS", "Clause", "DEFAULT_MATCHING", "load_matching", "matched_coverage", "level_of_codes",
+           "BIVARIATE_COLOURS", "Clause", "DEFAULT_MATCHING",
+           "configured_matching", "load_matching", "matched_coverage", "level_of_codes",
            "need_rates_by_unit", "serves_need", "small_cells", "parent_codes"]

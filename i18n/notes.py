@@ -267,6 +267,11 @@ NOTES: dict[str, tuple[str, str]] = {
                       "“{group}” is an estimate: each unit's aggregate count spread over its cells by population."),
     "need.unplaced": ("{n} 个单元有人数但格网中没有常住人口，未能分配：{units}",
                       "{n} unit(s) have a count but no resident in the grid, so it could not be placed: {units}"),
+    "need.no_units": ("“{group}”的单元代码与边界图层不对应。", "The unit codes of {group} match no stored boundary."),
+    "need.file_format": ("{file}：重点人群表可导出为 {formats}。", "{file}: a need table is written as {formats}."),
+    "need.nothing_to_export": ("没有可导出的重点人群：请先导入卫健委汇总指标和边界图层。",
+                               "No need group to export: load the health commission's aggregates and the boundaries "
+                               "first."),
     "need.unknown_units": ("{n} 个单元代码不在边界图层中：{units}", "{n} unit code(s) are not in the boundaries: {units}"),
     "incident.place_layer": ("应急事件只能记录在{layers}，不能记录在 {layer}。", "Incidents are recorded at {layers}; not at {layer!r}."),
     "incident.kind": ("事件类型 {kind} 不在可选范围（{kinds}）内。", "Incident kind {kind!r} is not one of {kinds}."),

@@ -371,6 +371,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export_print": ("打印地图", "Print map"),
     "export_html": ("离线网页地图", "Offline HTML map"),
     "export_report": ("区域报告", "District report"),
+    "export_need": ("重点人群覆盖表", "Need group table"),
     "choose_layers": ("选择图层", "Choose layers"),
     "surface_kind": ("栅格内容", "Surface"),
     "surface_covered": ("覆盖比例", "Share covered"),
@@ -509,6 +510,16 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "To protect privacy, numbers below {k} are not shown, and one more cell is hidden so none can be "
                      "worked out by subtraction; {n} unit(s) hidden here."),
     "need_suppressed": ("已隐去", "suppressed"),
+    "need_not_reported": ("未报送", "not reported"),
+    "export_need_help": ("按社区（或指标上报的单元）列出重点人群及可达适配设施的人数；少于 {k} 人的数及可据以相减推算的数已隐去。",
+                         "The group and those within reach of their facilities, per community (or the unit the "
+                         "aggregates came in); counts below {k}, and those that would give one back by "
+                         "subtraction, are suppressed."),
+    "need_suppressed_column": ("隐去少于{k}人的数", "Counts below {k} suppressed"),
+    "need_covered_short": ("步行范围内人数", "Within the walk"),
+    "need_share_of_residents": ("占常住人口比例", "Share of residents"),
+    "outreach_rank_short": ("走访优先序", "Outreach rank"),
+    "answer_yes": ("是", "yes"), "answer_no": ("否", "no"),
     "suppressed_legend": ("人数少于 {k}，已隐去", "Fewer than {k}: suppressed"),
     "bivariate_high_low": ("需求高、覆盖低", "High need, low coverage"),
     "bivariate_high_high": ("需求高、覆盖高", "High need, well covered"),

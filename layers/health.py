@@ -129,5 +129,13 @@ def group_counts(rows: pd.DataFrame, indicator: str, period: str | None = None) 
     return {str(c): float(p) for c, p in zip(rows["unit_code"], people) if pd.notna(p)}, period
 
 
-__all__ = ["INDICATORS", "Indicator", "min_count", "numerators", "row_level_columns", "suppress_small", "group_counts",
+def stored_need(rows: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Every need group the stored aggregates hold: indicator → (unit code → people, latest period)."""
+    if rows.empty:
+        return {}
+    return {code: counts for code in INDICATORS if (counts := group_counts(rows, code)[0])}
+
+
+__all__ = ["stored_need",
+           "INDICATORS", "Indicator", "min_count", "numerators", "row_level_columns", "suppress_small", "group_counts",
            "DEFAULT_MIN_COUNT", "K_ENV"]

@@ -4,30 +4,27 @@ list of units for outreach; the import of the aggregates."""
 
 from __future__ import annotations
 
-import os
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from exports.need_files import need_frame
 from geo.coverage import CoverageResult
 from geo.facilities import TimeSlot
 from geo.need import (
     BIVARIATE_COLOURS,
-    DEFAULT_MATCHING,
+    configured_matching,
     level_of_codes,
-    load_matching,
     matched_coverage,
-    need_by_unit,
     need_weights,
-    parent_codes,
 )
+from geo.need_tables import NeedTable, need_table
 from geo.units import assign_units
 from i18n import label, render_note, t
 from i18n.values import slot_text, value_label
-from layers.health import INDICATORS, group_counts, min_count, suppress_small
+from layers.health import INDICATORS, group_counts, min_count
 from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_engine, layer_versions
@@ -38,36 +35,20 @@ from ui.tables import show_table
 from webmap.folium_map import build_map, filled_areas
 from webmap.legend import LegendEntry
 
-#: Counts a need table shows; each is suppressed below k (with a complementary cell: the total is shown).
-COUNT_COLUMNS = ["need", "covered", "uncovered"]
 
-
-def protected(table: pd.DataFrame, parents: pd.Series | None = None) -> tuple[pd.DataFrame, pd.Series]:
-    """The need table as it may be shown: counts below k blanked with complementary cells (in the column and
-    inside each parent unit, whose rate the indicators show), and the rates whose numerator was blanked
-    blanked too; with a per-row flag of what was suppressed."""
-    out, mask = suppress_small(table, COUNT_COLUMNS, within=parents)
-    hidden = mask.any(axis=1)
-    out.loc[mask["covered"] | mask["uncovered"] | mask["need"], "rate"] = np.nan
-    out.loc[mask["need"], "need_rate"] = np.nan
-    return out, hidden
-
-
-def map_frame(shown: pd.DataFrame, hidden: pd.Series, geometry, crs, lang: str) -> gpd.GeoDataFrame:
+def map_frame(shown: pd.DataFrame, hidden: pd.Series, geometry, crs, lang: str,
+              reported: pd.Series | None = None) -> gpd.GeoDataFrame:
     """The units as the map draws them: the bivariate colour (grey where suppressed) and the pop-up's texts,
-    made only from the protected table."""
+    made only from the protected table; a unit without a reported count reads "not reported"."""
     units = gpd.GeoDataFrame(shown.assign(geometry=geometry), geometry="geometry", crs=crs)
+    known = np.ones(len(units), bool) if reported is None else reported.to_numpy()
     units["colour"] = [BIVARIATE_COLOURS.get((a, b), "#cccccc") if not h else "#bdbdbd"
                        for a, b, h in zip(units["need_class"], units["shortfall_class"], hidden)]
-    units["need_text"] = [_count_text(v, lang) for v in units["need"]]
-    units["rate_text"] = [f"{v:.0%}" if pd.notna(v) else t("need_suppressed", lang) for v in units["rate"]]
+    units["need_text"] = [_count_text(v, lang) if ok else t("need_not_reported", lang)
+                          for v, ok in zip(units["need"], known)]
+    units["rate_text"] = [t("need_not_reported", lang) if not ok else f"{v:.0%}" if pd.notna(v)
+                          else t("need_suppressed", lang) for v, ok in zip(units["rate"], known)]
     return units
-
-
-def matching() -> dict:
-    """Which facilities serve which need: ``ONEMAP_NEED_MATCHING`` (a JSON file) over the defaults."""
-    path = os.environ.get("ONEMAP_NEED_MATCHING", "").strip()
-    return load_matching(path) if path else DEFAULT_MATCHING
 
 
 def clause_text(clause, lang: str) -> str:
@@ -90,6 +71,13 @@ def _matched(_store: Store, store_key: str, versions: tuple, clauses: tuple) -> 
     return matched_coverage(get_engine(_store), stored_layers(_store), clauses)
 
 
+def matched_need_table(store: Store, result: CoverageResult, boundaries: gpd.GeoDataFrame, code: str) -> NeedTable:
+    """The need group ``code``'s protected table per unit, covered by the facilities that serve it."""
+    counts, period = group_counts(store.records.read("health_indicators"), code)
+    cells = _matched(store, store.description, layer_versions(store), configured_matching().get(code, ()))
+    return need_table(result, boundaries, code, counts, k=min_count(), period=period, covered_cells=cells)
+
+
 def stored_layers(store: Store) -> dict:
     """The stored facility layers a matching filters (read once per version)."""
     versions = {n: v for n, kind, v in layer_versions(store) if kind == "vector"}
@@ -97,17 +85,10 @@ def stored_layers(store: Store) -> dict:
             for n in ("venues", "school_facilities", "greenways", "health_stations") if n in versions}
 
 
-def need_csv(shown: pd.DataFrame, level: str, lang: str) -> bytes:
+def need_csv(table: NeedTable, lang: str) -> bytes:
     """The protected need table as CSV (UTF-8 with BOM, for Excel): suppressed cells read "suppressed"."""
-    columns = {"outreach_rank": "#", "code": t("unit_code", lang), "name": t(f"level_{level}", lang),
-               "need": t("need_people_short", lang), "covered": t("need_covered_matched", lang),
-               "uncovered": t("need_uncovered", lang), "rate": t("need_rate", lang)}
-    out = pd.DataFrame({title: shown[col] for col, title in columns.items()})
-    for col in ("need", "covered", "uncovered"):
-        title = columns[col]
-        out[title] = [t("need_suppressed", lang) if pd.isna(v) else f"{float(v):.0f}" for v in out[title]]
-    out[columns["rate"]] = [t("need_suppressed", lang) if pd.isna(v) else f"{v:.3f}" for v in out[columns["rate"]]]
-    return out.to_csv(index=False).encode("utf-8-sig")
+    frame = need_frame(table, lang, marks=True)
+    return pd.DataFrame(frame.drop(columns="geometry")).to_csv(index=False).encode("utf-8-sig")
 
 
 def need_section(store: Store, result: CoverageResult, *, layer: str, threshold: float,
@@ -124,25 +105,20 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
     ind = st.selectbox(t("need_group", lang), present, key=state.NEED_GROUP,
                        format_func=lambda c: label(INDICATORS[c].group_zh, INDICATORS[c].group_en, lang))
     counts, period = group_counts(rows, ind)
-    level = level_of_codes(boundaries, counts)
-    if level is None:
+    if level_of_codes(boundaries, counts) is None:
         st.info(t("no_need_units", lang))
         return
-    assign = assign_units(result.demand, boundaries, level=level)
-    group = need_weights(ind, counts, result.demand, assign)
     basis = st.radio(t("need_basis", lang), ["matched", "page"], horizontal=True, key=state.NEED_BASIS,
                      format_func=lambda k: t(f"need_basis_{k}", lang))
-    if basis == "matched":
-        clauses = matching().get(ind, ())
-        show.caption(t("need_matched_by", lang) + ("；" if lang != "en" else "; ").join(
-            clause_text(c, lang) for c in clauses))
-        cells = _matched(store, store.description, layer_versions(store), clauses)
-        table = need_by_unit(result, group, assign, covered_cells=cells)
-    else:
-        table = need_by_unit(result, group, assign, layer=layer, threshold=threshold)
-    shown, hidden = protected(table, parent_codes(boundaries, table["code"]))
     k = min_count()
-    need, covered = float(table["need"].sum()), float(table["covered"].sum())
+    if basis == "matched":
+        show.caption(t("need_matched_by", lang) + ("；" if lang != "en" else "; ").join(
+            clause_text(c, lang) for c in configured_matching().get(ind, ())))
+        table = matched_need_table(store, result, boundaries, ind)
+    else:
+        table = need_table(result, boundaries, ind, counts, k=k, period=period, layer=layer, threshold=threshold)
+    shown, hidden, level, group = table.shown, table.hidden, table.level, table.group
+    need, covered = table.need_total, table.covered_total
     c1, c2, c3 = st.columns(3)
     small = lambda v: 0 < v < k  # noqa: E731  (a total below k is not shown either)
     c1.metric(t("need_people", lang, period=period), t("fewer_than_k", lang, k=k) if small(need) else f"{need:,.0f}")
@@ -155,7 +131,8 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
     show.caption(t("need_privacy", lang, k=k, n=int(hidden.sum())))
     left, right = st.columns([1, 1])
     with left:
-        units = map_frame(shown, hidden, assign.units["geometry"].to_numpy(), result.demand.crs, lang)
+        units = map_frame(shown, hidden, table.assign.units["geometry"].to_numpy(), result.demand.crs, lang,
+                          table.reported)
         areas = filled_areas(units, name="need", color_column="colour", fields=["name", "need_text", "rate_text"],
                              aliases=[t(f"level_{level}", lang), t("need_people_short", lang), t("need_rate", lang)],
                              lang=lang)
@@ -170,14 +147,12 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
         st_folium(m, key="need_map", height=520, use_container_width=True, returned_objects=[])
     with right:
         st.caption(t("outreach_list", lang))
-        ranked = shown.copy()
-        ranked.loc[hidden.to_numpy(), "outreach_rank"] = pd.NA  # no rank that would place a suppressed count
-        ranked = ranked.sort_values("outreach_rank", na_position="last")
+        ranked = shown.sort_values("outreach_rank", na_position="last")
         show_table(ranked, {"outreach_rank": ("#", "count"), "name": (t(f"level_{level}", lang), "text"),
                             "need": (t("need_people_short", lang), "count"),
                             "uncovered": (t("need_uncovered", lang), "count"),
                             "rate": (t("need_rate", lang), "bar")}, lang, key="need_table", height=480)
-        st.download_button(t("need_download", lang), need_csv(ranked, level, lang),
+        st.download_button(t("need_download", lang), need_csv(table, lang),
                            file_name=f"{t('need_file', lang)}-{ind}.csv", mime="text/csv", key="need_csv",
                            on_click="ignore")
 

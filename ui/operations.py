@@ -138,16 +138,16 @@ def nearby_tab(store: Store, lang: str) -> None:
 def _for_need_group(store: Store, result: NearbyResult | None, lang: str) -> NearbyResult | None:
     """The nearby list kept to the facilities that serve a chosen need group (a station sending a
     hypertensive resident to exercise-prescription stations and fitness points within 15 minutes)."""
-    from geo.need import serves_need
+    from geo.need import configured_matching, serves_need
     from layers.health import INDICATORS
-    from ui.need import matching, stored_layers
+    from ui.need import stored_layers
 
     choice = st.selectbox(t("nearby_need", lang), ["all", *INDICATORS], key=state.NEARBY_NEED,
                           format_func=lambda c: t("nearby_need_all", lang) if c == "all" else
                           value_label("group", c, lang))
     if result is None or choice == "all":
         return result
-    keep = serves_need(result.table, stored_layers(store), matching().get(choice, ()))
+    keep = serves_need(result.table, stored_layers(store), configured_matching().get(choice, ()))
     table = result.table[keep].reset_index(drop=True)
     table["rank"] = range(1, len(table) + 1)
     return replace(result, table=table)

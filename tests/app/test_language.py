@@ -165,6 +165,8 @@ PAGES = {
     "export_print": ("views/export_page.py", (lambda at: at.radio(key="export_kind").set_value("print"),)),
     "export_report": ("views/export_page.py", (lambda at: at.radio(key="export_kind").set_value("report"),
                                                lambda at: at.button(key="export_make").click())),
+    "export_need": ("views/export_page.py", (lambda at: at.radio(key="export_kind").set_value("need"),
+                                             lambda at: at.button(key="export_make").click())),
     "booking_resident": ("views/booking_page.py", (lambda at: at.selectbox(key="booking.home").set_value(
         "990101002003"),)),
     "booking_staff": ("views/booking_page.py", (lambda at: at.radio(key="booking.section").set_value("staff"),)),

@@ -114,6 +114,11 @@ def test_export_page_makes_a_file(on_demo):
     at.radio(key="export_kind").set_value("report").run()
     at.button(key="export_make").click().run()
     assert not at.exception and shown(at.success[0]).startswith("onemap_report.pdf：")
+    at.radio(key="export_kind").set_value("need").run()
+    at.selectbox(key="export_need_group").set_value("aged_60_plus").run()
+    at.selectbox(key="export_format").set_value("csv").run()
+    at.button(key="export_make").click().run()
+    assert not at.exception and shown(at.success[0]).startswith("onemap_need.csv：")
 
 
 def test_tianditu_without_a_key_is_one_message(on_demo):

@@ -151,6 +151,30 @@ def test_small_counts_are_suppressed_with_a_complementary_cell():
     assert mask2["covered"].tolist() == [False, True, False, False]
 
 
+def test_no_blank_comes_back_from_its_row_its_column_or_its_street():
+    """need = covered + uncovered: a blanked covered count beside a shown need and uncovered would be their
+    difference, so the row goes whole; the rows' blanks then need partners in each column and street."""
+    from geo.need_tables import protected
+
+    table = pd.DataFrame({"code": ["a1", "a2", "a3", "b1", "b2"], "name": list("vwxyz"),
+                          "need": [40.0, 55.0, 30.0, 25.0, 60.0], "covered": [36.0, 50.0, 30.0, 20.0, 58.0],
+                          "rate": [0.9, 0.91, 1.0, 0.8, 0.97], "need_rate": [0.01] * 5,
+                          "outreach_rank": pd.array([3, 4, 5, 1, 2], dtype="Int64")})
+    table["uncovered"] = table["need"] - table["covered"]  # 4, 5, 0, 5, 2: a1, a2, b1, b2 below k
+    streets = pd.Series(["A", "A", "A", "B", "B"])
+    shown, hidden = protected(table, streets, k=10)
+    cols = ["need", "covered", "uncovered"]
+    for _, row in shown.iterrows():  # along each row: none or every count blank
+        assert row[cols].isna().sum() in (0, 3)
+    for col in cols:  # in each column and inside each street: no lone blank
+        assert shown[col].isna().sum() != 1
+        assert all(n != 1 for n in shown[col].isna().groupby(streets).sum())
+    values = shown[cols].to_numpy(dtype=float)
+    assert not ((values > 0) & (values < 10)).any()
+    assert shown.loc[hidden, "rate"].isna().all() and shown.loc[hidden, "outreach_rank"].isna().all()
+    assert sorted(shown["outreach_rank"].dropna().tolist()) == list(range(1, int((~hidden).sum()) + 1))
+
+
 def test_the_facilities_that_serve_a_need_give_its_coverage(demo_city, demo_analysis, tmp_path):
     """Residents 60+ are served by fitness squares and park fitness points, or a greenway, within 300 m: the
     matched coverage equals a coverage run over just those facilities; a JSON matching replaces the default."""

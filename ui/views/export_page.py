@@ -1,4 +1,5 @@
-"""导出 / Export: layers, coverage results, surfaces, print maps, an offline HTML map, the report."""
+"""导出 / Export: layers, coverage results, surfaces, print maps, an offline HTML map, the report, a need
+group's protected table."""
 
 from __future__ import annotations
 
@@ -6,18 +7,22 @@ import geopandas as gpd
 import streamlit as st
 
 from exports.files import share_cells, write_surface, write_tables, write_vectors
+from exports.need_files import write_need
 from exports.print_map import PAPER_MM, print_map
 from exports.report import district_report, write_report_pdf, write_report_xlsx
-from geo.errors import OneMapError
+from geo.errors import AnalysisError, OneMapError
 from geo.gaps import gap_areas
 from geo.inputs import FACILITY_LAYERS
 from geo.scenarios import scenario_sites
 from geo.units import assign_units
 from i18n import label, t
+from i18n.values import value_label
 from layers.catalogue import CATALOGUE
+from layers.health import INDICATORS, min_count, stored_need
 from layers.limits import upload_workspace
 from ui import show, state
-from ui.analysis import layer_versions, run_coverage
+from ui.analysis import get_engine, layer_versions, run_coverage
+from ui.need import matched_need_table
 from ui.store_access import get_store, read_layer_cached
 from webmap.offline import write_offline_html
 
@@ -28,7 +33,8 @@ versions = {name: v for name, kind, v in layer_versions(store) if kind == "vecto
 layer_name = lambda n: label(CATALOGUE[n].label_zh, CATALOGUE[n].label_en, lang)  # noqa: E731
 
 KINDS = {"layers": ["gpkg", "geojson", "zip", "csv", "xlsx"], "coverage": ["gpkg", "xlsx", "csv"], "surface": ["tif"],
-         "print": ["pdf", "png"], "html": ["html"], "report": ["pdf", "xlsx"]}
+         "print": ["pdf", "png"], "html": ["html"], "report": ["pdf", "xlsx"],
+         "need": ["xlsx", "csv", "gpkg", "geojson", "zip"]}
 FORMATS = {"gpkg": "GeoPackage (.gpkg)", "geojson": "GeoJSON (.geojson)", "zip": "Shapefile (.zip)",
            "csv": "CSV (.csv)", "xlsx": "Excel (.xlsx)", "tif": "GeoTIFF (.tif)", "pdf": "PDF (.pdf)",
            "png": "PNG (.png)", "html": "HTML (.html)"}
@@ -42,6 +48,12 @@ chosen = c2.multiselect(t("layers", lang), sorted(versions), default=[n for n in
                         placeholder=t("choose_layers", lang)) if kind in ("layers", "print", "html") else []
 surface_kind = c2.selectbox(t("surface_kind", lang), ["covered", "distance", "population"], key="export_surface",
                             format_func=lambda k: t(f"surface_{k}", lang)) if kind == "surface" else None
+health = store.records.read("health_indicators")
+need_group = c2.selectbox(t("need_group", lang), [c for c in INDICATORS if c in set(health["indicator"])],
+                          key="export_need_group", format_func=lambda c: value_label("group", c, lang)) \
+    if kind == "need" else None
+if kind == "need":
+    st.caption(t("export_need_help", lang, k=min_count()))
 title = c1.text_input(t("map_title", lang), value=t("app_title", lang), key="export_title") \
     if kind in ("print", "html", "report") else ""
 analysis: dict = {}
@@ -114,10 +126,18 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
                 print_map(print_frames(), out, title=title, paper=analysis["paper"], dpi=150)
             elif kind == "html":
                 write_offline_html({n: read(n) for n in chosen}, out, title=title, lang=lang)
+            elif kind == "need":
+                if need_group is None or "boundaries" not in versions:
+                    raise AnalysisError.coded("need.nothing_to_export")
+                write_need(matched_need_table(store, coverage(), read("boundaries"), need_group), out, lang)
             else:
+                need = stored_need(health)
                 report = district_report(coverage(), read("boundaries"), venues=read("venues"),
                                          school_facilities=read("school_facilities")
-                                         if "school_facilities" in versions else None, title=title)
+                                         if "school_facilities" in versions else None, title=title,
+                                         need=need, engine=get_engine(store), min_count=min_count(),
+                                         need_layers={n: read(n) for n in ("greenways", "health_stations")
+                                                      if n in versions})
                 (write_report_pdf if fmt == "pdf" else write_report_xlsx)(report, out)
             content = out.read_bytes()
         st.download_button(t("download", lang), content, file_name=out.name, key="export_download")
