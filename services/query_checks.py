@@ -1,0 +1,100 @@
+"""Checks of an OGC API ``/items`` query that pygeoapi lets through and OGC API – Features Core refuses: unknown
+parameters, a bbox that is not finite with min ≤ max, a ``datetime`` that is not RFC 3339."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+#: Query parameters /items defines besides a collection's queryables.
+ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "crs", "f", "lang", "limit", "offset", "resulttype", "datetime",
+                              "sortby", "properties", "skipGeometry", "q", "filter", "filter-lang", "filter-crs"})
+
+
+def items_problem(query, queryables: list[str]) -> str | None:
+    """Why an ``/items`` query must be refused (``None`` when it may run)."""
+    unknown = sorted(set(query.keys()) - ITEMS_PARAMETERS - set(queryables))
+    if unknown:
+        return (f"Unknown parameter(s) {', '.join(unknown)}; /items takes {', '.join(sorted(ITEMS_PARAMETERS))} "
+                f"and the queryables ({', '.join(queryables)}).")
+    if "bbox" in query:
+        try:
+            parse_bbox(query["bbox"], lonlat="bbox-crs" not in query or query["bbox-crs"].endswith("CRS84"))
+        except ValueError as exc:
+            return f"bbox {query['bbox']!r}: {exc}."
+    if "filter" in query:
+        unknown = filter_attributes(query["filter"]) - set(queryables) - {"geometry", "id"}
+        if unknown:
+            return (f"filter names {', '.join(sorted(unknown))}, not a queryable of this collection "
+                    f"({', '.join(queryables)}).")
+    for key in ("sortby", "properties"):
+        names = {v.strip().lstrip("+-") for v in query.get(key, "").split(",") if v.strip()}
+        if names - set(queryables):
+            return f"{key} names {', '.join(sorted(names - set(queryables)))}, not a queryable of this collection."
+    if "datetime" in query:
+        try:
+            parse_datetime(query["datetime"])
+        except ValueError as exc:
+            return (f"datetime {query['datetime']!r}: {exc} (RFC 3339, e.g. 2026-09-01T00:00:00Z or "
+                    "2026-09-01T00:00:00Z/..).")
+    return None
+
+
+def filter_attributes(text: str) -> set[str]:
+    """The property names a CQL2 text filter uses (none when it does not parse: pygeoapi then answers 400)."""
+    from pygeofilter import ast
+    from pygeofilter.parsers.ecql import parse
+
+    try:
+        root = parse(text)
+    except Exception:  # any parse failure: pygeoapi says "Bad CQL text"
+        return set()
+
+    def walk(node) -> set[str]:
+        found = {node.name} if isinstance(node, ast.Attribute) else set()
+        for child in node.get_sub_nodes() if isinstance(node, ast.Node) else ():
+            found |= walk(child)
+        return found
+
+    return walk(root)
+
+
+def parse_bbox(text: str, *, lonlat: bool = True) -> tuple[float, ...]:
+    """Four (or six) finite numbers with min ≤ max; in longitude/latitude, within ±180/±90 (``ValueError``)."""
+    parts = text.split(",")
+    if len(parts) not in (4, 6):
+        raise ValueError("write four numbers: minx,miny,maxx,maxy")
+    values = tuple(float(v) for v in parts)
+    half = len(values) // 2
+    if not all(math.isfinite(v) for v in values) or any(values[i] > values[i + half] for i in range(half)):
+        raise ValueError("each number must be finite and each minimum at most its maximum")
+    if lonlat and not (all(-180 <= values[i] <= 180 for i in (0, half))
+                       and all(-90 <= values[i] <= 90 for i in (1, half + 1))):
+        raise ValueError("longitude/latitude in degrees must lie within ±180/±90")
+    return values
+
+
+def parse_datetime(text: str) -> tuple[datetime | None, datetime | None]:
+    """An instant or an interval (``a/b``, ``../b``, ``a/..``) as UTC bounds (``ValueError`` otherwise)."""
+    def one(v: str) -> datetime | None:
+        if v in ("..", ""):
+            return None
+        t = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+    if "/" in text:
+        a, b = text.split("/", 1)
+        lo, hi = one(a), one(b)
+        if lo is None and hi is None:
+            raise ValueError("an interval needs one end")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError("the interval ends before it starts")
+        return lo, hi
+    t = one(text)
+    if t is None:
+        raise ValueError("an instant is needed")
+    return t, t
+
+
+
+__all__ = ["ITEMS_PARAMETERS", "items_problem", "filter_attributes", "parse_bbox", "parse_datetime"]
