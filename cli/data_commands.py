@@ -14,7 +14,7 @@ from layers.errors import InputFileError, LayerValidationError, StoreError
 def cmd_import(args: argparse.Namespace) -> int:
     """Load a department's file into a layer (or an OSM extract, or a population GeoTIFF)."""
     from layers.fields import FieldMapping
-    from layers.ingest import commit_import, import_osm, import_population_raster, prepare_import, preview_changes
+    from layers.ingest import import_osm, import_population_raster, prepare_import
 
     progress = Progress(quiet=args.quiet)
     suffix = Path(args.file).suffix.lower()
@@ -39,26 +39,49 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(plan.summary())
         if args.save_mapping:
             plan.mapping.save(args.save_mapping)
-        stored = {i.name: i.n_features for i in store.layers.list() if i.kind == "vector"}.get(args.layer) or 0
-        mode = args.mode or ("append" if stored == 0 else None)
-        for option in ([mode] if mode else ["append", "upsert", "replace"]):
-            if plan.n_valid:
-                change = preview_changes(store, plan, mode=option, keep_valid=args.keep_valid or not plan.report.ok)
-                print(f"{option}: {change.added} added, {change.updated} updated, {change.unchanged} unchanged, "
-                      f"{change.removed} removed → {change.stored_after} stored"
-                      + (f" (refused: {change.clashes} id(s) already stored)" if change.refused else ""))
-        if args.dry_run:
-            return EXIT_OK if plan.report.ok else EXIT_REFUSED
-        if not plan.report.ok and not args.keep_valid:
-            raise LayerValidationError(plan.report)
-        if mode is None:
-            raise InputFileError(f"{args.layer} already holds {stored} feature(s): say --mode append, upsert or "
-                                 "replace (the counts above show what each would change).")
-        with progress.phase(f"writing {args.layer}"):
-            result = commit_import(store, plan, user=args.user, keep_valid=args.keep_valid, mode=mode)
-        print(f"{result.n_written} row(s) written to {args.layer} (version {result.layer_version}); "
-              f"{result.n_total} stored in all.")
+        return _write_plan(store, plan, args, progress)
+
+
+def _write_plan(store, plan, args: argparse.Namespace, progress: Progress) -> int:
+    """What each write mode would change, then (unless a dry run) the write in one transaction."""
+    from layers.ingest import commit_import, preview_changes
+
+    stored = {i.name: i.n_features for i in store.layers.list() if i.kind == "vector"}.get(plan.layer) or 0
+    mode = args.mode or ("append" if stored == 0 else None)
+    for option in ([mode] if mode else ["append", "upsert", "replace"]):
+        if plan.n_valid:
+            change = preview_changes(store, plan, mode=option, keep_valid=args.keep_valid or not plan.report.ok)
+            print(f"{option}: {change.added} added, {change.updated} updated, {change.unchanged} unchanged, "
+                  f"{change.removed} removed → {change.stored_after} stored"
+                  + (f" (refused: {change.clashes} id(s) already stored)" if change.refused else ""))
+    if args.dry_run:
+        return EXIT_OK if plan.report.ok else EXIT_REFUSED
+    if not plan.report.ok and not args.keep_valid:
+        raise LayerValidationError(plan.report)
+    if mode is None:
+        raise InputFileError(f"{plan.layer} already holds {stored} feature(s): say --mode append, upsert or "
+                             "replace (the counts above show what each would change).")
+    with progress.phase(f"writing {plan.layer}"):
+        result = commit_import(store, plan, user=args.user, keep_valid=args.keep_valid, mode=mode)
+    print(f"{result.n_written} row(s) written to {plan.layer} (version {result.layer_version}); "
+          f"{result.n_total} stored in all.")
     return EXIT_OK
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Pull a layer from another department's OGC API – Features service, checked like a delivered file."""
+    from layers.fields import FieldMapping
+    from layers.limits import upload_workspace
+    from layers.sync import prepare_sync
+
+    progress = Progress(quiet=args.quiet)
+    mapping = FieldMapping.load(args.mapping) if args.mapping else None
+    with open_store_of(args, create=True) as store, upload_workspace(prefix="sync-") as folder:
+        with progress.phase(f"reading {args.collection} from {args.url}"):
+            plan = prepare_sync(args.url, args.collection, args.layer or args.collection, folder, mapping=mapping,
+                                department=args.department)
+        print(plan.summary())
+        return _write_plan(store, plan, args, progress)
 
 
 def cmd_records(args: argparse.Namespace) -> int:
@@ -144,6 +167,18 @@ def add_parsers(sub) -> None:
                         "the layer already holds features (the dry run shows what each would change)")
     p.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("sync", help="pull a layer from another department's OGC API – Features service")
+    p.add_argument("--url", required=True, help="the service's address, e.g. http://10.2.3.4:5080")
+    p.add_argument("--collection", required=True, help="the collection to read, e.g. venues")
+    p.add_argument("--layer", help="catalogue layer to load into (default: the collection's name)")
+    p.add_argument("--mapping", help="a saved field mapping (JSON) for the service's field names")
+    p.add_argument("--department", help="owning department for features that do not say")
+    p.add_argument("--keep-valid", action="store_true", help="write the valid features even if some are refused")
+    p.add_argument("--mode", choices=("append", "upsert", "replace"),
+                   help="as for import; required when the layer already holds features")
+    p.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
+    p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("records", help="import venue usage, survey scores, courses, bookable resources or closed "
                                        "days (CSV/XLSX)")

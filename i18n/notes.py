@@ -263,6 +263,24 @@ NOTES: dict[str, tuple[str, str]] = {
     "health.below_k": ("人数少于 {k}，为保护隐私不予导入", "fewer than {k} people: not loaded, to protect privacy"),
     "health.store_below_k": ("拒绝写入：健康指标中有少于 {k} 人的单元格。",
                              "Refused: a health indicator cell counts fewer than {k} people."),
+    "sync.unreachable": ("{url}：没有 OGC API – Features 服务应答（{reason}）。请检查地址（到 /collections 之前为止）以及本服务器能否访问它。",
+                         "{url}: no OGC API – Features service answered ({reason}). Check the address (it ends "
+                         "where /collections begins) and that this server can reach it."),
+    "sync.no_collection": ("{url} 没有数据集 {collection}；它提供：{names}。",
+                           "{url} has no collection {collection}; it has {names}."),
+    "sync.page_failed": ("{url} 的 {collection}：从第 {n} 个要素起读取失败（{reason}），未写入任何数据。",
+                         "{url}, {collection}: reading from feature {n} failed ({reason}); nothing was stored."),
+    "sync.not_features": ("{url} 的 {collection}/items 返回的不是 GeoJSON 要素集合。",
+                          "{url}, {collection}/items did not answer a GeoJSON FeatureCollection."),
+    "sync.too_many": ("{url} 的 {collection} 超过 {limit} 个要素；拉取与表格上传的上限相同（ONEMAP_MAX_TABLE_ROWS）。",
+                      "{url}, {collection}: more than {limit} features; a pull takes at most as many as a table "
+                      "upload (ONEMAP_MAX_TABLE_ROWS)."),
+    "sync.too_big": ("{url} 的 {collection} 超过 {mb} MB；拉取与上传文件的上限相同（ONEMAP_MAX_FILE_MB）。",
+                     "{url}, {collection}: more than {mb} MB of features; a pull takes at most as much as an upload "
+                     "(ONEMAP_MAX_FILE_MB)."),
+    "sync.too_slow": ("{url} 的 {collection} 读取超过 {seconds} 秒（ONEMAP_MAX_SECONDS），未写入任何数据。",
+                      "{url}, {collection}: reading took longer than {seconds} s (ONEMAP_MAX_SECONDS); nothing "
+                      "was stored."),
     "need.estimate": ("“{group}”按各单元汇总人数、依常住人口比例分配到格网，为估算值。",
                       "“{group}” is an estimate: each unit's aggregate count spread over its cells by population."),
     "need.unplaced": ("{n} 个单元有人数但格网中没有常住人口，未能分配：{units}",

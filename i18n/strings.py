@@ -510,6 +510,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "To protect privacy, numbers below {k} are not shown, and one more cell is hidden so none can be "
                      "worked out by subtraction; {n} unit(s) hidden here."),
     "need_suppressed": ("已隐去", "suppressed"),
+    "sync_title": ("从其他部门的服务拉取（OGC API – Features）", "Pull from another department's service (OGC API – Features)"),
+    "sync_url": ("服务地址", "Service address"),
+    "sync_collection": ("数据集", "Collection"),
+    "sync_check": ("读取并检查", "Read and check"),
+    "sync_help": ("读取的要素与上传文件一样经过字段对应、个人信息检查和校验；确认写入前不会改动已存数据。拉取到上方所选图层。",
+                  "The features read go through the same field mapping, personal-data check and validation as an "
+                  "uploaded file; nothing stored changes until you write. They are pulled into the layer chosen "
+                  "above."),
     "need_not_reported": ("未报送", "not reported"),
     "export_need_help": ("按社区（或指标上报的单元）列出重点人群及可达适配设施的人数；少于 {k} 人的数及可据以相减推算的数已隐去。",
                          "The group and those within reach of their facilities, per community (or the unit the "

@@ -11,6 +11,8 @@ from i18n import label, render_note, t
 from i18n.values import value_label
 from layers.catalogue import CATALOGUE, DEPARTMENTS, LayerSpec
 from layers.ingest import COORDINATE_SYSTEMS, commit_import, prepare_import, preview_changes
+from layers.limits import upload_workspace
+from layers.sync import prepare_sync
 from ui import show, state
 from ui.audit_view import audit_section
 from ui.auth import active_account, write_store
@@ -93,6 +95,19 @@ if upload is not None and st.button(t("check", lang), key="data_check"):
     except OneMapError as exc:
         st.session_state.pop(state.IMPORT_PLAN, None)
         show.failure(exc, lang)
+with st.expander(t("sync_title", lang)):
+    st.caption(t("sync_help", lang))
+    s1, s2 = st.columns([3, 1])
+    sync_url = s1.text_input(t("sync_url", lang), key="data_sync_url", placeholder="http://10.2.3.4:5080")
+    sync_collection = s2.text_input(t("sync_collection", lang), key="data_sync_collection", placeholder="venues")
+    if st.button(t("sync_check", lang), key="data_sync", disabled=not (sync_url.strip() and sync_collection.strip())):
+        try:
+            with upload_workspace(prefix="sync-") as folder:
+                st.session_state[state.IMPORT_PLAN] = prepare_sync(sync_url.strip(), sync_collection.strip(),
+                                                                   target_layer, folder)
+        except OneMapError as exc:
+            st.session_state.pop(state.IMPORT_PLAN, None)
+            show.failure(exc, lang)
 plan = st.session_state.get(state.IMPORT_PLAN)
 done = st.session_state.pop(state.IMPORT_DONE, None)
 if done:
