@@ -131,7 +131,8 @@ def build_app(store: Store, *, booking_store: Store | None = None, url: str = "h
         anyio.to_thread.current_default_thread_limiter().total_tokens = http_threads()
         yield
 
-    queryables = {name: list(r["providers"][0]["properties"]) for name, r in config["resources"].items()}
+    queryables = {name: list(r["providers"][0]["properties"]) for name, r in config["resources"].items()
+                  if r["type"] == "collection"}
     return Starlette(lifespan=lifespan, middleware=[Middleware(CollectionGuard, queryables=queryables)],
                      routes=[*booking, Mount("/", app=features)])
 

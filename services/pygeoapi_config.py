@@ -103,10 +103,22 @@ def _provider(store, name: str, bounds) -> dict:
     return {**common, "name": "services.gpkg_provider.OneMapGPKGProvider", "data": str(store.path), "table": name}
 
 
+def _processes(store: Store) -> dict:
+    """The analyses as processes, each reading the server's store (on PostGIS as the same role)."""
+    from services.processes import PROCESSES
+
+    if hasattr(store, "schema") and hasattr(store, "url"):
+        where = {"store": store.url, "schema": store.schema, **({"role": store.db_role} if store.db_role else {})}
+    else:
+        where = {"store": str(store.path)}
+    return {pid: {"type": "process", "processor": {"name": dotted, **where}} for pid, dotted in PROCESSES.items()}
+
+
 def build_config(store: Store, *, url: str, folder: Path, host: str = "127.0.0.1", port: int = 5080) -> dict:
     """pygeoapi's configuration for ``store`` served at ``url``, with its templates and static files and its
     job database under ``folder``."""
     templates, static = offline_templates(folder)
+    (folder / "jobs").mkdir(parents=True, exist_ok=True)
     resources = {}
     for name in published_layers(store):
         spec = CATALOGUE[name]
@@ -123,6 +135,7 @@ def build_config(store: Store, *, url: str, folder: Path, host: str = "127.0.0.1
             "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT, "on_exceed": "throttle"},
             "providers": [_provider(store, name, bounds)],
         }
+    resources.update(_processes(store))
     return {
         "server": {
             "bind": {"host": host, "port": port}, "url": url, "mimetype": "application/json; charset=UTF-8",
