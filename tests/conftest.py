@@ -286,6 +286,16 @@ def serve(cmd: list[str], env: dict[str, str], log_name: str, port: int, health:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def ogc_server(store: Path | str | None, log_name: str, env: dict[str, str] | None = None, *extra: str):
+    """The data exchange server (``python -m services.ogc_api``) over ``store`` (a GeoPackage path; ``None`` with
+    ``env`` naming ``DATABASE_URL`` for PostGIS) on a free loopback port; yields its URL, stops it after."""
+    port = _free_port()
+    env = env if env is not None else {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    cmd = [sys.executable, "-m", "services.ogc_api", *(["--store", str(store)] if store else []), "--port", str(port),
+           *extra]
+    yield from serve(cmd, env, log_name, port, health="/conformance?f=json")
+
+
 def app_on_copy(demo_gpkg: Path, tmp_path: Path, log_name: str, **env_extra: str):
     """The app (``streamlit run app.py``) on a copy of the demo city that the test may write to, with its own
     instance folder; yields (URL, the copy's path).  ``env_extra`` may use ``{port}``."""

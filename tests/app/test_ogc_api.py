@@ -9,7 +9,6 @@ import json
 import math
 import os
 import shutil
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,7 +19,7 @@ import pytest
 import shapely
 
 from services.pygeoapi_config import published_fields, published_layers
-from tests.conftest import _free_port, serve
+from tests.conftest import ogc_server
 
 GK = "http://www.opengis.net/def/crs/EPSG/0/4547"  # the demo city's CGCS2000 3-degree zone (114°E)
 CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
@@ -205,10 +204,8 @@ def test_pygeoapi_over_postgis(pg_store, pg_url, demo_city):
         pg_store.layers.write(name, demo_city.layers[name], user="init")
     pg_store.setup_department_roles()
     before = len(pg_store.layers.read("venues"))
-    port = _free_port()
     env = {**os.environ, "ONEMAP_PG_SCHEMA": pg_store.schema, "DATABASE_URL": pg_url}
-    cmd = [sys.executable, "-m", "services.ogc_api", "--role", "viewer", "--port", str(port)]
-    for url in serve(cmd, env, "ogc_api_postgis.log", port, health="/conformance?f=json"):
+    for url in ogc_server(None, "ogc_api_postgis.log", env, "--role", "viewer"):
         _check_endpoint(url, pg_store)
         _check_clients(url, pg_store)
         _check_queries(url, pg_store)
@@ -246,11 +243,8 @@ def test_pygeoapi_over_the_geopackage(demo_gpkg, tmp_path):
 
     path = tmp_path / "city.gpkg"
     shutil.copyfile(demo_gpkg, path)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    cmd = [sys.executable, "-m", "services.ogc_api", "--store", str(path), "--port", str(port)]
     with GeoPackageStore(path) as store:
-        for url in serve(cmd, env, "ogc_api_gpkg.log", port, health="/conformance?f=json"):
+        for url in ogc_server(path, "ogc_api_gpkg.log"):
             _check_endpoint(url, store)
             _check_clients(url, store)
             _check_queries(url, store)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import _free_port, serve
+from tests.conftest import ogc_server
 
 
 def execute(url: str, process: str, inputs: dict, *, asynchronous: bool = False) -> tuple[int, dict, dict]:
@@ -81,11 +80,8 @@ def test_processes_answer_as_the_library_does(demo_gpkg, tmp_path):
 
     path = tmp_path / "city.gpkg"
     shutil.copyfile(demo_gpkg, path)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    cmd = [sys.executable, "-m", "services.ogc_api", "--store", str(path), "--port", str(port)]
     with GeoPackageStore(path) as store:
-        for url in serve(cmd, env, "ogc_processes.log", port, health="/conformance?f=json"):
+        for url in ogc_server(path, "ogc_processes.log"):
             listed = {p["id"] for p in _json(url + "/processes?f=json")["processes"]}
             assert listed == {"coverage", "nearby", "planning"}
             described = _json(url + "/processes/coverage?f=json")
@@ -120,8 +116,6 @@ def test_the_coverage_process_over_postgis(pg_store, pg_url, demo_city):
         pg_store.layers.write(name, demo_city.layers[name], user="init")
     pg_store.rasters.write("population", demo_city.population_tif, user="init")
     pg_store.setup_department_roles()
-    port = _free_port()
     env = {**os.environ, "ONEMAP_PG_SCHEMA": pg_store.schema, "DATABASE_URL": pg_url}
-    cmd = [sys.executable, "-m", "services.ogc_api", "--role", "viewer", "--port", str(port)]
-    for url in serve(cmd, env, "ogc_processes_postgis.log", port, health="/conformance?f=json"):
+    for url in ogc_server(None, "ogc_processes_postgis.log", env, "--role", "viewer"):
         check_coverage(url, pg_store)

@@ -3,14 +3,12 @@ with their map and style from the server itself, and a venue named like a script
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 
 import pytest
 
 from tests.browser.conftest import open_page
-from tests.conftest import _free_port, serve
+from tests.conftest import ogc_server
 
 pytestmark = pytest.mark.browser
 
@@ -28,10 +26,7 @@ def test_the_html_pages_render_offline_and_keep_names_as_text(browser, demo_gpkg
         bad["name"] = HOSTILE
         store.layers.write("venues", bad, mode="upsert", user="test")
         hostile_id = str(bad["feature_id"].iloc[0])
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    cmd = [sys.executable, "-m", "services.ogc_api", "--store", str(path), "--port", str(port)]
-    for url in serve(cmd, env, "ogc_api_html.log", port, health="/conformance?f=json"):
+    for url in ogc_server(path, "ogc_api_html.log"):
         for name, address in (("landing", "/?f=html"), ("collections", "/collections?f=html"),
                               ("venues", "/collections/venues?f=html&lang=zh"),
                               ("venues_en", "/collections/venues?f=html&lang=en"),

@@ -4,7 +4,6 @@ stores what the service publishes, with the service's address in the history."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -12,7 +11,7 @@ import sys
 
 from layers.stores.geopackage import GeoPackageStore
 from services.pygeoapi_config import published_fields
-from tests.conftest import ROOT, _free_port, serve
+from tests.conftest import ROOT, _free_port, ogc_server
 
 
 def _sync(store_path, tmp_path, url: str, *extra: str) -> subprocess.CompletedProcess:
@@ -37,10 +36,7 @@ def test_a_pull_is_checked_like_a_file_and_lands_whole(demo_gpkg, tmp_path):
         for fn in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):  # named by GeoPackage's triggers on
             con.create_function(fn, 1, lambda g: None)                           # the geometry, which stays as is
         con.execute("UPDATE venues SET venue_kind = 'spaceport' WHERE feature_id = 'venue-005'")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    cmd = [sys.executable, "-m", "services.ogc_api", "--store", str(remote), "--port", str(port)]
-    for url in serve(cmd, env, "ogc_api_sync.log", port, health="/conformance?f=json"):
+    for url in ogc_server(remote, "ogc_api_sync.log"):
         refused = _sync(local, tmp_path, url, "--mode", "upsert")
         said = refused.stdout + refused.stderr
         assert refused.returncode == 3, said
@@ -88,10 +84,7 @@ def test_the_data_page_pulls_and_shows_the_refusal(demo_gpkg, tmp_path, monkeypa
     monkeypatch.setenv("ONEMAP_INSTANCE_DIR", str(tmp_path / "instance"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     _open.clear()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    cmd = [sys.executable, "-m", "services.ogc_api", "--store", str(remote), "--port", str(port)]
-    for url in serve(cmd, env, "ogc_api_sync_page.log", port, health="/conformance?f=json"):
+    for url in ogc_server(remote, "ogc_api_sync_page.log"):
         at = AppTest.from_file(str(ROOT / "ui" / "main.py"), default_timeout=180).run()
         at.switch_page("views/data_page.py").run()
         at.text_input(key="data_sync_url").set_value(url).run()
