@@ -26,6 +26,7 @@ LOCAL_ASSETS: dict[str, str] = {
     "markerclusterjs": "vendor/markercluster/leaflet.markercluster.js",
     "markerclustercss": "vendor/markercluster/MarkerCluster.css",
     "markerclusterdefaultcss": "vendor/markercluster/MarkerCluster.Default.css",
+    "vectorgrid": "vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
 }
 #: Assets folium adds by default that our maps do not use (icons and page styling).
 UNUSED_ASSETS = frozenset({"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",

@@ -27,6 +27,8 @@ from layers.styles import LAND_USE_COLORS, STYLES, Style
 from webmap.assets import localize_assets
 from webmap.escape import html_column, html_text
 from webmap.legend import LegendEntry, layer_entries, legend_element, ramp_entry
+from webmap.tiles import tile_min_features
+from webmap.vector_layer import VectorTileLayer
 
 #: The stored layers a map draws, in drawing order (first is lowest), with their styles (layers/styles.py).
 LAYER_STYLES: dict[str, Style] = {n: s for n, s in STYLES.items() if n in CATALOGUE}
@@ -264,7 +266,7 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
               gcj02: bool = False, overlays: list[Overlay] | None = None, on_top: list | None = None,
               legend: bool = True, legend_extra: list[LegendEntry] | None = None,
               fit: gpd.GeoDataFrame | None = None, title: str | None = None,
-              passive: tuple[str, ...] = ()) -> folium.Map:
+              passive: tuple[str, ...] = (), tiled: bool = False) -> folium.Map:
     """A folium map of the given layers, drawn in :data:`LAYER_STYLES` order on a canvas.
 
     Without a basemap the city's own land use, streets and boundaries are the basemap.
@@ -276,6 +278,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
     to everything drawn.  The scale is metric only; ``title`` is written at the top of the map
     (for a map that stands alone, such as the offline file).  ``passive`` layers are drawn
     without pop-ups and take no clicks, so a click on them reaches the map (adding a site).
+    With ``tiled`` (a published map, served beside the app's tile route) a layer of more than
+    :func:`webmap.tiles.tile_min_features` features is drawn from vector tiles, not GeoJSON.
     """
     m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True, zoom_control=True, height=height)
     # With no tile layer Leaflet has no maxZoom, and marker clusters refuse to start without one.
@@ -298,6 +302,12 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         spec = CATALOGUE[name]
         if gcj02:
             frame = shift_to_gcj02(frame)
+        if tiled and not gcj02 and len(frame) > tile_min_features():
+            group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
+            VectorTileLayer(name, LAYER_STYLES[name]).add_to(group)
+            group.add_to(m)
+            bounds = _grow(bounds, frame.total_bounds)
+            continue
         points = _point_rows(frame)
         if LAYER_STYLES[name].kind == "point" and points.sum() > CLUSTER_MIN_POINTS:
             cluster_layer(name, frame[points], lang).add_to(m)

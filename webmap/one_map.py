@@ -28,8 +28,10 @@ def one_map_key(store_key: str, versions: dict[str, int], shown: list[str], popu
 
 def draw_one_map(frames: dict[str, gpd.GeoDataFrame], population_tif: bytes | None, lang: str,
                  basemap: folium.TileLayer | None = None, gcj02: bool = False) -> folium.Map:
-    """The one-map: the given layers, the population surface, the legend inside the map."""
-    return build_map(frames, lang=lang, population_tif=population_tif, basemap=basemap, gcj02=gcj02, height="100%")
+    """The one-map: the given layers (the big ones from vector tiles), the population surface, the legend inside
+    the map."""
+    return build_map(frames, lang=lang, population_tif=population_tif, basemap=basemap, gcj02=gcj02, height="100%",
+                     tiled=True)
 
 
 def publish_default(store: Store, langs: tuple[str, ...] = ("zh", "en")) -> list[str]:

@@ -63,6 +63,15 @@ def test_a_published_map_without_a_session_is_refused(guarded_app):
     assert _get(url + signed_map_url(key, "li.si", now=0))[0] == 403  # expired long ago
     assert _get(f"{url}/maps/..%2F..%2Fsecret_key.html")[0] in (400, 404)
     assert _get(f"{url}/app/static/maps/{key}.html")[0] == 404  # not under the public static folder
+    # the map's vector tiles: the same signed link, or nothing
+    tile = "/tiles/{key}/walk_network/14/13380/6759.pbf"
+    assert _get(url + tile.format(key=key))[0] == 403
+    query = good.split("?", 1)[1]
+    status, body = _get(url + tile.format(key=key) + "?" + query)
+    assert status == 200 and len(body) > 0
+    assert _get(url + tile.format(key="0" * 24) + "?" + query)[0] == 404  # no such map
+    assert _get(url + f"/tiles/{key}/walk_network/3/9/9.pbf?" + query)[0] == 404  # outside the tiling
+    assert _get(url + f"/tiles/{key}/accounts/14/13380/6759.pbf?" + query)[0] == 404  # not a layer
     with GeoPackageStore(path) as store:
         assert store.accounts.get("li.si") is not None
 
