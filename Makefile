@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 OGC_PORT ?= 5080
 
-.PHONY: setup system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles clean
+.PHONY: setup system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,7 +39,7 @@ test: system-test setup
 	$(PY) -m ruff check .
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= ONEMAP_REQUIRE_ALL=1 $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles
+bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province
 
 bench-store: setup
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_store_write
@@ -79,6 +79,9 @@ bench-need: setup
 
 bench-tiles: setup
 	$(PY) -m bench.bench_tiles
+
+bench-province: setup
+	$(PY) -m bench.bench_province
 
 clean:
 	rm -rf $(VENV) data/demo_city.gpkg tests/artifacts

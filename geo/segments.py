@@ -31,6 +31,10 @@ class NearestSegment:
     along: np.ndarray
 
 
+#: Distances this close are a tie (float noise between equal distances to a shared node).
+TIE_M = 1e-9
+
+
 class SegmentIndex:
     """Nearest-segment index over segments ``(x0, y0) → (x1, y1)`` in a metric CRS.
 
@@ -112,7 +116,11 @@ class SegmentIndex:
             seg = np.where(found, self._owner[np.minimum(qi, n_samples - 1)], 0)
             d, t = self._project(px[todo][:, None], py[todo][:, None], seg)
             d = np.where(found, d, np.inf)
-            best = np.argmin(d, axis=1)
+            # among segments at the same distance (a point nearest to a node they share) the lowest-numbered:
+            # the choice must not depend on which other segments are indexed (a partition holds fewer)
+            low = d.min(axis=1, keepdims=True)
+            tied = np.isfinite(d) & (d <= low + TIE_M)
+            best = np.argmin(np.where(tied, seg, np.iinfo(np.int64).max), axis=1)
             rows = np.arange(len(todo))
             best_d = d[rows, best]
             settled = (qd[:, -1] >= best_d + self.spacing / 2.0) | (k >= n_samples) | ~found[:, -1]

@@ -1,0 +1,273 @@
+"""Coverage cut into partitions with halos, so each can run on its own machine and the whole equals one run.
+
+A partition owns the demand cells whose centres fall in its rectangle (half-open, in the
+run's one metric CRS, so every cell belongs to exactly one) and reads everything within a
+halo around it: every walk-network line and every facility that intersects the rectangle
+grown by the largest cutoff plus the snap bounds — whole features, never clipped, so a
+greenway's access points and the network's nodes are those of the single run. A walk of at
+most the cutoff from an owned cell never leaves that halo, so each owned cell's nearest
+facility, its distance and hence its coverage are those of the single run (the test names
+cells whose nearest facility lies in another partition). Results keep the owned cells only;
+:func:`assemble` puts them back together as one :class:`~geo.coverage.CoverageResult`, which
+every per-unit table, gap map and surface takes as it is.
+
+Inputs are read by each partition itself from a :class:`InputSource` — GeoParquet files and a
+GeoTIFF written once by :func:`write_inputs`, or the store (PostGIS by bbox) — never shipped from
+the client.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import rasterio.windows
+import shapely
+from pyproj import CRS, Transformer
+
+from geo.coverage import ANY_LAYER, DEFAULT_WALK_SPEED_M_PER_MIN, CoverageEngine, CoverageResult
+from geo.demand import Demand, Grid
+from geo.errors import AnalysisError
+from geo.facilities import build_facility_set
+from geo.inputs import FACILITY_LAYERS, empty_layer
+from geo.network import DEFAULT_MAX_SNAP_M, build_walk_network
+
+#: Layers a partition reads besides the facility layers.
+CONTEXT_LAYERS = ("walk_network", "greenway_entrances")
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """Where partitions read their inputs: a folder of GeoParquet files and ``population.tif``
+    (:func:`write_inputs`), or a store (a GeoPackage path or a PostgreSQL URL with its schema)."""
+
+    folder: str | None = None
+    store: str | None = None
+    schema: str | None = None
+
+    def vector(self, name: str, bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame | None:
+        """Features of ``name`` whose extent meets ``bbox`` (lon/lat), or ``None`` when not stored."""
+        if self.folder is not None:
+            path = Path(self.folder) / f"{name}.parquet"
+            return gpd.read_parquet(path, bbox=bbox) if path.exists() else None
+        from layers.stores import open_store
+
+        with open_store(self.store, schema=self.schema) as store:
+            if name not in {i.name for i in store.layers.list() if i.kind == "vector"}:
+                return None
+            return store.layers.read(name, bbox=bbox)
+
+    def population(self) -> str | bytes:
+        """The population GeoTIFF (a path, or the stored bytes)."""
+        if self.folder is not None:
+            return str(Path(self.folder) / "population.tif")
+        from layers.stores import open_store
+
+        with open_store(self.store, schema=self.schema) as store:
+            data = store.rasters.read("population")
+        if data is None:
+            raise AnalysisError("No population raster is stored; a partitioned run reads one.")
+        return data
+
+
+def write_inputs(store, folder: str | os.PathLike[str]) -> InputSource:
+    """The store's network, facility layers and population as GeoParquet (with bbox columns, so a partition
+    reads only its halo) and a GeoTIFF in ``folder``, for workers that share that folder."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    stored = {i.name for i in store.layers.list() if i.kind == "vector"}
+    for name in (*CONTEXT_LAYERS, *FACILITY_LAYERS):
+        if name in stored:
+            store.layers.read(name).to_parquet(out / f"{name}.parquet", write_covering_bbox=True)
+    data = store.rasters.read("population")
+    if data is None:
+        raise AnalysisError("No population raster is stored; a partitioned run reads one.")
+    (out / "population.tif").write_bytes(data)
+    return InputSource(folder=str(out))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One partition: a key and its rectangle (x0, y0, x1, y1) in the run's metric CRS (half-open)."""
+
+    key: str
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every partition must agree on: the metric CRS, the distances, the halo and the grid."""
+
+    crs: str
+    thresholds: tuple[float, ...]
+    layers: tuple[str, ...]
+    extent: tuple[float, float, float, float]  # the population raster's extent in ``crs``
+    max_snap_m: float = DEFAULT_MAX_SNAP_M
+    max_demand_snap_m: float = DEFAULT_MAX_SNAP_M
+    method: str = "network"
+
+    @property
+    def cutoff(self) -> float:
+        """The longest distance computed."""
+        return max(self.thresholds)
+
+    @property
+    def halo_m(self) -> float:
+        """How far around its rectangle a partition reads: the cutoff, a facility's snap to the network and a
+        cell's, and once more a facility's snap (the lines it may snap to)."""
+        return self.cutoff + 2 * self.max_snap_m + self.max_demand_snap_m
+
+
+def _open_raster(source: str | bytes):
+    from rasterio.io import MemoryFile
+
+    if isinstance(source, bytes):
+        return MemoryFile(source).open()
+    return rasterio.open(source)
+
+
+def _demand(source: InputSource, plan: Plan, part: Part) -> Demand:
+    """The populated cells whose centres fall in ``part``: only the raster window around it is read, and each
+    cell is placed by the whole raster's transform and its global row and column, as one run places it."""
+    metric = CRS.from_user_input(plan.crs)
+    with _open_raster(source.population()) as ds:
+        transform, raster_crs, shape = ds.transform, ds.crs, (ds.height, ds.width)
+        to_metric = Transformer.from_crs(raster_crs, metric, always_xy=True)
+        ex0, ey0, ex1, ey1 = to_metric.transform_bounds(*ds.bounds, densify_pts=21)
+        x0, y0, x1, y1 = part.box
+        box = (max(x0, ex0), max(y0, ey0), min(x1, ex1), min(y1, ey1))
+        rows = cols = np.empty(0, dtype=np.int64)
+        pop = np.empty(0)
+        if box[0] < box[2] and box[1] < box[3]:
+            bounds = Transformer.from_crs(metric, raster_crs, always_xy=True).transform_bounds(*box, densify_pts=21)
+            window = rasterio.windows.from_bounds(*bounds, transform=transform)
+            window = window.round_offsets(op="floor").round_lengths(op="ceil")
+            full = rasterio.windows.Window(0, 0, ds.width, ds.height)
+            if rasterio.windows.intersect(window, full):
+                window = window.intersection(full)
+                pad = rasterio.windows.Window(max(int(window.col_off) - 1, 0), max(int(window.row_off) - 1, 0),
+                                              int(window.width) + 2, int(window.height) + 2).intersection(full)
+                data = ds.read(1, window=pad, masked=False).astype(np.float64)
+                valid = np.isfinite(data) & (data > 0)
+                if ds.nodata is not None and np.isfinite(ds.nodata):
+                    valid &= data != ds.nodata
+                r, c = np.nonzero(valid)
+                rows, cols, pop = r + int(pad.row_off), c + int(pad.col_off), data[r, c]
+    xs, ys = rasterio.transform.xy(transform, rows, cols, offset="center")
+    lon, lat = Transformer.from_crs(raster_crs, 4326, always_xy=True).transform(np.asarray(xs, float),
+                                                                               np.asarray(ys, float))
+    mx, my = Transformer.from_crs(4326, metric, always_xy=True).transform(lon, lat)
+    mx, my = np.atleast_1d(np.asarray(mx, float)), np.atleast_1d(np.asarray(my, float))
+    own = (mx >= x0) & (mx < x1) & (my >= y0) & (my < y1)
+    return Demand(x=mx[own], y=my[own], population=pop[own], crs=metric, grid=Grid(raster_crs, transform, shape),
+                  row=rows[own].astype(np.int64), col=cols[own].astype(np.int64), label="population")
+
+
+def _halo_lonlat(plan: Plan, part: Part) -> tuple[shapely.Polygon, tuple[float, float, float, float]]:
+    x0, y0, x1, y1 = part.box
+    e0, f0, e1, f1 = plan.extent
+    h = plan.halo_m
+    halo = shapely.box(max(x0, e0) - h, max(y0, f0) - h, min(x1, e1) + h, min(y1, f1) + h)
+    bbox = Transformer.from_crs(plan.crs, 4326, always_xy=True).transform_bounds(*halo.bounds, densify_pts=21)
+    return halo, bbox
+
+
+def _within(frame: gpd.GeoDataFrame | None, halo: shapely.Polygon, crs: CRS) -> gpd.GeoDataFrame | None:
+    """Whole features (not clipped) that meet the halo, in the input's own CRS and order."""
+    if frame is None or frame.empty:
+        return frame
+    return frame[frame.to_crs(crs).intersects(halo).to_numpy()]
+
+
+def run_part(source: InputSource, plan: Plan, part: Part) -> pd.DataFrame:
+    """The owned cells of ``part`` with their distance and nearest facility per layer (the run's one CRS)."""
+    metric = CRS.from_user_input(plan.crs)
+    demand = _demand(source, plan, part)
+    columns = ["row", "col", "population", *[f"distance_{k}" for k in plan.layers],
+               *[f"nearest_{k}" for k in plan.layers]]
+    if len(demand) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+    halo, bbox = _halo_lonlat(plan, part)
+    lines = _within(source.vector("walk_network", bbox), halo, metric)
+    network = build_walk_network(lines, crs=metric) if plan.method == "network" and lines is not None \
+        and len(lines) else None
+    layers = {k: _within(source.vector(k, bbox), halo, metric) for k in plan.layers}
+    layers = {k: v if v is not None else empty_layer() for k, v in layers.items()}
+    entrances = _within(source.vector("greenway_entrances", bbox), halo, metric)
+    facilities = build_facility_set(layers, crs=metric, entrances=entrances)
+    engine = CoverageEngine(demand, facilities, network=network, method=plan.method, max_snap_m=plan.max_snap_m,
+                            max_demand_snap_m=plan.max_demand_snap_m)
+    result = engine.run(list(plan.thresholds), layers=list(plan.layers))
+    out = pd.DataFrame({"row": demand.row, "col": demand.col, "population": demand.population})
+    for k in plan.layers:
+        out[f"distance_{k}"] = result.distance[k].to_numpy()
+        out[f"nearest_{k}"] = result.nearest_ids(k)
+    return out
+
+
+def make_plan(source: InputSource, thresholds: Sequence[float], *, layers: Sequence[str] = FACILITY_LAYERS,
+              crs: str | None = None, method: str = "network") -> Plan:
+    """The run's plan: the metric CRS (the population's CGCS2000 Gauss–Krüger zone unless given), the
+    population's extent in it, the distances and layers."""
+    from geo.crs import local_metric_crs
+
+    with _open_raster(source.population()) as ds:
+        lonlat = Transformer.from_crs(ds.crs, 4326, always_xy=True).transform_bounds(*ds.bounds, densify_pts=21)
+        metric = CRS.from_user_input(crs) if crs else local_metric_crs(lonlat)
+        extent = Transformer.from_crs(ds.crs, metric, always_xy=True).transform_bounds(*ds.bounds, densify_pts=21)
+    return Plan(crs=metric.to_wkt(), thresholds=tuple(sorted(float(t) for t in thresholds)), layers=tuple(layers),
+                extent=tuple(float(v) for v in extent), method=method)
+
+
+def raster_grid(source: InputSource) -> Grid:
+    """The population raster's grid (the cells a result is drawn on)."""
+    with _open_raster(source.population()) as ds:
+        return Grid(ds.crs, ds.transform, (ds.height, ds.width))
+
+
+def tiles(plan: Plan, nx: int, ny: int) -> list[Part]:
+    """``nx`` × ``ny`` rectangles over the plan's extent, the outer ones open to infinity (every cell owned)."""
+    x0, y0, x1, y1 = plan.extent
+    xs, ys = np.linspace(x0, x1, nx + 1), np.linspace(y0, y1, ny + 1)
+    xs[-1], ys[-1] = np.inf, np.inf
+    xs[0], ys[0] = -np.inf, -np.inf
+    return [Part(f"{i}-{j}", (float(xs[i]), float(ys[j]), float(xs[i + 1]), float(ys[j + 1])))
+            for i in range(nx) for j in range(ny)]
+
+
+def assemble(parts: Sequence[pd.DataFrame], plan: Plan, grid: Grid) -> CoverageResult:
+    """The partitions' cells as one coverage result (cells in row, column order)."""
+    cells = pd.concat([p for p in parts if len(p)], ignore_index=True).sort_values(["row", "col"], kind="stable")
+    if cells.duplicated(["row", "col"]).any():
+        raise AnalysisError("Two partitions own the same cell; their rectangles overlap.")
+    metric = CRS.from_user_input(plan.crs)
+    xs, ys = rasterio.transform.xy(grid.transform, cells["row"].to_numpy(), cells["col"].to_numpy(), offset="center")
+    lon, lat = Transformer.from_crs(grid.crs, 4326, always_xy=True).transform(np.asarray(xs, float),
+                                                                             np.asarray(ys, float))
+    mx, my = Transformer.from_crs(4326, metric, always_xy=True).transform(lon, lat)
+    demand = Demand(x=np.asarray(mx), y=np.asarray(my), population=cells["population"].to_numpy(float), crs=metric,
+                    grid=grid, row=cells["row"].to_numpy(np.int64), col=cells["col"].to_numpy(np.int64),
+                    label="population")
+    ids = sorted({str(v) for k in plan.layers for v in cells[f"nearest_{k}"] if v is not None and v == v})
+    code = {v: i for i, v in enumerate(ids)}
+    dist = {k: cells[f"distance_{k}"].to_numpy(float) for k in plan.layers}
+    near = {k: np.array([code.get(str(v), -1) if v is not None and v == v else -1
+                         for v in cells[f"nearest_{k}"]], dtype=np.int64) for k in plan.layers}
+    ths = {k: tuple(plan.thresholds) for k in plan.layers}
+    if len(plan.layers) > 1:
+        dist[ANY_LAYER] = np.min(np.column_stack([dist[k] for k in plan.layers]), axis=1)
+        ths[ANY_LAYER] = tuple(plan.thresholds)
+    return CoverageResult(distance=pd.DataFrame(dist), nearest_index=pd.DataFrame(near),
+                          facility_ids=np.array(ids, dtype=object), population=demand.population, thresholds=ths,
+                          method={k: plan.method for k in ths}, demand=demand, slot=None, cutoff=plan.cutoff,
+                          walk_speed_m_per_min=DEFAULT_WALK_SPEED_M_PER_MIN)
+
+
+__all__ = ["InputSource", "Part", "Plan", "assemble", "make_plan", "raster_grid", "run_part", "tiles",
+           "write_inputs"]

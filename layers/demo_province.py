@@ -1,0 +1,111 @@
+"""A synthetic province for the partitioned run's tests and benchmark (clearly synthetic, like the demo city).
+
+Each city is made of one or more blocks; a block is the demo city (8 km square, its streets,
+greenway, venues, school facilities, health stations, population) built with its own seed,
+so no two blocks are alike. Cities of 1, 2 or 4 blocks sit on a grid with open country
+between them (``gap_km``), all in the demo's CGCS2000 Gauss–Krüger zone; blocks of one city
+touch, so their streets meet at the seams only where they happen to. Every feature id and
+unit code carries its block's prefix.
+
+:func:`write_province` writes the inputs a partitioned run reads (GeoParquet with bbox
+columns, one population GeoTIFF for the province) into a folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+from affine import Affine
+from rasterio.io import MemoryFile
+
+from geo.partition import InputSource
+from layers.demo_city import build_demo_city
+
+#: Layers a province carries (what coverage reads).
+PROVINCE_LAYERS = ("walk_network", "greenways", "greenway_entrances", "venues", "school_facilities",
+                   "health_stations", "boundaries")
+BLOCK_KM = 8.0
+#: City sizes in blocks, repeated over the cities (a mix of small, middling and large).
+SIZES = (1, 2, 1, 4, 1, 2, 1, 1, 4, 2, 1, 2)
+
+
+@dataclass(frozen=True)
+class ProvinceSummary:
+    """What was written: cities, blocks, street segments and populated cells."""
+
+    cities: int
+    blocks: int
+    segments: int
+    cells: int
+    residents: float
+
+
+def _block_offsets(n_cities: int, gap_km: float) -> list[tuple[int, int, int]]:
+    """(city, dx, dy) in cells of 100 m for every block: cities on a grid of 3 × 3-block slots, each city's
+    blocks filling its slot from the south-west."""
+    per_row = max(1, int(np.ceil(np.sqrt(n_cities))))
+    slot = int(round((2 * BLOCK_KM + gap_km) * 10))
+    block = int(round(BLOCK_KM * 10))
+    out = []
+    for city in range(n_cities):
+        size = SIZES[city % len(SIZES)]
+        sx, sy = (city % per_row) * slot, (city // per_row) * slot
+        shape = {1: [(0, 0)], 2: [(0, 0), (1, 0)], 4: [(0, 0), (1, 0), (0, 1), (1, 1)]}[size]
+        out += [(city, sx + bx * block, sy + by * block) for bx, by in shape]
+    return out
+
+
+def write_province(folder: str | os.PathLike[str], *, n_cities: int = 10, gap_km: float = 6.0,
+                   seed: int = 2026) -> tuple[InputSource, ProvinceSummary]:
+    """Build the province (deterministic for ``seed``) and write its inputs into ``folder``."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    blocks = _block_offsets(n_cities, gap_km)
+    parts: dict[str, list[gpd.GeoDataFrame]] = {k: [] for k in PROVINCE_LAYERS}
+    rasters = []
+    crs = None
+    for k, (city, dx, dy) in enumerate(blocks):
+        demo = build_demo_city(seed=seed + k)
+        with MemoryFile(demo.population_tif) as mem, mem.open() as ds:
+            data, transform, crs = ds.read(1).astype(np.float32), ds.transform, ds.crs
+        rasters.append((data, transform, dx, dy))
+        shift_x, shift_y = dx * abs(transform.a), dy * abs(transform.e)
+        prefix = f"c{city:02d}b{k:03d}-"
+        for name in PROVINCE_LAYERS:
+            frame = demo.layers[name].to_crs(crs)
+            frame = frame.set_geometry(frame.geometry.translate(shift_x, shift_y)).to_crs(4326)
+            frame["feature_id"] = prefix + frame["feature_id"].astype(str)
+            if name == "greenway_entrances" and "greenway_id" in frame:
+                frame["greenway_id"] = prefix + frame["greenway_id"].astype(str)
+            if name == "boundaries":
+                frame["code"] = f"{city:02d}{k:03d}" + frame["code"].astype(str)
+                frame["parent_code"] = [f"{city:02d}{k:03d}{v}" if isinstance(v, str) and v else v
+                                        for v in frame["parent_code"]]
+            parts[name].append(frame)
+    for name, frames in parts.items():
+        frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
+        frame.to_parquet(out / f"{name}.parquet", write_covering_bbox=True)
+    first = rasters[0][1]
+    width = max(dx for *_, dx, _dy in rasters) + rasters[0][0].shape[1]
+    height = max(dy for *_, dy in rasters) + rasters[0][0].shape[0]
+    top = first.f + max(dy for *_, dy in rasters) * abs(first.e)
+    province = np.zeros((height, width), dtype=np.float32)
+    for data, _transform, dx, dy in rasters:
+        r0 = height - dy - data.shape[0]
+        province[r0:r0 + data.shape[0], dx:dx + data.shape[1]] += data
+    with rasterio.open(out / "population.tif", "w", driver="GTiff", width=width, height=height, count=1,
+                       dtype="float32", crs=crs, transform=Affine(first.a, 0, first.c, 0, first.e, top), nodata=0,
+                       compress="deflate", tiled=True) as ds:
+        ds.write(province, 1)
+    summary = ProvinceSummary(cities=n_cities, blocks=len(blocks), segments=sum(len(f) for f in parts["walk_network"]),
+                              cells=int((province > 0).sum()), residents=float(province.sum()))
+    return InputSource(folder=str(out)), summary
+
+
+__all__ = ["write_province", "ProvinceSummary", "PROVINCE_LAYERS"]
