@@ -278,12 +278,17 @@ def serve(cmd: list[str], env: dict[str, str], log_name: str, port: int, health:
         wait_healthy(url, proc, path=health)
         yield url
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """End a process started in its own session, and its children: SIGTERM, then SIGKILL after ``timeout``."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def ogc_server(store: Path | str | None, log_name: str, env: dict[str, str] | None = None, *extra: str):

@@ -21,7 +21,7 @@ from geo.inputs import FACILITY_LAYERS
 from geo.network import build_walk_network
 from geo.partition import InputSource, make_plan, run_part, tiles, write_inputs
 from geo.province import close_cluster, cluster, run_province
-from tests.conftest import ARTIFACTS, _free_port
+from tests.conftest import ARTIFACTS, _free_port, stop
 
 THRESHOLDS = [300.0, 500.0, 1000.0]
 
@@ -148,12 +148,7 @@ def test_on_a_scheduler_and_workers_started_apart_with_a_worker_killed(demo_inpu
         client.close()
     finally:
         for proc in reversed(procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            stop(proc)
 
 
 def test_a_synthetic_province_in_nine_tiles(tmp_path):
