@@ -510,7 +510,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "To protect privacy, numbers below {k} are not shown, and one more cell is hidden so none can be "
                      "worked out by subtraction; {n} unit(s) hidden here."),
     "need_suppressed": ("已隐去", "suppressed"),
-    "sync_title": ("从其他部门的服务拉取（OGC API – Features）", "Pull from another department's service (OGC API – Features)"),
+    "sync_title": ("从其他部门的数据服务拉取（OGC API 要素服务）", "Pull from another department's service (OGC API – Features)"),
     "sync_url": ("服务地址", "Service address"),
     "sync_collection": ("数据集", "Collection"),
     "sync_check": ("读取并检查", "Read and check"),

@@ -29,6 +29,12 @@ log = logging.getLogger(__name__)
 PAGE = 1000
 
 
+def service_address(url: str) -> str:
+    """The service's address as typed (``10.2.3.4:5080`` means ``http://10.2.3.4:5080``), without a final slash."""
+    text = url.strip().rstrip("/")
+    return text if "://" in text else f"http://{text}"
+
+
 def fetch_collection(url: str, collection: str, folder: Path, *, limits: UploadLimits | None = None,
                      timeout: float = 60.0) -> tuple[Path, int]:
     """The features of ``collection`` at the OGC API ``url`` as a GeoJSON file in ``folder`` (each feature's
@@ -45,7 +51,7 @@ def fetch_collection(url: str, collection: str, folder: Path, *, limits: UploadL
 
     limits = limits or UploadLimits.from_env()
     started = time.monotonic()
-    base = url.rstrip("/")
+    base = service_address(url)
     try:
         service = Features(base, timeout=int(timeout))
         names = [c["id"] for c in service.collections()["collections"]]
@@ -101,11 +107,11 @@ def prepare_sync(url: str, collection: str, layer: str, folder: Path, *, mapping
     path, _rows = fetch_collection(url, collection, folder)
     plan = prepare_import(path, layer, coord_system="declared", mapping=mapping, department=department)
     stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    address = f"{url.rstrip('/')}/collections/{collection}"
+    address = f"{service_address(url)}/collections/{collection}"
     plan.source = f"{address} ({stamp})"
     if "source" in plan.frame:  # rows the service gave no source for come from the service
         plan.frame["source"] = plan.frame["source"].where(plan.frame["source"] != path.name, address)
     return plan
 
 
-__all__ = ["fetch_collection", "prepare_sync"]
+__all__ = ["fetch_collection", "prepare_sync", "service_address"]

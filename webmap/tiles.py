@@ -127,22 +127,31 @@ class TileSource:
 
 _lock = threading.Lock()
 _sources: OrderedDict[tuple, TileSource] = OrderedDict()
+_building: dict[tuple, threading.Lock] = {}
 CACHED_LAYERS = 4
 
 
 def _source(store, name: str, version: int) -> TileSource:
+    """The layer's tile source at ``version``, built once: a map's first tiles arrive together, and all but
+    one of their requests wait for that one build instead of each reading the layer."""
     key = (store.description, name, version)
     with _lock:
         held = _sources.get(key)
         if held is not None:
             _sources.move_to_end(key)
             return held
-    made = TileSource(name, store.layers.read(name))
-    with _lock:
-        _sources[key] = made
-        while len(_sources) > CACHED_LAYERS:
-            _sources.popitem(last=False)
-    return made
+        building = _building.setdefault(key, threading.Lock())
+    with building:
+        with _lock:
+            held = _sources.get(key)
+        if held is None:
+            held = TileSource(name, store.layers.read(name))
+            with _lock:
+                _sources[key] = held
+                while len(_sources) > CACHED_LAYERS:
+                    _sources.popitem(last=False)
+                _building.pop(key, None)
+    return held
 
 
 def postgis_tile(store, name: str, z: int, x: int, y: int) -> bytes:

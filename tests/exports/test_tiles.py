@@ -67,3 +67,36 @@ def test_postgis_cuts_the_same_tile(pg_store, demo_city):
     want = _crossing(streets, *TILE)
     assert from_pg <= want and len(from_pg) >= 0.99 * len(want)  # PostGIS keeps one feature per segment
     assert abs(len(from_py) - len(from_pg)) <= 0.05 * len(from_pg)
+
+
+def test_a_maps_first_tiles_read_the_layer_once(demo_gpkg):
+    """Sixteen tile requests arriving together build the layer's tile source once; the rest wait for it."""
+    import threading
+
+    from layers.stores.geopackage import GeoPackageStore
+    from webmap.tiles import layer_tile
+
+    class Counting:
+        def __init__(self, store) -> None:
+            self.store, self.reads, self.description = store, 0, f"counting {store.description}"
+            self.layers = self
+
+        def list(self):
+            return self.store.layers.list()
+
+        def read(self, name, **kw):
+            self.reads += 1
+            return self.store.layers.read(name, **kw)
+
+    with GeoPackageStore(demo_gpkg) as store:
+        counting = Counting(store)
+        z, x, y = TILE
+        got: list[bytes] = []
+        threads = [threading.Thread(target=lambda k=k: got.append(layer_tile(counting, "walk_network", z, x + k % 4,
+                                                                              y + k // 4)))
+                   for k in range(16)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+    assert counting.reads == 1 and len(got) == 16 and any(len(g) > 100 for g in got)

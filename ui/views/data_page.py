@@ -98,7 +98,7 @@ if upload is not None and st.button(t("check", lang), key="data_check"):
 with st.expander(t("sync_title", lang)):
     st.caption(t("sync_help", lang))
     s1, s2 = st.columns([3, 1])
-    sync_url = s1.text_input(t("sync_url", lang), key="data_sync_url", placeholder="http://10.2.3.4:5080")
+    sync_url = s1.text_input(t("sync_url", lang), key="data_sync_url", placeholder="10.2.3.4:5080")
     sync_collection = s2.text_input(t("sync_collection", lang), key="data_sync_collection", placeholder="venues")
     if st.button(t("sync_check", lang), key="data_sync", disabled=not (sync_url.strip() and sync_collection.strip())):
         try:
