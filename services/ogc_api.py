@@ -17,12 +17,14 @@ bug here could not change a layer. A layer stored after start-up is served after
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import importlib
 import json
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import warnings
@@ -119,7 +121,10 @@ def build_app(store: Store, *, booking_store: Store | None = None, url: str = "h
               folder: Path | None = None) -> Starlette:
     """The data exchange server over ``store`` (read-only), answering at ``url``; with ``booking_store``, the
     booking API on ``/booking``."""
-    folder = Path(folder or tempfile.mkdtemp(prefix="onemap-pygeoapi-"))
+    if folder is None:  # a private folder (0700: the configuration holds the database login), removed at exit
+        folder = Path(tempfile.mkdtemp(prefix="onemap-pygeoapi-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    folder = Path(folder)
     config = build_config(store, url=url.rstrip("/"), folder=folder)
     features = pygeoapi_app(config, folder)
     booking = [Mount("/booking", app=build_booking_app(booking_store))] if booking_store is not None else []

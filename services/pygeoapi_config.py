@@ -1,7 +1,7 @@
 """pygeoapi's configuration, made from the layer catalogue and the store (never a hand-kept YAML).
 
 Every published layer stored at start-up becomes a collection: its Chinese and English
-titles and its fields' labels from :data:`layers.catalogue.CATALOGUE`, its extent from the
+titles from :data:`layers.catalogue.CATALOGUE`, its extent from the
 stored features, the CRS it can be asked for (CRS84, EPSG:4326, CGCS2000 EPSG:4490 and the
 city's CGCS2000 3-degree Gauss–Krüger zone) and only its published fields
 (:func:`published_fields`). PostGIS is read through pygeoapi's PostgreSQL provider as the
@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from geo.crs import gauss_kruger_3deg_crs
 from geo.errors import OneMapError
-from layers.catalogue import CATALOGUE, SYSTEM_FIELD_NAMES
+from layers.catalogue import CATALOGUE
 from layers.stores import Store
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -234,5 +234,5 @@ def offline_templates(folder: Path) -> tuple[Path, Path]:
     return templates, static
 
 
-__all__ = ["build_config", "offline_templates", "published_fields", "published_layers", "crs_list",
-           "SYSTEM_FIELD_NAMES", "DEFAULT_LIMIT", "MAX_LIMIT"]
+__all__ = ["build_config", "offline_templates", "published_fields", "published_layers", "crs_list", "DEFAULT_LIMIT",
+           "MAX_LIMIT"]
