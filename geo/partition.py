@@ -18,6 +18,7 @@ the client.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,12 +125,17 @@ class Plan:
         return self.cutoff + 2 * self.max_snap_m + self.max_demand_snap_m
 
 
+@contextlib.contextmanager
 def _open_raster(source: str | bytes):
+    """The raster at a path, or in bytes (its memory file kept open while the dataset is read)."""
     from rasterio.io import MemoryFile
 
     if isinstance(source, bytes):
-        return MemoryFile(source).open()
-    return rasterio.open(source)
+        with MemoryFile(source) as mem, mem.open() as ds:
+            yield ds
+    else:
+        with rasterio.open(source) as ds:
+            yield ds
 
 
 def _demand(source: InputSource, plan: Plan, part: Part) -> Demand:

@@ -221,3 +221,10 @@ def test_the_command_gives_the_coverage_commands_figures(demo_gpkg, tmp_path):
     cols = ["layer", "threshold_m", "residents", "covered", "rate"]
     assert a["summary"][cols].equals(b["summary"][cols])
     assert a["by_street"]["covered"].tolist() == b["by_street"]["covered"].tolist()
+
+
+def test_partitions_read_the_store_itself(demo_gpkg, demo_inputs):
+    """Partitions reading the GeoPackage store by bbox (no exported files) give the same cells."""
+    _source, plan, want = demo_inputs
+    got = run_province(InputSource(store=str(demo_gpkg)), THRESHOLDS, plan=plan, parts=tiles(plan, 2, 2))
+    assert_identical(got, want, FACILITY_LAYERS)
