@@ -126,6 +126,15 @@ def _usable_crs(crs_in: object, source: str) -> CRS:
     return crs
 
 
+def cell_lonlat(transform, raster_crs, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of the centres of raster cells (``rows``, ``cols`` of the whole raster): how every
+    demand cell is placed, so a partition reading a window places its cells as one run does."""
+    xs, ys = rasterio.transform.xy(transform, rows, cols, offset="center")
+    to_ll = Transformer.from_crs(raster_crs, 4326, always_xy=True)
+    lon, lat = to_ll.transform(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
+    return np.asarray(lon), np.asarray(lat)
+
+
 def demand_from_raster(source: bytes | str | os.PathLike, *, crs: object | None = None,
                        metric_crs: CRS | str | int | None = None, label: str | None = None) -> Demand:
     """Read a population raster (residents per cell) with rasterio.
@@ -170,10 +179,7 @@ def demand_from_raster(source: bytes | str | os.PathLike, *, crs: object | None 
     rows, cols = np.nonzero(valid & (values > 0))
     if len(rows) == 0:
         raise DemandError(f"{name}: no cell holds any resident (all cells are 0 or nodata).")
-    xs, ys = rasterio.transform.xy(transform, rows, cols, offset="center")
-    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
-    to_ll = Transformer.from_crs(raster_crs, 4326, always_xy=True)
-    lon, lat = to_ll.transform(xs, ys)
+    lon, lat = cell_lonlat(transform, raster_crs, rows, cols)
     metric = CRS.from_user_input(metric_crs) if metric_crs is not None else local_metric_crs(
         (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))))
     to_m = Transformer.from_crs(4326, metric, always_xy=True)

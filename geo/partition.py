@@ -33,7 +33,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from geo.coverage import ANY_LAYER, DEFAULT_WALK_SPEED_M_PER_MIN, CoverageEngine, CoverageResult
-from geo.demand import Demand, Grid
+from geo.demand import Demand, Grid, cell_lonlat
 from geo.errors import AnalysisError
 from geo.facilities import build_facility_set
 from geo.inputs import FACILITY_LAYERS, empty_layer
@@ -165,9 +165,7 @@ def _demand(source: InputSource, plan: Plan, part: Part) -> Demand:
                     valid &= data != ds.nodata
                 r, c = np.nonzero(valid)
                 rows, cols, pop = r + int(pad.row_off), c + int(pad.col_off), data[r, c]
-    xs, ys = rasterio.transform.xy(transform, rows, cols, offset="center")
-    lon, lat = Transformer.from_crs(raster_crs, 4326, always_xy=True).transform(np.asarray(xs, float),
-                                                                               np.asarray(ys, float))
+    lon, lat = cell_lonlat(transform, raster_crs, rows, cols)
     mx, my = Transformer.from_crs(4326, metric, always_xy=True).transform(lon, lat)
     mx, my = np.atleast_1d(np.asarray(mx, float)), np.atleast_1d(np.asarray(my, float))
     own = (mx >= x0) & (mx < x1) & (my >= y0) & (my < y1)
@@ -253,9 +251,7 @@ def assemble(parts: Sequence[pd.DataFrame], plan: Plan, grid: Grid) -> CoverageR
     if cells.duplicated(["row", "col"]).any():
         raise AnalysisError("Two partitions own the same cell; their rectangles overlap.")
     metric = CRS.from_user_input(plan.crs)
-    xs, ys = rasterio.transform.xy(grid.transform, cells["row"].to_numpy(), cells["col"].to_numpy(), offset="center")
-    lon, lat = Transformer.from_crs(grid.crs, 4326, always_xy=True).transform(np.asarray(xs, float),
-                                                                             np.asarray(ys, float))
+    lon, lat = cell_lonlat(grid.transform, grid.crs, cells["row"].to_numpy(), cells["col"].to_numpy())
     mx, my = Transformer.from_crs(4326, metric, always_xy=True).transform(lon, lat)
     demand = Demand(x=np.asarray(mx), y=np.asarray(my), population=cells["population"].to_numpy(float), crs=metric,
                     grid=grid, row=cells["row"].to_numpy(np.int64), col=cells["col"].to_numpy(np.int64),

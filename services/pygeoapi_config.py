@@ -72,6 +72,12 @@ def crs_list(bounds: tuple[float, float, float, float]) -> list[str]:
     return out
 
 
+def _on_postgis(store: Store) -> bool:
+    from layers.stores.postgis import PostGISStore
+
+    return isinstance(store, PostGISStore)
+
+
 def _postgres_data(store) -> dict:
     url = make_url(store.url)
     data = {"dbname": url.database, "search_path": [store.schema, "public"]}
@@ -93,7 +99,7 @@ def _provider(store, name: str, bounds) -> dict:
               if "name" in CATALOGUE[name].field_names else None, "properties": published_fields(name),
               "storage_crs": CRS84, "crs": crs_list(bounds)}
     common = {k: v for k, v in common.items() if v is not None}
-    if hasattr(store, "schema") and hasattr(store, "url"):
+    if _on_postgis(store):
         from layers.stores.postgis.roles import role_name
 
         options = {"options": f"-c role={role_name(store.schema, 'viewer')}"} if not store.db_role else \
@@ -107,7 +113,7 @@ def _processes(store: Store) -> dict:
     """The analyses as processes, each reading the server's store (on PostGIS as the same role)."""
     from services.processes import PROCESSES
 
-    if hasattr(store, "schema") and hasattr(store, "url"):
+    if _on_postgis(store):
         where = {"store": store.url, "schema": store.schema, **({"role": store.db_role} if store.db_role else {})}
     else:
         where = {"store": str(store.path)}

@@ -71,9 +71,10 @@ def _matched(_store: Store, store_key: str, versions: tuple, clauses: tuple) -> 
     return matched_coverage(get_engine(_store), stored_layers(_store), clauses)
 
 
-def matched_need_table(store: Store, result: CoverageResult, boundaries: gpd.GeoDataFrame, code: str) -> NeedTable:
-    """The need group ``code``'s protected table per unit, covered by the facilities that serve it."""
-    counts, period = group_counts(store.records.read("health_indicators"), code)
+def matched_need_table(store: Store, result: CoverageResult, boundaries: gpd.GeoDataFrame, code: str,
+                       counts: dict[str, float], period: str | None) -> NeedTable:
+    """The need group ``code``'s protected table per unit (``counts``: unit code → people, from the stored
+    aggregates of ``period``), covered by the facilities that serve it."""
     cells = _matched(store, store.description, layer_versions(store), configured_matching().get(code, ()))
     return need_table(result, boundaries, code, counts, k=min_count(), period=period, covered_cells=cells)
 
@@ -114,7 +115,7 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
     if basis == "matched":
         show.caption(t("need_matched_by", lang) + ("；" if lang != "en" else "; ").join(
             clause_text(c, lang) for c in configured_matching().get(ind, ())))
-        table = matched_need_table(store, result, boundaries, ind)
+        table = matched_need_table(store, result, boundaries, ind, counts, period)
     else:
         table = need_table(result, boundaries, ind, counts, k=k, period=period, layer=layer, threshold=threshold)
     shown, hidden, level, group = table.shown, table.hidden, table.level, table.group

@@ -186,7 +186,9 @@ def layer_tile(store, name: str, z: int, x: int, y: int) -> bytes:
     if name not in CATALOGUE:
         raise OneMapError(f"No layer {name!r}.")
     check_tile(z, x, y)
-    if hasattr(store, "schema") and hasattr(store, "engine"):
+    from layers.stores.postgis import PostGISStore
+
+    if isinstance(store, PostGISStore):
         return postgis_tile(store, name, z, x, y)
     version = next((i.layer_version for i in store.layers.list() if i.name == name and i.kind == "vector"), None)
     if version is None:

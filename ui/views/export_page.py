@@ -18,7 +18,7 @@ from geo.units import assign_units
 from i18n import label, t
 from i18n.values import value_label
 from layers.catalogue import CATALOGUE
-from layers.health import INDICATORS, min_count, stored_need
+from layers.health import INDICATORS, group_counts, min_count, stored_need
 from layers.limits import upload_workspace
 from ui import show, state
 from ui.analysis import get_engine, layer_versions, run_coverage
@@ -129,7 +129,9 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
             elif kind == "need":
                 if need_group is None or "boundaries" not in versions:
                     raise AnalysisError.coded("need.nothing_to_export")
-                write_need(matched_need_table(store, coverage(), read("boundaries"), need_group), out, lang)
+                counts, period = group_counts(health, need_group)
+                write_need(matched_need_table(store, coverage(), read("boundaries"), need_group, counts, period),
+                           out, lang)
             else:
                 need = stored_need(health)
                 report = district_report(coverage(), read("boundaries"), venues=read("venues"),
