@@ -303,6 +303,50 @@ NOTES: dict[str, tuple[str, str]] = {
     "incident.personal": ("场内位置不得包含手机号或身份证号等个人信息。",
                           "Where in the place must not hold a phone or ID number: no personal data is recorded."),
     "incident.no_place": ("没有已入库的{layer}要素 {place}。", "No {layer} feature {place!r} is stored."),
+    "report.due_setting": ("ONEMAP_REPORT_DUE_HOURS 中的 {part} 无法识别：写成 类别=小时数，类别为 {categories}。",
+                           "{part!r} in ONEMAP_REPORT_DUE_HOURS: write category=hours, the categories being "
+                           "{categories}."),
+    "report.route_setting": ("ONEMAP_REPORT_ROUTES 中的 {part} 无法识别：写成 类型[@区划代码]=部门，类型为 {kinds}，"
+                             "部门为 {departments}。",
+                             "{part!r} in ONEMAP_REPORT_ROUTES: write kind[@area code]=department, the kinds being "
+                             "{kinds} and the departments {departments}."),
+    "report.kind": ("反馈对象 {kind} 不在可选范围（{kinds}）内。", "Place kind {kind!r} is not one of {kinds}."),
+    "report.layer": ("问题反馈只能针对{layers}，不能针对 {layer}。", "Reports are on {layers}; not on {layer!r}."),
+    "report.no_feature": ("没有已入库的{layer}要素 {feature}。", "No {layer} feature {feature!r} is stored."),
+    "report.point": ("位置 {lon}, {lat} 不是经纬度（经度 -180 至 180，纬度 -90 至 90）。",
+                     "Place {lon}, {lat} is not a longitude and latitude (-180 to 180, -90 to 90)."),
+    "report.category": ("问题类别 {category} 不在可选范围（{categories}）内。",
+                        "Category {category!r} is not one of {categories}."),
+    "report.body_long": ("描述最多 {limit} 个字，现为 {n} 个字。", "The text holds at most {limit} characters, not {n}."),
+    "report.personal": ("描述中不得包含手机号或身份证号等个人信息。",
+                        "The text must not hold a phone or ID number: no personal data is kept with a report."),
+    "report.action": ("操作 {action} 不在可选范围（{actions}）内。", "Action {action!r} is not one of {actions}."),
+    "report.unknown": ("没有编号为 {report} 的问题反馈。", "No report has the code {report!r}."),
+    "report.not_yours": ("问题反馈 {report} 由{department}办理，只有该部门的编辑人员或管理员可以处理。",
+                         "Report {report} is held by the {department}; only its editors or an administrator act on it."),
+    "report.reason_needed": ("“{action}”须填写理由。", "“{action}” needs a reason."),
+    "report.reassign_to": ("不能转交给 {department}：请选择 {departments} 之一。",
+                           "Cannot hand over to {department!r}: choose one of {departments}."),
+    "report.wrong_status": ("问题反馈 {report} 当前为“{status}”，不能“{action}”（可能已被他人处理）。",
+                            "Report {report} is {status} now, so it cannot be “{action}” (someone may have acted "
+                            "first)."),
+    "report.not_data_wrong": ("问题反馈 {report} 不是针对某一要素的“信息有误”反馈，不能据此修改数据。",
+                              "Report {report} is not a data-wrong report on a feature; no feature is opened by it."),
+    "report.accept_first": ("问题反馈 {report} 当前为“{status}”：受理后才能据此修改要素。",
+                            "Report {report} is {status}: accept it before correcting its feature."),
+    "report.edit_field": ("字段 {field} 不能在此修改；可修改的字段：{fields}。",
+                          "Field {field!r} cannot be changed here; the layer's fields are {fields}."),
+    "photo.too_big": ("照片 {name} 为 {mb} MB，超过上限 {limit} MB（ONEMAP_MAX_PHOTO_MB）。",
+                      "Photo {name}: {mb} MB, more than the {limit} MB allowed (ONEMAP_MAX_PHOTO_MB)."),
+    "photo.format": ("{name} 是 {found} 格式；照片须为 {formats}。", "{name} is {found}; a photo is {formats}."),
+    "photo.pixels": ("照片 {name} 有 {mp} 百万像素，超过上限 {limit}（ONEMAP_MAX_PHOTO_MEGAPIXELS）。",
+                     "Photo {name} declares {mp} megapixels, more than {limit} (ONEMAP_MAX_PHOTO_MEGAPIXELS)."),
+    "photo.not_image": ("{name} 不是图片；照片须为 {formats}。", "{name} is not an image; a photo is {formats}."),
+    "photo.broken": ("照片 {name} 已损坏，无法读取。", "Photo {name} is damaged and cannot be read."),
+    "photo.too_many": ("每条反馈最多 {limit} 张照片，现为 {n} 张。", "At most {limit} photos per report, not {n}."),
+    "report.period": ("报告期 {period} 无法识别：写成 2026-10（月）或 2026Q3（季度）。",
+                      "Period {period!r}: write 2026-10 (a month) or 2026Q3 (a quarter)."),
+    "report.period_future": ("报告期 {period} 尚未结束。", "Period {period} has not ended yet."),
     "emergency.no_place": ("该图层中没有场所 {place}。", "No place {place!r} in this layer."),
     "emergency.event_times": ("活动须在同一天内先开始后结束，而不是 {start} → {end}。",
                               "An event runs from its start to a later end the same day, not {start} → {end}."),
@@ -352,11 +396,12 @@ def format_value(key: str, value: Any, lang: str = "zh") -> Any:
     if hasattr(value, "weekday") and hasattr(value, "minute"):
         return slot_text(value, lang)
     if isinstance(value, (list, tuple)):
-        field = {"layers": "layer"}.get(key, key)
+        field = {"layers": "layer", "categories": "category", "kinds": "point_kind", "departments": "department",
+                 "actions": "action"}.get(key, key)
         items = [str(format_value(field, v, lang)) for v in value[:LISTED]]
         more = " …" if len(value) > LISTED else ""
         return ("、" if lang != "en" else ", ").join(items) + more
-    if key in ("layer", "department", "group") and isinstance(value, str):
+    if key in ("layer", "department", "group", "category", "status", "action") and isinstance(value, str):
         return value_label(key, value, lang)
     if key in ("level", "measure", "site_kind") and isinstance(value, str):
         text = value_label(key, value, lang)

@@ -13,6 +13,7 @@ one part with a small public interface, all sharing the backend's connection:
 - ``store.scenarios``  saved planning scenarios
 - ``store.accounts``   accounts and the sign-in counters
 - ``store.bookings``   booking slots, bookings, their encrypted contacts, the outbox, partner keys
+- ``store.field_reports`` problems reported on the ground, their photos and the steps of their handling
 - ``store.history(name)`` the version log of a layer, raster or record table
 
 Writes are all-or-nothing: a failed or refused write leaves what was stored as it was.
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from layers.stores.account_table import AccountTable
     from layers.stores.audit import AuditTrail
     from layers.stores.booking_table import BookingTable
+    from layers.stores.field_report_table import FieldReportTable
     from layers.stores.layer_tables import LayerTables
     from layers.stores.raster_table import Rasters
     from layers.stores.record_tables import RecordTables
@@ -81,6 +83,7 @@ class Store(abc.ABC):
     scenarios: "Scenarios"
     accounts: "AccountTable"
     bookings: "BookingTable"
+    field_reports: "FieldReportTable"
 
     @abc.abstractmethod
     def history(self, name: str) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from layers.stores.base import Store
 from layers.stores.geopackage.accounts import GpkgAccounts
 from layers.stores.geopackage.audit import GpkgAudit
 from layers.stores.geopackage.bookings import GpkgBookings
+from layers.stores.geopackage.field_reports import GpkgFieldReports
 from layers.stores.geopackage.file import GpkgFile
 from layers.stores.geopackage.layers import GpkgLayers
 from layers.stores.geopackage.rasters import GpkgRasters
@@ -47,6 +48,7 @@ class GeoPackageStore(Store):
         self.scenarios = GpkgScenarios(self)
         self.accounts = GpkgAccounts(self)
         self.bookings = GpkgBookings(self)
+        self.field_reports = GpkgFieldReports(self)
 
     def history(self, name: str) -> pd.DataFrame:
         """The version log of ``name`` (vector, raster and records), oldest first."""

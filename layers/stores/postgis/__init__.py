@@ -17,6 +17,7 @@ from layers.stores.postgis.accounts import PgAccounts
 from layers.stores.postgis.audit import PgAudit
 from layers.stores.postgis.bookings import PgBookings
 from layers.stores.postgis.database import DEFAULT_SCHEMA, PgDatabase, masked, normalize_database_url
+from layers.stores.postgis.field_reports import PgFieldReports
 from layers.stores.postgis.layers import PgLayers
 from layers.stores.postgis.rasters import PgRasters
 from layers.stores.postgis.records import PgRecords
@@ -61,6 +62,7 @@ class PostGISStore(Store):
         self.scenarios = PgScenarios(self)
         self.accounts = PgAccounts(self)
         self.bookings = PgBookings(self)
+        self.field_reports = PgFieldReports(self)
 
     def history(self, name: str) -> pd.DataFrame:
         """The version log of ``name`` (vector, raster and records), oldest first."""

@@ -70,7 +70,8 @@ def _writable_layers(dept: str) -> list[str]:
 def _bookkeeping(schema: str) -> list[str]:
     """Tables only the owner's functions and triggers write."""
     s = q(schema)
-    return [f"{s}.{q(VERSIONS_TABLE)}", f"{s}.{q(AUDIT_TABLE)}"] + [
+    return [f"{s}.{q(VERSIONS_TABLE)}", f"{s}.{q(AUDIT_TABLE)}", f"{s}.onemap_field_report_steps",
+            f"{s}.onemap_field_report_photos"] + [
         f"{s}.{q(archive_name(n))}" for n in CATALOGUE]
 
 
@@ -120,6 +121,7 @@ def setup_department_roles(conn: Connection, schema: str) -> list[str]:
     for spec in RECORDS.values():
         _policies(conn, f"{s}.{q(records_table(spec))}", schema, spec.department, records=True)
     _booking_grants(conn, schema, roles)
+    _field_report_grants(conn, schema, roles)
     return roles
 
 
@@ -146,6 +148,35 @@ def _booking_grants(conn: Connection, schema: str, roles: list[str]) -> None:
         policies["onemap_bookings"][f"onemap_{dept}"] = f"FOR UPDATE TO {role} USING ({own}) WITH CHECK ({own})"
         policies["onemap_booking_contacts"][f"onemap_{dept}"] = f"FOR SELECT TO {role} USING ({own})"
         policies["onemap_booking_outbox"][f"onemap_{dept}"] = f"FOR SELECT TO {role} USING ({own})"
+    for table, named in policies.items():
+        for name, body in named.items():
+            run(f"DROP POLICY IF EXISTS {q(name)} ON {s}.{table}")
+            run(f"CREATE POLICY {q(name)} ON {s}.{table} {body}")
+
+
+def _field_report_grants(conn: Connection, schema: str, roles: list[str]) -> None:
+    """Field reports: every role reads them and files through ``onemap_file_report``; a department moves
+    (and hands over) the reports it holds, and only their workflow columns; the steps and the photos are
+    written by the owner's function and trigger alone."""
+    s = q(schema)
+    run = lambda sql: conn.execute(text(sql))  # noqa: E731
+    admin = q(role_name(schema, "admin"))
+    workflow = "department, status, changed_at, changed_by, reason"
+    for role in roles:
+        run(f"GRANT EXECUTE ON FUNCTION {s}.onemap_file_report(jsonb, bytea[], integer[], integer[]) TO {q(role)}")
+    policies = {"onemap_field_reports": {"onemap_read": "FOR SELECT USING (true)",
+                                         "onemap_admin": f"FOR UPDATE TO {admin} USING (true) WITH CHECK (true)"},
+                "onemap_field_report_photos": {"onemap_read": "FOR SELECT USING (true)"},
+                "onemap_field_report_steps": {"onemap_read": "FOR SELECT USING (true)"}}
+    run(f"GRANT UPDATE ({workflow}) ON {s}.onemap_field_reports TO {admin}")
+    departments = list(DEPARTMENTS)
+    for dept in departments:
+        role = q(role_name(schema, dept))
+        run(f"GRANT UPDATE ({workflow}) ON {s}.onemap_field_reports TO {role}")
+        # The holder may hand a report to another department (the new row's department is not its own).
+        policies["onemap_field_reports"][f"onemap_{dept}"] = (
+            f"FOR UPDATE TO {role} USING (department = {_literal(dept)}) "
+            f"WITH CHECK (department IN ({', '.join(_literal(d) for d in departments)}))")
     for table, named in policies.items():
         for name, body in named.items():
             run(f"DROP POLICY IF EXISTS {q(name)} ON {s}.{table}")
