@@ -188,6 +188,8 @@ def report_cell(column: str, value: object) -> str:
     name = str(column)
     if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
         return str(value)
+    if isinstance(value, (int, np.integer)):  # a count
+        return f"{int(value):,}"
     if "覆盖率" in name or "比例" in name:
         return f"{float(value):.1%}"
     if "经度" in name or "纬度" in name:

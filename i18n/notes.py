@@ -320,20 +320,20 @@ NOTES: dict[str, tuple[str, str]] = {
     "report.body_long": ("描述最多 {limit} 个字，现为 {n} 个字。", "The text holds at most {limit} characters, not {n}."),
     "report.personal": ("描述中不得包含手机号或身份证号等个人信息。",
                         "The text must not hold a phone or ID number: no personal data is kept with a report."),
-    "report.action": ("操作 {action} 不在可选范围（{actions}）内。", "Action {action!r} is not one of {actions}."),
+    "report.action": ("操作 {step} 不在可选范围（{steps}）内。", "Action {step!r} is not one of {steps}."),
     "report.unknown": ("没有编号为 {report} 的问题反馈。", "No report has the code {report!r}."),
     "report.not_yours": ("问题反馈 {report} 由{department}办理，只有该部门的编辑人员或管理员可以处理。",
                          "Report {report} is held by the {department}; only its editors or an administrator act on it."),
-    "report.reason_needed": ("“{action}”须填写理由。", "“{action}” needs a reason."),
+    "report.reason_needed": ("“{step}”须填写理由。", "“{step}” needs a reason."),
     "report.reassign_to": ("不能转交给 {department}：请选择 {departments} 之一。",
                            "Cannot hand over to {department!r}: choose one of {departments}."),
-    "report.wrong_status": ("问题反馈 {report} 当前为“{status}”，不能“{action}”（可能已被他人处理）。",
-                            "Report {report} is {status} now, so it cannot be “{action}” (someone may have acted "
-                            "first)."),
+    "report.wrong_status": ("问题反馈 {report} 当前为“{state}”，不能“{step}”（可能已被他人处理）。",
+                            "Report {report} is {state} now; the step “{step}” cannot be taken (someone may have "
+                            "acted first)."),
     "report.not_data_wrong": ("问题反馈 {report} 不是针对某一要素的“信息有误”反馈，不能据此修改数据。",
                               "Report {report} is not a data-wrong report on a feature; no feature is opened by it."),
-    "report.accept_first": ("问题反馈 {report} 当前为“{status}”：受理后才能据此修改要素。",
-                            "Report {report} is {status}: accept it before correcting its feature."),
+    "report.accept_first": ("问题反馈 {report} 当前为“{state}”：受理后才能据此修改要素。",
+                            "Report {report} is {state}: accept it before correcting its feature."),
     "report.edit_field": ("字段 {field} 不能在此修改；可修改的字段：{fields}。",
                           "Field {field!r} cannot be changed here; the layer's fields are {fields}."),
     "photo.too_big": ("照片 {name} 为 {mb} MB，超过上限 {limit} MB（ONEMAP_MAX_PHOTO_MB）。",
@@ -397,12 +397,15 @@ def format_value(key: str, value: Any, lang: str = "zh") -> Any:
         return slot_text(value, lang)
     if isinstance(value, (list, tuple)):
         field = {"layers": "layer", "categories": "category", "kinds": "point_kind", "departments": "department",
-                 "actions": "action"}.get(key, key)
+                 "steps": "step"}.get(key, key)
         items = [str(format_value(field, v, lang)) for v in value[:LISTED]]
         more = " …" if len(value) > LISTED else ""
         return ("、" if lang != "en" else ", ").join(items) + more
-    if key in ("layer", "department", "group", "category", "status", "action") and isinstance(value, str):
+    if key in ("layer", "department", "group", "category") and isinstance(value, str):
         return value_label(key, value, lang)
+    if key in ("state", "step", "point_kind") and isinstance(value, str):  # a field report's status, step, place
+        text = value_label({"state": "report_status", "step": "report_action"}.get(key, key), value, lang)
+        return text.lower() if lang == "en" and key != "point_kind" else text
     if key in ("level", "measure", "site_kind") and isinstance(value, str):
         text = value_label(key, value, lang)
         return text.lower() if lang == "en" else text  # inside a sentence

@@ -222,7 +222,7 @@ def act(store, account: Account, report_id: str, action: str, *, reason: str = "
         or a step the report's status does not allow (someone else moved it first).
     """
     if action not in ACTIONS:
-        raise InputFileError.coded("report.action", action=action, actions=tuple(ACTIONS))
+        raise InputFileError.coded("report.action", step=action, steps=tuple(ACTIONS))
     current = store.field_reports.get(report_id)
     if current is None:
         raise InputFileError.coded("report.unknown", report=report_id)
@@ -231,7 +231,7 @@ def act(store, account: Account, report_id: str, action: str, *, reason: str = "
     allowed, status, needs_reason = ACTIONS[action]
     reason = " ".join(str(reason or "").split())
     if needs_reason and not reason:
-        raise InputFileError.coded("report.reason_needed", action=action)
+        raise InputFileError.coded("report.reason_needed", step=action)
     if len(reason) > MAX_BODY:
         raise InputFileError.coded("report.body_long", limit=MAX_BODY, n=len(reason))
     if action == "reassign" and (to_department not in DEPARTMENTS or to_department == current["department"]):
@@ -244,7 +244,7 @@ def act(store, account: Account, report_id: str, action: str, *, reason: str = "
                                    to_department=to_department if action == "reassign" else None)
     if row is None:
         latest = store.field_reports.get(report_id) or current
-        raise InputFileError.coded("report.wrong_status", report=report_id, action=action, status=latest["status"])
+        raise InputFileError.coded("report.wrong_status", report=report_id, step=action, state=latest["status"])
     return row
 
 
@@ -270,7 +270,7 @@ def correct_feature(store, account: Account, report_id: str, changes: dict, *, w
     if report["category"] != "data_wrong" or not report["place_layer"]:
         raise InputFileError.coded("report.not_data_wrong", report=report_id)
     if report["status"] not in ("accepted", "in_progress"):
-        raise InputFileError.coded("report.accept_first", report=report_id, status=report["status"])
+        raise InputFileError.coded("report.accept_first", report=report_id, state=report["status"])
     layer, fid = report["place_layer"], str(report["place_id"])
     spec = get_spec(layer)
     own = {f.name for f in spec.fields}

@@ -56,7 +56,8 @@ def clean_photo(content: bytes, name: str) -> tuple[bytes, int, int]:
 
     limit_mb = max_photo_mb()
     if len(content) > limit_mb * 1024 * 1024:
-        raise InputFileError.coded("photo.too_big", name=name, mb=f"{len(content) / 1048576:.1f}", limit=f"{limit_mb:g}")
+        raise InputFileError.coded("photo.too_big", name=name, mb=f"{len(content) / 1048576:.1f}",
+                                   limit=f"{limit_mb:g}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

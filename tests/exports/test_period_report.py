@@ -1,0 +1,111 @@
+"""The monthly / quarterly report: read at its pin, so made again later it holds the same figures (every
+XLSX cell compared) whatever was written since; its PDF holds the indicator table, the field-report
+counts and the gap maps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+
+from exports.period_report import parse_period, period_report, write_period_pdf, write_period_xlsx
+from layers.accounts import Account
+from layers.errors import InputFileError
+from layers.field_reports import act, file_report, locate
+from layers.stores.geopackage import GeoPackageStore
+
+ADMIN = Account("联盟办", "admin", None)
+EDUCATION = Account("教育局编辑", "editor", "education")
+
+
+def cells(path) -> dict:
+    book = openpyxl.load_workbook(path)
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in book.worksheets}
+
+
+def file_on(store, layer: str, k: int, category: str, when: dt.datetime) -> str:
+    fid = str(store.layers.read(layer)["feature_id"].iloc[k])
+    place, dept, area, name = locate(store, layer=layer, feature_id=fid)
+    return file_report(store, place=place, department=dept, area_code=area, place_name=name, category=category,
+                       body="现场反馈", now=when)["report_id"]
+
+
+@pytest.fixture
+def city(demo_gpkg, tmp_path):
+    path = tmp_path / "city.gpkg"
+    shutil.copy(demo_gpkg, path)
+    with GeoPackageStore(path) as store:
+        yield store
+
+
+def test_the_report_made_again_from_the_same_pin_has_the_same_figures(city, tmp_path):
+    now = dt.datetime.now().replace(microsecond=0)
+    period = parse_period(now.strftime("%Y-%m"))
+    span = now - period.start
+    times = [period.start + span * k / 8 for k in range(1, 7)]
+    codes = [file_on(city, "school_facilities", 0, "closed", times[0]),
+             file_on(city, "school_facilities", 1, "data_wrong", times[1]),
+             file_on(city, "venues", 0, "broken", times[2]),
+             file_on(city, "greenways", 0, "unsafe", times[3]),
+             file_on(city, "health_stations", 0, "crowded", times[4])]
+    act(city, EDUCATION, codes[0], "accept", now=times[1])
+    act(city, EDUCATION, codes[0], "resolve", reason="已按时开门", now=times[2])
+    act(city, ADMIN, codes[2], "reject", reason="重复反馈", now=times[5])
+    first = period_report(city, period, as_of=now, now=now)
+    write_period_xlsx(first, tmp_path / "first.xlsx")
+
+    time.sleep(1.2)  # everything below happens after the pinned second
+    after = now + dt.timedelta(seconds=1)
+    act(city, ADMIN, codes[3], "accept", now=after)
+    file_on(city, "venues", 1, "unsafe", after)
+    venues = city.layers.read("venues")
+    venues.loc[0, "name"] = venues.loc[0, "name"] + "（改名）"
+    city.layers.write("venues", venues, user="体育局编辑", mode="replace")
+    city.layers.write("health_stations", city.layers.read("health_stations").iloc[:-3], user="卫健委编辑",
+                      mode="replace")
+    later = dt.datetime.now().replace(microsecond=0)
+
+    again = period_report(city, period, as_of=now, now=later)
+    write_period_xlsx(again, tmp_path / "again.xlsx")
+    assert cells(tmp_path / "first.xlsx") == cells(tmp_path / "again.xlsx")
+    # A report pinned after those writes does see them.
+    moved = period_report(city, period, as_of=later, now=later)
+    assert moved.reports.set_index("分组").loc["合计", "本期收到"] == 6
+    assert moved.changes.set_index("图层").loc["体育场馆", "期末版本"] == 2
+
+    counts = first.reports.set_index("分组")
+    assert counts.loc["合计", "本期收到"] == 5 and counts.loc["合计", "本期办结"] == 1
+    assert counts.loc["合计", "本期驳回"] == 1 and counts.loc["合计", "期末未办结"] == 3
+    assert counts.loc["教育局", "本期收到"] == 2 and counts.loc["教育局", "本期办结"] == 1
+    hours = (times[2] - times[0]).total_seconds() / 3600
+    assert counts.loc["教育局", "办结中位时长（小时）"] == pytest.approx(hours)
+    indicators = first.indicators.set_index("指标")
+    assert 0 < indicators.loc["500米（10分钟）覆盖率", "本期"] < 1
+    assert len(first.gaps) == 10 and first.gaps["未覆盖人口"].is_monotonic_decreasing
+
+    education = period_report(city, period, department="education", as_of=now, now=now)
+    assert list(education.reports["分组"]) == ["教育局", "合计"]
+    assert "本部门设施1000米服务覆盖率" in set(education.indicators["指标"])
+
+    write_period_pdf(first, tmp_path / "report.pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "report.pdf").pages)
+    for expected in ("学校体育设施开放率", "1000米（15分钟）覆盖率", "问题反馈办理情况（按部门）", "本期收到",
+                     "教育局 2 1 0 1", "缺口 1：", "缺口 10：", "主要覆盖缺口", "本期图层变更"):
+        assert expected in text, expected
+
+
+def test_periods_are_months_or_quarters_that_have_begun(city):
+    q = parse_period("2026Q3")
+    assert (q.start, q.end) == (dt.datetime(2026, 7, 1), dt.datetime(2026, 9, 30, 23, 59, 59))
+    assert q.previous().label == "2026Q2" and parse_period("2026-01").previous().label == "2025-12"
+    for bad in ("2026-13", "2026Q5", "Oct 2026", "2026/10", ""):
+        with pytest.raises(InputFileError, match="write 2026-10"):
+            parse_period(bad)
+    with pytest.raises(InputFileError, match="has not ended"):
+        period_report(city, "2099-01", now=dt.datetime(2026, 12, 2))
+    old = period_report(city, "2020-01", now=dt.datetime(2026, 12, 2))
+    assert old.gaps.empty and any("尚未入库" in n for n in old.notes)
