@@ -80,6 +80,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_period_report(args: argparse.Namespace) -> int:
+    """The monthly or quarterly report (.xlsx or .pdf), read at the period's end or at ``--as-of``."""
+    import datetime as dt
+
+    from exports.period_report import period_report, write_period_pdf, write_period_xlsx
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".xlsx", ".pdf"):
+        raise InputFileError(f"{out.name}: the report is written as .xlsx or .pdf.")
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = dt.datetime.fromisoformat(args.as_of)
+        except ValueError:
+            raise InputFileError(f"--as-of {args.as_of!r}: write a local time like 2026-12-02T18:00.") from None
+    with open_store_of(args) as store:
+        report = period_report(store, args.period, department=args.department, as_of=as_of)
+        (write_period_pdf if out.suffix.lower() == ".pdf" else write_period_xlsx)(report, out)
+    print(f"written: {out} ({report.title}, figures as at {report.pinned_at:%Y-%m-%d %H:%M:%S})")
+    return EXIT_OK
+
+
 def add_parsers(sub) -> None:
     """The file commands' subparsers."""
     p = sub.add_parser("export", help="write layers, surfaces, print maps or an offline HTML map")
@@ -107,3 +129,13 @@ def add_parsers(sub) -> None:
     p.add_argument("--title", default="全民健身设施覆盖报告", help="report title")
     analysis_options(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("period-report", help="the monthly or quarterly report of a department or the alliance")
+    p.add_argument("--period", required=True, help="a month (2026-10) or a quarter (2026Q3)")
+    p.add_argument("--department", default="alliance",
+                   choices=("alliance", "sports", "education", "health", "parks"), help="whose report (default: the "
+                                                                                         "alliance's)")
+    p.add_argument("--as-of", help="for a period still running: read the figures as at this local time "
+                                   "(2026-12-02T18:00); the same value gives the same report again")
+    p.add_argument("--out", required=True, help="report.xlsx or report.pdf")
+    p.set_defaults(func=cmd_period_report)

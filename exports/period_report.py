@@ -193,6 +193,9 @@ def _report_counts(reports: pd.DataFrame, period: Period, by: str, values: list[
     return table
 
 
+CHANGE_COLUMNS = ["图层", "所属部门", "本期版本数", "写入要素数", "期末版本", "期末要素数", "操作人"]
+
+
 def _changes(store, period: Period, pin: pd.Timestamp, department: str) -> pd.DataFrame:
     rows = []
     start = _utc(period.start) - pd.Timedelta(microseconds=999_999)
@@ -207,7 +210,7 @@ def _changes(store, period: Period, pin: pd.Timestamp, department: str) -> pd.Da
                      "写入要素数": int(log["n_written"].fillna(0).sum()),
                      "期末版本": int(log["layer_version"].max()), "期末要素数": int(log["n_total"].iloc[-1]),
                      "操作人": "、".join(sorted(set(log["changed_by"].astype(str))))})
-    return pd.DataFrame(rows, columns=["图层", "所属部门", "本期版本数", "写入要素数", "期末版本", "期末要素数", "操作人"])
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
 
 
 def period_report(store, period: str | Period, *, department: str = "alliance",

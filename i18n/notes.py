@@ -346,7 +346,9 @@ NOTES: dict[str, tuple[str, str]] = {
     "photo.too_many": ("每条反馈最多 {limit} 张照片，现为 {n} 张。", "At most {limit} photos per report, not {n}."),
     "report.period": ("报告期 {period} 无法识别：写成 2026-10（月）或 2026Q3（季度）。",
                       "Period {period!r}: write 2026-10 (a month) or 2026Q3 (a quarter)."),
-    "report.period_future": ("报告期 {period} 尚未结束。", "Period {period} has not ended yet."),
+    "report.period_future": ("报告期 {period} 尚未结束：请选定本期内已过去的某一时点，按该时点的数据生成。",
+                             "Period {period} has not ended yet: choose a moment within it that has passed, and the "
+                             "figures are read as they stood then."),
     "emergency.no_place": ("该图层中没有场所 {place}。", "No place {place!r} in this layer."),
     "emergency.event_times": ("活动须在同一天内先开始后结束，而不是 {start} → {end}。",
                               "An event runs from its start to a later end the same day, not {start} → {end}."),

@@ -51,3 +51,25 @@ def test_accounts_from_the_command_line(city, monkeypatch, capsys):  # noqa: F81
     with open_store(city) as store:
         assert sign_in(store, "zhang.san", "Qingxi-Sports-2026").department == "sports"
     assert main(["--store", city, "roles"]) != EXIT_OK  # roles need PostgreSQL
+
+
+def test_the_period_report_from_the_command_line(city, tmp_path, capsys):  # noqa: F811
+    import datetime as dt
+
+    now = dt.datetime.now().replace(microsecond=0)
+    month = now.strftime("%Y-%m")
+    assert main(["--store", city, "--quiet", "period-report", "--period", month, "--out",
+                 str(tmp_path / "月报.xlsx")]) == EXIT_REFUSED
+    assert "has not ended yet" in capsys.readouterr().err
+    for name in ("月报.xlsx", "教育局月报.pdf"):
+        args = ["--store", city, "--quiet", "period-report", "--period", month, "--as-of", now.isoformat(),
+                "--out", str(tmp_path / name)] + (["--department", "education"] if "教育局" in name else [])
+        assert main(args) == EXIT_OK
+        assert f"figures as at {now:%Y-%m-%d %H:%M:%S}" in capsys.readouterr().out
+    sheets = pd.read_excel(tmp_path / "月报.xlsx", sheet_name=None)
+    assert {"指标", "问题反馈按部门", "问题反馈按类别", "主要缺口", "图层变更", "数据快照"} <= set(sheets)
+    assert "教育局全民健身工作月报" in pypdf.PdfReader(tmp_path / "教育局月报.pdf").pages[0].extract_text()
+    assert main(["--store", city, "--quiet", "period-report", "--period", "2026Q9", "--out",
+                 str(tmp_path / "x.xlsx")]) == EXIT_REFUSED
+    assert main(["--store", city, "--quiet", "period-report", "--period", month, "--as-of", "yesterday",
+                 "--out", str(tmp_path / "x.xlsx")]) == EXIT_REFUSED
