@@ -7,7 +7,8 @@ together with the published one-map files behind the same sign-in (``/maps/…``
 import streamlit as st
 
 from layers.logging_config import configure_logging
+from services.field_report_route import ROUTES as REPORT_ROUTES
 from services.published_maps import ROUTES
 
 configure_logging()
-app = st.App("ui/main.py", routes=ROUTES)
+app = st.App("ui/main.py", routes=[*ROUTES, *REPORT_ROUTES])

@@ -554,11 +554,12 @@ def _schools_earlier(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-builder",
-                    bookings: bool = True) -> dict[str, int]:
+                    bookings: bool = True, reports: bool = True) -> dict[str, int]:
     """Write the demo city into ``store``; returns feature counts per layer.
 
     ``bookings``: also the bookable resources, courses, school calendar and three weeks of
-    bookings around today (:mod:`layers.demo_bookings`).
+    bookings around today (:mod:`layers.demo_bookings`).  ``reports``: also four months of field
+    reports in every state (:mod:`layers.demo_reports`).
     """
     city = city or build_demo_city()
     counts = {}
@@ -583,6 +584,11 @@ def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-bu
         now = dt.datetime.now().replace(second=0, microsecond=0)
         write_booking_records(store, now.date(), user=user)
         counts.update({f"bookings_{k}": v for k, v in book_demo(store, now=now, user=user).items()})
+    if reports:
+        from layers.demo_reports import write_demo_reports
+
+        made = write_demo_reports(store, now=dt.datetime.now().replace(second=0, microsecond=0))
+        counts.update({f"field_reports_{k}": v for k, v in sorted(made.items())})
     return counts
 
 

@@ -53,6 +53,7 @@ pages = [
             url_path="booking"),
     st.Page("views/emergency_page.py", title=t("page_emergency", lang), icon=":material/emergency:",
             url_path="emergency"),
+    st.Page("views/reports_page.py", title=t("page_reports", lang), icon=":material/report:", url_path="reports"),
     st.Page("views/data_page.py", title=t("page_data", lang), icon=":material/database:", url_path="data"),
     st.Page("views/export_page.py", title=t("page_export", lang), icon=":material/download:", url_path="export"),
 ]

@@ -22,6 +22,7 @@ from geo.geometry_kinds import GeometryType, kind_is
 from i18n import label, t
 from i18n.values import value_label
 from layers.catalogue import CATALOGUE, SYSTEM_FIELD_NAMES
+from layers.field_reports import REPORT_LAYERS
 from layers.rasters import open_geotiff
 from layers.styles import LAND_USE_COLORS, STYLES, Style
 from webmap.assets import localize_assets
@@ -266,7 +267,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
               gcj02: bool = False, overlays: list[Overlay] | None = None, on_top: list | None = None,
               legend: bool = True, legend_extra: list[LegendEntry] | None = None,
               fit: gpd.GeoDataFrame | None = None, title: str | None = None,
-              passive: tuple[str, ...] = (), tiled: bool = False) -> folium.Map:
+              passive: tuple[str, ...] = (), tiled: bool = False, report_entry: MacroElement | None = None,
+              open_reports: dict[tuple[str, str], str] | None = None) -> folium.Map:
     """A folium map of the given layers, drawn in :data:`LAYER_STYLES` order on a canvas.
 
     Without a basemap the city's own land use, streets and boundaries are the basemap.
@@ -280,6 +282,9 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
     without pop-ups and take no clicks, so a click on them reaches the map (adding a site).
     With ``tiled`` (a published map, served beside the app's tile route) a layer of more than
     :func:`webmap.tiles.tile_min_features` features is drawn from vector tiles, not GeoJSON.
+    ``report_entry`` (:class:`webmap.field_report_layer.ReportEntry`) adds the 问题反馈 button, and the
+    facilities carry what it needs to name the one clicked; ``open_reports`` ((layer, feature id) → text)
+    adds a line of open field reports to those facilities' pop-ups.
     """
     m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True, zoom_control=True, height=height)
     # With no tile layer Leaflet has no maxZoom, and marker clusters refuse to start without one.
@@ -319,7 +324,18 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         quiet = name in _NO_POPUP or name in passive
         if quiet:  # drawn, not inspected: carry only what the style reads
             fields, aliases = [], []
-        data = _json_ready(frame, fields, lang, raw=_STYLE_COLUMNS.get(name, ()))
+        raw = _STYLE_COLUMNS.get(name, ())
+        reportable = report_entry is not None and name in REPORT_LAYERS and not quiet
+        if open_reports and name in REPORT_LAYERS and not quiet:
+            notes = frame["feature_id"].astype(str).map(lambda f, n=name: open_reports.get((n, f), t("none", lang)))
+            if (notes != t("none", lang)).any():
+                frame = frame.assign(open_reports=notes)
+                fields, aliases = fields + ["open_reports"], aliases + [t("open_reports", lang)]
+        if reportable:
+            raw = (*raw, "feature_id")
+        data = _json_ready(frame, fields, lang, raw=raw)
+        if reportable:
+            data["_layer"], data["_name_field"] = name, spec.name_field or "feature_id"
         group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
         style = LAYER_STYLES[name]
         kwargs = {"interactive": False} if name in passive else {}
@@ -353,6 +369,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
             "z-index:1000;background:rgba(255,255,255,.92);padding:5px 14px;border-radius:4px;"
             f"font:600 17px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)'>{html_text(title)}</div>"))
     MapChrome().add_to(m)
+    if report_entry is not None:
+        report_entry.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return localize_assets(m)
 

@@ -24,7 +24,7 @@ LATIN_ALLOWED = {
     "OSM", "OpenStreetMap", "XYZ", "GeoPackage", "GeoJSON", "Shapefile", "GeoTIFF", "CSV", "PDF", "PNG", "HTML",
     "Excel", "xlsx", "gpkg", "geojson", "zip", "csv", "pdf", "png", "html", "tif", "Web", "tk", "Language",
     "English", "PH", "SH", "Tue", "onemap", "account", "add", "AMap", "Tencent", "Baidu", "Leaflet", "p", "P",
-    "QGIS", "WPS", "OGC", "API", "ONEMAP", "MAX", "SECONDS", "XLSX", "A", "B",
+    "QGIS", "WPS", "OGC", "API", "ONEMAP", "MAX", "SECONDS", "XLSX", "A", "B", "JPEG", "WebP",
     "AED",  # 自动体外除颤器: the abbreviation Chinese public-access programmes print on the device
 }
 #: Text of the other script that is part of the interface in both languages (the language switch).
@@ -33,7 +33,7 @@ TEXT_FIELDS = {"label", "body", "options", "help", "placeholder", "delta", "capt
 CODE_SPAN = re.compile(r"`[^`]*`")
 FILE_NAME = re.compile(r"[\w\-]+\.(?:pdf|xlsx|csv|gpkg|geojson|zip|png|tif|html)\b")
 #: Booking numbers (made at random for each booking, so never among the stored values read).
-BOOKING_CODE = re.compile(r"\b(?:B[0-9A-F]{11}|INC-\d{12}-[0-9A-F]{6})\b")  # and incident ids
+BOOKING_CODE = re.compile(r"\b(?:B[0-9A-F]{11}|INC-\d{12}-[0-9A-F]{6}|FR-\d{8}-[0-9A-F]{8})\b")  # incidents, reports
 CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z]*")
 
@@ -64,7 +64,7 @@ def visible_texts(at: AppTest) -> list[str]:
                     out.append(value)
                 elif field.type == field.TYPE_STRING:  # repeated: options, captions
                     out.extend(str(v) for v in value)
-        if node.type == "dataframe":
+        if node.type in ("dataframe", "table"):
             frame = node.value
             out.extend(str(c) for c in frame.columns)
             out.extend(str(c) for c in frame.index if isinstance(c, str))
@@ -101,6 +101,11 @@ def stored_text_values(path) -> list[str]:
             for col in records.columns:
                 if not pd.api.types.is_numeric_dtype(records[col]):
                     values.update(str(v) for v in records[col].dropna())
+        reports, steps = store.field_reports.list(), store.field_reports.steps()
+        for frame, cols in ((reports, ("body", "place_name", "reporter", "changed_by", "reason")),
+                            (steps, ("actor", "reason"))):
+            for col in cols:
+                values.update(str(v) for v in frame[col].dropna())
     values.update({"demo-builder", "init"})
     return sorted((v for v in values if len(v) > 1), key=len, reverse=True)
 
@@ -167,6 +172,8 @@ PAGES = {
                                                lambda at: at.button(key="export_make").click())),
     "export_need": ("views/export_page.py", (lambda at: at.radio(key="export_kind").set_value("need"),
                                              lambda at: at.button(key="export_make").click())),
+    "export_period": ("views/export_page.py", (lambda at: at.radio(key="export_kind").set_value("period"),
+                                               lambda at: at.button(key="export_make").click())),
     "booking_resident": ("views/booking_page.py", (lambda at: at.selectbox(key="booking.home").set_value(
         "990101002003"),)),
     "booking_staff": ("views/booking_page.py", (lambda at: at.radio(key="booking.section").set_value("staff"),)),
@@ -175,6 +182,15 @@ PAGES = {
     "planning_need": ("views/planning_page.py", (
         lambda at: at.button(key="need_plan_go").click(),)),
     "emergency_profiles": ("views/emergency_page.py", ()),
+    "reports_inbox": ("views/reports_page.py", ()),
+    "reports_file": ("views/reports_page.py", (lambda at: at.radio(key="reports.section").set_value("file"),)),
+    "reports_file_point": ("views/reports_page.py", (
+        lambda at: at.radio(key="reports.section").set_value("file"),
+        lambda at: at.radio(key="reports.where").set_value("point"))),
+    "reports_status": ("views/reports_page.py", (lambda at: at.radio(key="reports.section").set_value("status"),
+                                                 lambda at: at.text_input(key="reports.lookup").set_value(
+                                                     "FR-20260101-0000ABCD"))),
+    "one_map_reports": ("views/one_map.py", (lambda at: at.checkbox(key="reports.shown").check(),)),
     "emergency_placement": ("views/emergency_page.py", (
         lambda at: at.radio(key="emergency.section").set_value("placement"),
         lambda at: at.button(key="emergency_solve").click())),

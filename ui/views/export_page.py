@@ -1,5 +1,5 @@
 """导出 / Export: layers, coverage results, surfaces, print maps, an offline HTML map, the report, a need
-group's protected table."""
+group's protected table, the monthly or quarterly report."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import streamlit as st
 
 from exports.files import share_cells, write_surface, write_tables, write_vectors
 from exports.need_files import write_need
+from exports.period_report import period_report, write_period_pdf, write_period_xlsx
 from exports.print_map import PAPER_MM, print_map
 from exports.report import district_report, write_report_pdf, write_report_xlsx
 from geo.errors import AnalysisError, OneMapError
@@ -23,6 +24,7 @@ from layers.limits import upload_workspace
 from ui import show, state
 from ui.analysis import get_engine, layer_versions, run_coverage
 from ui.need import matched_need_table
+from ui.period_choice import period_widgets
 from ui.store_access import get_store, read_layer_cached
 from webmap.offline import write_offline_html
 
@@ -34,7 +36,7 @@ layer_name = lambda n: label(CATALOGUE[n].label_zh, CATALOGUE[n].label_en, lang)
 
 KINDS = {"layers": ["gpkg", "geojson", "zip", "csv", "xlsx"], "coverage": ["gpkg", "xlsx", "csv"], "surface": ["tif"],
          "print": ["pdf", "png"], "html": ["html"], "report": ["pdf", "xlsx"],
-         "need": ["xlsx", "csv", "gpkg", "geojson", "zip"]}
+         "need": ["xlsx", "csv", "gpkg", "geojson", "zip"], "period": ["pdf", "xlsx"]}
 FORMATS = {"gpkg": "GeoPackage (.gpkg)", "geojson": "GeoJSON (.geojson)", "zip": "Shapefile (.zip)",
            "csv": "CSV (.csv)", "xlsx": "Excel (.xlsx)", "tif": "GeoTIFF (.tif)", "pdf": "PDF (.pdf)",
            "png": "PNG (.png)", "html": "HTML (.html)"}
@@ -54,6 +56,7 @@ need_group = c2.selectbox(t("need_group", lang), [c for c in INDICATORS if c in 
     if kind == "need" else None
 if kind == "need":
     st.caption(t("export_need_help", lang, k=min_count()))
+period_choice = period_widgets(c2, lang) if kind == "period" else None
 title = c1.text_input(t("map_title", lang), value=t("app_title", lang), key="export_title") \
     if kind in ("print", "html", "report") else ""
 analysis: dict = {}
@@ -126,6 +129,10 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
                 print_map(print_frames(), out, title=title, paper=analysis["paper"], dpi=150)
             elif kind == "html":
                 write_offline_html({n: read(n) for n in chosen}, out, title=title, lang=lang)
+            elif kind == "period":
+                made = period_report(store, period_choice.period, department=period_choice.department,
+                                     as_of=period_choice.as_of)
+                (write_period_pdf if fmt == "pdf" else write_period_xlsx)(made, out)
             elif kind == "need":
                 if need_group is None or "boundaries" not in versions:
                     raise AnalysisError.coded("need.nothing_to_export")

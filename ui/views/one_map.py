@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from i18n import label, t
@@ -9,10 +11,11 @@ from layers.catalogue import CATALOGUE
 from layers.demo_city import DEMO_SOURCE, population_total
 from ui import show, state
 from ui.auth import active_account
+from ui.field_reports import filtered_reports, report_filters
 from ui.map_settings import basemap_setting
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 from webmap.folium_map import LAYER_STYLES
-from webmap.one_map import HIDDEN_BY_DEFAULT, draw_one_map, one_map_key
+from webmap.one_map import HIDDEN_BY_DEFAULT, draw_one_map, one_map_key, reports_state
 from webmap.publish import MAP_URL, is_published, publish, signed_map_url
 
 #: The map's height when the window is small (it otherwise fills the window below the figures).
@@ -43,6 +46,8 @@ with st.sidebar:
                 shown.append(name)
     show_pop = "population" in raster and st.checkbox(t("population_surface", lang), value=True,
                                                      key=state.SHOW_POPULATION)
+    reports = store.field_reports.list()
+    report_filter = report_filters(reports, lang)
     show.caption(f"{t('store', lang)}: {store.description}")
 
 
@@ -56,15 +61,19 @@ def _build(basemap, gcj02: bool):
     frames = {name: read_layer_cached(store, store.description, name, vector[name].layer_version) for name in shown}
     tif = read_raster_cached(store, store.description, "population", raster["population"].layer_version) \
         if show_pop else None
-    return draw_one_map(frames, tif, lang, basemap, gcj02)
+    chosen = filtered_reports(reports, report_filter) if report_filter is not None else None
+    return draw_one_map(frames, tif, lang, basemap, gcj02, reports=reports, shown_reports=chosen, now=now)
 
 
 cols = st.columns(4)
 map_slot = st.empty()  # the map is placed here first, so the browser starts loading it before the figures
 basemap, gcj02 = basemap_setting()
+now = dt.datetime.now()
+# Shown reports are coloured by their age: the map is drawn again each hour while they are shown.
 key = one_map_key(store.description, {n: i.layer_version for n, i in vector.items()}, shown,
                   raster["population"].layer_version if show_pop else None, lang,
-                  basemap.tiles if basemap is not None else None, gcj02)
+                  basemap.tiles if basemap is not None else None, gcj02,
+                  (reports_state(reports), None if report_filter is None else (report_filter, f"{now:%Y-%m-%d %H}")))
 if not is_published(key):  # first request for these inputs: build the map once, then serve the file
     publish(_build(basemap, gcj02), key)
 account = active_account()
