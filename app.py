@@ -1,7 +1,8 @@
 """健身一张图 / Fitness One Map — the server: the Streamlit pages and the HTTP routes beside them.
 
 ``make demo`` (``streamlit run app.py``) serves ``ui/main.py`` (page config and navigation)
-together with the published one-map files behind the same sign-in (``/maps/…``).
+together with the published one-map files and their vector tiles behind the same sign-in (``/maps/…``,
+``/tiles/…``) and the maps' field-report form (``POST /field-reports``).
 """
 
 import streamlit as st

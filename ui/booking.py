@@ -30,7 +30,7 @@ from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_finder, layer_versions, records_version
 from ui.auth import active_account, write_store
-from ui.map_settings import basemap_setting
+from ui.map_settings import basemap_setting, report_entry
 from ui.operations import _layer, _station_choices
 from ui.tables import show_table
 from webmap.folium_map import build_map, labelled_marker
@@ -123,7 +123,7 @@ def resident_section(store: Store, lang: str) -> None:
                                           icon_html="<div style='font-size:24px;color:#e31a1c'>★</div>"))
         basemap, gcj02 = basemap_setting()
         m = build_map({k: v for k in ("boundaries",) if (v := _layer(store, k)) is not None}, lang=lang, height=420,
-                      on_top=on_top, basemap=basemap, gcj02=gcj02)
+                      on_top=on_top, basemap=basemap, gcj02=gcj02, report_entry=report_entry(lang))
         st_folium(m, key="booking_map", height=420, use_container_width=True, returned_objects=[])
         if listing.empty:
             st.info(t("no_bookable_near", lang))

@@ -36,7 +36,7 @@ from ui import show, state
 from ui.analysis import get_emergency
 from ui.auth import active_account, write_store
 from ui.formatting import format_measure
-from ui.map_settings import basemap_setting
+from ui.map_settings import basemap_setting, report_entry
 from ui.slots import slot_picker
 from ui.tables import show_table
 from webmap.folium_map import build_map, dot_marker, labelled_marker, route_line
@@ -68,7 +68,7 @@ def _map(layers: dict, on_top: list, extra: list[LegendEntry], key: str, lang: s
         fit = gpd.GeoDataFrame(geometry=[shapely.box(x0 - 0.45 * w, y0 - 0.5 * h, x1 + 0.05 * w, y1 + 0.05 * h)],
                                crs=4326)
     m = build_map(drawn, lang=lang, height=540, on_top=on_top, legend_extra=extra, basemap=basemap, gcj02=gcj02,
-                  fit=fit)
+                  fit=fit, report_entry=report_entry(lang))
     st_folium(m, key=key, height=540, use_container_width=True, returned_objects=[])
 
 

@@ -1,4 +1,4 @@
-"""The basemap setting of the sidebar, as every page's map uses it."""
+"""The basemap setting of the sidebar, and the 问题反馈 button, as every page's map uses them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ import streamlit as st
 
 from geo.errors import OneMapError
 from ui import show, state
+from webmap.field_report_layer import ReportEntry
 from webmap.folium_map import basemap_layer
+
+#: The key the pages' maps sign their report form's link for (a published map uses its own).
+REPORT_KEY = "field-reports"
 
 
 def basemap_setting() -> tuple[folium.TileLayer | None, bool]:
@@ -24,3 +28,19 @@ def basemap_setting() -> tuple[folium.TileLayer | None, bool]:
         show.failure(exc, state.lang())
         basemap = None
     return basemap, basemap is not None and bool(st.session_state.get(state.BASEMAP_GCJ))
+
+
+def report_entry(lang: str) -> ReportEntry:
+    """The 问题反馈 button for a map drawn in a page: its form posts to ``/field-reports`` with a link signed for
+    the signed-in account (the same within the hour, so the map is not drawn again on every rerun)."""
+    import time
+
+    from ui.auth import active_account
+    from webmap.publish import signed_map_url
+
+    account = active_account()
+    if account.single_user:
+        return ReportEntry(lang, query="", post_url="/" + REPORT_KEY)
+    hour = time.time() // 3600 * 3600
+    signed = signed_map_url(REPORT_KEY, account.username, now=hour).split("?", 1)[1]
+    return ReportEntry(lang, query=f"?{signed}&k={REPORT_KEY}", post_url="/" + REPORT_KEY)

@@ -28,7 +28,7 @@ from layers.health import INDICATORS, group_counts, min_count
 from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_engine, layer_versions
-from ui.map_settings import basemap_setting
+from ui.map_settings import basemap_setting, report_entry
 from ui.operations import record_import
 from ui.store_access import read_layer_cached
 from ui.tables import show_table
@@ -144,7 +144,7 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
                  LegendEntry("fill", "#bdbdbd", t("suppressed_legend", lang, k=k))]
         basemap, gcj02 = basemap_setting()
         m = build_map({}, lang=lang, on_top=[areas], legend_extra=extra, height=520, basemap=basemap, gcj02=gcj02,
-                      fit=units)
+                      fit=units, report_entry=report_entry(lang))
         st_folium(m, key="need_map", height=520, use_container_width=True, returned_objects=[])
     with right:
         st.caption(t("outreach_list", lang))

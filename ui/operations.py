@@ -23,7 +23,7 @@ from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_
 from ui.auth import active_account, write_store
 from ui.charts import share_lines, show_chart, value_bars
 from ui.formatting import indicator_label, indicator_value
-from ui.map_settings import basemap_setting
+from ui.map_settings import basemap_setting, report_entry
 from ui.reports import show_problems
 from ui.slots import slot_picker
 from ui.store_access import read_layer_cached
@@ -245,14 +245,15 @@ def usage_tab(store: Store, lang: str) -> None:
             extra = [LegendEntry("dot", STATUS_COLORS[k], t(f"status_{k}", lang))
                      for k in ("over", "normal", "under", "no_data")]
             m = build_map({k: v for k in ("boundaries",) if (v := _layer(store, k)) is not None}, lang=lang,
-                          height=520, on_top=on_top, legend_extra=extra, basemap=basemap, gcj02=gcj02)
+                          height=520, on_top=on_top, legend_extra=extra, basemap=basemap, gcj02=gcj02,
+                          report_entry=report_entry(lang))
             st_folium(m, key="usage_map", height=520, use_container_width=True, returned_objects=[])
             st.caption(t("circle_size", lang))
         with right:
             show_table(table, {"name": (t("venue_name", lang), "text"), "status": (t("usage_status", lang),
                                                                                   "label:status"),
                                "utilisation": (t("utilisation", lang), "percent"),
-                               "mean_daily": (t("mean_daily", lang), "count"),
+                               "mean_daily": (t("mean_daily", lang), "decimal"),
                                "daily_capacity": (t("daily_capacity", lang), "count"),
                                "catchment_residents": (t("catchment", lang), "count"),
                                "residents_per_place": (t("residents_per_place", lang), "decimal")},

@@ -34,8 +34,14 @@ ROUTES = """() => {
 
 @pytest.fixture
 def emergency_app(demo_gpkg, tmp_path):
-    """The app on a copy of the demo city (an incident is written to it)."""
-    yield from app_on_copy(demo_gpkg, tmp_path, "emergency_app.log")
+    """The app on a copy of the demo city (an incident is written to it), its health stations open around the
+    clock so that their walks are among the routes whatever the hour the test runs."""
+    for url, path in app_on_copy(demo_gpkg, tmp_path, "emergency_app.log"):
+        with GeoPackageStore(path) as store:
+            stations = store.layers.read("health_stations")
+            stations["opening_hours"] = "24/7"
+            store.layers.write("health_stations", stations, user="test", mode="replace")
+        yield url, path
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

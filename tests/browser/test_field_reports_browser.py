@@ -121,7 +121,7 @@ def test_a_school_report_reaches_education_only_and_is_resolved_there(field_app,
     page.get_by_text("周六下午公示开放，但大门上锁").wait_for(timeout=60_000)  # its text, shown as written
     for step, status, reason in (("受理", "已受理", ""), ("开始处理", "处理中", ""), ("办结", "已办结", "已与学校核实，恢复开放")):
         form = page.locator("[data-testid='stForm']").filter(has_text="办理操作")
-        form.get_by_text(step, exact=True).click()
+        form.get_by_role("radiogroup").get_by_text(step, exact=True).click()
         if reason:
             form.get_by_label("说明/理由").fill(reason)
         form.get_by_role("button", name="确认").click()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.test_language import other_script, stored_text_values
-from tests.browser.conftest import open_page
+from tests.browser.conftest import MAP_IFRAME, open_page
 from tests.browser.test_pages_browser import map_frame
 
 pytestmark = pytest.mark.browser
@@ -97,6 +97,15 @@ def _upload_bad_csv(tmp_dir):
     return go
 
 
+def _report_form(page, lang: str) -> None:
+    """The one map's 问题反馈 button pressed and a place clicked: the report form open in the map."""
+    frame = map_frame(page, timeout=180_000)
+    frame.get_by_role("button", name="问题反馈" if lang == "zh" else "Report a problem").click()
+    box = page.locator(MAP_IFRAME).first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.3)
+    frame.locator("form.onemap-report-form").wait_for(timeout=30_000)
+
+
 #: page → (path, has a map, what to do there first)
 PAGES = {
     "one_map": ("", True, None),
@@ -112,6 +121,9 @@ PAGES = {
     "booking_package": ("booking", False, _section("体质检测后推荐课程", "After a fitness test")),
     "emergency_profiles": ("emergency", True, None),
     "emergency_event": ("emergency", True, _event_plan),
+    "one_map_report": ("", True, _report_form),
+    "reports_inbox": ("reports", False, None),
+    "export_period": ("export", False, _section("月报/季报", "Monthly or quarterly report")),
 }
 
 

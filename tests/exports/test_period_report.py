@@ -9,13 +9,14 @@ import shutil
 import time
 
 import openpyxl
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
 from exports.period_report import parse_period, period_report, write_period_pdf, write_period_xlsx
 from layers.accounts import Account
 from layers.errors import InputFileError
-from layers.field_reports import act, file_report, locate
+from layers.field_reports import act, file_report, locate, reports_as_of
 from layers.stores.geopackage import GeoPackageStore
 
 ADMIN = Account("联盟办", "admin", None)
@@ -45,6 +46,7 @@ def city(demo_gpkg, tmp_path):
 def test_the_report_made_again_from_the_same_pin_has_the_same_figures(city, tmp_path):
     now = dt.datetime.now().replace(microsecond=0)
     period = parse_period(now.strftime("%Y-%m"))
+    demo = period_report(city, period, as_of=now, now=now).reports.set_index("分组")  # the demo's own reports
     span = now - period.start
     times = [period.start + span * k / 8 for k in range(1, 7)]
     codes = [file_on(city, "school_facilities", 0, "closed", times[0]),
@@ -74,27 +76,36 @@ def test_the_report_made_again_from_the_same_pin_has_the_same_figures(city, tmp_
     assert cells(tmp_path / "first.xlsx") == cells(tmp_path / "again.xlsx")
     # A report pinned after those writes does see them.
     moved = period_report(city, period, as_of=later, now=later)
-    assert moved.reports.set_index("分组").loc["合计", "本期收到"] == 6
+    assert moved.reports.set_index("分组").loc["合计", "本期收到"] == demo.loc["合计", "本期收到"] + 6
     assert moved.changes.set_index("图层").loc["体育场馆", "期末版本"] == 2
 
     counts = first.reports.set_index("分组")
-    assert counts.loc["合计", "本期收到"] == 5 and counts.loc["合计", "本期办结"] == 1
-    assert counts.loc["合计", "本期驳回"] == 1 and counts.loc["合计", "期末未办结"] == 3
-    assert counts.loc["教育局", "本期收到"] == 2 and counts.loc["教育局", "本期办结"] == 1
-    hours = (times[2] - times[0]).total_seconds() / 3600
-    assert counts.loc["教育局", "办结中位时长（小时）"] == pytest.approx(hours)
+    added = (counts.drop(columns="办结中位时长（小时）") - demo.drop(columns="办结中位时长（小时）")).astype(int)
+    assert added.loc["合计", ["本期收到", "本期办结", "本期驳回", "期末未办结"]].to_dict() == {
+        "本期收到": 5, "本期办结": 1, "本期驳回": 1, "期末未办结": 3}
+    assert added.loc["教育局", "本期收到"] == 2 and added.loc["教育局", "本期办结"] == 1
+    # Overdue and the median time to resolve, counted here from the reports as they stood at the pin.
+    stood = reports_as_of(city, now)
+    open_late = ~stood["status"].isin(["resolved", "rejected"]) & (stood["due_at"] < f"{now:%Y-%m-%d %H:%M:%S}")
+    assert counts.loc["合计", "期末超期"] == int(open_late.sum())
+    edu = stood[(stood["department"] == "education") & (stood["status"] == "resolved")
+                & stood["closed_at"].between(f"{period.start:%Y-%m-%d %H:%M:%S}", f"{now:%Y-%m-%d %H:%M:%S}")]
+    hours = (pd.to_datetime(edu["closed_at"]) - pd.to_datetime(edu["created_at"])).dt.total_seconds() / 3600
+    assert counts.loc["教育局", "办结中位时长（小时）"] == pytest.approx(hours.median())
     indicators = first.indicators.set_index("指标")
     assert 0 < indicators.loc["500米（10分钟）覆盖率", "本期"] < 1
     assert len(first.gaps) == 10 and first.gaps["未覆盖人口"].is_monotonic_decreasing
 
     education = period_report(city, period, department="education", as_of=now, now=now)
     assert list(education.reports["分组"]) == ["教育局", "合计"]
+    assert education.reports.set_index("分组").loc["教育局", "本期收到"] == counts.loc["教育局", "本期收到"]
     assert "本部门设施1000米服务覆盖率" in set(education.indicators["指标"])
 
     write_period_pdf(first, tmp_path / "report.pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "report.pdf").pages)
+    edu_row = " ".join(str(int(v)) for v in counts.loc["教育局", ["本期收到", "本期办结", "本期驳回", "期末未办结"]])
     for expected in ("学校体育设施开放率", "1000米（15分钟）覆盖率", "问题反馈办理情况（按部门）", "本期收到",
-                     "教育局 2 1 0 1", "缺口 1：", "缺口 10：", "主要覆盖缺口", "本期图层变更"):
+                     f"教育局 {edu_row}", "缺口 1：", "缺口 10：", "主要覆盖缺口", "本期图层变更"):
         assert expected in text, expected
 
 

@@ -16,7 +16,7 @@ from layers.catalogue import CATALOGUE
 from ui import show, state
 from ui.analysis import layer_versions, run_coverage
 from ui.charts import rate_bars, show_chart
-from ui.map_settings import basemap_setting
+from ui.map_settings import basemap_setting, report_entry
 from ui.need import need_section
 from ui.slots import slot_picker
 from ui.store_access import get_store, read_layer_cached
@@ -154,7 +154,7 @@ with left:
         target = gaps.loc[gaps["rank"] == zoom[1], "geometry"]
     basemap, gcj02 = basemap_setting()
     m = build_map(frames, lang=lang, overlays=[overlay], on_top=on_top, legend_extra=extra, height=620,
-                  basemap=basemap, gcj02=gcj02)
+                  basemap=basemap, gcj02=gcj02, report_entry=report_entry(lang))
     if target is not None and len(target):
         fit_to(m, target, result.demand.crs, gcj02)
     st_folium(m, key="coverage_map", height=620, use_container_width=True, returned_objects=[])
