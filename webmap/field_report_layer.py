@@ -53,8 +53,8 @@ def report_layer(reports: pd.DataFrame, lang: str, now: dt.datetime) -> folium.F
     data = _json_ready(frame, fields, lang, raw=("age_color",))
     group = folium.FeatureGroup(name=t("field_reports", lang))
     folium.GeoJson(json.loads(data.to_json(drop_id=True)), name="field_reports",
-                   marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9, weight=2),
-                   style_function=lambda f: {"color": "#ffffff", "fillColor": f["properties"].get("_age_color"),
+                   marker=folium.CircleMarker(radius=8, fill=True, fill_opacity=0.9, weight=2),
+                   style_function=lambda f: {"color": "#222222", "fillColor": f["properties"].get("_age_color"),
                                              "weight": 2, "fillOpacity": 0.9},
                    popup=folium.GeoJsonPopup(fields=fields, aliases=[html_text(a) for a in aliases], labels=True),
                    tooltip=folium.GeoJsonTooltip(fields=["category"], labels=False)).add_to(group)
@@ -63,7 +63,8 @@ def report_layer(reports: pd.DataFrame, lang: str, now: dt.datetime) -> folium.F
 
 def report_legend(lang: str) -> list[LegendEntry]:
     """Legend rows of the report layer's colours."""
-    return [LegendEntry("dot", color, f"{t('field_reports', lang)}：{value_label('age', age, lang)}")
+    colon = ": " if lang == "en" else "："
+    return [LegendEntry("dot", color, f"{t('field_reports', lang)}{colon}{value_label('age', age, lang)}")
             for age, color in AGE_COLORS.items()]
 
 
@@ -143,7 +144,7 @@ class ReportEntry(MacroElement):
                 var box = el('form'); box.className = 'onemap-report-form';
                 box.style.minWidth = '230px';
                 var head = el('div', null, box); head.style.fontWeight = '600'; head.style.marginBottom = '4px';
-                head.textContent = words.title + '：';
+                head.textContent = words.title + (words.lang === 'en' ? ': ' : '：');
                 var name = el('span', null, head);
                 if (place) { name.innerHTML = place.name; }  // arrives escaped, as every shown value
                 else { name.textContent = latlng.lng.toFixed(5) + ', ' + latlng.lat.toFixed(5); }
@@ -179,6 +180,7 @@ class ReportEntry(MacroElement):
                     row.appendChild(document.createTextNode(' ' + words.anonymous));
                 }
                 var send = el('button', words.send, box); send.type = 'submit'; send.style.marginTop = '6px';
+                send.style.display = 'block';
                 var said = el('div', null, box); said.className = 'onemap-report-result';
                 said.style.marginTop = '6px'; said.style.whiteSpace = 'pre-line';
                 box.addEventListener('submit', function (e) {

@@ -122,7 +122,10 @@ PAGES = {
     "emergency_profiles": ("emergency", True, None),
     "emergency_event": ("emergency", True, _event_plan),
     "one_map_report": ("", True, _report_form),
-    "reports_inbox": ("reports", False, None),
+    "one_map_reports_layer": ("", True, lambda page, lang: page.get_by_text(
+        "在地图上显示问题反馈" if lang == "zh" else "Show field reports on the map").click()),
+    "reports_inbox": ("reports", False, lambda page, lang: page.get_by_text(
+        "已超期" if lang == "zh" else "Overdue", exact=True).first.wait_for(timeout=120_000)),
     "export_period": ("export", False, _section("月报/季报", "Monthly or quarterly report")),
 }
 
