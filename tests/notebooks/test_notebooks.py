@@ -12,6 +12,10 @@ from nbclient import NotebookClient
 from tests.conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+#: What each notebook leaves in its output folder: figures, and a table with at least so many lines.
+FIGURES = {"demo_city_walkthrough": ("coverage_500.png", "usage.png", "trend.png", "nearby_sheet.pdf"),
+           "province_on_dask": ("province/province_coverage_500.png",)}
+TABLES = {"demo_city_walkthrough": ("nearby.csv", 3), "province_on_dask": ("province/province_districts.csv", 4)}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -31,10 +35,13 @@ def test_notebook_runs(path: Path, artifacts, monkeypatch, tmp_path):
     assert not errors
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "Figures and files are in" in text
-    for name in ("coverage_500.png", "usage.png", "trend.png", "nearby_sheet.pdf"):
+    for name in FIGURES[path.stem]:
         assert (out / name).stat().st_size > 5000, name
-    assert len((out / "nearby.csv").read_text(encoding="utf-8-sig").splitlines()) >= 3  # a header and rows
+    table, rows = TABLES[path.stem]
+    assert len((out / table).read_text(encoding="utf-8-sig").splitlines()) >= rows  # a header and rows
+    if path.stem == "province_on_dask":
+        assert "identical to one partition: True" in text
 
 
 def test_there_is_a_notebook():
-    assert any(p.stem == "demo_city_walkthrough" for p in NOTEBOOKS)
+    assert {p.stem for p in NOTEBOOKS} == set(FIGURES) == set(TABLES)
