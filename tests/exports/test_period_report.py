@@ -120,3 +120,26 @@ def test_periods_are_months_or_quarters_that_have_begun(city):
         period_report(city, "2099-01", now=dt.datetime(2026, 12, 2))
     old = period_report(city, "2020-01", now=dt.datetime(2026, 12, 2))
     assert old.gaps.empty and any("尚未入库" in n for n in old.notes)
+
+
+@pytest.mark.postgis
+def test_the_report_reads_postgis_at_its_pin_too(pg_store, demo_city, tmp_path):
+    from layers.demo_city import write_demo_city
+
+    write_demo_city(pg_store, demo_city, bookings=False, reports=False)
+    now = dt.datetime.now().replace(microsecond=0)
+    period = parse_period(now.strftime("%Y-%m"))
+    code = file_on(pg_store, "school_facilities", 0, "closed", now - dt.timedelta(seconds=5))
+    act(pg_store, EDUCATION, code, "accept", now=now - dt.timedelta(seconds=2))
+    first = period_report(pg_store, period, as_of=now, now=now)
+    write_period_xlsx(first, tmp_path / "first.xlsx")
+    time.sleep(1.2)
+    act(pg_store, EDUCATION, code, "resolve", now=now + dt.timedelta(seconds=1))
+    venues = pg_store.layers.read("venues")
+    pg_store.layers.write("venues", venues.iloc[:-5], user="体育局编辑", mode="replace")
+    again = period_report(pg_store, period, as_of=now, now=dt.datetime.now())
+    write_period_xlsx(again, tmp_path / "again.xlsx")
+    assert cells(tmp_path / "first.xlsx") == cells(tmp_path / "again.xlsx")
+    counts = first.reports.set_index("分组")
+    assert counts.loc["教育局", "本期收到"] == 1 and counts.loc["教育局", "期末未办结"] == 1
+    assert 0 < first.indicators.set_index("指标").loc["500米（10分钟）覆盖率", "本期"] < 1
