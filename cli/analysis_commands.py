@@ -1,4 +1,4 @@
-"""Analysis commands: ``coverage``, ``plan``, ``nearby``, ``indicators``, ``need``, ``province``."""
+"""Analysis commands: ``coverage``, ``plan``, ``nearby``, ``indicators``, ``need``."""
 
 from __future__ import annotations
 
@@ -190,56 +190,6 @@ def cmd_need(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_province(args: argparse.Namespace) -> int:
-    """Coverage of every populated cell in tiles run on a Dask cluster; per-unit table and gaps written."""
-    import tempfile
-
-    from geo.partition import InputSource, write_inputs
-    from geo.province import close_cluster, cluster, run_province
-    from geo.units import assign_units, coverage_by_unit
-
-    nx, _, ny = args.tiles.partition("x")
-    try:
-        tiles_xy = (int(nx), int(ny or nx))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--tiles takes columns x rows, e.g. 4x4, not {args.tiles!r}") from None
-    with open_store_of(args) as store:
-        folder = args.inputs or tempfile.mkdtemp(prefix="onemap-province-")
-        source = InputSource(folder=folder) if args.inputs and not args.export else write_inputs(store, folder)
-        boundaries = store.layers.read("boundaries") if "boundaries" in {i.name for i in store.layers.list()} \
-            else None
-    client = None if args.in_process else cluster(args.scheduler, n_workers=args.workers,
-                                                  memory_limit=args.memory_limit)
-    try:
-        if client is not None:
-            print(f"dask: {client.dashboard_link if client.dashboard_link else client.scheduler.address}, "
-                  f"{len(client.scheduler_info()['workers'])} worker(s)")
-
-        def bar(futures) -> None:
-            if not args.quiet:
-                from distributed import progress
-
-                progress(futures)
-                print()
-
-        result = run_province(source, args.thresholds, tiles_xy=tiles_xy, client=client, on_future=bar)
-    finally:
-        if client is not None:
-            close_cluster(client)
-    summary = result.summary()
-    print(summary[["layer", "threshold_m", "residents", "covered", "rate"]].to_string(
-        index=False, float_format=lambda v: f"{v:,.3f}"))
-    if args.out:
-        from exports.files import write_tables
-
-        tables = {"summary": summary}
-        if boundaries is not None and len(boundaries):
-            tables[f"by_{args.level}"] = coverage_by_unit(result, assign_units(result.demand, boundaries,
-                                                                               level=args.level))
-        print(f"written: {write_tables(tables, args.out)}")
-    return EXIT_OK
-
-
 def add_parsers(sub) -> None:
     """The analysis commands' subparsers."""
     from geo.candidates import CANDIDATE_SOURCES
@@ -292,22 +242,6 @@ def add_parsers(sub) -> None:
     p.add_argument("--out", help=".xlsx (every table) or .csv (per unit)")
     p.add_argument("--method", default="network", choices=("network", "straight_line"))
     p.set_defaults(func=cmd_indicators)
-
-    p = sub.add_parser("province", help="coverage in tiles on a Dask cluster (a province; same figures as one run)")
-    p.add_argument("--tiles", default="4x4", help="partitions as columns x rows (default 4x4)")
-    p.add_argument("--thresholds", type=thresholds, default=[300.0, 500.0, 1000.0],
-                   help="walking distances in metres (default: 300,500,1000)")
-    p.add_argument("--scheduler", help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: "
-                                       "ONEMAP_DASK_SCHEDULER, else a local cluster)")
-    p.add_argument("--workers", type=int, help="local workers (default: one per core)")
-    p.add_argument("--memory-limit", default="4GB", help="memory per local worker (default 4GB)")
-    p.add_argument("--inputs", help="a folder the workers share: the inputs are written there (GeoParquet and "
-                                    "GeoTIFF) and read by each worker; default a temporary folder on this machine")
-    p.add_argument("--export", action="store_true", help="with --inputs: write the inputs there again")
-    p.add_argument("--in-process", action="store_true", help="run the partitions here, without Dask")
-    p.add_argument("--level", default="street", choices=("district", "street", "community"))
-    p.add_argument("--out", help=".xlsx (summary and per unit) or .csv (summary)")
-    p.set_defaults(func=cmd_province)
 
     p = sub.add_parser("need", help="a need group (hypertensive residents, 60+ …) per unit, small counts suppressed")
     p.add_argument("--group", required=True, help="indicator code, e.g. hypertension_managed, aged_60_plus")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import analysis_commands, booking_commands, data_commands, export_commands
+from cli import analysis_commands, booking_commands, data_commands, export_commands, province_commands
 from cli.common import EXIT_ANALYSIS, EXIT_OK, EXIT_REFUSED, EXIT_STORE, EXIT_USAGE
 from geo.errors import AnalysisError, OneMapError
 from layers.errors import (
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     data_commands.add_parsers(sub)
     analysis_commands.add_parsers(sub)
+    province_commands.add_parsers(sub)
     export_commands.add_parsers(sub)
     booking_commands.add_parsers(sub)
     return parser

@@ -23,6 +23,7 @@ import rasterio
 import shapely
 
 from geo.coverage import CoverageResult
+from geo.demand import Grid
 from geo.errors import AnalysisError
 
 VectorFormat = Literal["gpkg", "geojson", "shp"]
@@ -246,9 +247,25 @@ def share_cells(result: CoverageResult, layer: str, threshold: float) -> gpd.Geo
 def write_surface(result: CoverageResult, path: str | os.PathLike[str], kind: SurfaceKind, *,
                   layer: str | None = None, threshold: float | None = None) -> Path:
     """Write :func:`surface` as a GeoTIFF on the demand grid (its CRS and transform)."""
-    target = Path(path)
     data, nodata = surface(result, kind, layer=layer, threshold=threshold)
-    grid = result.demand.grid
+    return write_grid(result.demand.grid, data, nodata, path,
+                      kind=kind, layer=layer or "", threshold_m=str(threshold or ""),
+                      units={"distance": "metres", "covered": "share of residents",
+                             "population": "residents per cell"}[kind],
+                      estimate=str(result.demand.is_estimate))
+
+
+def cells_on_grid(grid: Grid, row: np.ndarray, col: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per-cell values (row, column of ``grid``) as a float32 array with nodata where no cell is."""
+    nodata = -9999.0
+    data = np.full(grid.shape, nodata, dtype=np.float32)
+    data[np.asarray(row, dtype=np.int64), np.asarray(col, dtype=np.int64)] = np.asarray(values, dtype=np.float32)
+    return data, nodata
+
+
+def write_grid(grid: Grid, data: np.ndarray, nodata: float, path: str | os.PathLike[str], **tags: str) -> Path:
+    """Write one band on ``grid`` (its CRS and transform) as a GeoTIFF with ``tags``, replacing ``path`` whole."""
+    target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(suffix=".tif", dir=target.parent)
     os.close(fd)
@@ -257,11 +274,8 @@ def write_surface(result: CoverageResult, path: str | os.PathLike[str], kind: Su
         with rasterio.open(tmp, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1,
                            dtype="float32", crs=grid.crs.to_wkt(), transform=grid.transform, nodata=nodata,
                            compress="deflate") as ds:
-            ds.write(data, 1)
-            ds.update_tags(kind=kind, layer=layer or "", threshold_m=str(threshold or ""),
-                           units={"distance": "metres", "covered": "share of residents",
-                                  "population": "residents per cell"}[kind],
-                           estimate=str(result.demand.is_estimate))
+            ds.write(data.astype(np.float32), 1)
+            ds.update_tags(**tags)
         return _replace_into(tmp, target)
     finally:
         if tmp.exists():

@@ -95,6 +95,19 @@ def two_step_fca(catchments: Catchments | sparse.spmatrix, supply: np.ndarray, p
         Shapes that do not match, negative supply or population, or ``d0`` beyond the
         distances the catchments were computed for.
     """
+    matrix, d0 = _matrix_and_d0(catchments, d0)
+    supply = np.asarray(supply, dtype=float)
+    population = np.asarray(population, dtype=float)
+    n_fac, n_dem = matrix.shape
+    if supply.shape != (n_fac,) or population.shape != (n_dem,):
+        raise AnalysisError(f"Shapes differ: catchments are {n_fac} facilities × {n_dem} cells, supply has "
+                            f"{supply.shape[0]} values and population {population.shape[0]}.")
+    ratio, demand_j = catchment_ratio(matrix, supply, population, d0=d0, weight=weight)
+    access = access_from_ratio(matrix, ratio, d0=d0, weight=weight)
+    return AccessResult(ratio=ratio, access=access, catchment_demand=demand_j, d0=d0)
+
+
+def _matrix_and_d0(catchments: Catchments | sparse.spmatrix, d0: float | None) -> tuple[sparse.csr_matrix, float]:
     matrix = catchments.matrix if isinstance(catchments, Catchments) else sparse.csr_matrix(catchments)
     limit = catchments.limit if isinstance(catchments, Catchments) else np.inf
     d0 = limit if d0 is None else float(d0)
@@ -102,23 +115,42 @@ def two_step_fca(catchments: Catchments | sparse.spmatrix, supply: np.ndarray, p
         raise AnalysisError("Give d0: the catchment matrix does not say how far it reaches.")
     if d0 > limit:
         raise AnalysisError(f"d0 = {d0:g} m is beyond the {limit:g} m the catchments were computed for.")
+    return sparse.csr_matrix(matrix), d0
+
+
+def _entries(matrix: sparse.csr_matrix, d0: float, weight: Callable[[np.ndarray], np.ndarray] | None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Facility, cell and weight of every pair within ``d0``, facility by facility and cell by cell in index
+    order — the order the sums are taken in, so a partition holding a subset of both sums alike."""
+    coo = matrix.sorted_indices().tocoo()
+    inside = coo.data <= d0
+    rows, cols, dist = coo.row[inside], coo.col[inside], coo.data[inside]
+    w = np.ones_like(dist) if weight is None else np.asarray(weight(dist), dtype=float)
+    return rows, cols, w
+
+
+def catchment_ratio(catchments: Catchments | sparse.spmatrix, supply: np.ndarray, population: np.ndarray, *,
+                    d0: float | None = None, weight: Callable[[np.ndarray], np.ndarray] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Step 1: each facility's supply-to-demand ratio ``R_j`` and its catchment's weighted residents."""
+    matrix, d0 = _matrix_and_d0(catchments, d0)
     supply = np.asarray(supply, dtype=float)
     population = np.asarray(population, dtype=float)
-    n_fac, n_dem = matrix.shape
-    if supply.shape != (n_fac,) or population.shape != (n_dem,):
-        raise AnalysisError(f"Shapes differ: catchments are {n_fac} facilities × {n_dem} cells, supply has "
-                            f"{supply.shape[0]} values and population {population.shape[0]}.")
     if (supply < 0).any() or not np.isfinite(supply).all():
         raise AnalysisError(f"Supply must be 0 or more for every facility; facility {int(np.argmax(~(supply >= 0)))} "
                             "has a negative or missing value.")
     if (population < 0).any():
         raise AnalysisError("Population must be 0 or more in every cell.")
-    coo = matrix.tocoo()
-    inside = coo.data <= d0
-    rows, cols, dist = coo.row[inside], coo.col[inside], coo.data[inside]
-    w = np.ones_like(dist) if weight is None else np.asarray(weight(dist), dtype=float)
-    demand_j = np.bincount(rows, weights=population[cols] * w, minlength=n_fac)
+    rows, cols, w = _entries(matrix, d0, weight)
+    demand_j = np.bincount(rows, weights=population[cols] * w, minlength=matrix.shape[0])
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(demand_j > 0, supply / demand_j, 0.0)
-    access = np.bincount(cols, weights=ratio[rows] * w, minlength=n_dem)
-    return AccessResult(ratio=ratio, access=access, catchment_demand=demand_j, d0=d0)
+    return ratio, demand_j
+
+
+def access_from_ratio(catchments: Catchments | sparse.spmatrix, ratio: np.ndarray, *, d0: float | None = None,
+                      weight: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """Step 2: each cell's access ``A_i = Σ_j R_j W(d_ij)`` from the facilities' ratios (step 1)."""
+    matrix, d0 = _matrix_and_d0(catchments, d0)
+    rows, cols, w = _entries(matrix, d0, weight)
+    return np.bincount(cols, weights=np.asarray(ratio, dtype=float)[rows] * w, minlength=matrix.shape[1])

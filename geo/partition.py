@@ -64,6 +64,18 @@ class InputSource:
                 return None
             return store.layers.read(name, bbox=bbox)
 
+    def whole(self, name: str) -> gpd.GeoDataFrame | None:
+        """Every feature of a small layer such as ``boundaries``, or ``None`` when not stored."""
+        if self.folder is not None:
+            path = Path(self.folder) / f"{name}.parquet"
+            return gpd.read_parquet(path) if path.exists() else None
+        from layers.stores import open_store
+
+        with open_store(self.store, schema=self.schema) as store:
+            if name not in {i.name for i in store.layers.list() if i.kind == "vector"}:
+                return None
+            return store.layers.read(name)
+
     def population(self) -> str | bytes:
         """The population GeoTIFF (a path, or the stored bytes)."""
         if self.folder is not None:
@@ -78,12 +90,12 @@ class InputSource:
 
 
 def write_inputs(store, folder: str | os.PathLike[str]) -> InputSource:
-    """The store's network, facility layers and population as GeoParquet (with bbox columns, so a partition
+    """The store's network, facility layers, boundaries and population as GeoParquet (with bbox columns, so a partition
     reads only its halo) and a GeoTIFF in ``folder``, for workers that share that folder."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     stored = {i.name for i in store.layers.list() if i.kind == "vector"}
-    for name in (*CONTEXT_LAYERS, *FACILITY_LAYERS):
+    for name in (*CONTEXT_LAYERS, *FACILITY_LAYERS, "boundaries"):
         if name in stored:
             store.layers.read(name).to_parquet(out / f"{name}.parquet", write_covering_bbox=True)
     data = store.rasters.read("population")
@@ -95,10 +107,32 @@ def write_inputs(store, folder: str | os.PathLike[str]) -> InputSource:
 
 @dataclass(frozen=True)
 class Part:
-    """One partition: a key and its rectangle (x0, y0, x1, y1) in the run's metric CRS (half-open)."""
+    """One partition: a key and its rectangle (x0, y0, x1, y1) in the run's metric CRS (half-open).
+
+    A partition by administrative unit also carries the unit's polygon (``shape``, WKB in the
+    run's CRS) and the polygons of the units before it (``exclude``): it owns the cells in its
+    rectangle whose centres lie in ``shape`` and not in ``exclude`` (a centre on a shared border
+    belongs to the first unit).
+    """
 
     key: str
     box: tuple[float, float, float, float]
+    shape: bytes | None = None
+    exclude: bytes | None = None
+
+    def owns(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Which of the points (the run's CRS) this partition owns."""
+        x0, y0, x1, y1 = self.box
+        own = (x >= x0) & (x < x1) & (y >= y0) & (y < y1)
+        if self.shape is not None and own.any():
+            shape = shapely.from_wkb(self.shape)
+            shapely.prepare(shape)
+            own[own] = shapely.intersects_xy(shape, x[own], y[own])
+        if self.exclude is not None and own.any():
+            exclude = shapely.from_wkb(self.exclude)
+            shapely.prepare(exclude)
+            own[own] = ~shapely.intersects_xy(exclude, x[own], y[own])
+        return own
 
 
 @dataclass(frozen=True)
@@ -138,7 +172,7 @@ def _open_raster(source: str | bytes):
             yield ds
 
 
-def _demand(source: InputSource, plan: Plan, part: Part) -> Demand:
+def owned_demand(source: InputSource, plan: Plan, part: Part) -> Demand:
     """The populated cells whose centres fall in ``part``: only the raster window around it is read, and each
     cell is placed by the whole raster's transform and its global row and column, as one run places it."""
     metric = CRS.from_user_input(plan.crs)
@@ -168,12 +202,14 @@ def _demand(source: InputSource, plan: Plan, part: Part) -> Demand:
     lon, lat = cell_lonlat(transform, raster_crs, rows, cols)
     mx, my = Transformer.from_crs(4326, metric, always_xy=True).transform(lon, lat)
     mx, my = np.atleast_1d(np.asarray(mx, float)), np.atleast_1d(np.asarray(my, float))
-    own = (mx >= x0) & (mx < x1) & (my >= y0) & (my < y1)
+    own = part.owns(mx, my)
     return Demand(x=mx[own], y=my[own], population=pop[own], crs=metric, grid=Grid(raster_crs, transform, shape),
                   row=rows[own].astype(np.int64), col=cols[own].astype(np.int64), label="population")
 
 
-def _halo_lonlat(plan: Plan, part: Part) -> tuple[shapely.Polygon, tuple[float, float, float, float]]:
+def halo_of(plan: Plan, part: Part) -> tuple[shapely.Polygon, tuple[float, float, float, float]]:
+    """What ``part`` reads around its rectangle (cut to the population's extent): the halo as a box in the
+    run's CRS and as a lon/lat bbox."""
     x0, y0, x1, y1 = part.box
     e0, f0, e1, f1 = plan.extent
     h = plan.halo_m
@@ -182,28 +218,45 @@ def _halo_lonlat(plan: Plan, part: Part) -> tuple[shapely.Polygon, tuple[float, 
     return halo, bbox
 
 
-def _within(frame: gpd.GeoDataFrame | None, halo: shapely.Polygon, crs: CRS) -> gpd.GeoDataFrame | None:
+def features_within(frame: gpd.GeoDataFrame | None, halo: shapely.Polygon, crs: CRS) -> gpd.GeoDataFrame | None:
     """Whole features (not clipped) that meet the halo, in the input's own CRS and order."""
     if frame is None or frame.empty:
         return frame
     return frame[frame.to_crs(crs).intersects(halo).to_numpy()]
 
 
+def entrances_of(source: InputSource, plan: Plan, greenways: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Every entrance of ``greenways`` (whole features a partition read), wherever it lies — a greenway
+    with none of its entrances in the halo must not fall back to access all along its line — read around
+    the greenways (grown by the halo, so an entrance set back from its line is found too)."""
+    if greenways is None or greenways.empty:
+        return None
+    metric = CRS.from_user_input(plan.crs)
+    x0, y0, x1, y1 = greenways.to_crs(metric).total_bounds
+    h = plan.halo_m
+    bbox = Transformer.from_crs(metric, 4326, always_xy=True).transform_bounds(x0 - h, y0 - h, x1 + h, y1 + h,
+                                                                             densify_pts=21)
+    found = source.vector("greenway_entrances", bbox)
+    if found is None or "greenway_id" not in found.columns:
+        return found
+    return found[found["greenway_id"].astype(str).isin(greenways["feature_id"].astype(str))]
+
+
 def run_part(source: InputSource, plan: Plan, part: Part) -> pd.DataFrame:
     """The owned cells of ``part`` with their distance and nearest facility per layer (the run's one CRS)."""
     metric = CRS.from_user_input(plan.crs)
-    demand = _demand(source, plan, part)
+    demand = owned_demand(source, plan, part)
     columns = ["row", "col", "population", *[f"distance_{k}" for k in plan.layers],
                *[f"nearest_{k}" for k in plan.layers]]
     if len(demand) == 0:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
-    halo, bbox = _halo_lonlat(plan, part)
-    lines = _within(source.vector("walk_network", bbox), halo, metric)
+    halo, bbox = halo_of(plan, part)
+    lines = features_within(source.vector("walk_network", bbox), halo, metric)
     network = build_walk_network(lines, crs=metric) if plan.method == "network" and lines is not None \
         and len(lines) else None
-    layers = {k: _within(source.vector(k, bbox), halo, metric) for k in plan.layers}
+    layers = {k: features_within(source.vector(k, bbox), halo, metric) for k in plan.layers}
     layers = {k: v if v is not None else empty_layer() for k, v in layers.items()}
-    entrances = _within(source.vector("greenway_entrances", bbox), halo, metric)
+    entrances = entrances_of(source, plan, layers.get("greenways"))
     facilities = build_facility_set(layers, crs=metric, entrances=entrances)
     engine = CoverageEngine(demand, facilities, network=network, method=plan.method, max_snap_m=plan.max_snap_m,
                             max_demand_snap_m=plan.max_demand_snap_m)
@@ -245,6 +298,32 @@ def tiles(plan: Plan, nx: int, ny: int) -> list[Part]:
             for i in range(nx) for j in range(ny)]
 
 
+def unit_parts(plan: Plan, boundaries: gpd.GeoDataFrame, *, level: str, rest: tuple[int, int] = (2, 2)
+               ) -> list[Part]:
+    """One partition per administrative unit of ``level`` (city, district, street…; in code order), and
+    ``rest`` tiles for the cells outside every unit (empty ones cost nothing: a partition with no
+    cells reads no other input). Every cell is owned exactly once."""
+    from geo.units import units_of_level
+
+    metric = CRS.from_user_input(plan.crs)
+    units = units_of_level(boundaries, level, metric)
+    units = units.assign(geometry=shapely.make_valid(units.geometry.to_numpy()))
+    units = units[~units.geometry.is_empty].sort_values("code", key=lambda c: c.astype(str), kind="stable")
+    shapes = units.geometry.to_numpy()
+    tree = shapely.STRtree(shapes)
+    parts = []
+    for k, (code, shape) in enumerate(zip(units["code"].astype(str), shapes)):
+        before = [int(i) for i in tree.query(shape) if i < k]
+        exclude = shapely.union_all(shapes[before]) if before else None
+        parts.append(Part(f"{level}-{code}", tuple(float(v) for v in shape.bounds), shapely.to_wkb(shape),
+                          None if exclude is None else shapely.to_wkb(exclude)))
+    everything = shapely.union_all(shapes)
+    for p in tiles(plan, *rest):
+        inside = shapely.clip_by_rect(everything, *(max(min(v, 1e12), -1e12) for v in p.box))
+        parts.append(Part(f"outside-{p.key}", p.box, None, None if inside.is_empty else shapely.to_wkb(inside)))
+    return parts
+
+
 def assemble(parts: Sequence[pd.DataFrame], plan: Plan, grid: Grid) -> CoverageResult:
     """The partitions' cells as one coverage result (cells in row, column order)."""
     cells = pd.concat([p for p in parts if len(p)], ignore_index=True).sort_values(["row", "col"], kind="stable")
@@ -271,5 +350,5 @@ def assemble(parts: Sequence[pd.DataFrame], plan: Plan, grid: Grid) -> CoverageR
                           walk_speed_m_per_min=DEFAULT_WALK_SPEED_M_PER_MIN)
 
 
-__all__ = ["InputSource", "Part", "Plan", "assemble", "make_plan", "raster_grid", "run_part", "tiles",
-           "write_inputs"]
+__all__ = ["InputSource", "Part", "Plan", "assemble", "entrances_of", "features_within", "halo_of", "make_plan",
+           "owned_demand", "raster_grid", "run_part", "tiles", "unit_parts", "write_inputs"]

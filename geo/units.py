@@ -37,7 +37,8 @@ class UnitAssignment:
     notes: tuple[Note, ...] = ()
 
 
-def _units_of_level(boundaries: gpd.GeoDataFrame, level: str, crs) -> gpd.GeoDataFrame:
+def units_of_level(boundaries: gpd.GeoDataFrame, level: str, crs) -> gpd.GeoDataFrame:
+    """The boundaries of ``level`` (all of them when the layer has no ``level`` column) in ``crs``."""
     if boundaries is None or len(boundaries) == 0:
         raise AnalysisError("No boundaries loaded: per-unit statistics need the boundaries layer.")
     for col in ("code", "name"):
@@ -76,7 +77,7 @@ def assign_units(demand: Demand, boundaries: gpd.GeoDataFrame, *, level: str = "
     AnalysisError
         No boundaries of that level, or no resident inside any of them (wrong place or CRS).
     """
-    units = _units_of_level(boundaries, level, demand.crs)
+    units = units_of_level(boundaries, level, demand.crs)
     cell_unit = _locate(demand.x, demand.y, units.geometry.to_numpy())
     outside = cell_unit < 0
     notes = []
@@ -139,7 +140,7 @@ def place_names(frame: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None, *,
     if boundaries is None or len(frame) == 0 or "level" in boundaries.columns and \
             not (boundaries["level"] == level).any():
         return [""] * len(frame)
-    units = _units_of_level(boundaries, level, 4326)
+    units = units_of_level(boundaries, level, 4326)
     pts = shapely.point_on_surface(frame.to_crs(4326).geometry.to_numpy())
     hit = _locate(shapely.get_x(pts), shapely.get_y(pts), units.geometry.to_numpy())
     names = units["name"].astype(str).to_numpy()

@@ -5,7 +5,8 @@ greenway, venues, school facilities, health stations, population) built with its
 so no two blocks are alike. Cities of 1, 2 or 4 blocks sit on a grid with open country
 between them (``gap_km``), all in the demo's CGCS2000 Gauss–Krüger zone; blocks of one city
 touch, so their streets meet at the seams only where they happen to. Every feature id and
-unit code carries its block's prefix.
+unit code carries its block's prefix; each city has a ``city`` boundary (the union of its
+blocks' districts, their parent), the unit a province run is split by.
 
 :func:`write_province` writes the inputs a partitioned run reads (GeoParquet with bbox
 columns, one population GeoTIFF for the province) into a folder.
@@ -61,6 +62,19 @@ def _block_offsets(n_cities: int, gap_km: float) -> list[tuple[int, int, int]]:
     return out
 
 
+def _cities(boundaries: list[gpd.GeoDataFrame], blocks: list[tuple[int, int, int]]) -> gpd.GeoDataFrame:
+    """A city-level boundary per city: the union of its blocks' districts, the districts' parent."""
+    rows = []
+    for city in sorted({c for c, _dx, _dy in blocks}):
+        own = [f for f, (c, _dx, _dy) in zip(boundaries, blocks) if c == city]
+        for f in own:
+            f.loc[f["level"] == "district", "parent_code"] = f"{city:02d}"
+        districts = pd.concat([f[f["level"] == "district"] for f in own])
+        rows.append({"name": f"第{city + 1}市（虚构）", "code": f"{city:02d}", "level": "city", "parent_code": None,
+                     "geometry": districts.union_all()})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+
+
 def write_province(folder: str | os.PathLike[str], *, n_cities: int = 10, gap_km: float = 6.0,
                    seed: int = 2026) -> tuple[InputSource, ProvinceSummary]:
     """Build the province (deterministic for ``seed``) and write its inputs into ``folder``."""
@@ -88,6 +102,7 @@ def write_province(folder: str | os.PathLike[str], *, n_cities: int = 10, gap_km
                 frame["parent_code"] = [f"{city:02d}{k:03d}{v}" if isinstance(v, str) and v else v
                                         for v in frame["parent_code"]]
             parts[name].append(frame)
+    parts["boundaries"].append(_cities(parts["boundaries"], blocks))
     for name, frames in parts.items():
         frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
         frame.to_parquet(out / f"{name}.parquet", write_covering_bbox=True)

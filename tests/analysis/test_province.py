@@ -19,7 +19,7 @@ from geo.demand import demand_from_raster
 from geo.facilities import build_facility_set
 from geo.inputs import FACILITY_LAYERS
 from geo.network import build_walk_network
-from geo.partition import InputSource, make_plan, run_part, tiles, write_inputs
+from geo.partition import InputSource, make_plan, run_part, tiles, unit_parts, write_inputs
 from geo.province import close_cluster, cluster, run_province
 from tests.conftest import ARTIFACTS, _free_port, stop
 
@@ -83,6 +83,37 @@ def test_four_partitions_equal_one_run_and_cross_their_borders(demo_inputs):
     assert len(crossing) > 50, "the case must hold cells served across a border to be a test"
     print("cells served by a venue in another partition (row, col, venue):", crossing[:5])
     assert (crossing[0][0], crossing[0][1]) in set(zip(want.demand.row, want.demand.col))
+
+
+def test_partitions_by_street_equal_one_run_and_cross_their_borders(demo_inputs):
+    """One partition per street (街道) and tiles for the cells outside every street: the same cells as one run,
+    each owned once, and cells served by a venue in another street found as one run finds them."""
+    import geopandas as gpd
+
+    source, plan, want = demo_inputs
+    boundaries = source.whole("boundaries")
+    parts = unit_parts(plan, boundaries, level="street")
+    streets = boundaries[boundaries["level"] == "street"]
+    assert len(parts) == len(streets) + 4 and all(p.shape is not None for p in parts[:len(streets)])
+    got = run_province(source, THRESHOLDS, plan=plan, parts=parts)
+    assert_identical(got, want, FACILITY_LAYERS)
+    metric = CRS.from_wkt(plan.crs)
+    venues = gpd.read_parquet(f"{source.folder}/venues.parquet").to_crs(metric)
+    at = venues.geometry.representative_point()
+    venue_part = {}
+    for p in parts:
+        for fid in venues["feature_id"][p.owns(at.x.to_numpy(), at.y.to_numpy())]:
+            venue_part.setdefault(fid, []).append(p.key)
+    assert all(len(v) == 1 for v in venue_part.values()) and len(venue_part) == len(venues)
+    cell_part = np.full(len(got.population), "", dtype=object)
+    for p in parts:
+        cell_part[p.owns(got.demand.x, got.demand.y)] = p.key
+    assert (cell_part != "").all()
+    nearest = got.nearest_ids("venues")
+    crossing = [(int(r), int(c), k, v) for r, c, k, v in zip(got.demand.row, got.demand.col, cell_part, nearest)
+                if v is not None and venue_part[v][0] != k]
+    assert len(crossing) > 50, "cells served by a venue in another street make this a test"
+    print("cells served by a venue in another street (row, col, their street, venue):", crossing[:5])
 
 
 def test_a_partition_reads_only_its_halo(demo_inputs):
@@ -152,8 +183,8 @@ def test_on_a_scheduler_and_workers_started_apart_with_a_worker_killed(demo_inpu
 
 
 def test_a_synthetic_province_in_nine_tiles(tmp_path):
-    """Four demo-city blocks in three cities (seams where blocks touch): nine tiles equal one tile, and the
-    province is the same every time it is built."""
+    """Four demo-city blocks in three cities (seams where blocks touch): nine tiles, and one partition per city,
+    equal one tile, and the province is the same every time it is built."""
     from layers.demo_province import write_province
 
     source, summary = write_province(tmp_path / "a", n_cities=3)
@@ -162,6 +193,9 @@ def test_a_synthetic_province_in_nine_tiles(tmp_path):
     plan = make_plan(source, THRESHOLDS)
     one = run_province(source, THRESHOLDS, plan=plan, parts=tiles(plan, 1, 1))
     assert_identical(run_province(source, THRESHOLDS, plan=plan, parts=tiles(plan, 3, 3)), one, FACILITY_LAYERS)
+    cities = unit_parts(plan, source.whole("boundaries"), level="city")
+    assert [p.key for p in cities[:3]] == ["city-00", "city-01", "city-02"]
+    assert_identical(run_province(source, THRESHOLDS, plan=plan, parts=cities), one, FACILITY_LAYERS)
 
 
 def test_the_chengdu_extract_in_four_tiles(chengdu_osm, tmp_path):
