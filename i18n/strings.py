@@ -57,6 +57,35 @@ STRINGS: dict[str, tuple[str, str]] = {
     "uncovered": ("未覆盖人口", "Residents not covered"),
     "rate": ("覆盖率", "Coverage rate"),
     "per_capita": ("人均体育场地面积", "Sports area per resident"),
+    "province_title": ("分区并行计算（全省规模，集群）", "Run in partitions on a cluster (province scale)"),
+    "province_intro": ("把同一覆盖分析按区块或行政区划分区，在{where}上并行计算；每个分区读取其边界外缓冲范围内的"
+                       "路网与设施，结果与单机计算逐格相同。省级数据量超出单机内存时使用。",
+                       "The same coverage cut into tiles or administrative units and run in parallel on {where}; "
+                       "each partition reads the streets and facilities within a halo around it, so every cell's "
+                       "figures equal a single run's. For a province too large for one machine."),
+    "province_local": ("本机集群（{n} 个工作进程）", "a local cluster ({n} worker processes)"),
+    "province_scheduler": ("集群 {address}", "the cluster at {address}"),
+    "province_by": ("分区方式", "Partitions"),
+    "province_by_tiles": ("规则网格", "Tiles"),
+    "province_tiles": ("网格行列数（网格分区时）", "Tiles per side (with tiles)"),
+    "province_run": ("分区计算", "Run in partitions"),
+    "province_preparing": ("正在导出输入数据并启动集群…", "Writing the inputs and starting the cluster…"),
+    "province_progress": ("已完成 {k}/{n} 个分区（{workers} 个工作进程）", "{k} of {n} partitions done ({workers} workers)"),
+    "province_done": ("{n} 个分区全部完成，用时 {s} 秒", "All {n} partitions done in {s} s"),
+    "province_ran": ("按{by}分为 {n} 个分区，{workers} 个工作进程，用时 {s} 秒。",
+                     "{n} partitions by {by}, {workers} workers, {s} s."),
+    "province_same": ("分区计算结果与本页单机计算完全一致（各设施类型、各步行距离的覆盖人口）。",
+                      "The partitioned figures equal this page's single run exactly (residents covered for every "
+                      "layer and walk)."),
+    "province_differs": ("分区计算结果与本页单机计算不一致，请联系管理员查看服务器日志。",
+                         "The partitioned figures differ from this page's single run; ask the administrator to "
+                         "check the server log."),
+    "province_not_comparable": ("本页按开放时段或直线距离计算，分区计算按步行路网、不限时段，二者不作比对。",
+                                "This page counts at a time slot or in straight lines; the partitioned run walks "
+                                "the streets at any hour, so the two are not compared."),
+    "province_cluster_error": ("无法启动或连接{where}，请联系管理员。", "Could not start or reach {where}; ask the "
+                                                                   "administrator."),
+    "province_walk": ("步行距离", "Walk"),
     "gap_ranking": ("覆盖缺口片区（按未覆盖人口排序）", "Gap pieces ranked by residents not covered"),
     "by_unit": ("分单元统计", "By unit"),
     "zoom_unit": ("定位到单元", "Zoom to unit"),

@@ -157,6 +157,8 @@ def _solve(at: AppTest) -> None:
 PAGES = {
     "one_map": ("views/one_map.py", ()),
     "coverage": ("views/coverage_page.py", ()),
+    "coverage_province": ("views/coverage_page.py", (
+        lambda at: next(b for b in at.button if b.label in ("分区计算", "Run in partitions")).click(),)),
     "planning": ("views/planning_page.py", (_solve, lambda at: at.multiselect(key="whatif_open").set_value(
         ["school-004-track"]))),
     "nearby": ("views/operations_page.py", ()),

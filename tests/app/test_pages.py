@@ -92,6 +92,22 @@ def test_coverage_page_kpis_and_tables(on_demo):
     assert {m.label: m.value for m in at.metric}["覆盖人口"] == "0"  # school fields shut in teaching hours
 
 
+def test_coverage_page_runs_in_partitions_on_a_local_cluster(on_demo):
+    """The coverage page's partitioned run: one partition per street on a local Dask cluster, a progress bar,
+    and the figures found equal to the page's own single run."""
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("views/coverage_page.py").run()
+    at.selectbox(key="province.by").set_value("street")
+    next(b for b in at.button if b.label == "分区计算").click().run()
+    assert not at.exception, at.exception
+    assert any("完全一致" in shown(s) for s in at.success), [shown(e) for e in (*at.warning, *at.error)]
+    assert any(c.value.startswith("按街道分为") for c in at.caption)
+    table = next(d.value for d in at.dataframe if "步行距离" in d.value.columns)
+    assert len(table) == 15 and set(table["步行距离"]) == {300, 500, 1000}  # 4 layers and all of them, 3 walks
+    row = table[(table["设施图层"] == "体育场馆") & (table["步行距离"] == 500)]
+    assert row["覆盖人口"].iloc[0] == 153_736
+
+
 def test_planning_page_solves_and_answers_what_if(on_demo):
     at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("views/planning_page.py").run()

@@ -18,6 +18,7 @@ from ui.analysis import layer_versions, run_coverage
 from ui.charts import rate_bars, show_chart
 from ui.map_settings import basemap_setting, report_entry
 from ui.need import need_section
+from ui.province_run import province_section
 from ui.slots import slot_picker
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import show_table
@@ -160,3 +161,4 @@ with left:
     st_folium(m, key="coverage_map", height=620, use_container_width=True, returned_objects=[])
 
 need_section(store, result, layer=layer, threshold=threshold, boundaries=boundaries, lang=lang)
+province_section(store, result, comparable=method == "network" and slot is None, boundaries=boundaries, lang=lang)
