@@ -264,7 +264,7 @@ def run_part(source: InputSource, plan: Plan, part: Part) -> pd.DataFrame:
     out = pd.DataFrame({"row": demand.row, "col": demand.col, "population": demand.population})
     for k in plan.layers:
         out[f"distance_{k}"] = result.distance[k].to_numpy()
-        out[f"nearest_{k}"] = result.nearest_ids(k)
+        out[f"nearest_{k}"] = pd.Categorical(result.nearest_ids(k))  # small to send back: codes and the ids
     return out
 
 
@@ -324,22 +324,38 @@ def unit_parts(plan: Plan, boundaries: gpd.GeoDataFrame, *, level: str, rest: tu
     return parts
 
 
+def _categorical(column: pd.Series) -> pd.Categorical:
+    """A partition's nearest-facility ids as a categorical of strings (missing where none is in reach)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        cat = column.array
+        return cat.rename_categories([str(v) for v in cat.categories])
+    return pd.Categorical([None if v is None or v != v else str(v) for v in column])
+
+
 def assemble(parts: Sequence[pd.DataFrame], plan: Plan, grid: Grid) -> CoverageResult:
     """The partitions' cells as one coverage result (cells in row, column order)."""
-    cells = pd.concat([p for p in parts if len(p)], ignore_index=True).sort_values(["row", "col"], kind="stable")
-    if cells.duplicated(["row", "col"]).any():
+    parts = [p for p in parts if len(p)]
+    # one list of facility ids for all partitions (each sent its own), every partition's codes mapped to it
+    named = {(i, k): _categorical(p[f"nearest_{k}"]) for i, p in enumerate(parts) for k in plan.layers}
+    ids = sorted(set().union(*(set(c.categories) for c in named.values())))
+    row = np.concatenate([p["row"].to_numpy(np.int64) for p in parts])
+    col = np.concatenate([p["col"].to_numpy(np.int64) for p in parts])
+    order = np.lexsort((col, row))
+    row, col = row[order], col[order]
+    if ((row[1:] == row[:-1]) & (col[1:] == col[:-1])).any():
         raise AnalysisError("Two partitions own the same cell; their rectangles overlap.")
+
+    def gathered(column: str, how) -> np.ndarray:
+        return np.concatenate([how(p[column]) for p in parts])[order]
+
     metric = CRS.from_user_input(plan.crs)
-    lon, lat = cell_lonlat(grid.transform, grid.crs, cells["row"].to_numpy(), cells["col"].to_numpy())
+    lon, lat = cell_lonlat(grid.transform, grid.crs, row, col)
     mx, my = Transformer.from_crs(4326, metric, always_xy=True).transform(lon, lat)
-    demand = Demand(x=np.asarray(mx), y=np.asarray(my), population=cells["population"].to_numpy(float), crs=metric,
-                    grid=grid, row=cells["row"].to_numpy(np.int64), col=cells["col"].to_numpy(np.int64),
-                    label="population")
-    ids = sorted({str(v) for k in plan.layers for v in cells[f"nearest_{k}"] if v is not None and v == v})
-    code = {v: i for i, v in enumerate(ids)}
-    dist = {k: cells[f"distance_{k}"].to_numpy(float) for k in plan.layers}
-    near = {k: np.array([code.get(str(v), -1) if v is not None and v == v else -1
-                         for v in cells[f"nearest_{k}"]], dtype=np.int64) for k in plan.layers}
+    demand = Demand(x=np.asarray(mx), y=np.asarray(my), population=gathered("population", lambda c: c.to_numpy(float)),
+                    crs=metric, grid=grid, row=row, col=col, label="population")
+    dist = {k: gathered(f"distance_{k}", lambda c: c.to_numpy(float)) for k in plan.layers}
+    near = {k: np.concatenate([named[i, k].set_categories(ids).codes.astype(np.int64)
+                               for i in range(len(parts))])[order] for k in plan.layers}
     ths = {k: tuple(plan.thresholds) for k in plan.layers}
     if len(plan.layers) > 1:
         dist[ANY_LAYER] = np.min(np.column_stack([dist[k] for k in plan.layers]), axis=1)

@@ -15,6 +15,7 @@ columns, one population GeoTIFF for the province) into a folder.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
+import shapely
 from affine import Affine
 from rasterio.io import MemoryFile
 
@@ -47,22 +49,23 @@ class ProvinceSummary:
     residents: float
 
 
-def _block_offsets(n_cities: int, gap_km: float) -> list[tuple[int, int, int]]:
-    """(city, dx, dy) in cells of 100 m for every block: cities on a grid of 3 × 3-block slots, each city's
-    blocks filling its slot from the south-west."""
+def _block_offsets(n_cities: int, gap_km: float, sizes: Sequence[int] = SIZES) -> list[tuple[int, int, int]]:
+    """(city, dx, dy) in cells of 100 m for every block: cities on a grid of square slots (as wide as the
+    largest city), each city's blocks filling its slot row by row from the south-west."""
     per_row = max(1, int(np.ceil(np.sqrt(n_cities))))
-    slot = int(round((2 * BLOCK_KM + gap_km) * 10))
+    side = max(int(np.ceil(np.sqrt(s))) for s in sizes)
+    slot = int(round((side * BLOCK_KM + gap_km) * 10))
     block = int(round(BLOCK_KM * 10))
     out = []
     for city in range(n_cities):
-        size = SIZES[city % len(SIZES)]
+        size = sizes[city % len(sizes)]
+        k = int(np.ceil(np.sqrt(size)))
         sx, sy = (city % per_row) * slot, (city // per_row) * slot
-        shape = {1: [(0, 0)], 2: [(0, 0), (1, 0)], 4: [(0, 0), (1, 0), (0, 1), (1, 1)]}[size]
-        out += [(city, sx + bx * block, sy + by * block) for bx, by in shape]
+        out += [(city, sx + (i % k) * block, sy + (i // k) * block) for i in range(size)]
     return out
 
 
-def _cities(boundaries: list[gpd.GeoDataFrame], blocks: list[tuple[int, int, int]]) -> gpd.GeoDataFrame:
+def _cities(boundaries: list[gpd.GeoDataFrame], blocks: list[tuple[int, int, int]], crs) -> gpd.GeoDataFrame:
     """A city-level boundary per city: the union of its blocks' districts, the districts' parent."""
     rows = []
     for city in sorted({c for c, _dx, _dy in blocks}):
@@ -72,28 +75,43 @@ def _cities(boundaries: list[gpd.GeoDataFrame], blocks: list[tuple[int, int, int
         districts = pd.concat([f[f["level"] == "district"] for f in own])
         rows.append({"name": f"第{city + 1}市（虚构）", "code": f"{city:02d}", "level": "city", "parent_code": None,
                      "geometry": districts.union_all()})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
 
 
 def write_province(folder: str | os.PathLike[str], *, n_cities: int = 10, gap_km: float = 6.0,
-                   seed: int = 2026) -> tuple[InputSource, ProvinceSummary]:
-    """Build the province (deterministic for ``seed``) and write its inputs into ``folder``."""
+                   seed: int = 2026, sizes: Sequence[int] = SIZES, templates: int | None = None,
+                   row_group_size: int = 20_000) -> tuple[InputSource, ProvinceSummary]:
+    """Build the province (deterministic for ``seed``) and write its inputs into ``folder``.
+
+    ``sizes``: blocks per city, repeated over the cities. ``templates``: with a number, blocks reuse
+    that many distinct demo cities in turn (a province of thousands of blocks is written in minutes;
+    neighbouring blocks still differ); by default every block is built with its own seed. The
+    GeoParquet files hold ``row_group_size`` rows per group in block order, so a partition's bbox
+    read skips the groups of other places.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    blocks = _block_offsets(n_cities, gap_km)
+    blocks = _block_offsets(n_cities, gap_km, sizes)
     parts: dict[str, list[gpd.GeoDataFrame]] = {k: [] for k in PROVINCE_LAYERS}
     rasters = []
-    crs = None
+    built: dict[int, tuple] = {}
     for k, (city, dx, dy) in enumerate(blocks):
-        demo = build_demo_city(seed=seed + k)
-        with MemoryFile(demo.population_tif) as mem, mem.open() as ds:
-            data, transform, crs = ds.read(1).astype(np.float32), ds.transform, ds.crs
+        which = k if templates is None else k % templates
+        if which not in built:
+            demo = build_demo_city(seed=seed + which)
+            with MemoryFile(demo.population_tif) as mem, mem.open() as ds:
+                data, transform, crs = ds.read(1).astype(np.float32), ds.transform, ds.crs
+            built[which] = ({name: demo.layers[name].to_crs(crs) for name in PROVINCE_LAYERS}, data, transform, crs)
+            if templates is None:
+                built = {which: built[which]}  # one block at a time: nothing is reused
+        layers, data, transform, crs = built[which]
         rasters.append((data, transform, dx, dy))
-        shift_x, shift_y = dx * abs(transform.a), dy * abs(transform.e)
+        shift = np.array([dx * abs(transform.a), dy * abs(transform.e)])
         prefix = f"c{city:02d}b{k:03d}-"
         for name in PROVINCE_LAYERS:
-            frame = demo.layers[name].to_crs(crs)
-            frame = frame.set_geometry(frame.geometry.translate(shift_x, shift_y)).to_crs(4326)
+            frame = layers[name].copy()
+            frame = frame.set_geometry(shapely.transform(frame.geometry.to_numpy(), lambda xy: xy + shift),
+                                       crs=crs)
             frame["feature_id"] = prefix + frame["feature_id"].astype(str)
             if name == "greenway_entrances" and "greenway_id" in frame:
                 frame["greenway_id"] = prefix + frame["greenway_id"].astype(str)
@@ -102,10 +120,13 @@ def write_province(folder: str | os.PathLike[str], *, n_cities: int = 10, gap_km
                 frame["parent_code"] = [f"{city:02d}{k:03d}{v}" if isinstance(v, str) and v else v
                                         for v in frame["parent_code"]]
             parts[name].append(frame)
-    parts["boundaries"].append(_cities(parts["boundaries"], blocks))
-    for name, frames in parts.items():
-        frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
-        frame.to_parquet(out / f"{name}.parquet", write_covering_bbox=True)
+    parts["boundaries"].append(_cities(parts["boundaries"], blocks, crs))
+    segments = sum(len(f) for f in parts["walk_network"])
+    for name in list(parts):
+        frame = gpd.GeoDataFrame(pd.concat(parts.pop(name), ignore_index=True), geometry="geometry", crs=crs)
+        frame.to_crs(4326).to_parquet(out / f"{name}.parquet", write_covering_bbox=True,
+                                      row_group_size=row_group_size)
+        del frame
     first = rasters[0][1]
     width = max(dx for *_, dx, _dy in rasters) + rasters[0][0].shape[1]
     height = max(dy for *_, dy in rasters) + rasters[0][0].shape[0]
@@ -118,7 +139,7 @@ def write_province(folder: str | os.PathLike[str], *, n_cities: int = 10, gap_km
                        dtype="float32", crs=crs, transform=Affine(first.a, 0, first.c, 0, first.e, top), nodata=0,
                        compress="deflate", tiled=True) as ds:
         ds.write(province, 1)
-    summary = ProvinceSummary(cities=n_cities, blocks=len(blocks), segments=sum(len(f) for f in parts["walk_network"]),
+    summary = ProvinceSummary(cities=n_cities, blocks=len(blocks), segments=segments,
                               cells=int((province > 0).sum()), residents=float(province.sum()))
     return InputSource(folder=str(out)), summary
 
