@@ -72,8 +72,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "province_preparing": ("正在导出输入数据并启动集群…", "Writing the inputs and starting the cluster…"),
     "province_progress": ("已完成 {k}/{n} 个分区（{workers} 个工作进程）", "{k} of {n} partitions done ({workers} workers)"),
     "province_done": ("{n} 个分区全部完成，用时 {s} 秒", "All {n} partitions done in {s} s"),
-    "province_ran": ("按{by}分为 {n} 个分区，{workers} 个工作进程，用时 {s} 秒。",
-                     "{n} partitions by {by}, {workers} workers, {s} s."),
+    "province_ran": ("分为 {n} 个分区（{by}），{workers} 个工作进程，用时 {s} 秒。",
+                     "{n} partitions ({by}), {workers} workers, {s} s."),
     "province_same": ("分区计算结果与本页单机计算完全一致（各设施类型、各步行距离的覆盖人口）。",
                       "The partitioned figures equal this page's single run exactly (residents covered for every "
                       "layer and walk)."),

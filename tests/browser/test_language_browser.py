@@ -106,10 +106,21 @@ def _report_form(page, lang: str) -> None:
     frame.locator("form.onemap-report-form").wait_for(timeout=30_000)
 
 
+def _province_run(page, lang: str) -> None:
+    """The coverage page's partitioned run opened and run on a local cluster started by the app's server."""
+    zh = lang == "zh"
+    page.get_by_text("分区并行计算（全省规模，集群）" if zh else "Run in partitions on a cluster (province scale)").click()
+    page.get_by_role("button", name="分区计算" if zh else "Run in partitions").click()
+    page.get_by_text("完全一致" if zh else "equal this page's single run exactly").wait_for(timeout=300_000)
+    page.get_by_text("分区并行计算（全省规模，集群）" if zh else "Run in partitions on a cluster (province scale)"
+                     ).scroll_into_view_if_needed()
+
+
 #: page → (path, has a map, what to do there first)
 PAGES = {
     "one_map": ("", True, None),
     "coverage": ("coverage", True, None),
+    "coverage_province": ("coverage", True, _province_run),
     "planning": ("planning", True, _solve),
     "operations_nearby": ("operations", True, None),
     "operations_usage": ("operations", True, _section("场馆使用", "Venue usage")),
@@ -138,7 +149,7 @@ def test_every_page_in_the_browser_speaks_one_language(demo_app, browser, artifa
 
     path, has_map, act = PAGES[name]
     page, outside = open_page(browser, f"{demo_app}/{path}?lang={lang}", width=1440,
-                              height=3000 if name in ("data", "coverage") else 1800)
+                              height={"data": 3000, "coverage": 3000, "coverage_province": 3800}.get(name, 1800))
     if has_map:
         map_frame(page, timeout=180_000)
     _settle(page)
