@@ -86,6 +86,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "province_cluster_error": ("无法启动或连接{where}，请联系管理员。", "Could not start or reach {where}; ask the "
                                                                    "administrator."),
     "province_walk": ("步行距离", "Walk"),
+    "province_busy": ("另一项分区计算正在进行，请稍后再试。", "Another partitioned run is under way; try again shortly."),
     "gap_ranking": ("覆盖缺口片区（按未覆盖人口排序）", "Gap pieces ranked by residents not covered"),
     "by_unit": ("分单元统计", "By unit"),
     "zoom_unit": ("定位到单元", "Zoom to unit"),

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 
@@ -31,6 +32,9 @@ from ui.tables import show_table
 log = logging.getLogger(__name__)
 INPUTS_ENV = "ONEMAP_DASK_INPUTS"
 PARTITIONS = ("tiles", "district", "street", "community")
+#: One partitioned run at a time on this server: each starts worker processes on every core (or fills the
+#: shared cluster), and the pages of the other departments share those cores.
+RUN_LOCK = threading.Lock()
 
 
 def _where(lang: str) -> str:
@@ -91,6 +95,9 @@ def province_section(store: Store, page_result: CoverageResult, *, comparable: b
             go = st.form_submit_button(t("province_run", lang))
         if go:
             thresholds = [float(v) for v in sorted({th for ths in page_result.thresholds.values() for th in ths})]
+            if not RUN_LOCK.acquire(blocking=False):
+                show.warning(t("province_busy", lang))
+                return
             try:
                 st.session_state[state.PROVINCE_RESULT] = _run(store, thresholds, by, int(n_tiles), boundaries, lang)
             except OneMapError as exc:
@@ -100,6 +107,8 @@ def province_section(store: Store, page_result: CoverageResult, *, comparable: b
                 log.exception("partitioned run failed: %s", exc)
                 show.error(t("province_cluster_error", lang, where=_where(lang)))
                 return
+            finally:
+                RUN_LOCK.release()
         done = st.session_state.get(state.PROVINCE_RESULT)
         if done is None:
             return
@@ -121,4 +130,4 @@ def province_section(store: Store, page_result: CoverageResult, *, comparable: b
                            "rate": (t("rate", lang), "bar")}, lang, key="coverage.province_table")
 
 
-__all__ = ["province_section", "INPUTS_ENV"]
+__all__ = ["province_section", "INPUTS_ENV", "RUN_LOCK"]

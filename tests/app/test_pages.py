@@ -108,6 +108,19 @@ def test_coverage_page_runs_in_partitions_on_a_local_cluster(on_demo):
     assert row["覆盖人口"].iloc[0] == 153_736
 
 
+def test_a_second_partitioned_run_waits_for_the_first(on_demo):
+    """While one partitioned run holds the server's cores, another visitor's is refused with a message."""
+    from ui.province_run import RUN_LOCK
+
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("views/coverage_page.py").run()
+    with RUN_LOCK:
+        next(b for b in at.button if b.label == "分区计算").click().run()
+    assert not at.exception, at.exception
+    assert any("另一项分区计算正在进行" in shown(w) for w in at.warning)
+    assert not any("完全一致" in shown(s) for s in at.success)
+
+
 def test_planning_page_solves_and_answers_what_if(on_demo):
     at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("views/planning_page.py").run()
