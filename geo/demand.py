@@ -19,11 +19,11 @@ import pandas as pd
 import rasterio
 import shapely
 from affine import Affine
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.io import MemoryFile
 
-from geo.crs import local_metric_crs
+from geo.crs import local_metric_crs, transformer
 from geo.errors import DemandError
 from geo.geometry_kinds import AREAS, POINTS, kind_is
 from geo.notes import Note, note
@@ -99,8 +99,7 @@ class Demand:
 
     def lonlat(self) -> tuple[np.ndarray, np.ndarray]:
         """Locations in EPSG:4326."""
-        to_ll = Transformer.from_crs(self.crs, 4326, always_xy=True)
-        return to_ll.transform(self.x, self.y)
+        return transformer(self.crs, 4326).transform(self.x, self.y)
 
     def points(self) -> gpd.GeoDataFrame:
         """The demand as a point layer in :attr:`crs`."""
@@ -130,7 +129,7 @@ def cell_lonlat(transform, raster_crs, rows: np.ndarray, cols: np.ndarray) -> tu
     """Longitude and latitude of the centres of raster cells (``rows``, ``cols`` of the whole raster): how every
     demand cell is placed, so a partition reading a window places its cells as one run does."""
     xs, ys = rasterio.transform.xy(transform, rows, cols, offset="center")
-    to_ll = Transformer.from_crs(raster_crs, 4326, always_xy=True)
+    to_ll = transformer(raster_crs, 4326)
     lon, lat = to_ll.transform(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
     return np.asarray(lon), np.asarray(lat)
 
@@ -182,8 +181,7 @@ def demand_from_raster(source: bytes | str | os.PathLike, *, crs: object | None 
     lon, lat = cell_lonlat(transform, raster_crs, rows, cols)
     metric = CRS.from_user_input(metric_crs) if metric_crs is not None else local_metric_crs(
         (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))))
-    to_m = Transformer.from_crs(4326, metric, always_xy=True)
-    mx, my = to_m.transform(lon, lat)
+    mx, my = transformer(4326, metric).transform(lon, lat)
     return Demand(x=np.asarray(mx), y=np.asarray(my), population=values[rows, cols], crs=metric,
                   grid=Grid(raster_crs, transform, data.shape), row=rows.astype(np.int64),
                   col=cols.astype(np.int64), label=label or name)

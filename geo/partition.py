@@ -19,6 +19,8 @@ the client.
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,9 +32,10 @@ import pandas as pd
 import rasterio
 import rasterio.windows
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from geo.coverage import ANY_LAYER, DEFAULT_WALK_SPEED_M_PER_MIN, CoverageEngine, CoverageResult
+from geo.crs import crs_of, frame_to, transformer
 from geo.demand import Demand, Grid, cell_lonlat
 from geo.errors import AnalysisError
 from geo.facilities import build_facility_set
@@ -41,6 +44,38 @@ from geo.network import DEFAULT_MAX_SNAP_M, build_walk_network
 
 #: Layers a partition reads besides the facility layers.
 CONTEXT_LAYERS = ("walk_network", "greenway_entrances")
+
+
+@functools.lru_cache(maxsize=16)
+def _crs_of_metadata(projjson: str | None) -> CRS:
+    return CRS.from_user_input(json.loads(projjson)) if projjson else CRS.from_user_input("OGC:CRS84")
+
+
+def read_parquet_bbox(path: str | os.PathLike[str], bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """The features of a GeoParquet file whose bbox covering column meets ``bbox`` (the file's CRS), as
+    ``geopandas.read_parquet(path, bbox=bbox)`` reads them — row groups of other places are skipped on their
+    statistics — but with the file's CRS parsed once per process, not on every read (about 20 ms each,
+    seven reads per partition)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    meta = json.loads(pq.read_schema(path).metadata[b"geo"])
+    column = meta.get("primary_column", "geometry")
+    spec = meta["columns"][column]
+    cover = spec.get("covering", {}).get("bbox")
+    if cover is None:  # written without a bbox column: geopandas filters on the geometries
+        return gpd.read_parquet(path, bbox=bbox)
+    x0, y0, x1, y1 = bbox
+    field = lambda k: pc.field(*cover[k])  # noqa: E731
+    table = pq.read_table(path, filters=(field("xmin") <= x1) & (field("xmax") >= x0) & (field("ymin") <= y1)
+                          & (field("ymax") >= y0))
+    geometry = shapely.from_wkb(table.column(column).to_numpy(zero_copy_only=False))
+    if "crs" not in spec:  # GeoParquet: no crs means longitude/latitude on WGS 84
+        crs = _crs_of_metadata(None)
+    else:
+        crs = None if spec["crs"] is None else _crs_of_metadata(json.dumps(spec["crs"], sort_keys=True))
+    attributes = table.drop_columns([c for c in (column, cover["xmin"][0]) if c in table.column_names]).to_pandas()
+    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometry, index=attributes.index), crs=crs)
 
 
 @dataclass(frozen=True)
@@ -56,7 +91,7 @@ class InputSource:
         """Features of ``name`` whose extent meets ``bbox`` (lon/lat), or ``None`` when not stored."""
         if self.folder is not None:
             path = Path(self.folder) / f"{name}.parquet"
-            return gpd.read_parquet(path, bbox=bbox) if path.exists() else None
+            return read_parquet_bbox(path, bbox) if path.exists() else None
         from layers.stores import open_store
 
         with open_store(self.store, schema=self.schema) as store:
@@ -175,17 +210,17 @@ def _open_raster(source: str | bytes):
 def owned_demand(source: InputSource, plan: Plan, part: Part) -> Demand:
     """The populated cells whose centres fall in ``part``: only the raster window around it is read, and each
     cell is placed by the whole raster's transform and its global row and column, as one run places it."""
-    metric = CRS.from_user_input(plan.crs)
+    metric = crs_of(plan.crs)
     with _open_raster(source.population()) as ds:
         transform, raster_crs, shape = ds.transform, ds.crs, (ds.height, ds.width)
-        to_metric = Transformer.from_crs(raster_crs, metric, always_xy=True)
+        to_metric = transformer(raster_crs, metric)
         ex0, ey0, ex1, ey1 = to_metric.transform_bounds(*ds.bounds, densify_pts=21)
         x0, y0, x1, y1 = part.box
         box = (max(x0, ex0), max(y0, ey0), min(x1, ex1), min(y1, ey1))
         rows = cols = np.empty(0, dtype=np.int64)
         pop = np.empty(0)
         if box[0] < box[2] and box[1] < box[3]:
-            bounds = Transformer.from_crs(metric, raster_crs, always_xy=True).transform_bounds(*box, densify_pts=21)
+            bounds = transformer(metric, raster_crs).transform_bounds(*box, densify_pts=21)
             window = rasterio.windows.from_bounds(*bounds, transform=transform)
             window = window.round_offsets(op="floor").round_lengths(op="ceil")
             full = rasterio.windows.Window(0, 0, ds.width, ds.height)
@@ -200,7 +235,7 @@ def owned_demand(source: InputSource, plan: Plan, part: Part) -> Demand:
                 r, c = np.nonzero(valid)
                 rows, cols, pop = r + int(pad.row_off), c + int(pad.col_off), data[r, c]
     lon, lat = cell_lonlat(transform, raster_crs, rows, cols)
-    mx, my = Transformer.from_crs(4326, metric, always_xy=True).transform(lon, lat)
+    mx, my = transformer(4326, metric).transform(lon, lat)
     mx, my = np.atleast_1d(np.asarray(mx, float)), np.atleast_1d(np.asarray(my, float))
     own = part.owns(mx, my)
     return Demand(x=mx[own], y=my[own], population=pop[own], crs=metric, grid=Grid(raster_crs, transform, shape),
@@ -214,15 +249,16 @@ def halo_of(plan: Plan, part: Part) -> tuple[shapely.Polygon, tuple[float, float
     e0, f0, e1, f1 = plan.extent
     h = plan.halo_m
     halo = shapely.box(max(x0, e0) - h, max(y0, f0) - h, min(x1, e1) + h, min(y1, f1) + h)
-    bbox = Transformer.from_crs(plan.crs, 4326, always_xy=True).transform_bounds(*halo.bounds, densify_pts=21)
+    bbox = transformer(plan.crs, 4326).transform_bounds(*halo.bounds, densify_pts=21)
     return halo, bbox
 
 
 def features_within(frame: gpd.GeoDataFrame | None, halo: shapely.Polygon, crs: CRS) -> gpd.GeoDataFrame | None:
-    """Whole features (not clipped) that meet the halo, in the input's own CRS and order."""
+    """Whole features (not clipped) that meet the halo, in ``crs`` and the input's order."""
     if frame is None or frame.empty:
         return frame
-    return frame[frame.to_crs(crs).intersects(halo).to_numpy()]
+    frame = frame_to(frame, crs)
+    return frame[frame.intersects(halo).to_numpy()]
 
 
 def entrances_of(source: InputSource, plan: Plan, greenways: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -231,10 +267,10 @@ def entrances_of(source: InputSource, plan: Plan, greenways: gpd.GeoDataFrame | 
     the greenways (grown by the halo, so an entrance set back from its line is found too)."""
     if greenways is None or greenways.empty:
         return None
-    metric = CRS.from_user_input(plan.crs)
-    x0, y0, x1, y1 = greenways.to_crs(metric).total_bounds
+    metric = crs_of(plan.crs)
+    x0, y0, x1, y1 = frame_to(greenways, metric).total_bounds
     h = plan.halo_m
-    bbox = Transformer.from_crs(metric, 4326, always_xy=True).transform_bounds(x0 - h, y0 - h, x1 + h, y1 + h,
+    bbox = transformer(metric, 4326).transform_bounds(x0 - h, y0 - h, x1 + h, y1 + h,
                                                                              densify_pts=21)
     found = source.vector("greenway_entrances", bbox)
     if found is None or "greenway_id" not in found.columns:
@@ -244,7 +280,7 @@ def entrances_of(source: InputSource, plan: Plan, greenways: gpd.GeoDataFrame | 
 
 def run_part(source: InputSource, plan: Plan, part: Part) -> pd.DataFrame:
     """The owned cells of ``part`` with their distance and nearest facility per layer (the run's one CRS)."""
-    metric = CRS.from_user_input(plan.crs)
+    metric = crs_of(plan.crs)
     demand = owned_demand(source, plan, part)
     columns = ["row", "col", "population", *[f"distance_{k}" for k in plan.layers],
                *[f"nearest_{k}" for k in plan.layers]]
@@ -275,9 +311,9 @@ def make_plan(source: InputSource, thresholds: Sequence[float], *, layers: Seque
     from geo.crs import local_metric_crs
 
     with _open_raster(source.population()) as ds:
-        lonlat = Transformer.from_crs(ds.crs, 4326, always_xy=True).transform_bounds(*ds.bounds, densify_pts=21)
+        lonlat = transformer(ds.crs, 4326).transform_bounds(*ds.bounds, densify_pts=21)
         metric = CRS.from_user_input(crs) if crs else local_metric_crs(lonlat)
-        extent = Transformer.from_crs(ds.crs, metric, always_xy=True).transform_bounds(*ds.bounds, densify_pts=21)
+        extent = transformer(ds.crs, metric).transform_bounds(*ds.bounds, densify_pts=21)
     return Plan(crs=metric.to_wkt(), thresholds=tuple(sorted(float(t) for t in thresholds)), layers=tuple(layers),
                 extent=tuple(float(v) for v in extent), method=method)
 
@@ -305,7 +341,7 @@ def unit_parts(plan: Plan, boundaries: gpd.GeoDataFrame, *, level: str, rest: tu
     cells reads no other input). Every cell is owned exactly once."""
     from geo.units import units_of_level
 
-    metric = CRS.from_user_input(plan.crs)
+    metric = crs_of(plan.crs)
     units = units_of_level(boundaries, level, metric)
     units = units.assign(geometry=shapely.make_valid(units.geometry.to_numpy()))
     units = units[~units.geometry.is_empty].sort_values("code", key=lambda c: c.astype(str), kind="stable")
@@ -348,9 +384,9 @@ def assemble(parts: Sequence[pd.DataFrame], plan: Plan, grid: Grid) -> CoverageR
     def gathered(column: str, how) -> np.ndarray:
         return np.concatenate([how(p[column]) for p in parts])[order]
 
-    metric = CRS.from_user_input(plan.crs)
+    metric = crs_of(plan.crs)
     lon, lat = cell_lonlat(grid.transform, grid.crs, row, col)
-    mx, my = Transformer.from_crs(4326, metric, always_xy=True).transform(lon, lat)
+    mx, my = transformer(4326, metric).transform(lon, lat)
     demand = Demand(x=np.asarray(mx), y=np.asarray(my), population=gathered("population", lambda c: c.to_numpy(float)),
                     crs=metric, grid=grid, row=row, col=col, label="population")
     dist = {k: gathered(f"distance_{k}", lambda c: c.to_numpy(float)) for k in plan.layers}

@@ -25,10 +25,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
 
 from geo.access import access_from_ratio, catchment_ratio
 from geo.coverage import CoverageEngine
+from geo.crs import crs_of, frame_to, transformer
 from geo.errors import AnalysisError
 from geo.facilities import build_facility_set
 from geo.network import build_walk_network
@@ -73,7 +73,7 @@ def _supply(frame: gpd.GeoDataFrame, spec: AccessSpec, ids: np.ndarray) -> np.nd
 
 
 def _lonlat(plan: Plan, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    return Transformer.from_crs(plan.crs, 4326, always_xy=True).transform_bounds(*box, densify_pts=21)
+    return transformer(plan.crs, 4326).transform_bounds(*box, densify_pts=21)
 
 
 def _grow(box: Sequence[float], by: float) -> tuple[float, float, float, float]:
@@ -83,7 +83,7 @@ def _grow(box: Sequence[float], by: float) -> tuple[float, float, float, float]:
 def _engine(source: InputSource, plan: Plan, cells: Part, lines_box: tuple[float, float, float, float],
             layer: gpd.GeoDataFrame, layer_name: str, entrances: gpd.GeoDataFrame | None) -> CoverageEngine | None:
     """An engine over the cells ``cells`` owns, the streets meeting ``lines_box`` and ``layer``'s facilities."""
-    metric = CRS.from_user_input(plan.crs)
+    metric = crs_of(plan.crs)
     demand = owned_demand(source, plan, cells)
     if len(demand) == 0 or len(layer) == 0:
         return None
@@ -99,19 +99,19 @@ def ratio_part(source: InputSource, plan: Plan, part: Part, spec: AccessSpec) ->
     """Round 1: step 1 of the 2SFCA for the facilities whose representative point ``part`` owns."""
     columns = {"feature_id": pd.Series(dtype=object), "supply": pd.Series(dtype=float),
                "catchment_demand": pd.Series(dtype=float), "ratio": pd.Series(dtype=float)}
-    metric = CRS.from_user_input(plan.crs)
+    metric = crs_of(plan.crs)
     halo, bbox = halo_of(plan, part)
     frame = features_within(source.vector(spec.layer, bbox), halo, metric)
     if frame is None or frame.empty:
         return pd.DataFrame(columns)
-    at = frame.to_crs(metric).geometry.representative_point()
+    at = frame_to(frame, metric).geometry.representative_point()
     owned = frame[part.owns(at.x.to_numpy(), at.y.to_numpy())]
     if owned.empty:
         return pd.DataFrame(columns)
     entrances = entrances_of(source, plan, owned) if spec.layer == "greenways" else None
-    reach = owned.to_crs(metric).total_bounds
+    reach = frame_to(owned, metric).total_bounds
     if entrances is not None and len(entrances):
-        e = entrances.to_crs(metric).total_bounds
+        e = frame_to(entrances, metric).total_bounds
         reach = np.array([min(reach[0], e[0]), min(reach[1], e[1]), max(reach[2], e[2]), max(reach[3], e[3])])
     halo_m = spec.d0 + 2 * plan.max_snap_m + plan.max_demand_snap_m
     cells_box = _grow(reach, halo_m)
@@ -133,7 +133,7 @@ def ratio_part(source: InputSource, plan: Plan, part: Part, spec: AccessSpec) ->
 def access_part(source: InputSource, plan: Plan, part: Part, spec: AccessSpec, ratios: pd.DataFrame
                 ) -> pd.DataFrame:
     """Round 2: step 2 of the 2SFCA for the cells ``part`` owns, from every facility's ratio (round 1)."""
-    metric = CRS.from_user_input(plan.crs)
+    metric = crs_of(plan.crs)
     halo, bbox = halo_of(plan, part)
     frame = features_within(source.vector(spec.layer, bbox), halo, metric)
     empty = pd.DataFrame({"row": pd.Series(dtype=np.int64), "col": pd.Series(dtype=np.int64),
