@@ -262,3 +262,20 @@ def test_partitions_read_the_store_itself(demo_gpkg, demo_inputs):
     _source, plan, want = demo_inputs
     got = run_province(InputSource(store=str(demo_gpkg)), THRESHOLDS, plan=plan, parts=tiles(plan, 2, 2))
     assert_identical(got, want, FACILITY_LAYERS)
+
+
+@pytest.mark.postgis
+def test_partitions_read_postgis_by_bbox(pg_url, pg_schema, pg_store, demo_city, demo_inputs):
+    """Each partition opens the PostGIS store itself and reads its halo by bbox (nothing exported, nothing
+    shipped from the client): on a LocalCluster of two workers, the same cells as one run."""
+    from layers.demo_city import write_demo_city
+
+    write_demo_city(pg_store, demo_city, bookings=False, reports=False)
+    _source, plan, want = demo_inputs
+    client = cluster(n_workers=2, memory_limit="2GB")
+    try:
+        got = run_province(InputSource(store=pg_url, schema=pg_schema), THRESHOLDS, plan=plan,
+                           parts=tiles(plan, 2, 2), client=client)
+    finally:
+        close_cluster(client)
+    assert_identical(got, want, FACILITY_LAYERS)
