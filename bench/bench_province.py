@@ -2,10 +2,10 @@
 largest province it can still do here, and the scaling from 1 to 2 workers, all in one run.
 
     make bench-province                                   # ≈ 1,620 blocks: 10 M populated cells, 4.5 M nodes
-    python -m bench.bench_province --blocks 100 --ladder 25,100   # a quick look
+    python -m bench.bench_province --blocks 100 --scale-blocks 25 --ladder 25,100 --tiles 6x6   # a quick look
 
-1. Scaling: a small province (the first ladder size) in one process (one engine, in a child
-   process so its peak memory is its own) and in partitions on 1 and 2 workers; identical?
+1. Scaling: a province of ``--scale-blocks`` in one process (one engine, in a child process so
+   its peak memory is its own) and in 6 × 6 partitions on 1 and 2 workers; identical?
 2. Single-process ladder: one engine over provinces of growing size (``--ladder``), each in a
    child process watched for its resident memory (``--single-gb``) and time (``--single-s``);
    the largest that finishes is this machine's single-process figure, the next is where it stops.
@@ -61,16 +61,29 @@ def _cities_for(blocks: int) -> int:
     return n
 
 
-def _province(folder: Path, blocks: int, templates: int):
-    from layers.demo_province import write_province
+BUILD = """
+import json, sys, time
+from bench.bench_province import BENCH_SIZES, _cities_for, _nodes
+from layers.demo_province import write_province
+t0 = time.perf_counter()
+source, s = write_province(sys.argv[1], n_cities=_cities_for(int(sys.argv[2])), sizes=BENCH_SIZES,
+                           templates=int(sys.argv[3]))
+print(json.dumps({"cities": s.cities, "blocks": s.blocks, "segments": s.segments, "cells": s.cells,
+                  "residents": s.residents, "nodes": _nodes(source), "seconds": time.perf_counter() - t0}))
+"""
 
-    t0 = time.perf_counter()
-    source, summary = write_province(folder, n_cities=_cities_for(blocks), sizes=BENCH_SIZES, templates=templates)
-    nodes = _nodes(source)
-    print(f"  province: {summary.cities} cities, {summary.blocks} blocks, {summary.segments:,} street segments, "
-          f"≈{nodes:,} network nodes, {summary.cells:,} populated cells, {summary.residents / 1e6:,.1f} M residents "
-          f"(built and written in {time.perf_counter() - t0:.0f} s)")
-    return source, summary
+
+def _province(folder: Path, blocks: int, templates: int):
+    """Build and write a province of about ``blocks`` blocks in a child process (the driver stays small)."""
+    from geo.partition import InputSource
+
+    done = subprocess.run([sys.executable, "-c", BUILD, str(folder), str(blocks), str(templates)],
+                          capture_output=True, text=True, cwd=ROOT, check=True)
+    s = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"  province: {s['cities']} cities, {s['blocks']} blocks, {s['segments']:,} street segments, "
+          f"≈{s['nodes']:,} network nodes, {s['cells']:,} populated cells, {s['residents'] / 1e6:,.1f} M residents "
+          f"(built and written in {s['seconds']:.0f} s)")
+    return InputSource(folder=str(folder)), argparse.Namespace(**s)
 
 
 def _nodes(source) -> int:
@@ -128,11 +141,12 @@ def _on_workers(source, parts, workers: int, plan) -> tuple[object, float, float
 
 
 def main(argv: list[str] | None = None) -> int:
-    from geo.partition import make_plan, tiles
+    from geo.partition import InputSource, make_plan, tiles
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--blocks", type=int, default=1620, help="blocks of the full-size province (8 km squares)")
-    parser.add_argument("--ladder", default="25,100,400,1000", help="single-process sizes in blocks")
+    parser.add_argument("--scale-blocks", type=int, default=100, help="blocks of the scaling province")
+    parser.add_argument("--ladder", default="400,1000,1620,2900", help="single-process sizes in blocks")
     parser.add_argument("--templates", type=int, default=16, help="distinct demo cities the blocks reuse")
     parser.add_argument("--tiles", default="24x24", help="partitions of the full-size run")
     parser.add_argument("--single-gb", type=float, default=20.0, help="resident memory a single process may reach")
@@ -142,13 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     nx, ny = (int(v) for v in args.tiles.split("x"))
     work = Path(tempfile.mkdtemp(prefix="bench-province-"))
     try:
-        print(f"1. scaling on a small province ({ladder[0]} blocks)")
-        source, summary = _province(work / "small", ladder[0], args.templates)
+        print(f"1. scaling on a province of {args.scale_blocks} blocks")
+        source, summary = _province(work / "small", args.scale_blocks, args.templates)
         one = _single(source.folder, str(work / "single.npy"), args.single_gb, args.single_s)
         reference = np.load(work / "single.npy")
         print(f"  one process, one engine:      {one['seconds']:7.1f} s, peak {one['peak_mb']:7.0f} MB")
         plan = make_plan(source, THRESHOLDS)
-        parts = tiles(plan, 4, 4)
+        parts = tiles(plan, 6, 6)
         rates = {}
         for workers in (1, 2):
             result, took, peak = _on_workers(source, parts, workers, plan)
@@ -162,11 +176,15 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"2. one process, one engine, growing provinces (stopped past {args.single_gb:g} GB or "
               f"{args.single_s:.0f} s)")
-        largest = None
-        for blocks in ladder[1:]:
+        largest, full = None, None
+        for blocks in ladder:
             source, summary = _province(work / f"ladder-{blocks}", blocks, args.templates)
             got = _single(source.folder, None, args.single_gb, args.single_s)
-            shutil.rmtree(work / f"ladder-{blocks}")
+            if blocks == args.blocks:  # the full province: kept for step 3
+                (work / f"ladder-{blocks}").rename(work / "full")
+                full = (InputSource(folder=str(work / "full")), summary, got)
+            else:
+                shutil.rmtree(work / f"ladder-{blocks}")
             if "failed" in got:
                 print(f"  {summary.cells:,} cells: {got['failed']} ({got['seconds']:.0f} s, "
                       f"{got['peak_mb'] / 1024:.1f} GB resident when stopped)")
@@ -179,7 +197,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{largest[1]['peak_mb'] / 1024:.1f} GB")
 
         print(f"3. the full province ({args.blocks} blocks) in {nx}x{ny} tiles on 2 workers of 4 GB")
-        source, summary = _province(work / "full", args.blocks, args.templates)
+        single = None
+        if full is not None:
+            source, summary, single = full
+            print(f"  (the province of step 2: {summary.cells:,} populated cells)")
+        else:
+            source, summary = _province(work / "full", args.blocks, args.templates)
         plan = make_plan(source, THRESHOLDS)
         parts = tiles(plan, nx, ny)
         result, took, peak = _on_workers(source, parts, 2, plan)
@@ -187,13 +210,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {len(parts)} partitions: {took:7.1f} s ({took / 60:.1f} min), peak per worker {peak:7.0f} MB "
               f"(target < 4 GB); {len(result.population):,} of {summary.cells:,} cells gathered; "
               f"venues within 500 m: {rate:.1%}")
+        if single is not None and "failed" not in single:
+            print(f"  against one process on the same province: {single['seconds'] / took:.2f}× its speed, "
+                  f"{peak / single['peak_mb']:.2f}× its memory per worker")
+        elif single is not None:
+            print(f"  one process on the same province: {single['failed']}")
         per_worker = summary.cells / took / 2
         for cells, workers in ((10_000_000, 16), (18_000_000, 64)):
             print(f"  projection: {cells / 1e6:.0f} M cells on {workers} workers ≈ "
                   f"{cells / (per_worker * workers) / 60:.1f} min (at {per_worker:,.0f} cells/s per worker measured "
                   "here; a projection, not a measurement)")
         print(f"(the driver peaked at {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.1f} GB: it "
-              "builds the province and gathers the per-cell results)")
+              "gathers the per-cell results; provinces are built in child processes)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
