@@ -22,6 +22,7 @@ import contextlib
 import functools
 import json
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,15 +52,25 @@ def _crs_of_metadata(projjson: str | None) -> CRS:
     return CRS.from_user_input(json.loads(projjson)) if projjson else CRS.from_user_input("OGC:CRS84")
 
 
+@functools.lru_cache(maxsize=32)
+def _parquet_dataset(path: str, mtime_ns: int, size: int, thread: int):
+    """A GeoParquet file opened once per version and thread: its footer (row groups and their statistics,
+    several MB for a province's streets) is parsed once, not on every partition's read."""
+    import pyarrow.dataset as ds
+
+    return ds.dataset(path, format="parquet")
+
+
 def read_parquet_bbox(path: str | os.PathLike[str], bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     """The features of a GeoParquet file whose bbox covering column meets ``bbox`` (the file's CRS), as
     ``geopandas.read_parquet(path, bbox=bbox)`` reads them — row groups of other places are skipped on their
     statistics — but with the file's CRS parsed once per process, not on every read (about 20 ms each,
     seven reads per partition)."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
-    meta = json.loads(pq.read_schema(path).metadata[b"geo"])
+    stat = os.stat(path)
+    dataset = _parquet_dataset(str(path), stat.st_mtime_ns, stat.st_size, threading.get_ident())
+    meta = json.loads(dataset.schema.metadata[b"geo"])
     column = meta.get("primary_column", "geometry")
     spec = meta["columns"][column]
     cover = spec.get("covering", {}).get("bbox")
@@ -67,8 +78,8 @@ def read_parquet_bbox(path: str | os.PathLike[str], bbox: tuple[float, float, fl
         return gpd.read_parquet(path, bbox=bbox)
     x0, y0, x1, y1 = bbox
     field = lambda k: pc.field(*cover[k])  # noqa: E731
-    table = pq.read_table(path, filters=(field("xmin") <= x1) & (field("xmax") >= x0) & (field("ymin") <= y1)
-                          & (field("ymax") >= y0))
+    table = dataset.to_table(filter=(field("xmin") <= x1) & (field("xmax") >= x0) & (field("ymin") <= y1)
+                             & (field("ymax") >= y0))
     geometry = shapely.from_wkb(table.column(column).to_numpy(zero_copy_only=False))
     if "crs" not in spec:  # GeoParquet: no crs means longitude/latitude on WGS 84
         crs = _crs_of_metadata(None)
@@ -390,8 +401,13 @@ def assemble(parts: Sequence[pd.DataFrame], plan: Plan, grid: Grid) -> CoverageR
     demand = Demand(x=np.asarray(mx), y=np.asarray(my), population=gathered("population", lambda c: c.to_numpy(float)),
                     crs=metric, grid=grid, row=row, col=col, label="population")
     dist = {k: gathered(f"distance_{k}", lambda c: c.to_numpy(float)) for k in plan.layers}
-    near = {k: np.concatenate([named[i, k].set_categories(ids).codes.astype(np.int64)
-                               for i in range(len(parts))])[order] for k in plan.layers}
+    index = pd.Index(ids)
+
+    def codes(cat: pd.Categorical) -> np.ndarray:  # a partition's few ids placed in the one list, then its cells
+        remap = np.append(index.get_indexer(cat.categories), -1).astype(np.int64)
+        return remap[np.asarray(cat.codes, dtype=np.int64)]  # code -1 (none in reach) → the appended -1
+
+    near = {k: np.concatenate([codes(named[i, k]) for i in range(len(parts))])[order] for k in plan.layers}
     ths = {k: tuple(plan.thresholds) for k in plan.layers}
     if len(plan.layers) > 1:
         dist[ANY_LAYER] = np.min(np.column_stack([dist[k] for k in plan.layers]), axis=1)

@@ -104,17 +104,16 @@ def ratio_part(source: InputSource, plan: Plan, part: Part, spec: AccessSpec) ->
     frame = features_within(source.vector(spec.layer, bbox), halo, metric)
     if frame is None or frame.empty:
         return pd.DataFrame(columns)
-    at = frame_to(frame, metric).geometry.representative_point()
+    at = frame.geometry.representative_point()  # features_within gave it in the run's CRS
     owned = frame[part.owns(at.x.to_numpy(), at.y.to_numpy())]
     if owned.empty:
         return pd.DataFrame(columns)
     entrances = entrances_of(source, plan, owned) if spec.layer == "greenways" else None
-    reach = frame_to(owned, metric).total_bounds
+    reach = owned.total_bounds
     if entrances is not None and len(entrances):
         e = frame_to(entrances, metric).total_bounds
         reach = np.array([min(reach[0], e[0]), min(reach[1], e[1]), max(reach[2], e[2]), max(reach[3], e[3])])
-    halo_m = spec.d0 + 2 * plan.max_snap_m + plan.max_demand_snap_m
-    cells_box = _grow(reach, halo_m)
+    cells_box = _grow(reach, plan.halo_m)  # the plan's cutoff is d0 (run_province_access)
     engine = _engine(source, plan, Part("cells", cells_box), _grow(cells_box, plan.max_demand_snap_m), owned,
                      spec.layer, entrances)
     ids = owned["feature_id"].astype(str).to_numpy()
