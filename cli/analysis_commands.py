@@ -126,14 +126,14 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     """The alliance's indicators per unit and department (as of a date), and their trend."""
     from exports.files import write_tables
     from geo.indicators import indicator_trend, indicators_from
-    from layers.health import min_count, stored_need
+    from layers.health import configured_matching, min_count, stored_need
     from layers.stores.snapshot import change_snapshots, current_snapshot, snapshot_as_of
 
     with open_store_of(args) as store:
         snap = snapshot_as_of(store, args.as_of) if args.as_of else current_snapshot(store)
         ind = indicators_from(snap, survey=store.records.read("satisfaction"), level=args.level, period=args.period,
                               method=args.method, need=stored_need(store.records.read("health_indicators")),
-                              min_count=min_count())
+                              min_count=min_count(), matching=configured_matching())
         tables = {"units": ind.units, "departments": ind.departments, "league": ind.league,
                   "city": pd.DataFrame([ind.city])}
         if args.trend:
@@ -155,9 +155,8 @@ def cmd_need(args: argparse.Namespace) -> int:
     within a walk), with counts below k suppressed; printed and written as a file."""
     from exports.need_files import need_frame, write_need
     from geo.errors import AnalysisError
-    from geo.need import configured_matching
     from geo.need_tables import need_table
-    from layers.health import INDICATORS, group_counts, min_count
+    from layers.health import INDICATORS, configured_matching, group_counts, min_count
 
     progress = Progress(quiet=args.quiet)
     with open_store_of(args) as store:

@@ -98,8 +98,10 @@ def cmd_province(args: argparse.Namespace) -> int:
         raise AnalysisError(f"--by {args.by} splits by the boundaries layer, and none is stored; use --by tiles.")
     else:
         parts = unit_parts(plan, boundaries, level=args.by)
-    client = None if args.in_process else cluster(args.scheduler, n_workers=args.workers,
-                                                  memory_limit=args.memory_limit)
+    from config.settings import settings
+
+    scheduler = args.scheduler or settings().dask_scheduler
+    client = None if args.in_process else cluster(scheduler, n_workers=args.workers, memory_limit=args.memory_limit)
     try:
         if client is not None:
             print(f"dask: {client.scheduler.address}, {len(client.scheduler_info()['workers'])} worker(s), "

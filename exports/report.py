@@ -127,8 +127,8 @@ def _need_tables(engine, boundaries: gpd.GeoDataFrame, levels: tuple[str, ...],
                  min_count: int) -> dict[str, pd.DataFrame]:
     """Per level: code, name and each need group's share within reach of its facilities (已隐去 where
     suppressed, — where the unit has nobody in the group)."""
-    from geo.need import configured_matching, need_rates_by_unit
-    from layers.health import INDICATORS
+    from geo.need import need_rates_by_unit
+    from layers.health import INDICATORS, configured_matching
 
     out = {}
     for level in levels:

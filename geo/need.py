@@ -201,18 +201,6 @@ def load_matching(path) -> dict[str, tuple[Clause, ...]]:
                             "values, slot}}]}}.") from None
 
 
-MATCHING_ENV = "ONEMAP_NEED_MATCHING"
-
-
-def configured_matching() -> dict[str, tuple[Clause, ...]]:
-    """Which facilities serve which need: the JSON file named by ``ONEMAP_NEED_MATCHING`` over the defaults
-    (the same for the pages, the indicators, the report and the command line)."""
-    import os
-
-    path = os.environ.get(MATCHING_ENV, "").strip()
-    return load_matching(path) if path else DEFAULT_MATCHING
-
-
 def _matches(frame, clause: Clause) -> set[str]:
     """Feature ids of ``frame`` that the clause's field filter keeps (all without a filter; none when the
     layer or the field is not stored)."""
@@ -368,5 +356,5 @@ def need_demand(demand: Demand, group: NeedGroup) -> Demand:
 
 __all__ = ["NeedGroup", "need_weights", "mixed", "need_coverage", "need_by_unit", "need_problem", "need_demand",
            "BIVARIATE_COLOURS", "Clause", "DEFAULT_MATCHING",
-           "configured_matching", "load_matching", "matched_coverage", "level_of_codes",
+           "load_matching", "matched_coverage", "level_of_codes",
            "need_rates_by_unit", "serves_need", "small_cells", "parent_codes"]

@@ -23,16 +23,15 @@ from geo.partition import InputSource, Part, Plan, assemble, make_plan, raster_g
 
 #: Memory a local worker may use before Dask pauses and then restarts it.
 DEFAULT_WORKER_MEMORY = "4GB"
-SCHEDULER_ENV = "ONEMAP_DASK_SCHEDULER"
 
 
 def cluster(scheduler: str | None = None, *, n_workers: int | None = None,
             memory_limit: str = DEFAULT_WORKER_MEMORY):
-    """A Dask client: of the scheduler at ``scheduler`` (or ``ONEMAP_DASK_SCHEDULER``), else of a new
-    ``LocalCluster`` with one single-threaded worker process per core, each held to ``memory_limit``."""
+    """A Dask client: of the scheduler at ``scheduler`` (the callers pass the ``dask_scheduler`` setting), else of
+    a new ``LocalCluster`` with one single-threaded worker process per core, each held to ``memory_limit``."""
     from distributed import Client, LocalCluster
 
-    address = scheduler or os.environ.get(SCHEDULER_ENV, "").strip() or None
+    address = (scheduler or "").strip() or None
     if address:
         return Client(address, timeout="30s")
     workers = n_workers or max(1, os.cpu_count() or 1)
@@ -70,4 +69,4 @@ def run_province(source: InputSource, thresholds: Sequence[float], *, tiles_xy: 
     return assemble(done, plan, raster_grid(source))
 
 
-__all__ = ["cluster", "close_cluster", "run_province", "DEFAULT_WORKER_MEMORY", "SCHEDULER_ENV"]
+__all__ = ["cluster", "close_cluster", "run_province", "DEFAULT_WORKER_MEMORY"]

@@ -373,6 +373,9 @@ NOTES: dict[str, tuple[str, str]] = {
     "booking.already": ("您已预约该时段", "You already hold a place in this slot"),
     "booking.booked": ("预约成功", "Booked"),
     "booking.waitlisted": ("已进入候补名单；有人取消时自动递补", "On the waiting list; you move up when someone cancels"),
+    "booking.key_reused": ("该 Idempotency-Key 已用于另一项请求；每个新请求须使用新的键，重试时请求内容须与首次一致",
+                           "This Idempotency-Key was used for another request; send a new key with each new request, "
+                           "and a retry with the same body as the first"),
     "booking.repeat": ("该请求已处理过，返回首次预约结果", "This request was handled before; here is the first booking"),
     "booking.cancelled": ("预约已取消", "Booking cancelled"),
     "booking.not_found": ("没有该预约编号", "No booking with this number"),

@@ -18,6 +18,7 @@ time, naive (``2026-12-05T18:00``).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -35,7 +36,9 @@ from layers.contacts import (
     mask_phone,
     new_cancel_code,
     normalize_phone,
+    open_answer,
     person_key,
+    seal_answer,
 )
 from layers.errors import BookingError
 from layers.stores.booking_table import Cancellation, SlotRequest
@@ -84,11 +87,23 @@ class Resource:
 
 @dataclass(frozen=True)
 class Booked:
-    """A booking made: the outcome, the booking row, and (once only, for a new booking) its cancel code."""
+    """A booking made: the outcome, the booking row, its cancel code (for a new booking, and for a partner's
+    repeat of the same request) and the outcome the first answer said (``booked`` or ``waitlisted``)."""
 
     outcome: str
     row: dict | None
     cancel_code: str | None = None
+    first_outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What lets a partner's retry be answered as the first request was: the request's keyed hash
+    (:func:`layers.contacts.request_fingerprint`) and the key made from the partner's API key and the body
+    (:func:`layers.contacts.replay_key`)."""
+
+    request_hash: str
+    key: bytes
 
 
 def _now() -> datetime:
@@ -253,14 +268,17 @@ class BookingDesk:
 
     def book(self, resource_id: str, starts_at: str | datetime, phone: str, *, idempotency_key: str | None = None,
              area_code: str | None = None, waitlist: bool = False, channel: str = "app",
-             now: datetime | None = None, actor: str = "resident") -> Booked:
+             now: datetime | None = None, actor: str = "resident", replay: Replay | None = None) -> Booked:
         """Book a place in the slot of ``resource_id`` starting at ``starts_at``.
 
         Outcomes (``Booked.outcome``): ``booked``, ``waitlisted``, ``repeat`` (this
-        idempotency key booked before: the first booking is returned, no new code),
-        ``full``, ``limit``, ``already``.  Refusals of the rules raise a coded
-        :class:`~layers.errors.BookingError` (unknown resource or slot, too far ahead, in the
-        past, not a resident of the area, group only, bad phone).
+        idempotency key booked before: the first booking is returned), ``full``, ``limit``,
+        ``already``.  With ``replay`` (a partner's retry material, :class:`Replay`), the first
+        answer is sealed with the booking, and a repeat of the same request gets it back
+        (``Booked.first_outcome`` and its cancel code), however the first answer was lost.
+        Refusals of the rules raise a coded :class:`~layers.errors.BookingError` (unknown
+        resource or slot, too far ahead, in the past, not a resident of the area, group only,
+        bad phone; the same idempotency key with another request: ``booking.key_reused``).
         """
         now = now or _now()
         res = self.resource(resource_id)
@@ -282,13 +300,35 @@ class BookingDesk:
         code = new_cancel_code()
         request = SlotRequest(slot_id(resource_id, slot), resource_id, res.department, _iso(slot.starts_at),
                               _iso(slot.ends_at), res.capacity)
+        sealed = None
+        if replay is not None and idempotency_key:
+            sealed = seal_answer({"code": code}, replay.key)
         got = self.store.bookings.reserve(
             request, booking_id=booking_id, cancel_hash=code_hash(booking_id, code), person_key=person_key(phone),
             idempotency_key=idempotency_key, max_active=res.max_active, waitlist=waitlist, now=_iso(now),
-            area_code=area_code, channel=channel, contact=(encrypt_phone(phone), mask_phone(phone)), actor=actor)
+            area_code=area_code, channel=channel, contact=(encrypt_phone(phone), mask_phone(phone)), actor=actor,
+            request_hash=replay.request_hash if replay is not None and idempotency_key else None,
+            replay_sealed=sealed)
         if got.outcome in ("booked", "waitlisted"):
-            return Booked(got.outcome, got.row, code)
+            return Booked(got.outcome, got.row, code, got.outcome)
+        if got.outcome == "repeat":
+            return self._repeat(got, replay)
         return Booked(got.outcome, got.row)
+
+    def _repeat(self, got, replay: Replay | None) -> Booked:
+        """The first answer again for a repeat of the same request; a coded refusal for another request."""
+        first = got.replay or {}
+        if replay is None or not first.get("request_hash"):
+            return Booked("repeat", got.row)  # booked in the app, or before answers were kept
+        if not hmac.compare_digest(first["request_hash"], replay.request_hash):
+            raise BookingError.coded("booking.key_reused")
+        answer = open_answer(first.get("replay_sealed"), replay.key)
+        if answer is None:  # purged after the retention period
+            return Booked("repeat", got.row)
+        events = self.store.bookings.events(got.row["booking_id"])
+        inserted = events.loc[events["action"] == "insert", "new_status"]
+        outcome = str(inserted.iloc[0]) if len(inserted) else str(got.row["status"])
+        return Booked("repeat", got.row, answer.get("code"), outcome)
 
     def cancel(self, booking_id: str, code: str, *, now: datetime | None = None, staff: bool = False,
                actor: str = "resident") -> Cancellation:
@@ -403,5 +443,5 @@ def purge_personal_data(store, *, retention_days: int = RETENTION_DAYS, now: dat
     return store.bookings.purge(slots_before=_iso(now - timedelta(days=retention_days)), now=_iso(now))
 
 
-__all__ = ["BookingDesk", "Resource", "Booked", "purge_personal_data", "slot_id", "RETENTION_DAYS",
+__all__ = ["BookingDesk", "Resource", "Booked", "Replay", "purge_personal_data", "slot_id", "RETENTION_DAYS",
            "COURSE_PREFIX", "DEFAULT_RULES"]

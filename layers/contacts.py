@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 
@@ -80,10 +81,47 @@ def code_matches(booking_id: str, code: str, stored: str) -> bool:
     return hmac.compare_digest(code_hash(booking_id, code), stored or "")
 
 
+def request_fingerprint(key_id: str, canonical: str) -> str:
+    """What is stored of a partner's request body: a keyed hash, to tell the same request from another one
+    sent with the same Idempotency-Key."""
+    return hmac.new(secret_for("booking-requests"), f"{key_id}\0{canonical}".encode("utf-8"),
+                    hashlib.sha256).hexdigest()
+
+
+def replay_key(api_key: str, canonical: str) -> bytes:
+    """The key that seals a first answer for its retry: made from the partner's own API key (of which only a
+    hash is stored) and the request body, so only the same partner sending the same body can open it."""
+    return hmac.new(secret_for("booking-replay"), f"{api_key}\0{canonical}".encode("utf-8"),
+                    hashlib.sha256).digest()
+
+
+def seal_answer(answer: dict, key: bytes) -> str:
+    """``answer`` (the first outcome and the cancel code) encrypted with AES-GCM under ``key``, as text."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(key).encrypt(nonce, json.dumps(answer, sort_keys=True).encode("utf-8"), b"onemap-replay")
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def open_answer(token: str | None, key: bytes) -> dict | None:
+    """The answer sealed by :func:`seal_answer`, or ``None`` when ``key`` is not the one it was sealed with."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token.encode("ascii"))
+        return json.loads(AESGCM(key).decrypt(raw[:12], raw[12:], b"onemap-replay"))
+    except (InvalidTag, ValueError):
+        return None
+
+
 def key_hash(api_key: str) -> str:
     """What is stored of a partner's API key (the key is 32 random bytes: a plain SHA-256 suffices)."""
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
 __all__ = ["normalize_phone", "encrypt_phone", "decrypt_phone", "mask_phone", "person_key", "new_cancel_code",
-           "code_hash", "code_matches", "key_hash"]
+           "code_hash", "code_matches", "key_hash", "request_fingerprint", "replay_key", "seal_answer", "open_answer"]

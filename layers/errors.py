@@ -44,6 +44,37 @@ class StoreLockedError(StoreError, TimeoutError):
     """Another writer holds the store, or its file is read-only."""
 
 
+def is_outage(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or an error that caused it) says the store cannot be reached just now — the
+    database restarted or dropped the connection, the file is locked or missing — so that the same
+    request may succeed if tried again, as opposed to a request that is wrong."""
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (StoreUnavailableError, StoreLockedError, DisconnectionError, PoolTimeout,
+                            OperationalError, InterfaceError)):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        module = type(exc).__module__.split(".")[0]
+        if module in ("psycopg", "psycopg2") and type(exc).__name__ in ("OperationalError", "InterfaceError"):
+            return True
+        if module in ("psycopg", "psycopg2") and any(c.__name__ == "OperationalError" for c in type(exc).__mro__):
+            return True
+        if isinstance(exc, sqlite3.OperationalError) and any(
+                w in str(exc) for w in ("locked", "unable to open", "disk is full", "disk I/O")):
+            return True
+        if isinstance(exc, (ConnectionError, TimeoutError)) and not isinstance(exc, OneMapError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 class SchemaError(StoreError):
     """The database lacks PostGIS, or its schema is newer than this program knows."""
 

@@ -21,7 +21,6 @@ through a short workflow, every step kept.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from config.settings import settings
 from layers.accounts import Account
 from layers.catalogue import DEPARTMENTS, get_spec
 from layers.errors import AccessDeniedError, InputFileError, PersonalDataError
@@ -66,7 +66,7 @@ def stamp(when: dt.datetime) -> str:
 def due_hours() -> dict[str, int]:
     """Hours to due per category: the defaults, changed by ``ONEMAP_REPORT_DUE_HOURS`` (``unsafe=12,…``)."""
     out = dict(DUE_HOURS)
-    setting = os.environ.get("ONEMAP_REPORT_DUE_HOURS", "").strip()
+    setting = settings().report_due_hours.strip()
     for part in filter(None, (p.strip() for p in setting.split(","))):
         name, _, value = part.partition("=")
         if name.strip() not in CATEGORIES or not value.strip().isdigit() or int(value) < 1:
@@ -89,7 +89,7 @@ def point_routes() -> dict[tuple[str, str | None], str]:
     """
     routes: dict[tuple[str, str | None], str] = {(k, None): get_spec(k).department for k in REPORT_LAYERS}
     routes[("other", None)] = TRIAGE
-    setting = os.environ.get("ONEMAP_REPORT_ROUTES", "").strip()
+    setting = settings().report_routes.strip()
     for part in filter(None, (p.strip() for p in setting.split(";"))):
         left, _, dept = part.partition("=")
         kind, _, area = left.strip().partition("@")

@@ -18,19 +18,17 @@ counts of every cell that is large enough.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from geo.errors import OneMapError
+from config.settings import settings
 
 #: The default smallest count shown or stored (cells below it are suppressed).
 DEFAULT_MIN_COUNT = 10
 #: Below this, k protects nobody; a setting lower than it is refused.
 MIN_ALLOWED_K = 3
-K_ENV = "ONEMAP_HEALTH_MIN_COUNT"
 
 
 @dataclass(frozen=True)
@@ -64,23 +62,17 @@ ROW_LEVEL_COLUMNS = ("姓名", "身份证", "出生日期", "性别", "年龄", 
 
 
 def min_count() -> int:
-    """k: the smallest count stored or shown (``ONEMAP_HEALTH_MIN_COUNT``, default 10).
+    """k: the smallest count stored or shown (the ``health_min_count`` setting, default 10, at least 3)."""
+    return settings().health_min_count
 
-    Raises
-    ------
-    OneMapError
-        A setting that is not a whole number of at least :data:`MIN_ALLOWED_K`.
-    """
-    raw = os.environ.get(K_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MIN_COUNT
-    try:
-        k = int(raw)
-    except ValueError:
-        raise OneMapError.coded("health.bad_k", value=raw, minimum=MIN_ALLOWED_K) from None
-    if k < MIN_ALLOWED_K:
-        raise OneMapError.coded("health.bad_k", value=raw, minimum=MIN_ALLOWED_K)
-    return k
+
+def configured_matching() -> dict:
+    """Which facilities serve which need: the JSON file named by the ``need_matching`` setting over the
+    defaults (the same for the pages, the indicators, the reports and the command line)."""
+    from geo.need import DEFAULT_MATCHING, load_matching
+
+    path = settings().need_matching
+    return load_matching(path) if path else DEFAULT_MATCHING
 
 
 def row_level_columns(columns) -> list[str]:
@@ -138,4 +130,4 @@ def stored_need(rows: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 __all__ = ["stored_need",
            "INDICATORS", "Indicator", "min_count", "numerators", "row_level_columns", "suppress_small", "group_counts",
-           "DEFAULT_MIN_COUNT", "K_ENV"]
+           "DEFAULT_MIN_COUNT", "configured_matching"]

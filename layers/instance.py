@@ -17,18 +17,25 @@ import os
 import secrets
 from pathlib import Path
 
+from config.settings import settings
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def instance_dir() -> Path:
-    """``ONEMAP_INSTANCE_DIR``, else ``<project>/.onemap`` (created, private)."""
-    folder = Path(os.environ.get("ONEMAP_INSTANCE_DIR") or PROJECT_ROOT / ".onemap")
+    """The ``instance_dir`` setting, else ``<project>/.onemap`` (created, private)."""
+    folder = Path(settings().instance_dir or PROJECT_ROOT / ".onemap")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
 
 
+def _given_key() -> str:
+    key = settings().secret_key
+    return key.get_secret_value().strip() if key is not None else ""
+
+
 def _master_key() -> bytes:
-    given = os.environ.get("ONEMAP_SECRET_KEY", "").strip()
+    given = _given_key()
     if given:
         return given.encode("utf-8")
     path = instance_dir() / "secret_key"
@@ -41,7 +48,7 @@ def _master_key() -> bytes:
 
 def secret_for(purpose: str) -> bytes:
     """A 32-byte key for ``purpose`` ("map-links", "booking-contacts" …), derived from the master key."""
-    return _derived(os.environ.get("ONEMAP_SECRET_KEY", ""), str(instance_dir()), purpose)
+    return _derived(_given_key(), str(instance_dir()), purpose)
 
 
 @functools.lru_cache(maxsize=64)

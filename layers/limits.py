@@ -14,7 +14,11 @@ limit and what would be accepted:
   GDAL's own streaming parser before they are built);
 - raster cells, from the GeoTIFF's header before its pixels are read;
 - table rows, counted while the table is read in chunks;
+- cells and columns of a table, counted while its bytes stream by (a CSV's lines, an XLSX
+  sheet's ``<row>`` and ``<c>`` elements), before anything is parsed;
 - a time budget for reading and checking one file.
+
+The bounds are settings (:mod:`config.settings`, ``ONEMAP_MAX_*``).
 
 Uploads are read in a workspace folder of their own (:func:`upload_workspace`) that is
 removed when the reading ends, whether it succeeded or not.
@@ -23,7 +27,6 @@ removed when the reading ends, whether it succeeded or not.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import stat
 import tempfile
@@ -33,19 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
+from config.settings import settings
 from layers.errors import UploadLimitError
 
 _MB = 1024 * 1024
-
-
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise UploadLimitError(f"Setting {name}={value!r} is not a number.") from None
 
 
 @dataclass(frozen=True)
@@ -59,24 +53,15 @@ class UploadLimits:
     max_vertices_per_file: int = 10_000_000
     max_raster_cells: int = 100_000_000
     max_table_rows: int = 2_000_000
+    max_table_cells: int = 20_000_000
+    max_table_columns: int = 500
     max_seconds: float = 120.0
 
     @classmethod
     def from_env(cls) -> "UploadLimits":
-        """The limits configured for this server (``ONEMAP_MAX_FILE_MB``, ``ONEMAP_MAX_UNCOMPRESSED_MB``,
-        ``ONEMAP_MAX_ZIP_MEMBERS``, ``ONEMAP_MAX_VERTICES_PER_FEATURE``, ``ONEMAP_MAX_VERTICES_PER_FILE``,
-        ``ONEMAP_MAX_RASTER_CELLS``, ``ONEMAP_MAX_TABLE_ROWS``, ``ONEMAP_MAX_SECONDS``), else the defaults."""
-        d = cls()
-        return cls(
-            max_file_mb=_env_number("ONEMAP_MAX_FILE_MB", d.max_file_mb),
-            max_uncompressed_mb=_env_number("ONEMAP_MAX_UNCOMPRESSED_MB", d.max_uncompressed_mb),
-            max_zip_members=int(_env_number("ONEMAP_MAX_ZIP_MEMBERS", d.max_zip_members)),
-            max_vertices_per_feature=int(_env_number("ONEMAP_MAX_VERTICES_PER_FEATURE", d.max_vertices_per_feature)),
-            max_vertices_per_file=int(_env_number("ONEMAP_MAX_VERTICES_PER_FILE", d.max_vertices_per_file)),
-            max_raster_cells=int(_env_number("ONEMAP_MAX_RASTER_CELLS", d.max_raster_cells)),
-            max_table_rows=int(_env_number("ONEMAP_MAX_TABLE_ROWS", d.max_table_rows)),
-            max_seconds=_env_number("ONEMAP_MAX_SECONDS", d.max_seconds),
-        )
+        """The limits configured for this server (the ``max_*`` settings of :mod:`config.settings`)."""
+        s = settings()
+        return cls(**{name: getattr(s, name) for name in cls.__dataclass_fields__})
 
     @property
     def max_geojson_feature_mb(self) -> int:
@@ -188,7 +173,7 @@ def extract_zip(p: Path, dest: Path, limits: UploadLimits, deadline: Deadline | 
 
 def upload_root() -> Path:
     """Where uploads are read: ``ONEMAP_UPLOAD_DIR``, else ``<temp>/onemap-uploads``."""
-    root = Path(os.environ.get("ONEMAP_UPLOAD_DIR") or Path(tempfile.gettempdir()) / "onemap-uploads")
+    root = Path(settings().upload_dir or Path(tempfile.gettempdir()) / "onemap-uploads")
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     return root
 

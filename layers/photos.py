@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import warnings
 
+from config.settings import settings
 from layers.errors import InputFileError
 
 log = logging.getLogger(__name__)
@@ -26,21 +26,14 @@ MAX_PHOTOS = 3
 MAX_SIDE = 1600
 
 
-def _limit(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, "") or default)
-    except ValueError:
-        raise InputFileError(f"Setting {name}={os.environ[name]!r} is not a number.") from None
-
-
 def max_photo_mb() -> float:
-    """The largest photo file accepted (``ONEMAP_MAX_PHOTO_MB``, 8 MB by default)."""
-    return _limit("ONEMAP_MAX_PHOTO_MB", 8.0)
+    """The largest photo file accepted (the ``max_photo_mb`` setting, 8 MB by default)."""
+    return settings().max_photo_mb
 
 
 def max_photo_megapixels() -> float:
-    """The most pixels a photo may declare (``ONEMAP_MAX_PHOTO_MEGAPIXELS``, 40 by default)."""
-    return _limit("ONEMAP_MAX_PHOTO_MEGAPIXELS", 40.0)
+    """The most pixels a photo may declare (the ``max_photo_megapixels`` setting, 40 by default)."""
+    return settings().max_photo_megapixels
 
 
 def clean_photo(content: bytes, name: str) -> tuple[bytes, int, int]:

@@ -7,6 +7,10 @@ client sees the committed state and never a half-written one), filters it with p
 GeoPandas backend (the same CQL2 parser pygeoapi hands the PostgreSQL provider), sorts with
 pandas and pages by slicing; pygeoapi transforms the output CRS (``crs_transform``).
 
+The provider holds only the id, the geometry and the published fields of the layer
+(``properties`` of its configuration): a filter or sort naming any other field cannot be
+applied whatever the channel, and is refused (400). A store that cannot be read is a 503.
+
 Configured by :mod:`services.pygeoapi_config` as ``name: services.gpkg_provider.OneMapGPKGProvider``
 with ``data`` the GeoPackage path and ``table`` the layer name.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sqlite3
 import threading
 
 import geopandas as gpd
@@ -29,6 +34,9 @@ from pygeoapi.provider.base import (
     ProviderQueryError,
 )
 from pygeoapi.util import crs_transform
+
+from geo.errors import OneMapError
+from services.provider_errors import MAX_ID, refusal
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +102,16 @@ class OneMapGPKGProvider(BaseProvider):
         return self._fields
 
     def _frame(self) -> gpd.GeoDataFrame:
-        return layer_frame(str(self.data), self.table)
+        """The layer as served: the id, the published fields and the geometry, nothing else."""
+        try:
+            frame = layer_frame(str(self.data), self.table)
+        except (OSError, sqlite3.Error, OneMapError) as exc:
+            refused = refusal(exc, "reading " + self.table)
+            if refused is None:
+                raise
+            raise refused from None
+        keep = [self.id_field, *(c for c in self.get_fields() if c in frame.columns and c != self.id_field)]
+        return frame[[*dict.fromkeys(keep), frame.geometry.name]]
 
     def _select(self, frame: gpd.GeoDataFrame, bbox, datetime_, properties, filterq) -> gpd.GeoDataFrame:
         keep = np.ones(len(frame), dtype=bool)
@@ -112,8 +129,8 @@ class OneMapGPKGProvider(BaseProvider):
 
             try:
                 hit = to_filter(frame, filterq, {f: f for f in frame.columns}, {})
-            except Exception as exc:  # an unknown property or function: a bad request, said plainly
-                log.warning("CQL2 on %s refused: %s", self.table, exc)
+            except Exception as exc:  # an unknown property or function, or too deep: a bad request, said plainly
+                log.warning("CQL2 on %s refused: %s", self.table, type(exc).__name__)
                 raise ProviderInvalidQueryError(user_msg=f"the filter cannot be applied to {self.table}: "
                                                          f"{exc}") from None
             keep &= np.asarray(pd.Series(hit, index=frame.index).fillna(False), dtype=bool)
@@ -147,6 +164,8 @@ class OneMapGPKGProvider(BaseProvider):
     @crs_transform
     def get(self, identifier, crs_transform_spec=None, **kwargs) -> dict:
         """One feature by its id."""
+        if not str(identifier) or len(str(identifier)) > MAX_ID:
+            raise ProviderItemNotFoundError(f"no feature {str(identifier)[:40]!r}")
         frame = self._frame()
         hit = frame[frame[self.id_field].astype(str) == str(identifier)]
         if hit.empty:

@@ -33,62 +33,126 @@ from pathlib import Path
 import anyio
 import yaml
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 
+from config.settings import settings
 from geo.errors import OneMapError
 from layers.logging_config import configure_logging
 from layers.stores import Store, open_store
 from services.booking_api import build_booking_app
+from services.jobs import JobGuard
+from services.outage import RETRY_AFTER, OutageGuard
 from services.pygeoapi_config import build_config
-from services.query_checks import items_problem
+from services.query_checks import MAX_FILTER_BODY, body_filter_problem, items_problem
 
 log = logging.getLogger(__name__)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def http_threads() -> int:
-    """Worker threads for blocking handlers: ``ONEMAP_HTTP_THREADS``, else 16."""
-    try:
-        return max(1, int(os.environ.get("ONEMAP_HTTP_THREADS", "16")))
-    except ValueError:
-        return 16
+    """Worker threads for blocking handlers: the ``http_threads`` setting (16)."""
+    return settings().http_threads
 
 
-def _bad(code: int, text: str) -> JSONResponse:
-    return JSONResponse({"code": "InvalidParameterValue" if code == 400 else "MethodNotAllowed",
-                         "description": text}, status_code=code)
+_ITEMS = re.compile(r"^/collections/([^/]+)/items(/[^/]*)?/?$")
 
 
-_ITEMS = re.compile(r"^/collections/([^/]+)/items/?$")
-
-
-class CollectionGuard(BaseHTTPMiddleware):
-    """What pygeoapi lets through and Core refuses, answered before it: 405 for any write to
-    ``/collections`` (the layers change only through the app and its checks); 400 for an
-    ``/items`` parameter the API does not define, a bbox that is not finite with min ≤ max
-    (and within ±180/±90 in longitude/latitude), and a ``datetime`` that is not RFC 3339."""
+class CollectionGuard:
+    """What pygeoapi lets through and Core refuses, answered before it (pure ASGI, so a body is read once,
+    bounded): 405 for any write to ``/collections`` (the layers change only through the app and its
+    checks); 400 for an ``/items`` parameter the API does not define, a bbox that is not finite with
+    min ≤ max (and within ±180/±90 in longitude/latitude), a ``datetime`` that is not RFC 3339, and a
+    filter — in the query or as a CQL2-JSON body — that is too big or names a field that is not a
+    queryable (:mod:`services.query_checks`); 413 for a body over the limit."""
 
     def __init__(self, app, queryables: dict[str, list[str]]) -> None:
-        super().__init__(app)
+        self.app = app
         self.queryables = queryables
 
-    async def dispatch(self, request: Request, call_next) -> Response:
+    async def __call__(self, scope, receive, send) -> None:
         """Refuse what must be refused, pass the rest to pygeoapi."""
-        if request.url.path.startswith("/collections") and request.method not in READ_METHODS:
-            response = _bad(405, "The layers are read-only here; each department edits its own layer in the "
-                            "one map.")
-            response.headers["Allow"] = "GET, HEAD, OPTIONS"
-            return response
-        hit = _ITEMS.match(request.url.path)
-        if hit and hit.group(1) in self.queryables:
-            problem = items_problem(request.query_params, self.queryables[hit.group(1)])
-            if problem:
-                return _bad(400, problem)
-        return await call_next(request)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
+        if path.startswith("/collections") and method not in READ_METHODS:
+            await _send(send, 405, "MethodNotAllowed", "The layers are read-only here; each department edits its "
+                                                       "own layer in the one map.", {"allow": "GET, HEAD, OPTIONS"})
+            return
+        hit = _ITEMS.match(path)
+        if not hit or hit.group(1) not in self.queryables:
+            await self.app(scope, receive, send)
+            return
+        queryables = self.queryables[hit.group(1)]
+        problem = items_problem(QueryParams(scope.get("query_string", b"").decode("latin-1")), queryables)
+        body = await _read_bounded(receive, MAX_FILTER_BODY)
+        if body is None:
+            await _send(send, 413, "InvalidParameterValue", f"A request body may have at most {MAX_FILTER_BODY} "
+                                                            "bytes.")
+            return
+        if problem is None and body.strip():
+            problem = body_filter_problem(body, queryables)
+        if problem:
+            await _send(send, 400, "InvalidParameterValue", problem)
+            return
+        sent = False
+
+        async def replay() -> dict:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+class RetryAfter:
+    """Every 503 the server answers says when to try again (pygeoapi's own errors carry no ``Retry-After``)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Add ``Retry-After`` to a 503 that lacks one."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def stamped(message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 503:
+                headers = list(message.get("headers") or [])
+                if not any(k.lower() == b"retry-after" for k, _ in headers):
+                    headers.append((b"retry-after", str(RETRY_AFTER).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+
+async def _read_bounded(receive, limit: int) -> bytes | None:
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def _send(send, status: int, code: str, text: str, headers: dict[str, str] | None = None) -> None:
+    raw = json.dumps({"code": code, "description": text}, ensure_ascii=False).encode("utf-8")
+    pairs = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    pairs += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": pairs})
+    await send({"type": "http.response.body", "body": raw})
 
 
 warnings.filterwarnings("ignore", message=r"Table '.*' specifies columns 'fid' as primary_key")
@@ -138,8 +202,13 @@ def build_app(store: Store, *, booking_store: Store | None = None, url: str = "h
 
     queryables = {name: list(r["providers"][0]["properties"]) for name, r in config["resources"].items()
                   if r["type"] == "collection"}
-    return Starlette(lifespan=lifespan, middleware=[Middleware(CollectionGuard, queryables=queryables)],
-                     routes=[*booking, Mount("/", app=features)])
+    jobs = JobGuard(features, config=config, folder=folder, keys=booking_store or store)
+    app = Starlette(lifespan=lifespan, middleware=[Middleware(OutageGuard, where="data exchange server"),
+                                                   Middleware(RetryAfter),
+                                                   Middleware(CollectionGuard, queryables=queryables)],
+                    routes=[*booking, Mount("/", app=jobs)])
+    app.state.jobs = jobs  # its purge, for the command line and the tests
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,43 @@ class BadInput(ProcessorExecuteError):
     ogc_exception_code = "InvalidParameterValue"
 
 
+#: What marks a run that failed because the store could not be reached (the server answers it 503).
+UNAVAILABLE = "StoreUnavailable"
+#: The most distances one coverage request may ask for, and the range of each (metres).
+MAX_THRESHOLDS = 5
+THRESHOLD_RANGE = (50.0, 5000.0)
+
+
+class Unavailable(ProcessorExecuteError):
+    """The store could not be reached during the run: try again."""
+
+    http_status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    ogc_exception_code = UNAVAILABLE
+
+
+def guarded(execute):
+    """A processor's ``execute`` whose store outages are raised as :class:`Unavailable` (marked for a 503)."""
+    import functools
+
+    from layers.errors import is_outage
+
+    @functools.wraps(execute)
+    def run(self, data, outputs=None):
+        if not isinstance(data, dict):
+            raise BadInput(user_msg="inputs must be a JSON object of named inputs")
+        try:
+            return execute(self, data, outputs)
+        except ProcessorExecuteError:
+            raise
+        except Exception as exc:
+            if is_outage(exc):
+                raise Unavailable(user_msg=f"{UNAVAILABLE}: the data store cannot be reached just now; "
+                                           "try again in a few seconds") from None
+            raise
+
+    return run
+
+
 def _open(definition: dict):
     """The store named in the processor's definition (as the role it names), opened once per server."""
     from layers.stores import open_store
@@ -77,12 +114,15 @@ def _input(data: dict, name: str, default=None, *, kind=None, choices=None):
     value = data.get(name, default)
     if value is None:
         return None
+    shown = repr(value)[:60]
+    if isinstance(value, (dict, list)) or (isinstance(value, str) and len(value) > 200):
+        raise BadInput(user_msg=f"input {name}: {shown} is not a single value of at most 200 characters")
     try:
         value = kind(value) if kind else value
-    except (TypeError, ValueError):
-        raise BadInput(user_msg=f"input {name}: {value!r} is not a {kind.__name__}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput(user_msg=f"input {name}: {shown} is not a {kind.__name__}") from None
     if choices is not None and value not in choices:
-        raise BadInput(user_msg=f"input {name}: {value!r} is not one of {', '.join(map(str, choices))}")
+        raise BadInput(user_msg=f"input {name}: {shown} is not one of {', '.join(map(str, choices))}")
     return value
 
 
@@ -91,6 +131,8 @@ def _slot(text: str | None):
 
     if not text:
         return None
+    if not isinstance(text, str) or len(text) > 40:
+        raise BadInput(user_msg="input slot: a day and a time such as 'Sat 09:00'")
     try:
         return TimeSlot.parse(text)
     except OneMapError as exc:
@@ -113,7 +155,9 @@ COVERAGE = _meta(
     "Residents within a walk of a facility layer, per unit (district, street or community) and distance, with "
     "the city summary and the gaps at the longest distance (GeoJSON).",
     {"layer": _in("facility layer", {"type": "string", "enum": list(FACILITY_LAYERS)}, True),
-     "thresholds": _in("walking distances (m)", {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0},
+     "thresholds": _in("walking distances (m)", {"type": "array", "minItems": 1, "maxItems": MAX_THRESHOLDS,
+                                                 "items": {"type": "number", "minimum": THRESHOLD_RANGE[0],
+                                                           "maximum": THRESHOLD_RANGE[1]},
                                                  "default": [500]}),
      "level": _in("unit level", {"type": "string", "enum": list(LEVELS), "default": "street"}),
      "slot": _in("only facilities open then, e.g. 'Sat 09:00'", {"type": "string"}),
@@ -132,6 +176,7 @@ class CoverageProcessor(BaseProcessor):
         super().__init__(processor_def, COVERAGE)
         self.definition = processor_def
 
+    @guarded
     def execute(self, data: dict, outputs=None):
         """Run the coverage (see the module docstring)."""
         from geo.gaps import gap_areas
@@ -141,12 +186,18 @@ class CoverageProcessor(BaseProcessor):
         if layer is None:
             raise BadInput(user_msg=f"input layer is required: one of {', '.join(FACILITY_LAYERS)}")
         raw = data.get("thresholds", [500])
+        given = raw if isinstance(raw, list) else [raw]
+        low, high = THRESHOLD_RANGE
+        if not 1 <= len(given) <= MAX_THRESHOLDS:
+            raise BadInput(user_msg=f"input thresholds: {len(given)} distances; give 1 to {MAX_THRESHOLDS} "
+                                    f"(the life circles are 300, 500 and 1000 m)")
         try:
-            thresholds = sorted({float(v) for v in (raw if isinstance(raw, list) else [raw])})
+            thresholds = sorted({float(v) for v in given})
         except (TypeError, ValueError):
-            raise BadInput(user_msg=f"input thresholds: {raw!r} is not a list of metres") from None
-        if not thresholds or any(not np.isfinite(v) or v <= 0 or v > 5000 for v in thresholds):
-            raise BadInput(user_msg=f"input thresholds: {raw!r}; give 1 to 10 distances between 0 and 5000 m")
+            raise BadInput(user_msg="input thresholds: not a list of metres") from None
+        if any(not np.isfinite(v) or not low <= v <= high for v in thresholds):
+            raise BadInput(user_msg=f"input thresholds: give 1 to {MAX_THRESHOLDS} distances from {low:g} to "
+                                    f"{high:g} m")
         level = _input(data, "level", "street", kind=str, choices=LEVELS)
         method = _input(data, "method", "network", kind=str, choices=("network", "straight_line"))
         engine, snap = engine_for(self.definition, method)
@@ -186,19 +237,20 @@ class NearbyProcessor(BaseProcessor):
         super().__init__(processor_def, NEARBY)
         self.definition = processor_def
 
+    @guarded
     def execute(self, data: dict, outputs=None):
         """Find what is open nearby (see the module docstring)."""
         from geo.nearby import NearbyFinder
 
         minutes = _input(data, "minutes", 15.0, kind=float)
-        if not 0 < minutes <= 60:
+        if not np.isfinite(minutes) or not 0 < minutes <= 60:
             raise BadInput(user_msg=f"input minutes: {minutes:g}; give 1 to 60")
         engine, snap = engine_for(self.definition)
         layers = {k: snap.vector(k) for k in ("venues", "school_facilities", "greenways") if snap.vector(k) is not None}
         finder = NearbyFinder(engine, layers)
         try:
             if data.get("station"):
-                origin = finder.origin_of_station(str(data["station"]))
+                origin = finder.origin_of_station(_input(data, "station", kind=str))
             elif data.get("lon") is not None and data.get("lat") is not None:
                 origin = finder.origin_at(_input(data, "lon", kind=float), _input(data, "lat", kind=float))
             else:
@@ -234,6 +286,7 @@ class PlanningProcessor(BaseProcessor):
         super().__init__(processor_def, PLANNING)
         self.definition = processor_def
 
+    @guarded
     def execute(self, data: dict, outputs=None):
         """Choose sites (see the module docstring)."""
         from geo.candidates import candidates_for, planning_problem
@@ -244,8 +297,10 @@ class PlanningProcessor(BaseProcessor):
         if not 1 <= p <= 50:
             raise BadInput(user_msg=f"input p: {p}; give 1 to 50 sites")
         target = _input(data, "target", 0.95, kind=float)
+        if not 0 < target <= 1:
+            raise BadInput(user_msg=f"input target: {target:g}; give a share above 0 and at most 1")
         cutoff = _input(data, "cutoff", 1000.0, kind=float)
-        if not 100 <= cutoff <= 5000:
+        if not np.isfinite(cutoff) or not 100 <= cutoff <= 5000:
             raise BadInput(user_msg=f"input cutoff: {cutoff:g}; give 100 to 5000 m")
         layer = _input(data, "layer", "venues", kind=str, choices=FACILITY_LAYERS)
         engine, snap = engine_for(self.definition)

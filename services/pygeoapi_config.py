@@ -13,13 +13,13 @@ itself (:func:`offline_templates`), so they render on an intranet with no intern
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from config.settings import settings
 from geo.crs import gauss_kruger_3deg_crs
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE
@@ -33,7 +33,6 @@ MAX_LIMIT = 10_000
 SERVED_SYSTEM_FIELDS = ("department", "updated_at")
 #: Fields no other department's system needs: kept in, never served.
 INTERNAL_FIELDS = {"aeds": ("last_inspection",)}
-UNPUBLISHED_ENV = "ONEMAP_UNPUBLISHED"
 #: Layers never served (a raster-like grid of people is served by its own statistics, not as features).
 NEVER_SERVED = ("population",)
 #: A 1-pixel light grey PNG: the HTML map pages' base layer, so they ask no tile server outside.
@@ -42,8 +41,8 @@ BLANK_TILE = ("data:image/png;base64,"
 
 
 def unpublished() -> set[str]:
-    """What a department marked internal: ``ONEMAP_UNPUBLISHED`` as ``layer`` or ``layer.field``, comma-separated."""
-    return {p.strip() for p in os.environ.get(UNPUBLISHED_ENV, "").split(",") if p.strip()}
+    """What a department marked internal: the ``unpublished`` setting, ``layer`` or ``layer.field`` each."""
+    return set(settings().unpublished)
 
 
 def published_fields(name: str) -> list[str]:
@@ -104,7 +103,8 @@ def _provider(store, name: str, bounds) -> dict:
 
         options = {"options": f"-c role={role_name(store.schema, 'viewer')}"} if not store.db_role else \
             {"options": f"-c role={store.db_role}"}
-        return {**common, "name": "PostgreSQL", "data": _postgres_data(store), "table": name, "geom_field": "geom",
+        return {**common, "name": "services.pg_provider.OneMapPostgreSQLProvider", "data": _postgres_data(store),
+                "table": name, "geom_field": "geom",
                 "options": options}
     return {**common, "name": "services.gpkg_provider.OneMapGPKGProvider", "data": str(store.path), "table": name}
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from config.settings import settings
 from exports.course_sheet import write_course_sheet
 from geo.errors import OneMapError
 from geo.notes import note
@@ -357,9 +358,8 @@ def _outbox(lang: str) -> None:
 
 def _booking_url() -> str:
     """The booking page's address as residents' phones reach it (``ONEMAP_PUBLIC_URL`` or this page's host)."""
-    import os
 
-    base = os.environ.get("ONEMAP_PUBLIC_URL", "").rstrip("/")
+    base = settings().public_url.rstrip("/")
     if not base:
         url = st.context.url or ""
         base = url.split("/", 3)[:3]

@@ -15,7 +15,6 @@ from geo.coverage import CoverageResult
 from geo.facilities import TimeSlot
 from geo.need import (
     BIVARIATE_COLOURS,
-    configured_matching,
     level_of_codes,
     matched_coverage,
     need_weights,
@@ -24,7 +23,7 @@ from geo.need_tables import NeedTable, need_table
 from geo.units import assign_units
 from i18n import label, render_note, t
 from i18n.values import slot_text, value_label
-from layers.health import INDICATORS, group_counts, min_count
+from layers.health import INDICATORS, configured_matching, group_counts, min_count
 from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_engine, layer_versions

@@ -138,8 +138,8 @@ def nearby_tab(store: Store, lang: str) -> None:
 def _for_need_group(store: Store, result: NearbyResult | None, lang: str) -> NearbyResult | None:
     """The nearby list kept to the facilities that serve a chosen need group (a station sending a
     hypertensive resident to exercise-prescription stations and fitness points within 15 minutes)."""
-    from geo.need import configured_matching, serves_need
-    from layers.health import INDICATORS
+    from geo.need import serves_need
+    from layers.health import INDICATORS, configured_matching
     from ui.need import stored_layers
 
     choice = st.selectbox(t("nearby_need", lang), ["all", *INDICATORS], key=state.NEARBY_NEED,

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from config.settings import settings
 from geo.coverage import CoverageResult
 from geo.errors import OneMapError
-from geo.province import SCHEDULER_ENV
 from i18n import t
 from i18n.values import value_label
 from layers.stores import Store
@@ -30,7 +30,6 @@ from ui import show, state
 from ui.tables import show_table
 
 log = logging.getLogger(__name__)
-INPUTS_ENV = "ONEMAP_DASK_INPUTS"
 PARTITIONS = ("tiles", "district", "street", "community")
 #: One partitioned run at a time on this server: each starts worker processes on every core (or fills the
 #: shared cluster), and the pages of the other departments share those cores.
@@ -38,7 +37,7 @@ RUN_LOCK = threading.Lock()
 
 
 def _where(lang: str) -> str:
-    address = os.environ.get(SCHEDULER_ENV, "").strip()
+    address = settings().dask_scheduler
     return t("province_scheduler", lang, address=address) if address else \
         t("province_local", lang, n=os.cpu_count() or 1)
 
@@ -51,14 +50,14 @@ def _run(store: Store, thresholds: Sequence[float], by: str, n_tiles: int, bound
     from geo.province import close_cluster, cluster, run_province
 
     bar = st.progress(0.0, text=t("province_preparing", lang))
-    shared = os.environ.get(INPUTS_ENV, "").strip()
-    folder = shared or tempfile.mkdtemp(prefix="onemap-province-")
+    shared = settings().dask_inputs
+    folder = str(shared) if shared else tempfile.mkdtemp(prefix="onemap-province-")
     try:
         source = write_inputs(store, folder)
         plan = make_plan(source, thresholds)
         parts = tiles(plan, n_tiles, n_tiles) if by == "tiles" else unit_parts(plan, boundaries, level=by)
         t0 = time.perf_counter()
-        client = cluster()
+        client = cluster(settings().dask_scheduler)
         try:
             workers = len(client.scheduler_info()["workers"])
 
@@ -130,4 +129,4 @@ def province_section(store: Store, page_result: CoverageResult, *, comparable: b
                            "rate": (t("rate", lang), "bar")}, lang, key="coverage.province_table")
 
 
-__all__ = ["province_section", "INPUTS_ENV", "RUN_LOCK"]
+__all__ = ["province_section", "RUN_LOCK"]

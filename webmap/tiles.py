@@ -12,7 +12,6 @@ shapely, and the features of each style value are merged and encoded as arrays
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections import OrderedDict
 
@@ -23,6 +22,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import text
 
+from config.settings import settings
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE
 from webmap.mvt import LINESTRING, POINT, encode_layer
@@ -41,7 +41,7 @@ CACHED_TILES = 4096
 def tile_min_features() -> int:
     """Features above which a layer is drawn from vector tiles (``ONEMAP_TILE_MIN_FEATURES``, default 20,000)."""
     try:
-        return max(1, int(os.environ.get("ONEMAP_TILE_MIN_FEATURES", "20000")))
+        return settings().tile_min_features
     except ValueError:
         return 20_000
 

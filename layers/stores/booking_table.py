@@ -72,6 +72,7 @@ class Reservation:
 
     outcome: str
     row: dict | None = None
+    replay: dict | None = None  # for ``repeat``: the first request's ``request_hash`` and ``replay_sealed``
 
 
 @dataclass(frozen=True)
@@ -121,18 +122,22 @@ class BookingTable(abc.ABC):
     def reserve(self, slot: SlotRequest, *, booking_id: str, cancel_hash: str, person_key: str,
                 idempotency_key: str | None, max_active: int, waitlist: bool, now: str,
                 area_code: str | None = None, channel: str = "app", contact: tuple[str, str] | None = None,
-                actor: str = "resident") -> Reservation:
+                actor: str = "resident", request_hash: str | None = None,
+                replay_sealed: str | None = None) -> Reservation:
         """Book a place in ``slot`` (or a place on its waiting list), atomically.
 
         ``contact`` is (encrypted phone, masked phone).  ``now`` is local ISO time; bookings
-        of the person that start after it count against ``max_active``.
+        of the person that start after it count against ``max_active``.  With an
+        ``idempotency_key``, ``request_hash`` (the request's keyed hash) and ``replay_sealed``
+        (the answer sealed for its retry) are kept with the booking, so that a retry is told
+        the first answer again (``Reservation.replay``).
         """
         with self._transaction() as run:
             if idempotency_key:
                 self._lock(run, "idem/" + idempotency_key)
                 first = run(f"SELECT * FROM {BOOKINGS} WHERE idempotency_key = :k", {"k": idempotency_key})
                 if first:
-                    return Reservation("repeat", _public(first[0]))
+                    return Reservation("repeat", _public(first[0]), _replay(first[0]))
             self._lock(run, "person/" + person_key)
             mine = run(f"SELECT slot_id FROM {BOOKINGS} WHERE person_key = :p AND status IN ('booked', "
                        "'waitlisted') AND starts_at >= :now", {"p": person_key, "now": now})
@@ -158,7 +163,7 @@ class BookingTable(abc.ABC):
                    "department": slot.department, "status": status, "idempotency_key": idempotency_key,
                    "person_key": person_key, "area_code": area_code, "cancel_hash": cancel_hash,
                    "channel": channel, "created_at": created, "changed_at": now, "starts_at": slot.starts_at,
-                   "ends_at": slot.ends_at}
+                   "ends_at": slot.ends_at, "request_hash": request_hash, "replay_sealed": replay_sealed}
             run(f"INSERT INTO {BOOKINGS} ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
             if contact is not None:
                 run(f"INSERT INTO {CONTACTS} (booking_id, department, phone_enc, phone_mask) "
@@ -245,7 +250,8 @@ class BookingTable(abc.ABC):
         slot, status) stay for the counts.
         """
         with self._transaction() as run:
-            rows = run(f"UPDATE {BOOKINGS} SET person_key = NULL, area_code = NULL, purged_at = :now "
+            rows = run(f"UPDATE {BOOKINGS} SET person_key = NULL, area_code = NULL, replay_sealed = NULL, "
+                       "purged_at = :now "
                        "WHERE starts_at < :t AND purged_at IS NULL RETURNING booking_id",
                        {"t": slots_before, "now": now})
             run(f"DELETE FROM {CONTACTS} WHERE booking_id IN (SELECT booking_id FROM {BOOKINGS} "
@@ -368,6 +374,11 @@ def _public(row: dict) -> dict:
     return {c: row.get(c) for c in BOOKING_COLUMNS}
 
 
+def _replay(row: dict) -> dict:
+    """What a retry needs of the first request: its keyed hash and the sealed first answer."""
+    return {"request_hash": row.get("request_hash"), "replay_sealed": row.get("replay_sealed")}
+
+
 def _filters(resource_ids: list[str] | None, first: str | None, last: str | None) -> tuple[list[str], dict]:
     where: list[str] = []
     params: dict[str, Any] = {}
@@ -396,6 +407,7 @@ DDL = (
         resource_id TEXT NOT NULL, department TEXT NOT NULL, status TEXT NOT NULL, idempotency_key TEXT UNIQUE,
         person_key TEXT, area_code TEXT, cancel_hash TEXT NOT NULL, channel TEXT, created_at TEXT NOT NULL,
         changed_at TEXT NOT NULL, starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, purged_at TEXT,
+        request_hash TEXT, replay_sealed TEXT,
         CONSTRAINT booking_status CHECK (status IN ('booked', 'waitlisted', 'cancelled', 'checked_in', 'no_show')))""",
     f"CREATE INDEX IF NOT EXISTS ix_bookings_slot ON {BOOKINGS} (slot_id, status, created_at)",
     f"CREATE INDEX IF NOT EXISTS ix_bookings_person ON {BOOKINGS} (person_key, status)",
@@ -408,5 +420,8 @@ DDL = (
         key_hash TEXT NOT NULL UNIQUE, per_minute INTEGER NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)""",
 )
 
-__all__ = ["BookingTable", "SlotRequest", "Reservation", "Cancellation", "ACTIVE", "STATUSES",
+#: Columns added after the first release of the tables (name, SQL type): added where missing.
+ADDED_COLUMNS = {BOOKINGS: (("request_hash", "TEXT"), ("replay_sealed", "TEXT"))}
+
+__all__ = ["BookingTable", "SlotRequest", "ADDED_COLUMNS", "Reservation", "Cancellation", "ACTIVE", "STATUSES",
            "BOOKING_COLUMNS", "SLOT_COLUMNS", "DDL", "SLOTS", "BOOKINGS", "CONTACTS", "OUTBOX", "API_KEYS", "EVENTS"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from config.settings import settings
 from layers.stores.base import Store
 
 #: The project's folder (where ``data/`` lives).
@@ -13,7 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 def default_gpkg_path() -> Path:
     """The embedded store's file: ``ONEMAP_GPKG`` or ``data/demo_city.gpkg``."""
-    return Path(os.environ.get("ONEMAP_GPKG") or PROJECT_ROOT / "data" / "demo_city.gpkg")
+    return Path(settings().gpkg or PROJECT_ROOT / "data" / "demo_city.gpkg")
 
 
 def open_store(target: str | os.PathLike[str] | None = None, *, create: bool = False,
@@ -36,7 +37,7 @@ def open_store(target: str | os.PathLike[str] | None = None, *, create: bool = F
         With a message saying what to do.
     """
     if target is None:
-        target = os.environ.get("DATABASE_URL") or default_gpkg_path()
+        target = settings().database or default_gpkg_path()
     text = str(target)
     if text.startswith(("postgres://", "postgresql://", "postgresql+")):
         from layers.stores.postgis import PostGISStore

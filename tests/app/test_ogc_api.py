@@ -226,7 +226,8 @@ def test_pygeoapi_reads_postgis_as_the_viewer(pg_store, demo_city, tmp_path):
     pg_store.setup_department_roles()
     viewer = pg_store.as_role(role_name(pg_store.schema, "viewer"))
     provider = build_config(viewer, url="http://127.0.0.1:1", folder=tmp_path)["resources"]["venues"]["providers"][0]
-    assert provider["name"] == "PostgreSQL" and provider["properties"] == published_fields("venues")
+    assert provider["name"] == "services.pg_provider.OneMapPostgreSQLProvider"
+    assert provider["properties"] == published_fields("venues")
     data = provider["data"]
     engine = get_engine("postgresql+psycopg2", data["host"], data["port"], data["dbname"], data.get("user"),
                         data.get("password"), **provider["options"])

@@ -15,12 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from services.booking_api import issue_key
 from tests.conftest import ogc_server
 
 
-def execute(url: str, process: str, inputs: dict, *, asynchronous: bool = False) -> tuple[int, dict, dict]:
-    """POST an execution; (status, body, headers)."""
-    headers = {"Content-Type": "application/json", **({"Prefer": "respond-async"} if asynchronous else {})}
+def execute(url: str, process: str, inputs: dict, *, asynchronous: bool = False,
+            key: str | None = None) -> tuple[int, dict, dict]:
+    """POST an execution (a job needs a partner key); (status, body, headers)."""
+    headers = {"Content-Type": "application/json", **({"Prefer": "respond-async"} if asynchronous else {}),
+               **({"X-API-Key": key} if key else {})}
     req = urllib.request.Request(f"{url}/processes/{process}/execution", method="POST", headers=headers,
                                  data=json.dumps({"inputs": inputs}).encode())
     try:
@@ -30,8 +33,9 @@ def execute(url: str, process: str, inputs: dict, *, asynchronous: bool = False)
         return exc.code, json.loads(exc.read() or b"{}"), {k.lower(): v for k, v in exc.headers.items()}
 
 
-def _json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=60) as r:
+def _json(url: str, key: str | None = None) -> dict:
+    req = urllib.request.Request(url, headers={"X-API-Key": key} if key else {})
+    with urllib.request.urlopen(req, timeout=60) as r:
         return json.loads(r.read())
 
 
@@ -47,7 +51,7 @@ def expected_units(store, layer: str, thresholds: list[float], level: str) -> pd
     return coverage_by_unit(result, assign_units(engine.demand, snap.vector("boundaries"), level=level), layer=layer)
 
 
-def check_coverage(url: str, store) -> None:
+def check_coverage(url: str, store, key: str) -> None:
     inputs = {"layer": "venues", "thresholds": [300, 500, 1000], "level": "street"}
     status, body, _ = execute(url, "coverage", inputs)
     assert status == 200, body
@@ -58,15 +62,15 @@ def check_coverage(url: str, store) -> None:
         assert np.allclose(got[col].to_numpy(float), want[col].to_numpy(float), rtol=1e-9, equal_nan=True), col
     assert body["gaps"]["type"] == "FeatureCollection" and body["gaps"]["features"]
     # the same request as a job: accepted, its status said, and its result the same figures
-    status, _body, headers = execute(url, "coverage", inputs, asynchronous=True)
+    status, _body, headers = execute(url, "coverage", inputs, asynchronous=True, key=key)
     assert status == 201 and headers.get("preference-applied") == "respond-async"
     job = headers["location"]
     deadline = time.monotonic() + 600  # polls a job that normally ends in a second; not a timing check
-    while (state := _json(job + "?f=json"))["status"] in ("accepted", "running"):
+    while (state := _json(job + "?f=json", key))["status"] in ("accepted", "running"):
         assert time.monotonic() < deadline, state
         time.sleep(0.2)
     assert state["status"] == "successful" and state["processID"] == "coverage"
-    result = _json(job + "/results?f=json")
+    result = _json(job + "/results?f=json", key)
     assert result["units"] == body["units"]
 
 
@@ -81,12 +85,13 @@ def test_processes_answer_as_the_library_does(demo_gpkg, tmp_path):
     path = tmp_path / "city.gpkg"
     shutil.copyfile(demo_gpkg, path)
     with GeoPackageStore(path) as store:
+        key = issue_key(store, "体育局系统")[1]
         for url in ogc_server(path, "ogc_processes.log"):
             listed = {p["id"] for p in _json(url + "/processes?f=json")["processes"]}
             assert listed == {"coverage", "nearby", "planning"}
             described = _json(url + "/processes/coverage?f=json")
             assert "async-execute" in described["jobControlOptions"] and "layer" in described["inputs"]
-            check_coverage(url, store)
+            check_coverage(url, store, key)
             snap = current_snapshot(store)
             engine = engine_from_readers(snap.vector, snap.raster)
             finder = NearbyFinder(engine, {k: snap.vector(k) for k in ("venues", "school_facilities", "greenways")})
@@ -116,6 +121,7 @@ def test_the_coverage_process_over_postgis(pg_store, pg_url, demo_city):
         pg_store.layers.write(name, demo_city.layers[name], user="init")
     pg_store.rasters.write("population", demo_city.population_tif, user="init")
     pg_store.setup_department_roles()
+    key = issue_key(pg_store, "体育局系统")[1]
     env = {**os.environ, "ONEMAP_PG_SCHEMA": pg_store.schema, "DATABASE_URL": pg_url}
     for url in ogc_server(None, "ogc_processes_postgis.log", env, "--role", "viewer"):
-        check_coverage(url, pg_store)
+        check_coverage(url, pg_store, key)

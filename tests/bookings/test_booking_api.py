@@ -33,12 +33,13 @@ def test_public_reads_list_resources_and_free_slots(api):
     assert court["place"]["id"] == "venue-004" and court["capacity"] == 2 and court["rules"]["days_ahead"] == 7
     slots = client.get(f"/booking/resources/{COURT}/slots", params={"days": 2}).json()["slots"]
     assert slots and all(s["free"] == 2 for s in slots)
-    assert client.get(f"/booking/resources/{COURT}/slots", params={"days": 99}).status_code == 400
+    assert client.get(f"/booking/resources/{COURT}/slots", params={"days": 99}).status_code == 422
     assert client.get(f"/booking/resources/{COURT}/slots", params={"limit": 5}).status_code == 400
     assert client.get("/booking/resources/nothing-here/slots").status_code == 404
     doc = client.get("/booking/openapi.json").json()
     assert doc["openapi"].startswith("3.") and "/bookings" in doc["paths"]
-    assert doc["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
+    assert doc["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+    assert "503" in doc["paths"]["/bookings"]["post"]["responses"]
 
 
 def test_book_retry_cancel_and_refusals(api):
@@ -46,19 +47,21 @@ def test_book_retry_cancel_and_refusals(api):
     first = _book(client, key, **{"Idempotency-Key": "order-000001"})
     assert first.status_code == 201 and first.json()["outcome"] == "booked"
     booking, code = first.json()["booking"]["booking_id"], first.json()["cancel_code"]
-    again = _book(client, key, **{"Idempotency-Key": "order-000001"})
-    assert again.status_code == 200 and again.json()["booking"]["booking_id"] == booking
-    assert "cancel_code" not in again.json() and "phone" not in again.text
+    again = _book(client, key, **{"Idempotency-Key": "order-000001"})  # answered exactly as the first was
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert (again.json()["outcome"], again.json()["booking"]["booking_id"], again.json()["cancel_code"]) == \
+        ("booked", booking, code) and "phone" not in again.text
     assert _book(client, key, body={"phone": "13912345678"}).status_code == 201
     full = _book(client, key, body={"phone": "13712345678"})
     assert full.status_code == 409 and full.json()["code"] == "full"
     assert _book(client, key, body={"phone": "13712345678", "waitlist": True}).json()["outcome"] == "waitlisted"
+    assert _book(client, key, body={"phone": "13912345670"}, **{"Idempotency-Key": "order-000001"}).status_code == 422
     bad = _book(client, key, body={"phone": "12345"})
     assert bad.status_code == 400 and bad.json()["code"] == "booking.bad_phone"
     assert _book(client, key, body={"starts_at": "tomorrow evening"}).json()["code"] == "booking.bad_time"
     assert _book(client, key, body={"starts_at": tomorrow_at(18).replace(minute=30).isoformat()}).json()[
         "code"] == "booking.no_slot"
-    assert client.post("/booking/bookings", content=b"{not json", headers={"X-API-Key": key}).status_code == 400
+    assert client.post("/booking/bookings", content=b"{not json", headers={"X-API-Key": key}).status_code == 422
     assert client.post("/booking/bookings", content=b"x" * 20_000, headers={"X-API-Key": key}).status_code == 413
     wrong = client.post(f"/booking/bookings/{booking}/cancel", json={"code": "AAAAAAAA"}, headers={"X-API-Key": key})
     assert wrong.status_code == 403

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from layers.stores.booking_table import BookingTable, Reservation, Run, SlotRequest, _public
+from layers.stores.booking_table import BookingTable, Reservation, Run, SlotRequest, _public, _replay
 from layers.stores.postgis.schema import AUDIT_TABLE
 
 if TYPE_CHECKING:
@@ -66,21 +66,25 @@ class PgBookings(BookingTable):
     def reserve(self, slot: SlotRequest, *, booking_id: str, cancel_hash: str, person_key: str,
                 idempotency_key: str | None, max_active: int, waitlist: bool, now: str,
                 area_code: str | None = None, channel: str = "app", contact: tuple[str, str] | None = None,
-                actor: str = "resident") -> Reservation:
+                actor: str = "resident", request_hash: str | None = None,
+                replay_sealed: str | None = None) -> Reservation:
         """Book a place in one call of the database's ``onemap_reserve`` (the same steps as the base class)."""
         db = self._store.db
         params = {"slot": slot.slot_id, "res": slot.resource_id, "dep": slot.department, "a": slot.starts_at,
                   "e": slot.ends_at, "cap": slot.capacity, "b": booking_id, "h": cancel_hash, "p": person_key,
                   "k": idempotency_key, "m": max_active, "w": waitlist, "now": now, "area": area_code, "ch": channel,
-                  "pe": contact[0] if contact else None, "pm": contact[1] if contact else None, "who": actor}
+                  "pe": contact[0] if contact else None, "pm": contact[1] if contact else None, "who": actor,
+                  "rh": request_hash, "rs": replay_sealed}
         sql = text(f'SELECT "{db.schema}".onemap_reserve(:slot, :res, :dep, :a, :e, :cap, :b, :h, :p, :k, :m, :w, '
-                   ":now, :area, :ch, :pe, :pm, :who)")
+                   ":now, :area, :ch, :pe, :pm, :who, :rh, :rs)")
         try:
             with db.engine.begin() as conn:
                 got = conn.execute(sql, params).scalar_one()
         except DBAPIError as exc:
             raise db.refusal(exc, "the booking") from None
-        return Reservation(got["outcome"], _public(got["row"]) if got.get("row") else None)
+        row = got.get("row")
+        return Reservation(got["outcome"], _public(row) if row else None,
+                           _replay(row) if row and got["outcome"] == "repeat" else None)
 
     def events(self, booking_id: str) -> pd.DataFrame:
         """The changes of one booking from the audit trail, oldest first."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from typing import Any
 
 import pandas as pd
@@ -17,6 +16,7 @@ from sqlalchemy import Engine, Text, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
+from config.settings import settings
 from layers.errors import AccessDeniedError, SchemaError, StoreError, StoreUnavailableError
 from layers.stores.base import HISTORY_COLUMNS
 from layers.stores.postgis.schema import VERSIONS_TABLE, build_metadata, check_schema_name
@@ -52,14 +52,10 @@ def pool_settings() -> dict[str, int]:
     """Connections a store keeps (``pool_size``) and may add under load (``max_overflow``): SQLAlchemy's
     5 + 10 unless ``ONEMAP_PG_POOL`` says ``size,overflow`` (a busy API server: ``20,10``; mind the
     server's ``max_connections`` across every process)."""
-    given = os.environ.get("ONEMAP_PG_POOL", "").strip()
-    if not given:
+    given = settings().pg_pool
+    if given is None:
         return {}
-    try:
-        size, overflow = (int(x) for x in given.split(","))
-    except ValueError:
-        raise StoreUnavailableError(f"ONEMAP_PG_POOL={given!r}: write it as size,overflow (e.g. 20,10).") from None
-    return {"pool_size": size, "max_overflow": overflow}
+    return {"pool_size": given[0], "max_overflow": given[1]}
 
 
 class PgDatabase:
@@ -67,7 +63,7 @@ class PgDatabase:
 
     def __init__(self, url: str, *, schema: str | None, connect_timeout: int, db_role: str | None) -> None:
         self.url = normalize_database_url(url)
-        self.schema = check_schema_name(schema or os.environ.get("ONEMAP_PG_SCHEMA") or DEFAULT_SCHEMA)
+        self.schema = check_schema_name(schema or settings().pg_schema or DEFAULT_SCHEMA)
         self.db_role = db_role
         args: dict[str, Any] = {"connect_timeout": connect_timeout}
         if db_role:
@@ -114,10 +110,16 @@ class PgDatabase:
                 "(host, port, user, password, database name) and that the server is running; "
                 "unset DATABASE_URL to use the embedded GeoPackage instead.") from None
 
-    def refusal(self, exc: Exception, what: str) -> StoreError | AccessDeniedError:
+    def refusal(self, exc: Exception, what: str) -> StoreError | AccessDeniedError | StoreUnavailableError:
         """The error to raise for a statement the database refused (the cause is logged)."""
+        from layers.errors import is_outage
+
         orig = getattr(exc, "orig", None) or exc
-        reason = str(orig).strip().splitlines()[0]
+        reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        if is_outage(exc):
+            log.debug("database unreachable during %s: %s", what, reason)  # the surface logs outages, throttled
+            return StoreUnavailableError(f"The database could not be reached during {what} ({reason}); its "
+                                         "transaction did not complete. Try again in a moment.")
         log.warning("database refused %s as %s: %s", what, self.db_role or "the app's user", reason)
         if getattr(orig, "sqlstate", None) == "42501":
             return AccessDeniedError(

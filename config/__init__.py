@@ -1,0 +1,1 @@
+"""The installation's settings (one typed object, :mod:`config.settings`)."""
