@@ -266,6 +266,20 @@ NOTES: dict[str, tuple[str, str]] = {
     "sync.unreachable": ("{url}：没有 OGC API – Features 服务应答（{reason}）。请检查地址（到 /collections 之前为止）以及本服务器能否访问它。",
                          "{url}: no OGC API – Features service answered ({reason}). Check the address (it ends "
                          "where /collections begins) and that this server can reach it."),
+    "sync.not_allowed": ("{url} 不在允许拉取的合作服务之列（ONEMAP_SYNC_ALLOWED：{allowed}）。请由系统管理员将其加入，写作 http(s)://主机[:端口]。",
+                         "{url} is not one of the partner services this server may pull from (ONEMAP_SYNC_ALLOWED: "
+                         "{allowed}). Ask the administrator to list it, written as http(s)://host[:port]."),
+    "sync.private_address": ("{url} 解析到内部地址 {address}；只有直接列为该地址的服务才可拉取。",
+                             "{url} resolves to the internal address {address}; only a service listed as that very "
+                             "address may be pulled from."),
+    "sync.redirect": ("{url} 将请求转向 {target}，不在允许之列，未跟随。",
+                      "{url} redirected to {target}, which is not listed; the redirect was not followed."),
+    "sync.not_json": ("{url} 的应答不是 JSON。", "{url} did not answer JSON."),
+    "sync.page_too_big": ("{url} 的一次应答超过 {mb} MB（ONEMAP_SYNC_MAX_MB），未读完即停止。",
+                          "{url}: an answer larger than {mb} MB (ONEMAP_SYNC_MAX_MB) was cut off unread."),
+    "sync.deadline": ("从 {url} 拉取超过 {seconds} 秒（ONEMAP_SYNC_MAX_SECONDS），已停止，未写入任何数据。",
+                      "Pulling from {url} took longer than {seconds} s (ONEMAP_SYNC_MAX_SECONDS); stopped, nothing "
+                      "was stored."),
     "sync.no_collection": ("{url} 没有数据集 {collection}；它提供：{names}。",
                            "{url} has no collection {collection}; it has {names}."),
     "sync.page_failed": ("{url} 的 {collection}：从第 {n} 个要素起读取失败（{reason}），未写入任何数据。",
@@ -275,12 +289,8 @@ NOTES: dict[str, tuple[str, str]] = {
     "sync.too_many": ("{url} 的 {collection} 超过 {limit} 个要素；拉取与表格上传的上限相同（ONEMAP_MAX_TABLE_ROWS）。",
                       "{url}, {collection}: more than {limit} features; a pull takes at most as many as a table "
                       "upload (ONEMAP_MAX_TABLE_ROWS)."),
-    "sync.too_big": ("{url} 的 {collection} 超过 {mb} MB；拉取与上传文件的上限相同（ONEMAP_MAX_FILE_MB）。",
-                     "{url}, {collection}: more than {mb} MB of features; a pull takes at most as much as an upload "
-                     "(ONEMAP_MAX_FILE_MB)."),
-    "sync.too_slow": ("{url} 的 {collection} 读取超过 {seconds} 秒（ONEMAP_MAX_SECONDS），未写入任何数据。",
-                      "{url}, {collection}: reading took longer than {seconds} s (ONEMAP_MAX_SECONDS); nothing "
-                      "was stored."),
+    "sync.too_big": ("{url} 的 {collection} 超过 {mb} MB（ONEMAP_SYNC_MAX_MB），未写入任何数据。",
+                     "{url}, {collection}: more than {mb} MB of features (ONEMAP_SYNC_MAX_MB); nothing was stored."),
     "need.estimate": ("“{group}”按各单元汇总人数、依常住人口比例分配到格网，为估算值。",
                       "“{group}” is an estimate: each unit's aggregate count spread over its cells by population."),
     "need.unplaced": ("{n} 个单元有人数但格网中没有常住人口，未能分配：{units}",

@@ -1,6 +1,6 @@
 """Pulling a layer in from another department's OGC API – Features service (数据交换: taking in what they publish).
 
-:func:`fetch_collection` pages through a collection with OWSLib into a GeoJSON file in an
+:func:`fetch_collection` pages through a collection into a GeoJSON file in an
 upload workspace, bounded like an upload (the file's size, its rows, a time budget) while it
 is read; :func:`prepare_sync` then runs that file through the very path a delivered file
 takes (:func:`layers.ingest.prepare_import`: field mapping, personal-data guard, validation),
@@ -9,6 +9,9 @@ collection, its field and what would be accepted) and :func:`layers.ingest.commi
 writes all or nothing. The history records the service's address and the time it was read
 as the version's source.
 
+Only the partner services listed in the ``sync_allowed`` setting are read, within the bounds of
+:mod:`layers.remote` (a pinned address, timeouts, a byte cap, a deadline).
+
 Scheduled pulls run the ``onemap sync`` command from cron (see the README).
 """
 
@@ -16,14 +19,15 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from layers.errors import InputFileError, UploadLimitError
 from layers.fields import FieldMapping
 from layers.ingest import ImportPlan, prepare_import
 from layers.limits import UploadLimits
+from layers.remote import Deadline, FetchBounds, get_json
 
 log = logging.getLogger(__name__)
 PAGE = 1000
@@ -36,46 +40,51 @@ def service_address(url: str) -> str:
 
 
 def fetch_collection(url: str, collection: str, folder: Path, *, limits: UploadLimits | None = None,
-                     timeout: float = 60.0) -> tuple[Path, int]:
+                     bounds: FetchBounds | None = None) -> tuple[Path, int]:
     """The features of ``collection`` at the OGC API ``url`` as a GeoJSON file in ``folder`` (each feature's
     ``id`` kept as ``feature_id``), and how many were read.
+
+    Only a service listed in the ``sync_allowed`` setting is read, within the bounds of
+    :mod:`layers.remote` (pinned address, timeouts, a byte cap over the whole pull, a deadline).
 
     Raises
     ------
     InputFileError
-        The service cannot be reached, has no such collection, or answers something that is not features.
+        The service is not listed, cannot be reached, has no such collection, or answers something that
+        is not features.
     UploadLimitError
-        The collection holds more rows or bytes than an upload may, or reading takes longer than allowed.
+        The collection holds more rows or bytes than allowed, or reading takes longer than allowed.
     """
-    from owslib.ogcapi.features import Features
-
     limits = limits or UploadLimits.from_env()
-    started = time.monotonic()
+    bounds = bounds or FetchBounds.configured()
     base = service_address(url)
-    try:
-        service = Features(base, timeout=int(timeout))
-        names = [c["id"] for c in service.collections()["collections"]]
-    except Exception as exc:  # any failure to reach or read the service: said plainly, logged in full
-        log.warning("OGC API %s unreachable: %r", base, exc)
-        raise InputFileError.coded("sync.unreachable", url=base, reason=exc.__class__.__name__) from None
+    deadline = Deadline(bounds.seconds, base)
+    budget = [bounds.max_bytes]
+    listing = get_json(f"{base}/collections?f=json", bounds, deadline, budget=budget)
+    names = [str(c.get("id")) for c in listing.get("collections", []) if isinstance(c, dict)] \
+        if isinstance(listing, dict) else []
     if collection not in names:
         raise InputFileError.coded("sync.no_collection", url=base, collection=collection,
-                                   names=", ".join(names) or "—")
+                                   names=", ".join(names[:20]) or "—")
     target = folder / f"{collection}.geojson"
-    written, rows, offset = 0, 0, 0
+    rows, offset = 0, 0
     with open(target, "w", encoding="utf-8") as out:
         out.write('{"type": "FeatureCollection", "features": [\n')
         while True:
+            page_url = f"{base}/collections/{quote(collection, safe='')}/items?f=json&limit={PAGE}&offset={offset}"
             try:
-                page = service.collection_items(collection, limit=PAGE, offset=offset)
-            except Exception as exc:  # a page that fails: the pull stops, nothing is stored
-                log.warning("OGC API %s/%s page at %d failed: %r", base, collection, offset, exc)
-                raise InputFileError.coded("sync.page_failed", url=base, collection=collection, n=offset + 1,
-                                           reason=exc.__class__.__name__) from None
+                page = get_json(page_url, bounds, deadline, budget=budget)
+            except UploadLimitError as exc:
+                if exc.note is not None and exc.note.code == "sync.page_too_big":
+                    raise UploadLimitError.coded("sync.too_big", url=base, collection=collection,
+                                                 mb=f"{bounds.max_bytes / 1048576:g}") from None
+                raise
             features = page.get("features") if isinstance(page, dict) else None
             if not isinstance(features, list):
                 raise InputFileError.coded("sync.not_features", url=base, collection=collection)
             for feature in features:
+                if not isinstance(feature, dict):
+                    raise InputFileError.coded("sync.not_features", url=base, collection=collection)
                 props = dict(feature.get("properties") or {})
                 if feature.get("id") is not None:
                     props.setdefault("feature_id", str(feature["id"]))
@@ -83,16 +92,9 @@ def fetch_collection(url: str, collection: str, folder: Path, *, limits: UploadL
                                   ensure_ascii=False)
                 out.write(("," if rows else "") + text + "\n")
                 rows += 1
-                written += len(text.encode("utf-8"))
             if rows > limits.max_table_rows:
                 raise UploadLimitError.coded("sync.too_many", url=base, collection=collection,
                                              limit=f"{limits.max_table_rows:,}")
-            if written > limits.max_file_mb * 1024 * 1024:
-                raise UploadLimitError.coded("sync.too_big", url=base, collection=collection,
-                                             mb=f"{limits.max_file_mb:g}")
-            if time.monotonic() - started > limits.max_seconds:
-                raise UploadLimitError.coded("sync.too_slow", url=base, collection=collection,
-                                             seconds=f"{limits.max_seconds:g}")
             if len(features) < PAGE:
                 break
             offset += PAGE

@@ -14,11 +14,12 @@ from services.pygeoapi_config import published_fields
 from tests.conftest import ROOT, _free_port, ogc_server
 
 
-def _sync(store_path, tmp_path, url: str, *extra: str) -> subprocess.CompletedProcess:
+def _sync(store_path, tmp_path, url: str, *extra: str, allowed: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "cli", "--store", str(store_path), "--quiet", "--user", "数据交换",
                            "sync", "--url", url, "--collection", "venues", *extra],
                           capture_output=True, text=True, cwd=ROOT, timeout=600,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                               "ONEMAP_SYNC_ALLOWED": url if allowed is None else allowed})
 
 
 def test_a_pull_is_checked_like_a_file_and_lands_whole(demo_gpkg, tmp_path):
@@ -85,6 +86,7 @@ def test_the_data_page_pulls_and_shows_the_refusal(demo_gpkg, tmp_path, monkeypa
     monkeypatch.delenv("DATABASE_URL", raising=False)
     _open.clear()
     for url in ogc_server(remote, "ogc_api_sync_page.log"):
+        monkeypatch.setenv("ONEMAP_SYNC_ALLOWED", url)
         at = AppTest.from_file(str(ROOT / "ui" / "main.py"), default_timeout=180).run()
         at.switch_page("views/data_page.py").run()
         at.text_input(key="data_sync_url").set_value(url).run()
