@@ -8,6 +8,8 @@ from cli.progress import Progress
 from geo.inputs import FACILITY_LAYERS
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_STORE, EXIT_ANALYSIS = 0, 2, 3, 4, 5
+#: A failure no check foresaw (a bug): logged with its traceback and a reference the user is given.
+EXIT_INTERNAL = 1
 
 
 def open_store_of(args: argparse.Namespace, create: bool = False):
@@ -54,5 +56,6 @@ def analysis_options(q: argparse.ArgumentParser) -> None:
     q.add_argument("--slot", help='count only facilities open then, e.g. "Tue 10:00", "Sat 09:00", "周二 19:00"')
 
 
-__all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_REFUSED", "EXIT_STORE", "EXIT_ANALYSIS", "open_store_of", "build_engine",
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EXIT_REFUSED", "EXIT_STORE", "EXIT_ANALYSIS", "open_store_of",
+           "build_engine",
            "thresholds", "slot", "analysis_options"]

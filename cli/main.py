@@ -20,10 +20,12 @@ terminal (not with ``--quiet``, nor when output goes to a file).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import uuid
 
 from cli import analysis_commands, booking_commands, data_commands, export_commands, province_commands
-from cli.common import EXIT_ANALYSIS, EXIT_OK, EXIT_REFUSED, EXIT_STORE, EXIT_USAGE
+from cli.common import EXIT_ANALYSIS, EXIT_INTERNAL, EXIT_OK, EXIT_REFUSED, EXIT_STORE, EXIT_USAGE
 from geo.errors import AnalysisError, OneMapError
 from layers.errors import (
     AccessDeniedError,
@@ -35,13 +37,15 @@ from layers.errors import (
 )
 from layers.logging_config import configure_logging
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_USAGE", "EXIT_REFUSED", "EXIT_STORE", "EXIT_ANALYSIS"]
+__all__ = ["main", "build_parser", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EXIT_REFUSED", "EXIT_STORE",
+           "EXIT_ANALYSIS"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (its --help explains every option)."""
     parser = argparse.ArgumentParser(prog="onemap", description=__doc__.split("\n\n")[0],
-                                     epilog="Exit codes: 0 done, 2 usage, 3 input refused, 4 store, 5 analysis.")
+                                     epilog="Exit codes: 0 done, 2 usage, 3 input refused, 4 store, 5 analysis, "
+                                            "1 an unexpected failure (a bug: the log has its reference).")
     parser.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: DATABASE_URL, "
                                         "ONEMAP_GPKG, or the demo city)")
     parser.add_argument("--user", default="cli", help="who is working, for the version history (default: cli)")
@@ -70,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     except (AnalysisError, OneMapError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ANALYSIS
+    except Exception:  # the last line: a bug is logged with its traceback, the user gets a reference
+        reference = uuid.uuid4().hex[:12]
+        logging.getLogger("cli").exception("unexpected failure (reference %s)", reference)
+        print(f"error: an unexpected failure (reference {reference}); the log holds its cause.", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

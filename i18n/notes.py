@@ -54,6 +54,9 @@ NOTES: dict[str, tuple[str, str]] = {
                         "（ONEMAP_MAX_SECONDS 可调整时限）。",
                         "{file}: reading and checking it took longer than the {seconds:g} s allowed for one file; "
                         "split it, or load it with the command line (ONEMAP_MAX_SECONDS sets the budget)."),
+    "upload.table_size": ("{file}：表格有 {n} {what}，超过单次上传 {limit} 的上限；未解析即已拒绝。请拆分，或用命令行导入。",
+                          "{file}: the table has {n} {what}, over the limit of {limit} for one upload; refused "
+                          "before it was parsed. Split it, or load it with the command line."),
     "upload.too_big": ("{file}：{mb:.0f} MB，超过单个文件 {limit:g} MB 的上限；请拆分，或用命令行导入。",
                        "{file}: {mb:.0f} MB is over the {limit:g} MB limit for one file; split the delivery or "
                        "load it with the command line."),
@@ -421,6 +424,8 @@ def format_value(key: str, value: Any, lang: str = "zh") -> Any:
     if key in ("state", "step", "point_kind") and isinstance(value, str):  # a field report's status, step, place
         text = value_label({"state": "report_status", "step": "report_action"}.get(key, key), value, lang)
         return text.lower() if lang == "en" and key != "point_kind" else text
+    if key == "what" and isinstance(value, str):
+        return value_label("table_part", value, lang)
     if key in ("level", "measure", "site_kind") and isinstance(value, str):
         text = value_label(key, value, lang)
         return text.lower() if lang == "en" else text  # inside a sentence

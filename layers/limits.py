@@ -144,8 +144,22 @@ def check_zip(p: Path, limits: UploadLimits, *, workbook: bool = False) -> list[
 
 def extract_zip(p: Path, dest: Path, limits: UploadLimits, deadline: Deadline | None = None) -> list[Path]:
     """Extract a zip into ``dest`` after :func:`check_zip`, never writing outside ``dest`` nor more than
-    the limit (a member that yields more bytes than its directory declared is refused)."""
+    the limit (a member that yields more bytes than its directory declared is refused); a member that
+    cannot be decompressed (a damaged or lying archive) is a coded refusal, not a library's exception."""
+    import zlib
+
+    from layers.errors import InputFileError
+
     infos = check_zip(p, limits)
+    try:
+        return _extract(p, dest, infos, limits, deadline)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        raise InputFileError.coded("upload.zip_damaged", file=p.name,
+                                   reason=str(exc).splitlines()[0][:120] or type(exc).__name__) from None
+
+
+def _extract(p: Path, dest: Path, infos: list[zipfile.ZipInfo], limits: UploadLimits,
+             deadline: Deadline | None) -> list[Path]:
     budget = int(limits.max_uncompressed_mb * _MB)
     written, out = 0, []
     root = dest.resolve()

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from geo.notes import ProgressFn, report
@@ -226,6 +227,10 @@ def _read_bounded(p: Path, *, name: str, layer: str | None, encoding: str | None
             encoding = shapefile_encoding(p)
         count_vertices(target, name=name, layer=layer, limits=limits, deadline=deadline, progress=progress)
         frame = pyogrio.read_dataframe(target, layer=layer, use_arrow=True, encoding=encoding)
+        for column in frame.columns:  # Arrow checks text lazily: a bad byte is found here, not later
+            if column != frame.geometry.name and frame[column].dtype.kind in "OU" or \
+                    pd.api.types.is_string_dtype(frame[column]):
+                frame[column].to_numpy()
         deadline.check()
     except (InputFileError, UploadLimitError):
         raise

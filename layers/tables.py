@@ -44,6 +44,110 @@ def _decode(raw: bytes, name: str) -> str:
     raise InputFileError(f"{name}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV.")
 
 
+_CHUNK = 4 * 1024 * 1024
+
+
+def _too_many(name: str, what: str, n: int, limit: int) -> UploadLimitError:
+    return UploadLimitError.coded("upload.table_size", file=name, what=what, n=f"{n:,}", limit=f"{limit:,}")
+
+
+def check_csv_size(p: Path, limits: UploadLimits) -> None:
+    """Refuse a CSV with more lines, columns or cells than allowed, counting while its bytes stream by
+    (a row bomb is refused after reading the first few megabytes, before anything is decoded)."""
+    lines, columns = 0, None
+    with open(p, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            if columns is None:
+                head = chunk.split(b"\n", 1)[0]
+                columns = max(head.count(sep) for sep in (b",", b";", b"\t")) + 1
+                if columns > limits.max_table_columns:
+                    raise _too_many(p.name, "columns", columns, limits.max_table_columns)
+            lines += chunk.count(b"\n")
+            if lines > limits.max_table_rows + 1:
+                raise _too_many(p.name, "rows", lines - 1, limits.max_table_rows)
+            if lines * (columns or 1) > limits.max_table_cells:
+                raise _too_many(p.name, "cells", lines * (columns or 1), limits.max_table_cells)
+
+
+_ROW_REF = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+_WIDE_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{2,3})\d')
+_DIMENSION = re.compile(rb'<dimension\b[^>]*?\bref="[A-Z]+\d+:([A-Z]+)(\d+)"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for b in letters:
+        n = n * 26 + (b - 64)
+    return n
+
+
+def check_workbook_size(p: Path, limits: UploadLimits) -> None:
+    """Refuse an XLSX whose sheets hold more rows, columns or cells than allowed, or whose shared strings are
+    larger than an upload — read from the sheets' XML as it decompresses (the ``<dimension>`` each sheet
+    declares, its ``<row>`` and ``<c>`` elements), before any workbook library builds a cell."""
+    import zipfile
+    import zlib
+
+    try:
+        _check_workbook_parts(p, limits)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise InputFileError.coded("upload.workbook_damaged", file=p.name, reason=type(exc).__name__) from None
+
+
+def _check_workbook_parts(p: Path, limits: UploadLimits) -> None:
+    import zipfile
+
+    name = p.name
+    with zipfile.ZipFile(p) as z:
+        infos = {i.filename: i for i in z.infolist()}
+        strings = infos.get("xl/sharedStrings.xml")
+        if strings is not None:
+            if strings.file_size > limits.max_file_mb * 1024 * 1024:
+                raise _too_many(name, "bytes of shared text", strings.file_size,
+                                int(limits.max_file_mb * 1024 * 1024))
+            _count_elements(z, strings, b"<si", limits.max_table_cells, name, "text cells")
+        for sheet in (i for n, i in infos.items() if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+            _check_sheet(z, sheet, limits, name)
+
+
+def _count_elements(z, info, tag: bytes, limit: int, name: str, what: str) -> int:
+    n = 0
+    carry = b""
+    with z.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            data = carry + chunk
+            n += data.count(tag)
+            carry = data[-(len(tag) - 1):] if len(tag) > 1 else b""
+            n -= carry.count(tag)
+            if n > limit:
+                raise _too_many(name, what, n, limit)
+    return n
+
+
+def _check_sheet(z, info, limits: UploadLimits, name: str) -> None:
+    rows = cells = max_row = max_col = 0
+    carry = b""
+    with z.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            data = carry + chunk
+            cut = data.rfind(b"<")  # elements are counted whole: the last one waits for the next chunk
+            head, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+            if not max_row and (dim := _DIMENSION.search(head)):
+                max_col, max_row = _column_number(dim.group(1)), int(dim.group(2))
+            rows += head.count(b"<row")
+            cells += head.count(b"<c ") + head.count(b"<c>")
+            last = head.rfind(b"<row")
+            if last >= 0 and (hit := _ROW_REF.match(head, last)):
+                max_row = max(max_row, int(hit.group(1)))
+            for letters in _WIDE_CELL.findall(head):
+                max_col = max(max_col, _column_number(letters))
+            for what, n, limit in (("rows", max(rows, max_row) - 1, limits.max_table_rows),  # less the header
+                                   ("columns", max_col, limits.max_table_columns),
+                                   ("cells", cells, limits.max_table_cells)):
+                if n > limit:
+                    raise _too_many(name, what, n, limit)
+
+
 def read_table(path: str | Path, *, limits: UploadLimits | None = None) -> pd.DataFrame:
     """Read a CSV (UTF-8 or GBK, comma/semicolon/tab separated) or an XLSX sheet as text, within the limits.
 
@@ -63,6 +167,9 @@ def read_table(path: str | Path, *, limits: UploadLimits | None = None) -> pd.Da
     check_file_size(p, limits)
     if suffix in (".xlsx", ".xlsm"):
         check_zip(p, limits, workbook=True)  # an XLSX is a zip of XML: its expanded size is known first
+        check_workbook_size(p, limits)
+    elif suffix == ".csv":
+        check_csv_size(p, limits)
     try:
         if suffix == ".csv":
             text = _decode(p.read_bytes(), name)

@@ -110,6 +110,68 @@ def write_raster_bomb(path: Path) -> Path:
     return path
 
 
+def write_csv_row_bomb(path: Path, rows: int = 15_000_000) -> Path:
+    """A 90 MB CSV of 15 million six-byte rows (name, lon, lat), written in blocks."""
+    block = b"v,1,2\n" * 100_000
+    with open(path, "wb") as fh:
+        fh.write("名称,经度,纬度\n".encode("utf-8"))
+        for _ in range(rows // 100_000):
+            fh.write(block)
+    return path
+
+
+def _xlsx_parts(sheet_rows) -> dict[str, bytes]:
+    return {
+        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                               b'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                               b'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+                               b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+                               b'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+                               b'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                               b'worksheet+xml"/></Types>',
+        "_rels/.rels": b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                       b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+                       b'2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                           b'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+                           b'<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                                      b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+                                      b'openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+                                      b'Target="worksheets/sheet1.xml"/></Relationships>',
+    }
+
+
+def write_xlsx_row_bomb(path: Path, rows: int = 3_000_000) -> Path:
+    """An XLSX of a few hundred kilobytes whose one sheet holds three million rows (rows and cells without their
+    optional ``r`` references, so the XML repeats and compresses a thousandfold)."""
+    head = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, data in _xlsx_parts(None).items():
+            z.writestr(name, data)
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            f.write(head)
+            block = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>' * 100_000
+            for _ in range(rows // 100_000):
+                f.write(block)
+            f.write(b"</sheetData></worksheet>")
+    return path
+
+
+def write_xlsx_far_cell(path: Path) -> Path:
+    """An XLSX of two cells whose sheet claims A1:XFD1048576 (a workbook library would build every cell)."""
+    sheet = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b'<dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is>'
+             b'</c></row><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+             b'</worksheet>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in _xlsx_parts(None).items():
+            z.writestr(name, data)
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
+
+
 def _deep(folder: Path) -> Path:
     d = folder / "x" / "y"
     d.mkdir(parents=True, exist_ok=True)
@@ -126,6 +188,9 @@ def build_bad_files(folder: Path) -> dict[str, Path]:
         "traversal": write_traversal_zip(_deep(folder) / "越界.zip"),
         "symlink": write_symlink_zip(folder / "链接.zip"),
         "raster_bomb": write_raster_bomb(folder / "人口.tif"),
+        "csv_rows": write_csv_row_bomb(folder / "场馆_行炸弹.csv"),
+        "xlsx_rows": write_xlsx_row_bomb(folder / "场馆_行炸弹.xlsx"),
+        "xlsx_far_cell": write_xlsx_far_cell(folder / "场馆_远端单元格.xlsx"),
     }
 
 

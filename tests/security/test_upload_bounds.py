@@ -48,6 +48,10 @@ EXPECTED = {
     "traversal": r"越界\.zip: member '\.\./\.\./onemap_escaped\.txt' points outside the archive's folder",
     "symlink": r"链接\.zip: member 'v\.dbf' is a link",
     "raster_bomb": r"人口\.tif: 200,000 × 200,000 cells; a raster may have at most 100,000,000",
+    "csv_rows": r"场馆_行炸弹\.csv: the table has 2,\d{3},\d{3} rows, over the limit of 2,000,000 .* refused before it "
+                r"was parsed",
+    "xlsx_rows": r"场馆_行炸弹\.xlsx: the table has 2,\d{3},\d{3} rows, over the limit of 2,000,000",
+    "xlsx_far_cell": r"场馆_远端单元格\.xlsx: the table has 16,384 columns, over the limit of 500",
 }
 SCRIPT = textwrap.dedent("""
     import json, sys, time
