@@ -58,7 +58,7 @@ def _key(store, args: argparse.Namespace) -> int:
 
 def _outbox(store, args: argparse.Namespace) -> int:
     """Write the department's unsent messages as CSV for the city's SMS gateway (phone, text) and mark them."""
-    from layers.service_package import outbox_csv
+    from exports.sheets import outbox_csv
 
     data, ids = outbox_csv(store, department=args.department)
     with open(args.out, "wb") as fh:

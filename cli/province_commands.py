@@ -53,6 +53,7 @@ def _write_surfaces(folder: Path, result, accesses, boundaries, level: str) -> l
     import geopandas as gpd
 
     from exports.files import cells_on_grid, write_grid, write_surface
+    from exports.sheets import write_csv
     from geo.gaps import gap_areas
     from geo.units import assign_units
 
@@ -75,7 +76,7 @@ def _write_surfaces(folder: Path, result, accesses, boundaries, level: str) -> l
         written.append(write_grid(result.demand.grid, data, nodata, folder / f"{name}.tif", kind="2sfca access",
                                   layer=got.spec.layer, supply=got.spec.supply, d0_m=f"{got.spec.d0:g}",
                                   units=f"{got.spec.supply} per resident"))
-        got.facilities.to_csv(folder / f"{name}_facilities.csv", index=False)
+        write_csv(got.facilities, folder / f"{name}_facilities.csv")
         written.append(folder / f"{name}_facilities.csv")
     return written
 

@@ -22,6 +22,7 @@ import pyogrio
 import rasterio
 import shapely
 
+from exports.sheets import csv_bytes, excel_writer, write_csv, write_sheet
 from geo.coverage import CoverageResult
 from geo.demand import Grid
 from geo.errors import AnalysisError
@@ -153,8 +154,7 @@ def _write_shapefiles(frame: gpd.GeoDataFrame, folder: Path, stem: str) -> None:
         pyogrio.write_dataframe(part, folder / f"{name}.shp", driver="ESRI Shapefile", encoding="UTF-8",
                                 promote_to_multi=fam != "point")
         (folder / f"{name}.cpg").write_text("UTF-8", encoding="ascii")
-    pd.DataFrame({"field": list(names.values()), "full_name": list(names.keys())}).to_csv(
-        folder / "fields.csv", index=False, encoding="utf-8-sig")
+    write_csv(pd.DataFrame({"field": list(names.values()), "full_name": list(names.keys())}), folder / "fields.csv")
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str]) -> Path:
@@ -178,11 +178,11 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str
             if len(tables) > 1:
                 raise AnalysisError(f"A CSV holds one table; export {len(tables)} tables to an XLSX instead.")
             (frame,) = tables.values()
-            _drop_geometry(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+            tmp.write_bytes(csv_bytes(_drop_geometry(frame)))
         elif suffix == ".xlsx":
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            with excel_writer(tmp) as xl:
                 for sheet, frame in tables.items():
-                    _drop_geometry(frame).to_excel(xl, sheet_name=str(sheet)[:31], index=False)
+                    write_sheet(xl, _drop_geometry(frame), str(sheet)[:31])
         else:
             raise AnalysisError(f"{target.name}: tables export to .csv or .xlsx, not {suffix or 'no extension'}.")
         return _replace_into(tmp, target)

@@ -26,6 +26,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 
 from exports.print_map import cjk_font  # noqa: E402
+from exports.sheets import write_csv
 from geo.crs import local_metric_crs  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
 from geo.nearby import NearbyResult  # noqa: E402
@@ -124,10 +125,7 @@ def write_nearby_csv(result: NearbyResult, path: str | os.PathLike[str]) -> Path
     frame = result.table.reindex(columns=list(CSV_COLUMNS)).rename(columns=CSV_COLUMNS)
     frame["步行距离(m)"] = frame["步行距离(m)"].round(1)
     frame["步行时间(分钟)"] = frame["步行时间(分钟)"].round(1)
-    tmp = target.with_name(f".{target.stem}.tmp.csv")
-    frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-    os.replace(tmp, target)
-    return target
+    return write_csv(frame, target)
 
 
 def _when(result: NearbyResult) -> str:

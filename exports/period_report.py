@@ -31,6 +31,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
 from exports.print_map import cjk_font  # noqa: E402
 from exports.report import _table_page  # noqa: E402
+from exports.sheets import excel_writer, write_sheet
 from geo.coverage import ANY_LAYER  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
 from geo.gaps import gap_areas, gap_table  # noqa: E402
@@ -308,24 +309,24 @@ def write_period_xlsx(report: PeriodReport, path: str | os.PathLike[str]) -> Pat
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.tmp.xlsx")
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+    with excel_writer(tmp) as xl:
         head = pd.DataFrame({"项目": ["报告", "报告期", "数据时点"],
                              "内容": [report.title, f"{report.period.start:%Y-%m-%d} 至 {report.period.end:%Y-%m-%d}",
                                       f"{report.pinned_at:%Y-%m-%d %H:%M:%S}"]})
-        head.to_excel(xl, sheet_name="封面", index=False)
-        report.indicators.drop(columns="口径").to_excel(xl, sheet_name="指标", index=False)
-        report.reports.to_excel(xl, sheet_name="问题反馈按部门", index=False)
-        report.categories.to_excel(xl, sheet_name="问题反馈按类别", index=False)
-        report.gaps.to_excel(xl, sheet_name="主要缺口", index=False)
+        write_sheet(xl, head, "封面")
+        write_sheet(xl, report.indicators.drop(columns="口径"), "指标")
+        write_sheet(xl, report.reports, "问题反馈按部门")
+        write_sheet(xl, report.categories, "问题反馈按类别")
+        write_sheet(xl, report.gaps, "主要缺口")
         if report.gap_shapes:
             png = target.with_name(f".{target.stem}.gaps.png")
             fig = _gap_figure(report)
             fig.savefig(png, dpi=90)
             plt.close(fig)
             xl.sheets["主要缺口"].add_image(SheetImage(str(png)), "H2")
-        report.changes.to_excel(xl, sheet_name="图层变更", index=False)
-        report.snapshot.to_excel(xl, sheet_name="数据快照", index=False)
-        pd.DataFrame({"说明": report.notes or ["—"]}).to_excel(xl, sheet_name="说明", index=False)
+        write_sheet(xl, report.changes, "图层变更")
+        write_sheet(xl, report.snapshot, "数据快照")
+        write_sheet(xl, pd.DataFrame({"说明": report.notes or ["—"]}), "说明")
     os.replace(tmp, target)
     target.with_name(f".{target.stem}.gaps.png").unlink(missing_ok=True)
     return target

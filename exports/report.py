@@ -23,6 +23,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
 from exports.print_map import cjk_font  # noqa: E402
+from exports.sheets import excel_writer, write_sheet
 from geo.coverage import CoverageResult  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
 from geo.gaps import gap_areas, gap_table  # noqa: E402
@@ -154,11 +155,11 @@ def write_report_xlsx(report: DistrictReport, path: str | os.PathLike[str]) -> P
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.tmp.xlsx")
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-        report.summary.to_excel(xl, sheet_name="总体", index=False)
+    with excel_writer(tmp) as xl:
+        write_sheet(xl, report.summary, "总体")
         for level, table in report.units.items():
             sheet = f"按{_LEVEL_ZH.get(level, level)}"
-            table.to_excel(xl, sheet_name=sheet, index=False)
+            write_sheet(xl, table, sheet)
             ws = xl.sheets[sheet]
             rate_cols = [i + 1 for i, c in enumerate(table.columns) if str(c).endswith("覆盖率")]
             if rate_cols and len(table) > 1:
@@ -170,9 +171,9 @@ def write_report_xlsx(report: DistrictReport, path: str | os.PathLike[str]) -> P
                 chart.y_axis.number_format = "0%"
                 ws.add_chart(chart, f"{chr(ord('A') + min(len(table.columns) + 1, 25))}2")
         for level, table in report.need.items():
-            table.to_excel(xl, sheet_name=f"重点人群按{_LEVEL_ZH.get(level, level)}", index=False)
-        report.gaps.to_excel(xl, sheet_name="主要缺口", index=False)
-        pd.DataFrame({"说明": report.notes or ["—"]}).to_excel(xl, sheet_name="说明", index=False)
+            write_sheet(xl, table, f"重点人群按{_LEVEL_ZH.get(level, level)}")
+        write_sheet(xl, report.gaps, "主要缺口")
+        write_sheet(xl, pd.DataFrame({"说明": report.notes or ["—"]}), "说明")
     os.replace(tmp, target)
     return target
 

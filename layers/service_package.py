@@ -177,25 +177,5 @@ def queue_message(store, plan: CoursePlan, phone: str, *, department: str = "hea
     return mid, text
 
 
-def outbox_csv(store, *, department: str | None) -> tuple[bytes, list[int]]:
-    """The department's unsent messages as CSV for the city's SMS gateway (message id, phone, text; UTF-8 with
-    a BOM) and their ids, to mark sent with ``store.bookings.mark_exported`` once the file is handed over.
-
-    On PostGIS give the department's store (its role reads its own messages only)."""
-    import csv
-    import io
-
-    from layers.contacts import decrypt_phone
-
-    queued = store.bookings.messages(department=department, unexported_only=True)
-    queued = queued[queued["phone_enc"].notna()]
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["message_id", "phone", "text"])
-    for row in queued.itertuples():
-        w.writerow([row.message_id, decrypt_phone(row.phone_enc), row.body])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8"), [int(m) for m in queued["message_id"]]
-
-
-__all__ = ["place_index", "outbox_csv", "Outcome", "CoursePlan", "recommend_courses", "booking_link", "sms_text",
+__all__ = ["place_index", "Outcome", "CoursePlan", "recommend_courses", "booking_link", "sms_text",
            "queue_message", "DAY_PARTS", "SMS_LIMIT", "COLUMNS"]

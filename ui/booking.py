@@ -11,6 +11,7 @@ from streamlit_folium import st_folium
 
 from config.settings import settings
 from exports.course_sheet import write_course_sheet
+from exports.sheets import outbox_csv
 from geo.errors import OneMapError
 from geo.notes import note
 from i18n import render_note, t
@@ -21,7 +22,6 @@ from layers.records import EXERCISE_TYPES, INTENSITIES, TARGET_GROUPS
 from layers.service_package import (
     DAY_PARTS,
     Outcome,
-    outbox_csv,
     place_index,
     queue_message,
     recommend_courses,

@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from exports.need_files import need_frame
+from exports.sheets import csv_bytes
 from geo.coverage import CoverageResult
 from geo.facilities import TimeSlot
 from geo.need import (
@@ -88,7 +89,7 @@ def stored_layers(store: Store) -> dict:
 def need_csv(table: NeedTable, lang: str) -> bytes:
     """The protected need table as CSV (UTF-8 with BOM, for Excel): suppressed cells read "suppressed"."""
     frame = need_frame(table, lang, marks=True)
-    return pd.DataFrame(frame.drop(columns="geometry")).to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(pd.DataFrame(frame.drop(columns="geometry")))
 
 
 def need_section(store: Store, result: CoverageResult, *, layer: str, threshold: float,
