@@ -27,6 +27,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "choose_layer": ("选择图层", "Choose a layer"),
     "no_layers": ("存储中还没有图层。运行 `make demo-data` 生成示范城区，或在数据管理页导入数据。",
                   "The store has no layers yet. Run `make demo-data` for the demo city, or import data."),
+    "unexpected_error": ("页面出现意外错误，已记录（编号 {ref}）。请稍后重试；如仍出现，请将编号告知系统管理员。",
+                         "The page met an unexpected error, which was logged (reference {ref}). Try again; if it "
+                         "happens again, give the reference to the administrator."),
+    "store_unavailable": ("暂时无法连接数据存储（编号 {ref}），请稍后重试。",
+                          "The data store cannot be reached just now (reference {ref}); try again in a moment."),
     "store_error": ("无法打开数据存储：", "Cannot open the data store: "),
     "legend": ("图例", "Legend"),
     "department": ("责任部门", "Department"),

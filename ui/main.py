@@ -6,7 +6,7 @@ import streamlit as st
 
 from i18n import LANGUAGES, t
 from layers.limits import UploadLimits
-from ui import state
+from ui import show, state
 from ui.auth import current_account
 
 st.set_page_config(page_title="健身一张图 · Fitness One Map", layout="wide",
@@ -30,7 +30,6 @@ st.html("<style>.block-container{padding-top:2.2rem}"
         f"{_UPLOAD} [data-testid='stFileUploaderDropzoneInstructions'] span::after"
         f"{{content:'{t('upload_limit', lang, mb=f'{UploadLimits.from_env().max_file_mb:g}')}';font-size:12px}}"
         "</style>")
-current_account()  # with accounts in the store, every page waits for a sign-in
 with st.sidebar.expander(t("basemap", lang)):
     st.selectbox(t("basemap", lang), ["none", "osm", "tianditu", "xyz"], key=state.BASEMAP,
                  format_func=lambda k: {"none": t("basemap_none", lang), "osm": "OpenStreetMap",
@@ -60,4 +59,8 @@ pages = [
 # The default page lives at "/"; a link or bookmark to /one_map lands there too.
 pages.append(st.Page(lambda: st.switch_page(one_map), title=t("page_one_map", lang), url_path="one_map",
                      visibility="hidden"))
-st.navigation(pages).run()
+try:
+    current_account()  # with accounts in the store, every page waits for a sign-in
+    st.navigation(pages).run()
+except Exception as exc:  # the last line: a message in the page's language and a reference, never a traceback
+    show.unexpected(exc, lang)

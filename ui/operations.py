@@ -156,7 +156,7 @@ def _for_need_group(store: Store, result: NearbyResult | None, lang: str) -> Nea
 def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> None:
     """The ranked list, its notes, and the printable sheet and CSV."""
     n = len(result.table)
-    st.metric(f"{result.origin.label} · {t('nearby_found', lang)}", n)
+    st.metric(f"{show.plain(result.origin.label)} · {t('nearby_found', lang)}", n)
     if n:
         st.dataframe(sheet_rows(result, lang), hide_index=True, width="stretch", key="nearby_table")
     else:

@@ -55,4 +55,26 @@ def caption(text: object, *, at: Any = st) -> None:
     at.caption(plain(text))
 
 
-__all__ = ["plain", "error", "failure", "warning", "success", "info", "caption"]
+def unexpected(exc: Exception, lang: str, *, at: Any = st) -> str:
+    """Say a failure no check foresaw in ``lang`` with a reference the server log carries (with the traceback);
+    never the exception's text or a server path. Returns the reference."""
+    import logging
+    import uuid
+
+    from i18n import t
+    from layers.errors import is_outage
+
+    reference = uuid.uuid4().hex[:12]
+    if getattr(exc, "note", None) is not None:
+        logging.getLogger("ui").warning("page refused (reference %s): %s", reference, exc)
+        failure(exc, lang, at=at)
+    elif is_outage(exc):
+        logging.getLogger("ui").warning("store unavailable on a page (reference %s): %s", reference, exc)
+        at.error(t("store_unavailable", lang, ref=reference))
+    else:
+        logging.getLogger("ui").exception("page failed (reference %s)", reference)
+        at.error(t("unexpected_error", lang, ref=reference))
+    return reference
+
+
+__all__ = ["plain", "error", "failure", "warning", "success", "info", "caption", "unexpected"]
