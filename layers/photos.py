@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import warnings
 
 from config.settings import settings
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 #: Formats a photo may arrive in (as Pillow names them).
 FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_PHOTOS = 3
+#: Photos decoded at once in this process (the ``photo_decodes`` setting, read when the module loads).
+_DECODES = threading.BoundedSemaphore(settings().photo_decodes)
 #: The longest side of a stored photo, in pixels (larger photos are scaled down).
 MAX_SIDE = 1600
 
@@ -62,8 +65,14 @@ def clean_photo(content: bytes, name: str) -> tuple[bytes, int, int]:
             if megapixels > max_photo_megapixels():
                 raise InputFileError.coded("photo.pixels", name=name, mp=f"{megapixels:.0f}",
                                            limit=f"{max_photo_megapixels():g}")
-            image.load()
-            upright = ImageOps.exif_transpose(image).convert("RGB")
+            with _DECODES:  # a few decodes at a time: a 40-megapixel PNG takes 160 MB while it is decoded
+                if image.format == "JPEG":
+                    image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # the decoder scales down as it reads
+                image.load()
+                factor = max(1, min(image.width, image.height) // MAX_SIDE)
+                small = image.reduce(factor) if factor > 1 else image
+                upright = ImageOps.exif_transpose(small).convert("RGB")
+                del image, small
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputFileError.coded("photo.not_image", name=name, formats="JPEG, PNG, WebP") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -72,9 +81,11 @@ def clean_photo(content: bytes, name: str) -> tuple[bytes, int, int]:
         log.info("photo %s could not be decoded: %s", name, exc)
         raise InputFileError.coded("photo.broken", name=name) from None
     upright.thumbnail((MAX_SIDE, MAX_SIDE))
+    pixels = Image.new("RGB", upright.size)  # a new image holds the pixels and nothing else: no EXIF, GPS, XMP,
+    pixels.paste(upright)                    # ICC profile or comment can ride along into the saved file
     out = io.BytesIO()
-    upright.save(out, format="JPEG", quality=85, optimize=True)  # pixels only: no exif=, icc_profile=, comment=
-    return out.getvalue(), upright.width, upright.height
+    pixels.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue(), pixels.width, pixels.height
 
 
 def clean_photos(files: list[tuple[bytes, str]]) -> list[tuple[bytes, int, int]]:
