@@ -386,6 +386,9 @@ NOTES: dict[str, tuple[str, str]] = {
     "booking.already": ("您已预约该时段", "You already hold a place in this slot"),
     "booking.booked": ("预约成功", "Booked"),
     "booking.waitlisted": ("已进入候补名单；有人取消时自动递补", "On the waiting list; you move up when someone cancels"),
+    "records.not_yours": ("{kind} 记录只能由场所或资源所属部门登记：{places} 不属于 {department}。",
+                          "{kind} rows are recorded by the department that owns the place or resource: {places} "
+                          "is not {department}'s."),
     "booking.key_reused": ("该 Idempotency-Key 已用于另一项请求；每个新请求须使用新的键，重试时请求内容须与首次一致",
                            "This Idempotency-Key was used for another request; send a new key with each new request, "
                            "and a retry with the same body as the first"),

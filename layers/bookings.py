@@ -216,8 +216,9 @@ class BookingDesk:
             if not hasattr(self, "_closures"):
                 self._closures = self.store.records.read("closures", with_department=True)
             c = self._closures
-            mine = c[(c["resource_id"] == res.resource_id) | ((c["resource_id"] == "*")
-                                                               & (c["department"] == res.department))]
+            # only the resource's own department closes it (another's row naming it changes nothing)
+            mine = c[((c["resource_id"] == res.resource_id) | (c["resource_id"] == "*"))
+                     & (c["department"] == res.department)]
             self._calendars[res.resource_id] = calendar_from_ranges(
                 [(pd.Timestamp(r["first_day"]).date(), pd.Timestamp(r["last_day"]).date(), r["day_kind"])
                  for r in mine.to_dict("records")])

@@ -104,6 +104,12 @@ class RecordTables(abc.ABC):
         rows["source"] = rows["source"].where(rows["source"].notna(), source)
         if rows.empty:
             raise StoreError(f"No {kind} row to write.")
+        foreign = self._foreign(kind, rows, department)
+        if foreign:
+            from layers.errors import AccessDeniedError
+
+            raise AccessDeniedError.coded("records.not_yours", kind=kind, department=department,
+                                          places=", ".join(foreign[:5]))
         if kind == "health_indicators":  # the last guard: no count below k is ever stored
             from layers.health import min_count, numerators
 
@@ -111,6 +117,28 @@ class RecordTables(abc.ABC):
             if ((people > 0) & (people < min_count())).any():
                 raise StoreError.coded("health.store_below_k", k=min_count())
         return self._commit(spec, rows, mode=mode, user=user, source=source, department=department)
+
+    def _foreign(self, kind: str, rows: pd.DataFrame, department: str) -> list[str]:
+        """Places or resources of another department that ``rows`` of ``kind`` name (a department records
+        bookables, courses and incidents at its own places — a course may also meet on a greenway, open to
+        all — and closes its own resources only)."""
+        out: list[str] = []
+        if kind in ("bookable", "courses", "incidents"):
+            stored = {i.name for i in self._store.layers.list()}
+            for layer, ids in rows.groupby("place_layer")["place_id"]:
+                if layer not in stored or (kind == "courses" and layer == "greenways"):  # open to every course
+                    continue
+                places = self._store.layers.read(str(layer))
+                owner = dict(zip(places["feature_id"].astype(str), places["department"].astype(str)))
+                out += [f"{layer}/{i}" for i in ids.astype(str) if owner.get(i, department) != department]
+        elif kind == "closures":
+            owner: dict[str, str] = {}
+            for other, key in (("bookable", "resource_id"), ("courses", "course_id")):
+                held = self.read(other, with_department=True)
+                prefix = "course-" if other == "courses" else ""
+                owner.update({prefix + str(r): str(d) for r, d in zip(held[key], held["department"])})
+            out += [r for r in rows["resource_id"].astype(str) if r != "*" and owner.get(r, department) != department]
+        return out
 
     def read(self, kind: str, *, version: int | None = None, with_department: bool = False) -> pd.DataFrame:
         """Rows of record table ``kind`` now (or as they were at ``version``); empty when none.

@@ -25,6 +25,22 @@ from layers.stores.postgis.scenarios import PgScenarios
 from layers.stores.postgis.schema import migrate
 
 
+def sync_policy(conn, schema: str) -> None:
+    """Keep the database's copy of the installation's policies (k, hours to due per report category) equal to
+    the settings, so that the database holds a department's own login to the same rules as the app."""
+    import json
+
+    from sqlalchemy import text
+
+    from layers.field_reports import due_hours
+    from layers.health import min_count
+
+    values = {"health_min_count": str(min_count()), "report_due_hours": json.dumps(due_hours(), sort_keys=True)}
+    for name, value in values.items():
+        conn.execute(text(f'UPDATE "{schema}".onemap_policy SET value = :v WHERE name = :n AND value <> :v'),
+                     {"n": name, "v": value})
+
+
 class PostGISStore(Store):
     """A :class:`~layers.stores.base.Store` in a PostgreSQL/PostGIS database.
 
@@ -51,6 +67,7 @@ class PostGISStore(Store):
             try:
                 with self.engine.begin() as conn:
                     migrate(conn, self.schema)
+                    sync_policy(conn, self.schema)
             except ProgrammingError as exc:
                 raise SchemaError(f"Cannot create the store's schema {self.schema!r} in "
                                   f"{masked(self.url)}: {exc.orig}. Ask the database owner to "

@@ -45,6 +45,13 @@ SCENARIO_DEPARTMENTS = ("sports", "alliance")
 #: The owner's functions a writing role calls.
 WRITE_FUNCTIONS = ("onemap_begin_write(text, text, text, text)", "onemap_end_write(text, text, bigint)",
                    "onemap_record_refused(text, text, jsonb)")
+#: The owner's functions row-level security asks (who owns a place, a bookable resource): every role runs them.
+OWNER_LOOKUPS = ("onemap_place_department(text, text)", "onemap_resource_department(text)")
+#: Record kinds whose rows are at a place, or about a resource: a department adds them only for its own.
+AT_A_PLACE = ("bookable", "courses", "incidents")
+#: Places open to all where any department may hold a course (a walking group on a greenway).
+OPEN_PLACES = ("greenways",)
+ABOUT_A_RESOURCE = ("closures",)
 
 
 def role_name(schema: str, who: str) -> str:
@@ -90,6 +97,8 @@ def setup_department_roles(conn: Connection, schema: str) -> list[str]:
         run(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {s} FROM {q(role)}")
         run(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {s} FROM {q(role)}")
         run(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {q(role)}")
+        for fn in OWNER_LOOKUPS:
+            run(f"GRANT EXECUTE ON FUNCTION {s}.{fn} TO {q(role)}")
         run(f"REVOKE ALL ON {s}.{q(ACCOUNTS_TABLE)} FROM {q(role)}")  # hashes stay with the app
     writers = [role_name(schema, d) for d in DEPARTMENTS] + [role_name(schema, "admin")]
     for role in writers:
@@ -119,7 +128,7 @@ def setup_department_roles(conn: Connection, schema: str) -> list[str]:
     for layer, spec in CATALOGUE.items():
         _policies(conn, f"{s}.{q(layer)}", schema, spec.department, records=False)
     for spec in RECORDS.values():
-        _policies(conn, f"{s}.{q(records_table(spec))}", schema, spec.department, records=True)
+        _policies(conn, f"{s}.{q(records_table(spec))}", schema, spec.department, records=True, kind=spec.name)
     _booking_grants(conn, schema, roles)
     _field_report_grants(conn, schema, roles)
     return roles
@@ -183,8 +192,24 @@ def _field_report_grants(conn: Connection, schema: str, roles: list[str]) -> Non
             run(f"CREATE POLICY {q(name)} ON {s}.{table} {body}")
 
 
-def _policies(conn: Connection, table: str, schema: str, owner: str, *, records: bool) -> None:
-    """Row-level security: everyone reads; a department writes its own rows; ended records never change."""
+def _ownership(schema: str, kind: str | None, dept: str) -> str:
+    """The extra condition on a new record row of ``kind``: at the department's own place, or about its own
+    resource (``*``: every resource of the department)."""
+    s, d = q(schema), _literal(dept)
+    if kind in AT_A_PLACE:
+        own = f"{s}.onemap_place_department(place_layer, place_id) IS NOT DISTINCT FROM {d}"
+        if kind == "courses":
+            return f" AND (place_layer IN ({', '.join(_literal(x) for x in OPEN_PLACES)}) OR {own})"
+        return f" AND {own}"
+    if kind in ABOUT_A_RESOURCE:
+        return f" AND (resource_id = '*' OR {s}.onemap_resource_department(resource_id) IS NOT DISTINCT FROM {d})"
+    return ""
+
+
+def _policies(conn: Connection, table: str, schema: str, owner: str, *, records: bool,
+              kind: str | None = None) -> None:
+    """Row-level security: everyone reads; a department writes its own rows (a record at a place or about a
+    resource: only the department's own); ended records never change."""
     admin = q(role_name(schema, "admin"))
     conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
     policies = {"onemap_read": "FOR SELECT USING (true)",
@@ -195,7 +220,8 @@ def _policies(conn: Connection, table: str, schema: str, owner: str, *, records:
         role = q(role_name(schema, dept))
         own = f"department = {_literal(dept)}"
         if records:
-            policies[f"onemap_{dept}_add"] = f"FOR INSERT TO {role} WITH CHECK ({own} AND valid_to IS NULL)"
+            policies[f"onemap_{dept}_add"] = (f"FOR INSERT TO {role} WITH CHECK ({own} AND valid_to IS NULL"
+                                              f"{_ownership(schema, kind, dept)})")
             policies[f"onemap_{dept}_end"] = (f"FOR UPDATE TO {role} USING ({own} AND valid_to IS NULL) "
                                               f"WITH CHECK ({own})")
             conn.execute(text(f"DROP POLICY IF EXISTS {q('onemap_' + dept)} ON {table}"))
