@@ -45,6 +45,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import OneMapError
 from i18n import render_note
@@ -417,6 +418,15 @@ def build_booking_app(store: Store) -> BoundedBody:
         return JSONResponse({"code": exc.code, "description": exc.description}, status_code=exc.status,
                             headers=exc.headers)
 
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not even text: refused like any body that is not JSON
+            return JSONResponse({"code": "BadJson", "description": "The body cannot be read as JSON; send a JSON "
+                                                                   "object."}, status_code=422)
+        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HttpError")
+        return JSONResponse({"code": code, "description": str(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
@@ -462,10 +472,10 @@ def build_booking_app(store: Store) -> BoundedBody:
     @app.post("/bookings", response_model=BookingAnswer, status_code=201,
               responses={200: {"model": BookingAnswer, "description": "a retry of a booking whose first answer is "
                                                                        "no longer kept"},
-                         **_answers(400, 401, 409, 413, 422, 429, 503)},
+                         **_answers(400, 401, 404, 409, 413, 422, 429, 503)},
               summary="Book a place")
     def book(body: BookingIn, who: Partner,
-             idempotency_key: Annotated[str | None, Header(
+             idempotency_key: Annotated[str, Header(
                  alias="Idempotency-Key", min_length=8, max_length=200, pattern=r"^[\x21-\x7e]+$",
                  description="the same key and body again: the first answer again")] = None) -> JSONResponse:
         canonical = _canonical(body)

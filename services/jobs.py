@@ -143,12 +143,18 @@ class JobGuard:
         if json_depth(body) > MAX_DEPTH:
             await _json(send, 400, "InvalidParameterValue", f"The request nests deeper than {MAX_DEPTH} levels.")
             return
-        with contextlib.suppress(ValueError):
+        try:
             doc = json.loads(body or b"{}")
-            if isinstance(doc, dict) and "subscriber" in doc:
-                await _json(send, 400, "InvalidParameterValue", "Callbacks (subscriber) are not made from this "
-                                                                 "server; ask for the job's status at /jobs/{id}.")
-                return
+        except (ValueError, RecursionError):
+            doc = None
+        if not isinstance(doc, dict) or not isinstance(doc.get("inputs", {}), dict):
+            await _json(send, 400, "InvalidParameterValue", 'An execution request is a JSON object: {"inputs": '
+                                                             '{"name": value, …}}.')
+            return
+        if "subscriber" in doc:
+            await _json(send, 400, "InvalidParameterValue", "Callbacks (subscriber) are not made from this "
+                                                             "server; ask for the job's status at /jobs/{id}.")
+            return
         await self._purge_now_and_then()
         wants_job = "respond-async" in _header(scope, b"prefer").lower()
         who = await self._caller(scope)
@@ -171,6 +177,7 @@ class JobGuard:
             counter[key_id] = counter.get(key_id, 0) + 1
         seen = False
         held: list[dict] = []  # a failed run's answer, held to tell an outage (503) from bad input (400)
+        accepted: list[dict] = []  # a job's acceptance: answered with its status (pygeoapi sends null)
 
         async def watch(message) -> None:
             nonlocal seen
@@ -185,6 +192,13 @@ class JobGuard:
                 if message["status"] == 400:
                     held.append(message)
                     return
+                if message["status"] == 201 and hit:
+                    accepted.append({"start": message, "job": hit.group(1), "location": location})
+                    return
+            if accepted:
+                if not message.get("more_body", False):
+                    await _accepted(send, accepted[0], _EXECUTE.match(scope["path"]).group(1))
+                return
             if held:
                 held.append(message)
                 if not message.get("more_body", False):
@@ -260,6 +274,18 @@ class JobGuard:
         if old:
             log.info("purged %d job(s) older than %g min", len(old), limit / 60)
         return len(old)
+
+
+async def _accepted(send, job: dict, process: str) -> None:
+    """A job's acceptance as OGC API – Processes says: 201 with its status and where to follow it."""
+    doc = {"jobID": job["job"], "processID": process, "type": "process", "status": "accepted",
+           "links": [{"href": job["location"], "rel": "monitor", "type": "application/json", "title": "job status"}]}
+    raw = json.dumps(doc).encode("utf-8")
+    headers = [(k, v) for k, v in job["start"].get("headers") or []
+               if k.lower() not in (b"content-length", b"content-type")]
+    headers += [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    await send({**job["start"], "headers": headers})
+    await send({"type": "http.response.body", "body": raw})
 
 
 async def _release(send, held: list[dict]) -> None:

@@ -43,7 +43,9 @@ from layers.logging_config import configure_logging
 from layers.stores import Store, open_store
 from services.booking_api import build_booking_app
 from services.jobs import JobGuard
+from services.ogc_openapi import OpenAPIDocument, local_openapi
 from services.outage import RETRY_AFTER, OutageGuard
+from services.processes import DESCRIPTIONS
 from services.pygeoapi_config import build_config
 from services.query_checks import MAX_FILTER_BODY, body_filter_problem, items_problem
 
@@ -65,7 +67,8 @@ class CollectionGuard:
     checks); 400 for an ``/items`` parameter the API does not define, a bbox that is not finite with
     min ≤ max (and within ±180/±90 in longitude/latitude), a ``datetime`` that is not RFC 3339, and a
     filter — in the query or as a CQL2-JSON body — that is too big or names a field that is not a
-    queryable (:mod:`services.query_checks`); 413 for a body over the limit."""
+    queryable (:mod:`services.query_checks`); 413 for a body over the limit; and 400 for ``f=jsonld``
+    anywhere (pygeoapi 0.21 writes it broken for an empty page)."""
 
     def __init__(self, app, queryables: dict[str, list[str]]) -> None:
         self.app = app
@@ -77,6 +80,10 @@ class CollectionGuard:
             await self.app(scope, receive, send)
             return
         path, method = scope["path"], scope["method"]
+        if QueryParams(scope.get("query_string", b"").decode("latin-1")).get("f") == "jsonld":
+            await _send(send, 400, "InvalidParameterValue", "f=jsonld is not offered here (pygeoapi 0.21 writes "
+                                                            "broken JSON-LD for some pages); use f=json or f=html.")
+            return
         if path.startswith("/collections") and method not in READ_METHODS:
             await _send(send, 405, "MethodNotAllowed", "The layers are read-only here; each department edits its "
                                                        "own layer in the one map.", {"allow": "GET, HEAD, OPTIONS"})
@@ -203,8 +210,11 @@ def build_app(store: Store, *, booking_store: Store | None = None, url: str = "h
     queryables = {name: list(r["providers"][0]["properties"]) for name, r in config["resources"].items()
                   if r["type"] == "collection"}
     jobs = JobGuard(features, config=config, folder=folder, keys=booking_store or store)
+    document = local_openapi(json.loads((folder / "pygeoapi-openapi.json").read_text(encoding="utf-8")),
+                             DESCRIPTIONS)
     app = Starlette(lifespan=lifespan, middleware=[Middleware(OutageGuard, where="data exchange server"),
                                                    Middleware(RetryAfter),
+                                                   Middleware(OpenAPIDocument, document=document),
                                                    Middleware(CollectionGuard, queryables=queryables)],
                     routes=[*booking, Mount("/", app=jobs)])
     app.state.jobs = jobs  # its purge, for the command line and the tests

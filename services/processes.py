@@ -320,8 +320,10 @@ class PlanningProcessor(BaseProcessor):
                                     "covered_after": float(change.after)}
 
 
+#: Process id → its description (inputs, outputs), as the OpenAPI document states them.
+DESCRIPTIONS = {"coverage": COVERAGE, "nearby": NEARBY, "planning": PLANNING}
 #: Process id → the processor class's dotted name (what pygeoapi's configuration names).
 PROCESSES = {"coverage": "services.processes.CoverageProcessor", "nearby": "services.processes.NearbyProcessor",
              "planning": "services.processes.PlanningProcessor"}
 
-__all__ = ["PROCESSES", "CoverageProcessor", "NearbyProcessor", "PlanningProcessor", "engine_for"]
+__all__ = ["PROCESSES", "DESCRIPTIONS", "CoverageProcessor", "NearbyProcessor", "PlanningProcessor", "engine_for"]
