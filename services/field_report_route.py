@@ -20,9 +20,11 @@ from starlette.routing import Route
 from geo.errors import OneMapError
 from i18n import render_note, t
 from layers.accounts import Account, has_accounts
+from layers.errors import is_outage
 from layers.field_reports import file_report, locate
 from layers.photos import MAX_PHOTOS, max_photo_mb
 from layers.stores import Store, open_store
+from services.outage import OUTAGES, retry_headers
 from webmap.publish import link_is_valid
 
 log = logging.getLogger(__name__)
@@ -41,9 +43,10 @@ def max_body_bytes() -> int:
     return int((MAX_PHOTOS * max_photo_mb() + 1) * 1024 * 1024)
 
 
-def _answer(ok: bool, message: str, status: int, **extra: object) -> JSONResponse:
+def _answer(ok: bool, message: str, status: int, headers: dict[str, str] | None = None,
+            **extra: object) -> JSONResponse:
     return JSONResponse({"ok": ok, "message": message, **extra}, status_code=status,
-                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **(headers or {})})
 
 
 def _who(request: Request, store: Store) -> Account | None:
@@ -79,9 +82,11 @@ async def file_from_map(request: Request, *, store: Store | None = None) -> JSON
     try:
         store = store or _store()
         account = await run_in_threadpool(_who, request, store)
-    except OneMapError as exc:
-        log.error("field report: cannot open the store: %s", exc)
-        return _answer(False, t("report_failed", lang), 503)
+    except Exception as exc:
+        if not (is_outage(exc) or isinstance(exc, OneMapError)):
+            raise
+        OUTAGES.record(exc, "field reports")
+        return _answer(False, t("report_failed", lang), 503, headers=retry_headers())
     if account is None:
         log.warning("field report refused: no valid signed link (user %r, from %s)", request.query_params.get("u"),
                     request.client.host if request.client else "?")
@@ -108,7 +113,12 @@ async def file_from_map(request: Request, *, store: Store | None = None) -> JSON
             if content:
                 photos.append((content, upload.filename or "photo"))
         row = await run_in_threadpool(_file, store, account, values, photos)
-    except OneMapError as exc:
+    except Exception as exc:
+        if is_outage(exc):
+            OUTAGES.record(exc, "field reports")
+            return _answer(False, t("report_failed", lang), 503, headers=retry_headers())
+        if not isinstance(exc, OneMapError):
+            raise
         note = getattr(exc, "note", None)
         log.info("field report from %s refused: %s", account.username, exc)
         return _answer(False, render_note(note, lang) if note is not None else str(exc), 400)

@@ -46,6 +46,7 @@ from services.jobs import JobGuard
 from services.ogc_openapi import OpenAPIDocument, local_openapi
 from services.outage import RETRY_AFTER, OutageGuard
 from services.processes import DESCRIPTIONS
+from services.provider_errors import DropOutageTracebacks
 from services.pygeoapi_config import build_config
 from services.query_checks import MAX_FILTER_BODY, body_filter_problem, items_problem
 
@@ -185,6 +186,8 @@ def pygeoapi_app(config: dict, folder: Path):
         module = importlib.import_module("pygeoapi.starlette_app")
     module.APP.debug = False  # no tracebacks to clients
     logging.getLogger("pygeoapi").setLevel(logging.ERROR)  # its per-request chatter (absent offsets, locales)
+    for name in ("pygeoapi", "pygeoapi.api"):
+        logging.getLogger(name).addFilter(DropOutageTracebacks())
     return module.APP
 
 

@@ -67,6 +67,11 @@ def internal_body(reference: str) -> dict:
                            "office can look it up in the server log."}
 
 
+def retry_headers() -> dict[str, str]:
+    """The headers of a 503: when to try again."""
+    return {"Retry-After": str(RETRY_AFTER)}
+
+
 class OutageGuard:
     """ASGI middleware: an exception from the app that :func:`layers.errors.is_outage` recognises becomes
     a 503 with ``Retry-After``; any other becomes a 500 with a reference id (logged with its traceback);
@@ -112,4 +117,5 @@ async def _send_json(send, status: int, body: dict, headers: dict[str, str]) -> 
     await send({"type": "http.response.body", "body": raw})
 
 
-__all__ = ["OutageGuard", "OutageLog", "OUTAGES", "RETRY_AFTER", "unavailable_body", "internal_body"]
+__all__ = ["OutageGuard", "OutageLog", "OUTAGES", "RETRY_AFTER", "unavailable_body", "internal_body",
+           "retry_headers"]

@@ -51,7 +51,10 @@ class OneMapPostgreSQLProvider(PostgreSQLProvider):
         try:
             super().__init__(provider_def)
         except ProviderConnectionError as exc:
-            raise StoreUnavailable(str(exc)) from None
+            from services.outage import OUTAGES
+
+            OUTAGES.record(exc, "data exchange server")
+            raise StoreUnavailable("the data store cannot be reached just now; try again in a few seconds") from None
         keep = (self.id_field, self.geom, *(self.properties or ()))
         self.table_model = _published_model(self.table_model, tuple(dict.fromkeys(keep)), self.id_field)
         self._fields = {}

@@ -32,7 +32,9 @@ class StoreUnavailable(ProviderConnectionError):
 def refusal(exc: Exception, what: str) -> Exception | None:
     """The provider error to raise for ``exc`` met while ``what`` (``None``: not one of ours, let it rise)."""
     if is_outage(exc):
-        log.debug("store unavailable while %s: %s", what, exc)
+        from services.outage import OUTAGES
+
+        OUTAGES.record(exc, "data exchange server")
         return StoreUnavailable("the data store cannot be reached just now; try again in a few seconds")
     if isinstance(exc, (KeyError, AttributeError, RecursionError, TypeError, ValueError, DBAPIError)):
         reason = getattr(exc, "orig", None) or exc
@@ -43,4 +45,12 @@ def refusal(exc: Exception, what: str) -> Exception | None:
     return None
 
 
-__all__ = ["StoreUnavailable", "refusal", "MAX_ID"]
+class DropOutageTracebacks(logging.Filter):
+    """pygeoapi logs a traceback for every provider error; an outage is logged once by the server instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but one carrying a :class:`StoreUnavailable`."""
+        return not (record.exc_info and isinstance(record.exc_info[1], StoreUnavailable))
+
+
+__all__ = ["StoreUnavailable", "refusal", "MAX_ID", "DropOutageTracebacks"]

@@ -18,7 +18,9 @@ from starlette.routing import Route
 
 from geo.errors import OneMapError
 from layers.accounts import has_accounts
+from layers.errors import is_outage
 from layers.stores import Store, open_store
+from services.outage import OUTAGES, retry_headers
 from webmap.publish import link_is_valid, published_path
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,12 @@ def serve_map(request: Request, *, store: Store | None = None) -> Response:
     try:
         store = store or _store()
         refused = _refused(request, key, store)
-    except OneMapError as exc:
-        log.error("published map %s: cannot open the store to check sign-in: %s", key, exc)
-        return PlainTextResponse("The map cannot be served now.", status_code=503)
+    except Exception as exc:
+        if not (is_outage(exc) or isinstance(exc, OneMapError)):
+            raise
+        OUTAGES.record(exc, "published maps")
+        return PlainTextResponse("The map cannot be served now; try again in a moment.", status_code=503,
+                                 headers=retry_headers())
     if refused is not None:
         return refused
     return FileResponse(path, media_type="text/html; charset=utf-8",
@@ -75,7 +80,13 @@ def serve_tile(request: Request, *, store: Store | None = None) -> Response:
         if refused is not None:
             return refused
         data = layer_tile(store, layer, int(p["z"]), int(p["x"]), int(p["y"]))
-    except OneMapError as exc:
+    except Exception as exc:
+        if is_outage(exc):
+            OUTAGES.record(exc, "map tiles")
+            return PlainTextResponse("The tile cannot be served now; try again in a moment.", status_code=503,
+                                     headers=retry_headers())
+        if not isinstance(exc, OneMapError):
+            raise
         log.warning("tile %s/%s/%s/%s refused: %s", layer, p["z"], p["x"], p["y"], exc)
         return PlainTextResponse(str(exc), status_code=404)
     return Response(data, media_type="application/vnd.mapbox-vector-tile",

@@ -152,7 +152,12 @@ def test_a_database_cut_during_a_burst_answers_only_503_then_books_again_none_lo
             while sum(1 for a in answers if a[0] == 201) < CLIENTS // 2:
                 time.sleep(0.02)
             proxy.cut()
-            time.sleep(2.0)
+            time.sleep(0.5)
+            with httpx.Client(base_url=f"http://127.0.0.1:{server_port}", timeout=30) as http:
+                for path in ("/collections/venues/items?f=json", "/collections/venues/items/venue-004?f=json"):
+                    ogc = http.get(path)  # the data exchange server: the same 503 with Retry-After
+                    assert ogc.status_code == 503 and int(ogc.headers["Retry-After"]) >= 1, ogc.text
+            time.sleep(1.5)
             proxy.restore()
             restored_at.append(time.monotonic())
             for f in futures:
@@ -174,3 +179,48 @@ def test_a_database_cut_during_a_burst_answers_only_503_then_books_again_none_lo
     assert pg_store.bookings.slots(resource_ids=[COURT])["booked"].tolist() == [CLIENTS * EACH]
     text = log_path.read_text()
     assert "Traceback" not in text and text.count("WARNING") <= 3, text[-2000:]  # one line, not one per request
+
+
+@pytest.mark.postgis
+def test_maps_tiles_and_field_reports_answer_503_while_the_database_is_cut(pg_url, pg_schema, demo_city, tmp_path,
+                                                                          monkeypatch):
+    """The app's own HTTP routes (published maps, their tiles, the map's report form) on a PostGIS store whose
+    connection is cut: 503 with Retry-After, then answers again once it is back."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from layers.accounts import create_account
+    from layers.stores.postgis import PostGISStore
+    from services import field_report_route, published_maps
+    from webmap.publish import publish, signed_map_url
+
+    monkeypatch.setenv("ONEMAP_INSTANCE_DIR", str(tmp_path / "instance"))
+    url = make_url(pg_url)
+    socket_dir = url.query.get("host") or "/var/run/postgresql"
+    port = url.query.get("port") or url.port or 5432
+    proxy = CutProxy(os.path.join(socket_dir if isinstance(socket_dir, str) else socket_dir[0],
+                                  f".s.PGSQL.{port if isinstance(port, (str, int)) else port[0]}"))
+    store = PostGISStore(url.set(host="127.0.0.1", port=proxy.port, query={}).render_as_string(hide_password=False),
+                         schema=pg_schema)
+    try:
+        store.layers.write("venues", demo_city.layers["venues"], user="init")
+        create_account(store, "li.si", "青溪-Edu-2026!", role="editor", department="education")
+        import folium
+
+        publish(folium.Map(), "ab" * 12)
+        monkeypatch.setattr(published_maps, "_store", lambda: store)
+        monkeypatch.setattr(field_report_route, "_store", lambda: store)
+        app = Starlette(routes=[*published_maps.ROUTES, *field_report_route.ROUTES])
+        link = signed_map_url("ab" * 12, "li.si")
+        with TestClient(app) as client:
+            assert client.get(link).status_code == 200
+            proxy.cut()
+            for answer in (client.get(link), client.get(link.replace("/maps/", "/tiles/").replace(
+                    ".html", "/venues/12/3300/1600.pbf")), client.post("/field-reports" + link[link.index("?"):],
+                                                                      data={"category": "broken"})):
+                assert answer.status_code == 503 and int(answer.headers["Retry-After"]) >= 1, answer.text
+            proxy.restore()
+            assert client.get(link).status_code == 200
+    finally:
+        proxy.close()
+        store.close()
