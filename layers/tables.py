@@ -90,6 +90,8 @@ def check_workbook_size(p: Path, limits: UploadLimits) -> None:
 
     try:
         _check_workbook_parts(p, limits)
+    except (InputFileError, UploadLimitError):
+        raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise InputFileError.coded("upload.workbook_damaged", file=p.name, reason=type(exc).__name__) from None
 

@@ -87,3 +87,12 @@ def test_keys_are_required_hashed_revocable_and_rate_limited(api):
     assert store.bookings.revoke_key(key_id, now="2026-12-02T10:00")
     time.sleep(KEY_CACHE_SECONDS + 0.1)  # a server keeps a key it looked up for this long
     assert _book(client, key).status_code == 401
+
+
+def test_json_nested_eight_thousand_deep_is_a_4xx_not_a_500(api):
+    client, store, *_, key = api
+    deep = b'{"resource_id": ' + b"[" * 8000 + b"]" * 8000 + b"}"
+    r = client.post("/booking/bookings", content=deep, headers={"X-API-Key": key, "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["code"] == "TooDeep"
+    wide = b'{"phone": "' + b"1" * 20_000 + b'"}'
+    assert client.post("/booking/bookings", content=wide, headers={"X-API-Key": key}).status_code == 413
