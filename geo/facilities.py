@@ -138,14 +138,24 @@ class FacilitySet:
         return usable
 
 
+def says_closed(value: object) -> bool:
+    """Whether an open-to-public field says "no" (``False``, 0, "no", "否" …); missing or unknown says nothing."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return False
+    if isinstance(value, (bool, np.bool_)):
+        return not bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return not np.isnan(value) and value == 0
+    if isinstance(value, str):
+        return value.strip().lower() in ("false", "no", "0", "否", "不开放")
+    return False
+
+
 def _usable(frame: gpd.GeoDataFrame) -> np.ndarray:
     out = np.ones(len(frame), dtype=bool)
     for col in ("is_public", "open_to_public"):
         if col in frame.columns:
-            val = frame[col]
-            closed = val.map(lambda v: v is False or v == 0 or (isinstance(v, str) and v.lower() in
-                                                                ("false", "no", "0", "否"))).to_numpy(dtype=bool)
-            out &= ~closed
+            out &= ~np.array([says_closed(v) for v in frame[col].astype(object)], dtype=bool)
     return out
 
 
