@@ -30,6 +30,7 @@ import pandas as pd
 
 from bench.bench_store_write import timed  # noqa: E402
 from bench.demo import demo_engine  # noqa: E402
+from geo.definitions import metres_for
 from geo.indicators import compute_indicators, indicators_from  # noqa: E402
 from geo.nearby import NearbyFinder, Origin  # noqa: E402
 from geo.units import assign_units, coverage_by_unit  # noqa: E402
@@ -102,7 +103,7 @@ def time_nearby(engine, finder: NearbyFinder, origins: list[Origin], title: str,
     """Print query times (the whole ranked table, and the distances alone) against networkx."""
     import networkx as nx
 
-    limit = 15 * finder.walk_speed
+    limit = metres_for(15)
     finder.query(origins[0], minutes=15)  # warm caches
     query = np.array([timed(lambda o=o: finder.query(o, minutes=15))[0] for o in origins]) * 1000
     dist = np.array([timed(lambda o=o: finder.distances(o, limit_m=limit))[0] for o in origins]) * 1000

@@ -16,23 +16,22 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     """Who lives within 5/10/15 minutes of each kind of facility (a table, and per unit)."""
     from exports.files import write_tables
     from geo.units import assign_units, coverage_by_unit
+    from i18n.definitions import labelled_summary, share_text
 
     progress = Progress(quiet=args.quiet)
     with open_store_of(args) as store:
         engine, stored = build_engine(store, args, progress, layers=args.layers)
         with progress.phase("walking distances") as tick:
             result = engine.run(args.thresholds, slot=slot(args.slot), progress=tick)
-        summary = result.summary()
+        summary = labelled_summary(result.summary(), args.lang)
         tables = {"summary": summary}
         if "boundaries" in stored:
             units = assign_units(engine.demand, store.layers.read("boundaries"), level=args.level)
             tables[f"by_{args.level}"] = coverage_by_unit(result, units)
-    shown = summary[["layer", "threshold_m", "minutes", "residents", "covered", "rate", "status"]].copy()
-    shown["threshold_m"] = shown["threshold_m"].map(lambda v: f"{v:g}")
-    shown["minutes"] = shown["minutes"].map(lambda v: f"{v:.1f}")
+    shown = summary[["figure", "residents", "covered", "rate", "status"]].copy()
     for col in ("residents", "covered"):
         shown[col] = shown[col].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
-    shown["rate"] = shown["rate"].map(lambda v: "no data" if pd.isna(v) else f"{v:.1%}")
+    shown["rate"] = shown["rate"].map(share_text)
     print(shown.to_string(index=False))
     for note in dict.fromkeys(result.notes):
         print(f"note: {note}")
@@ -80,7 +79,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if args.save:
             payload = scenario_payload(plan, candidates, WhatIf(engine, thresholds=[args.cutoff]), layer=args.layer,
                                        threshold=args.cutoff, inputs={"p": args.p, "target": args.target,
-                                                                      "cutoff_m": args.cutoff})
+                                                                      "cutoff_m": args.cutoff},
+                                       boundaries=store.layers.read("boundaries")
+                                       if "boundaries" in {i.name for i in store.layers.list()} else None)
             store.scenarios.save(args.save, payload, user=args.user, overwrite=args.overwrite)
             print(f"scenario saved: {args.save}")
     return EXIT_OK

@@ -74,7 +74,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         with progress.phase(f"writing {out.name}"):
             report = district_report(result, store.layers.read("boundaries"), venues=store.layers.read("venues"),
                                      school_facilities=schools, layer=args.layer, title=args.title, need=need,
-                                     engine=engine, need_layers=others, min_count=min_count())
+                                     engine=engine, need_layers=others, min_count=min_count(), lang=args.lang)
             (write_report_pdf if out.suffix.lower() == ".pdf" else write_report_xlsx)(report, out)
     print(f"written: {out}")
     return EXIT_OK
@@ -126,7 +126,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--layer", default="venues", help="facility layer reported on (default: venues; 'any' for all)")
     p.add_argument("--thresholds", type=thresholds, default=[300.0, 500.0, 1000.0],
                    help="walking distances in metres (default: 300,500,1000)")
-    p.add_argument("--title", default="全民健身设施覆盖报告", help="report title")
+    p.add_argument("--title", default=None, help="report title (default: the report's own, in --lang)")
     analysis_options(p)
     p.set_defaults(func=cmd_report)
 

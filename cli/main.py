@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "ONEMAP_GPKG, or the demo city)")
     parser.add_argument("--user", default="cli", help="who is working, for the version history (default: cli)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh",
+                        help="language of the documents and tables written, and of their labels (default zh)")
     sub = parser.add_subparsers(dest="command", required=True)
     data_commands.add_parsers(sub)
     analysis_commands.add_parsers(sub)

@@ -54,18 +54,15 @@ def _write_surfaces(folder: Path, result, accesses, boundaries, level: str) -> l
 
     from exports.files import cells_on_grid, write_grid, write_surface
     from exports.sheets import write_csv
-    from geo.gaps import gap_areas
-    from geo.units import assign_units
+    from geo.gaps import defined_gaps
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    units = assign_units(result.demand, boundaries, level=level) if boundaries is not None and len(boundaries) \
-        else None
     gaps = []
     for layer in [k for k in result.distance.columns if k not in result.no_data_layers]:
         written.append(write_surface(result, folder / f"distance_{layer}.tif", "distance", layer=layer))
         for th in result.thresholds[layer]:
-            gaps.append(gap_areas(result, layer, th, units=units))
+            gaps.append(defined_gaps(result, layer, th, boundaries))
     if gaps:
         frame = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), geometry="geometry", crs=gaps[0].crs)
         frame.to_parquet(folder / "gaps.parquet")
@@ -162,7 +159,8 @@ def add_parsers(sub) -> None:
                                     "GeoTIFF) and read by each worker; default a temporary folder on this machine")
     p.add_argument("--export", action="store_true", help="with --inputs: write the inputs there again")
     p.add_argument("--in-process", action="store_true", help="run the partitions here, without Dask")
-    p.add_argument("--level", default="street", choices=UNIT_LEVELS, help="units of the per-unit table and gaps")
+    p.add_argument("--level", default="street", choices=UNIT_LEVELS,
+                   help="units of the per-unit table (gaps: by street, about 1 km²)")
     p.add_argument("--out", help=".xlsx (summary and per unit) or .csv (summary)")
     p.add_argument("--surfaces", help="a folder for distance and 2SFCA GeoTIFFs and the gap polygons (GeoParquet)")
     p.set_defaults(func=cmd_province)

@@ -191,6 +191,27 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str
             tmp.unlink()
 
 
+def coverage_tables(result: CoverageResult, layer: str, threshold: float, boundaries: gpd.GeoDataFrame | None,
+                    lang: str = "zh", *, one: bool = False) -> dict[str, pd.DataFrame]:
+    """A coverage export's tables: the summary with each figure's label (every layer and distance), then the
+    chosen layer's coverage per street and its gaps (:func:`geo.gaps.defined_gaps`) with their centres in
+    longitude/latitude, and every grid cell; ``one``: the summary alone (a CSV holds one table)."""
+    from geo.definitions import GAP_LEVEL
+    from geo.gaps import defined_gaps, gap_table
+    from geo.units import assign_units, coverage_by_unit
+    from i18n.definitions import labelled_summary
+
+    tables = {"summary": labelled_summary(result.summary(), lang)}
+    if one:
+        return tables
+    if boundaries is not None and "level" in boundaries and (boundaries["level"] == GAP_LEVEL).any():
+        units = assign_units(result.demand, boundaries, level=GAP_LEVEL)
+        tables[f"by_{GAP_LEVEL}"] = coverage_by_unit(result, units, layer=layer)
+    tables["gaps"] = gap_table(defined_gaps(result, layer, threshold, boundaries))
+    tables["cells"] = result.cells()
+    return tables
+
+
 def _drop_geometry(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
     for col in out.columns:

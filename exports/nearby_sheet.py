@@ -234,8 +234,8 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
                      fontsize=10, ha="center")
         notes = "；".join([render_note(n, "zh") for n in result.notes]
                          + ([f"另有 {left_out} 处资源未列出，见资源清单（CSV）"] if left_out else []))
-        fig.text(0.06, 0.19, ("说明：距离为沿道路的步行距离，按每分钟 "
-                              f"{result.walk_speed_m_per_min:g} m 折算时间。" + (notes and f" {notes}")),
+        fig.text(0.06, 0.19, ("说明：距离为沿道路的步行距离，时间按生活圈折算（5 分钟 300 米、10 分钟 500 米、"
+                              "15 分钟 1000 米，其外每分钟 60 米）。" + (notes and f" {notes}")),
                  fontproperties=font, fontsize=7, va="top", wrap=True)
         fig.text(0.06, 0.155, "运动处方：", fontproperties=font, fontsize=11, va="top")
         for k in range(3):

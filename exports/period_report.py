@@ -33,12 +33,13 @@ from exports.print_map import cjk_font  # noqa: E402
 from exports.report import _table_page  # noqa: E402
 from exports.sheets import excel_writer, write_sheet
 from geo.coverage import ANY_LAYER  # noqa: E402
+from geo.definitions import CIRCLE_METRES, LIFE_CIRCLES  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
-from geo.gaps import gap_areas, gap_table  # noqa: E402
+from geo.gaps import defined_gaps, gap_table  # noqa: E402
 from geo.indicators import DEPARTMENT_LAYERS, compute_indicators  # noqa: E402
 from geo.inputs import engine_from_readers  # noqa: E402
-from geo.units import assign_units  # noqa: E402
 from geo.usage import venue_usage  # noqa: E402
+from i18n.definitions import circle_label, figure_label  # noqa: E402
 from layers.catalogue import CATALOGUE, DEPARTMENTS  # noqa: E402
 from layers.errors import InputFileError  # noqa: E402
 from layers.field_reports import reports_as_of  # noqa: E402
@@ -46,7 +47,7 @@ from layers.stores.field_report_table import CLOSED  # noqa: E402
 from layers.stores.snapshot import snapshot_as_of  # noqa: E402
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))$")
-GAP_THRESHOLD_M = 500.0
+GAP_THRESHOLD_M = CIRCLE_METRES["10min"]
 TOP_GAPS = 10
 
 
@@ -148,16 +149,21 @@ INDICATOR_ROWS = [
     ("open_rate", "学校体育设施开放率", "share"),
     ("weekly_open_hours", "开放学校设施每周平均开放时长（小时）", "number"),
     ("meets_hours_rate", "达到开放时长要求的比例", "share"),
-    ("coverage_300", "300米（5分钟）覆盖率", "share"),
-    ("coverage_500", "500米（10分钟）覆盖率", "share"),
-    ("coverage_1000", "1000米（15分钟）覆盖率", "share"),
+    *((f"coverage_{c.metres:g}", figure_label(ANY_LAYER, c.metres, "zh"), "share") for c in LIFE_CIRCLES),
     ("own_coverage", "本部门设施1000米服务覆盖率", "share"),
     ("m2_per_resident", "人均体育场地面积（m²）", "number"),
     ("satisfaction", "居民满意度（分）", "number"),
-    ("stations_with_fitness_rate", "健康驿站10分钟内有健身资源的比例", "share"),
+    ("stations_with_fitness_rate", f"健康驿站{circle_label(CIRCLE_METRES['10min'], 'zh')}内有健身资源的比例", "share"),
     ("utilisation", "场馆平均利用率（本期使用记录）", "share"),
     ("visits", "场馆入场人次（本期）", "count"),
 ]
+
+
+#: How the tables' columns print (see :func:`exports.report.report_cell`).
+KINDS = {"排名": "count", "未覆盖人口": "count", "面积(km²)": "number", "中心经度": "degrees", "中心纬度": "degrees",
+         "本期收到": "count", "本期办结": "count", "本期驳回": "count", "期末未办结": "count", "期末超期": "count",
+         "办结中位时长（小时）": "number", "本期版本数": "count", "写入要素数": "count", "期末版本": "count",
+         "期末要素数": "count"}
 
 
 def _indicator_table(now: dict, before: dict, department: str) -> pd.DataFrame:
@@ -255,10 +261,9 @@ def period_report(store, period: str | Period, *, department: str = "alliance",
         layer = DEPARTMENT_LAYERS.get(department, ANY_LAYER)
         engine = current["_engine"]
         result = engine.run([GAP_THRESHOLD_M], layers=[layer] if layer != ANY_LAYER else None)
-        units = assign_units(engine.demand, current["_boundaries"], level="community")
-        areas = gap_areas(result, layer, GAP_THRESHOLD_M, units=units, max_km2=1.0).head(TOP_GAPS)
+        areas = defined_gaps(result, layer, GAP_THRESHOLD_M, current["_boundaries"]).head(TOP_GAPS)
         table = gap_table(areas)
-        gaps = pd.DataFrame({"排名": table["rank"], "社区": table["unit_name"],
+        gaps = pd.DataFrame({"排名": table["rank"], "街道": table["unit_name"],
                              "未覆盖人口": table["uncovered_residents"].round(0),
                              "面积(km²)": table["area_km2"].round(3), "中心经度": table["lon"].round(5),
                              "中心纬度": table["lat"].round(5)})
@@ -352,9 +357,10 @@ def _gap_figure(report: PeriodReport):
         ax.set_ylim(y0, y1)
         ax.set_aspect(1 / np.cos(np.radians((y0 + y1) / 2)))  # degrees of longitude are shorter
         row = report.gaps.iloc[k]
-        ax.set_title(f"缺口 {int(row['排名'])}：{row['社区']}\n未覆盖 {row['未覆盖人口']:,.0f} 人",
+        ax.set_title(f"缺口 {int(row['排名'])}：{row['街道']}\n未覆盖 {row['未覆盖人口']:,.0f} 人",
                      fontproperties=font, fontsize=8)
-    fig.suptitle(f"{GAP_THRESHOLD_M:g}米覆盖缺口（红）与周边设施（蓝）", fontproperties=font, fontsize=13)
+    fig.suptitle(f"{circle_label(GAP_THRESHOLD_M, 'zh')}覆盖缺口（红）与周边设施（蓝）", fontproperties=font,
+                 fontsize=13)
     fig.tight_layout()
     return fig
 
@@ -367,16 +373,17 @@ def write_period_pdf(report: PeriodReport, path: str | os.PathLike[str]) -> Path
     tmp = target.with_name(f".{target.stem}.tmp.pdf")
     with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(tmp) as pdf:
         _table_page(pdf, f"{report.title} · 指标（数据时点 {report.pinned_at:%Y-%m-%d %H:%M}）",
-                    _indicator_cells(report.indicators), font)
-        _table_page(pdf, "问题反馈办理情况（按部门）", report.reports, font)
-        _table_page(pdf, "问题反馈办理情况（按类别）", report.categories, font)
+                    _indicator_cells(report.indicators), font, KINDS)
+        _table_page(pdf, "问题反馈办理情况（按部门）", report.reports, font, KINDS)
+        _table_page(pdf, "问题反馈办理情况（按类别）", report.categories, font, KINDS)
         if report.gap_shapes:
             fig = _gap_figure(report)
             pdf.savefig(fig)
             plt.close(fig)
-        _table_page(pdf, f"主要覆盖缺口（{GAP_THRESHOLD_M:g}米，按未覆盖人口排序）", report.gaps, font)
-        _table_page(pdf, "本期图层变更（来自版本记录）", report.changes, font)
-        _table_page(pdf, "说明", pd.DataFrame({"说明": report.notes or ["—"]}), font)
+        _table_page(pdf, f"主要覆盖缺口（{circle_label(GAP_THRESHOLD_M, 'zh')}，按未覆盖人口排序）", report.gaps, font,
+                    KINDS)
+        _table_page(pdf, "本期图层变更（来自版本记录）", report.changes, font, KINDS)
+        _table_page(pdf, "说明", pd.DataFrame({"说明": report.notes or ["—"]}), font, KINDS)
     os.replace(tmp, target)
     return target
 

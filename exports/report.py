@@ -25,8 +25,9 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from exports.print_map import cjk_font  # noqa: E402
 from exports.sheets import excel_writer, write_sheet
 from geo.coverage import CoverageResult  # noqa: E402
+from geo.definitions import GAP_LEVEL  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
-from geo.gaps import gap_areas, gap_table  # noqa: E402
+from geo.gaps import defined_gaps, gap_table  # noqa: E402
 from geo.units import (  # noqa: E402
     SPORTS_AREA_TARGET_M2_PER_RESIDENT,
     assign_units,
@@ -34,16 +35,56 @@ from geo.units import (  # noqa: E402
     school_open_share_by_unit,
     sports_area_by_unit,
 )
+from i18n.definitions import circle_label, figure_label, labelled_summary, share_text  # noqa: E402
 from i18n.notes import render_note  # noqa: E402
 
 _LEVEL_ZH = {"district": "区", "street": "街道", "community": "社区"}
 #: What a suppressed share reads in the report.
 SUPPRESSED = "已隐去"
+#: Every label of the report in each language (the rest come from :mod:`i18n.definitions`).
+LABELS: dict[str, tuple[str, str]] = {
+    "title": ("全民健身设施覆盖报告", "Fitness facility coverage report"),
+    "figure": ("指标", "Figure"), "distance": ("步行距离(米)", "Walk (m)"), "minutes": ("步行时间(分钟)", "Walk (min)"),
+    "residents": ("常住人口", "Residents"), "covered": ("覆盖人口", "Residents covered"),
+    "uncovered": ("未覆盖人口", "Residents not covered"), "rate": ("覆盖率", "Coverage"),
+    "method": ("距离算法", "Distance"), "status": ("状态", "Status"), "code": ("代码", "Code"),
+    "name": ("名称", "Name"), "per_capita": ("人均体育场地面积(m²)", "Sports area per resident (m²)"),
+    "meets": ("达到{target}m²目标", "Meets the {target} m² target"), "yes": ("是", "yes"), "no": ("否", "no"),
+    "school_open": ("学校体育设施开放比例", "Share of school facilities open to the public"),
+    "rank": ("排名", "Rank"), "area": ("面积(km²)", "Area (km²)"), "lon": ("中心经度", "Centre longitude"),
+    "lat": ("中心纬度", "Centre latitude"), "notes": ("说明", "Notes"), "summary": ("总体", "Summary"),
+    "by": ("按{level}", "By {level}"), "need_by": ("重点人群按{level}", "Need groups by {level}"),
+    "gaps": ("主要缺口", "Largest gaps"), "rates_by": ("各{level}覆盖率", "Coverage by {level}"),
+    "target": ("目标 {target} m²", "target {target} m²"),
+    "need_title": ("重点人群可达适配设施比例（按{level}，估算）",
+                   "Need groups within reach of the facilities that serve them (by {level}, estimates)"),
+    "gaps_title": ("主要覆盖缺口（按未覆盖人口排序）", "Largest coverage gaps (by residents not covered)"),
+    "by_title": ("按{level}统计", "By {level}"), "need_share": ("{group}可达适配设施比例", "{group} within reach"),
+    "estimate": ("人口为估算值，所有人数均为估算。", "The population is an estimate; every count of residents is."),
+    "need_note": ("重点人群覆盖比例按卫健委汇总人数估算；人数少于 {k} 的比例及可据以相减推算的比例已隐去。",
+                  "Need groups' shares are estimated from the health commission's aggregates; shares resting on "
+                  "fewer than {k} people, or that would give one back by subtraction, are suppressed."),
+    "suppressed": (SUPPRESSED, "suppressed"),
+}
+_LEVELS = {"district": ("区", "district"), "street": ("街道", "street"), "community": ("社区", "community")}
+
+
+def label(key: str, lang: str = "zh", **values: object) -> str:
+    """One of the report's labels in ``lang``."""
+    zh, en = LABELS[key]
+    return (en if lang == "en" else zh).format(**values)
+
+
+def level_name(level: str, lang: str = "zh") -> str:
+    """A unit level's name in ``lang`` (区 / district …)."""
+    zh, en = _LEVELS.get(level, (level, level))
+    return en if lang == "en" else zh
 
 
 @dataclass
 class DistrictReport:
-    """The report's tables (Chinese column names) and its notes."""
+    """The report's tables (column names in its language) and its notes; ``kinds`` says how each column is
+    printed (``coverage`` and ``share``, ``count``, ``degrees``, ``minutes``, ``metres``, ``number``)."""
 
     title: str
     layer: str
@@ -53,23 +94,25 @@ class DistrictReport:
     notes: list[str] = field(default_factory=list)
     date: str = ""
     need: dict[str, pd.DataFrame] = field(default_factory=dict)  # level → each need group's share (protected)
+    lang: str = "zh"
+    kinds: dict[str, str] = field(default_factory=dict)
 
 
 def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, venues: gpd.GeoDataFrame,
                     school_facilities: gpd.GeoDataFrame | None = None, layer: str = "venues",
                     levels: tuple[str, ...] = ("district", "street"), gap_threshold: float = 500.0,
-                    top_gaps: int = 10, gap_piece_km2: float = 1.0,
-                    title: str = "全民健身设施覆盖报告", need: Mapping[str, Mapping[str, float]] | None = None,
+                    top_gaps: int = 10, title: str | None = None,
+                    need: Mapping[str, Mapping[str, float]] | None = None,
                     engine=None, need_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
-                    min_count: int = 10) -> DistrictReport:
-    """Gather the report's tables for ``layer`` at every threshold of the result.
+                    min_count: int = 10, lang: str = "zh") -> DistrictReport:
+    """Gather the report's tables for ``layer`` at every threshold of the result, in ``lang``.
 
-    Gaps are cut at the finest level's boundaries and into pieces of about ``gap_piece_km2``
-    (see :func:`geo.gaps.gap_areas`), each named by its unit and located by its centre.
-    With ``need`` (indicator → unit code → people, from the health commission's aggregates) and the
-    ``engine`` that made the result, each level gains a table of every need group's share within
-    reach of the facilities that serve it (:func:`geo.need.need_rates_by_unit`): shares resting on
-    fewer than ``min_count`` people read 已隐去, and no count of a need group is printed.
+    Every coverage column says what it counts and at which life circle (:mod:`i18n.definitions`); gaps are
+    the product's (:func:`geo.gaps.defined_gaps`: cut by street and into pieces of about 1 km²), each named
+    by its unit and located by its centre. With ``need`` (indicator → unit code → people, from the health
+    commission's aggregates) and the ``engine`` that made the result, each level gains a table of every
+    need group's share within reach of the facilities that serve it (:func:`geo.need.need_rates_by_unit`):
+    shares resting on fewer than ``min_count`` people are suppressed, and no count of a need group is printed.
 
     Raises
     ------
@@ -78,10 +121,17 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
     """
     if layer not in result.thresholds:
         raise AnalysisError(f"The coverage result has no layer {layer!r}; it has {', '.join(result.thresholds)}.")
-    summary = result.summary()
-    summary = summary[summary["layer"] == layer].rename(columns={
-        "threshold_m": "步行距离(米)", "minutes": "步行时间(分钟)", "residents": "常住人口", "covered": "覆盖人口",
-        "uncovered": "未覆盖人口", "rate": "覆盖率", "method": "距离算法", "status": "状态"}).drop(columns="layer")
+    L = lambda key, **v: label(key, lang, **v)  # noqa: E731
+    kinds: dict[str, str] = {}
+    summary = labelled_summary(result.summary(), lang)
+    summary = summary[summary["layer"] == layer].drop(columns="layer")
+    summary["minutes"] = summary["minutes"].round(1)
+    renamed = {"figure": L("figure"), "threshold_m": L("distance"), "minutes": L("minutes"),
+               "residents": L("residents"), "covered": L("covered"), "uncovered": L("uncovered"), "rate": L("rate"),
+               "method": L("method"), "status": L("status")}
+    summary = summary.rename(columns=renamed)
+    kinds.update({L("distance"): "metres", L("minutes"): "minutes", L("residents"): "count", L("covered"): "count",
+                  L("uncovered"): "count", L("rate"): "share"})
     tables = {}
     notes = list(dict.fromkeys(result.notes))
     for level in levels:
@@ -90,42 +140,48 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
         cov = coverage_by_unit(result, units, layer=layer)
         wide = cov.pivot_table(index=["code", "name"], columns="threshold_m", values=["rate", "uncovered"],
                                sort=False)
-        out = pd.DataFrame({"代码": [c for c, _ in wide.index], "名称": [n for _, n in wide.index]})
+        out = pd.DataFrame({L("code"): [c for c, _ in wide.index], L("name"): [n for _, n in wide.index]})
         residents = cov.drop_duplicates(["code"]).set_index("code")["residents"]
-        out["常住人口"] = residents.reindex(out["代码"]).to_numpy()
+        out[L("residents")] = residents.reindex(out[L("code")]).to_numpy()
+        kinds[L("residents")] = "count"
         for th in result.thresholds[layer]:
-            out[f"{th:g}米覆盖率"] = wide[("rate", th)].to_numpy()
-            out[f"{th:g}米未覆盖人口"] = wide[("uncovered", th)].to_numpy()
+            rate_col = figure_label(layer, th, lang)
+            out[rate_col] = wide[("rate", th)].to_numpy()
+            uncovered_col = f"{L('uncovered')} · {circle_label(th, lang)}"
+            out[uncovered_col] = wide[("uncovered", th)].to_numpy()
+            kinds[rate_col], kinds[uncovered_col] = "coverage", "count"
         area = sports_area_by_unit(units, result.demand, venues, school_facilities=school_facilities)
-        area = area.set_index("code").reindex(out["代码"])
-        out["人均体育场地面积(m²)"] = area["m2_per_resident"].to_numpy()
-        out[f"达到{SPORTS_AREA_TARGET_M2_PER_RESIDENT:g}m²目标"] = area["meets_target"].map(
-            {True: "是", False: "否"}).to_numpy()
+        area = area.set_index("code").reindex(out[L("code")])
+        out[L("per_capita")] = area["m2_per_resident"].to_numpy()
+        kinds[L("per_capita")] = "number"
+        meets = L("meets", target=f"{SPORTS_AREA_TARGET_M2_PER_RESIDENT:g}")
+        out[meets] = area["meets_target"].map({True: L("yes"), False: L("no")}).to_numpy()
         if school_facilities is not None:
-            share = school_open_share_by_unit(units, school_facilities).set_index("code").reindex(out["代码"])
-            out["学校体育设施开放比例"] = share["share_open"].to_numpy()
+            share = school_open_share_by_unit(units, school_facilities).set_index("code").reindex(out[L("code")])
+            out[L("school_open")] = share["share_open"].to_numpy()
+            kinds[L("school_open")] = "share"
         tables[level] = out
-    finest = assign_units(result.demand, boundaries, level=levels[-1])
-    gaps = gap_table(gap_areas(result, layer, gap_threshold, units=finest, max_km2=gap_piece_km2)).head(top_gaps)
+    gaps = gap_table(defined_gaps(result, layer, gap_threshold, boundaries)).head(top_gaps)
     gaps = gaps[["rank", "unit_name", "uncovered_residents", "area_km2", "lon", "lat"]].rename(columns={
-        "rank": "排名", "unit_name": _LEVEL_ZH.get(levels[-1], levels[-1]), "uncovered_residents": "未覆盖人口",
-        "area_km2": "面积(km²)", "lon": "中心经度", "lat": "中心纬度"})
+        "rank": L("rank"), "unit_name": level_name(GAP_LEVEL, lang), "uncovered_residents": L("uncovered"),
+        "area_km2": L("area"), "lon": L("lon"), "lat": L("lat")})
+    kinds.update({L("rank"): "count", L("area"): "number", L("lon"): "degrees", L("lat"): "degrees"})
     need_tables = {} if not need or engine is None else _need_tables(
         engine, boundaries, levels, need, dict(need_layers or {}) | {"venues": venues,
                                                                   "school_facilities": school_facilities},
-        min_count)
-    said = [render_note(n, "zh") for n in dict.fromkeys(notes)]
+        min_count, lang, kinds)
+    said = [render_note(n, lang) for n in dict.fromkeys(notes)]
     if need_tables:
-        said.append(f"重点人群覆盖比例按卫健委汇总人数估算；人数少于 {min_count} 的比例及可据以相减推算的比例已隐去。")
+        said.append(L("need_note", k=min_count))
     if result.demand.is_estimate:
-        said.insert(0, "人口为估算值，所有人数均为估算。")
-    return DistrictReport(title=title, layer=layer, summary=summary, units=tables, gaps=gaps,
-                          notes=said, date=dt.date.today().isoformat(), need=need_tables)
+        said.insert(0, L("estimate"))
+    return DistrictReport(title=title or L("title"), layer=layer, summary=summary, units=tables, gaps=gaps,
+                          notes=said, date=dt.date.today().isoformat(), need=need_tables, lang=lang, kinds=kinds)
 
 
 def _need_tables(engine, boundaries: gpd.GeoDataFrame, levels: tuple[str, ...],
                  need: Mapping[str, Mapping[str, float]], layers: Mapping[str, gpd.GeoDataFrame],
-                 min_count: int) -> dict[str, pd.DataFrame]:
+                 min_count: int, lang: str, kinds: dict[str, str]) -> dict[str, pd.DataFrame]:
     """Per level: code, name and each need group's share within reach of its facilities (已隐去 where
     suppressed, — where the unit has nobody in the group)."""
     from geo.need import need_rates_by_unit
@@ -136,12 +192,16 @@ def _need_tables(engine, boundaries: gpd.GeoDataFrame, levels: tuple[str, ...],
         units = assign_units(engine.demand, boundaries, level=level)
         rates, _city = need_rates_by_unit(engine, boundaries, units, need, layers, configured_matching(),
                                           min_count=min_count, marks=True)
-        table = pd.DataFrame({"代码": units.units["code"].to_numpy(), "名称": units.units["name"].to_numpy()})
+        table = pd.DataFrame({label("code", lang): units.units["code"].to_numpy(),
+                              label("name", lang): units.units["name"].to_numpy()})
         for code in need:
             if f"need_{code}" not in rates:
                 continue
-            title = f"{INDICATORS[code].group_zh if code in INDICATORS else code}可达适配设施比例"
-            table[title] = [SUPPRESSED if hidden else v for v, hidden in
+            ind = INDICATORS.get(code)
+            group = (ind.group_en if lang == "en" else ind.group_zh) if ind is not None else code
+            title = label("need_share", lang, group=group)
+            kinds[title] = "share"
+            table[title] = [label("suppressed", lang) if hidden else v for v, hidden in
                             zip(rates[f"need_{code}"], rates[f"need_{code}_suppressed"])]
         if len(table.columns) > 2:
             out[level] = table
@@ -149,56 +209,63 @@ def _need_tables(engine, boundaries: gpd.GeoDataFrame, levels: tuple[str, ...],
 
 
 def write_report_xlsx(report: DistrictReport, path: str | os.PathLike[str]) -> Path:
-    """The report as a workbook: summary, one sheet per level (with a bar chart), top gaps, notes."""
+    """The report as a workbook in its language: summary, one sheet per level (with a bar chart of its
+    coverage), top gaps, notes."""
     from openpyxl.chart import BarChart, Reference
 
+    lang = report.lang
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.tmp.xlsx")
     with excel_writer(tmp) as xl:
-        write_sheet(xl, report.summary, "总体")
+        write_sheet(xl, report.summary, label("summary", lang))
         for level, table in report.units.items():
-            sheet = f"按{_LEVEL_ZH.get(level, level)}"
+            sheet = label("by", lang, level=level_name(level, lang))[:31]
             write_sheet(xl, table, sheet)
             ws = xl.sheets[sheet]
-            rate_cols = [i + 1 for i, c in enumerate(table.columns) if str(c).endswith("覆盖率")]
+            rate_cols = [i + 1 for i, c in enumerate(table.columns) if _is_coverage(report, c)]
             if rate_cols and len(table) > 1:
                 chart = BarChart()
-                chart.title = f"各{_LEVEL_ZH.get(level, level)}覆盖率"
+                chart.title = label("rates_by", lang, level=level_name(level, lang))
                 for col in rate_cols:
                     chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=len(table) + 1), titles_from_data=True)
                 chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=len(table) + 1))
                 chart.y_axis.number_format = "0%"
                 ws.add_chart(chart, f"{chr(ord('A') + min(len(table.columns) + 1, 25))}2")
         for level, table in report.need.items():
-            write_sheet(xl, table, f"重点人群按{_LEVEL_ZH.get(level, level)}")
-        write_sheet(xl, report.gaps, "主要缺口")
-        write_sheet(xl, pd.DataFrame({"说明": report.notes or ["—"]}), "说明")
+            write_sheet(xl, table, label("need_by", lang, level=level_name(level, lang)))
+        write_sheet(xl, report.gaps, label("gaps", lang))
+        write_sheet(xl, pd.DataFrame({label("notes", lang): report.notes or ["—"]}), label("notes", lang))
     os.replace(tmp, target)
     return target
+
+
+def _is_coverage(report: DistrictReport, column: object) -> bool:
+    """A per-unit coverage column (the shares the charts draw)."""
+    return report.kinds.get(str(column)) == "coverage"
 
 
 #: Rows of a table on one PDF page (a longer table continues on the next).
 ROWS_PER_PAGE = 24
 
 
-def report_cell(column: str, value: object) -> str:
-    """One value as the report prints it: counts without decimals, shares in percent, degrees to 1 m."""
+def report_cell(kind: str, value: object) -> str:
+    """One value as the report prints it, by its column's kind: counts without decimals, shares in percent to
+    one decimal (as every surface prints them), degrees to 1 m, minutes whole."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "—"
-    name = str(column)
     if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
         return str(value)
-    if isinstance(value, (int, np.integer)):  # a count
-        return f"{int(value):,}"
-    if "覆盖率" in name or "比例" in name:
-        return f"{float(value):.1%}"
-    if "经度" in name or "纬度" in name:
+    if kind in ("share", "coverage"):
+        return share_text(float(value))
+    if kind == "degrees":
         return f"{float(value):.5f}"
-    if "人口" in name or "网格" in name or "排名" in name or "米)" in name:
+    if kind in ("count", "metres"):
         return f"{float(value):,.0f}"
-    if "分钟" in name:
-        return f"{float(value):.0f}"
+    if kind == "minutes":
+        return f"{float(value):.0f}" if abs(float(value) - round(float(value))) < 0.05 else f"{float(value):.1f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
     return f"{float(value):,.2f}"
 
 
@@ -206,9 +273,10 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _table_page(pdf: PdfPages, title: str, frame: pd.DataFrame, font) -> None:
+def _table_page(pdf: PdfPages, title: str, frame: pd.DataFrame, font, kinds: Mapping[str, str]) -> None:
     """``frame`` on as many A4 landscape pages as it needs, columns as wide as their contents."""
-    cells = [[report_cell(c, v) for c, v in zip(frame.columns, row)] for row in frame.itertuples(index=False)]
+    cells = [[report_cell(kinds.get(str(c), "number"), v) for c, v in zip(frame.columns, row)]
+             for row in frame.itertuples(index=False)]
     headers = [str(c) for c in frame.columns]
     widths = np.array([max([_display_width(h)] + [_display_width(r[j]) for r in cells]) + 2
                        for j, h in enumerate(headers)], dtype=float)
@@ -217,7 +285,7 @@ def _table_page(pdf: PdfPages, title: str, frame: pd.DataFrame, font) -> None:
     pages = [cells[k:k + ROWS_PER_PAGE] for k in range(0, len(cells), ROWS_PER_PAGE)] or [[]]
     for n, rows in enumerate(pages, start=1):
         fig = plt.figure(figsize=(11.69, 8.27))
-        head = title if len(pages) == 1 else f"{title}（{n}/{len(pages)}）"
+        head = title if len(pages) == 1 else f"{title} ({n}/{len(pages)})"
         fig.text(0.05, 0.94, head, fontproperties=font, fontsize=14)
         ax = fig.add_axes([0.03, 0.05, 0.94, 0.85])
         ax.axis("off")
@@ -235,38 +303,42 @@ def _table_page(pdf: PdfPages, title: str, frame: pd.DataFrame, font) -> None:
 
 
 def write_report_pdf(report: DistrictReport, path: str | os.PathLike[str]) -> Path:
-    """The report as a PDF in Chinese: summary, per-unit tables and charts, top gaps, notes."""
+    """The report as a PDF in its language: summary, per-unit tables and charts, top gaps, notes."""
     font = cjk_font()
+    lang, kinds = report.lang, report.kinds
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.tmp.pdf")
+    name_col = label("name", lang)
     with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(tmp) as pdf:
-        _table_page(pdf, f"{report.title}（{report.date}）· 总体", report.summary, font)
+        _table_page(pdf, f"{report.title} ({report.date}) · {label('summary', lang)}", report.summary, font, kinds)
         for level, table in report.units.items():
-            rate_cols = [c for c in table.columns if str(c).endswith("覆盖率")]
+            rate_cols = [c for c in table.columns if _is_coverage(report, c)]
             if len(table) > 1 and rate_cols:
                 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.69, 8.27))
                 x = np.arange(len(table))
                 width = 0.8 / len(rate_cols)
                 for k, col in enumerate(rate_cols):
                     ax1.bar(x + k * width, table[col].fillna(0), width, label=col)
-                ax1.set_xticks(x + 0.4 - width / 2, table["名称"], fontproperties=font, rotation=45, ha="right")
-                ax1.set_title(f"各{_LEVEL_ZH.get(level, level)}覆盖率", fontproperties=font)
-                ax1.legend(prop=font)
-                area = table["人均体育场地面积(m²)"].fillna(0)
+                ax1.set_xticks(x + 0.4 - width / 2, table[name_col], fontproperties=font, rotation=45, ha="right")
+                ax1.set_title(label("rates_by", lang, level=level_name(level, lang)), fontproperties=font)
+                ax1.legend(prop=font, fontsize=7)
+                area = table[label("per_capita", lang)].fillna(0)
                 ax2.bar(x, area, color="#1b9e3a")
                 ax2.axhline(SPORTS_AREA_TARGET_M2_PER_RESIDENT, color="#e31a1c", ls="--")
-                ax2.text(x[-1], SPORTS_AREA_TARGET_M2_PER_RESIDENT, f"目标 {SPORTS_AREA_TARGET_M2_PER_RESIDENT:g} m²",
+                ax2.text(x[-1], SPORTS_AREA_TARGET_M2_PER_RESIDENT,
+                         label("target", lang, target=f"{SPORTS_AREA_TARGET_M2_PER_RESIDENT:g}"),
                          fontproperties=font, ha="right", va="bottom", color="#e31a1c")
-                ax2.set_xticks(x, table["名称"], fontproperties=font, rotation=45, ha="right")
-                ax2.set_title("人均体育场地面积（m²）", fontproperties=font)
+                ax2.set_xticks(x, table[name_col], fontproperties=font, rotation=45, ha="right")
+                ax2.set_title(label("per_capita", lang), fontproperties=font)
                 fig.tight_layout()
                 pdf.savefig(fig)
                 plt.close(fig)
-            _table_page(pdf, f"按{_LEVEL_ZH.get(level, level)}统计", table, font)
+            _table_page(pdf, label("by_title", lang, level=level_name(level, lang)), table, font, kinds)
         for level, table in report.need.items():
-            _table_page(pdf, f"重点人群可达适配设施比例（按{_LEVEL_ZH.get(level, level)}，估算）", table, font)
-        _table_page(pdf, "主要覆盖缺口（按未覆盖人口排序）", report.gaps, font)
-        _table_page(pdf, "说明", pd.DataFrame({"说明": report.notes or ["—"]}), font)
+            _table_page(pdf, label("need_title", lang, level=level_name(level, lang)), table, font, kinds)
+        _table_page(pdf, label("gaps_title", lang), report.gaps, font, kinds)
+        _table_page(pdf, label("notes", lang), pd.DataFrame({label("notes", lang): report.notes or ["—"]}), font,
+                    kinds)
     os.replace(tmp, target)
     return target

@@ -19,9 +19,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from geo.definitions import minutes_for
 from geo.demand import Demand
 from geo.errors import AnalysisError, NetworkError
-from geo.facilities import DEFAULT_WALK_SPEED_M_PER_MIN, LIFE_CIRCLES_M, FacilitySet, TimeSlot
+from geo.facilities import LIFE_CIRCLES_M, FacilitySet, TimeSlot
 from geo.network import DEFAULT_MAX_SNAP_M, WalkNetwork
 from geo.notes import Note, ProgressFn, note, report
 from geo.reach import Nearest, NetworkReach, StraightLineReach
@@ -63,7 +64,6 @@ class CoverageResult:
     demand: Demand
     slot: TimeSlot | None
     cutoff: float
-    walk_speed_m_per_min: float
     no_data_layers: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
 
@@ -117,7 +117,7 @@ class CoverageResult:
                 no_data = layer in self.no_data_layers
                 rows.append({
                     "layer": layer, "threshold_m": th,
-                    "minutes": th / self.walk_speed_m_per_min, "method": self.method[layer],
+                    "minutes": minutes_for(th), "method": self.method[layer],
                     "residents": total, "covered": np.nan if no_data else cov,
                     "uncovered": np.nan if no_data else total - cov,
                     "rate": np.nan if no_data or total == 0 else cov / total,
@@ -214,7 +214,6 @@ class CoverageEngine:
 
     def run(self, thresholds: Mapping[str, Sequence[float]] | Sequence[float] | None = None, *,
             slot: TimeSlot | None = None, cutoff: float | None = None,
-            walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN,
             layers: Sequence[str] | None = None, open_mask: np.ndarray | None = None,
             added: Mapping[str, Nearest] | None = None, progress: ProgressFn | None = None) -> CoverageResult:
         """Coverage for each layer at its thresholds, counting facilities open at ``slot``.
@@ -227,8 +226,6 @@ class CoverageEngine:
             Count only facilities open then (no slot: every facility the public may use).
         cutoff : float, optional
             Distances are computed up to this (default the largest threshold).
-        walk_speed_m_per_min : float
-            Expresses thresholds as minutes.
         layers : sequence of str, optional
             Layers to analyse (default all in the facility set).
         open_mask : ndarray of bool, optional
@@ -245,8 +242,6 @@ class CoverageEngine:
         cutoff = top if cutoff is None else float(cutoff)
         if cutoff < top:
             raise AnalysisError(f"cutoff {cutoff:g} m is below the largest threshold {top:g} m.")
-        if walk_speed_m_per_min <= 0:
-            raise AnalysisError(f"Walking speed must be positive, not {walk_speed_m_per_min}.")
         open_now = self.facilities.open_mask(slot) if open_mask is None else np.asarray(open_mask, dtype=bool)
         table = self.facilities.table
         dist, near, method, no_data = {}, {}, {}, []
@@ -284,8 +279,7 @@ class CoverageEngine:
         return CoverageResult(distance=pd.DataFrame(dist), nearest_index=pd.DataFrame(near),
                               facility_ids=table["feature_id"].to_numpy(),
                               population=self.demand.population, thresholds=ths, method=method,
-                              demand=self.demand, slot=slot, cutoff=cutoff,
-                              walk_speed_m_per_min=walk_speed_m_per_min, no_data_layers=no_data, notes=notes)
+                              demand=self.demand, slot=slot, cutoff=cutoff, no_data_layers=no_data, notes=notes)
 
     @staticmethod
     def _thresholds(thresholds: Mapping[str, Sequence[float]] | Sequence[float] | None,
@@ -309,8 +303,7 @@ def analyse_coverage(demand: Demand, facilities: FacilitySet, *, network: WalkNe
                      method: Method = "network",
                      thresholds: Mapping[str, Sequence[float]] | Sequence[float] | None = None,
                      slot: TimeSlot | None = None, max_snap_m: float = DEFAULT_MAX_SNAP_M,
-                     max_demand_snap_m: float = DEFAULT_MAX_SNAP_M, cutoff: float | None = None,
-                     walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN) -> CoverageResult:
+                     max_demand_snap_m: float = DEFAULT_MAX_SNAP_M, cutoff: float | None = None) -> CoverageResult:
     """Coverage of ``demand`` by each layer of ``facilities`` (one call).
 
     See :class:`CoverageEngine` and :meth:`CoverageEngine.run` for the parameters; build
@@ -318,4 +311,4 @@ def analyse_coverage(demand: Demand, facilities: FacilitySet, *, network: WalkNe
     """
     engine = CoverageEngine(demand, facilities, network=network, method=method, max_snap_m=max_snap_m,
                             max_demand_snap_m=max_demand_snap_m)
-    return engine.run(thresholds, slot=slot, cutoff=cutoff, walk_speed_m_per_min=walk_speed_m_per_min)
+    return engine.run(thresholds, slot=slot, cutoff=cutoff)

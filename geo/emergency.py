@@ -154,7 +154,7 @@ def aed_placement(finder: NearbyFinder, venues: gpd.GeoDataFrame, candidates: gp
         result = PlanResult("lscp", method, np.array([], dtype=np.int64), 0.0, "optimal", 0.0, 0.0, 0.0,
                             messages=[note("plan.target_met")])
     else:
-        result = set_covering(problem, 1.0, method=method, time_limit=time_limit)
+        result = set_covering(problem, 1.0, method=method, time_limit=time_limit, lp_bound=True)
     if len(out_of_reach):
         result.messages.append(note("emergency.out_of_reach", n=len(out_of_reach),
                                     venues=", ".join(out_of_reach[:10])))

@@ -21,16 +21,15 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from geo.definitions import CIRCLE_METRES
 from geo.errors import AnalysisError, OpeningHoursError
 from geo.geometry_kinds import AREAS, kind_is
 from geo.hours import OpeningHours, parse_opening_hours
 from geo.notes import Note, note
 from geo.reach import AccessPoints
 
-#: GB 50180-2018 life circles: walking distance (metres) of the 5-, 10- and 15-minute circles.
-LIFE_CIRCLES_M: dict[str, float] = {"5min": 300.0, "10min": 500.0, "15min": 1000.0}
-#: Walking speed used to express distances as minutes (60 m/min makes 300 m five minutes).
-DEFAULT_WALK_SPEED_M_PER_MIN = 60.0
+#: GB 50180-2018 life circles (the one definition is :mod:`geo.definitions`).
+LIFE_CIRCLES_M: dict[str, float] = CIRCLE_METRES
 #: Spacing of access points along polygon boundaries and entrance-less greenways (metres).
 DEFAULT_ACCESS_SPACING_M = 25.0
 

@@ -149,3 +149,18 @@ def gap_table(gaps: gpd.GeoDataFrame) -> pd.DataFrame:
     table = pd.DataFrame(gaps.drop(columns="geometry"))
     table["lon"], table["lat"] = centre.x.to_numpy(), centre.y.to_numpy()
     return table
+
+
+def defined_gaps(result: CoverageResult, layer: str, threshold: float,
+                 boundaries: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The gaps as the product defines them (:mod:`geo.definitions`): cut at the boundaries of
+    :data:`~geo.definitions.GAP_LEVEL` (when they are stored) and into blocks of about
+    :data:`~geo.definitions.GAP_PIECE_KM2` — the same pieces on the coverage page, the print map, the reports,
+    the scenario comparison, the exports and the data exchange server."""
+    from geo.definitions import GAP_LEVEL, GAP_PIECE_KM2
+    from geo.units import assign_units
+
+    units = None
+    if boundaries is not None and "level" in boundaries and (boundaries["level"] == GAP_LEVEL).any():
+        units = assign_units(result.demand, boundaries, level=GAP_LEVEL)
+    return gap_areas(result, layer, threshold, units=units, max_km2=GAP_PIECE_KM2)

@@ -27,8 +27,9 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.coverage import CoverageEngine
 from geo.crs import outside_china, to_wgs84_from, transformer
+from geo.definitions import metres_for, minutes_for
 from geo.errors import AnalysisError
-from geo.facilities import DEFAULT_WALK_SPEED_M_PER_MIN, TimeSlot
+from geo.facilities import TimeSlot
 from geo.hours import format_opening_hours
 from geo.notes import Note, note
 from geo.routes import Route, foot, node_path
@@ -64,7 +65,6 @@ class NearbyResult:
 
     origin: Origin
     limit_m: float
-    walk_speed_m_per_min: float
     slot: TimeSlot | None
     table: pd.DataFrame
     n_closed: int
@@ -72,8 +72,8 @@ class NearbyResult:
 
     @property
     def minutes(self) -> float:
-        """The walk limit in minutes."""
-        return self.limit_m / self.walk_speed_m_per_min
+        """The walk limit in minutes (:func:`geo.definitions.minutes_for`)."""
+        return minutes_for(self.limit_m)
 
 
 def parse_coordinates(text: str) -> tuple[float, float]:
@@ -109,17 +109,14 @@ class NearbyFinder:
         station views).
     layers : mapping of layer name → GeoDataFrame, optional
         The stored layers, for the details shown with each resource (fee, booking, kind).
-    walk_speed_m_per_min : float
-        Converts metres into minutes (60 m/min: 300 m is five minutes, as in GB 50180).
+
+    Minutes and metres convert through the life circles (:mod:`geo.definitions`): a 15-minute walk
+    is the 15-minute circle's 1,000 m, as on the coverage page.
     """
 
-    def __init__(self, engine: CoverageEngine, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
-                 walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN) -> None:
-        if walk_speed_m_per_min <= 0:
-            raise AnalysisError(f"Walking speed must be positive, not {walk_speed_m_per_min}.")
+    def __init__(self, engine: CoverageEngine, layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> None:
         self.engine = engine
         self.facilities = engine.facilities
-        self.walk_speed = float(walk_speed_m_per_min)
         self.reach = engine.network_reach
         self._to_lonlat = transformer(self.facilities.crs, 4326)
         self._from_lonlat = transformer(4326, self.facilities.crs)
@@ -263,15 +260,18 @@ class NearbyFinder:
         ``limit_m`` (give the distance already known, and the search stops there).
 
         Its ``metres`` equal :meth:`distances` for that facility (the drawn line is as long);
-        ``seconds`` are at ``m_per_min`` (default the finder's walking speed).
+        ``seconds`` are at ``m_per_min`` (default: the minutes of :func:`geo.definitions.minutes_for`).
         """
-        pace = float(m_per_min or self.walk_speed)
+
+        def seconds(metres: float) -> float:
+            return metres / float(m_per_min) * 60 if m_per_min else minutes_for(metres) * 60
+
         crs = self.facilities.crs
         if self.reach is None:
             start = shapely.Point(origin.x, origin.y)
             target = shapely.ops.nearest_points(start, self.facilities.geometry[facility])[1]
             d = float(np.hypot(target.x - origin.x, target.y - origin.y))
-            return Route(crs, np.array([origin.x, target.x]), np.array([origin.y, target.y]), d, d / pace * 60)
+            return Route(crs, np.array([origin.x, target.x]), np.array([origin.y, target.y]), d, seconds(d))
         net = self.reach.network
         snap = self._snap(origin)
         if not snap.ok[0]:
@@ -306,7 +306,7 @@ class NearbyFinder:
         pts += [foot(x, y, a_u, a_v, float(self._acc_along[k]), float(net.edge_length[ae])),
                 (float(self.reach.access.x[acc]), float(self.reach.access.y[acc]))]
         xy = np.array(pts, dtype=float)
-        return Route(crs, xy[:, 0], xy[:, 1], float(metres), float(metres) / pace * 60)
+        return Route(crs, xy[:, 0], xy[:, 1], float(metres), seconds(float(metres)))
 
     def _snap(self, origin: Origin):
         return self.reach.network.snap(np.array([origin.x]), np.array([origin.y]),
@@ -332,7 +332,7 @@ class NearbyFinder:
         if unknown:
             raise AnalysisError(f"Layer(s) {', '.join(unknown)} are not in this analysis; it has "
                                 f"{', '.join(self.facilities.layers)}.")
-        limit = float(minutes) * self.walk_speed
+        limit = metres_for(minutes)
         d = self.distances(origin, limit_m=limit)
         layers = self._fitness_layers() if layers is None else layers
         t = self.facilities.table
@@ -351,7 +351,7 @@ class NearbyFinder:
             notes.append(note("nearby.closed_at", n=n_closed, slot=slot) if slot
                          else note("nearby.closed", n=n_closed))
         table = self._table(keep, d[keep], slot)
-        return NearbyResult(origin, limit, self.walk_speed, slot, table, n_closed, notes)
+        return NearbyResult(origin, limit, slot, table, n_closed, notes)
 
     def _fitness_layers(self) -> list[str]:
         return [k for k in FITNESS_LAYERS if k in self.facilities.layers]
@@ -371,12 +371,12 @@ class NearbyFinder:
         rows = []
         for i in stations:
             origin = self.origin_of_station(t["feature_id"].iloc[i])
-            d = self.distances(origin, limit_m=4 * minutes * self.walk_speed)[in_layers]
+            d = self.distances(origin, limit_m=4 * metres_for(minutes))[in_layers]
             nearest = float(d.min()) if len(d) else np.inf
-            if not nearest <= minutes * self.walk_speed:
+            if not nearest <= metres_for(minutes):
                 rows.append({"feature_id": t["feature_id"].iloc[i], "name": t["name"].iloc[i],
                              "lon": origin.lon, "lat": origin.lat, "nearest_m": nearest,
-                             "nearest_min": nearest / self.walk_speed})
+                             "nearest_min": minutes_for(nearest) if np.isfinite(nearest) else np.inf})
         return pd.DataFrame(rows, columns=["feature_id", "name", "lon", "lat", "nearest_m", "nearest_min"])
 
     # ----- the table --------------------------------------------------------------------
@@ -412,7 +412,7 @@ class NearbyFinder:
         c = self._columns
         return pd.DataFrame({
             "rank": np.arange(1, len(idx) + 1), "layer": c["layer"][idx], "feature_id": c["feature_id"][idx],
-            "name": c["name"][idx], "distance_m": dist, "walk_min": dist / self.walk_speed,
+            "name": c["name"][idx], "distance_m": dist, "walk_min": np.array([minutes_for(v) for v in dist]),
             "opening_hours": c["opening_hours"][idx], "lon": c["lon"][idx], "lat": c["lat"][idx],
             **{k: c[k][idx] for k in _DETAIL_COLUMNS}})
 

@@ -35,7 +35,7 @@ import rasterio.windows
 import shapely
 from pyproj import CRS
 
-from geo.coverage import ANY_LAYER, DEFAULT_WALK_SPEED_M_PER_MIN, CoverageEngine, CoverageResult
+from geo.coverage import ANY_LAYER, CoverageEngine, CoverageResult
 from geo.crs import crs_of, frame_to, transformer
 from geo.demand import Demand, Grid, cell_lonlat
 from geo.errors import AnalysisError
@@ -414,8 +414,7 @@ def assemble(parts: Sequence[pd.DataFrame], plan: Plan, grid: Grid) -> CoverageR
         ths[ANY_LAYER] = tuple(plan.thresholds)
     return CoverageResult(distance=pd.DataFrame(dist), nearest_index=pd.DataFrame(near),
                           facility_ids=np.array(ids, dtype=object), population=demand.population, thresholds=ths,
-                          method={k: plan.method for k in ths}, demand=demand, slot=None, cutoff=plan.cutoff,
-                          walk_speed_m_per_min=DEFAULT_WALK_SPEED_M_PER_MIN)
+                          method={k: plan.method for k in ths}, demand=demand, slot=None, cutoff=plan.cutoff)
 
 
 __all__ = ["InputSource", "Part", "Plan", "assemble", "entrances_of", "features_within", "halo_of", "make_plan",

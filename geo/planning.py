@@ -823,13 +823,15 @@ def plan_notes(problem: PlanningProblem, plan: PlanResult) -> list[Note]:
     return out + list(plan.messages)
 
 
-def marginal_curve(problem: PlanningProblem, p_max: int) -> list[dict]:
+def marginal_curve(problem: PlanningProblem, p_max: int, *, known: dict[int, float] | None = None) -> list[dict]:
     """Covered residents after 1 … ``p_max`` new sites (greedy order), each with its bound.
 
     The greedy order is nested (site k+1 is added to sites 1…k), which is what a bureau
     builds year by year.  ``bound`` is on the residents newly covered; ``bound_covered``
     (today's covered plus that bound) is the most any k sites could cover, on the same
-    scale as ``covered``.
+    scale as ``covered``. ``known`` gives bounds already proven for some k (a solved plan's
+    ``bound``, which is its objective when it is proven optimal): the curve never states a
+    weaker one beside it.
     """
     _check_p(problem, p_max)
     cells, a = _uncovered_reachable(problem)
@@ -842,6 +844,6 @@ def marginal_curve(problem: PlanningProblem, p_max: int) -> list[dict]:
         rows.append({"sites": k, "site": int(chosen[k - 1]), "newly_covered": value,
                      "covered": before + value, "rate": (before + value) / problem.total,
                      "added_by_this_site": value - (curve[k - 2] if k > 1 else 0.0),
-                     "bound": (bound := _cover_bound(a, w, count, k, value)),
+                     "bound": (bound := min(_cover_bound(a, w, count, k, value), (known or {}).get(k, np.inf))),
                      "bound_covered": before + bound, "bound_rate": (before + bound) / problem.total})
     return rows

@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.gaps import gap_areas
+from geo.gaps import defined_gaps
 from geo.planning import PlanResult
 from geo.units import UnitAssignment, coverage_by_unit
 from geo.whatif import WhatIf
@@ -32,8 +32,9 @@ def _plain(value):
 
 def scenario_payload(plan: PlanResult, candidates: gpd.GeoDataFrame, whatif: WhatIf, *, layer: str,
                      threshold: float, units: UnitAssignment | None = None, inputs: dict | None = None,
-                     top_gaps: int = 5) -> dict:
-    """Evaluate ``plan``'s sites as new ``layer`` facilities and describe the scenario as JSON-able data."""
+                     top_gaps: int = 5, boundaries: gpd.GeoDataFrame | None = None) -> dict:
+    """Evaluate ``plan``'s sites as new ``layer`` facilities and describe the scenario as JSON-able data; its
+    gaps are the product's (:func:`geo.gaps.defined_gaps`, cut at the street boundaries of ``boundaries``)."""
     chosen = candidates.iloc[plan.sites].to_crs(4326)
     pts = chosen.geometry.representative_point()
     outcome = whatif.evaluate(add=chosen[["geometry"]], add_layer=layer)
@@ -59,7 +60,7 @@ def scenario_payload(plan: PlanResult, candidates: gpd.GeoDataFrame, whatif: Wha
         per_unit = per_unit[per_unit["threshold_m"] == threshold]
         payload["by_unit"] = [{"code": str(r.code), "name": str(r.name), "residents": _plain(r.residents),
                                "rate": _plain(r.rate)} for r in per_unit.itertuples()]
-    gaps = gap_areas(outcome.result, layer, threshold)
+    gaps = defined_gaps(outcome.result, layer, threshold, boundaries)
     payload["gaps"] = {"count": int(len(gaps)),
                        "top": [{"rank": int(g.rank), "uncovered_residents": _plain(g.uncovered_residents),
                                 "area_km2": _plain(g.area_km2)} for g in gaps.head(top_gaps).itertuples()]}

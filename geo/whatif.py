@@ -170,8 +170,7 @@ class WhatIf:
         no_data = [k for k in base.no_data_layers if k not in fresh.distance.columns or k in fresh.no_data_layers]
         return CoverageResult(distance=dist, nearest_index=near, facility_ids=base.facility_ids,
                               population=base.population, thresholds=base.thresholds, method=base.method,
-                              demand=base.demand, slot=base.slot, cutoff=base.cutoff,
-                              walk_speed_m_per_min=base.walk_speed_m_per_min, no_data_layers=no_data,
+                              demand=base.demand, slot=base.slot, cutoff=base.cutoff, no_data_layers=no_data,
                               notes=base.notes)
 
     def _change(self, after: CoverageResult) -> pd.DataFrame:

@@ -11,7 +11,7 @@ _MEASURES = {"all": ("全部健身设施", "all fitness facilities"), "venues": 
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.1f}"
+    return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.1f}"
 
 
 def minutes_text(metres: float, lang: str = "zh") -> str:
@@ -54,6 +54,27 @@ def coverage_label(measure: CoverageMeasure | str, metres: float, lang: str = "z
     return f"{measure_label(measure, 'zh')} {circle_label(metres, 'zh')}覆盖率"
 
 
+def figure_label(layer: str, metres: float, lang: str = "zh") -> str:
+    """The label of a coverage result's figure for ``layer`` (``any``: every facility layer) at ``metres``."""
+    from geo.definitions import measure_of_layer
+
+    return coverage_label(measure_of_layer(layer), metres, lang)
+
+
+def share_text(rate: float) -> str:
+    """A share as every surface prints it: one decimal of a percent (``47.7%``), ``—`` when there is none."""
+    import math
+
+    return "—" if rate is None or (isinstance(rate, float) and math.isnan(rate)) else f"{rate:.1%}"
+
+
+def labelled_summary(summary, lang: str = "zh"):
+    """A coverage result's summary with each row's label (``figure``) and minutes by the definitions."""
+    out = summary.copy()
+    out.insert(0, "figure", [figure_label(layer, th, lang) for layer, th in zip(out["layer"], out["threshold_m"])])
+    return out
+
+
 def gap_label(metres: float, lang: str = "zh") -> str:
     """What a gap is, for a table's title: ``10分钟（500米）覆盖缺口（按街道、约 1 平方公里切分）``."""
     from geo.definitions import GAP_LEVEL, GAP_PIECE_KM2
@@ -65,4 +86,5 @@ def gap_label(metres: float, lang: str = "zh") -> str:
     return f"{circle_label(metres, 'zh')}覆盖缺口（按{zh}、约 {GAP_PIECE_KM2:g} 平方公里切分）"
 
 
-__all__ = ["minutes_text", "distance_text", "circle_label", "measure_label", "coverage_label", "gap_label"]
+__all__ = ["minutes_text", "distance_text", "circle_label", "measure_label", "coverage_label", "gap_label",
+           "figure_label", "share_text", "labelled_summary"]

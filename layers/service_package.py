@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
+from geo.definitions import metres_for, minutes_for
 from geo.nearby import NearbyFinder, Origin
 from layers.bookings import BookingDesk, Resource
 from layers.contacts import encrypt_phone, normalize_phone
@@ -84,8 +85,7 @@ def recommend_courses(desk: BookingDesk, finder: NearbyFinder, origin: Origin, o
     booking page for the course's first free slot (``booking_url`` + query), for the QR code.
     """
     now = now or datetime.now().replace(second=0, microsecond=0)
-    speed = finder.walk_speed
-    dist = finder.distances(origin, limit_m=minutes * speed)
+    dist = finder.distances(origin, limit_m=metres_for(minutes))
     where = place_index(finder)
     level = {k: i for i, k in enumerate(INTENSITIES)}
     rows = []
@@ -108,7 +108,7 @@ def recommend_courses(desk: BookingDesk, finder: NearbyFinder, origin: Origin, o
         first = slots.iloc[0]
         rows.append({"resource_id": res.resource_id, "title": res.title, "place_name": res.place_name,
                      "place_layer": res.place_layer, "department": res.department, "walk_m": float(dist[i]),
-                     "walk_min": float(dist[i]) / speed, "schedule": res.hours_text,
+                     "walk_min": minutes_for(float(dist[i])), "schedule": res.hours_text,
                      "exercise_type": c.get("exercise_type"), "intensity": c.get("intensity"),
                      "target_group": c.get("target_group"), "instructor_type": c.get("instructor_type"),
                      "next_slots": slots["starts_at"].head(SLOTS_SHOWN).tolist(), "free_next": int(first["free"]),

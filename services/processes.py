@@ -25,8 +25,10 @@ import pandas as pd
 import shapely
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
+from geo.coverage import ANY_LAYER
 from geo.errors import OneMapError
 from geo.inputs import FACILITY_LAYERS
+from i18n.definitions import labelled_summary
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -154,7 +156,8 @@ COVERAGE = _meta(
     "coverage", "覆盖分析", "Coverage of residents",
     "Residents within a walk of a facility layer, per unit (district, street or community) and distance, with "
     "the city summary and the gaps at the longest distance (GeoJSON).",
-    {"layer": _in("facility layer", {"type": "string", "enum": list(FACILITY_LAYERS)}, True),
+    {"layer": _in("facility layer ('any': every facility layer)",
+                  {"type": "string", "enum": [*FACILITY_LAYERS, ANY_LAYER]}, True),
      "thresholds": _in("walking distances (m)", {"type": "array", "minItems": 1, "maxItems": MAX_THRESHOLDS,
                                                  "items": {"type": "number", "minimum": THRESHOLD_RANGE[0],
                                                            "maximum": THRESHOLD_RANGE[1]},
@@ -179,12 +182,12 @@ class CoverageProcessor(BaseProcessor):
     @guarded
     def execute(self, data: dict, outputs=None):
         """Run the coverage (see the module docstring)."""
-        from geo.gaps import gap_areas
+        from geo.gaps import defined_gaps
         from geo.units import assign_units, coverage_by_unit
 
-        layer = _input(data, "layer", kind=str, choices=FACILITY_LAYERS)
+        layer = _input(data, "layer", kind=str, choices=(*FACILITY_LAYERS, ANY_LAYER))
         if layer is None:
-            raise BadInput(user_msg=f"input layer is required: one of {', '.join(FACILITY_LAYERS)}")
+            raise BadInput(user_msg=f"input layer is required: one of {', '.join(FACILITY_LAYERS)}, {ANY_LAYER}")
         raw = data.get("thresholds", [500])
         given = raw if isinstance(raw, list) else [raw]
         low, high = THRESHOLD_RANGE
@@ -201,7 +204,7 @@ class CoverageProcessor(BaseProcessor):
         level = _input(data, "level", "street", kind=str, choices=LEVELS)
         method = _input(data, "method", "network", kind=str, choices=("network", "straight_line"))
         engine, snap = engine_for(self.definition, method)
-        if layer not in engine.facilities.layers:
+        if layer != ANY_LAYER and layer not in engine.facilities.layers:
             raise BadInput(user_msg=f"input layer: {layer} is not stored")
         boundaries = snap.vector("boundaries")
         if boundaries is None or boundaries.empty:
@@ -210,10 +213,11 @@ class CoverageProcessor(BaseProcessor):
             result = engine.run(thresholds, slot=_slot(data.get("slot")))
             units = assign_units(engine.demand, boundaries, level=level)
             table = coverage_by_unit(result, units, layer=layer)
-            gaps = gap_areas(result, layer, thresholds[-1], units=units, max_km2=1.0).to_crs(4326)
+            gaps = defined_gaps(result, layer, thresholds[-1], boundaries).to_crs(4326)
         except OneMapError as exc:
             raise BadInput(user_msg=str(exc)) from None
-        summary = result.summary()
+        summary = labelled_summary(result.summary(), "zh").rename(columns={"figure": "label_zh"})
+        summary.insert(1, "label_en", labelled_summary(result.summary(), "en")["figure"].to_numpy())
         summary = summary[summary["layer"] == layer]
         gaps_json = json.loads(gaps.to_json(drop_id=True))
         return "application/json", {"units": _records(table), "summary": _records(summary), "gaps": gaps_json}

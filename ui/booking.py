@@ -12,6 +12,7 @@ from streamlit_folium import st_folium
 from config.settings import settings
 from exports.course_sheet import write_course_sheet
 from exports.sheets import outbox_csv
+from geo.definitions import metres_for, minutes_for
 from geo.errors import OneMapError
 from geo.notes import note
 from i18n import render_note, t
@@ -100,12 +101,12 @@ def resident_section(store: Store, lang: str) -> None:
     if home is not None:
         finder = get_finder(store)
         origin = finder.origin_at(places[home][1], places[home][2], label=places[home][0])
-        dist = finder.distances(origin, limit_m=minutes * finder.walk_speed)
+        dist = finder.distances(origin, limit_m=metres_for(minutes))
         where = place_index(finder)
         for rid in ids:
             i = where.get((desk.resources[rid].place_layer, desk.resources[rid].place_id))
             if i is not None and dist[i] < float("inf"):
-                walk[rid] = dist[i] / finder.walk_speed
+                walk[rid] = minutes_for(dist[i])
         ids = sorted(walk, key=walk.get)
     left, right = st.columns([3, 2])
     with left:

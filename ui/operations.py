@@ -9,11 +9,13 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from exports.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
+from geo.definitions import LIFE_CIRCLES
 from geo.errors import OneMapError
 from geo.indicators import satisfaction_trend
 from geo.nearby import NearbyResult, Origin, parse_coordinates
 from geo.units import OUTSIDE, SPORTS_AREA_TARGET_M2_PER_RESIDENT, place_names
 from i18n import render_note, t
+from i18n.definitions import circle_label
 from i18n.values import value_label
 from layers.limits import upload_workspace
 from layers.records import commit_records, prepare_records
@@ -219,9 +221,8 @@ def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
 def usage_tab(store: Store, lang: str) -> None:
     """Utilisation against capacity on the map, beside the residents each venue serves."""
     c1, c2, c3 = st.columns(3)
-    catchment = c1.selectbox(t("life_circle", lang), [300.0, 500.0, 1000.0], index=2, key=state.USAGE_CATCHMENT,
-                             format_func=lambda v: t({300.0: "circle_5", 500.0: "circle_10",
-                                                      1000.0: "circle_15"}[v], lang))
+    catchment = c1.selectbox(t("life_circle", lang), [c.metres for c in LIFE_CIRCLES], index=2,
+                             key=state.USAGE_CATCHMENT, format_func=lambda v: circle_label(v, lang))
     over = c2.slider(t("over_bound", lang), 0.5, 1.5, 0.85, 0.05, key=state.USAGE_OVER)
     under = c3.slider(t("under_bound", lang), 0.05, 0.5, 0.30, 0.05, key=state.USAGE_UNDER)
     if store.records.read("venue_usage").empty:

@@ -27,7 +27,7 @@ def city(tmp_path, demo_gpkg):
 def test_demo_city_coverage_plan_export_report(city, tmp_path, capsys):
     assert main(["--store", city, "--quiet", "coverage", "--out", str(tmp_path / "cov.xlsx")]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "venues" in out and "written:" in out
+    assert "体育场馆 10分钟（500米）覆盖率" in out and "written:" in out
     sheets = pd.read_excel(tmp_path / "cov.xlsx", sheet_name=None)
     assert set(sheets) == {"summary", "by_street"} and sheets["by_street"]["residents"].sum() > 0
     assert main(["--store", city, "--quiet", "plan", "--p", "3", "--out", str(tmp_path / "sites.gpkg"),

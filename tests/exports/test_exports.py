@@ -111,7 +111,8 @@ def test_district_report_xlsx_and_pdf(tmp_path, coverage, demo_city, artifacts):
                              school_facilities=demo_city.layers["school_facilities"])
     streets = report.units["street"]
     assert len(streets) == 6 and streets["常住人口"].sum() == pytest.approx(420_000)
-    assert {"300米覆盖率", "500米覆盖率", "1000米覆盖率", "人均体育场地面积(m²)", "学校体育设施开放比例"} <= set(streets)
+    assert {"体育场馆 5分钟（300米）覆盖率", "体育场馆 10分钟（500米）覆盖率", "体育场馆 15分钟（1000米）覆盖率",
+            "人均体育场地面积(m²)", "学校体育设施开放比例"} <= set(streets)
     xlsx = write_report_xlsx(report, tmp_path / "报告.xlsx")
     wb = load_workbook(xlsx)
     assert wb.sheetnames == ["总体", "按区", "按街道", "主要缺口", "说明"]
@@ -123,6 +124,7 @@ def test_district_report_xlsx_and_pdf(tmp_path, coverage, demo_city, artifacts):
     gaps = report.gaps
     assert gaps["街道"].isin(set(streets["名称"])).all() and (gaps["面积(km²)"] <= 1.05).all()
     assert (gaps["中心经度"].round(1) != gaps["中心经度"]).all()
-    assert report_cell("未覆盖人口", 12573.0) == "12,573" and report_cell("中心经度", 114.0123456) == "114.01235"
-    assert report_cell("500米覆盖率", 0.4567) == "45.7%" and report_cell("步行距离(米)", 500.0) == "500"
+    assert report_cell("count", 12573.0) == "12,573" and report_cell("degrees", 114.0123456) == "114.01235"
+    assert report_cell("coverage", 0.4567) == "45.7%" and report_cell("metres", 500.0) == "500"
+    assert report_cell("minutes", 10.0) == "10"
     assert all("population is an estimate" not in n for n in report.notes)

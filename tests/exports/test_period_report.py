@@ -93,7 +93,7 @@ def test_the_report_made_again_from_the_same_pin_has_the_same_figures(city, tmp_
     hours = (pd.to_datetime(edu["closed_at"]) - pd.to_datetime(edu["created_at"])).dt.total_seconds() / 3600
     assert counts.loc["教育局", "办结中位时长（小时）"] == pytest.approx(hours.median())
     indicators = first.indicators.set_index("指标")
-    assert 0 < indicators.loc["500米（10分钟）覆盖率", "本期"] < 1
+    assert 0 < indicators.loc["全部健身设施 10分钟（500米）覆盖率", "本期"] < 1
     assert len(first.gaps) == 10 and first.gaps["未覆盖人口"].is_monotonic_decreasing
 
     education = period_report(city, period, department="education", as_of=now, now=now)
@@ -104,7 +104,7 @@ def test_the_report_made_again_from_the_same_pin_has_the_same_figures(city, tmp_
     write_period_pdf(first, tmp_path / "report.pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "report.pdf").pages)
     edu_row = " ".join(str(int(v)) for v in counts.loc["教育局", ["本期收到", "本期办结", "本期驳回", "期末未办结"]])
-    for expected in ("学校体育设施开放率", "1000米（15分钟）覆盖率", "问题反馈办理情况（按部门）", "本期收到",
+    for expected in ("学校体育设施开放率", "全部健身设施 15分钟（1000米）覆盖率", "问题反馈办理情况（按部门）", "本期收到",
                      f"教育局 {edu_row}", "缺口 1：", "缺口 10：", "主要覆盖缺口", "本期图层变更"):
         assert expected in text, expected
 
@@ -142,4 +142,4 @@ def test_the_report_reads_postgis_at_its_pin_too(pg_store, demo_city, tmp_path):
     assert cells(tmp_path / "first.xlsx") == cells(tmp_path / "again.xlsx")
     counts = first.reports.set_index("分组")
     assert counts.loc["教育局", "本期收到"] == 1 and counts.loc["教育局", "期末未办结"] == 1
-    assert 0 < first.indicators.set_index("指标").loc["500米（10分钟）覆盖率", "本期"] < 1
+    assert 0 < first.indicators.set_index("指标").loc["全部健身设施 10分钟（500米）覆盖率", "本期"] < 1

@@ -9,6 +9,7 @@ import pytest
 
 from exports.nearby_sheet import write_nearby_csv, write_nearby_sheet
 from geo.coverage import CoverageEngine
+from geo.definitions import minutes_for
 from geo.errors import AnalysisError
 from geo.facilities import TimeSlot, build_facility_set
 from geo.nearby import NearbyFinder, Origin, parse_coordinates
@@ -73,10 +74,11 @@ def test_a_field_open_only_evenings_is_left_out_by_day(evening_field):
     row = evening.table[evening.table["feature_id"] == fid]
     assert len(row) == 1 and row["opening_hours"].iloc[0] == "Mo-Su 18:00-21:00"
     assert row["distance_m"].iloc[0] < 150  # standing in it: to the street and back in
-    # Ranked by walking distance, each within the walk, minutes from metres.
+    # Ranked by walking distance, each within the walk (15 minutes: the 15-minute circle's 1,000 m), minutes
+    # from metres by the life circles (geo.definitions).
     t = evening.table
-    assert t["distance_m"].is_monotonic_increasing and (t["distance_m"] <= 15 * 60).all()
-    np.testing.assert_allclose(t["walk_min"], t["distance_m"] / 60)
+    assert t["distance_m"].is_monotonic_increasing and (t["distance_m"] <= 1000).all() and evening.limit_m == 1000
+    np.testing.assert_allclose(t["walk_min"], [minutes_for(d) for d in t["distance_m"]])
     assert list(t["rank"]) == list(range(1, len(t) + 1))
     assert set(t["layer"]) <= {"venues", "school_facilities", "greenways"}
 

@@ -115,3 +115,14 @@ def test_scenarios_saved_and_compared(demo_plan, demo_analysis, gpkg_store):
     assert table.loc["newly_covered", "东岸 p=5"] > table.loc["newly_covered", "东岸 p=2"]
     assert table.loc["new_sites", "东岸 p=5"] == 5 and any(i.startswith("unit:") for i in table.index)
     assert set(MEASURES) <= set(table.index)
+
+
+def test_the_curve_never_states_a_bound_weaker_than_a_plan_proves(demo_plan):
+    """Found by a planner: "proven optimal" beside a curve whose bound at the same p was 12 % higher."""
+    _, problem, _ = demo_plan
+    plan = maximal_covering(problem, 5)
+    curve = marginal_curve(problem, 8, known={5: plan.bound})
+    at_p = next(r for r in curve if r["sites"] == 5)
+    assert at_p["bound"] <= plan.bound + 1e-9 and at_p["bound"] >= at_p["newly_covered"] - 1e-9
+    if plan.status == "optimal":
+        assert at_p["bound"] == pytest.approx(plan.objective)

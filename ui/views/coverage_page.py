@@ -7,11 +7,13 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.coverage import ANY_LAYER
+from geo.definitions import GAP_PIECE_KM2, LIFE_CIRCLES
 from geo.errors import OneMapError
-from geo.gaps import gap_areas
+from geo.gaps import defined_gaps
 from geo.inputs import FACILITY_LAYERS
 from geo.units import OUTSIDE, SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit, sports_area_by_unit
 from i18n import label, render_note, t
+from i18n.definitions import circle_label, figure_label, share_text
 from layers.catalogue import CATALOGUE
 from ui import show, state
 from ui.analysis import layer_versions, run_coverage
@@ -26,7 +28,6 @@ from webmap.folium_map import build_map, coverage_overlay, fit_to, outlines
 from webmap.legend import LegendEntry
 
 #: Gap pieces: cut at unit boundaries and at about this area, so each is a place one office can act on.
-GAP_PIECE_KM2 = 1.0
 #: Gap pieces outlined on the map.
 GAPS_DRAWN = 20
 
@@ -35,7 +36,7 @@ store = get_store()
 st.title(t("page_coverage", lang))
 versions = {name: v for name, kind, v in layer_versions(store) if kind == "vector"}
 
-CIRCLES = {"circle_5": 300.0, "circle_10": 500.0, "circle_15": 1000.0}
+CIRCLES = {f"circle_{c.minutes}": c.metres for c in LIFE_CIRCLES}
 layer_names = {k: label(CATALOGUE[k].label_zh, CATALOGUE[k].label_en, lang) for k in FACILITY_LAYERS}
 layer_names[ANY_LAYER] = t("all_layers", lang)
 
@@ -45,8 +46,8 @@ with st.form("coverage_form"):
                          key=state.COVERAGE_LAYER)
     level = c1.selectbox(t("unit_level", lang), ["street", "district", "community"], key=state.COVERAGE_LEVEL,
                          format_func=lambda k: t(f"level_{k}", lang))
-    circle = c2.radio(t("life_circle", lang), list(CIRCLES), index=1, format_func=lambda k: t(k, lang),
-                      key=state.COVERAGE_CIRCLE)
+    circle = c2.radio(t("life_circle", lang), list(CIRCLES), index=1,
+                      format_func=lambda k: circle_label(CIRCLES[k], lang), key=state.COVERAGE_CIRCLE)
     method = c3.radio(t("method", lang), ["network", "straight_line"], key=state.COVERAGE_METHOD,
                       format_func=lambda k: t("method_network" if k == "network" else "method_line", lang))
     with c4:
@@ -60,7 +61,7 @@ try:
         boundaries = read_layer_cached(store, store.description, "boundaries", versions["boundaries"]) \
             if "boundaries" in versions else None
         units = assign_units(result.demand, boundaries, level=level) if boundaries is not None else None
-        gaps = gap_areas(result, layer, threshold, units=units, max_km2=GAP_PIECE_KM2) \
+        gaps = defined_gaps(result, layer, threshold, boundaries) \
             if layer not in result.no_data_layers else None
 except OneMapError as exc:
     show.failure(exc, lang, prefix=t("analysis_error", lang))
@@ -70,7 +71,7 @@ row = result.summary().set_index(["layer", "threshold_m"]).loc[(layer, threshold
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(t("residents", lang), f"{row['residents']:,.0f}")
 k2.metric(t("covered", lang), "—" if pd.isna(row["covered"]) else f"{row['covered']:,.0f}")
-k3.metric(t("rate", lang), "—" if pd.isna(row["rate"]) else f"{row['rate']:.1%}",
+k3.metric(figure_label(layer, threshold, lang), share_text(row["rate"]),
           help=t("rate_help", lang, m=f"{threshold:,.0f}"))
 k4.metric(t("uncovered", lang), "—" if pd.isna(row["uncovered"]) else f"{row['uncovered']:,.0f}")
 if units is not None and "venues" in versions:

@@ -6,17 +6,18 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
-from exports.files import share_cells, write_surface, write_tables, write_vectors
+from exports.files import coverage_tables, share_cells, write_surface, write_tables, write_vectors
 from exports.need_files import write_need
 from exports.period_report import period_report, write_period_pdf, write_period_xlsx
 from exports.print_map import PAPER_MM, print_map
 from exports.report import district_report, write_report_pdf, write_report_xlsx
+from geo.definitions import LIFE_CIRCLES
 from geo.errors import AnalysisError, OneMapError
-from geo.gaps import gap_areas
+from geo.gaps import defined_gaps
 from geo.inputs import FACILITY_LAYERS
 from geo.scenarios import scenario_sites
-from geo.units import assign_units
 from i18n import label, t
+from i18n.definitions import circle_label
 from i18n.values import value_label
 from layers.catalogue import CATALOGUE
 from layers.health import INDICATORS, group_counts, min_count, stored_need
@@ -40,7 +41,7 @@ KINDS = {"layers": ["gpkg", "geojson", "zip", "csv", "xlsx"], "coverage": ["gpkg
 FORMATS = {"gpkg": "GeoPackage (.gpkg)", "geojson": "GeoJSON (.geojson)", "zip": "Shapefile (.zip)",
            "csv": "CSV (.csv)", "xlsx": "Excel (.xlsx)", "tif": "GeoTIFF (.tif)", "pdf": "PDF (.pdf)",
            "png": "PNG (.png)", "html": "HTML (.html)"}
-CIRCLES = {"circle_5": 300.0, "circle_10": 500.0, "circle_15": 1000.0}
+CIRCLES = {f"circle_{c.minutes}": c.metres for c in LIFE_CIRCLES}
 kind = st.radio(t("export_what", lang), list(KINDS), format_func=lambda k: t(f"export_{k}", lang),
                 horizontal=True, key="export_kind")
 c1, c2 = st.columns(2)
@@ -65,7 +66,8 @@ if kind in ("print", "surface", "coverage"):
     analysis["layer"] = a1.selectbox(t("facility_layers", lang), [k for k in FACILITY_LAYERS if k in versions],
                                      format_func=layer_name, key="export_analysis_layer")
     analysis["threshold"] = CIRCLES[a2.radio(t("life_circle", lang), list(CIRCLES), index=1, horizontal=True,
-                                             format_func=lambda k: t(k, lang), key="export_circle")]
+                                             format_func=lambda k: circle_label(CIRCLES[k], lang),
+                                             key="export_circle")]
 if kind == "print":
     st.caption(t("print_analysis", lang))
     p1, p2, p3, p4 = st.columns(4)
@@ -96,10 +98,9 @@ def print_frames() -> dict[str, gpd.GeoDataFrame]:
         if analysis["coverage"]:
             frames["coverage"] = share_cells(result, analysis["layer"], analysis["threshold"])
         if analysis["gaps"]:
-            units = assign_units(result.demand, read("boundaries"), level="community") \
-                if "boundaries" in versions else None
-            frames["gaps"] = gap_areas(result, analysis["layer"], analysis["threshold"], units=units,
-                                       max_km2=1.0).head(int(analysis["gaps"]))
+            frames["gaps"] = defined_gaps(result, analysis["layer"], analysis["threshold"],
+                                          read("boundaries") if "boundaries" in versions else None
+                                          ).head(int(analysis["gaps"]))
     if analysis.get("scenario"):
         frames["new_sites"] = scenario_sites(store.scenarios.load(analysis["scenario"]))
     return frames
@@ -118,11 +119,13 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
                     cells = result.cells()
                     write_vectors({"coverage_cells": gpd.GeoDataFrame(
                         cells, geometry=gpd.points_from_xy(cells["x"], cells["y"]), crs=result.demand.crs),
-                        f"gaps_{analysis['layer']}_{analysis['threshold']:g}m": gap_areas(
-                            result, analysis["layer"], analysis["threshold"])}, out)
+                        f"gaps_{analysis['layer']}_{analysis['threshold']:g}m": defined_gaps(
+                            result, analysis["layer"], analysis["threshold"],
+                            read("boundaries") if "boundaries" in versions else None)}, out)
                 else:
-                    write_tables({"summary": result.summary()} if fmt == "csv" else
-                                 {"summary": result.summary(), "cells": result.cells()}, out)
+                    write_tables(coverage_tables(result, analysis["layer"], analysis["threshold"],
+                                                 read("boundaries") if "boundaries" in versions else None, lang,
+                                                 one=fmt == "csv"), out)
             elif kind == "surface":
                 write_surface(coverage(), out, surface_kind, layer=analysis["layer"], threshold=analysis["threshold"])
             elif kind == "print":
@@ -141,7 +144,7 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
                            out, lang)
             else:
                 need = stored_need(health)
-                report = district_report(coverage(), read("boundaries"), venues=read("venues"),
+                report = district_report(coverage(), read("boundaries"), venues=read("venues"), lang=lang,
                                          school_facilities=read("school_facilities")
                                          if "school_facilities" in versions else None, title=title,
                                          need=need, engine=get_engine(store), min_count=min_count(),

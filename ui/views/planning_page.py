@@ -7,11 +7,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.definitions import LIFE_CIRCLES
 from geo.errors import OneMapError
 from geo.planning import coverage_change, marginal_curve, plan_notes
 from geo.planning import solve as solve_plan
 from geo.scenarios import MEASURES, UNIT_ROW, compare_scenarios, scenario_payload
 from i18n import render_note, t
+from i18n.definitions import circle_label
 from i18n.values import site_name, value_label
 from ui import show, state
 from ui.analysis import get_planning, get_whatif, layer_versions
@@ -44,8 +46,8 @@ with st.form("plan_form"):
                         help=t("p_sites_help", lang))
     target = c2.slider(t("target", lang), 0.5, 1.0, 0.9, 0.01, key="planning.target", format="%.2f",
                        help=t("target_help", lang))
-    cutoff = c3.selectbox(t("cutoff", lang), [300.0, 500.0, 1000.0], index=1, key="planning.cutoff",
-                          format_func=lambda v: t("walk_m", lang, m=f"{v:,.0f}"))
+    cutoff = c3.selectbox(t("cutoff", lang), [c.metres for c in LIFE_CIRCLES], index=1, key="planning.cutoff",
+                          format_func=lambda v: circle_label(v, lang))
     sources = c3.multiselect(t("candidate_sources", lang), SOURCES, default=list(SOURCES), key="planning.sources",
                              format_func=lambda k: t(f"source_{k}", lang))
     exact = c4.checkbox(t("exact", lang), key="planning.exact", help=t("exact_help", lang))
@@ -111,8 +113,9 @@ with left:
               LegendEntry("dot", "#ffd400", t("legend_clicked_sites", lang)), overlay.legend]
     m = build_map(frames, lang=lang, height=560, legend_extra=legend, basemap=basemap, gcj02=gcj02,
                   passive=("boundaries", "greenways"))
-    clicked = st_folium(m, key="planning_map", height=560, use_container_width=True, feature_group_to_add=results,
-                        returned_objects=["last_clicked"])
+    # keyed by the walk: the base map, and its legend of what "covered" means, change with it
+    clicked = st_folium(m, key=f"planning_map_{cutoff:g}", height=560, use_container_width=True,
+                        feature_group_to_add=results, returned_objects=["last_clicked"])
     point = (clicked or {}).get("last_clicked")
     where = unshift_click(point["lng"], point["lat"], gcj02) if point else None
     if where and where not in added:
@@ -133,7 +136,8 @@ with right:
         st.caption(t("no_sites_yet", lang))
     if problem_kind in ("mclp", "capacitated") and problem.n_candidates:
         st.subheader(t("marginal_curve", lang))
-        curve = pd.DataFrame(marginal_curve(problem, min(int(p) + 5, problem.n_candidates)))
+        known = {int(p): plan.bound} if plan is not None and problem_kind == "mclp" and plan.bound is not None else {}
+        curve = pd.DataFrame(marginal_curve(problem, min(int(p) + 5, problem.n_candidates), known=known))
         show_chart(marginal_chart(curve, sites_title=t("curve_sites", lang), covered_title=t("covered", lang),
                                   covered_label=t("curve_covered", lang), bound_label=t("curve_bound", lang)))
         st.caption(t("curve_help", lang))
@@ -180,7 +184,10 @@ name = s1.text_input(t("scenario_name", lang), key="scenario_name")
 if s1.button(t("save_scenario", lang), key="save_scenario", disabled=plan is None or not name.strip()):
     try:
         payload = scenario_payload(plan, candidates, whatif, layer="venues", threshold=cutoff,
-                                   inputs={"p": int(p), "target": float(target), "cutoff_m": cutoff})
+                                   inputs={"p": int(p), "target": float(target), "cutoff_m": cutoff},
+                                   boundaries=read_layer_cached(store, store.description, "boundaries",
+                                                                versions["boundaries"])
+                                   if "boundaries" in versions else None)
         account = active_account()
         account.require_write("candidate_sites")  # planning belongs with the sports bureau (and the admin)
         write_store(account).scenarios.save(name.strip(), payload, user=account.username, overwrite=True)
