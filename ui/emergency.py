@@ -204,6 +204,11 @@ def _routes_on_map(table: gpd.GeoDataFrame, here: tuple[float, float], lang: str
     return on_top, extra
 
 
+def clock_now() -> dt.datetime:
+    """The server's time to the minute (one place, so that a test can move it)."""
+    return dt.datetime.now().replace(second=0, microsecond=0)
+
+
 def incident_section(store: Store, lang: str) -> None:
     """Record an incident at a place of one's own department and get the responders at once; the review map."""
     account = active_account()
@@ -221,9 +226,14 @@ def incident_section(store: Store, lang: str) -> None:
             c3, c4, c5 = st.columns(3)
             kind = c3.selectbox(t("incident_kind", lang), list(INCIDENT_KINDS),
                                 format_func=lambda k: value_label("incident_kind", k, lang))
-            now = dt.datetime.now().replace(second=0, microsecond=0)
-            day = c4.date_input(t("incident_day", lang), now.date())
-            clock = c5.time_input(t("incident_time", lang), now.time(), step=60)
+            # The time typed stays what was typed: the fields are keyed and take "now" once, not at each rerun (a
+            # default that changes with the clock made Streamlit treat them as new fields, and a typed 10:00
+            # became the minute of the click).
+            if state.INCIDENT_TIME not in st.session_state:
+                now = clock_now()
+                st.session_state[state.INCIDENT_DAY], st.session_state[state.INCIDENT_TIME] = now.date(), now.time()
+            day = c4.date_input(t("incident_day", lang), key=state.INCIDENT_DAY)
+            clock = c5.time_input(t("incident_time", lang), step=60, key=state.INCIDENT_TIME)
             where = st.text_input(t("where_in_place", lang), max_chars=60, placeholder=t("where_example", lang))
             sent = st.form_submit_button(t("record_and_link", lang), type="primary")
         if sent and place:
