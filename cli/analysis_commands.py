@@ -12,11 +12,28 @@ from cli.progress import Progress
 from geo.inputs import FACILITY_LAYERS
 
 
+def coverage_lines(summary: pd.DataFrame, lang: str) -> str:
+    """The coverage table as the terminal shows it, headers and values in ``lang`` (those of the district
+    report)."""
+    from exports.report import label
+    from i18n.definitions import share_text
+    from i18n.values import value_label
+
+    shown = pd.DataFrame({
+        label("figure", lang): summary["figure"],
+        **{label(col, lang): summary[col].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
+           for col in ("residents", "covered")},
+        label("rate", lang): summary["rate"].map(share_text),
+        label("status", lang): summary["status"].map(lambda v: value_label("coverage_status", v, lang))})
+    return shown.to_string(index=False)
+
+
 def cmd_coverage(args: argparse.Namespace) -> int:
     """Who lives within 5/10/15 minutes of each kind of facility (a table, and per unit)."""
     from exports.files import write_tables
     from geo.units import assign_units, coverage_by_unit
-    from i18n.definitions import labelled_summary, share_text
+    from i18n import render_note
+    from i18n.definitions import labelled_summary
 
     progress = Progress(quiet=args.quiet)
     with open_store_of(args) as store:
@@ -28,13 +45,9 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         if "boundaries" in stored:
             units = assign_units(engine.demand, store.layers.read("boundaries"), level=args.level)
             tables[f"by_{args.level}"] = coverage_by_unit(result, units)
-    shown = summary[["figure", "residents", "covered", "rate", "status"]].copy()
-    for col in ("residents", "covered"):
-        shown[col] = shown[col].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
-    shown["rate"] = shown["rate"].map(share_text)
-    print(shown.to_string(index=False))
+    print(coverage_lines(summary, args.lang))
     for note in dict.fromkeys(result.notes):
-        print(f"note: {note}")
+        print(f"{'note' if args.lang == 'en' else '说明'}: {render_note(note, args.lang)}")
     if args.out:
         out = Path(args.out)
         write_tables(tables if out.suffix.lower() == ".xlsx" else {"summary": summary}, out)
@@ -89,8 +102,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_nearby(args: argparse.Namespace) -> int:
     """Open fitness resources within a walk of a health station or a point; or the stations with none."""
-    from exports.nearby_sheet import write_nearby_csv, write_nearby_sheet
+    from exports.nearby_sheet import sheet_rows, write_nearby_csv, write_nearby_sheet
     from geo.nearby import NearbyFinder, parse_coordinates
+    from i18n import render_note
 
     progress = Progress(quiet=args.quiet)
     with open_store_of(args) as store:
@@ -107,18 +121,17 @@ def cmd_nearby(args: argparse.Namespace) -> int:
                   f"Every health station has an open fitness resource within {args.minutes:g} minutes.")
             return EXIT_OK
         result = finder.query(origin, minutes=args.minutes, slot=slot(args.slot))
-        shown = result.table[["rank", "name", "layer", "distance_m", "walk_min", "opening_hours"]]
-        print(shown.to_string(index=False, float_format=lambda v: f"{v:,.0f}") if len(shown) else
+        print(sheet_rows(result, args.lang).to_string(index=False) if len(result.table) else
               f"No fitness resource is open within {args.minutes:g} minutes of {origin.label}.")
         for note in result.notes:
-            print(f"note: {note}")
+            print(f"{'note' if args.lang == 'en' else '说明'}: {render_note(note, args.lang)}")
         if args.out:
             out = Path(args.out)
             if out.suffix.lower() == ".csv":
-                write_nearby_csv(result, out)
+                write_nearby_csv(result, out, args.lang)
             else:
                 write_nearby_sheet(result, out, streets=store.layers.read("walk_network") if "walk_network" in stored
-                                   else None, issuer=origin.label if args.station else "")
+                                   else None, issuer=origin.label if args.station else "", lang=args.lang)
             print(f"written: {out}")
     return EXIT_OK
 

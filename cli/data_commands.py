@@ -86,13 +86,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_records(args: argparse.Namespace) -> int:
     """Import venue usage or satisfaction survey scores."""
-    from layers.records import commit_records, prepare_records
+    from layers.rasters import stored_residents
+    from layers.records import commit_records, prepare_records, venue_facts
 
     with open_store_of(args) as store:
         stored = {i.name for i in store.layers.list()}
-        venues = store.layers.read("venues")[["feature_id", "name"]] if "venues" in stored else None
+        venues = venue_facts(store.layers.read("venues")) if "venues" in stored else None
         codes = set(store.layers.read("boundaries")["code"].astype(str)) if "boundaries" in stored else None
-        plan = prepare_records(args.file, args.kind, venues=venues, unit_codes=codes)
+        plan = prepare_records(args.file, args.kind, venues=venues, unit_codes=codes,
+                               residents=stored_residents(store))
         print(plan.summary())
         if not plan.report.ok:
             print(plan.report.summary(limit=50), file=sys.stderr)

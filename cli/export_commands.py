@@ -16,10 +16,12 @@ MAP_LAYERS = ("land_use", "walk_network", "boundaries", "greenways", "venues", "
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write layers, a GeoTIFF surface, a print map or an offline HTML map."""
-    from exports.files import write_surface, write_tables, write_vectors
+    from exports.files import write_layer_tables, write_surface, write_vectors
+    from i18n import t
 
     out = Path(args.out)
     progress = Progress(quiet=args.quiet)
+    title = args.title or t("app_title", args.lang)
     with open_store_of(args) as store:
         names = [n for n in args.layers.split(",") if n] if args.layers else []
         frames = {n: store.layers.read(n) for n in names}
@@ -36,17 +38,17 @@ def cmd_export(args: argparse.Namespace) -> int:
                 if args.html:
                     from webmap.offline import write_offline_html
 
-                    write_offline_html(layers, out, title=args.title)
+                    write_offline_html(layers, out, title=title, lang=args.lang)
                 else:
                     from exports.print_map import print_map
 
                     bounds = layers.get("boundaries")
                     streets = bounds[bounds["level"] == "street"] if bounds is not None and "level" in bounds \
                         else None
-                    print_map(layers, out, title=args.title, source=args.source, paper=args.paper, dpi=args.dpi,
-                              unit_labels=streets)
+                    print_map(layers, out, title=title, source=args.source, paper=args.paper, dpi=args.dpi,
+                              unit_labels=streets, lang=args.lang)
         elif suffix in (".csv", ".xlsx"):
-            write_tables(frames, out)
+            write_layer_tables(frames, out, args.lang, projected=args.projected)
         else:
             write_vectors(frames, out)
     print(f"written: {out}")
@@ -96,7 +98,7 @@ def cmd_period_report(args: argparse.Namespace) -> int:
         except ValueError:
             raise InputFileError(f"--as-of {args.as_of!r}: write a local time like 2026-12-02T18:00.") from None
     with open_store_of(args) as store:
-        report = period_report(store, args.period, department=args.department, as_of=as_of)
+        report = period_report(store, args.period, department=args.department, as_of=as_of, lang=args.lang)
         (write_period_pdf if out.suffix.lower() == ".pdf" else write_period_xlsx)(report, out)
     print(f"written: {out} ({report.title}, figures as at {report.pinned_at:%Y-%m-%d %H:%M:%S})")
     return EXIT_OK
@@ -114,8 +116,11 @@ def add_parsers(sub) -> None:
     p.add_argument("--threshold", type=float, default=500.0, help="threshold of a covered surface (m)")
     p.add_argument("--print-map", action="store_true", help="a print map (.png or .pdf)")
     p.add_argument("--html", action="store_true", help="a self-contained HTML map that works offline")
-    p.add_argument("--title", default="健身一张图", help="map title")
-    p.add_argument("--source", default="健身联盟各成员单位", help="data source printed on the map")
+    p.add_argument("--title", default=None, help="map title (default: the app's name, in --lang)")
+    p.add_argument("--source", default=None, help="data source printed on the map (default: the departments whose "
+                                                   "layers are drawn, in --lang)")
+    p.add_argument("--projected", action="store_true", help="a .csv/.xlsx of layers also gives CGCS2000 "
+                                                            "Gauss-Kruger x/y (metres) beside longitude/latitude")
     p.add_argument("--paper", default="A4", choices=("A4", "A3", "A2"), help="paper size, landscape")
     p.add_argument("--dpi", type=int, default=200, help="resolution of a PNG print map")
     analysis_options(p)

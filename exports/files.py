@@ -191,6 +191,64 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str
             tmp.unlink()
 
 
+#: A layer table's coordinate columns: key → (Chinese, English) header (read back by the CSV importer).
+COORDINATE_HEADERS = {"lon": ("经度", "Longitude"), "lat": ("纬度", "Latitude")}
+
+
+def layer_table(frame: gpd.GeoDataFrame, layer: str, lang: str = "zh", *, projected: bool = False) -> pd.DataFrame:
+    """A stored layer as a table a GIS or Excel user reuses, in ``lang``.
+
+    Every field under its label, coded values (kinds, fees, departments, yes/no) and opening hours in words of
+    ``lang`` (the importer reads either language's words back as the codes), in English a name's pinyin beside
+    it (:func:`i18n.names.romanised`), then each feature's longitude and
+    latitude in WGS-84 (a line's or area's point on its surface), and with ``projected`` its x/y in the CGCS2000
+    3-degree Gauss–Krüger zone of the layer (metres), the zone named in the headers.
+    """
+    from i18n.values import crs_text, value_label
+    from layers.catalogue import CATALOGUE
+
+    en = lang == "en"
+    spec = CATALOGUE.get(layer)
+    fields = {f.name: f for f in spec.all_fields} if spec is not None else {}
+    out = pd.DataFrame(index=frame.index)
+    for col in (c for c in frame.columns if c != frame.geometry.name):
+        f = fields.get(col)
+        values = frame[col]
+        if f is not None and (f.choices is not None or f.type in ("hours", "bool")):
+            values = values.map(lambda v, n=col: value_label(n, v, lang) or None)
+        elif isinstance(values.dtype, pd.DatetimeTZDtype):
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        out[(f.label_en if en else f.label_zh) if f is not None else col] = values
+        if en and f is not None and spec is not None and col == spec.name_field:  # the name's sound beside it
+            from i18n.names import romanised
+
+            out[f"{f.label_en} (pinyin)"] = values.map(romanised)
+    geoms = frame.geometry
+    present = geoms.notna() & ~geoms.is_empty
+    points = gpd.GeoSeries(np.where(present, geoms.representative_point(), None), crs=frame.crs, index=frame.index)
+    wgs = points.to_crs(4326)
+    out[COORDINATE_HEADERS["lon"][en]] = np.round(wgs.x, 7)
+    out[COORDINATE_HEADERS["lat"][en]] = np.round(wgs.y, 7)
+    if projected and present.any():
+        from geo.crs import local_metric_crs
+
+        zone = local_metric_crs(tuple(wgs[present].total_bounds))
+        xy = points.to_crs(zone)
+        name = crs_text(zone, lang)
+        out[f"X ({name}, m)" if en else f"X（{name}，米）"] = np.round(xy.x, 2)
+        out[f"Y ({name}, m)" if en else f"Y（{name}，米）"] = np.round(xy.y, 2)
+    return out.reset_index(drop=True)
+
+
+def write_layer_tables(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[str], lang: str = "zh", *,
+                       projected: bool = False) -> Path:
+    """Stored layers as CSV (one layer) or XLSX (a sheet each, named in ``lang``): see :func:`layer_table`."""
+    from i18n.values import value_label
+
+    return write_tables({value_label("layer", name, lang) or name: layer_table(frame, name, lang, projected=projected)
+                         for name, frame in layers.items()}, path)
+
+
 def coverage_tables(result: CoverageResult, layer: str, threshold: float, boundaries: gpd.GeoDataFrame | None,
                     lang: str = "zh", *, one: bool = False) -> dict[str, pd.DataFrame]:
     """A coverage export's tables: the summary with each figure's label (every layer and distance), then the

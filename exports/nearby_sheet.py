@@ -1,4 +1,4 @@
-"""The nearby finder's result as a sheet a doctor hands to a resident (PDF, Chinese) or a CSV.
+"""The nearby finder's result as a sheet a doctor hands to a resident (PDF, Chinese or English) or a CSV.
 
 One A4 page: where the walk starts and when, a small map of the streets with the
 resources numbered, the ranked list (walk, opening hours, fee, booking), and space for
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,9 +25,12 @@ from pyproj import Transformer  # noqa: E402
 
 from exports.print_map import cjk_font  # noqa: E402
 from exports.sheets import write_csv
+from exports.text_fit import wrap_cell  # noqa: E402
 from geo.crs import local_metric_crs  # noqa: E402
+from geo.definitions import LIFE_CIRCLES, WALK_SPEED_M_PER_MIN  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
 from geo.nearby import NearbyResult  # noqa: E402
+from i18n.names import place_name, romanised  # noqa: E402
 from i18n.notes import render_note  # noqa: E402
 from i18n.values import VALUE_LABELS, hours_text, slot_text, value_label  # noqa: E402
 
@@ -37,6 +38,37 @@ from i18n.values import VALUE_LABELS, hours_text, slot_text, value_label  # noqa
 CSV_COLUMNS = {"rank": "序号", "name": "名称", "layer": "类别", "kind": "类型", "distance_m": "步行距离(m)",
                "walk_min": "步行时间(分钟)", "opening_hours": "开放时间", "fee": "收费", "booking_required": "需预约",
                "address": "地址", "lon": "经度", "lat": "纬度", "feature_id": "要素编号"}
+#: The same columns' English headers.
+CSV_COLUMNS_EN = {"rank": "#", "name": "Name", "layer": "Layer", "kind": "Kind", "distance_m": "Walk (m)",
+                  "walk_min": "Walk (min)", "opening_hours": "Opening hours", "fee": "Fee",
+                  "booking_required": "Booking", "address": "Address", "lon": "Longitude", "lat": "Latitude",
+                  "feature_id": "Feature id"}
+#: The sheet's own words: key → (Chinese, English).
+WORDS: dict[str, tuple[str, str]] = {
+    "title": ("健身资源就近推荐单", "Fitness resources near you"),
+    "any_time": ("不限时段", "any time"), "start": ("出发点", "Start"), "id": ("编号 {id}", "id {id}"),
+    "head": ("出发点：{label}（{where}）\n时段：{when}    步行范围：{minutes:.0f} 分钟（约 {metres:,.0f} m）"
+             "    共 {n} 处开放资源", "Start: {label} ({where})\nWhen: {when}    Walk: {minutes:.0f} min "
+             "(about {metres:,.0f} m)    {n} open resource(s)"),
+    "issuer": ("开具单位：{issuer}", "Issued by: {issuer}"), "date": ("日期：{date}", "Date: {date}"),
+    "circle": ("虚线圈：直线 {metres:,.0f} m（实际按道路步行距离筛选）",
+               "Dashed circle: {metres:,.0f} m in a straight line (the list follows the walk along streets)"),
+    "none": ("步行范围内此时段没有开放的健身资源，请扩大范围或更换时段。",
+             "No fitness resource within the walk is open at this time; walk further or pick another time."),
+    "left_out": ("另有 {n} 处资源未列出，见资源清单（CSV）", "{n} more are not listed; see the list (CSV)"),
+    "explain": ("说明：距离为沿道路的步行距离，时间按生活圈折算（{circles}，其外每分钟 {speed:g} 米）。",
+                "Notes: distances are walked along streets; minutes follow the life circles ({circles}, then "
+                "{speed:g} m a minute)."),
+    "prescription": ("运动处方：", "Exercise prescription:"),
+    "signature": ("医生签名：______________        复测日期：______________",
+                  "Doctor's signature: ______________        Check again on: ______________"),
+    "not_stated": ("未登记", "not stated"), "minutes": ("分钟", "min"), "joiner": ("；", "; "),
+}
+
+
+def word(key: str, lang: str = "zh", **values: object) -> str:
+    """One of the sheet's own words in ``lang``."""
+    return WORDS[key][lang == "en"].format(**values)
 MAX_ROWS = 12
 #: The sheet's columns: key → (Chinese, English) header.
 SHEET_HEADERS: dict[str, tuple[str, str]] = {
@@ -54,51 +86,21 @@ def sheet_rows(result: NearbyResult, lang: str = "zh") -> pd.DataFrame:
     """The ranked resources with headers and values in ``lang`` (Chinese on the printed sheet)."""
     t = result.table
     en = lang == "en"
-    minutes = "min" if en else "分钟"
+    minutes = word("minutes", lang)
     columns = {
         "rank": t["rank"].astype(int),
-        "name": t["name"].map(lambda v: _shown(v, "name", lang)),
+        "name": t["name"].map(lambda v: place_name(v, lang) or "—"),
         "layer": t["layer"].map(lambda v: _shown(v, "layer", lang)),
         "kind": t["kind"].map(lambda v: _shown(v, "venue_kind", lang) if v in VALUE_LABELS["venue_kind"]
                               else _shown(v, "facility_kind", lang)),
         "walk": [f"{d:,.0f} m / {m:.0f} {minutes}" for d, m in zip(t["distance_m"], t["walk_min"])],
         "opening_hours": t["opening_hours"].map(lambda v: hours_text(str(v), lang)
-                                                if isinstance(v, str) and v.strip() else
-                                                ("not stated" if en else "未登记")),
+                                                if isinstance(v, str) and v.strip() else word("not_stated", lang)),
         "fee": t["fee"].map(lambda v: _shown(v, "fee", lang)),
         "booking_required": t["booking_required"].map(lambda v: _shown(v, "booking_required", lang)),
         "address": t["address"].map(lambda v: _shown(v, "address", lang)),
     }
     return pd.DataFrame({SHEET_HEADERS[k][en]: v for k, v in columns.items()})
-
-
-def _width(text: str) -> int:
-    """Display width: a CJK character is two columns, other characters one."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def wrap_cell(text: str, columns: int) -> str:
-    """``text`` broken into lines of at most ``columns`` display columns (at "；" and spaces when it can)."""
-    lines, line = [], ""
-    for piece in re.split(r"(?<=[；;，,、 ])", str(text)):
-        while _width(piece) > columns:  # a piece longer than a line: cut it where it must
-            room = columns - _width(line)
-            k = 0
-            while k < len(piece) and _width(piece[:k + 1]) <= room:
-                k += 1
-            if k == 0 and line:
-                lines.append(line.rstrip())
-                line = ""
-                continue
-            lines.append((line + piece[:max(k, 1)]).rstrip())
-            line, piece = "", piece[max(k, 1):]
-        if _width(line + piece) > columns and line:
-            lines.append(line.rstrip())
-            line = ""
-        line += piece
-    if line or not lines:
-        lines.append(line.rstrip())
-    return "\n".join(lines)
 
 
 def sheet_target(path: str | os.PathLike[str]):
@@ -118,21 +120,29 @@ def sheet_target(path: str | os.PathLike[str]):
     return target, font
 
 
-def write_nearby_csv(result: NearbyResult, path: str | os.PathLike[str]) -> Path:
-    """The ranked list as UTF-8 CSV with a BOM (Excel opens it with the Chinese intact)."""
+def write_nearby_csv(result: NearbyResult, path: str | os.PathLike[str], lang: str = "zh") -> Path:
+    """The ranked list as UTF-8 CSV with a BOM (Excel opens it with the Chinese intact), headers and coded values
+    in ``lang``; longitude and latitude in WGS-84."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    frame = result.table.reindex(columns=list(CSV_COLUMNS)).rename(columns=CSV_COLUMNS)
-    frame["步行距离(m)"] = frame["步行距离(m)"].round(1)
-    frame["步行时间(分钟)"] = frame["步行时间(分钟)"].round(1)
-    return write_csv(frame, target)
+    frame = result.table.reindex(columns=list(CSV_COLUMNS)).copy()
+    frame["distance_m"] = frame["distance_m"].round(1)
+    frame["walk_min"] = frame["walk_min"].round(1)
+    frame["layer"] = frame["layer"].map(lambda v: value_label("layer", v, lang))
+    frame["kind"] = frame["kind"].map(lambda v: value_label("venue_kind" if v in VALUE_LABELS["venue_kind"]
+                                                            else "facility_kind", v, lang))
+    for field in ("opening_hours", "fee", "booking_required"):
+        frame[field] = frame[field].map(lambda v, f=field: value_label(f, v, lang))
+    if lang == "en":
+        frame.insert(2, "Name (pinyin)", frame["name"].map(lambda v: romanised(v) if isinstance(v, str) else ""))
+    return write_csv(frame.rename(columns=CSV_COLUMNS_EN if lang == "en" else CSV_COLUMNS), target)
 
 
-def _when(result: NearbyResult) -> str:
-    return "不限时段" if result.slot is None else slot_text(result.slot, "zh")
+def _when(result: NearbyResult, lang: str = "zh") -> str:
+    return word("any_time", lang) if result.slot is None else slot_text(result.slot, lang)
 
 
-def _draw_map(ax, result: NearbyResult, streets: gpd.GeoDataFrame | None, font) -> None:
+def _draw_map(ax, result: NearbyResult, streets: gpd.GeoDataFrame | None, font, lang: str = "zh") -> None:
     o = result.origin
     crs = local_metric_crs((o.lon, o.lat, o.lon, o.lat))
     fwd = Transformer.from_crs(4326, crs, always_xy=True)
@@ -150,13 +160,13 @@ def _draw_map(ax, result: NearbyResult, streets: gpd.GeoDataFrame | None, font) 
     for k, (xi, yi) in enumerate(zip(np.atleast_1d(x), np.atleast_1d(y)), start=1):
         ax.text(xi, yi, str(k), color="white", ha="center", va="center", fontsize=7, zorder=4, weight="bold")
     ax.scatter([ox], [oy], marker="*", s=220, color="#e31a1c", zorder=5)
-    ax.text(ox, oy - r * 0.09, "出发点", fontproperties=font, fontsize=8, ha="center", color="#e31a1c")
+    ax.text(ox, oy - r * 0.09, word("start", lang), fontproperties=font, fontsize=8, ha="center", color="#e31a1c")
     ax.set_xlim(ox - r, ox + r)
     ax.set_ylim(oy - r, oy + r)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.text(0.02, 0.02, f"虚线圈：直线 {result.limit_m:,.0f} m（实际按道路步行距离筛选）", transform=ax.transAxes,
+    ax.text(0.02, 0.02, word("circle", lang, metres=result.limit_m), transform=ax.transAxes,
             fontproperties=font, fontsize=6.5, color="#3182bd")
 
 
@@ -192,8 +202,8 @@ def draw_table(ax, rows: pd.DataFrame, font, widths: tuple[float, ...] = _COLUMN
 
 def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
                        streets: gpd.GeoDataFrame | None = None, issuer: str = "",
-                       title: str = "健身资源就近推荐单", date: dt.date | None = None) -> Path:
-    """A one-page A4 PDF (Chinese) of the nearby resources, with space for a prescription (or a PNG preview).
+                       title: str | None = None, date: dt.date | None = None, lang: str = "zh") -> Path:
+    """A one-page A4 PDF of the nearby resources in ``lang``, with space for a prescription (or a PNG preview).
 
     Parameters
     ----------
@@ -202,6 +212,8 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
         The walking network, drawn under the resources.
     issuer : str
         Who hands it out (the health station), printed in the header.
+    title : str, optional
+        The sheet's title (default: the sheet's own, in ``lang``).
 
     Raises
     ------
@@ -210,38 +222,37 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
     """
     target, font = sheet_target(path)
     date = date or dt.date.today()
-    rows = sheet_rows(result).head(MAX_ROWS)
+    rows = sheet_rows(result, lang).head(MAX_ROWS)
     with matplotlib.rc_context({"pdf.fonttype": 42}):
         fig = plt.figure(figsize=(8.27, 11.69))
-        fig.text(0.5, 0.965, title, fontproperties=font, fontsize=18, ha="center", va="top")
+        fig.text(0.5, 0.965, title or word("title", lang), fontproperties=font, fontsize=18, ha="center", va="top")
         o = result.origin
-        where = "；".join(x for x in (f"编号 {o.feature_id}" if o.feature_id else "", o.place,
-                                      f"{o.lon:.5f}, {o.lat:.5f}") if x)
-        head = (f"出发点：{o.label}（{where}）\n"
-                f"时段：{_when(result)}    步行范围：{result.minutes:.0f} 分钟（约 {result.limit_m:,.0f} m）"
-                f"    共 {len(result.table)} 处开放资源"
-                + (f"\n开具单位：{issuer}" if issuer else "") + f"    日期：{date:%Y-%m-%d}")
+        where = word("joiner", lang).join(x for x in (word("id", lang, id=o.feature_id) if o.feature_id else "",
+                                                       o.place, f"{o.lon:.5f}, {o.lat:.5f}") if x)
+        head = (word("head", lang, label=place_name(o.label, lang), where=where, when=_when(result, lang),
+                     minutes=result.minutes, metres=result.limit_m, n=len(result.table))
+                + (f"\n{word('issuer', lang, issuer=place_name(issuer, lang))}" if issuer else "")
+                + f"    {word('date', lang, date=f'{date:%Y-%m-%d}')}")
         fig.text(0.06, 0.925, head, fontproperties=font, fontsize=9, va="top", linespacing=1.6)
         ax = fig.add_axes([0.27, 0.6, 0.46, 0.26])
-        _draw_map(ax, result, streets, font)
+        _draw_map(ax, result, streets, font, lang)
         tab = fig.add_axes([0.04, 0.205, 0.92, 0.375])
         tab.axis("off")
         left_out = 0
         if len(rows):
             left_out = len(result.table) - draw_table(tab, rows, font)
         else:
-            tab.text(0.5, 0.8, "步行范围内此时段没有开放的健身资源，请扩大范围或更换时段。", fontproperties=font,
-                     fontsize=10, ha="center")
-        notes = "；".join([render_note(n, "zh") for n in result.notes]
-                         + ([f"另有 {left_out} 处资源未列出，见资源清单（CSV）"] if left_out else []))
-        fig.text(0.06, 0.19, ("说明：距离为沿道路的步行距离，时间按生活圈折算（5 分钟 300 米、10 分钟 500 米、"
-                              "15 分钟 1000 米，其外每分钟 60 米）。" + (notes and f" {notes}")),
-                 fontproperties=font, fontsize=7, va="top", wrap=True)
-        fig.text(0.06, 0.155, "运动处方：", fontproperties=font, fontsize=11, va="top")
+            tab.text(0.5, 0.8, word("none", lang), fontproperties=font, fontsize=10, ha="center")
+        notes = word("joiner", lang).join([render_note(n, lang) for n in result.notes]
+                                          + ([word("left_out", lang, n=left_out)] if left_out else []))
+        circles = ("、" if lang != "en" else ", ").join(
+            f"{c.minutes} {word('minutes', lang)} {c.metres:g} {'m' if lang == 'en' else '米'}" for c in LIFE_CIRCLES)
+        fig.text(0.06, 0.19, word("explain", lang, circles=circles, speed=WALK_SPEED_M_PER_MIN)
+                 + (notes and f" {notes}"), fontproperties=font, fontsize=7, va="top", wrap=True)
+        fig.text(0.06, 0.155, word("prescription", lang), fontproperties=font, fontsize=11, va="top")
         for k in range(3):
             fig.add_artist(plt.Line2D([0.06, 0.94], [0.12 - k * 0.03] * 2, color="#888888", lw=0.6))
-        fig.text(0.06, 0.035, "医生签名：______________        复测日期：______________", fontproperties=font,
-                 fontsize=10)
+        fig.text(0.06, 0.035, word("signature", lang), fontproperties=font, fontsize=10)
         tmp = target.with_name(f".{target.stem}.tmp{target.suffix.lower()}")
         fig.savefig(tmp, format=target.suffix.lower()[1:], dpi=150)
         plt.close(fig)
@@ -249,5 +260,5 @@ def write_nearby_sheet(result: NearbyResult, path: str | os.PathLike[str], *,
     return target
 
 
-__all__ = ["sheet_target", "write_nearby_sheet", "write_nearby_csv", "sheet_rows", "wrap_cell", "draw_table",
+__all__ = ["sheet_target", "write_nearby_sheet", "write_nearby_csv", "sheet_rows", "draw_table",
            "CSV_COLUMNS"]

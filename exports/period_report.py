@@ -1,4 +1,5 @@
-"""The alliance's monthly and quarterly report (月报/季报), per department and for the alliance, in Chinese.
+"""The alliance's monthly and quarterly report (月报/季报), per department and for the alliance, in Chinese or
+English.
 
 Every figure is read as it stood at one moment, the *pin*: the period's end (or, for a period
 still running, the moment given).  Layers come from the snapshot of the version log at the pin,
@@ -32,6 +33,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from exports.print_map import cjk_font  # noqa: E402
 from exports.report import _table_page  # noqa: E402
 from exports.sheets import excel_writer, write_sheet
+from exports.text_fit import wrap_cell
 from geo.coverage import ANY_LAYER  # noqa: E402
 from geo.definitions import CIRCLE_METRES, LIFE_CIRCLES  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
@@ -40,6 +42,8 @@ from geo.indicators import DEPARTMENT_LAYERS, compute_indicators  # noqa: E402
 from geo.inputs import engine_from_readers  # noqa: E402
 from geo.usage import venue_usage  # noqa: E402
 from i18n.definitions import circle_label, figure_label  # noqa: E402
+from i18n.names import place_name  # noqa: E402
+from i18n.values import value_label  # noqa: E402
 from layers.catalogue import CATALOGUE, DEPARTMENTS  # noqa: E402
 from layers.errors import InputFileError  # noqa: E402
 from layers.field_reports import reports_as_of  # noqa: E402
@@ -84,7 +88,7 @@ def parse_period(text: str) -> Period:
 
 @dataclass
 class PeriodReport:
-    """The report's tables (Chinese headers), its maps' geometry and what it was read from."""
+    """The report's tables (headers and values in :attr:`lang`), its maps' geometry and what it was read from."""
 
     title: str
     department: str
@@ -98,6 +102,12 @@ class PeriodReport:
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     snapshot: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    lang: str = "zh"
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """How each column prints, by its header in the report's language."""
+        return {ENGLISH.get(k, k) if self.lang == "en" else k: v for k, v in KINDS.items()}
 
 
 def _utc(moment: dt.datetime) -> pd.Timestamp:
@@ -157,6 +167,50 @@ INDICATOR_ROWS = [
     ("utilisation", "场馆平均利用率（本期使用记录）", "share"),
     ("visits", "场馆入场人次（本期）", "count"),
 ]
+#: Each indicator row's English label, by key.
+INDICATOR_EN = {
+    "open_rate": "School sports facilities open to the public", "weekly_open_hours":
+        "Mean weekly open hours of open school facilities", "meets_hours_rate": "Share meeting the opening-hours rule",
+    **{f"coverage_{c.metres:g}": figure_label(ANY_LAYER, c.metres, "en") for c in LIFE_CIRCLES},
+    "own_coverage": "The department's facilities: service coverage at 1000 m",
+    "m2_per_resident": "Sports area per resident (m²)", "satisfaction": "Residents' satisfaction (score)",
+    "stations_with_fitness_rate":
+        f"Health stations with fitness resources within {circle_label(CIRCLE_METRES['10min'], 'en')}",
+    "utilisation": "Mean venue utilisation (this period's usage records)", "visits": "Venue visits (this period)",
+}
+#: Every header and fixed word of the report: Chinese (as the tables are gathered) → English.
+ENGLISH = {
+    "指标": "Indicator", "本期": "This period", "上期": "Previous period", "变化": "Change", "口径": "Kind",
+    "分组": "Group", "本期收到": "Received", "本期办结": "Resolved", "本期驳回": "Rejected",
+    "期末未办结": "Open at the end",
+    "期末超期": "Overdue at the end", "办结中位时长（小时）": "Median hours to resolve", "合计": "Total",
+    "排名": "Rank", "街道": "Street", "未覆盖人口": "Residents not covered", "面积(km²)": "Area (km²)",
+    "中心经度": "Centre longitude", "中心纬度": "Centre latitude", "图层": "Layer", "所属部门": "Department",
+    "本期版本数": "Versions this period", "写入要素数": "Features written", "期末版本": "Version at the end",
+    "期末要素数": "Features at the end", "操作人": "Written by", "类型": "Kind", "版本": "Version",
+    "项目": "Item", "内容": "Value", "报告": "Report", "报告期": "Period", "数据时点": "Data as of", "说明": "Notes",
+}
+#: Sheet and page titles: key → (Chinese, English).
+TITLES = {
+    "cover": ("封面", "Cover"), "indicators": ("指标", "Indicators"),
+    "by_department": ("问题反馈按部门", "Reports by department"),
+    "by_category": ("问题反馈按类别", "Reports by category"), "gaps": ("主要缺口", "Largest gaps"),
+    "changes": ("图层变更", "Layer changes"), "snapshot": ("数据快照", "Data read"), "notes": ("说明", "Notes"),
+    "indicators_page": ("{title} · 指标（数据时点 {pin}）", "{title} · indicators (data as of {pin})"),
+    "by_department_page": ("问题反馈办理情况（按部门）", "Field reports handled (by department)"),
+    "by_category_page": ("问题反馈办理情况（按类别）", "Field reports handled (by category)"),
+    "gaps_page": ("主要覆盖缺口（{circle}，按未覆盖人口排序）",
+                  "Largest coverage gaps ({circle}, by residents not covered)"),
+    "changes_page": ("本期图层变更（来自版本记录）", "Layer changes this period (from the version log)"),
+    "gap_maps": ("{circle}覆盖缺口（红）与周边设施（蓝）",
+                 "Gaps beyond {circle} (red) and the facilities around them (blue)"),
+    "gap_map": ("缺口 {rank}：{street}\n未覆盖 {n:,.0f} 人", "Gap {rank}: {street}\n{n:,.0f} not covered"),
+    "points": ("个百分点", " pp"), "span": ("{a} 至 {b}", "{a} to {b}"),
+}
+
+
+def _w(key: str, lang: str, **values: object) -> str:
+    return TITLES[key][lang == "en"].format(**values)
 
 
 #: How the tables' columns print (see :func:`exports.report.report_cell`).
@@ -174,7 +228,7 @@ def _indicator_table(now: dict, before: dict, department: str) -> pd.DataFrame:
         a = now.get(key, np.nan) if now else np.nan
         b = before.get(key, np.nan) if before else np.nan
         change = a - b if np.isfinite(a) and np.isfinite(b) else np.nan
-        rows.append({"指标": label, "本期": a, "上期": b, "变化": change, "口径": kind})
+        rows.append({"_key": key, "指标": label, "本期": a, "上期": b, "变化": change, "口径": kind})
     return pd.DataFrame(rows)
 
 
@@ -213,16 +267,16 @@ def _changes(store, period: Period, pin: pd.Timestamp, department: str) -> pd.Da
         log = log[(log["changed_at"] >= start) & (log["changed_at"] <= pin) & (log["kind"] != "records")]
         if log.empty:
             continue
-        rows.append({"图层": spec.label_zh, "所属部门": DEPARTMENTS[spec.department][0], "本期版本数": len(log),
+        rows.append({"图层": name, "所属部门": spec.department, "本期版本数": len(log),
                      "写入要素数": int(log["n_written"].fillna(0).sum()),
                      "期末版本": int(log["layer_version"].max()), "期末要素数": int(log["n_total"].iloc[-1]),
-                     "操作人": "、".join(sorted(set(log["changed_by"].astype(str))))})
+                     "操作人": sorted(set(log["changed_by"].astype(str)))})
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
 
 
 def period_report(store, period: str | Period, *, department: str = "alliance",
-                  as_of: dt.datetime | None = None, now: dt.datetime | None = None) -> PeriodReport:
-    """Gather the report of ``department`` (or the whole alliance) for ``period``, read at its pin.
+                  as_of: dt.datetime | None = None, now: dt.datetime | None = None, lang: str = "zh") -> PeriodReport:
+    """Gather the report of ``department`` (or the whole alliance) for ``period``, read at its pin, in ``lang``.
 
     ``as_of`` pins a period still running (at most ``now``); a finished period is pinned at its end.
 
@@ -247,14 +301,13 @@ def period_report(store, period: str | Period, *, department: str = "alliance",
     reports = reports_as_of(store, pin)
     if department != "alliance":
         reports = reports[reports["department"] == department]
-    from i18n.values import value_label
     from layers.field_reports import CATEGORIES
 
     by_dept = _report_counts(reports, period, "department", list(DEPARTMENTS) if department == "alliance"
                              else [department])
-    by_dept["分组"] = by_dept["分组"].map(lambda v: DEPARTMENTS[v][0] if v in DEPARTMENTS else v)
+    by_dept["分组"] = by_dept["分组"].map(lambda v: value_label("department", v, lang) if v in DEPARTMENTS else v)
     by_cat = _report_counts(reports, period, "category", list(CATEGORIES))
-    by_cat["分组"] = by_cat["分组"].map(lambda v: value_label("category", v, "zh") if v != "合计" else v)
+    by_cat["分组"] = by_cat["分组"].map(lambda v: value_label("category", v, lang) if v != "合计" else v)
 
     gaps, shapes, notes = pd.DataFrame(), [], []
     if current:
@@ -272,66 +325,101 @@ def period_report(store, period: str | Period, *, department: str = "alliance",
         for geom in areas.to_crs(4326).geometry:
             shapes.append((geom, facilities.to_crs(4326) if facilities is not None else None, bounds))
     else:
-        notes.append(f"截至 {pin:%Y-%m-%d %H:%M}，边界、人口或场馆图层尚未入库，指标与缺口无法计算。")
+        notes.append(f"截至 {pin:%Y-%m-%d %H:%M}，边界、人口或场馆图层尚未入库，指标与缺口无法计算。"
+                     if lang != "en" else f"As of {pin:%Y-%m-%d %H:%M} the boundaries, population or venues were "
+                     "not stored yet: no indicators or gaps.")
     if not previous:
-        notes.append(f"上期末（{period.previous().end:%Y-%m-%d}）图层尚未入库，指标变化无法计算。")
+        notes.append(f"上期末（{period.previous().end:%Y-%m-%d}）图层尚未入库，指标变化无法计算。" if lang != "en" else
+                     f"At the previous period's end ({period.previous().end:%Y-%m-%d}) the layers were not stored "
+                     "yet: no changes.")
     utc_pin = _utc(pin)
-    snapshot = pd.DataFrame([{"图层": CATALOGUE[n].label_zh if n in CATALOGUE else n, "类型": k, "版本": v}
-                             for (n, k), v in sorted(snap.versions.items())], columns=["图层", "类型", "版本"])
-    who = "健身联盟" if department == "alliance" else DEPARTMENTS[department][0]
+    snapshot = pd.DataFrame([{"图层": n, "类型": k, "版本": v} for (n, k), v in sorted(snap.versions.items())],
+                            columns=["图层", "类型", "版本"])
     notes.append(f"全部数字按 {pin:%Y-%m-%d %H:%M:%S}（服务器本地时间）时的数据计算：图层取当时的版本，"
-                 "记录表取当时最后一次导入，问题反馈取当时的办理状态；再次生成结果相同。")
-    return PeriodReport(title=f"{who}全民健身工作{period.kind_zh}（{period.label}）", department=department,
-                        period=period, pinned_at=pin, indicators=indicators, reports=by_dept, categories=by_cat,
-                        gaps=gaps, gap_shapes=shapes, changes=_changes(store, period, utc_pin, department),
-                        snapshot=snapshot, notes=notes)
+                 "记录表取当时最后一次导入，问题反馈取当时的办理状态；再次生成结果相同。" if lang != "en" else
+                 f"Every figure is read as the data stood at {pin:%Y-%m-%d %H:%M:%S} (server time): layers at their "
+                 "version then, record tables at their last import by then, field reports at their state then; "
+                 "made again, the report gives the same figures.")
+    en = lang == "en"
+    who = value_label("department", department, lang)
+    kind = ("Quarterly" if "Q" in period.label else "Monthly") if en else period.kind_zh
+    title = f"{who}: {kind} fitness report ({period.label})" if en else f"{who}全民健身工作{kind}（{period.label}）"
+    changes = _changes(store, period, utc_pin, department)
+    changes["图层"] = changes["图层"].map(lambda n: value_label("layer", n, lang))
+    changes["所属部门"] = changes["所属部门"].map(lambda d: value_label("department", d, lang))
+    changes["操作人"] = changes["操作人"].map(lambda names: ("; " if en else "、").join(names))
+    snapshot["图层"] = snapshot["图层"].map(lambda n: value_label("layer", n, lang))
+    snapshot["类型"] = snapshot["类型"].map(lambda k: value_label("kind", k, lang))
+    for table in (by_dept, by_cat):
+        table["分组"] = table["分组"].map(lambda v: ENGLISH.get(v, v) if en else v)
+    if len(gaps):
+        gaps["街道"] = gaps["街道"].map(lambda n: place_name(n, lang))
+    indicators["指标"] = [INDICATOR_EN.get(k, label) if en else label
+                         for k, label in zip(indicators.pop("_key"), indicators["指标"])]
+    if en:
+        indicators, by_dept, by_cat, gaps, changes, snapshot = (
+            t.rename(columns=lambda c: ENGLISH.get(c, c))
+            for t in (indicators, by_dept, by_cat, gaps, changes, snapshot))
+    return PeriodReport(title=title, department=department, period=period, pinned_at=pin, indicators=indicators,
+                        reports=by_dept, categories=by_cat, gaps=gaps, gap_shapes=shapes, changes=changes,
+                        snapshot=snapshot, notes=notes, lang=lang)
 
 
-def _indicator_cells(table: pd.DataFrame) -> pd.DataFrame:
+def _h(report: PeriodReport, zh: str) -> str:
+    """A header of the report, in its language."""
+    return ENGLISH.get(zh, zh) if report.lang == "en" else zh
+
+
+def _indicator_cells(report: PeriodReport) -> pd.DataFrame:
     """The indicator table as printed: shares in percent, changes in points."""
-    out = table[["指标"]].copy()
+    table = report.indicators
+    out = table[[_h(report, "指标")]].copy()
     for col in ("本期", "上期", "变化"):
-        out[col] = [_fmt(v, kind, change=col == "变化") for v, kind in zip(table[col], table["口径"])]
+        out[_h(report, col)] = [_fmt(v, kind, change=col == "变化", lang=report.lang)
+                                for v, kind in zip(table[_h(report, col)], table[_h(report, "口径")])]
     return out
 
 
-def _fmt(value: float, kind: str, *, change: bool = False) -> str:
+def _fmt(value: float, kind: str, *, change: bool = False, lang: str = "zh") -> str:
     if value is None or not np.isfinite(value):
         return "—"
     sign = "+" if change and value > 0 else ""
     if kind == "share":
-        return f"{sign}{value * 100:.1f}" + ("个百分点" if change else "%")
+        return f"{sign}{value * 100:.1f}" + (_w("points", lang) if change else "%")
     if kind == "count":
         return f"{sign}{value:,.0f}"
     return f"{sign}{value:.2f}"
 
 
 def write_period_xlsx(report: PeriodReport, path: str | os.PathLike[str]) -> Path:
-    """The report as a workbook: indicators, field reports (by department and category), gaps, layer
-    changes, the snapshot read and notes; the gap maps as pictures on the gaps sheet."""
+    """The report as a workbook in its language: indicators, field reports (by department and category), gaps,
+    layer changes, the snapshot read and notes; the gap maps as pictures on the gaps sheet."""
     from openpyxl.drawing.image import Image as SheetImage
 
+    lang = report.lang
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.tmp.xlsx")
     with excel_writer(tmp) as xl:
-        head = pd.DataFrame({"项目": ["报告", "报告期", "数据时点"],
-                             "内容": [report.title, f"{report.period.start:%Y-%m-%d} 至 {report.period.end:%Y-%m-%d}",
-                                      f"{report.pinned_at:%Y-%m-%d %H:%M:%S}"]})
-        write_sheet(xl, head, "封面")
-        write_sheet(xl, report.indicators.drop(columns="口径"), "指标")
-        write_sheet(xl, report.reports, "问题反馈按部门")
-        write_sheet(xl, report.categories, "问题反馈按类别")
-        write_sheet(xl, report.gaps, "主要缺口")
+        head = pd.DataFrame({_h(report, "项目"): [_h(report, "报告"), _h(report, "报告期"), _h(report, "数据时点")],
+                             _h(report, "内容"): [report.title, _w("span", lang, a=f"{report.period.start:%Y-%m-%d}",
+                                                                  b=f"{report.period.end:%Y-%m-%d}"),
+                                                f"{report.pinned_at:%Y-%m-%d %H:%M:%S}"]})
+        write_sheet(xl, head, _w("cover", lang))
+        write_sheet(xl, report.indicators.drop(columns=_h(report, "口径")), _w("indicators", lang))
+        write_sheet(xl, report.reports, _w("by_department", lang))
+        write_sheet(xl, report.categories, _w("by_category", lang))
+        gap_sheet = _w("gaps", lang)
+        write_sheet(xl, report.gaps, gap_sheet)
         if report.gap_shapes:
             png = target.with_name(f".{target.stem}.gaps.png")
             fig = _gap_figure(report)
             fig.savefig(png, dpi=90)
             plt.close(fig)
-            xl.sheets["主要缺口"].add_image(SheetImage(str(png)), "H2")
-        write_sheet(xl, report.changes, "图层变更")
-        write_sheet(xl, report.snapshot, "数据快照")
-        write_sheet(xl, pd.DataFrame({"说明": report.notes or ["—"]}), "说明")
+            xl.sheets[gap_sheet].add_image(SheetImage(str(png)), "H2")
+        write_sheet(xl, report.changes, _w("changes", lang))
+        write_sheet(xl, report.snapshot, _w("snapshot", lang))
+        write_sheet(xl, pd.DataFrame({_h(report, "说明"): report.notes or ["—"]}), _w("notes", lang))
     os.replace(tmp, target)
     target.with_name(f".{target.stem}.gaps.png").unlink(missing_ok=True)
     return target
@@ -340,6 +428,7 @@ def write_period_xlsx(report: PeriodReport, path: str | os.PathLike[str]) -> Pat
 def _gap_figure(report: PeriodReport):
     """The gaps on small maps (2 × 5 on an A4 landscape page), each with the facilities around it."""
     font = cjk_font()
+    lang = report.lang
     fig, axes = plt.subplots(2, 5, figsize=(11.69, 8.27))
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()
@@ -357,33 +446,35 @@ def _gap_figure(report: PeriodReport):
         ax.set_ylim(y0, y1)
         ax.set_aspect(1 / np.cos(np.radians((y0 + y1) / 2)))  # degrees of longitude are shorter
         row = report.gaps.iloc[k]
-        ax.set_title(f"缺口 {int(row['排名'])}：{row['街道']}\n未覆盖 {row['未覆盖人口']:,.0f} 人",
-                     fontproperties=font, fontsize=8)
-    fig.suptitle(f"{circle_label(GAP_THRESHOLD_M, 'zh')}覆盖缺口（红）与周边设施（蓝）", fontproperties=font,
-                 fontsize=13)
+        street = wrap_cell(str(row[_h(report, "街道")]), 24)
+        ax.set_title(_w("gap_map", lang, rank=int(row[_h(report, "排名")]), street=street,
+                        n=row[_h(report, "未覆盖人口")]), fontproperties=font, fontsize=8)
+    fig.suptitle(_w("gap_maps", lang, circle=circle_label(GAP_THRESHOLD_M, lang)), fontproperties=font, fontsize=13)
     fig.tight_layout()
     return fig
 
 
 def write_period_pdf(report: PeriodReport, path: str | os.PathLike[str]) -> Path:
-    """The report as a PDF in Chinese: indicators, field-report counts, gap maps and table, layer changes."""
+    """The report as a PDF in its language: indicators, field-report counts, gap maps and table, layer changes."""
     font = cjk_font()
+    lang = report.lang
+    kinds = report.kinds
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.tmp.pdf")
     with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(tmp) as pdf:
-        _table_page(pdf, f"{report.title} · 指标（数据时点 {report.pinned_at:%Y-%m-%d %H:%M}）",
-                    _indicator_cells(report.indicators), font, KINDS)
-        _table_page(pdf, "问题反馈办理情况（按部门）", report.reports, font, KINDS)
-        _table_page(pdf, "问题反馈办理情况（按类别）", report.categories, font, KINDS)
+        _table_page(pdf, _w("indicators_page", lang, title=report.title, pin=f"{report.pinned_at:%Y-%m-%d %H:%M}"),
+                    _indicator_cells(report), font, kinds)
+        _table_page(pdf, _w("by_department_page", lang), report.reports, font, kinds)
+        _table_page(pdf, _w("by_category_page", lang), report.categories, font, kinds)
         if report.gap_shapes:
             fig = _gap_figure(report)
             pdf.savefig(fig)
             plt.close(fig)
-        _table_page(pdf, f"主要覆盖缺口（{circle_label(GAP_THRESHOLD_M, 'zh')}，按未覆盖人口排序）", report.gaps, font,
-                    KINDS)
-        _table_page(pdf, "本期图层变更（来自版本记录）", report.changes, font, KINDS)
-        _table_page(pdf, "说明", pd.DataFrame({"说明": report.notes or ["—"]}), font, KINDS)
+        _table_page(pdf, _w("gaps_page", lang, circle=circle_label(GAP_THRESHOLD_M, lang)), report.gaps, font,
+                    kinds)
+        _table_page(pdf, _w("changes_page", lang), report.changes, font, kinds)
+        _table_page(pdf, _w("notes", lang), pd.DataFrame({_h(report, "说明"): report.notes or ["—"]}), font, kinds)
     os.replace(tmp, target)
     return target
 

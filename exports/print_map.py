@@ -25,16 +25,32 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import FancyArrow, Patch  # noqa: E402
 
+from exports.text_fit import wrap_cell  # noqa: E402
 from geo.crs import local_metric_crs  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
+from i18n.names import romanised  # noqa: E402
+from i18n.values import crs_text  # noqa: E402
 from layers.catalogue import CATALOGUE, DEPARTMENTS  # noqa: E402
 from layers.styles import LAND_USE_COLORS, STYLES, Style, style_label  # noqa: E402
 
 #: CJK font families tried in order.
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
                 "SimHei", "Microsoft YaHei")
-#: The legend's second coverage entry.
-COVERAGE_NONE = "未覆盖（步行范围内无设施）"
+#: The map's own words: key → (Chinese, English).
+WORDS: dict[str, tuple[str, str]] = {
+    "coverage_none": ("未覆盖（步行范围内无设施）", "Not covered (no facility within the walk)"),
+    "legend": ("图例", "Legend"), "north": ("北 N", "N"), "km": ("{n:g} 千米", "{n:g} km"),
+    "m": ("{n:g} 米", "{n:g} m"),
+    "footer": ("数据来源：{source}    制图日期：{day}    坐标系：{crs}", "Source: {source}    Made: {day}    "
+                                                                "Coordinate system: {crs}"),
+}
+#: The legend's second coverage entry (Chinese).
+COVERAGE_NONE = WORDS["coverage_none"][0]
+
+
+def word(key: str, lang: str = "zh", **values: object) -> str:
+    """One of the map's own words in ``lang``."""
+    return WORDS[key][lang == "en"].format(**values)
 #: Paper sizes (mm, landscape).
 PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0)}
 
@@ -72,14 +88,14 @@ def _nice_length(span_m: float) -> float:
     return float(10 * exp)
 
 
-def _draw(ax, name: str, frame: gpd.GeoDataFrame, style: Style, label: str) -> object:
+def _draw(ax, name: str, frame: gpd.GeoDataFrame, style: Style, label: str, lang: str = "zh") -> object:
     geoms = frame.geometry
     if name == "coverage" and "share" in frame.columns:  # covered share per cell, red (none) to green (all)
         frame.plot(ax=ax, column="share", cmap="RdYlGn", vmin=0.0, vmax=1.0, alpha=style.alpha, linewidth=0,
                    zorder=1.5)
         cmap = matplotlib.colormaps["RdYlGn"]
         return (Patch(facecolor=cmap(1.0), alpha=style.alpha, label=label),
-                Patch(facecolor=cmap(0.0), alpha=style.alpha, label=COVERAGE_NONE))
+                Patch(facecolor=cmap(0.0), alpha=style.alpha, label=word("coverage_none", lang)))
     if style.kind in ("area", "fill"):
         colors = style.color
         if name == "land_use" and "land_use" in frame.columns:
@@ -113,23 +129,26 @@ def site_letter(rank: int) -> str:
     return text
 
 
-def departments_line(frames: Mapping[str, gpd.GeoDataFrame]) -> str:
+def departments_line(frames: Mapping[str, gpd.GeoDataFrame], lang: str = "zh") -> str:
     """Who the drawn layers come from: ``体育局（体育场馆）；教育局（学校体育设施）`` from their department column
-    (the catalogue's owning department for rows without one)."""
+    (the catalogue's owning department for rows without one), in ``lang``."""
+    en = lang == "en"
     by_dept: dict[str, list[str]] = {}
     for name, frame in frames.items():
         if name not in CATALOGUE or frame.empty:
             continue
         depts = dict.fromkeys(frame["department"].dropna().astype(str)) if "department" in frame.columns else {}
         for dept in depts or (CATALOGUE[name].department,):  # unstamped rows belong to the layer's department
-            by_dept.setdefault(dept, []).append(CATALOGUE[name].label_zh)
+            by_dept.setdefault(dept, []).append(CATALOGUE[name].label_en if en else CATALOGUE[name].label_zh)
+    if en:
+        return "; ".join(f"{DEPARTMENTS.get(d, (d, d))[1]} ({', '.join(layers)})" for d, layers in by_dept.items())
     return "；".join(f"{DEPARTMENTS.get(d, (d,))[0]}（{'、'.join(layers)}）" for d, layers in by_dept.items())
 
 
 def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[str], *, title: str,
               source: str | None = None, paper: str = "A4", dpi: int = 200, date: dt.date | None = None,
               unit_labels: gpd.GeoDataFrame | None = None, label_column: str = "name",
-              styles: Mapping[str, Style] | None = None) -> Path:
+              styles: Mapping[str, Style] | None = None, lang: str = "zh") -> Path:
     """Draw ``layers`` (name → GeoDataFrame, any CRS) as a print map and save PNG or PDF.
 
     Parameters
@@ -151,7 +170,10 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     dpi : int
         Resolution of a PNG (PDFs are vector).
     unit_labels : GeoDataFrame, optional
-        Polygons whose ``label_column`` is written at their centre (e.g. street names).
+        Polygons whose ``label_column`` is written at their centre (e.g. street names; in English with
+        their pinyin).
+    lang : str
+        The map's language: legend, scale, north arrow, footer and coordinate system ("zh" or "en").
 
     Raises
     ------
@@ -183,7 +205,7 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
         frame = frames[name]
         levels = tuple(dict.fromkeys(frame["level"])) if name == "boundaries" and "level" in frame.columns else ()
         drawn = frame.to_crs(metric)
-        got = _draw(ax, name, drawn, styles[name], style_label(name, "zh", levels=levels))
+        got = _draw(ax, name, drawn, styles[name], style_label(name, lang, levels=levels), lang)
         handles.extend(got if isinstance(got, tuple) else (got,))
         if name in ("gaps", "new_sites") and "rank" in drawn.columns:  # gaps numbered, new sites lettered
             for geom, rank in zip(drawn.geometry.representative_point(), drawn["rank"]):
@@ -195,7 +217,8 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     if unit_labels is not None and len(unit_labels):
         units = unit_labels.to_crs(metric)
         for geom, text in zip(units.geometry.representative_point(), units[label_column]):
-            ax.text(geom.x, geom.y, str(text), fontproperties=font, fontsize=7, ha="center", va="center",
+            shown = str(text) if lang != "en" or not romanised(str(text)) else f"{text}\n{romanised(str(text))}"
+            ax.text(geom.x, geom.y, shown, fontproperties=font, fontsize=7, ha="center", va="center",
                     color="#4a2a6a", zorder=6)
     ax.set_aspect("equal")
     ax.autoscale_view()
@@ -209,21 +232,25 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     bar = _nice_length(x1 - x0)
     bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
     ax.plot([bx, bx + bar], [by, by], color="black", lw=3, solid_capstyle="butt", zorder=7)
-    ax.text(bx + bar / 2, by + 0.015 * (y1 - y0), f"{bar / 1000:g} 千米" if bar >= 1000 else f"{bar:g} 米",
+    ax.text(bx + bar / 2, by + 0.015 * (y1 - y0), word("km", lang, n=bar / 1000) if bar >= 1000 else
+            word("m", lang, n=bar),
             fontproperties=font, fontsize=8, ha="center", va="bottom", zorder=7)
     nx, ny = x1 - 0.06 * (x1 - x0), y1 - 0.16 * (y1 - y0)
     ax.add_patch(FancyArrow(nx, ny, 0, 0.08 * (y1 - y0), width=0.012 * (x1 - x0), head_width=0.035 * (x1 - x0),
                             head_length=0.035 * (y1 - y0), color="black", zorder=7))
-    ax.text(nx, ny + 0.125 * (y1 - y0), "北 N", fontproperties=font, fontsize=9, ha="center", zorder=7)
+    ax.text(nx, ny + 0.125 * (y1 - y0), word("north", lang), fontproperties=font, fontsize=9, ha="center",
+            zorder=7)
     fig.text(0.03, 0.93, title, fontproperties=font, fontsize=16, ha="left")
+    for handle in handles:  # a long entry wraps inside the legend's column instead of running off the page
+        handle.set_label(wrap_cell(handle.get_label(), 30))
     leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.77, 0.89), frameon=False,
-                     prop=font, title="图例", title_fontproperties=font)
+                     prop=font, title=word("legend", lang), title_fontproperties=font)
     for text in leg.get_texts():
         text.set_fontsize(9)
     day = (date or dt.date.today()).isoformat()
-    source = source or departments_line(frames) or "—"
-    fig.text(0.03, 0.04, f"数据来源：{source}    制图日期：{day}    坐标系：{metric.name}", fontproperties=font,
-             fontsize=8, ha="left", color="#444444", wrap=True)
+    source = source or departments_line(frames, lang) or "—"
+    fig.text(0.03, 0.04, word("footer", lang, source=source, day=day, crs=crs_text(metric, lang)),
+             fontproperties=font, fontsize=8, ha="left", color="#444444", wrap=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context({"pdf.fonttype": 42}):
         fig.savefig(target, dpi=dpi)

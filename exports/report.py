@@ -24,6 +24,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
 from exports.print_map import cjk_font  # noqa: E402
 from exports.sheets import excel_writer, write_sheet
+from exports.text_fit import display_width
 from geo.coverage import CoverageResult  # noqa: E402
 from geo.definitions import GAP_LEVEL  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
@@ -37,6 +38,7 @@ from geo.units import (  # noqa: E402
 )
 from i18n.definitions import circle_label, figure_label, labelled_summary, share_text  # noqa: E402
 from i18n.notes import render_note  # noqa: E402
+from i18n.values import value_label  # noqa: E402
 
 _LEVEL_ZH = {"district": "区", "street": "街道", "community": "社区"}
 #: What a suppressed share reads in the report.
@@ -129,6 +131,8 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
     renamed = {"figure": L("figure"), "threshold_m": L("distance"), "minutes": L("minutes"),
                "residents": L("residents"), "covered": L("covered"), "uncovered": L("uncovered"), "rate": L("rate"),
                "method": L("method"), "status": L("status")}
+    summary["method"] = summary["method"].map(lambda v: value_label("method", v, lang))
+    summary["status"] = summary["status"].map(lambda v: value_label("coverage_status", v, lang))
     summary = summary.rename(columns=renamed)
     kinds.update({L("distance"): "metres", L("minutes"): "minutes", L("residents"): "count", L("covered"): "count",
                   L("uncovered"): "count", L("rate"): "share"})
@@ -269,16 +273,12 @@ def report_cell(kind: str, value: object) -> str:
     return f"{float(value):,.2f}"
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
 def _table_page(pdf: PdfPages, title: str, frame: pd.DataFrame, font, kinds: Mapping[str, str]) -> None:
     """``frame`` on as many A4 landscape pages as it needs, columns as wide as their contents."""
     cells = [[report_cell(kinds.get(str(c), "number"), v) for c, v in zip(frame.columns, row)]
              for row in frame.itertuples(index=False)]
     headers = [str(c) for c in frame.columns]
-    widths = np.array([max([_display_width(h)] + [_display_width(r[j]) for r in cells]) + 2
+    widths = np.array([max([display_width(h)] + [display_width(r[j]) for r in cells]) + 2
                        for j, h in enumerate(headers)], dtype=float)
     widths = widths / widths.sum()
     size = 8.0 if len(headers) <= 8 else 6.5

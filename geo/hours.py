@@ -83,12 +83,9 @@ class OpeningHours:
         for rule in self.rules:
             if not rule.holds_on(on):
                 continue
-            if rule.special:
-                if ("PH" in rule.special and public_holiday) or (
-                    "SH" in rule.special and school_holiday
-                ):
-                    found = rule
-            elif weekday in rule.weekdays:
+            # A selector lists days and holidays together (``Sa,Su,PH``): it holds on any of them.
+            if weekday in rule.weekdays or ("PH" in rule.special and public_holiday) or (
+                    "SH" in rule.special and school_holiday):
                 found = rule
         return found
 
@@ -370,6 +367,24 @@ _WORDS = [
 ]
 
 
+#: The English the app writes hours in (``Mon–Fri 18:00–21:00; Sat, Sun 08:00–20:00``), read back as OSM.
+_ENGLISH = [
+    (r"\bopen 24 hours\b", "24/7"), (r"\bevery day\b", "Mo-Su"), (r"\bpublic holidays?\b", "PH"),
+    (r"\bschool holidays?\b", "SH"), (r"\bodd weeks\b", "week 01-53/2"), (r"\beven weeks\b", "week 02-52/2"),
+    (r"\bclosed\b", "off"), (r"\bmon(?:day)?\b", "Mo"), (r"\btue(?:s|sday)?\b", "Tu"), (r"\bwed(?:nesday)?\b", "We"),
+    (r"\bthu(?:rs|rsday)?\b", "Th"), (r"\bfri(?:day)?\b", "Fr"), (r"\bsat(?:urday)?\b", "Sa"),
+    (r"\bsun(?:day)?\b", "Su"),
+]
+
+
+def _english_to_osm(text: str) -> str:
+    """Day and holiday words in English as their OSM codes, dashes as hyphens, ``Sat, Sun`` as ``Sa,Su``."""
+    s = text.replace("–", "-").replace("—", "-")
+    for pattern, code in _ENGLISH:
+        s = re.sub(pattern, code, s, flags=re.I)
+    return re.sub(rf"({_DAY_CODE})\s*,\s*(?={_DAY_CODE}\b)", r"\1,", s)
+
+
 def _month_range(m: re.Match[str]) -> str:
     def num(t: str) -> int:
         return int(t) if t.isdigit() else _CN_NUM[t]
@@ -380,7 +395,7 @@ def _month_range(m: re.Match[str]) -> str:
 
 
 def _chinese_to_osm(text: str) -> str:
-    s = unicodedata.normalize("NFKC", text)
+    s = _english_to_osm(unicodedata.normalize("NFKC", text))
     for pattern, reason in _UNREADABLE:
         if re.search(pattern, s):
             raise OpeningHoursError(f"Opening hours {text!r} cannot be put on the map: {reason}.")

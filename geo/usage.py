@@ -6,11 +6,20 @@ session.  Its *utilisation* is the mean visits per day (from imported usage reco
 over that capacity.  Its *catchment* is the residents within a walk of it, measured by
 the coverage engine, so a bureau sees where a crowded venue also serves many residents
 (demand exceeds supply) and where a quiet venue serves few.
+
+A count is *implausible* when it exceeds what the venue could take even at its busiest:
+its capacity turned over every :attr:`UsageSettings.shortest_session_hours` for as long as
+it is open (all day when its hours are unknown), or a
+:attr:`UsageSettings.max_resident_share` of every resident of the area coming to this one
+venue on one day.  Such counts are refused at import (:func:`daily_ceiling` is the one
+bound the import and this analysis share) and a stored venue whose mean is above it is
+shown as doubtful, never as a utilisation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import geopandas as gpd
 import numpy as np
@@ -21,9 +30,10 @@ from scipy import sparse
 from geo.coverage import CoverageEngine
 from geo.crs import transformer
 from geo.errors import AnalysisError
+from geo.hours import OpeningHours
 from geo.notes import Note, note
 
-STATUS = ("over", "normal", "under", "no_capacity", "no_data")
+STATUS = ("over", "normal", "under", "implausible", "no_capacity", "no_data")
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,13 @@ class UsageSettings:
         Utilisation at or above ``over`` is over-used; at or below ``under`` under-used.
     measure : {"visits", "bookings"}
         Which usage records count.
+    shortest_session_hours : float
+        The shortest visit there is: more visits in a day than capacity × open hours / this
+        cannot have happened.
+    max_resident_share : float
+        More visits to one venue in one day than this share of all residents of the area
+        cannot have happened (regular exercisers are about a third of residents, and they
+        spread over every venue).
     """
 
     session_hours: float = 1.5
@@ -47,10 +64,15 @@ class UsageSettings:
     over: float = 0.85
     under: float = 0.30
     measure: str = "visits"
+    shortest_session_hours: float = 0.5
+    max_resident_share: float = 0.05
 
     def __post_init__(self) -> None:
         if not (self.session_hours > 0 and 0 < self.hours_when_unknown <= 24):
             raise AnalysisError("Session length must be positive and assumed open hours within 0–24.")
+        if not (0 < self.shortest_session_hours <= self.session_hours and 0 < self.max_resident_share <= 1):
+            raise AnalysisError("The shortest session must be positive and no longer than a typical one, and the "
+                                "resident share within 0–1.")
         if not 0 <= self.under < self.over:
             raise AnalysisError(f"The under-used bound ({self.under}) must be below the over-used one ({self.over}).")
 
@@ -68,6 +90,31 @@ class UsageResult:
         """Venues per status."""
         got = self.table["status"].value_counts()
         return {s: int(got.get(s, 0)) for s in STATUS}
+
+
+def open_hours_per_day(hours: OpeningHours | None, *, week_of: date | None = None) -> float | None:
+    """Mean open hours a day in an ordinary week (the week of ``week_of``, default this one); None when the
+    hours are unknown."""
+    return None if hours is None else hours.weekly_minutes(week_of=week_of) / 7 / 60
+
+
+def daily_ceiling(capacity: np.ndarray, hours_per_day: np.ndarray, residents: float | None,
+                  settings: UsageSettings | None = None) -> np.ndarray:
+    """Most visits each venue can have had in one day (``inf`` where nothing bounds it).
+
+    The smaller of capacity × open hours / the shortest session (a venue without a capacity
+    is not bound by it; one whose hours are unknown or never open counts as open all day)
+    and the resident share of all ``residents`` (None: not bound by it).
+    """
+    settings = settings or UsageSettings()
+    capacity = np.asarray(capacity, dtype=float)
+    hours = np.asarray(hours_per_day, dtype=float)
+    hours = np.where(np.isfinite(hours) & (hours > 0), hours, 24.0)
+    with np.errstate(invalid="ignore"):
+        by_capacity = np.where(np.isfinite(capacity) & (capacity > 0),
+                               capacity * hours / settings.shortest_session_hours, np.inf)
+    by_residents = residents * settings.max_resident_share if residents is not None and residents > 0 else np.inf
+    return np.minimum(by_capacity, by_residents)
 
 
 def mean_daily(usage: pd.DataFrame, *, measure: str = "visits") -> pd.DataFrame:
@@ -129,7 +176,8 @@ def venue_usage(engine: CoverageEngine, venues: gpd.GeoDataFrame, usage: pd.Data
     -------
     UsageResult
         Per venue: ``capacity``, ``open_hours_per_day`` (``hours_known``), ``daily_capacity``,
-        ``mean_daily``, ``days``, ``utilisation``, ``status`` (one of :data:`STATUS`),
+        ``mean_daily``, ``days``, ``ceiling`` (:func:`daily_ceiling`), ``utilisation`` (none where the
+        mean is above the ceiling), ``status`` (one of :data:`STATUS`),
         ``catchment_residents``, ``residents_per_place`` and ``lon``/``lat``.
     """
     settings = settings or UsageSettings()
@@ -145,15 +193,18 @@ def venue_usage(engine: CoverageEngine, venues: gpd.GeoDataFrame, usage: pd.Data
     capacity = pd.to_numeric(cap.reindex(table["feature_id"].to_numpy()), errors="coerce").to_numpy(dtype=float)
     hours = [fs.hours[i] for i in idx]
     known = np.array([h is not None for h in hours])
-    per_day = np.array([h.weekly_minutes() / 7 / 60 if h is not None else settings.hours_when_unknown for h in hours])
+    stated = np.array([np.nan if (d := open_hours_per_day(h)) is None else d for h in hours])
+    per_day = np.where(known, stated, settings.hours_when_unknown)
     daily_capacity = capacity * per_day / settings.session_hours
     daily = mean_daily(usage, measure=settings.measure).set_index("venue_id")
     md = daily["mean_daily"].reindex(table["feature_id"].to_numpy()).to_numpy(dtype=float)
     days = daily["days"].reindex(table["feature_id"].to_numpy()).fillna(0).to_numpy(dtype=int)
+    ceiling = daily_ceiling(capacity, stated, float(engine.demand.population.sum()), settings)
+    doubtful = np.isfinite(md) & (md > ceiling)
     with np.errstate(invalid="ignore", divide="ignore"):
-        util = np.where(daily_capacity > 0, md / daily_capacity, np.nan)
-    status = np.select([~np.isfinite(md), ~(daily_capacity > 0), util >= settings.over, util <= settings.under],
-                       ["no_data", "no_capacity", "over", "under"], "normal")
+        util = np.where((daily_capacity > 0) & ~doubtful, md / daily_capacity, np.nan)
+    status = np.select([~np.isfinite(md), doubtful, ~(daily_capacity > 0), util >= settings.over,
+                        util <= settings.under], ["no_data", "implausible", "no_capacity", "over", "under"], "normal")
     residents = catchment_residents(engine, idx, catchment_m)
     pts = shapely.point_on_surface(fs.geometry[idx])
     lon, lat = transformer(fs.crs, 4326).transform(shapely.get_x(pts), shapely.get_y(pts))
@@ -162,7 +213,7 @@ def venue_usage(engine: CoverageEngine, venues: gpd.GeoDataFrame, usage: pd.Data
     out = pd.DataFrame({
         "feature_id": table["feature_id"].to_numpy(), "name": table["name"].to_numpy(), "capacity": capacity,
         "open_hours_per_day": per_day, "hours_known": known, "daily_capacity": daily_capacity,
-        "mean_daily": md, "days": days, "utilisation": util, "status": status,
+        "mean_daily": md, "days": days, "ceiling": ceiling, "utilisation": util, "status": status,
         "catchment_residents": residents, "residents_per_place": per_place, "lon": lon, "lat": lat})
     notes = []
     unknown = sorted(set(usage["venue_id"]) - set(out["feature_id"])) if usage is not None and len(usage) else []
@@ -172,10 +223,15 @@ def venue_usage(engine: CoverageEngine, venues: gpd.GeoDataFrame, usage: pd.Data
         notes.append(note("usage.hours_assumed", n=int((~known).sum()), hours=settings.hours_when_unknown))
     if (status == "no_data").any():
         notes.append(note("usage.no_records", n=int((status == "no_data").sum()), measure=settings.measure))
+    if doubtful.any():
+        notes.append(note("usage.implausible", n=int(doubtful.sum()),
+                          names=[str(n) for n in table["name"].to_numpy()[doubtful]],
+                          share=settings.max_resident_share, session=settings.shortest_session_hours))
     if (status == "no_capacity").any():
         notes.append(note("usage.no_capacity", n=int((status == "no_capacity").sum())))
     out = out.sort_values(["utilisation", "feature_id"], ascending=[False, True], na_position="last")
     return UsageResult(out.reset_index(drop=True), settings, float(catchment_m), notes)
 
 
-__all__ = ["UsageSettings", "UsageResult", "venue_usage", "mean_daily", "catchment_residents", "STATUS"]
+__all__ = ["UsageSettings", "UsageResult", "venue_usage", "mean_daily", "catchment_residents", "daily_ceiling",
+           "open_hours_per_day", "STATUS"]

@@ -123,6 +123,11 @@ NOTES: dict[str, tuple[str, str]] = {
     "check.venue_id_unknown": ("不是任何已存场馆的编号", "not the id of any stored venue"),
     "check.future": ("日期在未来（晚于 {today}）；使用记录应在发生后填报",
                      "in the future (after {today}); usage is counted after it happens"),
+    "check.usage_implausible": ("场馆 {venue} 一天 {per_day} 人次，超过它一天最多可能接待的 {ceiling} 人次（容量×开放时长÷半小时，"
+                                "且不超过全区常住人口的 5%）；请核对计数，或先更正场馆的容量和开放时间",
+                                "{per_day} visits a day at venue {venue} is more than it can have taken ({ceiling}: "
+                                "capacity × open hours ÷ half an hour, and at most 5 % of all residents); check the "
+                                "count, or correct the venue's capacity and hours first"),
     "check.not_period": ("不是调查期；请写 2026、2026Q3、2026H2 或 2026-09", "not a period; write 2026, 2026Q3, 2026H2 or 2026-09"),
     "check.unit_unknown": ("不是任何已存边界单元的代码", "not the code of any stored boundary unit"),
     "check.second_count": ("场馆 {venue} 在该日/周已有一条{measure}计数；每个场馆、时段和指标只填一行",
@@ -243,11 +248,23 @@ NOTES: dict[str, tuple[str, str]] = {
     "units.outside": ("{residents:,.0f} 名居民（{share:.1%}）不在任何{level}边界内，计入“边界外”一行。",
                       "{residents:,.0f} residents ({share:.1%}) lie outside every {level} boundary; they are "
                       "counted in the row “outside”."),
+    "units.grid": ("数据中没有行政边界，{level}统计按 {n} 个规则网格单元（约 1 平方公里）计算；导入{level}边界后按实际单元统计。",
+                   "The data hold no administrative boundaries: the {level} figures use {n} regular grid units "
+                   "(about 1 km² each) until {level} boundaries are imported."),
     "usage.unknown_ids": ("使用记录中有 {n} 个场馆编号不是已存场馆，未计入：{ids}",
                           "{n} venue id(s) in the usage records are not stored venues and were not counted: {ids}"),
     "usage.hours_assumed": ("{n} 个场馆未填开放时间，按每天 {hours:g} 小时计算容量。",
                             "{n} venue(s) have no opening hours; {hours:g} h a day is assumed for their capacity."),
     "usage.no_records": ("{n} 个场馆没有{measure}记录。", "{n} venue(s) have no {measure} records."),
+    "emergency.unconfirmed": ("{total} 家医院中有 {n} 家的急诊科尚未确认（如来自 OpenStreetMap 而未标注 emergency=yes）；救护车时间已计入它们并标为“急诊未确认”，请卫健委在数据页确认或排除。",
+                              "{n} of {total} hospitals have an emergency department not yet confirmed (e.g. from "
+                              "OpenStreetMap without emergency=yes); ambulance times use them, marked “emergency "
+                              "unconfirmed”, until the health commission confirms or rules them out on the Data page."),
+    "usage.implausible": ("{n} 个场馆的日均人次超过其可能接待的上限（容量×开放时长÷{session:g} 小时，且不超过全区常住人口的 "
+                          "{share:.0%}），列为“存疑”，不计利用率：{names}",
+                          "{n} venue(s) report more visits a day than they can have taken (capacity × open hours ÷ "
+                          "{session:g} h, and at most {share:.0%} of all residents); shown as doubtful, with no "
+                          "utilisation: {names}"),
     "usage.no_capacity": ("{n} 个场馆未填容量，无法计算利用率。", "{n} venue(s) have no capacity, so no utilisation."),
     "whatif.site_off_network": ("新增场地 {site} 距最近可步行道路超过 200 米，步行不可达任何居民。",
                                 "New site {site} is more than 200 m from any walkable street: it reaches nobody "

@@ -30,6 +30,7 @@ from shapely.geometry import LineString, Point, box
 
 from geo.crs import local_metric_crs
 from geo.hours import parse_opening_hours
+from layers.rasters import population_total
 
 SEED = 20_251_123
 #: Label shown wherever the demo city appears.
@@ -512,20 +513,28 @@ USAGE_DAYS = 56
 EARLIER_SOURCE = "demo city (synthetic), 2026 Q2 opening list"
 
 
+#: People exercising at once where a venue's capacity counts spectators' seats (the stadium's 20,000, a
+#: gymnasium's 2,000): visits were once made from the seats as if each turned over all day (196,173 a day at the
+#: stadium, half the district).
+EXERCISE_PLACES = {"stadium": 600, "gymnasium": 300}
+
+
 def _usage_records(rng: np.random.Generator, venues: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Daily visits per venue: busy, ordinary and quiet venues, busier at weekends."""
+    """Daily visits per venue: busy, ordinary and quiet venues, busier at weekends, each day's count within what
+    the venue can take (:func:`geo.usage.daily_ceiling`)."""
     levels = np.array([0.12, 0.22, 0.45, 0.6, 0.7, 0.95, 1.15])
     weights = np.array([1, 2, 3, 4, 3, 2, 1], dtype=float)
     rows = []
     days = [USAGE_START + dt.timedelta(days=d) for d in range(USAGE_DAYS)]
     for v in venues.itertuples():
-        hours = parse_opening_hours(v.opening_hours).weekly_minutes() / 7 / 60 if v.opening_hours else 12.0
+        hours = parse_opening_hours(v.opening_hours) if v.opening_hours else None
         level = rng.choice(levels, p=weights / weights.sum())
-        base = v.capacity * hours / 1.5 * level
-        for d in days:
+        places = EXERCISE_PLACES.get(v.venue_kind, v.capacity)
+        for d in days:  # a day's visits follow that day's open hours (none on a closed day)
+            open_h = hours.day_minutes(d.weekday(), on=d) / 60 if hours is not None else 12.0
             weekend = 1.25 if d.weekday() >= 5 else 0.9
-            rows.append((v.feature_id, d, "day", "visits", int(round(base * weekend * rng.uniform(0.85, 1.15))),
-                         DEMO_SOURCE))
+            count = places * open_h / 1.5 * level * weekend * rng.uniform(0.85, 1.15)
+            rows.append((v.feature_id, d, "day", "visits", int(round(count)), DEMO_SOURCE))
     return pd.DataFrame(rows, columns=["venue_id", "date", "period", "measure", "count", "source"])
 
 
@@ -592,13 +601,6 @@ def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-bu
     return counts
 
 
-def population_total(tif: bytes) -> float:
-    """Sum of residents in a population GeoTIFF (nodata excluded)."""
-    with MemoryFile(tif) as mem, mem.open() as ds:
-        data = ds.read(1, masked=True)
-    return float(data.sum())
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line: build the demo city into a GeoPackage (or a PostGIS URL)."""
     from geo.errors import OneMapError
@@ -646,4 +648,4 @@ if __name__ == "__main__":
 
 
 __all__ = ["build_demo_city", "write_demo_city", "DemoCity", "DEMO_LABEL_ZH", "DEMO_LABEL_EN",
-           "DEMO_SOURCE", "population_total"]
+           "DEMO_SOURCE"]

@@ -52,3 +52,17 @@ def open_geotiff(content: bytes) -> Iterator[rasterio.io.DatasetReader]:
     """Open GeoTIFF bytes as a rasterio dataset (a context manager)."""
     with MemoryFile(content) as mem, mem.open() as ds:
         yield ds
+
+
+def population_total(tif: bytes) -> float:
+    """Sum of residents in a population GeoTIFF (nodata excluded)."""
+    with MemoryFile(tif) as mem, mem.open() as ds:
+        data = ds.read(1, masked=True)
+    return float(data.sum())
+
+
+def stored_residents(store) -> float | None:
+    """Residents in the store's population layer; None when it holds none."""
+    if "population" not in {i.name for i in store.layers.list() if i.kind == "raster"}:
+        return None
+    return population_total(store.rasters.read("population"))

@@ -18,8 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.errors import OpeningHoursError
+from geo.hours import OpeningHours, parse_opening_hours
 from geo.notes import Note, note
 from geo.slots import DAY_KINDS
+from geo.usage import daily_ceiling, open_hours_per_day
 from layers.catalogue import FieldSpec
 from layers.errors import InputFileError, LayerValidationError, PersonalDataError, Problem, ValidationReport
 from layers.health import INDICATORS, min_count, numerators, row_level_columns
@@ -321,13 +324,17 @@ def _resolve_venues(frame: pd.DataFrame, venues: pd.DataFrame | None, rows: np.n
 
 def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.DataFrame | None = None,
                   unit_codes: set[str] | None = None, first_row: int = FIRST_ROW,
-                  today: pd.Timestamp | None = None) -> RecordPlan:
+                  today: pd.Timestamp | None = None, residents: float | None = None) -> RecordPlan:
     """Check a delivery (columns already read as text) against record table ``kind``.
 
     Parameters
     ----------
     venues : DataFrame, optional
-        Stored venues (``feature_id``, ``name``): usage rows must name one of them.
+        Stored venues (``feature_id``, ``name``; ``capacity`` and ``opening_hours`` when
+        stored): usage rows must name one of them, and count no more than the venue can have
+        taken in a day (:func:`geo.usage.daily_ceiling`).
+    residents : float, optional
+        Residents of the area (the population layer's total), for the same bound.
     unit_codes : set of str, optional
         Stored boundary codes: survey rows must name one of them.
     first_row : int
@@ -379,6 +386,7 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
         for i, d in enumerate(out["date"]):
             if d is not None and d > today:
                 problems.append(Problem.coded(int(rows[i]), "date", str(d), "check.future", today=str(today)))
+        _check_plausible(out, venues, residents, rows, problems)
         weekly = (out["period"] == "week").to_numpy() & out["date"].notna().to_numpy()
         if weekly.any():
             out.loc[weekly, "date"] = [d - pd.Timedelta(days=d.weekday()).to_pytimedelta()
@@ -417,6 +425,47 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
     return RecordPlan(kind, source, out.reset_index(drop=True), report, rows, unknown, notes)
 
 
+def venue_facts(venues: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The stored venues' columns a usage delivery is checked against (id, name, capacity, hours)."""
+    if venues is None:
+        return None
+    return pd.DataFrame(venues[[c for c in ("feature_id", "name", "capacity", "opening_hours") if c in venues.columns]])
+
+
+def _check_plausible(out: pd.DataFrame, venues: pd.DataFrame | None, residents: float | None, rows: np.ndarray,
+                     problems: list[Problem]) -> None:
+    """Each usage count within what its venue can have taken (a week's count over seven days)."""
+    if venues is None or out.empty:
+        return
+    by_id = venues.assign(feature_id=venues["feature_id"].astype(str)).drop_duplicates("feature_id") \
+        .set_index("feature_id")
+    ids = out["venue_id"].astype(object).where(out["venue_id"].notna(), None)
+    at = by_id.reindex(ids.astype(str).to_numpy())
+    capacity = pd.to_numeric(at["capacity"], errors="coerce").to_numpy(dtype=float) if "capacity" in at.columns \
+        else np.full(len(out), np.nan)
+    weekly = (out["period"] == "week").to_numpy()
+    hours = np.full(len(out), np.nan)  # that day's open hours, or a day's mean in that week
+    parsed: dict[str, OpeningHours | None] = {}
+    texts = at["opening_hours"].to_numpy() if "opening_hours" in at.columns else [None] * len(out)
+    for i, (text, day) in enumerate(zip(texts, out["date"])):
+        if not isinstance(text, str) or not text.strip() or day is None or pd.isna(day):
+            continue
+        if text not in parsed:
+            try:
+                parsed[text] = parse_opening_hours(text)
+            except OpeningHoursError:
+                parsed[text] = None  # the venue's own check names unreadable hours; here they bound nothing
+        if (h := parsed[text]) is not None:
+            hours[i] = open_hours_per_day(h, week_of=day) if weekly[i] else h.day_minutes(day.weekday(), on=day) / 60
+    ceiling = daily_ceiling(capacity, hours, residents)
+    count = pd.to_numeric(out["count"], errors="coerce").to_numpy(dtype=float)
+    per_day = count / np.where(weekly, 7, 1)
+    for i in np.flatnonzero(np.isfinite(per_day) & (per_day > ceiling)):
+        problems.append(Problem.coded(int(rows[i]), "count", f"{count[i]:.0f}", "check.usage_implausible",
+                                      venue=str(ids.iloc[i]), per_day=f"{per_day[i]:,.0f}",
+                                      ceiling=f"{ceiling[i]:,.0f}"))
+
+
 def _check_aggregates(out: pd.DataFrame, rows: np.ndarray, problems: list[Problem]) -> None:
     """Each health row: a count for a count indicator, a rate with its denominator for a rate one, and never
     fewer than k people (the report shows "< k", not the small number)."""
@@ -438,7 +487,8 @@ def _check_aggregates(out: pd.DataFrame, rows: np.ndarray, problems: list[Proble
 
 
 def prepare_records(path: str | os.PathLike[str], kind: str, *, venues: pd.DataFrame | None = None,
-                    unit_codes: set[str] | None = None, today: pd.Timestamp | None = None) -> RecordPlan:
+                    unit_codes: set[str] | None = None, today: pd.Timestamp | None = None,
+                    residents: float | None = None) -> RecordPlan:
     """Read a CSV/XLSX delivery of record table ``kind`` and check it (nothing is written).
 
     Raises
@@ -447,7 +497,8 @@ def prepare_records(path: str | os.PathLike[str], kind: str, *, venues: pd.DataF
         Unreadable or empty file, a needed column missing, or personal identifiers.
     """
     p = Path(path)
-    return check_records(read_table(p), kind, source=p.name, venues=venues, unit_codes=unit_codes, today=today)
+    return check_records(read_table(p), kind, source=p.name, venues=venues, unit_codes=unit_codes, today=today,
+                         residents=residents)
 
 
 def commit_records(store, plan: RecordPlan, *, user: str, mode: str = "upsert",
@@ -466,5 +517,5 @@ def commit_records(store, plan: RecordPlan, *, user: str, mode: str = "upsert",
                                department=department)
 
 
-__all__ = ["RECORDS", "RecordSpec", "RecordPlan", "get_record_spec", "check_records", "prepare_records",
+__all__ = ["RECORDS", "RecordSpec", "RecordPlan", "get_record_spec", "check_records", "prepare_records", "venue_facts",
            "commit_records", "PERIODS", "MEASURES"]

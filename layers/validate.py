@@ -25,6 +25,7 @@ from geo.hours import normalize_opening_hours
 from geo.notes import Note
 from layers.catalogue import DEPARTMENTS, FieldSpec, LayerSpec
 from layers.errors import Problem, ValidationReport
+from layers.vocabulary import code_for
 
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对", "开放", "有", "需要", "需预约", "open"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "不", "不开放", "无", "不需要", "closed"}
@@ -78,6 +79,8 @@ def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
                         "hours.unreadable", {"text": text, "detail": str(norm)})))
                     continue
                 text = norm
+            elif f.choices is not None:  # a code's word in either language (an exported table read back)
+                text = code_for(f.name, text)
             values[i] = text
         out = pd.Series(values, index=col.index, dtype="object")
     elif f.type in ("int", "float"):

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from geo.errors import OneMapError
 from i18n import render_note, t
-from layers.accounts import Account, has_accounts
+from layers.accounts import SINGLE_USER, Account, has_accounts
 from layers.errors import is_outage
 from layers.field_reports import file_report, locate
 from layers.photos import MAX_PHOTOS, max_photo_mb
@@ -30,7 +30,6 @@ from webmap.publish import link_is_valid
 log = logging.getLogger(__name__)
 #: The form's own fields, besides the photos.
 FIELDS = ("layer", "id", "lon", "lat", "kind", "category", "body", "anonymous", "lang")
-SINGLE_USER = Account("单用户", "admin", None, single_user=True)
 
 
 @functools.lru_cache(maxsize=1)

@@ -24,6 +24,7 @@ from geo.crs import gauss_kruger_3deg_crs
 from geo.errors import OneMapError
 from layers.catalogue import CATALOGUE
 from layers.stores import Store
+from services.ogc_locale import compiled_locale
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/{}"
@@ -150,6 +151,7 @@ def build_config(store: Store, *, url: str, folder: Path, host: str = "127.0.0.1
                                                "on_exceed": "throttle"},
             "map": {"url": BLANK_TILE, "attribution": "健身一张图"},
             "templates": {"path": str(templates), "static": str(static)},
+            "locale_dir": str(compiled_locale(folder)),  # the page chrome in Chinese (services/ogc_locale.py)
             "manager": {"name": "TinyDB", "connection": str(folder / "jobs.db"), "output_dir": str(folder / "jobs")},
         },
         "logging": {"level": "ERROR"},

@@ -44,7 +44,7 @@ def audit_section(store: Store, layer: str, lang: str) -> None:
                              if a == "refused" and n else "")
                             for a, o, n in zip(trail["action"], trail["old"], trail["new"])]
         show_table(shown.iloc[::-1], {"changed_at": (t("changed_at", lang), "datetime"),
-                                      "changed_by": (t("changed_by", lang), "text"),
+                                      "changed_by": (t("changed_by", lang), "label:person"),
                                       "db_role": (t("db_role", lang), "text"),
                                       "feature_id": (t("site_id", lang), "text"),
                                       "action": (t("action", lang), "label:action"),

@@ -22,6 +22,7 @@ import streamlit as st  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from exports.print_map import cjk_font  # noqa: E402
+from i18n.names import place_name  # noqa: E402
 
 _GREEN, _BLUE, _GREY = "#1a9641", "#2171b5", "#9e9e9e"
 _LINES = ("#1a9641", "#74add1", "#d73027", "#984ea3")
@@ -46,11 +47,13 @@ def _svg(fig) -> str:
     return re.sub(r"<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)  # no creator, no date
 
 
-def rate_bars(frame: pd.DataFrame, *, name: str, rate: str, name_title: str, rate_title: str) -> str:
-    """Horizontal bars of ``rate`` (0 … 1) per ``name``, highest first, each labelled with its percentage."""
+def rate_bars(frame: pd.DataFrame, *, name: str, rate: str, name_title: str, rate_title: str,
+              lang: str = "zh") -> str:
+    """Horizontal bars of ``rate`` (0 … 1) per ``name`` (a place: with its pinyin in English), highest first, each
+    labelled with its percentage."""
     data = frame[[name, rate]].dropna().sort_values(rate, ascending=True)
     fig, ax = _figure(6.0, 0.36 * len(data) + 0.9)
-    bars = ax.barh([str(v) for v in data[name]], data[rate], color=_GREEN)
+    bars = ax.barh([place_name(v, lang) for v in data[name]], data[rate], color=_GREEN)
     ax.bar_label(bars, labels=[f"{v:.1%}" for v in data[rate]], padding=3, fontsize=9)
     ax.set_xlim(0, 1.1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -60,11 +63,12 @@ def rate_bars(frame: pd.DataFrame, *, name: str, rate: str, name_title: str, rat
 
 
 def value_bars(frame: pd.DataFrame, *, name: str, value: str, name_title: str, value_title: str,
-               fmt: str = "{:,.2f}") -> str:
-    """Horizontal bars of ``value`` per ``name``, largest first, each labelled (a league table)."""
+               fmt: str = "{:,.2f}", lang: str = "zh") -> str:
+    """Horizontal bars of ``value`` per ``name`` (a place: with its pinyin in English), largest first, each
+    labelled (a league table)."""
     data = frame[[name, value]].dropna().sort_values(value, ascending=True)
     fig, ax = _figure(6.0, 0.36 * len(data) + 0.9)
-    bars = ax.barh([str(v) for v in data[name]], data[value], color=_BLUE)
+    bars = ax.barh([place_name(v, lang) for v in data[name]], data[value], color=_BLUE)
     ax.bar_label(bars, labels=[fmt.format(v) for v in data[value]], padding=3, fontsize=9)
     ax.set_xlim(0, float(data[value].max()) * 1.15 if len(data) else 1)
     ax.set_xlabel(value_title, fontsize=9)

@@ -239,7 +239,7 @@ def _steps_table(steps: pd.DataFrame, lang: str, *, staff: bool) -> None:
     columns = {"at": (t("step_at", lang), "text"), "status": (t("report_status", lang), "label:report_status"),
                "department": (t("report_department", lang), "label:department")}
     if staff:
-        columns |= {"actor": (t("step_actor", lang), "text"), "reason": (t("step_reason", lang), "text")}
+        columns |= {"actor": (t("step_actor", lang), "label:person"), "reason": (t("step_reason", lang), "text")}
     shown, _config = prepare(steps, columns, lang)
     st.table(shown.set_index(t("step_at", lang)))
 

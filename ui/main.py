@@ -8,6 +8,7 @@ from i18n import LANGUAGES, t
 from layers.limits import UploadLimits
 from ui import show, state
 from ui.auth import current_account
+from ui.frontend_words import localise_frontend
 
 st.set_page_config(page_title="健身一张图 · Fitness One Map", layout="wide",
                    page_icon=str(Path(__file__).parent / "static" / "favicon.png"))
@@ -30,6 +31,8 @@ st.html("<style>.block-container{padding-top:2.2rem}"
         f"{_UPLOAD} [data-testid='stFileUploaderDropzoneInstructions'] span::after"
         f"{{content:'{t('upload_limit', lang, mb=f'{UploadLimits.from_env().max_file_mb:g}')}';font-size:12px}}"
         "</style>")
+with st.sidebar:
+    localise_frontend(lang)  # Streamlit's own words ("Select all", the table toolbar) in the page's language
 with st.sidebar.expander(t("basemap", lang)):
     st.selectbox(t("basemap", lang), ["none", "osm", "tianditu", "xyz"], key=state.BASEMAP,
                  format_func=lambda k: {"none": t("basemap_none", lang), "osm": "OpenStreetMap",

@@ -14,11 +14,14 @@ from geo.errors import OneMapError
 from geo.indicators import satisfaction_trend
 from geo.nearby import NearbyResult, Origin, parse_coordinates
 from geo.units import OUTSIDE, SPORTS_AREA_TARGET_M2_PER_RESIDENT, place_names
-from i18n import render_note, t
+from geo.usage import STATUS
+from i18n import LANGUAGES, render_note, t
 from i18n.definitions import circle_label
+from i18n.names import place_name
 from i18n.values import value_label
 from layers.limits import upload_workspace
-from layers.records import commit_records, prepare_records
+from layers.rasters import stored_residents
+from layers.records import commit_records, prepare_records, venue_facts
 from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
@@ -36,8 +39,8 @@ from webmap.legend import LegendEntry
 
 #: The layer whose editors may import each record table (usage belongs with the venues).
 RECORD_LAYER = {"venue_usage": "venues", "satisfaction": "boundaries", "health_indicators": "health_stations"}
-STATUS_COLORS = {"over": "#d7301f", "normal": "#41ab5d", "under": "#2171b5", "no_data": "#969696",
-                 "no_capacity": "#969696"}
+STATUS_COLORS = {"over": "#d7301f", "normal": "#41ab5d", "under": "#2171b5", "implausible": "#8856a7",
+                 "no_capacity": "#636363", "no_data": "#bdbdbd"}
 
 
 def _layer(store: Store, name: str):
@@ -158,18 +161,22 @@ def _for_need_group(store: Store, result: NearbyResult | None, lang: str) -> Nea
 def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> None:
     """The ranked list, its notes, and the printable sheet and CSV."""
     n = len(result.table)
-    st.metric(f"{show.plain(result.origin.label)} · {t('nearby_found', lang)}", n)
+    st.metric(f"{show.plain(place_name(result.origin.label, lang))} · {t('nearby_found', lang)}", n)
     if n:
         st.dataframe(sheet_rows(result, lang), hide_index=True, width="stretch", key="nearby_table")
     else:
         st.info(t("no_nearby", lang))
     for note in result.notes:
         show.caption(render_note(note, lang))
-    if st.button(t("make_sheet", lang), key="nearby_make"):
+    c1, c2 = st.columns([1, 3])
+    doc_lang = c2.radio(t("doc_lang", lang), list(LANGUAGES), index=list(LANGUAGES).index(lang), horizontal=True,
+                        format_func=LANGUAGES.get, key="nearby_doc_lang")
+    if c1.button(t("make_sheet", lang), key="nearby_make"):
         with upload_workspace(prefix="sheet-") as folder:
-            pdf = write_nearby_sheet(result, folder / "健身资源推荐单.pdf", streets=_layer(store, "walk_network"),
+            pdf = write_nearby_sheet(result, folder / f"{t('nearby_sheet_file', doc_lang)}.pdf",
+                                     streets=_layer(store, "walk_network"), lang=doc_lang,
                                      issuer=result.origin.label if mode == "station" else "")
-            csv = write_nearby_csv(result, folder / "健身资源清单.csv")
+            csv = write_nearby_csv(result, folder / f"{t('nearby_list_file', doc_lang)}.csv", doc_lang)
             pdf_bytes, csv_bytes = pdf.read_bytes(), csv.read_bytes()
         st.download_button(t("download_sheet", lang), pdf_bytes, file_name=pdf.name,
                            mime="application/pdf", key="nearby_pdf", on_click="ignore")
@@ -186,8 +193,9 @@ def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
     bounds = _layer(store, "boundaries")
     try:
         with saved_upload(upload) as path:
-            plan = prepare_records(path, kind, venues=venues[["feature_id", "name"]] if venues is not None else None,
-                                   unit_codes=set(bounds["code"].astype(str)) if bounds is not None else None)
+            plan = prepare_records(path, kind, venues=venue_facts(venues),
+                                   unit_codes=set(bounds["code"].astype(str)) if bounds is not None else None,
+                                   residents=stored_residents(store))
     except OneMapError as exc:
         show.failure(exc, lang)
         return
@@ -218,6 +226,17 @@ def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
         show.failure(exc, lang)
 
 
+def _usage_tip(r, lang: str) -> str:
+    """A venue's circle: its name, status and what is known of its use (a doubtful count is not a utilisation)."""
+    said = [r.name, value_label("status", r.status, lang)]
+    if pd.notna(r.utilisation):
+        said.append(f"{t('utilisation', lang)} {r.utilisation:.0%}")
+    elif pd.notna(r.mean_daily):
+        said.append(f"{t('mean_daily', lang)} {r.mean_daily:,.0f}")
+    said.append(f"{t('catchment', lang)} {r.catchment_residents:,.0f}")
+    return " · ".join(said)
+
+
 def usage_tab(store: Store, lang: str) -> None:
     """Utilisation against capacity on the map, beside the residents each venue serves."""
     c1, c2, c3 = st.columns(3)
@@ -230,21 +249,19 @@ def usage_tab(store: Store, lang: str) -> None:
     else:
         result = get_usage(store, catchment_m=catchment, over=over, under=min(under, over - 0.01))
         counts = result.counts()
-        k = st.columns(4)
-        for col, status in zip(k, ("over", "normal", "under", "no_data")):
-            col.metric(t(f"status_{status}", lang), counts[status])
+        # Every status a circle on the map can have is counted above it, in the colour and words of its legend.
+        shown = [s for s in STATUS if counts[s] or s in ("over", "normal", "under")]
+        for col, status in zip(st.columns(len(shown)), shown):
+            col.metric(value_label("status", status, lang), counts[status])
         left, right = st.columns([3, 2])
         table = result.table
         with left:
             top = max(float(table["catchment_residents"].max()), 1.0)
             on_top = [dot_marker(
                 r.lat, r.lon, radius=4 + 12 * (r.catchment_residents / top) ** 0.5, color=STATUS_COLORS[r.status],
-                fill=True, fill_opacity=0.75, weight=1,
-                tooltip=f"{r.name} · {t('utilisation', lang)} {r.utilisation:.0%} · {t('catchment', lang)} "
-                        f"{r.catchment_residents:,.0f}") for r in table.itertuples()]
+                fill=True, fill_opacity=0.75, weight=1, tooltip=_usage_tip(r, lang)) for r in table.itertuples()]
             basemap, gcj02 = basemap_setting()
-            extra = [LegendEntry("dot", STATUS_COLORS[k], t(f"status_{k}", lang))
-                     for k in ("over", "normal", "under", "no_data")]
+            extra = [LegendEntry("dot", STATUS_COLORS[k], value_label("status", k, lang)) for k in shown]
             m = build_map({k: v for k in ("boundaries",) if (v := _layer(store, k)) is not None}, lang=lang,
                           height=520, on_top=on_top, legend_extra=extra, basemap=basemap, gcj02=gcj02,
                           report_entry=report_entry(lang))
@@ -293,7 +310,7 @@ def indicators_tab(store: Store, lang: str) -> None:
     with left:
         st.subheader(t("league", lang))
         show_chart(value_bars(ind.league, name="name", value="score", name_title=t(f"level_{level}", lang),
-                              value_title=t("league_score", lang)))
+                              value_title=t("league_score", lang), lang=lang))
         st.caption(t("league_help", lang))
         st.subheader(t("by_department", lang))
         dept = ind.departments

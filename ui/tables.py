@@ -15,14 +15,20 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from i18n.names import place_name
 from i18n.values import hours_text, value_label
 
-#: How a column reads: "text", "count", "percent", "bar" (a share drawn as a bar), "decimal", "metres",
+#: How a column reads: "text", "place" (a place's name: with its pinyin in English; a "text" column of
+#: :data:`PLACE_COLUMNS` is one), "count", "percent", "bar" (a share drawn as a bar), "decimal", "metres",
 #: "minutes", "km2", "datetime", "hours" (OSM opening hours), or "label:<field>" (a coded value by its label).
 Kind = str
 
 
-def _config(title: str, kind: Kind) -> Any:
+#: Text columns that hold a place's name: in English mode shown with the name's pinyin beside it.
+PLACE_COLUMNS = frozenset({"name", "unit_name", "place_name", "venue_name", "street", "place", "site", "label"})
+
+
+def _config(title: str, kind: Kind, lang: str = "zh") -> Any:
     cc = st.column_config
     if kind == "count":
         return cc.NumberColumn(title, format="localized")
@@ -35,7 +41,7 @@ def _config(title: str, kind: Kind) -> Any:
     if kind == "metres":
         return cc.NumberColumn(title, format="%d m")
     if kind == "minutes":
-        return cc.NumberColumn(title, format="%.0f min")
+        return cc.NumberColumn(title, format="%.0f min" if lang == "en" else "%.0f 分钟")
     if kind == "km2":
         return cc.NumberColumn(title, format="%.2f km²")
     if kind == "datetime":
@@ -43,13 +49,17 @@ def _config(title: str, kind: Kind) -> Any:
     return cc.TextColumn(title)
 
 
+def _numbers(series: pd.Series) -> pd.Series:
+    """Numbers, with nothing shown for a missing or unbounded one (nothing within reach is ``inf``)."""
+    got = pd.to_numeric(series, errors="coerce").astype(float)
+    return got.where(np.isfinite(got))
+
+
 def _values(series: pd.Series, kind: Kind, lang: str) -> pd.Series:
-    if kind == "count":
-        return pd.to_numeric(series, errors="coerce").round().astype("Int64")
-    if kind == "metres":
-        return pd.to_numeric(series, errors="coerce").round().astype("Int64")
+    if kind in ("count", "metres"):
+        return _numbers(series).round().astype("Int64")
     if kind in ("percent", "bar", "decimal", "minutes", "km2"):
-        return pd.to_numeric(series, errors="coerce").astype(float)
+        return _numbers(series)
     if kind == "datetime":
         return pd.to_datetime(series, errors="coerce", utc=True)
     if kind == "hours":
@@ -57,6 +67,8 @@ def _values(series: pd.Series, kind: Kind, lang: str) -> pd.Series:
     if kind.startswith("label:"):
         field = kind.split(":", 1)[1]
         return series.map(lambda v: value_label(field, v, lang)).astype(object)
+    if kind == "place":
+        return series.map(lambda v: place_name(v, lang)).astype(object)
     return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
                       else str(v)).astype(object)
 
@@ -68,8 +80,10 @@ def prepare(frame: pd.DataFrame, columns: Mapping[str, tuple[str, Kind]], lang: 
     for col, (title, kind) in columns.items():
         if col not in frame.columns:
             continue
+        if kind == "text" and col in PLACE_COLUMNS:
+            kind = "place"
         out[title] = _values(frame[col], kind, lang)
-        config[title] = _config(title, kind)
+        config[title] = _config(title, kind, lang)
     return out.reset_index(drop=True), config
 
 

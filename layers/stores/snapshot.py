@@ -102,12 +102,13 @@ def change_snapshots(store: Store, layers: tuple[str, ...], *,
 
 
 def quarter_ends(start: datetime | str, end: datetime | str) -> list[pd.Timestamp]:
-    """The last moment of every calendar quarter from ``start``'s to ``end``'s (UTC)."""
+    """The last moment of every calendar quarter from ``start``'s to ``end``'s (UTC); ``end`` itself for the
+    quarter it falls in (a trend shows no point dated after the moment it was drawn)."""
     a, b = pd.Timestamp(start), pd.Timestamp(end)
     a = a.tz_localize("UTC") if a.tzinfo is None else a.tz_convert("UTC")
     b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
     periods = pd.period_range(a.tz_localize(None).to_period("Q"), b.tz_localize(None).to_period("Q"), freq="Q")
-    return [p.end_time.tz_localize("UTC").floor("s") for p in periods]
+    return [min(p.end_time.tz_localize("UTC").floor("s"), b.floor("s")) for p in periods]
 
 
 __all__ = ["Snapshot", "current_snapshot", "snapshot_as_of", "change_snapshots", "quarter_ends"]

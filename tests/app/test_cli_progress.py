@@ -55,7 +55,7 @@ def test_bars_follow_the_work_on_a_terminal(city):  # noqa: F811
 def test_no_bar_without_a_terminal_or_with_quiet(city, capsys):  # noqa: F811
     run = subprocess.run([ONEMAP, "--store", city, "coverage", "--layers", "venues"], cwd=ROOT, capture_output=True,
                          text=True)
-    assert run.returncode == EXIT_OK and "%|" not in run.stderr and "venues" in run.stdout
+    assert run.returncode == EXIT_OK and "%|" not in run.stderr and "体育场馆" in run.stdout
     code, drawn = _run_in_a_terminal([ONEMAP, "--store", city, "--quiet", "coverage", "--layers", "venues"])
     assert code == EXIT_OK and "%|" not in drawn
 

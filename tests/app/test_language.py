@@ -138,9 +138,11 @@ def other_script(texts: list[str], lang: str, data: list[str]) -> list[str]:
     return bad
 
 
-def _page(lang: str, page: str, actions=()) -> AppTest:
+def walk_page(page: str, actions=(), lang: str | None = None) -> AppTest:
+    """The app opened at ``page`` (in ``lang``, or the default), each action done and run; no exception."""
     at = AppTest.from_file(APP, default_timeout=300)
-    at.session_state["lang"] = lang
+    if lang is not None:
+        at.session_state["lang"] = lang
     at.run()
     at.switch_page(page).run()
     for act in actions:
@@ -148,6 +150,10 @@ def _page(lang: str, page: str, actions=()) -> AppTest:
         at.run()
     assert not at.exception, at.exception
     return at
+
+
+def _page(lang: str, page: str, actions=()) -> AppTest:
+    return walk_page(page, actions, lang)
 
 
 def _solve(at: AppTest) -> None:

@@ -67,7 +67,8 @@ def _canon(value: object) -> str:
     if isinstance(value, (pd.Timestamp, np.datetime64)) or hasattr(value, "isoformat"):
         stamp = pd.Timestamp(value)
         stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-        return stamp.round("ms").isoformat()  # GDAL keeps milliseconds, rounded
+        # GDAL keeps milliseconds, rounded half up (pandas' round is half to even: .4985 s gave .498, GDAL .499)
+        return pd.Timestamp((stamp.value + 500_000) // 1_000_000 * 1_000_000, tz="UTC").isoformat()
     text = str(value)
     if len(text) >= 19 and text[4] == "-" and text[10] == "T":  # a date-time as JSON text
         return _canon(pd.Timestamp(text))

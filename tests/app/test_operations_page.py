@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from tests.app.test_pages import APP, on_demo  # noqa: F401  (the fixture)
@@ -36,8 +37,12 @@ def test_all_three_tabs_on_the_demo_city(on_demo):  # noqa: F811
     # Usage: the demo's eight weeks of visits.
     at.radio(key="operations.section").set_value("usage").run()
     metrics = {m.label: m.value for m in at.metric}
-    assert int(metrics["超负荷"]) > 0 and int(metrics["低利用"]) > 0 and metrics["无记录"] == "0"
-    assert len(_frame(at, "服务人口")) == 68
+    assert int(metrics["超负荷"]) > 0 and int(metrics["利用不足"]) > 0 and "无记录" not in metrics
+    usage = _frame(at, "服务人口")
+    assert len(usage) == 68
+    # Every circle on the map is in one count above it, under the word its legend and the table use.
+    assert sum(int(v) for v in metrics.values()) == 68
+    assert {k: int(v) for k, v in metrics.items()} == usage["使用状态"].value_counts().to_dict()
     # Indicators: the city's KPIs, the league of six streets, the trend after each change.
     at.radio(key="operations.section").set_value("indicators").run()
     metrics = {m.label: m.value for m in at.metric}
@@ -45,6 +50,11 @@ def test_all_three_tabs_on_the_demo_city(on_demo):  # noqa: F811
     assert len(_frame(at, "街道")) == 6 and len(_frame(at, "指标")) > 5
     trend = _frame(at, "时间")
     assert len(trend) == 2 and trend["学校场地开放率"].iloc[0] < trend["学校场地开放率"].iloc[1]
+    # By quarter: the quarter still running is drawn as of now, never dated after today.
+    at.radio(key="indicators.trend").set_value("quarter").run()
+    quarters = _frame(at, "时间")
+    assert not at.exception and len(quarters) >= 1
+    assert (pd.to_datetime(quarters["时间"], utc=True) <= pd.Timestamp.now(tz="UTC")).all()
 
 
 def test_nearby_by_time_and_by_typed_coordinates(on_demo):  # noqa: F811

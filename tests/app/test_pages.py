@@ -48,7 +48,7 @@ def test_data_page_lists_layers_and_history(on_demo):
     stored = at.dataframe[0].value
     assert len(stored) >= 10 and "体育场馆" in set(stored["图层"])
     history = at.dataframe[1].value
-    assert history["修改人"].eq("demo-builder").all()
+    assert history["修改人"].eq("示范数据生成程序").all()  # the product's own writer, in words
 
 
 def test_missing_store_is_one_clear_message(monkeypatch, tmp_path):
@@ -249,3 +249,17 @@ def test_planning_scenarios_compare_as_people_read_them(monkeypatch, demo_gpkg, 
     assert all(re.fullmatch(r"\d{1,2}\.\d%", v) for v in table.loc["规划后覆盖率"])
     assert not any(re.search(r"\d\.\d{4,}", v) for v in table.to_numpy().ravel())
     _open.clear()
+
+
+def test_a_table_shows_nothing_for_an_unbounded_number():
+    """A station with no resource within reach has an infinite distance: its cell is empty, not a failure (this
+    broke the nearby page on the real Chengdu extract)."""
+    import numpy as np
+    import pandas as pd
+
+    from ui.tables import prepare
+
+    shown, _ = prepare(pd.DataFrame({"d": [120.4, np.inf, -np.inf, None], "n": [1, np.inf, 3, None]}),
+                       {"d": ("距离", "metres"), "n": ("个数", "count")}, "zh")
+    assert shown["距离"].tolist()[0] == 120 and shown["距离"].isna().tolist() == [False, True, True, True]
+    assert shown["个数"].isna().tolist() == [False, True, False, True]

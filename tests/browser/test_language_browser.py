@@ -179,3 +179,32 @@ def test_every_page_in_the_browser_speaks_one_language(demo_app, browser, artifa
 def data_values(demo_gpkg) -> list[str]:
     """The demo city's stored text values (the app serves the same city, built by the same code)."""
     return stored_text_values(demo_gpkg)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_streamlits_own_words_follow_the_page(demo_app, browser, lang):
+    """Streamlit's dropdown ("Select all") and the table toolbar's tooltips ("Download as CSV", "Search",
+    "Fullscreen") in Chinese on a Chinese page, left in English on an English one."""
+    page, outside = open_page(browser, f"{demo_app}/export?lang={lang}", width=1440, height=1400)
+    _settle(page)
+    page.locator("[data-testid='stMultiSelect']").first.click()
+    option = page.get_by_role("option").first
+    option.wait_for(timeout=30_000)
+    listed = page.locator("[role='listbox'], [data-baseweb='popover']").first.inner_text()
+    page.keyboard.press("Escape")
+    page.goto(f"{demo_app}/data?lang={lang}")
+    _settle(page)
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.hover()
+    toolbar = page.locator("[data-testid='stElementToolbar']").first
+    toolbar.wait_for(timeout=30_000)
+    labels = [b.get_attribute("aria-label") or b.get_attribute("title") or b.inner_text()
+              for b in toolbar.locator("button").all()]
+    if lang == "zh":
+        assert "全选" in listed and "Select all" not in listed, listed
+        assert {"下载为 CSV", "搜索", "全屏"} <= set(labels), labels
+    else:
+        assert "Select all" in listed, listed
+        assert {"Download as CSV", "Search", "Fullscreen"} <= set(labels), labels
+    assert outside == []
+    page.close()

@@ -143,3 +143,41 @@ def test_the_report_reads_postgis_at_its_pin_too(pg_store, demo_city, tmp_path):
     counts = first.reports.set_index("分组")
     assert counts.loc["教育局", "本期收到"] == 1 and counts.loc["教育局", "期末未办结"] == 1
     assert 0 < first.indicators.set_index("指标").loc["全部健身设施 10分钟（500米）覆盖率", "本期"] < 1
+
+
+def test_the_report_in_english_has_no_chinese_but_place_names(city, tmp_path):
+    """The same report in English: headers, groups, indicators, sheet names, notes and the PDF's titles; a street
+    keeps its Chinese name with its pinyin beside it."""
+    import re
+
+    from openpyxl import load_workbook
+
+    now = dt.datetime.now().replace(microsecond=0)
+    period = parse_period(now.strftime("%Y-%m"))
+    zh = period_report(city, period, as_of=now, now=now)
+    en = period_report(city, period, as_of=now, now=now, lang="en")
+    assert en.title.endswith(f"Monthly fitness report ({period.label})")
+    assert list(en.reports["Group"])[-1] == "Total" and "Education bureau" in set(en.reports["Group"])
+    assert en.reports["Received"].tolist() == zh.reports["本期收到"].tolist()
+    assert en.indicators["This period"].tolist() == zh.indicators["本期"].tolist()
+    assert "All fitness facilities: coverage within 10 minutes (500 m)" in set(en.indicators["Indicator"]) or \
+        any("500 m" in i for i in en.indicators["Indicator"])
+    streets = set(zh.gaps["街道"])
+
+    def chinese_outside_names(text: str) -> list[str]:
+        for name in streets:
+            text = text.replace(name, "")
+        return re.findall(r"[\u3400-\u9fff]+", text)
+
+    write_period_xlsx(en, tmp_path / "en.xlsx")
+    book = load_workbook(tmp_path / "en.xlsx")
+    assert book.sheetnames[:3] == ["Cover", "Indicators", "Reports by department"]
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for value in row:
+                if isinstance(value, str) and not value.startswith(("demo", "cli", "体育局编辑")):
+                    assert not chinese_outside_names(value), (sheet.title, value)
+    write_period_pdf(en, tmp_path / "en.pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "en.pdf").pages)
+    for expected in ("Field reports handled (by department)", "Gap 1:", "Largest coverage gaps", "Notes"):
+        assert expected in text, expected

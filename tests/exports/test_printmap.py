@@ -70,8 +70,6 @@ def test_print_map_refuses_bad_requests(map_layers, tmp_path):
 def test_print_map_draws_an_analysis_named_in_its_legend(demo_city, demo_analysis, artifacts, monkeypatch):
     """Coverage, numbered gap pieces and a scenario's new sites over the layers; the legend names each, the
     boundary level drawn, and the footer names the departments whose features are drawn."""
-    import matplotlib.pyplot as plt
-
     from exports.files import share_cells
     from geo.scenarios import scenario_sites
     from geo.units import assign_units
@@ -85,14 +83,7 @@ def test_print_map_draws_an_analysis_named_in_its_legend(demo_city, demo_analysi
     frames = {"boundaries": b[b["level"] == "community"], "venues": demo_city.layers["venues"],
               "school_facilities": demo_city.layers["school_facilities"],
               "coverage": share_cells(result, "venues", 500), "gaps": gaps, "new_sites": sites}
-    texts: list[str] = []
-    real_savefig = plt.Figure.savefig
-
-    def keep_text(fig, *args, **kwargs):
-        texts.extend(t.get_text() for t in fig.findobj(plt.Text))
-        return real_savefig(fig, *args, **kwargs)
-
-    monkeypatch.setattr(plt.Figure, "savefig", keep_text)
+    texts = _texts_of(monkeypatch)
     path = print_map(frames, artifacts / "print_map_analysis.png", title="青溪区 体育场馆500米覆盖与规划新增场地",
                      dpi=110)
     assert path.exists()
@@ -102,3 +93,45 @@ def test_print_map_draws_an_analysis_named_in_its_legend(demo_city, demo_analysi
     assert {str(k) for k in range(1, 9)} <= set(texts) and {"A", "B"} <= set(texts)  # gaps numbered, sites lettered
     footer = next(t for t in texts if t.startswith("数据来源："))
     assert "体育局（体育场馆）" in footer and "教育局（学校体育设施）" in footer
+
+
+def _texts_of(monkeypatch) -> list[str]:
+    import matplotlib.pyplot as plt
+
+    texts: list[str] = []
+    real_savefig = plt.Figure.savefig
+
+    def keep_text(fig, *args, **kwargs):
+        texts.extend(t.get_text() for t in fig.findobj(plt.Text))
+        return real_savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(plt.Figure, "savefig", keep_text)
+    return texts
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_print_map_in_one_language(map_layers, demo_city, artifacts, monkeypatch, lang):
+    """English: legend, scale, north arrow, footer and coordinate system in English, street names with their
+    pinyin, no other Chinese; Chinese: the coordinate system written in Chinese."""
+    import re
+
+    texts = _texts_of(monkeypatch)
+    b = demo_city.layers["boundaries"]
+    streets = b[b["level"] == "street"]
+    title = "Qingxi District: 10-minute walk to sports venues" if lang == "en" else TITLE
+    print_map(map_layers, artifacts / f"print_map_{lang}.png", title=title, unit_labels=streets, dpi=110, lang=lang)
+    footer = next(t for t in texts if t.startswith(("数据来源：", "Source:")))
+    if lang == "zh":
+        assert "坐标系：CGCS2000 3度带高斯-克吕格投影 中央经线114°E" in footer and "图例" in texts
+        assert any(t.endswith("千米") or t.endswith("米") for t in texts)
+        return
+    assert "Coordinate system: CGCS2000 3-degree Gauss–Krüger, central meridian 114°E" in footer
+    assert "Sports bureau (Sports venues)" in footer and "Legend" in texts and "N" in texts
+    assert any(re.fullmatch(r"[\d.]+ k?m", t) for t in texts)
+    names = set(streets["name"])
+    for text in texts:
+        for line in text.split("\n"):
+            if line in names:
+                continue  # a street's name, with its pinyin on the next line
+            assert not re.search(r"[\u3400-\u9fff]", line), line
+    assert any("\n" in t and t.split("\n")[0] in names and t.split("\n")[1].endswith("Jiedao") for t in texts)

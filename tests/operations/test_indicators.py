@@ -102,7 +102,9 @@ def test_trend_from_the_version_history(city_store):
     got = indicator_trend([early])
     assert "no boundaries" in got["note"].iloc[0]
     ends = quarter_ends("2026-01-15", "2026-11-23")
-    assert [str(e.date()) for e in ends] == ["2026-03-31", "2026-06-30", "2026-09-30", "2026-12-31"]
+    # the quarter still running ends at the moment asked about, never after it
+    assert [str(e.date()) for e in ends] == ["2026-03-31", "2026-06-30", "2026-09-30", "2026-11-23"]
+    assert quarter_ends("2026-01-15", "2026-12-31 23:59:59")[-1] == pd.Timestamp("2026-12-31 23:59:59", tz="UTC")
     with pytest.raises(Exception, match="not a date"):
         snapshot_as_of(city_store, "last spring")
 

@@ -141,7 +141,7 @@ def test_sheet_prints_the_station_by_id_and_street_and_wraps_long_hours(finder, 
     opening-hours text wraps inside its cell instead of running into the next column."""
     from dataclasses import replace
 
-    from exports.nearby_sheet import wrap_cell
+    from exports.text_fit import wrap_cell
 
     a, b = finder.origin_of_station("health-001"), finder.origin_of_station("health-010")
     assert a.label == b.label and (a.lon, a.lat) != (b.lon, b.lat)
@@ -160,3 +160,27 @@ def test_sheet_prints_the_station_by_id_and_street_and_wraps_long_hours(finder, 
     assert "".join(lines).replace(" ", "") == "周一至周五06:00-08:00,18:00-21:30；周六、周日06:00-21:30；节假日08:00-18:00"
     for piece in ("周六、周日 06:00-21:30", "节假日 08:00-18:00"):  # the hours print whole, over several lines
         assert piece.replace(" ", "") in text.replace(" ", "").replace("\n", "")
+
+
+def test_the_sheet_and_list_in_english(finder, demo_analysis, artifacts):
+    """In English every word of the sheet is English; names keep their Chinese with pinyin beside them; the CSV's
+    headers, kinds, fees and hours are English too."""
+    import re
+
+    origin = finder.origin_of_station("health-001")
+    result = finder.query(origin, minutes=15, slot=TimeSlot.parse("Sat 09:00"))
+    pdf = write_nearby_sheet(result, artifacts / "nearby_sheet_en.pdf", streets=demo_analysis.layers["walk_network"],
+                             issuer=origin.label, lang="en")
+    write_nearby_sheet(result, artifacts / "nearby_sheet_en.png", streets=demo_analysis.layers["walk_network"],
+                       issuer=origin.label, lang="en")
+    text = pypdf.PdfReader(pdf).pages[0].extract_text()
+    assert "Fitness resources near you" in text and "Exercise prescription" in text and "Sat 09:00" in text
+    names = set(result.table["name"].astype(str)) | {origin.label} | set(str(a) for a in result.table["address"])
+    rest = text
+    for name in sorted(names, key=len, reverse=True):
+        rest = rest.replace(name, "")
+    assert not re.findall(r"[\u3400-\u9fff]{2,}", rest), re.findall(r"[\u3400-\u9fff]+", rest)
+    csv = pd.read_csv(write_nearby_csv(result, artifacts / "nearby_en.csv", "en"), encoding="utf-8-sig")
+    assert {"Name", "Name (pinyin)", "Kind", "Fee", "Opening hours", "Longitude", "Latitude"} <= set(csv.columns)
+    assert not csv["Opening hours"].dropna().str.contains("Mo-|Sa,Su").any()
+    assert not csv["Fee"].dropna().isin(["free", "low_cost", "paid"]).any()

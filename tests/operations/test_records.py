@@ -131,3 +131,35 @@ def test_commit_refuses_problems_unless_asked(tmp_path, gpkg_store, venues):
     assert gpkg_store.records.read("venue_usage").empty
     commit_records(gpkg_store, plan, user="体育局", keep_valid=True)
     assert list(gpkg_store.records.read("venue_usage")["count"]) == [12]
+
+
+def test_a_count_no_venue_can_take_is_refused_naming_row_field_and_bound(tmp_path, demo_city):
+    """Usage above capacity × open hours (turned over every half hour) or above 5 % of all residents is refused at
+    import, with the bound the analysis uses; a weekly count is judged per day and a closed day by the whole day."""
+    from layers.rasters import population_total
+    from layers.records import venue_facts
+
+    venues = demo_city.layers["venues"]
+    square = venues[(venues["venue_kind"] == "fitness_square") & (venues["opening_hours"] == "Mo-Su 06:00-22:00")] \
+        .iloc[0]
+    ceiling = square["capacity"] * 16 / 0.5
+    f = _write(tmp_path / "八月使用记录.csv", "\n".join([
+        "场馆编号,日期,人次,周期",
+        "venue-000,2026-08-03,196173,日",                         # row 2: the stadium, half the district a day
+        f"{square['feature_id']},2026-08-04,{int(ceiling)},日",     # row 3: at the bound, accepted
+        f"{square['feature_id']},2026-08-05,{int(ceiling) + 1},日",  # row 4: one above it
+        f"{square['feature_id']},2026-08-03,{int(ceiling * 7)},周",  # row 5: a week within 7 days' bound
+        "venue-000,2026-08-10,5000,日",                           # row 6: a busy, plausible day
+    ]))
+    residents = population_total(demo_city.population_tif)
+    plan = prepare_records(f, "venue_usage", venues=venue_facts(venues), residents=residents, today=TODAY)
+    by_row = {p.row: p for p in plan.report.problems}
+    assert set(by_row) == {2, 4}
+    assert by_row[2].field == "count" and by_row[2].value == "196173"
+    assert f"{0.05 * residents:,.0f}" in by_row[2].message and "more than it can have taken" in by_row[2].message
+    assert f"{ceiling:,.0f}" in by_row[4].message
+    from i18n import render_note
+
+    assert "超过它一天最多可能接待的" in render_note(by_row[2].note, "zh")
+    with pytest.raises(LayerValidationError):
+        commit_records(None, plan, user="steward")

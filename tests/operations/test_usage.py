@@ -68,3 +68,44 @@ def test_missing_capacity_hours_and_unknown_ids(demo_analysis, demo_city):
         UsageSettings(over=0.2, under=0.5)
     with pytest.raises(AnalysisError, match="positive number of metres"):
         venue_usage(demo_analysis.engine, venues, usage, catchment_m=0)
+
+
+def test_every_demo_count_is_within_what_its_venue_can_take(demo_analysis, demo_city):
+    """The demo's counts pass the import's bound, and no demo venue is doubtful (the stadium's count was once made
+    from its 20,000 spectator seats: 196,173 visits a day in a district of 420,000)."""
+    from layers.rasters import population_total
+    from layers.records import check_records, venue_facts
+
+    usage = demo_city.records["venue_usage"]
+    residents = population_total(demo_city.population_tif)
+    plan = check_records(usage.drop(columns=["source"]).astype(str), "venue_usage", source="demo.csv",
+                         venues=venue_facts(demo_city.layers["venues"]), residents=residents,
+                         today=pd.Timestamp("2027-01-01"))
+    assert plan.report.ok, plan.report.summary()
+    result = venue_usage(demo_analysis.engine, demo_city.layers["venues"], usage)
+    assert result.counts()["implausible"] == 0
+    assert result.table.set_index("feature_id").loc["venue-000", "mean_daily"] < 0.05 * residents
+
+
+def test_a_count_above_what_the_venue_can_take_is_doubtful_never_a_utilisation(demo_analysis, demo_city):
+    venues = demo_city.layers["venues"]
+    usage = demo_city.records["venue_usage"].copy()
+    usage.loc[usage["venue_id"] == "venue-000", "count"] = 196_173
+    result = venue_usage(demo_analysis.engine, venues, usage)
+    row = result.table.set_index("feature_id").loc["venue-000"]
+    assert row["status"] == "implausible" and np.isnan(row["utilisation"])
+    assert row["ceiling"] == pytest.approx(0.05 * demo_analysis.engine.demand.population.sum())
+    assert any(n.code == "usage.implausible" and "青溪体育中心" in n.values["names"] for n in result.notes)
+    assert sum(result.counts().values()) == len(result.table)  # every circle on the map is in one count
+
+
+def test_the_bound_is_the_smaller_of_turnover_and_the_residents_share():
+    from geo.usage import daily_ceiling
+
+    # capacity × hours / half an hour; no capacity (or 0): only the residents' 5 %; hours unknown: all day
+    got = daily_ceiling(np.array([100.0, np.nan, 0.0, 100.0]), np.array([10.0, 10.0, 10.0, np.nan]), 1_000_000)
+    assert got.tolist() == [2000.0, 50_000.0, 50_000.0, 4800.0]
+    assert daily_ceiling(np.array([100.0]), np.array([10.0]), 10_000).tolist() == [500.0]
+    assert daily_ceiling(np.array([100.0]), np.array([10.0]), None).tolist() == [2000.0]
+    assert daily_ceiling(np.array([100.0]), np.array([np.nan]), None).tolist() == [4800.0]  # hours unknown: all day
+    assert np.isinf(daily_ceiling(np.array([np.nan]), np.array([10.0]), None)).all()

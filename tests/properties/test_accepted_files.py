@@ -177,19 +177,10 @@ def three_rows_city(demo_gpkg, tmp_path, monkeypatch):
                                   "export_print", "export_report", "export_period", "booking_resident",
                                   "emergency_profiles", "emergency_placement", "reports_inbox"])
 def test_every_page_answers_after_the_three_row_csv(three_rows_city, name):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.app.test_language import PAGES
-    from tests.app.test_pages import APP
+    from tests.app.test_language import PAGES, walk_page
 
     page, actions = PAGES[name]
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    at.switch_page(page).run()
-    for act in actions:
-        act(at)
-        at.run()
-    assert not at.exception, at.exception
+    at = walk_page(page, actions)
     assert not [e.value for e in at.error if "编号" in e.value], [e.value for e in at.error]  # no unexpected failure
 
 

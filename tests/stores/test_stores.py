@@ -54,7 +54,7 @@ def test_every_layer_kind_round_trips(store, demo_city):
 
 
 def test_population_raster_round_trips(store, demo_city):
-    from layers.demo_city import population_total
+    from layers.rasters import population_total
 
     store.rasters.write("population", demo_city.population_tif, user="tester", source="demo")
     assert store.rasters.read("population") == demo_city.population_tif

@@ -1,8 +1,8 @@
 import numpy as np
 
 from layers.catalogue import CATALOGUE
-from layers.demo_city import build_demo_city, population_total
-from layers.rasters import open_geotiff
+from layers.demo_city import build_demo_city
+from layers.rasters import open_geotiff, population_total
 from layers.validate import validate_layer
 
 

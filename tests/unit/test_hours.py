@@ -57,3 +57,15 @@ def test_span_past_midnight():
 def test_unreadable_hours_name_the_text(bad, hint):
     with pytest.raises(OpeningHoursError, match=hint):
         parse_opening_hours(bad)
+
+
+def test_days_and_holidays_in_one_selector_hold_on_each():
+    """``Sa,Su,PH`` is open on Saturdays and Sundays as well as on public holidays (it was read as holidays only,
+    so nine demo venues counted as never open and without capacity)."""
+    h = parse_opening_hours("Sa,Su,PH 07:00-21:00")
+    assert h.is_open(5, 8 * 60) and h.is_open(6, 20 * 60) and not h.is_open(2, 8 * 60)
+    assert h.is_open(2, 8 * 60, public_holiday=True) and not h.is_open(2, 8 * 60, school_holiday=True)
+    assert h.weekly_minutes() == 2 * 14 * 60
+    both = parse_opening_hours("Mo-Fr 18:00-21:00; SH,Sa 09:00-12:00")
+    assert both.is_open(5, 10 * 60) and both.is_open(1, 10 * 60, school_holiday=True)
+    assert not both.is_open(1, 19 * 60, school_holiday=True)  # the later rule holds on a school-holiday Tuesday

@@ -53,14 +53,14 @@ else:
                            "at": i.changed_at} for i in infos])
     show_table(table, {"layer": (t("layer", lang), "text"), "kind": (t("layer_kind", lang), "label:kind"),
                        "features": (t("features", lang), "count"), "version": (t("layer_version", lang), "count"),
-                       "by": (t("changed_by", lang), "text"), "at": (t("changed_at", lang), "datetime")},
+                       "by": (t("changed_by", lang), "label:person"), "at": (t("changed_at", lang), "datetime")},
                lang, key="data_layers")
     labels = {i.name: label(i.label_zh, i.label_en, lang) for i in infos}
     chosen = st.selectbox(t("choose_layer", lang), sorted(labels), key="data_history_layer", format_func=labels.get)
     st.subheader(t("history", lang))
     show_table(store.history(chosen), {"layer_version": (t("layer_version", lang), "count"),
                                        "action": (t("action", lang), "label:action"),
-                                       "changed_by": (t("changed_by", lang), "text"),
+                                       "changed_by": (t("changed_by", lang), "label:person"),
                                        "changed_at": (t("changed_at", lang), "datetime"),
                                        "source": (t("source", lang), "text"),
                                        "n_written": (t("n_written", lang), "count"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
-from exports.files import coverage_tables, share_cells, write_surface, write_tables, write_vectors
+from exports.files import coverage_tables, share_cells, write_layer_tables, write_surface, write_tables, write_vectors
 from exports.need_files import write_need
 from exports.period_report import period_report, write_period_pdf, write_period_xlsx
 from exports.print_map import PAPER_MM, print_map
@@ -16,7 +16,7 @@ from geo.errors import AnalysisError, OneMapError
 from geo.gaps import defined_gaps
 from geo.inputs import FACILITY_LAYERS
 from geo.scenarios import scenario_sites
-from i18n import label, t
+from i18n import LANGUAGES, label, t
 from i18n.definitions import circle_label
 from i18n.values import value_label
 from layers.catalogue import CATALOGUE
@@ -46,6 +46,11 @@ kind = st.radio(t("export_what", lang), list(KINDS), format_func=lambda k: t(f"e
                 horizontal=True, key="export_kind")
 c1, c2 = st.columns(2)
 fmt = c1.selectbox(t("format", lang), KINDS[kind], key="export_format", format_func=FORMATS.get)
+# Each document in the language its reader asks for, the page's by default.
+doc_lang = c1.radio(t("doc_lang", lang), list(LANGUAGES), index=list(LANGUAGES).index(lang), horizontal=True,
+                    format_func=LANGUAGES.get, key="export_doc_lang") if kind != "surface" else lang
+projected = c1.checkbox(t("doc_projected", lang), key="export_projected") \
+    if kind == "layers" and fmt in ("csv", "xlsx") else False
 chosen = c2.multiselect(t("layers", lang), sorted(versions), default=[n for n in ("venues",) if n in versions],
                         format_func=layer_name, key="export_layers",
                         placeholder=t("choose_layers", lang)) if kind in ("layers", "print", "html") else []
@@ -60,6 +65,8 @@ if kind == "need":
 period_choice = period_widgets(c2, lang) if kind == "period" else None
 title = c1.text_input(t("map_title", lang), value=t("app_title", lang), key="export_title") \
     if kind in ("print", "html", "report") else ""
+if title in (t("app_title", "zh"), t("app_title", "en")):  # the untouched default title follows the document
+    title = t("app_title", doc_lang)
 analysis: dict = {}
 if kind in ("print", "surface", "coverage"):
     a1, a2 = st.columns(2)
@@ -112,7 +119,10 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
             out = folder / f"onemap_{kind}.{fmt}"
             if kind == "layers":
                 frames = {n: read(n) for n in chosen}
-                (write_tables if fmt in ("csv", "xlsx") else write_vectors)(frames, out)
+                if fmt in ("csv", "xlsx"):
+                    write_layer_tables(frames, out, doc_lang, projected=projected)
+                else:
+                    write_vectors(frames, out)
             elif kind == "coverage":
                 result = coverage()
                 if fmt == "gpkg":
@@ -124,27 +134,29 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
                             read("boundaries") if "boundaries" in versions else None)}, out)
                 else:
                     write_tables(coverage_tables(result, analysis["layer"], analysis["threshold"],
-                                                 read("boundaries") if "boundaries" in versions else None, lang,
+                                                 read("boundaries") if "boundaries" in versions else None, doc_lang,
                                                  one=fmt == "csv"), out)
             elif kind == "surface":
                 write_surface(coverage(), out, surface_kind, layer=analysis["layer"], threshold=analysis["threshold"])
             elif kind == "print":
-                print_map(print_frames(), out, title=title, paper=analysis["paper"], dpi=150)
+                bounds = read("boundaries") if "boundaries" in versions and "boundaries" in chosen else None
+                print_map(print_frames(), out, title=title, paper=analysis["paper"], dpi=150, lang=doc_lang,
+                          unit_labels=bounds[bounds["level"] == "street"] if bounds is not None else None)
             elif kind == "html":
-                write_offline_html({n: read(n) for n in chosen}, out, title=title, lang=lang)
+                write_offline_html({n: read(n) for n in chosen}, out, title=title, lang=doc_lang)
             elif kind == "period":
                 made = period_report(store, period_choice.period, department=period_choice.department,
-                                     as_of=period_choice.as_of)
+                                     as_of=period_choice.as_of, lang=doc_lang)
                 (write_period_pdf if fmt == "pdf" else write_period_xlsx)(made, out)
             elif kind == "need":
                 if need_group is None or "boundaries" not in versions:
                     raise AnalysisError.coded("need.nothing_to_export")
                 counts, period = group_counts(health, need_group)
                 write_need(matched_need_table(store, coverage(), read("boundaries"), need_group, counts, period),
-                           out, lang)
+                           out, doc_lang)
             else:
                 need = stored_need(health)
-                report = district_report(coverage(), read("boundaries"), venues=read("venues"), lang=lang,
+                report = district_report(coverage(), read("boundaries"), venues=read("venues"), lang=doc_lang,
                                          school_facilities=read("school_facilities")
                                          if "school_facilities" in versions else None, title=title,
                                          need=need, engine=get_engine(store), min_count=min_count(),

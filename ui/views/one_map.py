@@ -8,7 +8,8 @@ import streamlit as st
 
 from i18n import label, t
 from layers.catalogue import CATALOGUE
-from layers.demo_city import DEMO_SOURCE, population_total
+from layers.demo_city import DEMO_SOURCE
+from layers.rasters import population_total
 from ui import show, state
 from ui.auth import active_account
 from ui.field_reports import filtered_reports, report_filters
