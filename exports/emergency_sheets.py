@@ -31,6 +31,7 @@ from geo.crs import local_metric_crs  # noqa: E402
 from geo.emergency import SOURCES, EmergencyThresholds, EventCover  # noqa: E402
 from geo.errors import OpeningHoursError  # noqa: E402
 from geo.hours import parse_opening_hours  # noqa: E402
+from i18n.names import place_name  # noqa: E402
 from i18n.values import hours_text, value_label  # noqa: E402
 
 #: Route colours by responder kind.
@@ -88,12 +89,20 @@ def _yes(value: object, lang: str) -> str:
     return _w("yes" if bool(value) else "no", lang)
 
 
+def unconfirmed_mark(name: str, confirmed: object, lang: str = "zh") -> str:
+    """A hospital's name, marked when its emergency department is not confirmed."""
+    if confirmed is None or confirmed is pd.NA or bool(confirmed):
+        return name
+    return f"{name} (emergency unconfirmed)" if lang == "en" else f"{name}（急诊未确认）"
+
+
 def responder_rows(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The responders as printed: headers and values in ``lang``."""
     return pd.DataFrame({
         _w("rank", lang): table["rank"].astype(int).to_numpy(),
         _w("who", lang): [value_label("responder_kind", k, lang) for k in table["kind"]],
-        _w("name", lang): table["name"].fillna("—").astype(str).to_numpy(),
+        _w("name", lang): [unconfirmed_mark(place_name(n, lang) or "—", c, lang)
+                           for n, c in zip(table["name"], table.get("confirmed", pd.Series(True, index=table.index)))],
         _w("mode", lang): [_w(m, lang) for m in table["mode"]],
         _w("distance", lang): [f"{m:,.0f} m" for m in table["metres"]],
         _w("arrive", lang): [_clock(s) for s in table["seconds"]],
@@ -188,7 +197,7 @@ def write_incident_sheet(incident: dict, place_name: str, here_lonlat: tuple[flo
                 f"{_w('place', lang)}：{place_name}    {_w('where', lang)}：{incident.get('where_in_place') or '—'}",
                 f"{_w('kind', lang)}：{value_label('incident_kind', incident['incident_kind'], lang)}    "
                 f"{_w('time', lang)}：{incident['occurred_at']}"
-                + (f"    {_w('by', lang)}：{recorded_by}" if recorded_by else "")]
+                + (f"    {_w('by', lang)}：{value_label('person', recorded_by, lang)}" if recorded_by else "")]
         sep = ": " if lang == "en" else "："
         fig.text(0.06, 0.93, "\n".join(head).replace("：", sep), fontproperties=font, fontsize=9.5, va="top",
                  linespacing=1.7)

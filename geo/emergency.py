@@ -22,7 +22,7 @@ from geo.drive import DriveNetwork, drive_route, drive_times
 from geo.errors import AnalysisError
 from geo.facilities import TimeSlot
 from geo.nearby import NearbyFinder, Origin
-from geo.notes import note
+from geo.notes import Note, note
 from geo.planning import Method, PlanningProblem, PlanResult, set_covering
 
 
@@ -57,7 +57,8 @@ SOURCES = {
 }
 
 PROFILE_COLUMNS = ["feature_id", "name", "capacity", "aed_id", "aed_walk_m", "aed_round_trip_s", "aed_ok",
-                   "station_id", "station_walk_m", "hospital", "ambulance_s", "ambulance_ok", "fails", "rank"]
+                   "station_id", "station_walk_m", "hospital", "hospital_confirmed", "ambulance_s", "ambulance_ok",
+                   "fails", "rank"]
 
 
 def _origins(finder: NearbyFinder, venues: gpd.GeoDataFrame) -> list[Origin]:
@@ -96,15 +97,18 @@ def emergency_profiles(finder: NearbyFinder, venues: gpd.GeoDataFrame, *, drive:
     out["name"] = venues.get("name", venues["feature_id"]).to_numpy()
     out["capacity"] = pd.to_numeric(venues.get("capacity"), errors="coerce").to_numpy() \
         if "capacity" in venues.columns else np.nan
-    out["hospital"], out["ambulance_s"] = None, np.inf
+    out["hospital"], out["hospital_confirmed"], out["ambulance_s"] = None, None, np.inf
     if drive is not None and hospitals is not None and len(hospitals):
         hx = hospitals.to_crs(drive.crs).geometry.representative_point()
         vx = venues.to_crs(drive.crs).geometry.representative_point()
         got = drive_times(drive, np.column_stack([hx.x, hx.y]), np.column_stack([vx.x, vx.y]),
                           hour=slot.minute // 60 if slot is not None else None)
         names = hospitals.get("name", hospitals["feature_id"]).to_numpy()
+        sure = hospitals["confirmed"].to_numpy(dtype=bool) if "confirmed" in hospitals.columns \
+            else np.ones(len(hospitals), dtype=bool)
         out["ambulance_s"] = got.seconds
         out["hospital"] = [names[k] if k >= 0 else None for k in got.source]
+        out["hospital_confirmed"] = [bool(sure[k]) if k >= 0 else None for k in got.source]
     out["aed_ok"] = out["aed_round_trip_s"] <= thresholds.aed_round_trip_s
     out["ambulance_ok"] = out["ambulance_s"] <= thresholds.ambulance_s
     out["fails"] = ~(out["aed_ok"] & out["ambulance_ok"])
@@ -163,7 +167,7 @@ def aed_placement(finder: NearbyFinder, venues: gpd.GeoDataFrame, candidates: gp
 
 #: The responder table's columns (``geometry``: each route as a WGS-84 line).
 RESPONDER_COLUMNS = ["rank", "kind", "feature_id", "name", "phone", "mode", "metres", "seconds", "within", "open",
-                     "geometry"]
+                     "confirmed", "geometry"]
 
 
 def _lookup(layers: Mapping[str, gpd.GeoDataFrame], layer: str, field: str) -> dict[str, object]:
@@ -174,10 +178,23 @@ def _lookup(layers: Mapping[str, gpd.GeoDataFrame], layer: str, field: str) -> d
 
 
 def emergency_hospitals(hospitals: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The hospitals with an emergency department (all of them when the layer does not say)."""
+    """The hospitals an ambulance may leave from: those with an emergency department and those whose emergency
+    department is not confirmed yet (``emergency`` empty, as OpenStreetMap leaves most Chinese hospitals), with
+    ``confirmed`` saying which; a hospital recorded without one (``emergency`` false) is left out.  A layer
+    without the field counts every hospital as unconfirmed."""
     if "emergency" not in hospitals.columns:
-        return hospitals
-    return hospitals[hospitals["emergency"].fillna(False).astype(bool)]
+        return hospitals.assign(confirmed=False)
+    said = hospitals["emergency"].astype(object)
+    known = said.notna().to_numpy()
+    yes = np.array([bool(v) if k else False for v, k in zip(said, known)])
+    return hospitals[yes | ~known].assign(confirmed=yes[yes | ~known])
+
+
+def unconfirmed_note(hospitals: gpd.GeoDataFrame | None) -> Note | None:
+    """A note naming how many of the hospitals used have an unconfirmed emergency department (None: none)."""
+    if hospitals is None or "confirmed" not in hospitals.columns or hospitals["confirmed"].all():
+        return None
+    return note("emergency.unconfirmed", n=int((~hospitals["confirmed"].astype(bool)).sum()), total=len(hospitals))
 
 
 def place_origin(finder: NearbyFinder, frame: gpd.GeoDataFrame, feature_id: str) -> Origin:
@@ -198,8 +215,9 @@ def responders(finder: NearbyFinder, origin: Origin, layers: Mapping[str, gpd.Ge
       fetch-and-return at the brisk pace (the AED is at the patient then), ``within`` against
       the round-trip threshold.
     - Health stations: the nearest open ones; a doctor walking over at the brisk pace.
-    - Emergency hospitals (``hospitals`` with ``emergency``): the ambulance's drive at ``slot``'s
-      hour (congestion), ranked among the ``hospitals_tried`` nearest in a straight line.
+    - Emergency hospitals (:func:`emergency_hospitals`: ``confirmed`` false for an unconfirmed emergency
+      department): the ambulance's drive at ``slot``'s hour (congestion), ranked among the
+      ``hospitals_tried`` nearest in a straight line.
 
     The AED and station walks are the nearby finder's (``metres`` equal its distances); the
     drives are :func:`geo.drive.drive_route`'s.  Closed AEDs and stations are left out.
@@ -221,10 +239,10 @@ def responders(finder: NearbyFinder, origin: Origin, layers: Mapping[str, gpd.Ge
             rows.append({"kind": kind, "feature_id": fid, "name": t["name"].iloc[i], "phone": phones.get(fid),
                          "mode": "walk", "metres": route.metres, "seconds": trip,
                          "within": bool(trip <= thresholds.aed_round_trip_s) if kind == "aeds" else None,
-                         "open": True, "geometry": route.lonlat()})
+                         "open": True, "confirmed": True, "geometry": route.lonlat()})
     hospitals = layers.get("hospitals")
     if drive is not None and hospitals is not None and len(hospitals):
-        er = emergency_hospitals(hospitals)
+        er = hospitals if "confirmed" in hospitals.columns else emergency_hospitals(hospitals)
         pts = er.to_crs(drive.crs).geometry.representative_point()
         here = gpd.GeoSeries([shapely.Point(origin.lon, origin.lat)], crs=4326).to_crs(drive.crs).iloc[0]
         near = np.argsort(np.hypot(pts.x.to_numpy() - here.x, pts.y.to_numpy() - here.y), kind="stable")
@@ -237,7 +255,7 @@ def responders(finder: NearbyFinder, origin: Origin, layers: Mapping[str, gpd.Ge
             rows.append({"kind": "hospitals", "feature_id": str(row["feature_id"]), "name": row.get("name"),
                          "phone": row.get("phone"), "mode": "drive", "metres": route.metres,
                          "seconds": route.seconds, "within": bool(route.seconds <= thresholds.ambulance_s),
-                         "open": True, "geometry": route.lonlat()})
+                         "open": True, "confirmed": bool(row.get("confirmed", True)), "geometry": route.lonlat()})
     out = gpd.GeoDataFrame(rows, columns=[c for c in RESPONDER_COLUMNS if c != "rank"], geometry="geometry",
                            crs=4326)
     out = out.sort_values(["seconds", "kind", "feature_id"], kind="stable").reset_index(drop=True)
@@ -288,4 +306,5 @@ def event_cover(finder: NearbyFinder, origin: Origin, layers: Mapping[str, gpd.G
 
 
 __all__ = ["EmergencyThresholds", "SOURCES", "emergency_profiles", "aed_placement", "PROFILE_COLUMNS",
-           "RESPONDER_COLUMNS", "responders", "place_origin", "EventCover", "event_cover", "emergency_hospitals"]
+           "RESPONDER_COLUMNS", "responders", "place_origin", "EventCover", "event_cover", "emergency_hospitals",
+           "unconfirmed_note"]

@@ -24,6 +24,8 @@ from geo.notes import Note, note
 SPORTS_AREA_TARGET_M2_PER_RESIDENT = 2.6
 #: Label of the row holding residents or facilities outside every unit.
 OUTSIDE = "outside every unit"
+#: The source of units drawn as a regular grid where the data hold no administrative boundaries.
+GRID_SOURCE = "regular grid (no administrative boundaries in the data)"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def assign_units(demand: Demand, boundaries: gpd.GeoDataFrame, *, level: str = "
         pop = demand.population
         notes.append(note("units.outside", residents=float(pop[outside].sum()),
                           share=float(pop[outside].sum() / pop.sum()), level=level))
+    if "source" in units.columns and len(units) and units["source"].eq(GRID_SOURCE).all():
+        notes.append(note("units.grid", level=level, n=len(units)))
     table = pd.DataFrame({"code": units["code"].astype(str), "name": units["name"].astype(str)})
     table["geometry"] = units.geometry.to_numpy()
     return UnitAssignment(units=table, cell_unit=cell_unit, level=level, crs=demand.crs, notes=tuple(notes))

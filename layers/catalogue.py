@@ -194,7 +194,10 @@ CATALOGUE: dict[str, LayerSpec] = {spec.name: spec for spec in (
         fields=(
             _NAME,
             _text("grade", "医院等级", "Grade", choices=HOSPITAL_GRADES),
-            FieldSpec("emergency", "bool", "急诊", "Emergency department", required=True),
+            FieldSpec("emergency", "bool", "急诊", "Emergency department",
+                      description="Yes: an emergency department; no: none; empty: not confirmed yet (an imported "
+                                  "hospital: used for ambulance times, marked, until the health commission "
+                                  "confirms it)."),
             FieldSpec("chest_pain_centre", "bool", "胸痛中心", "Chest pain centre"),
             FieldSpec("stroke_centre", "bool", "卒中中心", "Stroke centre"),
             _text("phone", "急诊电话", "Emergency phone"),

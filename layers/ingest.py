@@ -377,29 +377,44 @@ def import_population_raster(store: Store, path: str | os.PathLike[str], *, user
     return store.rasters.write("population", content, user=user, source=p.name)
 
 
+#: What an OpenStreetMap extract fills, in the order written.
+OSM_LAYERS = ("walk_network", "venues", "school_facilities", "health_stations", "aeds", "hospitals", "greenways",
+              "greenway_entrances", "metro_stations", "land_use", "boundaries")
+
+
 def import_osm(store: Store, path: str | os.PathLike[str], *, user: str,
-               layers: tuple[str, ...] = ("walk_network", "venues", "school_facilities", "health_stations",
-                                          "metro_stations", "land_use")) -> pd.DataFrame:
+               layers: tuple[str, ...] = OSM_LAYERS) -> pd.DataFrame:
     """Import an OpenStreetMap extract into the catalogue layers; one row of counts per layer.
 
     Each layer is validated and written on its own (valid rows kept, refusals counted);
-    a layer with no feature in the extract is left as it is.
+    a layer with no feature in the extract is left as it is.  Without administrative boundaries in
+    the extract (and none stored), the streets' extent is cut into grid units
+    (:func:`layers.units_grid.grid_units`); the ``how`` column says so.
     """
     from layers.osm import read_osm_layers
+    from layers.units_grid import grid_units
 
     p = Path(path)
     check_file(p)
     mapped = read_osm_layers(p)
+    how = {}
+    stored = {i.name for i in store.layers.list()}
+    if "boundaries" in layers and mapped["boundaries"].empty and "boundaries" not in stored \
+            and len(mapped["walk_network"]):
+        mapped["boundaries"] = grid_units(mapped["walk_network"], name=f"{p.stem}（OSM 范围）")
+        how["boundaries"] = "grid"
     rows = []
     for name in layers:
         frame = mapped[name]
         if len(frame) == 0:
-            rows.append({"layer": name, "read": 0, "written": 0, "refused": 0, "version": None})
+            rows.append({"layer": name, "read": 0, "written": 0, "refused": 0, "version": None,
+                         "how": how.get(name, "")})
             continue
         spec = get_spec(name)
         validated, report = validate_layer(frame, spec, source=p.name)
         keep = drop_bad_rows(validated, report) if not report.ok else validated
         result = store.layers.write(name, keep, user=user, source=p.name) if len(keep) else None
         rows.append({"layer": name, "read": len(frame), "written": len(keep),
-                     "refused": len(frame) - len(keep), "version": result.layer_version if result else None})
+                     "refused": len(frame) - len(keep), "version": result.layer_version if result else None,
+                     "how": how.get(name, "")})
     return pd.DataFrame(rows)

@@ -11,10 +11,18 @@ Tags are mapped to the catalogue by what the feature is for:
 - ``health_stations``: ``amenity`` hospital / clinic / doctors;
 - ``aeds``: ``emergency=defibrillator`` (``defibrillator:location``, ``level``, ``opening_hours``,
   ``operator``, ``phone``);
-- ``hospitals``: ``amenity=hospital`` or ``healthcare=hospital``, with ``emergency=yes`` marking an
-  emergency department (``emergency:phone`` or ``phone``);
+- ``hospitals``: ``amenity=hospital`` or ``healthcare=hospital``; ``emergency=yes`` marks an
+  emergency department, ``emergency=no`` none, and a hospital without the tag (most in China) is
+  kept with its emergency department *unconfirmed* (``emergency`` empty): ambulance times use it,
+  marked so, until the health commission confirms it (``emergency:phone`` or ``phone``);
 - road lines also keep ``oneway`` (``yes``/``-1``/``no``; roundabouts one-way) and ``maxspeed``;
 - ``metro_stations``: ``railway=station`` with ``station=subway`` (or ``subway=yes``);
+- ``greenways``: ways named as greenways or trails (绿道, 健身步道 …), walking and cycling route
+  relations (``route=foot|hiking|bicycle|running|fitness_trail``), and the paths inside each park
+  (merged, at least :data:`PARK_TRAIL_MIN_M`); ``greenway_entrances`` where they meet a street;
+- ``boundaries``: ``boundary=administrative`` at ``admin_level`` 6–7 (district), 8 (street) and
+  9–10 (community), each with its parent; an extract without them gets none, and
+  :func:`layers.units_grid.grid_units` gives regular units instead;
 - ``land_use``: ``landuse`` residential / commercial / retail / industrial, parks.
 
 OSM carries no population: :func:`geo.demand.estimate_population_from_land_use` makes an
@@ -33,6 +41,7 @@ import pyogrio
 import shapely
 
 from layers.errors import InputFileError
+from layers.vocabulary import CODED_VALUES
 
 OSM_SOURCE = "OpenStreetMap contributors (ODbL)"
 _SPORT_LEISURE = {"pitch": "pitch", "sports_centre": "gymnasium", "stadium": "stadium",
@@ -45,6 +54,7 @@ _HEALTH = {"hospital": "hospital", "clinic": "clinic", "doctors": "clinic"}
 _ONE_WAY = {"yes": "yes", "true": "yes", "1": "yes", "-1": "-1", "reverse": "-1", "no": "no", "false": "no",
             "0": "no"}
 _YES = frozenset({"yes", "true", "1"})
+_NO = frozenset({"no", "false", "0"})
 _LAND_USE = {"residential": "residential", "commercial": "commercial", "retail": "commercial",
              "industrial": "industrial", "grass": "green", "village_green": "green", "meadow": "green"}
 _TAG = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
@@ -71,6 +81,13 @@ def _read(path: Path, layer: str) -> gpd.GeoDataFrame:
         raise InputFileError(f"{path.name}: cannot read OSM layer {layer!r} ({exc}).") from None
 
 
+def _read_optional(path: Path, layer: str) -> gpd.GeoDataFrame:
+    """An OSM layer the extract may lack (an empty frame then)."""
+    if layer not in {name for name, _kind in pyogrio.list_layers(path)}:
+        return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    return _read(path, layer)
+
+
 def _ids(prefix: str, frame: pd.DataFrame) -> list[str]:
     ids = frame["osm_id"] if "osm_id" in frame.columns else pd.Series([None] * len(frame), index=frame.index)
     if "osm_way_id" in frame.columns:
@@ -80,7 +97,7 @@ def _ids(prefix: str, frame: pd.DataFrame) -> list[str]:
 
 def _emergency_layers(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, ...]:
     """``emergency=defibrillator`` points as AEDs; hospitals (``amenity=hospital`` or ``healthcare=hospital``)
-    with their ``emergency`` tag (only ``emergency=yes`` ones take ambulance calls)."""
+    with their ``emergency`` tag (yes, no, or empty when untagged: unconfirmed)."""
     aed = points[_tag_column(points, "emergency") == "defibrillator"]
     access = _tag_column(aed, "opening_hours")
     access = access.where(access.notna(), _tag_column(aed, "defibrillator:access").map({"yes": "24/7"}))
@@ -96,13 +113,134 @@ def _emergency_layers(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tupl
     h = pd.concat([parts[0], parts[1].assign(geometry=parts[1].geometry.representative_point())], ignore_index=True)
     h = gpd.GeoDataFrame(h, geometry="geometry", crs=4326)
     phone = _tag_column(h, "emergency:phone")
+    tagged = _tag_column(h, "emergency").str.lower()
+    emergency = pd.Series([True if v in _YES else (False if v in _NO else None) for v in tagged], index=h.index,
+                          dtype=object)  # untagged: not confirmed (most Chinese hospitals in OSM)
     hospitals = gpd.GeoDataFrame({
         "feature_id": _ids("hospital", h), "name": h["name"].fillna("医院"),
-        "emergency": _tag_column(h, "emergency").fillna("").str.lower().isin(_YES),
+        "emergency": emergency,
         "phone": phone.where(phone.notna(), _tag_column(h, "phone")),
         "address": _tag_column(h, "addr:full"),
     }, geometry=h.geometry, crs=4326)
     return aeds, hospitals
+
+
+#: Route relations walked or cycled for exercise (``route=…``).
+_TRAIL_ROUTES = frozenset({"foot", "hiking", "walking", "running", "bicycle", "fitness_trail"})
+#: Names that say a way is a greenway or fitness trail.
+_TRAIL_NAME = re.compile(r"绿道|健身步道|健康步道|慢行道|步道|greenway|fitness trail", re.I)
+#: Ways a walker uses off the street (paths inside a park count as its trail).
+_PATHS = frozenset({"footway", "path", "cycleway", "pedestrian", "track", "steps", "bridleway"})
+#: A park's paths make a trail when they add up to this much (metres).
+PARK_TRAIL_MIN_M = 300.0
+#: Administrative levels of China in OSM (``admin_level``) → the catalogue's unit levels.
+_ADMIN_LEVELS = {"6": "district", "7": "district", "8": "street", "9": "community", "10": "community"}
+#: Where greenways came from, said in the layer's source.
+GREENWAY_SOURCES = {"named": "ways named as greenways", "route": "walking and cycling route relations",
+                    "park": "paths inside parks"}
+
+
+def _length_m(geoms: gpd.GeoSeries) -> np.ndarray:
+    if not len(geoms):
+        return np.zeros(0)
+    return geoms.to_crs(geoms.estimate_utm_crs()).length.to_numpy()
+
+
+def _greenways(lines: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Greenways and fitness trails: ways named as such, walking/cycling route relations, and the paths inside
+    each park (merged per park, when long enough), each with ``how`` saying which."""
+    parts = []
+    highway = lines["highway"] if "highway" in lines.columns else pd.Series([None] * len(lines), index=lines.index)
+    named = lines[lines["name"].fillna("").str.contains(_TRAIL_NAME) | (_tag_column(lines, "route") == "fitness_trail")]
+    for name, group in named.groupby(named["name"].fillna("绿道"), sort=True):
+        parts.append({"name": name, "how": "named", "osm": group, "geometry": shapely.union_all(group.geometry)})
+    if len(routes):
+        route = _tag_column(routes, "route")
+        for _, r in routes[route.isin(list(_TRAIL_ROUTES))].iterrows():
+            parts.append({"name": r.get("name") or "绿道", "how": "route", "osm": routes.loc[[_]],
+                          "geometry": r.geometry})
+    leisure = _tag_column(areas, "leisure")
+    parks = areas[leisure.isin(["park", "garden", "nature_reserve"])]
+    paths = lines[highway.isin(list(_PATHS))]
+    if len(parks) and len(paths):
+        taken = shapely.union_all([p["geometry"] for p in parts]) if parts else None
+        for _, park in parks.iterrows():
+            inside = paths[paths.intersects(park.geometry)]
+            if inside.empty:
+                continue
+            geom = shapely.intersection(shapely.union_all(inside.geometry.to_numpy()), park.geometry)
+            if taken is not None:
+                geom = shapely.difference(geom, taken.buffer(1e-5))
+            if geom.is_empty or _length_m(gpd.GeoSeries([geom], crs=4326))[0] < PARK_TRAIL_MIN_M:
+                continue
+            park_name = park.get("name")
+            parts.append({"name": f"{park_name if isinstance(park_name, str) and park_name else '公园'}步道",
+                          "how": "park", "osm": inside, "geometry": geom})
+    if not parts:
+        return gpd.GeoDataFrame({"feature_id": [], "name": [], "how": [], "length_m": []},
+                                geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    geoms = [shapely.line_merge(g) if g.geom_type == "MultiLineString" else g for g in
+             (p["geometry"] for p in parts)]
+    geoms = [g if g.geom_type in ("LineString", "MultiLineString") else
+             shapely.multilinestrings(shapely.get_parts(g)[shapely.get_type_id(shapely.get_parts(g)) == 1])
+             for g in geoms]
+    frame = gpd.GeoDataFrame({
+        "feature_id": [f"osm-greenway-{p['how']}-{k + 1:03d}" for k, p in enumerate(parts)],
+        "name": [p["name"] for p in parts], "how": [p["how"] for p in parts],
+    }, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+    frame = frame[~frame.geometry.is_empty].reset_index(drop=True)
+    frame["length_m"] = np.round(_length_m(frame.geometry), 1)
+    return frame
+
+
+def _entrances(greenways: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, *, merge_m: float = 30.0) -> gpd.GeoDataFrame:
+    """Entrances: where a greenway meets a street (a road that is not itself a path), one per ``merge_m``."""
+    streets = roads[~roads["highway"].isin(list(_PATHS))]
+    rows = []
+    if len(greenways) and len(streets):
+        metric = greenways.estimate_utm_crs()
+        g_m, s_m = greenways.to_crs(metric), streets.to_crs(metric)
+        tree = shapely.STRtree(s_m.geometry.to_numpy())
+        for gid, name, geom in zip(greenways["feature_id"], greenways["name"], g_m.geometry):
+            hits = tree.query(geom, predicate="intersects")
+            pts = [p for h in hits for p in shapely.get_parts(shapely.intersection(geom, s_m.geometry.iloc[h]))
+                   if p.geom_type == "Point"]
+            kept: list = []
+            for p in pts:
+                if all(p.distance(q) > merge_m for q in kept):
+                    kept.append(p)
+            for k, p in enumerate(kept, start=1):
+                rows.append({"feature_id": f"{gid}-entrance-{k:02d}", "greenway_id": gid,
+                             "name": f"{name} 出入口 {k}", "geometry": p})
+        if rows:
+            return gpd.GeoDataFrame(rows, geometry="geometry", crs=metric).to_crs(4326)
+    return gpd.GeoDataFrame({"feature_id": [], "greenway_id": [], "name": []},
+                            geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+
+
+def _boundaries(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Administrative boundaries (``boundary=administrative``) at the district, street and community levels, each
+    with its parent (the smallest unit of a higher level containing it)."""
+    admin = areas[(_tag_column(areas, "boundary") == "administrative")
+                  & _tag_column(areas, "admin_level").isin(list(_ADMIN_LEVELS))].copy()
+    if admin.empty:
+        return gpd.GeoDataFrame({"feature_id": [], "name": [], "code": [], "level": [], "parent_code": []},
+                                geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    level = _tag_column(admin, "admin_level").map(_ADMIN_LEVELS)
+    ref = _tag_column(admin, "ref:GB").fillna(_tag_column(admin, "ref"))
+    ids = _ids("admin", admin)
+    codes = [str(r) if isinstance(r, str) and r else i.removeprefix("osm-admin-") for r, i in zip(ref, ids)]
+    out = gpd.GeoDataFrame({"feature_id": ids, "name": admin["name"].fillna("").to_numpy(), "code": codes,
+                            "level": level.to_numpy(), "parent_code": None}, geometry=admin.geometry.to_numpy(),
+                           crs=4326)
+    rank = {"district": 0, "street": 1, "community": 2}
+    inside = out.geometry.representative_point()
+    for i in range(len(out)):
+        higher = [(out.geometry.iloc[j].area, out["code"].iloc[j]) for j in range(len(out))
+                  if rank[out["level"].iloc[j]] < rank[out["level"].iloc[i]] and out.geometry.iloc[j].contains(
+                      inside.iloc[i])]
+        out.loc[i, "parent_code"] = min(higher)[1] if higher else None
+    return out
 
 
 def read_osm_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
@@ -147,7 +285,8 @@ def read_osm_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
     area = sport.to_crs(metric).area.where(sport.geom_type.isin(["Polygon", "MultiPolygon"])) if len(sport) else []
     v = sport[~in_school]
     out["venues"] = gpd.GeoDataFrame({
-        "feature_id": _ids("sport", v), "name": v["name"].fillna(v["_kind"].map(_SPORT_LEISURE)),
+        "feature_id": _ids("sport", v),
+        "name": v["name"].fillna(v["_kind"].map(lambda k: CODED_VALUES["venue_kind"][_SPORT_LEISURE[k]][0])),
         "venue_kind": v["_kind"].map(_SPORT_LEISURE), "sports_area_m2": pd.Series(area, index=sport.index)[~in_school],
         "opening_hours": _tag_column(v, "opening_hours"), "is_public": True,
     }, geometry=v.geometry, crs=4326)
@@ -182,6 +321,11 @@ def read_osm_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
         "feature_id": _ids("metro", metro), "name": metro["name"], "line": _tag_column(metro, "line"),
     }, geometry=metro.geometry, crs=4326)
 
+    routes = _read_optional(path, "multilinestrings")
+    out["greenways"] = _greenways(lines, routes, areas)
+    out["greenway_entrances"] = _entrances(out["greenways"], roads)
+    out["boundaries"] = _boundaries(areas)
+
     landuse = _tag_column(areas, "landuse")
     lu = areas[landuse.isin(list(_LAND_USE)) | leisure.isin(["park", "garden"])]
     kind = landuse[lu.index].map(_LAND_USE).where(lambda k: k.notna(), "park")
@@ -191,4 +335,6 @@ def read_osm_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
     for frame in out.values():
         frame["source"] = OSM_SOURCE
         frame.attrs["source"] = f"{path.name} ({OSM_SOURCE})"
+    hows = out["greenways"].pop("how")  # how each greenway was found, kept in its source
+    out["greenways"]["source"] = [f"{OSM_SOURCE}: {GREENWAY_SOURCES[h]}" for h in hows]
     return out

@@ -12,7 +12,13 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
-from exports.emergency_sheets import KIND_COLOURS, responder_rows, write_event_plan, write_incident_sheet
+from exports.emergency_sheets import (
+    KIND_COLOURS,
+    responder_rows,
+    unconfirmed_mark,
+    write_event_plan,
+    write_incident_sheet,
+)
 from geo.emergency import (
     SOURCES,
     EmergencyThresholds,
@@ -22,10 +28,12 @@ from geo.emergency import (
     event_cover,
     place_origin,
     responders,
+    unconfirmed_note,
 )
 from geo.errors import OneMapError
 from geo.facilities import TimeSlot
 from i18n import label, render_note, t
+from i18n.names import place_name
 from i18n.values import value_label
 from layers.catalogue import CATALOGUE
 from layers.incidents import incidents_on_map, record_incident
@@ -96,9 +104,11 @@ def profiles_section(store: Store, lang: str) -> None:
     if drive is None:
         st.warning(t("no_drive_network", lang))
     hospitals = layers.get("hospitals")
-    prof = emergency_profiles(finder, venues, drive=drive, slot=slot, thresholds=th,
-                              hospitals=emergency_hospitals(hospitals) if hospitals is not None else None)
+    usable = emergency_hospitals(hospitals) if hospitals is not None else None
+    prof = emergency_profiles(finder, venues, drive=drive, slot=slot, thresholds=th, hospitals=usable)
     prof = prof.replace([np.inf, -np.inf], np.nan)  # nothing within reach: shown as a missing value
+    prof["hospital"] = [unconfirmed_mark(place_name(h, lang), c, lang) if isinstance(h, str) else h
+                        for h, c in zip(prof["hospital"], prof["hospital_confirmed"])]
     k = st.columns(4)
     k[0].metric(t("venues_checked", lang), len(prof))
     k[1].metric(t("venues_failing", lang), int(prof["fails"].sum()))
@@ -125,6 +135,8 @@ def profiles_section(store: Store, lang: str) -> None:
             "station_walk_m": (t("station_walk", lang), "metres"), "hospital": (t("hospital", lang), "text"),
             "ambulance_min": (t("ambulance_minutes", lang), "decimal"),
             "ambulance_ok": (t("ambulance_ok", lang), "label:ok")}, lang, key="emergency_profiles_table")
+    if (said := unconfirmed_note(usable)) is not None:
+        show.caption(render_note(said, lang))
     _sources(lang)
 
 

@@ -88,7 +88,7 @@ if units is not None and "venues" in versions:
               delta_color="off", delta_arrow="off")
 if result.demand.is_estimate:
     st.warning(t("estimate_note", lang))
-for note in dict.fromkeys(result.notes):
+for note in dict.fromkeys([*result.notes, *(units.notes if units is not None else ())]):
     show.caption(render_note(note, lang))
 
 
@@ -116,7 +116,7 @@ with right:
                    selection_mode="single-row")
         st.caption(t("click_to_zoom", lang))
         show_chart(rate_bars(table, name="name", rate="rate", name_title=t(f"level_{level}", lang),
-                             rate_title=t("rate", lang)))
+                             rate_title=t("rate", lang), lang=lang))
 
 st.subheader(t("gap_ranking", lang))
 if gaps is not None and len(gaps):
