@@ -24,7 +24,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
 from exports.print_map import cjk_font  # noqa: E402
 from exports.sheets import excel_writer, write_sheet
-from exports.text_fit import display_width
+from exports.text_fit import display_width, wrap_cell
 from geo.coverage import CoverageResult  # noqa: E402
 from geo.definitions import GAP_LEVEL  # noqa: E402
 from geo.errors import AnalysisError  # noqa: E402
@@ -37,6 +37,7 @@ from geo.units import (  # noqa: E402
     sports_area_by_unit,
 )
 from i18n.definitions import circle_label, figure_label, labelled_summary, share_text  # noqa: E402
+from i18n.names import place_name  # noqa: E402
 from i18n.notes import render_note  # noqa: E402
 from i18n.values import value_label  # noqa: E402
 
@@ -144,7 +145,8 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
         cov = coverage_by_unit(result, units, layer=layer)
         wide = cov.pivot_table(index=["code", "name"], columns="threshold_m", values=["rate", "uncovered"],
                                sort=False)
-        out = pd.DataFrame({L("code"): [c for c, _ in wide.index], L("name"): [n for _, n in wide.index]})
+        out = pd.DataFrame({L("code"): [c for c, _ in wide.index],
+                            L("name"): [place_name(n, lang) for _, n in wide.index]})
         residents = cov.drop_duplicates(["code"]).set_index("code")["residents"]
         out[L("residents")] = residents.reindex(out[L("code")]).to_numpy()
         kinds[L("residents")] = "count"
@@ -166,6 +168,7 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
             kinds[L("school_open")] = "share"
         tables[level] = out
     gaps = gap_table(defined_gaps(result, layer, gap_threshold, boundaries)).head(top_gaps)
+    gaps = gaps.assign(unit_name=gaps["unit_name"].map(lambda n: place_name(n, lang)))
     gaps = gaps[["rank", "unit_name", "uncovered_residents", "area_km2", "lon", "lat"]].rename(columns={
         "rank": L("rank"), "unit_name": level_name(GAP_LEVEL, lang), "uncovered_residents": L("uncovered"),
         "area_km2": L("area"), "lon": L("lon"), "lat": L("lat")})
@@ -197,7 +200,7 @@ def _need_tables(engine, boundaries: gpd.GeoDataFrame, levels: tuple[str, ...],
         rates, _city = need_rates_by_unit(engine, boundaries, units, need, layers, configured_matching(),
                                           min_count=min_count, marks=True)
         table = pd.DataFrame({label("code", lang): units.units["code"].to_numpy(),
-                              label("name", lang): units.units["name"].to_numpy()})
+                              label("name", lang): [place_name(n, lang) for n in units.units["name"]]})
         for code in need:
             if f"need_{code}" not in rates:
                 continue
@@ -273,15 +276,22 @@ def report_cell(kind: str, value: object) -> str:
     return f"{float(value):,.2f}"
 
 
-def _table_page(pdf: PdfPages, title: str, frame: pd.DataFrame, font, kinds: Mapping[str, str]) -> None:
+def _table_page(pdf, title: str, frame: pd.DataFrame, font, kinds: Mapping[str, str]) -> None:
     """``frame`` on as many A4 landscape pages as it needs, columns as wide as their contents."""
     cells = [[report_cell(kinds.get(str(c), "number"), v) for c, v in zip(frame.columns, row)]
              for row in frame.itertuples(index=False)]
     headers = [str(c) for c in frame.columns]
-    widths = np.array([max([display_width(h)] + [display_width(r[j]) for r in cells]) + 2
-                       for j, h in enumerate(headers)], dtype=float)
-    widths = widths / widths.sum()
     size = 8.0 if len(headers) <= 8 else 6.5
+    # Columns as wide as their values (a header wraps rather than widening its column beyond twice them).
+    content = [max([display_width(r[j]) for r in cells] + [4]) for j in range(len(headers))]
+    widths = np.array([max(c, min(display_width(h), max(2 * c, 12))) + 2 for h, c in zip(headers, content)],
+                      dtype=float)
+    widths = widths / widths.sum()
+    room = 0.94 * 11.69 * 72 / (size * 0.6)  # display columns across the page at this size
+    chars = [max(int(w * room) - 1, 4) for w in widths]
+    headers = [wrap_cell(h, n) for h, n in zip(headers, chars)]
+    cells = [[wrap_cell(v, n) for v, n in zip(row, chars)] for row in cells]
+    head_lines = max(h.count("\n") + 1 for h in headers)
     pages = [cells[k:k + ROWS_PER_PAGE] for k in range(0, len(cells), ROWS_PER_PAGE)] or [[]]
     for n, rows in enumerate(pages, start=1):
         fig = plt.figure(figsize=(11.69, 8.27))
@@ -293,24 +303,43 @@ def _table_page(pdf: PdfPages, title: str, frame: pd.DataFrame, font, kinds: Map
             table = ax.table(cellText=rows, colLabels=headers, loc="upper center", cellLoc="center",
                              colWidths=list(widths))
             table.auto_set_font_size(False)
+            lines = [head_lines] + [max(v.count("\n") + 1 for v in row) for row in rows]
             for (r, _c), cell in table.get_celld().items():
                 cell.set_text_props(fontproperties=font, fontsize=size)
-                cell.set_height(0.034)
+                cell.set_height(0.034 + 0.02 * (lines[r] - 1))
                 if r == 0:
                     cell.set_facecolor("#eeeeee")
         pdf.savefig(fig)
         plt.close(fig)
 
 
-def write_report_pdf(report: DistrictReport, path: str | os.PathLike[str]) -> Path:
-    """The report as a PDF in its language: summary, per-unit tables and charts, top gaps, notes."""
+class _Pages:
+    """A PDF's pages as they are drawn, each also kept as a PNG in ``previews`` when given (``<stem>-1.png`` …)."""
+
+    def __init__(self, pdf: PdfPages, stem: str, previews: Path | None) -> None:
+        self.pdf, self.stem, self.previews, self.n = pdf, stem, previews, 0
+
+    def savefig(self, fig) -> None:
+        """Add ``fig`` as the next page."""
+        self.pdf.savefig(fig)
+        self.n += 1
+        if self.previews is not None:
+            self.previews.mkdir(parents=True, exist_ok=True)
+            fig.savefig(self.previews / f"{self.stem}-{self.n}.png", dpi=80)
+
+
+def write_report_pdf(report: DistrictReport, path: str | os.PathLike[str], *,
+                     previews: str | os.PathLike[str] | None = None) -> Path:
+    """The report as a PDF in its language: summary, per-unit tables and charts, top gaps, notes; with
+    ``previews`` (a folder) every page also as a PNG, to look at without a PDF reader."""
     font = cjk_font()
     lang, kinds = report.lang, report.kinds
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.tmp.pdf")
     name_col = label("name", lang)
-    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(tmp) as pdf:
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(tmp) as pages:
+        pdf = _Pages(pages, target.stem, Path(previews) if previews is not None else None)
         _table_page(pdf, f"{report.title} ({report.date}) · {label('summary', lang)}", report.summary, font, kinds)
         for level, table in report.units.items():
             rate_cols = [c for c in table.columns if _is_coverage(report, c)]

@@ -21,6 +21,8 @@ GENERIC_ENDINGS = ("街道", "社区", "大道", "路", "街", "巷", "区", "�
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _RUN = re.compile(r"[\u3400-\u9fff]+|[^\u3400-\u9fff]+")
 _LOCK = threading.Lock()
+#: Chinese punctuation as the Latin text beside it writes it.
+_ASCII_PUNCT = str.maketrans({"（": "(", "）": ")", "，": ",", "、": ",", "：": ":", "；": ";", "。": "."})
 
 
 @functools.cache
@@ -77,7 +79,8 @@ def romanised(name: str) -> str:
             parts.extend(_pinyin_word(w) for w in _words(run))
         elif run.strip():
             parts.append(run.strip())
-    return " ".join(p for p in parts if p)
+    text = " ".join(p for p in parts if p).translate(_ASCII_PUNCT)
+    return re.sub(r"\(\s+", "(", re.sub(r"\s+([),.:;])", r"\1", text))  # brackets and stops hug their words
 
 
 def place_name(name: object, lang: str) -> str:
