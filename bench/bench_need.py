@@ -17,13 +17,16 @@ import time
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from bench.bench_coverage import synthetic_city, synthetic_demand, synthetic_facilities
 from geo.coverage import CoverageEngine
 from geo.need import need_by_unit, need_coverage, need_weights
+from geo.need_tables import published
 from geo.network import network_from_edges
 from geo.units import assign_units
+from layers.records import check_records
 
 GROUPS = ("hypertension_managed", "diabetes_managed", "aged_60_plus", "fitness_test_failed", "child_overweight")
 
@@ -56,11 +59,30 @@ def main(argv: list[str] | None = None) -> int:
     groups = {g: need_weights(g, dict(zip(units["code"], rng.integers(10, 5000, len(units)))), demand, assign)
               for g in GROUPS}
     overall = need_coverage(result, groups, layer="venues")
-    per_unit = [need_by_unit(result, groups[g], assign, layer="venues", threshold=500.0) for g in GROUPS]
+    per_unit = [published(need_by_unit(result, groups[g], assign, layer="venues", threshold=500.0))
+                for g in GROUPS]  # as every surface publishes them (geo.disclosure)
     t_need = time.perf_counter() - t
-    print(f"5 need groups: spread per unit, coverage at 3 thresholds and per-unit tables: {t_need:.2f} s")
+    print(f"5 need groups: spread per unit, coverage at 3 thresholds and published per-unit tables: {t_need:.2f} s")
     print(f"ratio (population run + 5 need groups) / population run: {(t_pop + t_need) / t_pop:.2f} "
           "(target < 1.20)")
+    # the door: a delivery of the five groups for every community and every street above them (a column of the
+    # grid), in two quarters, checked against what is stored as the import checks it
+    parents = {code: f"s{k // args.units:02d}" for k, code in enumerate(units["code"])}
+    rows = []
+    for period in ("2026Q1", "2026Q2"):
+        for g in ("hypertension_managed", "diabetes_managed", "aged_60_plus", "fitness_test_failed"):
+            counts = rng.integers(10, 5000, len(units))
+            rows += [{"unit_code": c, "period": period, "indicator": g, "count": int(n)} for c, n in
+                     zip(units["code"], counts)]
+            for street in sorted(set(parents.values())):
+                total = sum(int(n) for c, n in zip(units["code"], counts) if parents[c] == street)
+                rows.append({"unit_code": street, "period": period, "indicator": g, "count": total})
+    delivery = pd.DataFrame(rows).assign(rate="", denominator="").astype(str)
+    t = time.perf_counter()
+    plan = check_records(delivery, "health_indicators", source="bench.csv", parents=parents)
+    t_door = time.perf_counter() - t
+    print(f"the door: {len(delivery):,} rows checked for derivable small counts (levels, periods, parts) in "
+          f"{t_door:.2f} s ({len(plan.report.problems)} refusals)")
     print(overall.pivot(index="group", columns="threshold_m", values="rate").round(3).to_string())
     assert all(len(p) == len(units) for p in per_unit)
     return 0

@@ -140,14 +140,14 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     """The alliance's indicators per unit and department (as of a date), and their trend."""
     from exports.files import write_tables
     from geo.indicators import indicator_trend, indicators_from
-    from layers.health import configured_matching, min_count, stored_need
+    from layers.health import configured_matching, stored_need
     from layers.stores.snapshot import change_snapshots, current_snapshot, snapshot_as_of
 
     with open_store_of(args) as store:
         snap = snapshot_as_of(store, args.as_of) if args.as_of else current_snapshot(store)
         ind = indicators_from(snap, survey=store.records.read("satisfaction"), level=args.level, period=args.period,
                               method=args.method, need=stored_need(store.records.read("health_indicators")),
-                              min_count=min_count(), matching=configured_matching())
+                              matching=configured_matching())
         tables = {"units": ind.units, "departments": ind.departments, "league": ind.league,
                   "city": pd.DataFrame([ind.city])}
         if args.trend:
@@ -166,11 +166,15 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
 def cmd_need(args: argparse.Namespace) -> int:
     """A need group per unit: its people, those within reach of the facilities that serve it (or of a layer
-    within a walk), with counts below k suppressed; printed and written as a file."""
+    within a walk), published as estimates (people to the nearest ten, shares to whole percent); printed and
+    written as a file."""
     from exports.need_files import need_frame, write_need
+    from geo.disclosure import ESTIMATE_BASE
     from geo.errors import AnalysisError
     from geo.need_tables import need_table
-    from layers.health import INDICATORS, configured_matching, group_counts, min_count
+    from geo.notes import Note
+    from i18n import render_note
+    from layers.health import INDICATORS, configured_matching, group_counts
 
     progress = Progress(quiet=args.quiet)
     with open_store_of(args) as store:
@@ -188,16 +192,15 @@ def cmd_need(args: argparse.Namespace) -> int:
         with progress.phase("walking distances") as tick:
             result = engine.run([args.threshold], slot=slot(args.slot), progress=tick)
         if args.layer:
-            table = need_table(result, boundaries, args.group, counts, k=min_count(), period=period,
-                               layer=args.layer, threshold=args.threshold)
+            table = need_table(result, boundaries, args.group, counts, period=period, layer=args.layer,
+                               threshold=args.threshold)
         else:
             facilities = {n: store.layers.read(n) for n in FACILITY_LAYERS if n in stored}
-            table = need_table(result, boundaries, args.group, counts, k=min_count(), period=period, engine=engine,
+            table = need_table(result, boundaries, args.group, counts, period=period, engine=engine,
                                layers=facilities, clauses=configured_matching().get(args.group, ()))
-    shown = pd.DataFrame(need_frame(table, args.lang, marks=True).drop(columns="geometry"))
+    shown = pd.DataFrame(need_frame(table, args.lang).drop(columns="geometry"))
     print(shown.head(args.top).to_string(index=False))
-    print(f"suppressed: {int(table.hidden.sum())} of {len(shown)} units (counts below {table.k} and their "
-          "complements)")
+    print(render_note(Note("need.published", {"base": ESTIMATE_BASE}), args.lang))
     if args.out:
         print(f"written: {write_need(table, args.out, args.lang)}")
     return EXIT_OK
@@ -256,7 +259,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--method", default="network", choices=("network", "straight_line"))
     p.set_defaults(func=cmd_indicators)
 
-    p = sub.add_parser("need", help="a need group (hypertensive residents, 60+ …) per unit, small counts suppressed")
+    p = sub.add_parser("need", help="a need group (hypertensive residents, 60+ …) per unit, as estimates")
     p.add_argument("--group", required=True, help="indicator code, e.g. hypertension_managed, aged_60_plus")
     p.add_argument("--period", help="the aggregates' period (default: the latest stored)")
     p.add_argument("--layer", help="count residents within --threshold of this layer instead of the group's "

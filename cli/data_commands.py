@@ -87,14 +87,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_records(args: argparse.Namespace) -> int:
     """Import venue usage or satisfaction survey scores."""
     from layers.rasters import stored_residents
-    from layers.records import commit_records, prepare_records, venue_facts
+    from layers.records import commit_records, prepare_records, unit_parents, venue_facts
 
     with open_store_of(args) as store:
         stored = {i.name for i in store.layers.list()}
         venues = venue_facts(store.layers.read("venues")) if "venues" in stored else None
-        codes = set(store.layers.read("boundaries")["code"].astype(str)) if "boundaries" in stored else None
+        bounds = store.layers.read("boundaries") if "boundaries" in stored else None
+        codes = set(bounds["code"].astype(str)) if bounds is not None else None
         plan = prepare_records(args.file, args.kind, venues=venues, unit_codes=codes,
-                               residents=stored_residents(store))
+                               residents=stored_residents(store), parents=unit_parents(bounds),
+                               stored=store.records.read(args.kind) if args.kind == "health_indicators" else None)
         print(plan.summary())
         if not plan.report.ok:
             print(plan.report.summary(limit=50), file=sys.stderr)

@@ -58,7 +58,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """The district report (.xlsx or .pdf)."""
     from exports.report import district_report, write_report_pdf, write_report_xlsx
-    from layers.health import min_count, stored_need
+    from layers.health import stored_need
 
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".pdf"):
@@ -76,7 +76,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         with progress.phase(f"writing {out.name}"):
             report = district_report(result, store.layers.read("boundaries"), venues=store.layers.read("venues"),
                                      school_facilities=schools, layer=args.layer, title=args.title, need=need,
-                                     engine=engine, need_layers=others, min_count=min_count(), lang=args.lang)
+                                     engine=engine, need_layers=others, lang=args.lang)
             (write_report_pdf if out.suffix.lower() == ".pdf" else write_report_xlsx)(report, out)
     print(f"written: {out}")
     return EXIT_OK

@@ -42,8 +42,6 @@ from i18n.notes import render_note  # noqa: E402
 from i18n.values import value_label  # noqa: E402
 
 _LEVEL_ZH = {"district": "区", "street": "街道", "community": "社区"}
-#: What a suppressed share reads in the report.
-SUPPRESSED = "已隐去"
 #: Every label of the report in each language (the rest come from :mod:`i18n.definitions`).
 LABELS: dict[str, tuple[str, str]] = {
     "title": ("全民健身设施覆盖报告", "Fitness facility coverage report"),
@@ -64,10 +62,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "gaps_title": ("主要覆盖缺口（按未覆盖人口排序）", "Largest coverage gaps (by residents not covered)"),
     "by_title": ("按{level}统计", "By {level}"), "need_share": ("{group}可达适配设施比例", "{group} within reach"),
     "estimate": ("人口为估算值，所有人数均为估算。", "The population is an estimate; every count of residents is."),
-    "need_note": ("重点人群覆盖比例按卫健委汇总人数估算；人数少于 {k} 的比例及可据以相减推算的比例已隐去。",
-                  "Need groups' shares are estimated from the health commission's aggregates; shares resting on "
-                  "fewer than {k} people, or that would give one back by subtraction, are suppressed."),
-    "suppressed": (SUPPRESSED, "suppressed"),
+    "need_note": ("重点人群可达比例为估算：卫健委汇总人数按人口分布到网格后计算，取整到 1%，不是任何人的实际人数。",
+                  "Need groups' shares are estimates: the health commission's aggregates spread over the grid by "
+                  "population, rounded to whole percent; they are no count of anyone."),
 }
 _LEVELS = {"district": ("区", "district"), "street": ("街道", "street"), "community": ("社区", "community")}
 
@@ -107,15 +104,16 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
                     top_gaps: int = 10, title: str | None = None,
                     need: Mapping[str, Mapping[str, float]] | None = None,
                     engine=None, need_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
-                    min_count: int = 10, lang: str = "zh") -> DistrictReport:
+                    lang: str = "zh") -> DistrictReport:
     """Gather the report's tables for ``layer`` at every threshold of the result, in ``lang``.
 
     Every coverage column says what it counts and at which life circle (:mod:`i18n.definitions`); gaps are
     the product's (:func:`geo.gaps.defined_gaps`: cut by street and into pieces of about 1 km²), each named
     by its unit and located by its centre. With ``need`` (indicator → unit code → people, from the health
     commission's aggregates) and the ``engine`` that made the result, each level gains a table of every
-    need group's share within reach of the facilities that serve it (:func:`geo.need.need_rates_by_unit`):
-    shares resting on fewer than ``min_count`` people are suppressed, and no count of a need group is printed.
+    need group's share within reach of the facilities that serve it (:func:`geo.need.need_rates_by_unit`), a
+    modelled estimate published to whole percent as on every surface (:mod:`geo.disclosure`); no count of a
+    need group is printed.
 
     Raises
     ------
@@ -176,10 +174,10 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
     need_tables = {} if not need or engine is None else _need_tables(
         engine, boundaries, levels, need, dict(need_layers or {}) | {"venues": venues,
                                                                   "school_facilities": school_facilities},
-        min_count, lang, kinds)
+        lang, kinds)
     said = [render_note(n, lang) for n in dict.fromkeys(notes)]
     if need_tables:
-        said.append(L("need_note", k=min_count))
+        said.append(L("need_note"))
     if result.demand.is_estimate:
         said.insert(0, L("estimate"))
     return DistrictReport(title=title or L("title"), layer=layer, summary=summary, units=tables, gaps=gaps,
@@ -188,17 +186,16 @@ def district_report(result: CoverageResult, boundaries: gpd.GeoDataFrame, *, ven
 
 def _need_tables(engine, boundaries: gpd.GeoDataFrame, levels: tuple[str, ...],
                  need: Mapping[str, Mapping[str, float]], layers: Mapping[str, gpd.GeoDataFrame],
-                 min_count: int, lang: str, kinds: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """Per level: code, name and each need group's share within reach of its facilities (已隐去 where
-    suppressed, — where the unit has nobody in the group)."""
+                 lang: str, kinds: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """Per level: code, name and each need group's share within reach of its facilities (an estimate to whole
+    percent; — where the unit has nobody in the group)."""
     from geo.need import need_rates_by_unit
     from layers.health import INDICATORS, configured_matching
 
     out = {}
     for level in levels:
         units = assign_units(engine.demand, boundaries, level=level)
-        rates, _city = need_rates_by_unit(engine, boundaries, units, need, layers, configured_matching(),
-                                          min_count=min_count, marks=True)
+        rates, _city = need_rates_by_unit(engine, boundaries, units, need, layers, configured_matching())
         table = pd.DataFrame({label("code", lang): units.units["code"].to_numpy(),
                               label("name", lang): [place_name(n, lang) for n in units.units["name"]]})
         for code in need:
@@ -208,8 +205,7 @@ def _need_tables(engine, boundaries: gpd.GeoDataFrame, levels: tuple[str, ...],
             group = (ind.group_en if lang == "en" else ind.group_zh) if ind is not None else code
             title = label("need_share", lang, group=group)
             kinds[title] = "share"
-            table[title] = [label("suppressed", lang) if hidden else v for v, hidden in
-                            zip(rates[f"need_{code}"], rates[f"need_{code}_suppressed"])]
+            table[title] = rates[f"need_{code}"].to_numpy()
         if len(table.columns) > 2:
             out[level] = table
     return out

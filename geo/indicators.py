@@ -176,7 +176,7 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
                        school_facilities: gpd.GeoDataFrame | None, survey: pd.DataFrame | None = None,
                        level: str = "street", period: str | None = None, label: str = "now",
                        settings: IndicatorSettings | None = None, need: Mapping[str, Mapping[str, float]] | None = None,
-                       need_layers: Mapping[str, gpd.GeoDataFrame] | None = None, min_count: int = 10,
+                       need_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
                        matching: Mapping[str, tuple] | None = None) -> Indicators:
     """All indicators for one set of layers.
 
@@ -192,10 +192,10 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
         Units of the per-unit table (``district``, ``street`` or ``community``).
     period : str, optional
         Survey period to report (default the latest).
-    need, need_layers, min_count : optional
-        Need groups (indicator → unit code → people, from the stored aggregates), the stored facility
-        layers their matching filters, and k: each unit gains ``need_<indicator>``, the group's share
-        within reach of the facilities that serve it (NaN where a count below k would show).
+    need, need_layers : optional
+        Need groups (indicator → unit code → people, from the stored aggregates) and the stored facility
+        layers their matching filters: each unit gains ``need_<indicator>``, the group's share within reach of
+        the facilities that serve it, a modelled estimate published to whole percent (:mod:`geo.disclosure`).
     matching : mapping, optional
         Which facilities serve which need (:data:`geo.need.DEFAULT_MATCHING` unless the installation
         configured its own: :func:`layers.health.configured_matching`).
@@ -231,8 +231,7 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
         from geo.need import DEFAULT_MATCHING, need_rates_by_unit
 
         frames = dict(need_layers or {}) | {"venues": venues, "school_facilities": school_facilities}
-        rates, need_city = need_rates_by_unit(engine, boundaries, assign, need, frames, matching or DEFAULT_MATCHING,
-                                              min_count=min_count)
+        rates, need_city = need_rates_by_unit(engine, boundaries, assign, need, frames, matching or DEFAULT_MATCHING)
         units = units.merge(rates, on="code", how="left")
 
     pop = result.population
@@ -316,7 +315,7 @@ def _department_table(result, layers: list[str], city: dict, settings: Indicator
 def indicators_from(source: LayerSource, *, survey: pd.DataFrame | None = None, level: str = "street",
                     period: str | None = None, method: str = "network",
                     settings: IndicatorSettings | None = None, need: Mapping[str, Mapping[str, float]] | None = None,
-                    min_count: int = 10, matching: Mapping[str, tuple] | None = None) -> Indicators:
+                    matching: Mapping[str, tuple] | None = None) -> Indicators:
     """Indicators from stored layers alone (the engine, boundaries and facilities of ``source``).
 
     Raises
@@ -334,7 +333,7 @@ def indicators_from(source: LayerSource, *, survey: pd.DataFrame | None = None, 
     out = compute_indicators(engine, boundaries, venues=venues, school_facilities=source.vector("school_facilities"),
                              survey=survey, level=level, period=period, label=source.label, settings=settings,
                              need=need, need_layers={k: source.vector(k) for k in ("greenways", "health_stations")},
-                             min_count=min_count, matching=matching)
+                             matching=matching)
     out.source = source.describe()
     out.versions = dict(getattr(source, "versions", {}))
     return out

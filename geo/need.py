@@ -16,6 +16,7 @@ import pandas as pd
 
 from geo.coverage import CoverageResult
 from geo.demand import Demand
+from geo.disclosure import estimate_share, published_shares
 from geo.notes import Note, note
 from geo.planning import PlanningProblem
 from geo.units import UnitAssignment, assign_units
@@ -234,81 +235,22 @@ def matched_coverage(engine, layers: Mapping[str, pd.DataFrame], clauses: tuple[
     return covered
 
 
-def small_cells(frame: pd.DataFrame, columns: list[str], k: int, *, within: pd.Series | None = None,
-                total_shown: bool = True, row_sum: bool = False) -> pd.DataFrame:
-    """Which counts of ``columns`` must not be shown: every count of 1 … k-1, and complementary cells so no
-    blank can be worked out by subtraction — inside each group of ``within`` (a unit's parent, whose own
-    figure may be shown elsewhere) and, with ``total_shown``, in the whole column: where exactly one cell
-    is blank, the next smallest non-zero cell is blanked too. With ``row_sum`` the columns add up along
-    a row (need = covered + uncovered), so a row with a blank is blanked whole; the passes repeat until
-    no blank can be recovered from a column, a group or a row. 0 is shown (nobody to protect)."""
-    values = {col: pd.to_numeric(frame[col], errors="coerce").round() for col in columns}
-    mask = pd.DataFrame({col: ((v > 0) & (v < k)).to_numpy() for col, v in values.items()}, index=frame.index)
-    groups = [] if within is None else [g.index for _, g in frame.groupby(within.to_numpy())]
-    if total_shown:
-        groups.append(frame.index)
-    changed = True
-    while changed:
-        changed = False
-        for col in columns:
-            v, m = values[col], mask[col]
-            for members in groups:
-                if int(m[members].sum()) == 1:
-                    rest = v[members][~m[members] & (v[members] > 0)]
-                    if len(rest):
-                        mask.loc[rest.idxmin(), col] = True
-                        changed = True
-        if row_sum:
-            partial = mask.any(axis=1) & ~mask.all(axis=1)
-            if partial.any():
-                mask.loc[partial, :] = True
-                changed = True
-    return mask
-
-
 def level_of_codes(boundaries: pd.DataFrame, codes) -> str | None:
     """The boundary level most of ``codes`` are at (the level aggregates were reported at); ``None`` if none."""
     hits = boundaries[boundaries["code"].astype(str).isin({str(c) for c in codes})]
     return None if hits.empty else str(hits["level"].value_counts().idxmax())
 
 
-def _holding_blanked(engine, boundaries, fine: UnitAssignment, coarse: UnitAssignment, group: NeedGroup,
-                     cells: np.ndarray, k: int) -> np.ndarray:
-    """Per coarse unit: whether it holds a fine unit (a community) whose need-group counts the fine table
-    blanks (:func:`small_cells`, complementary cells inside each parent included)."""
-    n_fine = len(fine.units)
-    fidx = np.where(fine.cell_unit >= 0, fine.cell_unit, n_fine)
-    table = pd.DataFrame({"need": np.bincount(fidx, weights=group.weights, minlength=n_fine + 1)[:n_fine],
-                          "covered": np.bincount(fidx, weights=group.weights * cells, minlength=n_fine + 1)[:n_fine]})
-    table["uncovered"] = table["need"] - table["covered"]
-    parents = parent_codes(boundaries, fine.units["code"])
-    blanked = small_cells(table, ["need", "covered", "uncovered"], k, within=parents,
-                          row_sum=True).any(axis=1).to_numpy()
-    out = np.zeros(len(coarse.units), dtype=bool)
-    both = (fine.cell_unit >= 0) & (coarse.cell_unit >= 0)
-    hit = blanked[fine.cell_unit[both]]
-    np.logical_or.at(out, coarse.cell_unit[both][hit], True)
-    return out
-
-
-def parent_codes(boundaries: pd.DataFrame, codes) -> pd.Series:
-    """Each unit's parent code (its own code where it has none), for complementary suppression."""
-    parent = dict(zip(boundaries["code"].astype(str), boundaries.get("parent_code", boundaries["code"]).astype(str)))
-    return pd.Series([parent.get(str(c), str(c)) or str(c) for c in codes])
-
-
 def need_rates_by_unit(engine, boundaries, assign: UnitAssignment, groups: Mapping[str, Mapping[str, float]],
-                       layers: Mapping[str, pd.DataFrame], matching: Mapping[str, tuple[Clause, ...]], *,
-                       min_count: int, marks: bool = False) -> tuple[pd.DataFrame, dict[str, float]]:
+                       layers: Mapping[str, pd.DataFrame], matching: Mapping[str, tuple[Clause, ...]]
+                       ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Per unit of ``assign`` (and for the whole city): the share of each need group within reach of the
-    facilities that serve it. A share whose covered or uncovered people number fewer than ``min_count`` is
-    left out (NaN), so no rate gives a small count back; with ``marks``, ``need_<group>_suppressed`` says
-    which blanks were suppressed (the others are units without people in the group)."""
+    facilities that serve it, published as estimates (:func:`geo.disclosure.published_shares`: whole percent);
+    NaN where a unit holds nobody of the group."""
     n_units = len(assign.units)
     idx = np.where(assign.cell_unit >= 0, assign.cell_unit, n_units)
     table = pd.DataFrame({"code": assign.units["code"].to_numpy()})
     city: dict[str, float] = {}
-    small = lambda v: (v > 0) & (v < min_count)  # noqa: E731
     for name, counts in groups.items():
         level = level_of_codes(boundaries, counts)
         if level is None:
@@ -319,16 +261,9 @@ def need_rates_by_unit(engine, boundaries, assign: UnitAssignment, groups: Mappi
         need = np.bincount(idx, weights=group.weights, minlength=n_units + 1)[:n_units]
         cov = np.bincount(idx, weights=group.weights * cells, minlength=n_units + 1)[:n_units]
         with np.errstate(invalid="ignore", divide="ignore"):
-            rate = np.where(need > 0, cov / need, np.nan)
-        rate[small(np.round(cov)) | small(np.round(need - cov))] = np.nan
-        if level != assign.level:  # a unit holding a unit the finer table blanks is blanked with it
-            rate[_holding_blanked(engine, boundaries, fine, assign, group, cells, min_count)] = np.nan
-        table[f"need_{name}"] = rate
-        if marks:
-            table[f"need_{name}_suppressed"] = np.isnan(rate) & (need > 0)
+            table[f"need_{name}"] = published_shares(np.where(need > 0, cov / need, np.nan))
         total, got = float(group.weights.sum()), float((group.weights * cells).sum())
-        city[f"need_{name}"] = (got / total if total > 0 and not (small(round(got)) or small(round(total - got)))
-                                else float("nan"))
+        city[f"need_{name}"] = estimate_share(got / total) if total > 0 else float("nan")
     return table, city
 
 
@@ -357,4 +292,4 @@ def need_demand(demand: Demand, group: NeedGroup) -> Demand:
 __all__ = ["NeedGroup", "need_weights", "mixed", "need_coverage", "need_by_unit", "need_problem", "need_demand",
            "BIVARIATE_COLOURS", "Clause", "DEFAULT_MATCHING",
            "load_matching", "matched_coverage", "level_of_codes",
-           "need_rates_by_unit", "serves_need", "small_cells", "parent_codes"]
+           "need_rates_by_unit", "serves_need"]

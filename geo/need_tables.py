@@ -1,8 +1,10 @@
-"""A need group's table per unit as every output shows it: computed once (:func:`need_table`), with its counts
-below k suppressed and complementary cells blanked (:func:`protected`), so the coverage page, the export
-files, the district report and the command line show the same protected figures.
+"""A need group's table per unit as every output shows it: computed once (:func:`need_table`) and published
+as modelled estimates (:func:`published`: people to the nearest ten, shares to whole percent, the word
+估算/estimate beside them), so the coverage page, the export files, the district report and the command
+line show the same figures and none shows what another hides.
 
-Suppression, not rounding: see :mod:`layers.health` for why.
+The rule (:mod:`geo.disclosure`): these are estimates, not counts of anyone; the counts of real people — the
+deliveries and what arithmetic on them gives — are protected at the door (import and database).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo.coverage import CoverageResult
+from geo.disclosure import estimate_people, estimate_share, published_people, published_shares
 from geo.errors import AnalysisError
 from geo.need import (
     Clause,
@@ -23,39 +26,30 @@ from geo.need import (
     matched_coverage,
     need_by_unit,
     need_weights,
-    parent_codes,
-    small_cells,
 )
 from geo.units import UnitAssignment, assign_units
 
-#: Counts a need table shows; each is suppressed below k (with complementary cells).
+#: Modelled numbers of people a need table shows (published rounded).
 COUNT_COLUMNS = ["need", "covered", "uncovered"]
 
 
-def protected(table: pd.DataFrame, parents: pd.Series | None = None, *, k: int) -> tuple[pd.DataFrame, pd.Series]:
-    """The need table as it may be shown: counts below ``k`` blanked with complementary cells (in the column,
-    inside each parent unit, whose rate the indicators show, and along the row, where need = covered +
-    uncovered), the rates whose numerator was blanked blanked too, and the outreach rank counted over the
-    shown units only (a gap in the ranks would place a blanked unit); with a per-row flag of what was
-    suppressed."""
-    mask = small_cells(table, COUNT_COLUMNS, k, within=parents, row_sum=True)
+def published(table: pd.DataFrame) -> pd.DataFrame:
+    """The need table as it is published: every modelled number of people rounded to
+    :data:`geo.disclosure.ESTIMATE_BASE`, every share to :data:`geo.disclosure.SHARE_STEP`; the outreach order
+    from the unrounded estimates (the order, not the values, is what it gives)."""
     out = table.copy()
-    for col in COUNT_COLUMNS:
-        out[col] = pd.to_numeric(out[col], errors="coerce").where(~mask[col], np.nan)
-    hidden = mask.any(axis=1)
-    out.loc[hidden, "rate"] = np.nan
-    out.loc[mask["need"], "need_rate"] = np.nan
-    if "outreach_rank" in out:
-        order = out[~hidden & (pd.to_numeric(out["need"], errors="coerce") > 0)].sort_values(
-            ["uncovered", "code"], ascending=[False, True]).index
-        out["outreach_rank"] = pd.Series(np.arange(1, len(order) + 1), index=order).reindex(out.index).astype(
-            "Int64")
-    return out, pd.Series(hidden.to_numpy(), index=out.index)
+    for col in COUNT_COLUMNS + ["residents"]:
+        if col in out:
+            out[col] = published_people(out[col])
+    for col in ("rate", "need_rate"):
+        if col in out:
+            out[col] = published_shares(out[col])
+    return out
 
 
 @dataclass
 class NeedTable:
-    """One need group's protected table per unit, with what it was computed from."""
+    """One need group's published table per unit, with what it was computed from."""
 
     group: NeedGroup
     period: str | None
@@ -63,26 +57,25 @@ class NeedTable:
     basis: str  # "matched" (the group's facilities) or "layer" (a layer within a threshold)
     assign: UnitAssignment
     shown: pd.DataFrame
-    hidden: pd.Series
-    k: int
-    need_total: float  # the group's people placed in the grid (shown only when not below k)
-    covered_total: float
+    need_total: float  # the group's people placed in the grid, published rounded
+    covered_total: float  # those within reach, published rounded
+    rate_total: float  # their share, published
     reported: pd.Series  # per row: whether the aggregates hold a count for the unit (else it is unknown, not 0)
     crs: object = None  # of the units' geometry (the demand grid's)
 
     def frame(self) -> gpd.GeoDataFrame:
-        """The protected table with each unit's boundary (in the demand's CRS)."""
+        """The published table with each unit's boundary (in the demand's CRS)."""
         return gpd.GeoDataFrame(self.shown.assign(geometry=self.assign.units["geometry"].to_numpy()),
                                 geometry="geometry", crs=self.crs)
 
 
 def need_table(result: CoverageResult, boundaries: gpd.GeoDataFrame, code: str, counts: Mapping[str, float], *,
-               k: int, period: str | None = None, engine=None, layers: Mapping[str, pd.DataFrame] | None = None,
+               period: str | None = None, engine=None, layers: Mapping[str, pd.DataFrame] | None = None,
                clauses: tuple[Clause, ...] | None = None, covered_cells: np.ndarray | None = None,
                layer: str | None = None, threshold: float | None = None) -> NeedTable:
     """The need group ``code`` (unit code → people) per unit of the level it was reported at, covered by the
     group's facilities (``clauses`` searched with ``engine`` over ``layers``, or ``covered_cells`` already
-    searched) or by ``layer`` within ``threshold``; protected at ``k``.
+    searched) or by ``layer`` within ``threshold``; published as estimates (:func:`published`).
 
     Raises
     ------
@@ -106,10 +99,11 @@ def need_table(result: CoverageResult, boundaries: gpd.GeoDataFrame, code: str, 
         table, basis = need_by_unit(result, group, assign, layer=layer, threshold=threshold), "layer"
     else:
         raise ValueError("a need table needs the group's facilities or a layer and a walk")
-    shown, hidden = protected(table, parent_codes(boundaries, table["code"]), k=k)
     reported = table["code"].astype(str).isin({str(c) for c in counts}).reset_index(drop=True)
-    return NeedTable(group, period, level, basis, assign, shown, hidden, k, float(table["need"].sum()),
-                     float(table["covered"].sum()), reported, result.demand.crs)
+    need, covered = float(table["need"].sum()), float(table["covered"].sum())
+    return NeedTable(group, period, level, basis, assign, published(table), estimate_people(need),
+                     estimate_people(covered), estimate_share(covered / need) if need > 0 else float("nan"),
+                     reported, result.demand.crs)
 
 
-__all__ = ["COUNT_COLUMNS", "NeedTable", "need_table", "protected"]
+__all__ = ["COUNT_COLUMNS", "NeedTable", "need_table", "published"]

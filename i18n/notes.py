@@ -281,6 +281,19 @@ NOTES: dict[str, tuple[str, str]] = {
     "health.rate_without_denominator": ("比例指标 {indicator} 须同时给出比例和分母人数",
                                         "rate indicator {indicator} needs both the rate and its denominator"),
     "health.below_k": ("人数少于 {k}，为保护隐私不予导入", "fewer than {k} people: not loaded, to protect privacy"),
+    "health.derivable_levels": ("与已存数据合计：{unit} 的人数减去其已交付下级单元（{other}）之和只剩 {people} 人，少于 {k} 人即可被推算出来；请连同全部下级单元一并交付，或不交付该上级单元",
+                                "with what is stored, {unit}'s count minus its delivered parts ({other}) leaves {people} "
+                                "people, fewer than {k}, which anyone could work out; deliver all its parts with it, "
+                                "or leave the larger unit out"),
+    "health.derivable_periods": ("与已存数据合计：{unit} 的累计指标 {period} 减去 {other} 只有 {people} 人，少于 {k} 人即可被推算出来；请合并统计期后交付",
+                                 "with what is stored, {unit}'s year-to-date {period} minus {other} is {people} people, "
+                                 "fewer than {k}, which anyone could work out; deliver a longer period instead"),
+    "health.derivable_subgroup": ("{unit} 的总数减去其中的一部分（{part}）只有 {people} 人，少于 {k} 人即可被推算出来；请合并后交付",
+                                  "{unit}'s total minus its part ({part}) is {people} people, fewer than {k}, which "
+                                  "anyone could work out; deliver them merged"),
+    "need.published": ("以上为估算：人数取整到 {base} 人，比例取整到 1%；卫健委交付的实际人数不在任何输出中显示。",
+                       "These are estimates: people rounded to the nearest {base}, shares to whole percent; the "
+                       "health commission's delivered counts appear in no output."),
     "health.store_below_k": ("拒绝写入：健康指标中有少于 {k} 人的单元格。",
                              "Refused: a health indicator cell counts fewer than {k} people."),
     "sync.unreachable": ("{url}：没有 OGC API – Features 服务应答（{reason}）。请检查地址（到 /collections 之前为止）以及本服务器能否访问它。",
@@ -441,6 +454,9 @@ def format_value(key: str, value: Any, lang: str = "zh") -> Any:
         return ("、" if lang != "en" else ", ").join(items) + more
     if key in ("layer", "department", "group", "category") and isinstance(value, str):
         return value_label(key, value, lang)
+    if key == "part" and isinstance(value, str):  # a subgroup taken from its total: an indicator, or a rate's
+        return ("numerator" if lang == "en" else "分子") if value == "numerator" else value_label("indicator", value,
+                                                                                              lang)
     if key in ("state", "step", "point_kind") and isinstance(value, str):  # a field report's status, step, place
         text = value_label({"state": "report_status", "step": "report_action"}.get(key, key), value, lang)
         return text.lower() if lang == "en" and key != "point_kind" else text

@@ -1,7 +1,8 @@
 """The demo city's aggregated health indicators (clearly synthetic): the health commission's delivery per
 community for 2026 — hypertension and diabetes under management, residents 60+, fitness-test failures, the
 children's overweight rate — older and more hypertensive in the old town, and with some cells below k, which
-the import refuses and reports (so the stored data never holds them and outputs show them as suppressed).
+the import refuses and reports (so the stored data never holds them, and a unit without a stored count reads
+"not reported").
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pandas as pd
 
 from geo.demand import demand_from_raster
 from geo.units import assign_units
-from layers.records import check_records
+from layers.records import check_records, unit_parents
 
 SEED = 20_261_119
 PERIOD = "2026"
@@ -51,7 +52,8 @@ def health_delivery(city) -> pd.DataFrame:
 def write_health_records(store, city, *, user: str = "demo-builder") -> tuple[int, int]:
     """Check the delivery as an import does and store its valid rows; returns (stored, refused)."""
     plan = check_records(health_delivery(city), "health_indicators", source=SOURCE,
-                         unit_codes=set(city.layers["boundaries"]["code"].astype(str)))
+                         unit_codes=set(city.layers["boundaries"]["code"].astype(str)),
+                         parents=unit_parents(city.layers["boundaries"]))
     valid = plan.valid
     store.records.write("health_indicators", valid, mode="replace", user=user, source=SOURCE)
     return len(valid), len(plan.report.bad_rows)

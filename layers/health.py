@@ -1,31 +1,27 @@
 """Aggregated health indicators (体卫融合): the catalogue of indicators, the smallest count that may be stored
-or shown (k, a policy the health commission owns), the checks a delivery passes, and the suppression every
-output applies.
+(k, a policy the health commission owns) and the checks a delivery passes.
 
 Health data enters only as aggregates per unit (community or street) and period. A delivery
 is refused whole when it looks like row-level data (personal identifiers, measurement columns
 such as 血压, or the same unit, period and indicator more than once); a row whose count — or,
-for a rate, whose numerator (rate × denominator) — is below k is refused and reported, so the
-store never holds a count below k.
+for a rate, whose numerator (rate × denominator) — is below k is refused and reported, and so is
+a row that, with what is stored, would let anyone work out fewer than k people by subtraction
+(:mod:`geo.disclosure`), so the store never holds — and no arithmetic on it gives — a count of
+fewer than k real people.
 
-Outputs derived from stored counts (need-group residents covered per unit, estimates) can be
-small again: :func:`suppress_small` blanks every count below k and, where a table also shows
-the total, one more count (the next smallest) so no suppressed cell can be recovered by
-subtraction (complementary suppression). Suppression, not rounding to a base: a rounded
-count near k still tells a small cell's size within the base, and planners read the exact
-counts of every cell that is large enough.
+What outputs show of these counts are modelled estimates, rounded one way on every surface
+(:mod:`geo.disclosure`); the delivered counts themselves appear in no output.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from config.settings import settings
 
-#: The default smallest count shown or stored (cells below it are suppressed).
+#: The default smallest count of people stored or derivable.
 DEFAULT_MIN_COUNT = 10
 #: Below this, k protects nobody; a setting lower than it is refused.
 MIN_ALLOWED_K = 3
@@ -42,6 +38,10 @@ class Indicator:
     kind: str  # "count" or "rate"
     group_zh: str
     group_en: str
+    #: Counted from the start of the year (a later period minus an earlier one is the people counted between).
+    cumulative: bool = False
+    #: The indicator this one is a subgroup of (the total minus this is people too).
+    part_of: str | None = None
 
 
 INDICATORS: dict[str, Indicator] = {i.code: i for i in (
@@ -52,7 +52,7 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in (
     Indicator("aged_60_plus", "60岁以上常住人口", "Residents aged 60 and over", "count", "60岁以上居民",
               "Residents aged 60+"),
     Indicator("fitness_test_failed", "体质测定不合格人数", "Residents who failed the fitness test", "count",
-              "体质测定不合格者", "Residents failing the fitness test"),
+              "体质测定不合格者", "Residents failing the fitness test", cumulative=True),
     Indicator("child_overweight_rate", "儿童青少年超重肥胖率", "Children's overweight and obesity rate", "rate",
               "超重肥胖儿童青少年", "Overweight children"),
 )}
@@ -85,28 +85,29 @@ def row_level_columns(columns) -> list[str]:
     return out
 
 
+def cumulative_indicators() -> frozenset[str]:
+    """Indicators counted from the start of the year."""
+    return frozenset(c for c, i in INDICATORS.items() if i.cumulative)
+
+
+def indicator_parts() -> dict[str, str]:
+    """Indicator → the indicator it is a subgroup of."""
+    return {c: i.part_of for c, i in INDICATORS.items() if i.part_of}
+
+
+def delivered_people(rows: pd.DataFrame) -> pd.DataFrame:
+    """Stored or delivered aggregates as :func:`geo.disclosure.derived_counts` reads them: unit, period,
+    indicator, people (the count or a rate's numerator) and the denominator."""
+    return pd.DataFrame({"unit_code": rows["unit_code"].astype(str), "period": rows["period"].astype(str),
+                         "indicator": rows["indicator"], "people": numerators(rows),
+                         "denominator": pd.to_numeric(rows["denominator"], errors="coerce")}, index=rows.index)
+
+
 def numerators(frame: pd.DataFrame) -> pd.Series:
     """The people each row counts: its count, or for a rate its rate × denominator (rounded)."""
     count = pd.to_numeric(frame["count"], errors="coerce")
     from_rate = (pd.to_numeric(frame["rate"], errors="coerce") * pd.to_numeric(frame["denominator"], errors="coerce"))
     return count.where(count.notna(), from_rate.round())
-
-
-def suppress_small(frame: pd.DataFrame, columns: list[str], *, k: int | None = None, total_shown: bool = True,
-                   within: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Counts of ``columns`` below k blanked (``NaN``) with complementary cells — in the whole column where
-    its total is shown, and inside each group of ``within`` (each unit's parent) — so no blank can be
-    recovered by subtraction (:func:`geo.need.small_cells`). Returns the table and the mask of what was
-    blanked. A count of exactly 0 is shown (nobody to protect); 1 … k-1 never are.
-    """
-    from geo.need import small_cells
-
-    k = min_count() if k is None else k
-    mask = small_cells(frame, columns, k, within=within, total_shown=total_shown)
-    out = frame.copy()
-    for col in columns:
-        out[col] = pd.to_numeric(out[col], errors="coerce").where(~mask[col], np.nan)
-    return out, mask
 
 
 def group_counts(rows: pd.DataFrame, indicator: str, period: str | None = None) -> tuple[dict[str, float], str | None]:
@@ -128,6 +129,6 @@ def stored_need(rows: pd.DataFrame) -> dict[str, dict[str, float]]:
     return {code: counts for code in INDICATORS if (counts := group_counts(rows, code)[0])}
 
 
-__all__ = ["stored_need",
-           "INDICATORS", "Indicator", "min_count", "numerators", "row_level_columns", "suppress_small", "group_counts",
+__all__ = ["stored_need", "cumulative_indicators", "indicator_parts", "delivered_people",
+           "INDICATORS", "Indicator", "min_count", "numerators", "row_level_columns", "group_counts",
            "DEFAULT_MIN_COUNT", "configured_matching"]

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.disclosure import derived_counts, disclosures
 from geo.errors import OpeningHoursError
 from geo.hours import OpeningHours, parse_opening_hours
 from geo.notes import Note, note
@@ -25,7 +26,15 @@ from geo.slots import DAY_KINDS
 from geo.usage import daily_ceiling, open_hours_per_day
 from layers.catalogue import FieldSpec
 from layers.errors import InputFileError, LayerValidationError, PersonalDataError, Problem, ValidationReport
-from layers.health import INDICATORS, min_count, numerators, row_level_columns
+from layers.health import (
+    INDICATORS,
+    cumulative_indicators,
+    delivered_people,
+    indicator_parts,
+    min_count,
+    numerators,
+    row_level_columns,
+)
 from layers.privacy import check_personal_data
 from layers.tables import FIRST_ROW, normalize_header, read_table
 from layers.validate import coerce_column
@@ -324,7 +333,8 @@ def _resolve_venues(frame: pd.DataFrame, venues: pd.DataFrame | None, rows: np.n
 
 def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.DataFrame | None = None,
                   unit_codes: set[str] | None = None, first_row: int = FIRST_ROW,
-                  today: pd.Timestamp | None = None, residents: float | None = None) -> RecordPlan:
+                  today: pd.Timestamp | None = None, residents: float | None = None,
+                  parents: dict[str, str] | None = None, stored: pd.DataFrame | None = None) -> RecordPlan:
     """Check a delivery (columns already read as text) against record table ``kind``.
 
     Parameters
@@ -335,6 +345,10 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
         taken in a day (:func:`geo.usage.daily_ceiling`).
     residents : float, optional
         Residents of the area (the population layer's total), for the same bound.
+    parents, stored : optional
+        For health aggregates: each unit's parent code (the boundaries) and the aggregates already stored;
+        a row that, with them, makes a count of fewer than k people derivable (a unit minus its parts, a
+        period minus an earlier one, a total minus its subgroup: :mod:`geo.disclosure`) is refused.
     unit_codes : set of str, optional
         Stored boundary codes: survey rows must name one of them.
     first_row : int
@@ -394,6 +408,7 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
             notes.append(note("records.weekly_monday", n=int(weekly.sum())))
     elif kind == "health_indicators":
         _check_aggregates(out, rows, problems)
+        _check_derivable(out, rows, problems, parents or {}, stored)
     if kind in ("satisfaction", "health_indicators"):
         for i, p in enumerate(out["period"]):
             if p is not None and not PERIOD_PATTERN.match(str(p)):
@@ -423,6 +438,13 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
                                           measure=str(out["measure"].iloc[i]), venue=str(out["venue_id"].iloc[i])))
     problems.sort(key=lambda p: (p.row or 0, p.field))
     return RecordPlan(kind, source, out.reset_index(drop=True), report, rows, unknown, notes)
+
+
+def unit_parents(boundaries: pd.DataFrame | None) -> dict[str, str]:
+    """Each stored unit's parent code (for the health aggregates' levels)."""
+    if boundaries is None or "parent_code" not in boundaries.columns:
+        return {}
+    return {str(c): str(p) for c, p in zip(boundaries["code"], boundaries["parent_code"]) if isinstance(p, str) and p}
 
 
 def venue_facts(venues: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -466,6 +488,42 @@ def _check_plausible(out: pd.DataFrame, venues: pd.DataFrame | None, residents: 
                                       ceiling=f"{ceiling[i]:,.0f}"))
 
 
+def _check_derivable(out: pd.DataFrame, rows: np.ndarray, problems: list[Problem], parents: dict[str, str],
+                     stored: pd.DataFrame | None) -> None:
+    """No count of fewer than k people derivable from what would be stored after this delivery: the stored rows
+    it does not replace and its rows without a problem.  A refused row is left out of what would be stored,
+    so the check repeats until no more rows are refused (a street whose small community was refused is then
+    judged against the communities that remain)."""
+    k = min_count()
+    new = out.dropna(subset=["unit_code", "period", "indicator"]).copy()
+    new.index = [f"row-{int(rows[i])}" for i in new.index]
+    keep = stored if stored is not None and len(stored) else None
+    if keep is not None:
+        keys = set(zip(new["unit_code"].astype(str), new["period"].astype(str), new["indicator"]))
+        keep = keep[[key not in keys for key in zip(keep["unit_code"].astype(str), keep["period"].astype(str),
+                                                    keep["indicator"])]]
+        keep = keep.set_axis([f"stored-{i}" for i in range(len(keep))])
+    refused = {f"row-{p.row}" for p in problems if p.row is not None}
+    while True:
+        kept = new[~new.index.isin(refused)]
+        both = pd.concat([kept, keep]) if keep is not None else kept
+        found = [d for d in disclosures(derived_counts(delivered_people(both), parents,
+                                                       cumulative=cumulative_indicators(), parts=indicator_parts()),
+                                        k, involving=set(kept.index))
+                 if d.kind not in ("delivered", "denominator")]  # a small count itself: the k rule's, said once
+        if not found:
+            return
+        for d in found:
+            label = next(t[0] for t in d.terms if t[0] in set(kept.index))
+            if label in refused:
+                continue
+            refused.add(label)
+            part = "numerator" if d.other == "denominator" else d.indicator
+            problems.append(Problem.coded(int(str(label).removeprefix("row-")), "count", f"{d.value:.0f}",
+                                          f"health.derivable_{d.kind}", k=k, unit=d.unit, period=d.period,
+                                          other=d.other, part=part, people=f"{d.value:.0f}"))
+
+
 def _check_aggregates(out: pd.DataFrame, rows: np.ndarray, problems: list[Problem]) -> None:
     """Each health row: a count for a count indicator, a rate with its denominator for a rate one, and never
     fewer than k people (the report shows "< k", not the small number)."""
@@ -488,7 +546,8 @@ def _check_aggregates(out: pd.DataFrame, rows: np.ndarray, problems: list[Proble
 
 def prepare_records(path: str | os.PathLike[str], kind: str, *, venues: pd.DataFrame | None = None,
                     unit_codes: set[str] | None = None, today: pd.Timestamp | None = None,
-                    residents: float | None = None) -> RecordPlan:
+                    residents: float | None = None, parents: dict[str, str] | None = None,
+                    stored: pd.DataFrame | None = None) -> RecordPlan:
     """Read a CSV/XLSX delivery of record table ``kind`` and check it (nothing is written).
 
     Raises
@@ -498,7 +557,7 @@ def prepare_records(path: str | os.PathLike[str], kind: str, *, venues: pd.DataF
     """
     p = Path(path)
     return check_records(read_table(p), kind, source=p.name, venues=venues, unit_codes=unit_codes, today=today,
-                         residents=residents)
+                         residents=residents, parents=parents, stored=stored)
 
 
 def commit_records(store, plan: RecordPlan, *, user: str, mode: str = "upsert",
@@ -518,4 +577,4 @@ def commit_records(store, plan: RecordPlan, *, user: str, mode: str = "upsert",
 
 
 __all__ = ["RECORDS", "RecordSpec", "RecordPlan", "get_record_spec", "check_records", "prepare_records", "venue_facts",
-           "commit_records", "PERIODS", "MEASURES"]
+           "commit_records", "unit_parents", "PERIODS", "MEASURES"]

@@ -170,13 +170,13 @@ def get_usage(store: Store, *, catchment_m: float, over: float, under: float):
 def _indicators(_store: Store, store_key: str, versions: tuple, survey_version: int, health_version: int,
                 level: str, period: str | None):
     from geo.indicators import indicators_from
-    from layers.health import configured_matching, min_count, stored_need
+    from layers.health import configured_matching, stored_need
     from layers.stores.snapshot import Snapshot
 
     snap = Snapshot(_store, {(name, kind): v for name, kind, v in versions})
     need = stored_need(_store.records.read("health_indicators"))
     return indicators_from(snap, survey=_store.records.read("satisfaction"), level=level, period=period,
-                           need=need, min_count=min_count(), matching=configured_matching())
+                           need=need, matching=configured_matching())
 
 
 def get_indicators(store: Store, *, level: str, period: str | None):

@@ -1,6 +1,6 @@
 """The coverage page's need section (体卫融合): a need group from the health commission's aggregates as demand,
-its coverage per unit with small counts suppressed, the bivariate map of need × coverage, and the ranked
-list of units for outreach; the import of the aggregates."""
+its coverage per unit as published estimates (:mod:`geo.disclosure`), the bivariate map of need × coverage,
+and the ranked list of units for outreach; the import of the aggregates."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from streamlit_folium import st_folium
 from exports.need_files import need_frame
 from exports.sheets import csv_bytes
 from geo.coverage import CoverageResult
+from geo.disclosure import ESTIMATE_BASE, estimate_people
 from geo.facilities import TimeSlot
 from geo.need import (
     BIVARIATE_COLOURS,
@@ -36,18 +37,17 @@ from webmap.folium_map import build_map, filled_areas
 from webmap.legend import LegendEntry
 
 
-def map_frame(shown: pd.DataFrame, hidden: pd.Series, geometry, crs, lang: str,
-              reported: pd.Series | None = None) -> gpd.GeoDataFrame:
-    """The units as the map draws them: the bivariate colour (grey where suppressed) and the pop-up's texts,
-    made only from the protected table; a unit without a reported count reads "not reported"."""
+def map_frame(shown: pd.DataFrame, geometry, crs, lang: str, reported: pd.Series | None = None) -> gpd.GeoDataFrame:
+    """The units as the map draws them: the bivariate colour (grey where not reported) and the pop-up's texts,
+    made only from the published table; a unit without a reported count reads "not reported"."""
     units = gpd.GeoDataFrame(shown.assign(geometry=geometry), geometry="geometry", crs=crs)
     known = np.ones(len(units), bool) if reported is None else reported.to_numpy()
-    units["colour"] = [BIVARIATE_COLOURS.get((a, b), "#cccccc") if not h else "#bdbdbd"
-                       for a, b, h in zip(units["need_class"], units["shortfall_class"], hidden)]
+    units["colour"] = [BIVARIATE_COLOURS.get((a, b), "#cccccc") if ok else "#bdbdbd"
+                       for a, b, ok in zip(units["need_class"], units["shortfall_class"], known)]
     units["need_text"] = [_count_text(v, lang) if ok else t("need_not_reported", lang)
                           for v, ok in zip(units["need"], known)]
-    units["rate_text"] = [t("need_not_reported", lang) if not ok else f"{v:.0%}" if pd.notna(v)
-                          else t("need_suppressed", lang) for v, ok in zip(units["rate"], known)]
+    units["rate_text"] = [t("need_not_reported", lang) if not ok else f"{v:.0%}" if pd.notna(v) else "—"
+                          for v, ok in zip(units["rate"], known)]
     return units
 
 
@@ -73,10 +73,10 @@ def _matched(_store: Store, store_key: str, versions: tuple, clauses: tuple) -> 
 
 def matched_need_table(store: Store, result: CoverageResult, boundaries: gpd.GeoDataFrame, code: str,
                        counts: dict[str, float], period: str | None) -> NeedTable:
-    """The need group ``code``'s protected table per unit (``counts``: unit code → people, from the stored
+    """The need group ``code``'s published table per unit (``counts``: unit code → people, from the stored
     aggregates of ``period``), covered by the facilities that serve it."""
     cells = _matched(store, store.description, layer_versions(store), configured_matching().get(code, ()))
-    return need_table(result, boundaries, code, counts, k=min_count(), period=period, covered_cells=cells)
+    return need_table(result, boundaries, code, counts, period=period, covered_cells=cells)
 
 
 def stored_layers(store: Store) -> dict:
@@ -87,8 +87,8 @@ def stored_layers(store: Store) -> dict:
 
 
 def need_csv(table: NeedTable, lang: str) -> bytes:
-    """The protected need table as CSV (UTF-8 with BOM, for Excel): suppressed cells read "suppressed"."""
-    frame = need_frame(table, lang, marks=True)
+    """The published need table as CSV (UTF-8 with BOM, for Excel)."""
+    frame = need_frame(table, lang)
     return csv_bytes(pd.DataFrame(frame.drop(columns="geometry")))
 
 
@@ -111,29 +111,24 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
         return
     basis = st.radio(t("need_basis", lang), ["matched", "page"], horizontal=True, key=state.NEED_BASIS,
                      format_func=lambda k: t(f"need_basis_{k}", lang))
-    k = min_count()
     if basis == "matched":
         show.caption(t("need_matched_by", lang) + ("；" if lang != "en" else "; ").join(
             clause_text(c, lang) for c in configured_matching().get(ind, ())))
         table = matched_need_table(store, result, boundaries, ind, counts, period)
     else:
-        table = need_table(result, boundaries, ind, counts, k=k, period=period, layer=layer, threshold=threshold)
-    shown, hidden, level, group = table.shown, table.hidden, table.level, table.group
-    need, covered = table.need_total, table.covered_total
+        table = need_table(result, boundaries, ind, counts, period=period, layer=layer, threshold=threshold)
+    shown, level, group = table.shown, table.level, table.group
     c1, c2, c3 = st.columns(3)
-    small = lambda v: 0 < v < k  # noqa: E731  (a total below k is not shown either)
-    c1.metric(t("need_people", lang, period=period), t("fewer_than_k", lang, k=k) if small(need) else f"{need:,.0f}")
+    c1.metric(t("need_people", lang, period=period), f"{table.need_total:,.0f}")
     c2.metric(t("need_covered_matched", lang) if basis == "matched" else t("need_covered", lang, m=f"{threshold:,.0f}"),
-              t("fewer_than_k", lang, k=k) if small(covered) or small(need - covered) else f"{covered:,.0f}")
-    c3.metric(t("need_rate", lang), f"{covered / need:.1%}" if need > 0 and not (small(covered) or small(
-        need - covered)) else "—")
+              f"{table.covered_total:,.0f}")
+    c3.metric(t("need_rate", lang), f"{table.rate_total:.0%}" if pd.notna(table.rate_total) else "—")
     for n in group.notes:
         show.caption(render_note(n, lang))
-    show.caption(t("need_privacy", lang, k=k, n=int(hidden.sum())))
+    show.caption(t("need_privacy", lang, k=min_count(), base=ESTIMATE_BASE))
     left, right = st.columns([1, 1])
     with left:
-        units = map_frame(shown, hidden, table.assign.units["geometry"].to_numpy(), result.demand.crs, lang,
-                          table.reported)
+        units = map_frame(shown, table.assign.units["geometry"].to_numpy(), result.demand.crs, lang, table.reported)
         areas = filled_areas(units, name="need", color_column="colour", fields=["name", "need_text", "rate_text"],
                              aliases=[t(f"level_{level}", lang), t("need_people_short", lang), t("need_rate", lang)],
                              lang=lang)
@@ -141,7 +136,7 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
                  LegendEntry("fill", BIVARIATE_COLOURS[(3, 1)], t("bivariate_high_high", lang)),
                  LegendEntry("fill", BIVARIATE_COLOURS[(1, 3)], t("bivariate_low_low", lang)),
                  LegendEntry("fill", BIVARIATE_COLOURS[(1, 1)], t("bivariate_low_high", lang)),
-                 LegendEntry("fill", "#bdbdbd", t("suppressed_legend", lang, k=k))]
+                 LegendEntry("fill", "#bdbdbd", t("need_not_reported_legend", lang))]
         basemap, gcj02 = basemap_setting()
         m = build_map({}, lang=lang, on_top=[areas], legend_extra=extra, height=520, basemap=basemap, gcj02=gcj02,
                       fit=units, report_entry=report_entry(lang))
@@ -159,14 +154,14 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
 
 
 def _count_text(value: object, lang: str) -> str:
-    return t("need_suppressed", lang) if value is None or pd.isna(value) else f"{float(value):,.0f}"
+    return "—" if value is None or pd.isna(value) else f"{float(value):,.0f}"
 
 
 def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, demand, *, kind: str, p: int,
                           target: float, exact: bool, time_limit: int, lang: str) -> None:
     """The page's problem (MCLP, LSCP, p-median or capacitated covering) weighted by a need group beside the
     residents-weighted one: which sites change and how many more people in the group are within the walk
-    (counts below k are not shown)."""
+    (estimates, rounded as every surface rounds them)."""
     from geo.need import need_problem
     from geo.planning import coverage_change, solve
     from i18n.values import site_name
@@ -196,12 +191,11 @@ def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, d
     def covered(sites) -> float:  # the group's people within the walk once ``sites`` are built
         return coverage_change(weighed, sites).after
 
-    k = min_count()
-    gain = covered(by_need.sites) - covered(by_people.sites)
+    before, after = estimate_people(covered(by_people.sites)), estimate_people(covered(by_need.sites))
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("need_covered_by_residents_plan", lang), f"{covered(by_people.sites):,.0f}")
-    c2.metric(t("need_covered_by_need_plan", lang), f"{covered(by_need.sites):,.0f}")
-    c3.metric(t("need_gain", lang), f"{gain:+,.0f}" if gain == 0 or abs(gain) >= k else t("fewer_than_k", lang, k=k))
+    c1.metric(t("need_covered_by_residents_plan", lang), f"{before:,.0f}")
+    c2.metric(t("need_covered_by_need_plan", lang), f"{after:,.0f}")
+    c3.metric(t("need_gain", lang), f"{after - before:+,.0f}")
     ids = problem.candidate_ids
     people, need = set(by_people.site_ids(ids)), set(by_need.site_ids(ids))
     frame = candidates.set_index("candidate_id")

@@ -21,7 +21,7 @@ from i18n.names import place_name
 from i18n.values import value_label
 from layers.limits import upload_workspace
 from layers.rasters import stored_residents
-from layers.records import commit_records, prepare_records, venue_facts
+from layers.records import commit_records, prepare_records, unit_parents, venue_facts
 from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
@@ -195,7 +195,8 @@ def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
         with saved_upload(upload) as path:
             plan = prepare_records(path, kind, venues=venue_facts(venues),
                                    unit_codes=set(bounds["code"].astype(str)) if bounds is not None else None,
-                                   residents=stored_residents(store))
+                                   residents=stored_residents(store), parents=unit_parents(bounds),
+                                   stored=store.records.read(kind) if kind == "health_indicators" else None)
     except OneMapError as exc:
         show.failure(exc, lang)
         return

@@ -1,5 +1,6 @@
 """The need section of the coverage page and the need-weighted siting of the planning page on the demo city:
-figures from the stored aggregates, no count below k in any table, and the sites that change named."""
+figures from the stored aggregates, published as estimates (people to the nearest ten, shares to whole percent),
+and the sites that change named."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from layers.health import min_count
 from tests.app.test_pages import APP, on_demo  # noqa: F401  (the fixture)
 
 
@@ -26,19 +26,23 @@ def _table(at: AppTest, column: str):
 
 @pytest.mark.parametrize("group, basis", [("hypertension_managed", "matched"), ("fitness_test_failed", "matched"),
                                           ("diabetes_managed", "page")])
-def test_the_coverage_page_shows_need_without_small_counts(on_demo, group, basis):  # noqa: F811
+def test_the_coverage_page_shows_need_as_estimates(on_demo, group, basis):  # noqa: F811
     at = _page("views/coverage_page.py")
     at.selectbox(key="need.group").set_value(group).run()
     at.radio(key="need.basis").set_value(basis).run()
     if basis == "matched":
         assert any("适配设施" in c.value for c in at.caption)
     assert not at.exception, at.exception
-    table = _table(at, "未覆盖人数")
+    table = _table(at, "未覆盖人数（估算）")
     counts = table.iloc[:, 2:4].apply(lambda c: c.astype("Float64")).to_numpy(dtype=float)
-    k = min_count()
-    assert len(table) > 10 and not ((counts > 0) & (counts < k)).any()
-    labels = [m.label for m in at.metric]
-    assert any("重点人群人数" in x for x in labels) and any("重点人群覆盖率" in x for x in labels)
+    counts = counts[~np.isnan(counts)]
+    assert len(table) > 10 and len(counts) and (counts % 10 == 0).all()
+    labels = {m.label: m.value for m in at.metric}
+    people = next(v for k, v in labels.items() if "重点人群人数" in k)
+    assert int(people.replace(",", "")) % 10 == 0
+    share = next(v for k, v in labels.items() if "重点人群覆盖率" in k)
+    assert share.endswith("%") and "." not in share  # whole percent
+    assert any("估算" in c.value and "不是任何人的实际人数" in c.value for c in at.caption)
 
 
 def test_the_planning_page_names_the_sites_a_need_group_moves(on_demo):  # noqa: F811
@@ -48,9 +52,8 @@ def test_the_planning_page_names_the_sites_a_need_group_moves(on_demo):  # noqa:
     assert not at.exception, at.exception
     changes = _table(at, "变化")
     assert len(changes) >= 2 and set(changes.iloc[:, 1]) == {"按重点人群选址新增", "按常住人口选址才有"}
-    gain = next(m for m in at.metric if m.label == "多覆盖的重点人群").value
-    assert gain.startswith("+") and int(gain.strip("+").replace(",", "")) >= min_count()
-    assert np.isfinite(float(gain.strip("+").replace(",", "")))
+    gain = next(m for m in at.metric if m.label == "多覆盖的重点人群（估算）").value
+    assert gain.startswith("+") and int(gain.strip("+").replace(",", "")) % 10 == 0
 
 
 def test_the_nearby_finder_lists_only_what_serves_the_chosen_group(on_demo):  # noqa: F811
@@ -72,5 +75,5 @@ def test_need_planning_follows_the_pages_problem(on_demo, problem):  # noqa: F81
     at.button(key="need_plan_go").click().run()
     assert not at.exception, at.exception
     labels = {m.label: m.value for m in at.metric}
-    assert "按重点人群选址覆盖的重点人群" in labels and "多覆盖的重点人群" in labels
+    assert "按重点人群选址覆盖的重点人群" in labels and "多覆盖的重点人群（估算）" in labels
     assert any(b.label.endswith(("（集合覆盖（LSCP））", "（P 中值（平均步行最短））")) for b in at.button)

@@ -16,11 +16,11 @@ from geo.candidates import candidates_for, planning_problem
 from geo.coverage import CoverageEngine
 from geo.demand import Demand, Grid
 from geo.facilities import build_facility_set
-from geo.need import mixed, need_by_unit, need_coverage, need_problem, need_weights, parent_codes, small_cells
+from geo.need import mixed, need_coverage, need_problem, need_weights
 from geo.planning import maximal_covering
 from geo.units import assign_units
 from layers.errors import PersonalDataError, StoreError
-from layers.health import min_count, suppress_small
+from layers.health import min_count
 from layers.records import commit_records, prepare_records
 
 
@@ -142,37 +142,21 @@ def test_a_need_group_in_the_old_town_moves_the_planned_sites(demo_city, demo_an
     assert sorted(need_sites - people_sites) == ["cand-00302", "cand-01149", "cand-02126"]
 
 
-def test_small_counts_are_suppressed_with_a_complementary_cell():
-    table = pd.DataFrame({"code": ["a", "b", "c", "d"], "covered": [120.0, 7.0, 45.0, 0.0]})
-    out, mask = suppress_small(table, ["covered"], k=10)
-    assert mask["covered"].tolist() == [False, True, True, False]  # 7 < k, and 45 (the next smallest) with it
-    assert out["covered"].isna().tolist() == [False, True, True, False] and out["covered"].iloc[3] == 0
-    alone, mask2 = suppress_small(table, ["covered"], k=10, total_shown=False)
-    assert mask2["covered"].tolist() == [False, True, False, False]
+def test_a_need_table_is_published_as_rounded_estimates():
+    """Modelled people to the nearest ten and shares to whole percent, on every row; the outreach order kept."""
+    from geo.need_tables import published
 
-
-def test_no_blank_comes_back_from_its_row_its_column_or_its_street():
-    """need = covered + uncovered: a blanked covered count beside a shown need and uncovered would be their
-    difference, so the row goes whole; the rows' blanks then need partners in each column and street."""
-    from geo.need_tables import protected
-
-    table = pd.DataFrame({"code": ["a1", "a2", "a3", "b1", "b2"], "name": list("vwxyz"),
-                          "need": [40.0, 55.0, 30.0, 25.0, 60.0], "covered": [36.0, 50.0, 30.0, 20.0, 58.0],
-                          "rate": [0.9, 0.91, 1.0, 0.8, 0.97], "need_rate": [0.01] * 5,
-                          "outreach_rank": pd.array([3, 4, 5, 1, 2], dtype="Int64")})
-    table["uncovered"] = table["need"] - table["covered"]  # 4, 5, 0, 5, 2: a1, a2, b1, b2 below k
-    streets = pd.Series(["A", "A", "A", "B", "B"])
-    shown, hidden = protected(table, streets, k=10)
-    cols = ["need", "covered", "uncovered"]
-    for _, row in shown.iterrows():  # along each row: none or every count blank
-        assert row[cols].isna().sum() in (0, 3)
-    for col in cols:  # in each column and inside each street: no lone blank
-        assert shown[col].isna().sum() != 1
-        assert all(n != 1 for n in shown[col].isna().groupby(streets).sum())
-    values = shown[cols].to_numpy(dtype=float)
-    assert not ((values > 0) & (values < 10)).any()
-    assert shown.loc[hidden, "rate"].isna().all() and shown.loc[hidden, "outreach_rank"].isna().all()
-    assert sorted(shown["outreach_rank"].dropna().tolist()) == list(range(1, int((~hidden).sum()) + 1))
+    table = pd.DataFrame({"code": ["a1", "a2", "b1"], "name": list("xyz"), "residents": [1234.4, 2050.0, 99.0],
+                          "need": [40.4, 55.0, 4.6], "covered": [36.2, 50.1, 4.6], "rate": [0.8960, 0.9109, 1.0],
+                          "need_rate": [0.0327, 0.0268, 0.0465], "outreach_rank": pd.array([2, 1, 3], dtype="Int64")})
+    table["uncovered"] = table["need"] - table["covered"]
+    shown = published(table)
+    assert shown["need"].tolist() == [40.0, 60.0, 0.0] and shown["covered"].tolist() == [40.0, 50.0, 0.0]
+    assert shown["rate"].tolist() == pytest.approx([0.90, 0.91, 1.0]) and shown["residents"].tolist() == [1230.0,
+                                                                                                          2050.0, 100.0]
+    assert shown["outreach_rank"].tolist() == [2, 1, 3]
+    for col in ("need", "covered", "uncovered", "residents"):
+        assert (shown[col] % 10 == 0).all()
 
 
 def test_the_facilities_that_serve_a_need_give_its_coverage(demo_city, demo_analysis, tmp_path):
@@ -204,7 +188,7 @@ def test_the_facilities_that_serve_a_need_give_its_coverage(demo_city, demo_anal
 
 def test_indicators_per_unit_gain_each_need_groups_coverage(demo_city, demo_analysis):
     """Every street gets the share of its hypertensive residents within reach of the facilities that serve
-    them: equal to the matched coverage counted by hand, and blank where a count below k would show."""
+    them: the matched coverage counted by hand, published to whole percent; the city's too."""
     from geo.indicators import compute_indicators
     from geo.need import DEFAULT_MATCHING, matched_coverage
     from layers.demo_health import health_delivery
@@ -216,31 +200,19 @@ def test_indicators_per_unit_gain_each_need_groups_coverage(demo_city, demo_anal
     layers = demo_city.layers
     ind = compute_indicators(engine, layers["boundaries"], venues=layers["venues"],
                              school_facilities=layers["school_facilities"], need={"hypertension_managed": counts},
-                             need_layers=layers, min_count=10)
+                             need_layers=layers)
     assert "need_hypertension_managed" in ind.units.columns and 0 < ind.city["need_hypertension_managed"] < 1
     group = need_weights("h", counts, engine.demand, assign_units(engine.demand, layers["boundaries"],
                                                                   level="community"))
     cells = matched_coverage(engine, layers, DEFAULT_MATCHING["hypertension_managed"])
     streets = assign_units(engine.demand, layers["boundaries"], level="street")
-    communities = assign_units(engine.demand, layers["boundaries"], level="community")
-    table = need_by_unit(demo_analysis.engine.run([300.0]), group, communities, covered_cells=cells)
-    blanked = small_cells(table, ["need", "covered", "uncovered"], 10,
-                          within=parent_codes(layers["boundaries"], table["code"])).any(axis=1)
-    blanked_streets = set(parent_codes(layers["boundaries"], table["code"])[blanked.to_numpy()])
-    shown = 0
     for code, rate in zip(ind.units["code"], ind.units["need_hypertension_managed"]):
         inside = streets.cell_unit == list(streets.units["code"]).index(code)
         need, got = group.weights[inside].sum(), (group.weights * cells)[inside].sum()
-        if 0 < round(got) < 10 or 0 < round(need - got) < 10 or code in blanked_streets:
-            assert np.isnan(rate), code
-        else:
-            assert rate == pytest.approx(got / need)
-            shown += 1
-    assert shown >= 1
-    blank = compute_indicators(engine, layers["boundaries"], venues=layers["venues"],
-                               school_facilities=layers["school_facilities"], need={"hypertension_managed": counts},
-                               need_layers=layers, min_count=10_000_000)  # k above every count: nothing shown
-    assert blank.units["need_hypertension_managed"].isna().all()
+        assert rate == pytest.approx(round(got / need, 2), abs=1e-9)
+    city = (group.weights * cells).sum() / group.weights.sum()
+    assert ind.city["need_hypertension_managed"] == pytest.approx(round(city, 2), abs=1e-9)
+    assert ind.city["need_hypertension_managed"] != city  # never the full precision the city's counts give
 
 
 def test_the_nearby_finder_keeps_the_facilities_that_serve_a_need(demo_city, demo_analysis):

@@ -1,5 +1,8 @@
-"""Health data as an attacker would try to get a small count out: through the import report (file and command
-line), the store and its audit, the need section's table and map pop-ups, exports and the OGC API."""
+"""Health data as an attacker would try to get a count out: through the import report (file and command line),
+the store and its audit, the need section's table and map pop-ups, exports, the report, the command line and the
+OGC API. Counts of real people stay at the door (tests/security/test_health_disclosure.py); what comes out are
+modelled estimates, published one way everywhere (people to the nearest ten, shares to whole percent); the
+audit of every published figure together is tests/properties/test_disclosure_audit.py."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import sys
 
 import pytest
 
-from geo.need import need_by_unit, need_weights
 from geo.units import assign_units
 from layers.health import group_counts, min_count, numerators
 from layers.records import commit_records, prepare_records
@@ -64,11 +66,12 @@ def need_table(demo_city, demo_analysis):
     return result, demo_city, write_health_records, GeoPackageStore, demo_analysis.engine
 
 
-def test_the_need_table_and_its_map_show_no_count_below_k(need_table, tmp_path):
+def test_the_need_table_and_its_map_publish_rounded_estimates(need_table, tmp_path):
     import io
 
     import pandas as pd
 
+    from geo.disclosure import ESTIMATE_BASE
     from geo.need_tables import need_table as make_table
     from ui.need import map_frame, need_csv
 
@@ -79,47 +82,40 @@ def test_the_need_table_and_its_map_show_no_count_below_k(need_table, tmp_path):
         rows = store.records.read("health_indicators")
     counts, _period = group_counts(rows, "diabetes_managed")
     assign = assign_units(result.demand, city.layers["boundaries"], level="community")
-    group = need_weights("diabetes_managed", counts, result.demand, assign)
-    table = need_by_unit(result, group, assign, layer="health_stations", threshold=300.0)
-    k = min_count()
-    raw = table[["need", "covered", "uncovered"]].to_numpy()
-    assert ((raw > 0) & (raw < k)).any(), "the case must hold small derived cells to be a test"
-    made = make_table(result, city.layers["boundaries"], "diabetes_managed", counts, k=k, layer="health_stations",
+    made = make_table(result, city.layers["boundaries"], "diabetes_managed", counts, layer="health_stations",
                       threshold=300.0)
-    shown, hidden = made.shown, made.hidden
-    values = shown[["need", "covered", "uncovered"]].to_numpy()
-    assert not ((values > 0) & (values < k)).any()
-    for col in ("need", "covered", "uncovered"):  # a column with a blank has at least two: no subtraction
-        blanks = shown[col].isna() & table[col].notna()
-        assert blanks.sum() == 0 or blanks.sum() >= 2, col
-    # a rate is blanked with its numerator, so rate × need cannot give the count back
-    assert shown.loc[shown["covered"].isna(), "rate"].isna().all()
+    shown = made.shown
+    values = shown[["need", "covered", "uncovered"]].to_numpy(dtype=float)
+    assert (values[~pd.isna(values)] % ESTIMATE_BASE == 0).all()
+    delivered = {c: int(n) for c, n in counts.items()}
+    unrounded = [code for code, need in zip(shown["code"], shown["need"]) if code in delivered
+                 and delivered[code] % ESTIMATE_BASE]
+    assert unrounded, "the case must hold counts that are not multiples of ten to be a test"
+    assert all(shown.set_index("code").loc[c, "need"] != delivered[c] for c in unrounded)  # no delivery printed
     for lang in ("zh", "en"):
-        units = map_frame(shown, hidden, assign.units["geometry"].to_numpy(), result.demand.crs, lang)
+        units = map_frame(shown, assign.units["geometry"].to_numpy(), result.demand.crs, lang)
         for text in units["need_text"]:
             number = text.replace(",", "")
-            assert not number.isdigit() or int(number) == 0 or int(number) >= k
-        assert (units.loc[hidden.to_numpy(), "colour"] == "#bdbdbd").all()
+            assert not number.isdigit() or int(number) % ESTIMATE_BASE == 0
         exported = pd.read_csv(io.BytesIO(need_csv(made, lang)), dtype=str, encoding="utf-8-sig")
-        _assert_no_small_count(exported, k, lang)
+        _assert_published(exported, lang)
 
 
-def _assert_no_small_count(frame, k: int, lang: str) -> None:
-    """Every count column of an exported need table holds 0, k or more, or the suppressed mark (and some do)."""
+def _assert_published(frame, lang: str) -> None:
+    """Every count column of an exported need table holds a multiple of ten (or nothing, for a unit not
+    reported), every share a whole percent."""
     import pandas as pd
 
     from i18n import t
 
-    word = t("need_suppressed", lang)
     counts = [t("need_people_short", lang), t("need_covered_matched", lang), t("need_covered_short", lang),
               t("need_uncovered", lang)]
     present = [c for c in counts if c in frame.columns]
     assert len(present) == 3, list(frame.columns)
-    cells = frame[present].astype(str).stack()
-    numbers = pd.to_numeric(cells[cells != word], errors="coerce")
-    assert numbers.notna().all() and len(numbers), "every count is a number or suppressed"
-    assert not ((numbers > 0) & (numbers < k)).any(), numbers[(numbers > 0) & (numbers < k)]
-    assert (cells == word).any(), "the case must suppress something to be a test"
+    numbers = pd.to_numeric(frame[present].stack(), errors="coerce").dropna()
+    assert len(numbers) and (numbers % 10 == 0).all(), numbers[numbers % 10 != 0]
+    shares = pd.to_numeric(frame[t("need_rate", lang)], errors="coerce").dropna()
+    assert len(shares) and ((shares * 100).round(9) % 1 == 0).all()
 
 
 def test_no_export_or_service_carries_health_rows(demo_gpkg, tmp_path):
@@ -154,42 +150,6 @@ def test_no_export_or_service_carries_health_rows(demo_gpkg, tmp_path):
     assert "venues" in ids and "aeds" in ids  # the layers are served, the health aggregates are not
 
 
-def test_no_street_rate_gives_back_a_blanked_community(need_table, tmp_path):
-    """The indicators' street rate of a need group and the coverage page's community counts (same matching):
-    a street holding a blanked community shows no rate, and holds at least two blanks when it has two
-    communities or more, so subtracting shown communities from the street never yields one."""
-    from geo.indicators import compute_indicators
-    from geo.need import DEFAULT_MATCHING, matched_coverage, parent_codes
-    from geo.need_tables import protected
-
-    result, city, write_health_records, GeoPackageStore, engine = need_table
-    with GeoPackageStore(tmp_path / "h.gpkg", create=True) as store:
-        store.layers.write("boundaries", city.layers["boundaries"], user="t")
-        write_health_records(store, city)
-        rows = store.records.read("health_indicators")
-    layers = city.layers
-    checked = 0
-    for code in ("diabetes_managed", "hypertension_managed", "child_overweight_rate"):
-        counts, _period = group_counts(rows, code)
-        ind = compute_indicators(engine, layers["boundaries"], venues=layers["venues"],
-                                 school_facilities=layers["school_facilities"], need={code: counts},
-                                 need_layers=layers, min_count=min_count())
-        fine = assign_units(engine.demand, layers["boundaries"], level="community")
-        group = need_weights(code, counts, engine.demand, fine)
-        cells = matched_coverage(engine, layers, DEFAULT_MATCHING[code])
-        table = need_by_unit(result, group, fine, covered_cells=cells)
-        parents = parent_codes(layers["boundaries"], table["code"])
-        _shown, hidden = protected(table, parents, k=min_count())
-        street_rate = dict(zip(ind.units["code"], ind.units[f"need_{code}"]))
-        for street, members in hidden.groupby(parents.to_numpy()):
-            if not members.any():
-                continue
-            checked += 1
-            assert members.sum() >= 2 or len(members) == 1, (code, street)
-            assert street in street_rate and street_rate[street] != street_rate[street], (code, street)  # NaN
-    assert checked >= 1, "the case must blank some community to be a test"
-
-
 def _cli(store_path, tmp_path, *args: str) -> str:
     run = subprocess.run([sys.executable, "-m", "cli", "--store", str(store_path), "--quiet", *args],
                          capture_output=True, text=True, cwd=ROOT, timeout=600,
@@ -198,11 +158,11 @@ def _cli(store_path, tmp_path, *args: str) -> str:
     return run.stdout
 
 
-def test_every_file_the_report_and_the_command_line_keep_small_counts_out(demo_gpkg, tmp_path):
+def test_every_file_the_report_and_the_command_line_publish_the_same_estimates(demo_gpkg, tmp_path):
     """The command line's need table in every format (CSV, XLSX, GeoPackage, GeoJSON, Shapefile), its printed
-    table, and the district report (XLSX and PDF): no count of the group below k anywhere, suppressed cells
-    marked, and every street holding a suppressed community shows its share suppressed — so the street's
-    share and the communities' counts cannot be subtracted to a small cell."""
+    table, the district report (XLSX and PDF) and the indicators: people to the nearest ten, shares to whole
+    percent, the same figure for the same unit in every file, and the report's street share equal to the
+    indicators' (no surface shows what another hides; none prints sixteen digits)."""
     import shutil
 
     import pandas as pd
@@ -213,49 +173,48 @@ def test_every_file_the_report_and_the_command_line_keep_small_counts_out(demo_g
 
     copy = tmp_path / "city.gpkg"
     shutil.copyfile(demo_gpkg, copy)
-    k, group = min_count(), "diabetes_managed"
+    group = "diabetes_managed"
     printed = _cli(copy, tmp_path, "need", "--group", group, "--out", str(tmp_path / "need.csv"), "--top", "100")
-    assert f"below {k}" in printed and "suppressed: 0 of" not in printed
+    assert "估算" in printed and "人数取整到 10 人" in printed
     files = {"csv": "zh", "xlsx": "en", "gpkg": "zh", "geojson": "en", "zip": "zh"}
     for suffix, lang in files.items():
         if suffix != "csv":
             _cli(copy, tmp_path, "need", "--group", group, "--out", str(tmp_path / f"need.{suffix}"), "--lang", lang)
-    for suffix in ("csv", "xlsx"):
-        read = pd.read_csv if suffix == "csv" else pd.read_excel
-        frame = read(tmp_path / f"need.{suffix}", dtype=str)
-        _assert_no_small_count(frame, k, files[suffix])
-    titles = {lang: [t(key, lang) for key in ("need_people_short", "need_covered_matched", "need_uncovered")]
-              for lang in ("zh", "en")}
-    hidden_codes = None
-    for suffix in ("gpkg", "geojson", "zip"):
+    seen: dict[str, pd.Series] = {}
+    for suffix in files:
         lang = files[suffix]
-        frame = pyogrio.read_dataframe(tmp_path / f"need.{suffix}")
-        if suffix == "zip":  # shapefile field names are cut to 10 bytes; fields.csv gives each one's full name
-            import io
-            import zipfile
+        if suffix in ("csv", "xlsx"):
+            frame = (pd.read_csv if suffix == "csv" else pd.read_excel)(tmp_path / f"need.{suffix}", dtype=str)
+            _assert_published(frame, lang)
+        else:
+            frame = pyogrio.read_dataframe(tmp_path / f"need.{suffix}")
+            if suffix == "zip":  # shapefile field names are cut to 10 bytes; fields.csv gives each one's full name
+                import io
+                import zipfile
 
-            with zipfile.ZipFile(tmp_path / "need.zip") as z:
-                full = pd.read_csv(io.BytesIO(z.read("fields.csv")), encoding="utf-8-sig", dtype=str)
-            frame = frame.rename(columns=dict(zip(full["field"], full["full_name"])))
-        counts = frame[titles[lang]].apply(pd.to_numeric)
-        assert not ((counts > 0) & (counts < k)).any().any(), suffix
-        flagged = frame[t("need_suppressed_column", lang, k=k)] == t("answer_yes", lang)
-        assert flagged.any() and counts[flagged.to_numpy()].isna().all().all(), suffix
-        codes = set(frame.loc[flagged.to_numpy(), t("unit_code", lang)].astype(str))
-        assert hidden_codes is None or codes == hidden_codes, "every format suppresses the same units"
-        hidden_codes = codes
-    # the pair: the report's street shares beside the communities' counts
+                with zipfile.ZipFile(tmp_path / "need.zip") as z:
+                    full = pd.read_csv(io.BytesIO(z.read("fields.csv")), encoding="utf-8-sig", dtype=str)
+                frame = frame.rename(columns=dict(zip(full["field"], full["full_name"])))
+        need = pd.to_numeric(frame[t("need_people_short", lang)], errors="coerce")
+        seen[suffix] = need.set_axis(frame[t("unit_code", lang)].astype(str)).sort_index()
+        assert (need.dropna() % 10 == 0).all(), suffix
+    first = seen["csv"]
+    for suffix, need in seen.items():  # every format: the same figure for each unit
+        assert need.equals(first) or (need.fillna(-1) == first.fillna(-1)).all(), suffix
     _cli(copy, tmp_path, "report", "--out", str(tmp_path / "report.xlsx"))
     _cli(copy, tmp_path, "report", "--out", str(tmp_path / "report.pdf"))
-    sheets = pd.read_excel(tmp_path / "report.xlsx", sheet_name=None, dtype=str)
+    _cli(copy, tmp_path, "indicators", "--out", str(tmp_path / "indicators.xlsx"))
+    sheets = pd.read_excel(tmp_path / "report.xlsx", sheet_name=None)
     streets = sheets["重点人群按街道"]
     assert list(streets.columns[:2]) == ["代码", "名称"] and all(c.endswith("比例") for c in streets.columns[2:])
-    with __import__("layers.stores.geopackage", fromlist=["GeoPackageStore"]).GeoPackageStore(copy) as store:
-        bounds = store.layers.read("boundaries")
-    parent = dict(zip(bounds["code"].astype(str), bounds["parent_code"].astype(str)))
-    share = dict(zip(streets["代码"], streets["糖尿病人群可达适配设施比例"]))
-    assert hidden_codes and all(share[parent[c]] == "已隐去" for c in hidden_codes)
+    share = pd.to_numeric(streets["糖尿病人群可达适配设施比例"], errors="coerce").set_axis(streets["代码"].astype(str))
+    assert ((share.dropna() * 100).round(9) % 1 == 0).all()
+    units = pd.read_excel(tmp_path / "indicators.xlsx", sheet_name="units").set_index("code")
+    units.index = units.index.astype(str)
+    assert (units.loc[share.index, f"need_{group}"].to_numpy() == share.to_numpy()).all()  # one figure, two surfaces
+    city = pd.read_excel(tmp_path / "indicators.xlsx", sheet_name="city")[f"need_{group}"].iloc[0]
+    assert round(city * 100, 9) % 1 == 0  # the city's share too: never 0.6560248187936506
     for name, sheet in sheets.items():  # no sheet of the report prints a count of a need group
-        assert not any("重点人群人数" in str(c) or "可达适配设施" == str(c) for c in sheet.columns), name
+        assert not any("重点人群人数" in str(c) for c in sheet.columns), name
     text = "".join(page.extract_text() or "" for page in PdfReader(tmp_path / "report.pdf").pages)
-    assert "重点人群可达适配设施比例" in text and "已隐去" in text
+    assert "重点人群可达适配设施比例" in text and "估算" in text and "已隐去" not in text

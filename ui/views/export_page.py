@@ -12,6 +12,7 @@ from exports.period_report import period_report, write_period_pdf, write_period_
 from exports.print_map import PAPER_MM, print_map
 from exports.report import district_report, write_report_pdf, write_report_xlsx
 from geo.definitions import LIFE_CIRCLES
+from geo.disclosure import ESTIMATE_BASE
 from geo.errors import AnalysisError, OneMapError
 from geo.gaps import defined_gaps
 from geo.inputs import FACILITY_LAYERS
@@ -20,7 +21,7 @@ from i18n import LANGUAGES, label, t
 from i18n.definitions import circle_label
 from i18n.values import value_label
 from layers.catalogue import CATALOGUE
-from layers.health import INDICATORS, group_counts, min_count, stored_need
+from layers.health import INDICATORS, group_counts, stored_need
 from layers.limits import upload_workspace
 from ui import show, state
 from ui.analysis import get_engine, layer_versions, run_coverage
@@ -61,7 +62,7 @@ need_group = c2.selectbox(t("need_group", lang), [c for c in INDICATORS if c in 
                           key="export_need_group", format_func=lambda c: value_label("group", c, lang)) \
     if kind == "need" else None
 if kind == "need":
-    st.caption(t("export_need_help", lang, k=min_count()))
+    st.caption(t("export_need_help", lang, base=ESTIMATE_BASE))
 period_choice = period_widgets(c2, lang) if kind == "period" else None
 title = c1.text_input(t("map_title", lang), value=t("app_title", lang), key="export_title") \
     if kind in ("print", "html", "report") else ""
@@ -159,7 +160,7 @@ if st.button(t("prepare", lang), type="primary", key="export_make"):
                 report = district_report(coverage(), read("boundaries"), venues=read("venues"), lang=doc_lang,
                                          school_facilities=read("school_facilities")
                                          if "school_facilities" in versions else None, title=title,
-                                         need=need, engine=get_engine(store), min_count=min_count(),
+                                         need=need, engine=get_engine(store),
                                          need_layers={n: read(n) for n in ("greenways", "health_stations")
                                                       if n in versions})
                 (write_report_pdf if fmt == "pdf" else write_report_xlsx)(report, out)

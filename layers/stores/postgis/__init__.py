@@ -26,8 +26,9 @@ from layers.stores.postgis.schema import migrate
 
 
 def sync_policy(conn, schema: str) -> None:
-    """Keep the database's copy of the installation's policies (k, hours to due per report category) equal to
-    the settings, so that the database holds a department's own login to the same rules as the app."""
+    """Keep the database's copy of the installation's policies (k, hours to due per report category, the health
+    indicators' facts) equal to the settings, so that the database holds a department's own login to the same
+    rules as the app."""
     import json
 
     from sqlalchemy import text
@@ -39,6 +40,17 @@ def sync_policy(conn, schema: str) -> None:
     for name, value in values.items():
         conn.execute(text(f'UPDATE "{schema}".onemap_policy SET value = :v WHERE name = :n AND value <> :v'),
                      {"n": name, "v": value})
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": f'"{schema}".onemap_indicator_facts'}).scalar():
+        from layers.health import INDICATORS
+
+        for code, ind in INDICATORS.items():  # the indicators' facts the database's disclosure check reads
+            conn.execute(text(f'INSERT INTO "{schema}".onemap_indicator_facts VALUES (:c, :k, :cum, :part) '
+                              "ON CONFLICT (code) DO UPDATE SET kind = EXCLUDED.kind, "
+                              "cumulative = EXCLUDED.cumulative, part_of = EXCLUDED.part_of "
+                              "WHERE (onemap_indicator_facts.kind, onemap_indicator_facts.cumulative, "
+                              "onemap_indicator_facts.part_of) IS DISTINCT FROM "
+                              "(EXCLUDED.kind, EXCLUDED.cumulative, EXCLUDED.part_of)"),
+                         {"c": code, "k": ind.kind, "cum": ind.cumulative, "part": ind.part_of})
 
 
 class PostGISStore(Store):
