@@ -46,13 +46,15 @@ from i18n.names import place_name  # noqa: E402
 from i18n.values import value_label  # noqa: E402
 from layers.catalogue import CATALOGUE, DEPARTMENTS  # noqa: E402
 from layers.errors import InputFileError  # noqa: E402
-from layers.field_reports import reports_as_of  # noqa: E402
 from layers.stores.field_report_table import CLOSED  # noqa: E402
 from layers.stores.snapshot import snapshot_as_of  # noqa: E402
+from layers.field_reports import reports_as_of  # noqa: E402
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))$")
 GAP_THRESHOLD_M = CIRCLE_METRES["10min"]
 TOP_GAPS = 10
+#: The gap table's columns (Chinese; the report's language is applied where it is written).
+GAP_COLUMNS = ("排名", "街道", "未覆盖人口", "面积(km²)", "中心经度", "中心纬度")
 
 
 @dataclass(frozen=True)
@@ -309,17 +311,16 @@ def period_report(store, period: str | Period, *, department: str = "alliance",
     by_cat = _report_counts(reports, period, "category", list(CATEGORIES))
     by_cat["分组"] = by_cat["分组"].map(lambda v: value_label("category", v, lang) if v != "合计" else v)
 
-    gaps, shapes, notes = pd.DataFrame(), [], []
+    gaps, shapes, notes = pd.DataFrame(columns=GAP_COLUMNS), [], []
     if current:
         layer = DEPARTMENT_LAYERS.get(department, ANY_LAYER)
         engine = current["_engine"]
         result = engine.run([GAP_THRESHOLD_M], layers=[layer] if layer != ANY_LAYER else None)
         areas = defined_gaps(result, layer, GAP_THRESHOLD_M, current["_boundaries"]).head(TOP_GAPS)
         table = gap_table(areas)
-        gaps = pd.DataFrame({"排名": table["rank"], "街道": table["unit_name"],
-                             "未覆盖人口": table["uncovered_residents"].round(0),
-                             "面积(km²)": table["area_km2"].round(3), "中心经度": table["lon"].round(5),
-                             "中心纬度": table["lat"].round(5)})
+        gaps = pd.DataFrame(dict(zip(GAP_COLUMNS, (
+            table["rank"], table["unit_name"], table["uncovered_residents"].round(0), table["area_km2"].round(3),
+            table["lon"].round(5), table["lat"].round(5)))))
         bounds = current["_boundaries"].to_crs(4326)
         facilities = snap.vector(layer) if layer != ANY_LAYER else current["_venues"]
         for geom in areas.to_crs(4326).geometry:

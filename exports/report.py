@@ -287,7 +287,7 @@ def _table_page(pdf, title: str, frame: pd.DataFrame, font, kinds: Mapping[str, 
     chars = [max(int(w * room) - 1, 4) for w in widths]
     headers = [wrap_cell(h, n) for h, n in zip(headers, chars)]
     cells = [[wrap_cell(v, n) for v, n in zip(row, chars)] for row in cells]
-    head_lines = max(h.count("\n") + 1 for h in headers)
+    head_lines = max((h.count("\n") + 1 for h in headers), default=1)
     pages = [cells[k:k + ROWS_PER_PAGE] for k in range(0, len(cells), ROWS_PER_PAGE)] or [[]]
     for n, rows in enumerate(pages, start=1):
         fig = plt.figure(figsize=(11.69, 8.27))
@@ -305,6 +305,8 @@ def _table_page(pdf, title: str, frame: pd.DataFrame, font, kinds: Mapping[str, 
                 cell.set_height(0.034 + 0.02 * (lines[r] - 1))
                 if r == 0:
                     cell.set_facecolor("#eeeeee")
+        else:  # an empty table is said, not left a blank page
+            ax.text(0.5, 0.9, "—", ha="center", va="top", fontproperties=font, fontsize=14)
         pdf.savefig(fig)
         plt.close(fig)
 

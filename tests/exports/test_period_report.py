@@ -14,10 +14,10 @@ import pytest
 from pypdf import PdfReader
 
 from exports.period_report import parse_period, period_report, write_period_pdf, write_period_xlsx
-from layers.accounts import Account
 from layers.errors import InputFileError
-from layers.field_reports import act, file_report, locate, reports_as_of
 from layers.stores.geopackage import GeoPackageStore
+from layers.accounts import Account
+from layers.field_reports import act, file_report, locate, reports_as_of
 
 ADMIN = Account("联盟办", "admin", None)
 EDUCATION = Account("教育局编辑", "editor", "education")
@@ -120,6 +120,16 @@ def test_periods_are_months_or_quarters_that_have_begun(city):
         period_report(city, "2099-01", now=dt.datetime(2026, 12, 2))
     old = period_report(city, "2020-01", now=dt.datetime(2026, 12, 2))
     assert old.gaps.empty and any("尚未入库" in n for n in old.notes)
+
+
+def test_a_report_of_a_period_before_the_layers_is_written_with_its_empty_tables(city, tmp_path):
+    """Found on the Chengdu walk: a period with no gaps had a gap table without columns, and the PDF failed."""
+    old = period_report(city, "2020-01", now=dt.datetime(2026, 12, 2))
+    assert old.gaps.empty and list(old.gaps.columns)  # the table's columns, without rows
+    write_period_pdf(old, tmp_path / "old.pdf")
+    write_period_xlsx(old, tmp_path / "old.xlsx")
+    text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "old.pdf").pages)
+    assert "主要覆盖缺口" in text and "尚未入库" in text
 
 
 @pytest.mark.postgis
