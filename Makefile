@@ -25,7 +25,7 @@ system-test:
 setup: system-app $(STAMP)
 
 demo-data: setup
-	$(PY) -m layers.demo_city --if-missing data/demo_city.gpkg
+	$(PY) -m demo.city --if-missing data/demo_city.gpkg
 
 demo: demo-data
 	$(PY) -m webmap.one_map
@@ -37,6 +37,7 @@ ogc-api: demo-data
 
 test: system-test setup
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= ONEMAP_REQUIRE_ALL=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province

@@ -7,7 +7,7 @@ together with the published one-map files and their vector tiles behind the same
 
 import streamlit as st
 
-from layers.logging_config import configure_logging
+from config.log_setup import configure_logging
 from services.field_report_route import ROUTES as REPORT_ROUTES
 from services.published_maps import ROUTES
 

@@ -24,8 +24,8 @@ import httpx
 import pandas as pd
 from sqlalchemy import create_engine, text
 
-from layers.demo_city import build_demo_city
-from layers.logging_config import configure_logging
+from config.log_setup import configure_logging
+from demo.city import build_demo_city
 from layers.stores.geopackage import GeoPackageStore
 from layers.stores.postgis import PostGISStore, normalize_database_url
 from services.booking_api import issue_key

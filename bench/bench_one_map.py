@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import geopandas as gpd  # noqa: E402
 
-from layers.demo_city import build_demo_city, write_demo_city  # noqa: E402
+from demo.city import build_demo_city, write_demo_city  # noqa: E402
 from layers.stores.geopackage import GeoPackageStore  # noqa: E402
 from tests.browser.conftest import COUNT_FEATURES, MAP_IFRAME  # noqa: E402
 

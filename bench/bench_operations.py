@@ -30,11 +30,11 @@ import pandas as pd
 
 from bench.bench_store_write import timed  # noqa: E402
 from bench.demo import demo_engine  # noqa: E402
+from demo.city import write_demo_city  # noqa: E402
 from geo.definitions import metres_for
 from geo.indicators import compute_indicators, indicators_from  # noqa: E402
 from geo.nearby import NearbyFinder, Origin  # noqa: E402
 from geo.units import assign_units, coverage_by_unit  # noqa: E402
-from layers.demo_city import write_demo_city  # noqa: E402
 from layers.stores.geopackage import GeoPackageStore  # noqa: E402
 from layers.stores.snapshot import current_snapshot  # noqa: E402
 

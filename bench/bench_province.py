@@ -64,7 +64,7 @@ def _cities_for(blocks: int) -> int:
 BUILD = """
 import json, sys, time
 from bench.bench_province import BENCH_SIZES, _cities_for, _nodes
-from layers.demo_province import write_province
+from demo.province import write_province
 t0 = time.perf_counter()
 source, s = write_province(sys.argv[1], n_cities=_cities_for(int(sys.argv[2])), sizes=BENCH_SIZES,
                            templates=int(sys.argv[3]))

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from layers.accounts import create_account, sign_in, unlock_account
+from config.log_setup import configure_logging
 from layers.errors import SignInError
-from layers.logging_config import configure_logging
 from layers.stores.geopackage import GeoPackageStore
 from layers.stores.postgis import PostGISStore, normalize_database_url
+from office.accounts import create_account, sign_in, unlock_account
 
 TRIES = 20
 PASSWORD = "青溪-Bench-2026!"

@@ -49,7 +49,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from bench.bench_one_map import VIEWPORT, _serve
-    from layers.demo_city import build_demo_city, write_demo_city
+    from demo.city import build_demo_city, write_demo_city
     from layers.stores.geopackage import GeoPackageStore
     from webmap.folium_map import build_map
     from webmap.publish import publish, published_path

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from demo.city import DemoCity, build_demo_city
 from geo.coverage import CoverageEngine
 from geo.demand import demand_from_raster
 from geo.facilities import build_facility_set
 from geo.inputs import FACILITY_LAYERS
 from geo.network import build_walk_network
-from layers.demo_city import DemoCity, build_demo_city
 
 
 def demo_engine() -> tuple[DemoCity, CoverageEngine]:

@@ -18,7 +18,7 @@ from cli.common import EXIT_OK, open_store_of
 
 def cmd_booking(args: argparse.Namespace) -> int:
     """Run one booking action."""
-    from layers.bookings import BookingDesk, purge_personal_data
+    from office.bookings import BookingDesk, purge_personal_data
 
     with open_store_of(args) as store:
         if args.action == "purge":
@@ -88,7 +88,7 @@ def add_parsers(sub) -> None:
 
 
 def _with_defaults(args: argparse.Namespace) -> int:
-    from layers.bookings import RETENTION_DAYS
+    from office.bookings import RETENTION_DAYS
 
     if args.days is None:
         args.days = RETENTION_DAYS if args.action == "purge" else 28

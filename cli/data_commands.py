@@ -114,7 +114,7 @@ def cmd_account(args: argparse.Namespace) -> int:
     """Add, list or unlock sign-in accounts."""
     import getpass
 
-    from layers.accounts import create_account, unlock_account
+    from office.accounts import create_account, unlock_account
 
     with open_store_of(args) as store:
         if args.action == "list":

@@ -24,8 +24,10 @@ import logging
 import sys
 import uuid
 
+import i18n  # noqa: F401  (the edge: every error and note below reads as a sentence)
 from cli import analysis_commands, booking_commands, data_commands, export_commands, province_commands
 from cli.common import EXIT_ANALYSIS, EXIT_INTERNAL, EXIT_OK, EXIT_REFUSED, EXIT_STORE, EXIT_USAGE
+from config.log_setup import configure_logging
 from geo.errors import AnalysisError, OneMapError
 from layers.errors import (
     AccessDeniedError,
@@ -35,7 +37,6 @@ from layers.errors import (
     StoreError,
     UnknownLayerError,
 )
-from layers.logging_config import configure_logging
 
 __all__ = ["main", "build_parser", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EXIT_REFUSED", "EXIT_STORE",
            "EXIT_ANALYSIS"]

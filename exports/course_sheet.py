@@ -25,7 +25,7 @@ from PIL import Image  # noqa: E402
 from exports.nearby_sheet import sheet_target  # noqa: E402
 from exports.text_fit import wrap_cell  # noqa: E402
 from i18n.values import hours_text, value_label  # noqa: E402
-from layers.service_package import CoursePlan  # noqa: E402
+from office.service_package import CoursePlan  # noqa: E402
 
 #: Courses on one page.
 MAX_COURSES = 6

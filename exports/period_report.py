@@ -48,7 +48,7 @@ from layers.catalogue import CATALOGUE, DEPARTMENTS  # noqa: E402
 from layers.errors import InputFileError  # noqa: E402
 from layers.stores.field_report_table import CLOSED  # noqa: E402
 from layers.stores.snapshot import snapshot_as_of  # noqa: E402
-from layers.field_reports import reports_as_of  # noqa: E402
+from office.field_reports import reports_as_of  # noqa: E402
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))$")
 GAP_THRESHOLD_M = CIRCLE_METRES["10min"]
@@ -303,7 +303,7 @@ def period_report(store, period: str | Period, *, department: str = "alliance",
     reports = reports_as_of(store, pin)
     if department != "alliance":
         reports = reports[reports["department"] == department]
-    from layers.field_reports import CATEGORIES
+    from office.field_reports import CATEGORIES
 
     by_dept = _report_counts(reports, period, "department", list(DEPARTMENTS) if department == "alliance"
                              else [department])

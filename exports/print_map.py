@@ -181,6 +181,36 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
         No CJK font, an unknown paper, a non-PNG/PDF path, or nothing to draw.
     """
     target = Path(path)
+    frames, styles = _checked(layers, target, paper, dpi, styles)
+    font = cjk_font()
+    bounds = np.array([f.to_crs(4326).total_bounds for f in frames.values()])
+    metric = local_metric_crs((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()))
+    w_mm, h_mm = PAPER_MM[paper]
+    fig = plt.figure(figsize=(w_mm / 25.4, h_mm / 25.4), dpi=dpi)
+    ax = fig.add_axes([0.03, 0.09, 0.72, 0.80])
+    handles = []
+    for name in [k for k in styles if k in frames]:
+        handles.extend(_draw_named(ax, name, frames[name].to_crs(metric), styles[name], lang))
+    if unit_labels is not None and len(unit_labels):
+        _unit_labels(ax, unit_labels.to_crs(metric), label_column, font, lang)
+    _bare_axes(ax)
+    _scale_and_north(ax, font, lang)
+    fig.text(0.03, 0.93, title, fontproperties=font, fontsize=16, ha="left")
+    _legend(fig, handles, font, lang)
+    day = (date or dt.date.today()).isoformat()
+    source = source or departments_line(frames, lang) or "—"
+    fig.text(0.03, 0.04, word("footer", lang, source=source, day=day, crs=crs_text(metric, lang)),
+             fontproperties=font, fontsize=8, ha="left", color="#444444", wrap=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        fig.savefig(target, dpi=dpi)
+    plt.close(fig)
+    return target
+
+
+def _checked(layers: Mapping[str, gpd.GeoDataFrame], target: Path, paper: str, dpi: int,
+             styles: Mapping[str, Style] | None) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Style]]:
+    """The layers with features and the styles to draw them with, after checking what was asked for."""
     if target.suffix.lower() not in (".png", ".pdf"):
         raise AnalysisError(f"{target.name}: print maps are .png or .pdf.")
     if paper not in PAPER_MM:
@@ -194,41 +224,46 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     unknown = [k for k in frames if k not in styles]
     if unknown:
         raise AnalysisError(f"No style for layer(s) {', '.join(unknown)}; pass styles=.")
-    font = cjk_font()
-    bounds = np.array([f.to_crs(4326).total_bounds for f in frames.values()])
-    metric = local_metric_crs((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()))
-    w_mm, h_mm = PAPER_MM[paper]
-    fig = plt.figure(figsize=(w_mm / 25.4, h_mm / 25.4), dpi=dpi)
-    ax = fig.add_axes([0.03, 0.09, 0.72, 0.80])
-    handles = []
-    for name in [k for k in styles if k in frames]:
-        frame = frames[name]
-        levels = tuple(dict.fromkeys(frame["level"])) if name == "boundaries" and "level" in frame.columns else ()
-        drawn = frame.to_crs(metric)
-        got = _draw(ax, name, drawn, styles[name], style_label(name, lang, levels=levels), lang)
-        handles.extend(got if isinstance(got, tuple) else (got,))
-        if name in ("gaps", "new_sites") and "rank" in drawn.columns:  # gaps numbered, new sites lettered
-            for geom, rank in zip(drawn.geometry.representative_point(), drawn["rank"]):
-                text = str(int(rank)) if name == "gaps" else site_letter(int(rank))
-                offset = 0 if name == "gaps" else 0.018 * (drawn.total_bounds[3] - drawn.total_bounds[1] + 2000)
-                ax.text(geom.x, geom.y + offset, text, fontsize=7, ha="center", va="center", zorder=7,
-                        color="#7a0000" if name == "gaps" else "#3d0a52", weight="bold",
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
-    if unit_labels is not None and len(unit_labels):
-        units = unit_labels.to_crs(metric)
-        for geom, text in zip(units.geometry.representative_point(), units[label_column]):
-            shown = str(text) if lang != "en" or not romanised(str(text)) else f"{text}\n{romanised(str(text))}"
-            ax.text(geom.x, geom.y, shown, fontproperties=font, fontsize=7, ha="center", va="center",
-                    color="#4a2a6a", zorder=6)
+    return frames, styles
+
+
+def _draw_named(ax, name: str, drawn: gpd.GeoDataFrame, style: Style, lang: str) -> tuple:
+    """Layer ``name`` (in the map's metric CRS) in its style; gaps numbered and new sites lettered.  Its legend
+    handles are returned."""
+    levels = tuple(dict.fromkeys(drawn["level"])) if name == "boundaries" and "level" in drawn.columns else ()
+    got = _draw(ax, name, drawn, style, style_label(name, lang, levels=levels), lang)
+    if name in ("gaps", "new_sites") and "rank" in drawn.columns:
+        offset = 0 if name == "gaps" else 0.018 * (drawn.total_bounds[3] - drawn.total_bounds[1] + 2000)
+        for geom, rank in zip(drawn.geometry.representative_point(), drawn["rank"]):
+            text = str(int(rank)) if name == "gaps" else site_letter(int(rank))
+            ax.text(geom.x, geom.y + offset, text, fontsize=7, ha="center", va="center", zorder=7,
+                    color="#7a0000" if name == "gaps" else "#3d0a52", weight="bold",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+    return got if isinstance(got, tuple) else (got,)
+
+
+def _unit_labels(ax, units: gpd.GeoDataFrame, column: str, font, lang: str) -> None:
+    """Each unit's name at its centre (in English with its pinyin under it)."""
+    for geom, text in zip(units.geometry.representative_point(), units[column]):
+        shown = str(text) if lang != "en" or not romanised(str(text)) else f"{text}\n{romanised(str(text))}"
+        ax.text(geom.x, geom.y, shown, fontproperties=font, fontsize=7, ha="center", va="center",
+                color="#4a2a6a", zorder=6)
+
+
+def _bare_axes(ax) -> None:
+    """Equal scale on both axes, no ticks and no axis labels (a map, not a chart)."""
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
+
+
+def _scale_and_north(ax, font, lang: str) -> None:
+    """A scale bar (bottom left) and a north arrow (top right), in map units (metres)."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    # Scale bar (bottom left) and north arrow (top right), in map units (metres).
     bar = _nice_length(x1 - x0)
     bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
     ax.plot([bx, bx + bar], [by, by], color="black", lw=3, solid_capstyle="butt", zorder=7)
@@ -240,19 +275,13 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
                             head_length=0.035 * (y1 - y0), color="black", zorder=7))
     ax.text(nx, ny + 0.125 * (y1 - y0), word("north", lang), fontproperties=font, fontsize=9, ha="center",
             zorder=7)
-    fig.text(0.03, 0.93, title, fontproperties=font, fontsize=16, ha="left")
-    for handle in handles:  # a long entry wraps inside the legend's column instead of running off the page
+
+
+def _legend(fig, handles: list, font, lang: str) -> None:
+    """The legend beside the map; a long entry wraps inside its column instead of running off the page."""
+    for handle in handles:
         handle.set_label(wrap_cell(handle.get_label(), 30))
     leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.77, 0.89), frameon=False,
                      prop=font, title=word("legend", lang), title_fontproperties=font)
     for text in leg.get_texts():
         text.set_fontsize(9)
-    day = (date or dt.date.today()).isoformat()
-    source = source or departments_line(frames, lang) or "—"
-    fig.text(0.03, 0.04, word("footer", lang, source=source, day=day, crs=crs_text(metric, lang)),
-             fontproperties=font, fontsize=8, ha="left", color="#444444", wrap=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context({"pdf.fonttype": 42}):
-        fig.savefig(target, dpi=dpi)
-    plt.close(fig)
-    return target

@@ -105,7 +105,7 @@ def excel_writer(path: str | os.PathLike[str]) -> Iterator[pd.ExcelWriter]:
 def outbox_csv(store, *, department: str | None) -> tuple[bytes, list[int]]:
     """The queued text messages of ``department`` with phones decrypted, as CSV for the city's SMS gateway, and
     the message ids it holds (mark them exported once the file is handed over)."""
-    from layers.contacts import decrypt_phone
+    from office.contacts import decrypt_phone
 
     queued = store.bookings.messages(department=department, unexported_only=True)
     queued = queued[queued["phone_enc"].notna()]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from geo.notes import Note
+from geo.notes import Note, in_words
 
 
 class OneMapError(Exception):
@@ -27,13 +27,15 @@ class OneMapError(Exception):
 
     @classmethod
     def coded(cls, code: str, **values: Any) -> Self:
-        """An error whose message is the note ``code`` with ``values`` (templates in :mod:`i18n.notes`)."""
-        from i18n import render_note
-
+        """An error whose message is the note ``code`` with ``values`` (templates in :mod:`i18n.notes`), put
+        into words when it is read (:func:`geo.notes.in_words`)."""
         made = Note(code, values)
-        error = cls(render_note(made, "en"))
+        error = cls(code)
         error.note = made
         return error
+
+    def __str__(self) -> str:
+        return in_words(self.note, "en") if self.note is not None else super().__str__()
 
 
 class CRSError(OneMapError, ValueError):

@@ -33,7 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.coverage import ANY_LAYER, CoverageEngine
+from geo.coverage import ANY_LAYER, CoverageEngine, CoverageResult
 from geo.errors import AnalysisError
 from geo.facilities import LIFE_CIRCLES_M
 from geo.inputs import FACILITY_LAYERS, engine_from_readers
@@ -203,28 +203,17 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     settings = settings or IndicatorSettings()
     assign = assign_units(engine.demand, boundaries, level=level)
     layers = [k for k in FACILITY_LAYERS if k in engine.facilities.layers]
+    layer = ANY_LAYER if len(layers) > 1 else layers[0]
     result = engine.run(list(settings.thresholds_m), layers=layers)
-    cov = coverage_by_unit(result, assign, layer=ANY_LAYER if len(layers) > 1 else layers[0])
-    first = cov.drop_duplicates("code")
-    units = first[["code", "name", "residents"]].reset_index(drop=True)
-    rates = cov.pivot(index="code", columns="threshold_m", values="rate")
-    for t in rates.columns:
-        units[f"coverage_{t:g}"] = units["code"].map(rates[t]).to_numpy(dtype=float)
+    units = _unit_coverage(coverage_by_unit(result, assign, layer=layer))
     area = sports_area_by_unit(assign, engine.demand, venues, school_facilities=school_facilities,
                                target_m2=settings.area_target_m2).set_index("code")
     units["m2_per_resident"] = units["code"].map(area["m2_per_resident"]).to_numpy()
-    share = school_open_share_by_unit(assign, school_facilities if school_facilities is not None
-                                      else gpd.GeoDataFrame({"open_to_public": []}, geometry=[], crs=4326))
-    share = share.set_index("code")
-    units["school_facilities"] = units["code"].map(share["school_facilities"]).fillna(0).astype(int).to_numpy()
-    units["open_rate"] = units["code"].map(share["share_open"]).to_numpy()
     hours = school_hours(engine, settings)
-    units["weekly_open_hours"] = _hours_by_unit(hours, school_facilities, assign, units["code"])
+    _unit_schools(units, assign, school_facilities, hours)
     sat = satisfaction_by_unit(survey, list(units["code"]), period=period,
                                min_respondents=settings.min_respondents).set_index("code")
-    units["satisfaction"] = units["code"].map(sat["satisfaction"]).to_numpy()
-    units["respondents"] = units["code"].map(sat["respondents"]).fillna(0).astype(int).to_numpy()
-    units["satisfaction_suppressed"] = units["code"].map(sat["suppressed"]).fillna(False).astype(bool).to_numpy()
+    _unit_satisfaction(units, sat)
     units.insert(0, "level", level)
     need_city: dict[str, float] = {}
     if need:
@@ -233,14 +222,50 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
         frames = dict(need_layers or {}) | {"venues": venues, "school_facilities": school_facilities}
         rates, need_city = need_rates_by_unit(engine, boundaries, assign, need, frames, matching or DEFAULT_MATCHING)
         units = units.merge(rates, on="code", how="left")
+    city = _city_figures(result, layer, settings, area, hours, sat) | need_city
+    if "health_stations" in layers:
+        city["stations_with_fitness_rate"] = _stations_with_fitness(engine, settings)
+    departments = _department_table(result, layers, city, settings)
+    return Indicators(label, level, units.reset_index(drop=True), city, departments,
+                      _league(units, settings).reset_index(drop=True), notes=_notes(assign, units, hours, settings))
 
+
+def _unit_coverage(cov: pd.DataFrame) -> pd.DataFrame:
+    """One row per unit (code, name, residents) with its share covered at each threshold (``coverage_<m>``)."""
+    units = cov.drop_duplicates("code")[["code", "name", "residents"]].reset_index(drop=True)
+    rates = cov.pivot(index="code", columns="threshold_m", values="rate")
+    for t in rates.columns:
+        units[f"coverage_{t:g}"] = units["code"].map(rates[t]).to_numpy(dtype=float)
+    return units
+
+
+def _unit_schools(units: pd.DataFrame, assign, schools: gpd.GeoDataFrame | None, hours: pd.DataFrame) -> None:
+    """Each unit's school facilities, the share open to the public and their weekly open hours."""
+    share = school_open_share_by_unit(assign, schools if schools is not None
+                                      else gpd.GeoDataFrame({"open_to_public": []}, geometry=[], crs=4326))
+    share = share.set_index("code")
+    units["school_facilities"] = units["code"].map(share["school_facilities"]).fillna(0).astype(int).to_numpy()
+    units["open_rate"] = units["code"].map(share["share_open"]).to_numpy()
+    units["weekly_open_hours"] = _hours_by_unit(hours, schools, assign, units["code"])
+
+
+def _unit_satisfaction(units: pd.DataFrame, sat: pd.DataFrame) -> None:
+    """Each unit's survey satisfaction, its respondents, and whether it is withheld for too few of them."""
+    units["satisfaction"] = units["code"].map(sat["satisfaction"]).to_numpy()
+    units["respondents"] = units["code"].map(sat["respondents"]).fillna(0).astype(int).to_numpy()
+    units["satisfaction_suppressed"] = units["code"].map(sat["suppressed"]).fillna(False).astype(bool).to_numpy()
+
+
+def _city_figures(result: CoverageResult, layer: str, settings: IndicatorSettings, area: pd.DataFrame,
+                  hours: pd.DataFrame, sat: pd.DataFrame) -> dict:
+    """The city's figures: residents, coverage at each threshold, sports area per resident (facilities outside
+    every unit count too), school opening, and satisfaction weighted by respondents."""
     pop = result.population
     total = float(pop.sum())
-    city = {"residents": total}
+    city: dict = {"residents": total}
     for t in settings.thresholds_m:
-        covered = result.covered(ANY_LAYER if len(layers) > 1 else layers[0], t)
-        city[f"coverage_{t:g}"] = float((pop * covered).sum() / total)
-    city["m2_per_resident"] = float(area["sports_area_m2"].sum() / total)  # facilities outside units count too
+        city[f"coverage_{t:g}"] = float((pop * result.covered(layer, t)).sum() / total)
+    city["m2_per_resident"] = float(area["sports_area_m2"].sum() / total)
     n_sch = int(len(hours))
     city["school_facilities"] = n_sch
     city["open_rate"] = float(hours["open"].mean()) if n_sch else float("nan")
@@ -251,14 +276,18 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     city["satisfaction"] = float((published["satisfaction"] * published["respondents"]).sum()
                                  / published["respondents"].sum()) if len(published) else float("nan")
     city["survey_period"] = sat["period"].iloc[0] if len(sat) else None
-    city.update(need_city)
+    return city
 
-    if "health_stations" in layers:
-        finder = NearbyFinder(engine)
-        lonely = finder.stations_without_fitness(minutes=settings.station_walk_min)
-        n_st = int(engine.facilities.layer_mask("health_stations").sum())
-        city["stations_with_fitness_rate"] = 1.0 - len(lonely) / n_st if n_st else float("nan")
-    departments = _department_table(result, layers, city, settings)
+
+def _stations_with_fitness(engine: CoverageEngine, settings: IndicatorSettings) -> float:
+    """The share of health stations with a fitness place within the configured walk."""
+    lonely = NearbyFinder(engine).stations_without_fitness(minutes=settings.station_walk_min)
+    n_st = int(engine.facilities.layer_mask("health_stations").sum())
+    return 1.0 - len(lonely) / n_st if n_st else float("nan")
+
+
+def _league(units: pd.DataFrame, settings: IndicatorSettings) -> pd.DataFrame:
+    """Units ranked by the mean of their scaled indicators (ties by code; units with none known last)."""
     scaled = _scaled(units, settings)
     league = units[["code", "name", "residents"]].copy()
     league["score"] = scaled.mean(axis=1, skipna=True).to_numpy()
@@ -266,6 +295,11 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     league = league[league["code"] != OUTSIDE].sort_values(["score", "code"], ascending=[False, True],
                                                            na_position="last")
     league.insert(0, "rank", np.arange(1, len(league) + 1))
+    return league
+
+
+def _notes(assign, units: pd.DataFrame, hours: pd.DataFrame, settings: IndicatorSettings) -> list:
+    """What the reader must know: the unit assignment's notes, withheld satisfaction, schools of unknown hours."""
     notes = list(assign.notes)
     if units["satisfaction_suppressed"].any():
         notes.append(note("indicators.suppressed", n=int(units["satisfaction_suppressed"].sum()),
@@ -273,8 +307,7 @@ def compute_indicators(engine: CoverageEngine, boundaries: gpd.GeoDataFrame, *, 
     unknown_hours = hours[hours["open"] & ~hours["hours_known"]]
     if len(unknown_hours):
         notes.append(note("indicators.school_hours_unknown", n=len(unknown_hours)))
-    return Indicators(label, level, units.reset_index(drop=True), city, departments, league.reset_index(drop=True),
-                      notes=notes)
+    return notes
 
 
 def _hours_by_unit(hours: pd.DataFrame, schools: gpd.GeoDataFrame | None, assign, codes: pd.Series) -> np.ndarray:

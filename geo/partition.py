@@ -11,9 +11,9 @@ cells whose nearest facility lies in another partition). Results keep the owned 
 :func:`assemble` puts them back together as one :class:`~geo.coverage.CoverageResult`, which
 every per-unit table, gap map and surface takes as it is.
 
-Inputs are read by each partition itself from a :class:`InputSource` — GeoParquet files and a
-GeoTIFF written once by :func:`write_inputs`, or the store (PostGIS by bbox) — never shipped from
-the client.
+Inputs are read by each partition itself from a :class:`Source` the caller passes in — GeoParquet
+files and a GeoTIFF written once by :func:`write_inputs` (:class:`InputSource`), or the store
+(:class:`layers.partition_source.StoreSource`, PostGIS by bbox) — never shipped from the client.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -89,50 +90,40 @@ def read_parquet_bbox(path: str | os.PathLike[str], bbox: tuple[float, float, fl
     return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometry, index=attributes.index), crs=crs)
 
 
-@dataclass(frozen=True)
-class InputSource:
-    """Where partitions read their inputs: a folder of GeoParquet files and ``population.tif``
-    (:func:`write_inputs`), or a store (a GeoPackage path or a PostgreSQL URL with its schema)."""
-
-    folder: str | None = None
-    store: str | None = None
-    schema: str | None = None
+class Source(Protocol):
+    """Where partitions read their inputs; passed in by the caller, so this module reads no store itself: a folder
+    (:class:`InputSource`) or a store (:class:`layers.partition_source.StoreSource`)."""
 
     def vector(self, name: str, bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame | None:
         """Features of ``name`` whose extent meets ``bbox`` (lon/lat), or ``None`` when not stored."""
-        if self.folder is not None:
-            path = Path(self.folder) / f"{name}.parquet"
-            return read_parquet_bbox(path, bbox) if path.exists() else None
-        from layers.stores import open_store
-
-        with open_store(self.store, schema=self.schema) as store:
-            if name not in {i.name for i in store.layers.list() if i.kind == "vector"}:
-                return None
-            return store.layers.read(name, bbox=bbox)
 
     def whole(self, name: str) -> gpd.GeoDataFrame | None:
         """Every feature of a small layer such as ``boundaries``, or ``None`` when not stored."""
-        if self.folder is not None:
-            path = Path(self.folder) / f"{name}.parquet"
-            return gpd.read_parquet(path) if path.exists() else None
-        from layers.stores import open_store
-
-        with open_store(self.store, schema=self.schema) as store:
-            if name not in {i.name for i in store.layers.list() if i.kind == "vector"}:
-                return None
-            return store.layers.read(name)
 
     def population(self) -> str | bytes:
-        """The population GeoTIFF (a path, or the stored bytes)."""
-        if self.folder is not None:
-            return str(Path(self.folder) / "population.tif")
-        from layers.stores import open_store
+        """The population GeoTIFF (a path, or its bytes)."""
 
-        with open_store(self.store, schema=self.schema) as store:
-            data = store.rasters.read("population")
-        if data is None:
-            raise AnalysisError("No population raster is stored; a partitioned run reads one.")
-        return data
+
+@dataclass(frozen=True)
+class InputSource:
+    """A folder of GeoParquet files and ``population.tif`` (:func:`write_inputs`), which partitions read their halo
+    from (workers that share the folder read only the row groups their bbox meets)."""
+
+    folder: str
+
+    def vector(self, name: str, bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame | None:
+        """Features of ``name`` whose extent meets ``bbox`` (lon/lat), or ``None`` when not stored."""
+        path = Path(self.folder) / f"{name}.parquet"
+        return read_parquet_bbox(path, bbox) if path.exists() else None
+
+    def whole(self, name: str) -> gpd.GeoDataFrame | None:
+        """Every feature of a small layer such as ``boundaries``, or ``None`` when not stored."""
+        path = Path(self.folder) / f"{name}.parquet"
+        return gpd.read_parquet(path) if path.exists() else None
+
+    def population(self) -> str | bytes:
+        """The population GeoTIFF's path."""
+        return str(Path(self.folder) / "population.tif")
 
 
 def write_inputs(store, folder: str | os.PathLike[str]) -> InputSource:
@@ -218,7 +209,7 @@ def _open_raster(source: str | bytes):
             yield ds
 
 
-def owned_demand(source: InputSource, plan: Plan, part: Part) -> Demand:
+def owned_demand(source: Source, plan: Plan, part: Part) -> Demand:
     """The populated cells whose centres fall in ``part``: only the raster window around it is read, and each
     cell is placed by the whole raster's transform and its global row and column, as one run places it."""
     metric = crs_of(plan.crs)
@@ -272,7 +263,7 @@ def features_within(frame: gpd.GeoDataFrame | None, halo: shapely.Polygon, crs: 
     return frame[frame.intersects(halo).to_numpy()]
 
 
-def entrances_of(source: InputSource, plan: Plan, greenways: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+def entrances_of(source: Source, plan: Plan, greenways: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     """Every entrance of ``greenways`` (whole features a partition read), wherever it lies — a greenway
     with none of its entrances in the halo must not fall back to access all along its line — read around
     the greenways (grown by the halo, so an entrance set back from its line is found too)."""
@@ -289,7 +280,7 @@ def entrances_of(source: InputSource, plan: Plan, greenways: gpd.GeoDataFrame | 
     return found[found["greenway_id"].astype(str).isin(greenways["feature_id"].astype(str))]
 
 
-def run_part(source: InputSource, plan: Plan, part: Part) -> pd.DataFrame:
+def run_part(source: Source, plan: Plan, part: Part) -> pd.DataFrame:
     """The owned cells of ``part`` with their distance and nearest facility per layer (the run's one CRS)."""
     metric = crs_of(plan.crs)
     demand = owned_demand(source, plan, part)
@@ -315,7 +306,7 @@ def run_part(source: InputSource, plan: Plan, part: Part) -> pd.DataFrame:
     return out
 
 
-def make_plan(source: InputSource, thresholds: Sequence[float], *, layers: Sequence[str] = FACILITY_LAYERS,
+def make_plan(source: Source, thresholds: Sequence[float], *, layers: Sequence[str] = FACILITY_LAYERS,
               crs: str | None = None, method: str = "network") -> Plan:
     """The run's plan: the metric CRS (the population's CGCS2000 Gauss–Krüger zone unless given), the
     population's extent in it, the distances and layers."""
@@ -329,7 +320,7 @@ def make_plan(source: InputSource, thresholds: Sequence[float], *, layers: Seque
                 extent=tuple(float(v) for v in extent), method=method)
 
 
-def raster_grid(source: InputSource) -> Grid:
+def raster_grid(source: Source) -> Grid:
     """The population raster's grid (the cells a result is drawn on)."""
     with _open_raster(source.population()) as ds:
         return Grid(ds.crs, ds.transform, (ds.height, ds.width))

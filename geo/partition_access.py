@@ -32,7 +32,7 @@ from geo.crs import crs_of, frame_to, transformer
 from geo.errors import AnalysisError
 from geo.facilities import build_facility_set
 from geo.network import build_walk_network
-from geo.partition import InputSource, Part, Plan, entrances_of, features_within, halo_of, owned_demand
+from geo.partition import Part, Plan, Source, entrances_of, features_within, halo_of, owned_demand
 
 Weight = Callable[[np.ndarray], np.ndarray] | None
 
@@ -80,7 +80,7 @@ def _grow(box: Sequence[float], by: float) -> tuple[float, float, float, float]:
     return (box[0] - by, box[1] - by, box[2] + by, box[3] + by)
 
 
-def _engine(source: InputSource, plan: Plan, cells: Part, lines_box: tuple[float, float, float, float],
+def _engine(source: Source, plan: Plan, cells: Part, lines_box: tuple[float, float, float, float],
             layer: gpd.GeoDataFrame, layer_name: str, entrances: gpd.GeoDataFrame | None) -> CoverageEngine | None:
     """An engine over the cells ``cells`` owns, the streets meeting ``lines_box`` and ``layer``'s facilities."""
     metric = crs_of(plan.crs)
@@ -95,7 +95,7 @@ def _engine(source: InputSource, plan: Plan, cells: Part, lines_box: tuple[float
                           max_snap_m=plan.max_snap_m, max_demand_snap_m=plan.max_demand_snap_m)
 
 
-def ratio_part(source: InputSource, plan: Plan, part: Part, spec: AccessSpec) -> pd.DataFrame:
+def ratio_part(source: Source, plan: Plan, part: Part, spec: AccessSpec) -> pd.DataFrame:
     """Round 1: step 1 of the 2SFCA for the facilities whose representative point ``part`` owns."""
     columns = {"feature_id": pd.Series(dtype=object), "supply": pd.Series(dtype=float),
                "catchment_demand": pd.Series(dtype=float), "ratio": pd.Series(dtype=float)}
@@ -129,7 +129,7 @@ def ratio_part(source: InputSource, plan: Plan, part: Part, spec: AccessSpec) ->
     return out.fillna({"catchment_demand": 0.0, "ratio": 0.0})
 
 
-def access_part(source: InputSource, plan: Plan, part: Part, spec: AccessSpec, ratios: pd.DataFrame
+def access_part(source: Source, plan: Plan, part: Part, spec: AccessSpec, ratios: pd.DataFrame
                 ) -> pd.DataFrame:
     """Round 2: step 2 of the 2SFCA for the cells ``part`` owns, from every facility's ratio (round 1)."""
     metric = crs_of(plan.crs)
@@ -155,7 +155,7 @@ def access_part(source: InputSource, plan: Plan, part: Part, spec: AccessSpec, r
     return out
 
 
-def run_province_access(source: InputSource, plan: Plan, parts: Sequence[Part], spec: AccessSpec, *,
+def run_province_access(source: Source, plan: Plan, parts: Sequence[Part], spec: AccessSpec, *,
                         client=None, on_future: Callable[[list], None] | None = None) -> ProvinceAccess:
     """The 2SFCA of every populated cell in ``parts`` on ``client`` (in this process without one)."""
     if plan.method != "network":

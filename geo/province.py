@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from geo.coverage import CoverageResult
 from geo.inputs import FACILITY_LAYERS
-from geo.partition import InputSource, Part, Plan, assemble, make_plan, raster_grid, run_part, tiles
+from geo.partition import Part, Plan, Source, assemble, make_plan, raster_grid, run_part, tiles
 
 #: Memory a local worker may use before Dask pauses and then restarts it.
 DEFAULT_WORKER_MEMORY = "4GB"
@@ -50,7 +50,7 @@ def close_cluster(client) -> None:
         local.close()
 
 
-def run_province(source: InputSource, thresholds: Sequence[float], *, tiles_xy: tuple[int, int] = (4, 4),
+def run_province(source: Source, thresholds: Sequence[float], *, tiles_xy: tuple[int, int] = (4, 4),
                  layers: Sequence[str] = FACILITY_LAYERS, client=None, plan: Plan | None = None,
                  parts: Sequence[Part] | None = None, on_future: Callable[[list], None] | None = None
                  ) -> CoverageResult:

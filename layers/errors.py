@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geo.errors import OneMapError
-from geo.notes import Note
+from geo.notes import Note, in_words
 
 
 class UnknownLayerError(OneMapError, LookupError):
@@ -89,16 +89,19 @@ class Problem:
     row: int | None
     field: str
     value: Any
-    message: str
+    text: str  # what it says when it has no note (a sentence made elsewhere)
     note: Note | None = field(default=None, compare=False)
 
     @classmethod
     def coded(cls, row: int | None, field_name: str, value: Any, code: str, **values: Any) -> Problem:
-        """A problem whose message is the note ``code`` (rendered in English; the app renders it per language)."""
-        from i18n import render_note
+        """A problem whose message is the note ``code`` (put into words when read; the app says it in the page's
+        language)."""
+        return cls(row, field_name, value, "", Note(code, values))
 
-        made = Note(code, values)
-        return cls(row, field_name, value, render_note(made, "en"), made)
+    @property
+    def message(self) -> str:
+        """What is wrong, in English (:func:`geo.notes.in_words`)."""
+        return in_words(self.note, "en") if self.note is not None else self.text
 
     def __str__(self) -> str:
         where = "file" if self.row is None else f"row {self.row}"

@@ -355,16 +355,43 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
         Row number of the first record in the file, for messages (2: after a header).
     """
     spec = get_record_spec(kind)
+    _refuse_personal(table, kind, source)
+    frame = _map_headers(table.reset_index(drop=True), spec, source)
+    _require_columns(frame, spec, kind, list(table.columns), source)
+    rows = np.arange(first_row, first_row + len(frame))
+    report = ValidationReport(layer=kind, source=source, n_rows=len(frame))
+    problems = report.problems
+    unknown, notes = pd.DataFrame(), []
+    if kind == "venue_usage":
+        unknown = _usage_words(frame, venues, rows, problems)
+    if kind == "health_indicators" and "indicator" in frame.columns:
+        frame["indicator"] = _indicator_codes(frame["indicator"])
+    out = _typed(frame, spec, source, rows, problems)
+    if kind == "venue_usage":
+        notes = _check_usage(out, venues, residents, today, rows, problems)
+    elif kind == "health_indicators":
+        _check_aggregates(out, rows, problems)
+        _check_derivable(out, rows, problems, parents or {}, stored)
+    if kind in ("satisfaction", "health_indicators"):
+        unknown = _check_periods_and_units(out, unit_codes, rows, problems, unknown)
+    _check_ranges(out, rows, problems)
+    _check_duplicates(out, spec, rows, problems)
+    problems.sort(key=lambda p: (p.row or 0, p.field))
+    return RecordPlan(kind, source, out.reset_index(drop=True), report, rows, unknown, notes)
+
+
+def _refuse_personal(table: pd.DataFrame, kind: str, source: str) -> None:
+    """Refuse a delivery with personal identifiers, and health data by person rather than as aggregates."""
     check_personal_data(table, source=source)
     if kind == "health_indicators" and row_level_columns(table.columns):
         raise PersonalDataError.coded("health.row_level", file=source,
                                       columns=", ".join(row_level_columns(table.columns)))
-    frame = _map_headers(table.reset_index(drop=True), spec, source)
-    rows = np.arange(first_row, first_row + len(frame))
-    report = ValidationReport(layer=kind, source=source, n_rows=len(frame))
-    problems = report.problems
+
+
+def _require_columns(frame: pd.DataFrame, spec: RecordSpec, kind: str, columns: list, source: str) -> None:
+    """Refuse a delivery without a column for each required field, naming the headers that would be read."""
     needed = [f.name for f in spec.fields if f.required and f.name not in ("period", "measure")]
-    if kind == "venue_usage":
+    if kind == "venue_usage":  # a venue is named by its id or its name
         needed = [n for n in needed if n != "venue_id"]
         if "venue_id" not in frame.columns and "venue_name" not in frame.columns:
             needed.insert(0, "venue_id")
@@ -372,20 +399,37 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
     if missing:
         accepted = "; ".join(f"{m}: {', '.join(spec.synonyms[m])}" for m in missing)
         raise InputFileError(f"{source}: no column for {', '.join(missing)}. Columns are "
-                             f"{', '.join(map(str, table.columns))}; name them ({accepted}).")
-    unknown = pd.DataFrame()
-    if kind == "venue_usage":
-        frame["venue_id"], unknown = _resolve_venues(frame, venues, rows, problems)
-        frame["period"] = frame["period"] if "period" in frame.columns else "day"
-        frame["measure"] = frame["measure"] if "measure" in frame.columns else "visits"
-        for col, zh in (("period", {"日": "day", "天": "day", "周": "week"}),
-                        ("measure", {"入场": "visits", "人次": "visits", "预约": "bookings"})):
-            frame[col] = frame[col].map(lambda v, zh=zh: zh.get(str(v).strip(), str(v).strip().lower())
-                                        if v is not None and not (isinstance(v, float) and np.isnan(v)) else v)
-    if kind == "health_indicators" and "indicator" in frame.columns:  # 高血压规范管理人数 → hypertension_managed
-        names = {n: code for code, i in INDICATORS.items() for n in (i.label_zh, i.label_en, i.label_en.lower())}
-        frame["indicator"] = frame["indicator"].map(lambda v: names.get(str(v).strip(), v) if isinstance(v, str)
-                                                    else v)
+                             f"{', '.join(map(str, columns))}; name them ({accepted}).")
+
+
+#: Usage periods and measures as a department writes them.
+_USAGE_WORDS = (("period", {"日": "day", "天": "day", "周": "week"}),
+                ("measure", {"入场": "visits", "人次": "visits", "预约": "bookings"}))
+
+
+def _usage_words(frame: pd.DataFrame, venues: pd.DataFrame | None, rows: np.ndarray,
+                 problems: list[Problem]) -> pd.DataFrame:
+    """Usage rows' venues resolved to ids (the rows naming no stored venue returned), period and measure in codes
+    (a day's visits where the file says nothing)."""
+    frame["venue_id"], unknown = _resolve_venues(frame, venues, rows, problems)
+    frame["period"] = frame["period"] if "period" in frame.columns else "day"
+    frame["measure"] = frame["measure"] if "measure" in frame.columns else "visits"
+    for col, zh in _USAGE_WORDS:
+        frame[col] = frame[col].map(lambda v, zh=zh: zh.get(str(v).strip(), str(v).strip().lower())
+                                    if v is not None and not (isinstance(v, float) and np.isnan(v)) else v)
+    return unknown
+
+
+def _indicator_codes(column: pd.Series) -> pd.Series:
+    """Indicators named in either language as their codes (高血压规范管理人数 → hypertension_managed)."""
+    names = {n: code for code, i in INDICATORS.items() for n in (i.label_zh, i.label_en, i.label_en.lower())}
+    return column.map(lambda v: names.get(str(v).strip(), v) if isinstance(v, str) else v)
+
+
+def _typed(frame: pd.DataFrame, spec: RecordSpec, source: str, rows: np.ndarray,
+           problems: list[Problem]) -> pd.DataFrame:
+    """Every field of the table in its stored type (the file's name as the source where none is given; one
+    respondent per row where the survey does not count them)."""
     out = pd.DataFrame(index=frame.index)
     for f in spec.fields:
         col = frame[f.name] if f.name in frame.columns else pd.Series([None] * len(frame), index=frame.index)
@@ -394,50 +438,60 @@ def check_records(table: pd.DataFrame, kind: str, *, source: str, venues: pd.Dat
         if f.name == "respondents" and f.name not in frame.columns:
             col = pd.Series([1] * len(frame), index=frame.index)
         out[f.name] = coerce_column(f, col, rows, problems)
-    notes = []
-    if kind == "venue_usage":
-        today = (today or pd.Timestamp.now()).date()
-        for i, d in enumerate(out["date"]):
-            if d is not None and d > today:
-                problems.append(Problem.coded(int(rows[i]), "date", str(d), "check.future", today=str(today)))
-        _check_plausible(out, venues, residents, rows, problems)
-        weekly = (out["period"] == "week").to_numpy() & out["date"].notna().to_numpy()
-        if weekly.any():
-            out.loc[weekly, "date"] = [d - pd.Timedelta(days=d.weekday()).to_pytimedelta()
-                                       for d in out.loc[weekly, "date"]]
-            notes.append(note("records.weekly_monday", n=int(weekly.sum())))
-    elif kind == "health_indicators":
-        _check_aggregates(out, rows, problems)
-        _check_derivable(out, rows, problems, parents or {}, stored)
-    if kind in ("satisfaction", "health_indicators"):
-        for i, p in enumerate(out["period"]):
-            if p is not None and not PERIOD_PATTERN.match(str(p)):
-                problems.append(Problem.coded(int(rows[i]), "period", p, "check.not_period"))
-        if unit_codes is not None:
-            bad = out["unit_code"].notna() & ~out["unit_code"].isin(unit_codes)
-            for i in np.flatnonzero(bad.to_numpy()):
-                problems.append(Problem.coded(int(rows[i]), "unit_code", out["unit_code"].iloc[i],
-                                              "check.unit_unknown"))
-            unknown = pd.DataFrame({"row": rows[bad.to_numpy()], "unit_code": out.loc[bad, "unit_code"].to_numpy()})
+    return out
+
+
+def _check_usage(out: pd.DataFrame, venues: pd.DataFrame | None, residents: float | None,
+                 today: pd.Timestamp | None, rows: np.ndarray, problems: list[Problem]) -> list:
+    """Usage counts: no future day, no more than the venue can take in (:func:`_check_plausible`); a week's count
+    dated on its Monday (the note saying so returned)."""
+    day = (today or pd.Timestamp.now()).date()
+    for i, d in enumerate(out["date"]):
+        if d is not None and d > day:
+            problems.append(Problem.coded(int(rows[i]), "date", str(d), "check.future", today=str(day)))
+    _check_plausible(out, venues, residents, rows, problems)
+    weekly = (out["period"] == "week").to_numpy() & out["date"].notna().to_numpy()
+    if not weekly.any():
+        return []
+    out.loc[weekly, "date"] = [d - pd.Timedelta(days=d.weekday()).to_pytimedelta() for d in out.loc[weekly, "date"]]
+    return [note("records.weekly_monday", n=int(weekly.sum()))]
+
+
+def _check_periods_and_units(out: pd.DataFrame, unit_codes: set[str] | None, rows: np.ndarray,
+                             problems: list[Problem], unknown: pd.DataFrame) -> pd.DataFrame:
+    """Periods written as a year, quarter or month; units that are stored (the rows naming others returned)."""
+    for i, p in enumerate(out["period"]):
+        if p is not None and not PERIOD_PATTERN.match(str(p)):
+            problems.append(Problem.coded(int(rows[i]), "period", p, "check.not_period"))
+    if unit_codes is None:
+        return unknown
+    bad = (out["unit_code"].notna() & ~out["unit_code"].isin(unit_codes)).to_numpy()
+    for i in np.flatnonzero(bad):
+        problems.append(Problem.coded(int(rows[i]), "unit_code", out["unit_code"].iloc[i], "check.unit_unknown"))
+    return pd.DataFrame({"row": rows[bad], "unit_code": out.loc[bad, "unit_code"].to_numpy()})
+
+
+def _check_ranges(out: pd.DataFrame, rows: np.ndarray, problems: list[Problem]) -> None:
+    """A range ends on or after its first day."""
+    if "last_day" not in out.columns or "first_day" not in out.columns:
+        return
+    both = (out["first_day"].notna() & out["last_day"].notna()).to_numpy()
+    for i in np.flatnonzero(both):
+        if out["last_day"].iloc[i] < out["first_day"].iloc[i]:
+            problems.append(Problem.coded(int(rows[i]), "last_day", str(out["last_day"].iloc[i]),
+                                          "check.before_first_day", first=str(out["first_day"].iloc[i])))
+
+
+def _check_duplicates(out: pd.DataFrame, spec: RecordSpec, rows: np.ndarray, problems: list[Problem]) -> None:
+    """One row per key: a second count of a venue's day and measure, or a repeated key, is noted on each row."""
     key = list(spec.key)
-    complete = out[key].notna().all(axis=1)
-    dup = out[key].astype(str).duplicated(keep=False) & complete
-    for f in spec.fields:  # a range ends on or after its first day
-        if f.name == "last_day" and "first_day" in out.columns:
-            bad = (out["first_day"].notna() & out["last_day"].notna()).to_numpy()
-            for i in np.flatnonzero(bad):
-                if out["last_day"].iloc[i] < out["first_day"].iloc[i]:
-                    problems.append(Problem.coded(int(rows[i]), "last_day", str(out["last_day"].iloc[i]),
-                                                  "check.before_first_day", first=str(out["first_day"].iloc[i])))
-    if kind != "venue_usage":
-        for i in np.flatnonzero(dup.to_numpy()):
-            problems.append(Problem.coded(int(rows[i]), key[0], str(out[key[0]].iloc[i]), "check.duplicate_key"))
-    if kind == "venue_usage":
-        for i in np.flatnonzero(dup.to_numpy()):
+    dup = (out[key].astype(str).duplicated(keep=False) & out[key].notna().all(axis=1)).to_numpy()
+    for i in np.flatnonzero(dup):
+        if spec.name == "venue_usage":
             problems.append(Problem.coded(int(rows[i]), "date", str(out["date"].iloc[i]), "check.second_count",
                                           measure=str(out["measure"].iloc[i]), venue=str(out["venue_id"].iloc[i])))
-    problems.sort(key=lambda p: (p.row or 0, p.field))
-    return RecordPlan(kind, source, out.reset_index(drop=True), report, rows, unknown, notes)
+        else:
+            problems.append(Problem.coded(int(rows[i]), key[0], str(out[key[0]].iloc[i]), "check.duplicate_key"))
 
 
 def unit_parents(boundaries: pd.DataFrame | None) -> dict[str, str]:

@@ -53,104 +53,131 @@ def _dtype(f: FieldSpec) -> str:
             "bool": "boolean", "datetime": "datetime64[ns, UTC]", "date": "object"}[f.type]
 
 
+def _text(f: FieldSpec, col: pd.Series, null: np.ndarray, rows: np.ndarray, problems: list[Problem]) -> pd.Series:
+    """Text as typed (a whole number read as a float loses its ``.0``); opening hours normalised to OSM syntax;
+    a coded value's word in either language turned back into its code (an exported table read back)."""
+    values: list[Any] = [None] * len(col)
+    cache: dict[str, Any] = {}
+    for i, (v, isnull) in enumerate(zip(col.tolist(), null)):
+        if isnull:
+            continue
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        text = str(v).strip()
+        if f.type == "hours":
+            if text not in cache:
+                cache[text] = _hours(text)
+            norm = cache[text]
+            if isinstance(norm, OpeningHoursError):
+                problems.append(Problem(int(rows[i]), f.name, v, str(norm), norm.note or Note(
+                    "hours.unreadable", {"text": text, "detail": str(norm)})))
+                continue
+            text = norm
+        elif f.choices is not None:
+            text = code_for(f.name, text)
+        values[i] = text
+    return pd.Series(values, index=col.index, dtype="object")
+
+
+def _hours(text: str) -> str | OpeningHoursError:
+    """``text`` in OSM ``opening_hours`` syntax, or the error that says why it cannot be read."""
+    try:
+        return normalize_opening_hours(text)
+    except OpeningHoursError as exc:
+        return exc
+
+
+def _number(f: FieldSpec, col: pd.Series, null: np.ndarray, rows: np.ndarray, problems: list[Problem]) -> pd.Series:
+    """Numbers (whole for ``int``), within the field's bounds; anything else noted and left empty."""
+    num = pd.to_numeric(col.where(~null), errors="coerce").astype("float64").to_numpy()
+    bad = ~null & ~np.isfinite(num)
+    _note_rows(problems, rows, f, col, bad, "check.not_number", type=f.type)
+    if f.type == "int":
+        frac = ~null & ~bad & (num != np.round(num))
+        _note_rows(problems, rows, f, col, frac, "check.not_whole")
+        bad |= frac
+    ok = ~null & ~bad
+    if f.minimum is not None:
+        _note_rows(problems, rows, f, col, ok & (num < f.minimum), "check.below", minimum=f.minimum)
+    if f.maximum is not None:
+        _note_rows(problems, rows, f, col, ok & (num > f.maximum), "check.above", maximum=f.maximum)
+    arr = num.copy()
+    arr[null | bad] = np.nan
+    out = pd.Series(arr, index=col.index)
+    return out.round().astype("Int64") if f.type == "int" else out
+
+
+def _note_rows(problems: list[Problem], rows: np.ndarray, f: FieldSpec, col: pd.Series, where: np.ndarray,
+               code: str, **values: Any) -> None:
+    """Note ``code`` for every row where ``where`` holds."""
+    for i in np.flatnonzero(where):
+        problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], code, **values))
+
+
+def _yes_no(v: Any) -> bool | None:
+    """``v`` as yes or no (true/false, 1/0, 是/否 and the other words in ``_TRUE``/``_FALSE``), ``None`` if neither."""
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)) and v in (0, 1):
+        return bool(v)
+    key = str(v).strip().lower()
+    return True if key in _TRUE else False if key in _FALSE else None
+
+
+def _bool(f: FieldSpec, col: pd.Series, null: np.ndarray, rows: np.ndarray, problems: list[Problem]) -> pd.Series:
+    """Yes/no values; anything else noted."""
+    values: list[Any] = [None] * len(col)
+    for i, (v, isnull) in enumerate(zip(col.tolist(), null)):
+        if isnull:
+            continue
+        values[i] = _yes_no(v)
+        if values[i] is None:
+            problems.append(Problem.coded(int(rows[i]), f.name, v, "check.not_yes_no"))
+    return pd.Series(values, index=col.index, dtype="boolean")
+
+
+def _date(f: FieldSpec, col: pd.Series, null: np.ndarray, rows: np.ndarray, problems: list[Problem]) -> pd.Series:
+    """Calendar dates (2024-05-01, 2024/5/1, 2024年5月1日, 20240501); anything else noted."""
+    values: list[Any] = [None] * len(col)
+    for i, (v, isnull) in enumerate(zip(col.tolist(), null)):
+        if isnull:
+            continue
+        text = str(v).strip().replace("年", "-").replace("月", "-").rstrip("日")
+        got = pd.to_datetime(text, errors="coerce", format="mixed", yearfirst=True) \
+            if not isinstance(v, (pd.Timestamp, dt.date)) else pd.Timestamp(v)
+        if pd.isna(got) or (isinstance(v, str) and not any(ch in text for ch in "-/.") and len(text) != 8):
+            problems.append(Problem.coded(int(rows[i]), f.name, v, "check.not_date"))
+        else:
+            values[i] = got.date()
+    return pd.Series(values, index=col.index, dtype="object")
+
+
+def _datetime(f: FieldSpec, col: pd.Series, null: np.ndarray, rows: np.ndarray,
+              problems: list[Problem]) -> pd.Series:
+    """Moments in UTC; anything else noted."""
+    parsed = pd.to_datetime(col.where(~null), errors="coerce", utc=True)
+    _note_rows(problems, rows, f, col, ~null & parsed.isna().to_numpy(), "check.not_datetime")
+    return parsed.astype("datetime64[ns, UTC]")
+
+
+#: How each field type is read.
+_READERS = {"text": _text, "hours": _text, "int": _number, "float": _number, "bool": _bool, "date": _date,
+            "datetime": _datetime}
+
+
 def _coerce(spec: LayerSpec, f: FieldSpec, col: pd.Series, rows: np.ndarray,
             problems: list[Problem]) -> pd.Series:
-    """Convert one column to the stored type, noting each value that cannot be."""
+    """Convert one column to the stored type, noting each value that cannot be, each value outside the field's
+    choices and each missing required value."""
     null = _null_mask(col)
-    out: pd.Series
-    if f.type in ("text", "hours"):
-        values: list[Any] = [None] * len(col)
-        cache: dict[str, Any] = {}
-        for i, (v, isnull) in enumerate(zip(col.tolist(), null)):
-            if isnull:
-                continue
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            text = str(v).strip()
-            if f.type == "hours":
-                if text not in cache:
-                    try:
-                        cache[text] = normalize_opening_hours(text)
-                    except OpeningHoursError as exc:
-                        cache[text] = exc
-                norm = cache[text]
-                if isinstance(norm, OpeningHoursError):
-                    problems.append(Problem(int(rows[i]), f.name, v, str(norm), norm.note or Note(
-                        "hours.unreadable", {"text": text, "detail": str(norm)})))
-                    continue
-                text = norm
-            elif f.choices is not None:  # a code's word in either language (an exported table read back)
-                text = code_for(f.name, text)
-            values[i] = text
-        out = pd.Series(values, index=col.index, dtype="object")
-    elif f.type in ("int", "float"):
-        num = pd.to_numeric(col.where(~null), errors="coerce").astype("float64").to_numpy()
-        bad = ~null & ~np.isfinite(num)
-        for i in np.flatnonzero(bad):
-            problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.not_number", type=f.type))
-        if f.type == "int":
-            frac = ~null & ~bad & (num != np.round(num))
-            for i in np.flatnonzero(frac):
-                problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.not_whole"))
-            bad |= frac
-        arr = num.copy()
-        ok = ~null & ~bad
-        if f.minimum is not None:
-            low = ok & (arr < f.minimum)
-            for i in np.flatnonzero(low):
-                problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.below", minimum=f.minimum))
-        if f.maximum is not None:
-            high = ok & (arr > f.maximum)
-            for i in np.flatnonzero(high):
-                problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.above", maximum=f.maximum))
-        arr[null | bad] = np.nan
-        out = pd.Series(arr, index=col.index)
-        if f.type == "int":
-            out = out.round().astype("Int64")
-    elif f.type == "bool":
-        values = [None] * len(col)
-        for i, (v, isnull) in enumerate(zip(col.tolist(), null)):
-            if isnull:
-                continue
-            if isinstance(v, (bool, np.bool_)):
-                values[i] = bool(v)
-                continue
-            key = str(v).strip().lower()
-            if isinstance(v, (int, float, np.integer, np.floating)) and v in (0, 1):
-                values[i] = bool(v)
-            elif key in _TRUE:
-                values[i] = True
-            elif key in _FALSE:
-                values[i] = False
-            else:
-                problems.append(Problem.coded(int(rows[i]), f.name, v, "check.not_yes_no"))
-        out = pd.Series(values, index=col.index, dtype="boolean")
-    elif f.type == "date":
-        values = [None] * len(col)
-        for i, (v, isnull) in enumerate(zip(col.tolist(), null)):
-            if isnull:
-                continue
-            text = str(v).strip().replace("年", "-").replace("月", "-").rstrip("日")
-            got = pd.to_datetime(text, errors="coerce", format="mixed", yearfirst=True) \
-                if not isinstance(v, (pd.Timestamp, dt.date)) else pd.Timestamp(v)
-            if pd.isna(got) or (isinstance(v, str) and not any(ch in text for ch in "-/.") and len(text) != 8):
-                problems.append(Problem.coded(int(rows[i]), f.name, v, "check.not_date"))
-            else:
-                values[i] = got.date()
-        out = pd.Series(values, index=col.index, dtype="object")
-    else:  # datetime
-        parsed = pd.to_datetime(col.where(~null), errors="coerce", utc=True)
-        for i in np.flatnonzero(~null & parsed.isna().to_numpy()):
-            problems.append(Problem.coded(int(rows[i]), f.name, col.iloc[i], "check.not_datetime"))
-        out = parsed.astype("datetime64[ns, UTC]")
+    out = _READERS[f.type](f, col, null, rows, problems)
     if f.choices is not None:
         for i, v in enumerate(out.tolist()):
             if v is not None and v not in f.choices:
                 problems.append(Problem.coded(int(rows[i]), f.name, v, "check.not_choice", choices=list(f.choices)))
     if f.required:
-        for i in np.flatnonzero(out.isna().to_numpy()):
-            if null[i]:
-                problems.append(Problem.coded(int(rows[i]), f.name, None, "check.required"))
+        for i in np.flatnonzero(out.isna().to_numpy() & null):
+            problems.append(Problem.coded(int(rows[i]), f.name, None, "check.required"))
     return out
 
 

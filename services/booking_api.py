@@ -49,10 +49,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import OneMapError
 from i18n import render_note
-from layers.bookings import BookingDesk, Replay, Resource
-from layers.contacts import key_hash, replay_key, request_fingerprint
 from layers.errors import BookingError, is_outage
 from layers.stores import Store
+from office.bookings import BookingDesk, Replay, Resource
+from office.contacts import key_hash, replay_key, request_fingerprint
 from services.outage import OUTAGES, RETRY_AFTER, internal_body, unavailable_body
 
 log = logging.getLogger(__name__)
@@ -372,17 +372,12 @@ BookingId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0
 ResourceId = Annotated[str, Path(min_length=1, max_length=200, pattern=_TEXT)]
 
 
-def build_booking_app(store: Store) -> BoundedBody:
-    """The booking API over ``store`` (a connection that may write bookings: the app's own), its bodies bounded;
-    the FastAPI application itself is its ``app``."""
-    desks = DeskCache(store)
+def _partner_check(store: Store):
+    """The dependency that names the partner of a request from its ``X-API-Key`` (keys looked up at most every
+    :data:`KEY_CACHE_SECONDS`, so a revoked key stops within them) and holds it to its rate."""
     limits = RateLimit()
-    known: dict[str, tuple[dict, float]] = {}  # key hash → (key row, when looked up): a revoked key stops in 2 s
+    known: dict[str, tuple[dict, float]] = {}  # key hash → (key row, when looked up)
     api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="the partner's API key")
-
-    app = FastAPI(title="健身一张图 预约接口 · Fitness One Map booking API", version="2.0",
-                  description=__doc__.split("\n\n", 1)[1], docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json")
 
     def lookup(hashed: str) -> dict | None:
         hit = known.get(hashed)
@@ -411,7 +406,12 @@ def build_booking_app(store: Store) -> BoundedBody:
                            f"try again in {wait} s.", headers={"Retry-After": str(wait)})
         return {**found, "api_key": given}
 
-    Partner = Annotated[dict, Depends(partner)]  # noqa: N806 (a type alias for the endpoints below)
+    return partner
+
+
+def _answer_errors(app: FastAPI) -> None:
+    """Every error in the API's one JSON shape: refusals as they are, a request that cannot be read as 422, an
+    unreachable store as 503 with ``Retry-After`` (one log line), anything else as 500 with a reference."""
 
     @app.exception_handler(ApiError)
     def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -449,6 +449,17 @@ def build_booking_app(store: Store) -> BoundedBody:
     # handler, which answers with the same JSON and logs the traceback of what is then a bug.
     for kind in (OneMapError, SQLAlchemyError, sqlite3.Error, OSError, Exception):
         app.add_exception_handler(kind, _store_failure)
+
+
+def build_booking_app(store: Store) -> BoundedBody:
+    """The booking API over ``store`` (a connection that may write bookings: the app's own), its bodies bounded;
+    the FastAPI application itself is its ``app``."""
+    desks = DeskCache(store)
+    app = FastAPI(title="健身一张图 预约接口 · Fitness One Map booking API", version="2.0",
+                  description=__doc__.split("\n\n", 1)[1], docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json")
+    _answer_errors(app)
+    Partner = Annotated[dict, Depends(_partner_check(store))]  # noqa: N806 (a type alias for the endpoints below)
 
     @app.get("/resources", response_model=ResourcesAnswer, responses=_answers(503), summary="What is bookable")
     def resources() -> dict:

@@ -3,7 +3,7 @@
 While the store has accounts the request must carry a link this server signed for a signed-in
 account that still exists (the map's own query, or one signed for the page); the report is filed
 as that account.  The body is bounded before it is read (its declared and its actual length, the
-number of parts and files), photos are checked and re-encoded by :mod:`layers.photos`, and every
+number of parts and files), photos are checked and re-encoded by :mod:`office.photos`, and every
 refusal is answered as JSON with a message in the form's language and logged with its cause.
 """
 
@@ -19,11 +19,11 @@ from starlette.routing import Route
 
 from geo.errors import OneMapError
 from i18n import render_note, t
-from layers.accounts import SINGLE_USER, Account, has_accounts
 from layers.errors import is_outage
-from layers.field_reports import file_report, locate
-from layers.photos import MAX_PHOTOS, max_photo_mb
 from layers.stores import Store, open_store
+from office.accounts import SINGLE_USER, Account, has_accounts
+from office.field_reports import file_report, locate
+from office.photos import MAX_PHOTOS, max_photo_mb
 from services.outage import OUTAGES, retry_headers
 from webmap.publish import link_is_valid
 

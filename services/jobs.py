@@ -33,7 +33,7 @@ from pathlib import Path
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import settings
-from layers.contacts import key_hash
+from office.contacts import key_hash
 
 log = logging.getLogger(__name__)
 #: The largest execution request read.

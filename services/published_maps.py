@@ -17,9 +17,9 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from geo.errors import OneMapError
-from layers.accounts import has_accounts
 from layers.errors import is_outage
 from layers.stores import Store, open_store
+from office.accounts import has_accounts
 from services.outage import OUTAGES, retry_headers
 from webmap.publish import link_is_valid, published_path
 

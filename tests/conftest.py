@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+import i18n  # noqa: F401  (as every entry point does: notes and coded errors read as sentences)
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 #: ``make test`` installs every part (PostGIS, Chromium, fonts), so there nothing may skip: a skip fails.
 IN_CI = bool(os.environ.get("CI") or os.environ.get("ONEMAP_REQUIRE_ALL"))
@@ -119,7 +121,7 @@ def store(request: pytest.FixtureRequest):
 
 @pytest.fixture(scope="session")
 def demo_city():
-    from layers.demo_city import build_demo_city
+    from demo.city import build_demo_city
 
     return build_demo_city()
 
@@ -127,7 +129,7 @@ def demo_city():
 @pytest.fixture(scope="session")
 def demo_gpkg(tmp_path_factory: pytest.TempPathFactory, demo_city) -> Path:
     """A demo-city GeoPackage built once per test session (treat as read-only)."""
-    from layers.demo_city import write_demo_city
+    from demo.city import write_demo_city
     from layers.stores.geopackage import GeoPackageStore
 
     path = tmp_path_factory.mktemp("demo") / "demo_city.gpkg"

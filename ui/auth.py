@@ -12,9 +12,9 @@ import streamlit as st
 
 from geo.errors import OneMapError
 from i18n import t
-from layers.accounts import SINGLE_USER, Account, has_accounts, sign_in
 from layers.errors import SignInError
 from layers.stores import Store
+from office.accounts import SINGLE_USER, Account, has_accounts, sign_in
 from ui import show, state
 from ui.store_access import get_store
 

@@ -17,10 +17,11 @@ from geo.errors import OneMapError
 from geo.notes import note
 from i18n import render_note, t
 from i18n.values import hours_text, value_label
-from layers.bookings import BookingDesk
 from layers.limits import upload_workspace
 from layers.records import EXERCISE_TYPES, INTENSITIES, TARGET_GROUPS
-from layers.service_package import (
+from layers.stores import Store
+from office.bookings import BookingDesk
+from office.service_package import (
     DAY_PARTS,
     Outcome,
     place_index,
@@ -28,7 +29,6 @@ from layers.service_package import (
     recommend_courses,
     sms_text,
 )
-from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_finder, layer_versions, records_version
 from ui.auth import active_account, write_store

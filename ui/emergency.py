@@ -36,10 +36,10 @@ from i18n import label, render_note, t
 from i18n.names import place_name
 from i18n.values import value_label
 from layers.catalogue import CATALOGUE
-from layers.incidents import incidents_on_map, record_incident
 from layers.limits import upload_workspace
 from layers.records import INCIDENT_KINDS, PLACE_LAYERS
 from layers.stores import Store
+from office.incidents import incidents_on_map, record_incident
 from ui import show, state
 from ui.analysis import get_emergency
 from ui.auth import active_account, write_store

@@ -12,9 +12,11 @@ import streamlit as st
 from geo.errors import OneMapError
 from i18n import t
 from i18n.values import value_label
-from layers.accounts import Account
 from layers.catalogue import DEPARTMENTS, get_spec
-from layers.field_reports import (
+from layers.stores import Store
+from layers.stores.field_report_table import CLOSED, STATUSES
+from office.accounts import Account
+from office.field_reports import (
     ACTIONS,
     CATEGORIES,
     POINT_KINDS,
@@ -26,9 +28,7 @@ from layers.field_reports import (
     locate,
     may_act,
 )
-from layers.photos import MAX_PHOTOS
-from layers.stores import Store
-from layers.stores.field_report_table import CLOSED, STATUSES
+from office.photos import MAX_PHOTOS
 from ui import show, state
 from ui.auth import active_account, write_store
 from ui.tables import prepare, show_table

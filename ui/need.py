@@ -30,8 +30,7 @@ from layers.stores import Store
 from ui import show, state
 from ui.analysis import get_engine, layer_versions
 from ui.map_settings import basemap_setting, report_entry
-from ui.operations import record_import
-from ui.store_access import read_layer_cached
+from ui.record_import import record_import, stored_layers
 from ui.tables import show_table
 from webmap.folium_map import build_map, filled_areas
 from webmap.legend import LegendEntry
@@ -77,13 +76,6 @@ def matched_need_table(store: Store, result: CoverageResult, boundaries: gpd.Geo
     aggregates of ``period``), covered by the facilities that serve it."""
     cells = _matched(store, store.description, layer_versions(store), configured_matching().get(code, ()))
     return need_table(result, boundaries, code, counts, period=period, covered_cells=cells)
-
-
-def stored_layers(store: Store) -> dict:
-    """The stored facility layers a matching filters (read once per version)."""
-    versions = {n: v for n, kind, v in layer_versions(store) if kind == "vector"}
-    return {n: read_layer_cached(store, store.description, n, versions[n])
-            for n in ("venues", "school_facilities", "greenways", "health_stations") if n in versions}
 
 
 def need_csv(table: NeedTable, lang: str) -> bytes:

@@ -20,40 +20,28 @@ from i18n.definitions import circle_label
 from i18n.names import place_name
 from i18n.values import value_label
 from layers.limits import upload_workspace
-from layers.rasters import stored_residents
-from layers.records import commit_records, prepare_records, unit_parents, venue_facts
 from layers.stores import Store
 from ui import show, state
-from ui.analysis import get_finder, get_indicators, get_trend, get_usage, layer_versions
-from ui.auth import active_account, write_store
+from ui.analysis import get_finder, get_indicators, get_trend, get_usage
 from ui.charts import share_lines, show_chart, value_bars
 from ui.formatting import indicator_label, indicator_value
 from ui.map_settings import basemap_setting, report_entry
-from ui.reports import show_problems
+from ui.record_import import record_import, stored_layer, stored_layers
 from ui.slots import slot_picker
-from ui.store_access import read_layer_cached
 from ui.tables import show_table
-from ui.uploads import saved_upload
 from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
 from webmap.legend import LegendEntry
 
-#: The layer whose editors may import each record table (usage belongs with the venues).
-RECORD_LAYER = {"venue_usage": "venues", "satisfaction": "boundaries", "health_indicators": "health_stations"}
 STATUS_COLORS = {"over": "#d7301f", "normal": "#41ab5d", "under": "#2171b5", "implausible": "#8856a7",
                  "no_capacity": "#636363", "no_data": "#bdbdbd"}
 
 
-def _layer(store: Store, name: str):
-    versions = {n: v for n, kind, v in layer_versions(store) if kind == "vector"}
-    return read_layer_cached(store, store.description, name, versions[name]) if name in versions else None
-
-
 def _station_choices(store: Store) -> dict[str, tuple[str, str]]:
     """Health stations by id: (``name · street (id)``, street).  Names repeat, so a choice is kept by id."""
-    stations = _layer(store, "health_stations")
+    stations = stored_layer(store, "health_stations")
     if stations is None or stations.empty:
         return {}
-    streets = place_names(stations, _layer(store, "boundaries"), level="street")
+    streets = place_names(stations, stored_layer(store, "boundaries"), level="street")
     return {str(r.feature_id): (" · ".join(x for x in (str(r.name or ""), street) if x) + f" ({r.feature_id})",
                                 street) for r, street in zip(stations.itertuples(), streets)}
 
@@ -108,7 +96,7 @@ def nearby_tab(store: Store, lang: str) -> None:
                               f"border-radius:10px;width:20px;text-align:center'>{int(row.rank)}</div>"))
             if len(result.table):
                 extra.append(LegendEntry("dot", "#1b9e3a", t("legend_ranked", lang)))
-        frames = {k: _layer(store, k) for k in ("boundaries", "venues", "school_facilities", "greenways",
+        frames = {k: stored_layer(store, k) for k in ("boundaries", "venues", "school_facilities", "greenways",
                                                 "health_stations")}
         basemap, gcj02 = basemap_setting()
         m = build_map({k: v for k, v in frames.items() if v is not None}, lang=lang, height=520, on_top=on_top,
@@ -126,10 +114,10 @@ def nearby_tab(store: Store, lang: str) -> None:
             _nearby_result(store, result, mode, lang)
     with st.expander(t("stations_lonely", lang)):
         lonely = finder.stations_without_fitness(minutes=10, slot=slot)
-        stations = _layer(store, "health_stations")
+        stations = stored_layer(store, "health_stations")
         if len(lonely) and stations is not None:
             places = dict(zip(stations["feature_id"].astype(str),
-                              place_names(stations, _layer(store, "boundaries"), level="street")))
+                              place_names(stations, stored_layer(store, "boundaries"), level="street")))
             lonely["street"] = lonely["feature_id"].astype(str).map(places)
         if lonely.empty:
             st.caption(t("no_lonely", lang))
@@ -145,7 +133,6 @@ def _for_need_group(store: Store, result: NearbyResult | None, lang: str) -> Nea
     hypertensive resident to exercise-prescription stations and fitness points within 15 minutes)."""
     from geo.need import serves_need
     from layers.health import INDICATORS, configured_matching
-    from ui.need import stored_layers
 
     choice = st.selectbox(t("nearby_need", lang), ["all", *INDICATORS], key=state.NEARBY_NEED,
                           format_func=lambda c: t("nearby_need_all", lang) if c == "all" else
@@ -174,7 +161,7 @@ def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> 
     if c1.button(t("make_sheet", lang), key="nearby_make"):
         with upload_workspace(prefix="sheet-") as folder:
             pdf = write_nearby_sheet(result, folder / f"{t('nearby_sheet_file', doc_lang)}.pdf",
-                                     streets=_layer(store, "walk_network"), lang=doc_lang,
+                                     streets=stored_layer(store, "walk_network"), lang=doc_lang,
                                      issuer=result.origin.label if mode == "station" else "")
             csv = write_nearby_csv(result, folder / f"{t('nearby_list_file', doc_lang)}.csv", doc_lang)
             pdf_bytes, csv_bytes = pdf.read_bytes(), csv.read_bytes()
@@ -182,49 +169,6 @@ def _nearby_result(store: Store, result: NearbyResult, mode: str, lang: str) -> 
                            mime="application/pdf", key="nearby_pdf", on_click="ignore")
         st.download_button(t("download_csv", lang), csv_bytes, file_name=csv.name,
                            mime="text/csv", key="nearby_csv", on_click="ignore")
-
-
-def record_import(store: Store, kind: str, lang: str, prompt: str) -> None:
-    """Upload a usage or survey file, show its report and unknown references, commit on request."""
-    upload = st.file_uploader(prompt, type=["csv", "xlsx"], key=f"records_upload_{kind}")
-    if upload is None:
-        return
-    venues = _layer(store, "venues")
-    bounds = _layer(store, "boundaries")
-    try:
-        with saved_upload(upload) as path:
-            plan = prepare_records(path, kind, venues=venue_facts(venues),
-                                   unit_codes=set(bounds["code"].astype(str)) if bounds is not None else None,
-                                   residents=stored_residents(store), parents=unit_parents(bounds),
-                                   stored=store.records.read(kind) if kind == "health_indicators" else None)
-    except OneMapError as exc:
-        show.failure(exc, lang)
-        return
-    said = t("records_summary", lang, file=plan.source, rows=plan.report.n_rows, valid=len(plan.valid),
-             problems=len(plan.report.problems))
-    (show.success if plan.report.ok else show.warning)(said)
-    if not plan.report.ok:
-        show_problems(plan.report, lang, key=f"records_report_{kind}")
-    if len(plan.unknown):
-        st.caption(t("unknown_refs", lang))
-        show_table(plan.unknown, {"row": (t("row", lang), "count"), "venue_id": (t("venue_id", lang), "text"),
-                                  "venue_name": (t("venue_name", lang), "text"),
-                                  "unit_code": (t("unit_code", lang), "text")}, lang, key=f"records_unknown_{kind}")
-    for note in plan.notes:
-        show.caption(render_note(note, lang))
-    c1, c2 = st.columns(2)
-    account = active_account()
-    try:
-        if c1.button(t("commit_all", lang), key=f"records_all_{kind}", disabled=not plan.report.ok):
-            account.require_write(RECORD_LAYER[kind])
-            version = commit_records(write_store(account), plan, user=account.username)
-            show.success(t("records_done", lang, what=t(f"records_{kind}", lang), version=version, n=len(plan.valid)))
-        if c2.button(t("commit_valid", lang), key=f"records_valid_{kind}", disabled=plan.valid.empty):
-            account.require_write(RECORD_LAYER[kind])
-            version = commit_records(write_store(account), plan, user=account.username, keep_valid=True)
-            show.success(t("records_done", lang, what=t(f"records_{kind}", lang), version=version, n=len(plan.valid)))
-    except OneMapError as exc:
-        show.failure(exc, lang)
 
 
 def _usage_tip(r, lang: str) -> str:
@@ -263,7 +207,7 @@ def usage_tab(store: Store, lang: str) -> None:
                 fill=True, fill_opacity=0.75, weight=1, tooltip=_usage_tip(r, lang)) for r in table.itertuples()]
             basemap, gcj02 = basemap_setting()
             extra = [LegendEntry("dot", STATUS_COLORS[k], value_label("status", k, lang)) for k in shown]
-            m = build_map({k: v for k in ("boundaries",) if (v := _layer(store, k)) is not None}, lang=lang,
+            m = build_map({k: v for k in ("boundaries",) if (v := stored_layer(store, k)) is not None}, lang=lang,
                           height=520, on_top=on_top, legend_extra=extra, basemap=basemap, gcj02=gcj02,
                           report_entry=report_entry(lang))
             st_folium(m, key="usage_map", height=520, use_container_width=True, returned_objects=[])

@@ -19,7 +19,7 @@ from jinja2 import Template
 
 from i18n import t
 from i18n.values import value_label
-from layers.field_reports import CATEGORIES, REPORT_LAYERS, age_class
+from office.field_reports import CATEGORIES, REPORT_LAYERS, age_class
 from webmap.escape import html_text
 from webmap.legend import LegendEntry
 

@@ -22,9 +22,9 @@ from geo.geometry_kinds import GeometryType, kind_is
 from i18n import label, t
 from i18n.values import value_label
 from layers.catalogue import CATALOGUE, SYSTEM_FIELD_NAMES
-from layers.field_reports import REPORT_LAYERS
 from layers.rasters import open_geotiff
 from layers.styles import LAND_USE_COLORS, STYLES, Style
+from office.field_reports import REPORT_LAYERS
 from webmap.assets import localize_assets
 from webmap.escape import html_column, html_text
 from webmap.legend import LegendEntry, layer_entries, legend_element, ramp_entry
@@ -286,73 +286,23 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
     facilities carry what it needs to name the one clicked; ``open_reports`` ((layer, feature id) → text)
     adds a line of open field reports to those facilities' pop-ups.
     """
-    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True, zoom_control=True, height=height)
-    # With no tile layer Leaflet has no maxZoom, and marker clusters refuse to start without one.
-    m.options["maxZoom"] = 19
-    m.options["zoomSnap"] = 0.25  # fit the city to the frame, not to the next whole zoom level
-    if basemap is not None:
-        basemap.add_to(m)
-    bounds = None
+    m = _blank_map(height, basemap)
     overlays = list(overlays or [])
     if population_tif is not None:
         overlays.insert(0, population_overlay(population_tif, lang))
     for overlay in overlays:
         (shift_element(overlay.image) if gcj02 else overlay.image).add_to(m)
+    bounds = None
     drawn: dict[str, gpd.GeoDataFrame] = {}
     for name in LAYER_STYLES:
         frame = layers.get(name)
         if frame is None or frame.empty:
             continue
         drawn[name] = frame
-        spec = CATALOGUE[name]
-        if gcj02:
-            frame = shift_to_gcj02(frame)
-        if tiled and not gcj02 and len(frame) > tile_min_features():
-            group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
-            VectorTileLayer(name, LAYER_STYLES[name]).add_to(group)
-            group.add_to(m)
-            bounds = _grow(bounds, frame.total_bounds)
-            continue
-        points = _point_rows(frame)
-        if LAYER_STYLES[name].kind == "point" and points.sum() > CLUSTER_MIN_POINTS:
-            cluster_layer(name, frame[points], lang).add_to(m)
-            bounds = _grow(bounds, frame.total_bounds)
-            frame = frame[~points]  # areas of the same layer (pitches, halls) are drawn as usual
-            if frame.empty:
-                continue
-        fields, aliases = _popup_fields(name, frame, lang)
-        quiet = name in _NO_POPUP or name in passive
-        if quiet:  # drawn, not inspected: carry only what the style reads
-            fields, aliases = [], []
-        raw = _STYLE_COLUMNS.get(name, ())
-        reportable = report_entry is not None and name in REPORT_LAYERS and not quiet
-        if open_reports and name in REPORT_LAYERS and not quiet:
-            notes = frame["feature_id"].astype(str).map(lambda f, n=name: open_reports.get((n, f), t("none", lang)))
-            if (notes != t("none", lang)).any():
-                frame = frame.assign(open_reports=notes)
-                fields, aliases = fields + ["open_reports"], aliases + [t("open_reports", lang)]
-        if reportable:
-            raw = (*raw, "feature_id")
-        data = _json_ready(frame, fields, lang, raw=raw)
-        if reportable:
-            data["_layer"], data["_name_field"] = name, spec.name_field or "feature_id"
-        group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
-        style = LAYER_STYLES[name]
-        kwargs = {"interactive": False} if name in passive else {}
-        if style.kind == "point":
-            kwargs["marker"] = folium.CircleMarker(radius=style.web_size, fill=True, fill_opacity=0.85,
-                                                   weight=1.5)
-        popup = folium.GeoJsonPopup(fields=fields, aliases=[html_text(a) for a in aliases], localize=True,
-                                    labels=True) if not quiet else None
-        tooltip_field = spec.name_field if spec.name_field in fields else None
-        tooltip = folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field and \
-            name not in ("walk_network", "boundaries") else None
-        # Plain GeoJSON without per-feature bounding boxes or ids: a third smaller for the streets.
-        geojson = json.loads(data.to_json(drop_id=True, to_wgs84=False))
-        folium.GeoJson(geojson, name=name, style_function=_style(name, lang), popup=popup, tooltip=tooltip,
-                       **kwargs).add_to(group)
-        group.add_to(m)
-        bounds = _grow(bounds, frame.total_bounds)
+        shown = shift_to_gcj02(frame) if gcj02 else frame
+        _draw_layer(m, name, shown, lang=lang, tiled=tiled and not gcj02, passive=passive,
+                    report_entry=report_entry, open_reports=open_reports)
+        bounds = _grow(bounds, shown.total_bounds)
     for element in on_top or []:
         (shift_element(element) if gcj02 else element).add_to(m)
     if fit is not None and len(fit):
@@ -364,15 +314,91 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
         if entries:
             m.get_root().html.add_child(legend_element(entries, t("legend", lang)))
     if title:
-        m.get_root().html.add_child(folium.Element(
-            "<div class='onemap-title' style='position:absolute;top:10px;left:50%;transform:translateX(-50%);"
-            "z-index:1000;background:rgba(255,255,255,.92);padding:5px 14px;border-radius:4px;"
-            f"font:600 17px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)'>{html_text(title)}</div>"))
+        m.get_root().html.add_child(_title_element(title))
     MapChrome().add_to(m)
     if report_entry is not None:
         report_entry.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return localize_assets(m)
+
+
+def _blank_map(height: int | str, basemap: folium.TileLayer | None) -> folium.Map:
+    """A canvas map with fractional zoom, and the basemap when one is given."""
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True, zoom_control=True, height=height)
+    # With no tile layer Leaflet has no maxZoom, and marker clusters refuse to start without one.
+    m.options["maxZoom"] = 19
+    m.options["zoomSnap"] = 0.25  # fit the city to the frame, not to the next whole zoom level
+    if basemap is not None:
+        basemap.add_to(m)
+    return m
+
+
+def _title_element(title: str) -> folium.Element:
+    """``title`` written at the top of the map (escaped)."""
+    return folium.Element(
+        "<div class='onemap-title' style='position:absolute;top:10px;left:50%;transform:translateX(-50%);"
+        "z-index:1000;background:rgba(255,255,255,.92);padding:5px 14px;border-radius:4px;"
+        f"font:600 17px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)'>{html_text(title)}</div>")
+
+
+def _draw_layer(m: folium.Map, name: str, frame: gpd.GeoDataFrame, *, lang: str, tiled: bool,
+                passive: tuple[str, ...], report_entry: MacroElement | None,
+                open_reports: dict[tuple[str, str], str] | None) -> None:
+    """Layer ``name`` (in lon/lat, already shifted where the basemap needs it) on ``m``: from vector tiles when
+    ``tiled`` and large, its points in clusters when many, the rest as GeoJSON with pop-ups."""
+    spec = CATALOGUE[name]
+    if tiled and len(frame) > tile_min_features():
+        group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
+        VectorTileLayer(name, LAYER_STYLES[name]).add_to(group)
+        group.add_to(m)
+        return
+    points = _point_rows(frame)
+    if LAYER_STYLES[name].kind == "point" and points.sum() > CLUSTER_MIN_POINTS:
+        cluster_layer(name, frame[points], lang).add_to(m)
+        frame = frame[~points]  # areas of the same layer (pitches, halls) are drawn as usual
+        if frame.empty:
+            return
+    _geojson_layer(name, frame, lang=lang, passive=passive, report_entry=report_entry,
+                   open_reports=open_reports).add_to(m)
+
+
+def _geojson_layer(name: str, frame: gpd.GeoDataFrame, *, lang: str, passive: tuple[str, ...],
+                   report_entry: MacroElement | None,
+                   open_reports: dict[tuple[str, str], str] | None) -> folium.FeatureGroup:
+    """``frame`` as a GeoJSON layer in its style: pop-ups of its shown fields (with its open field reports), a
+    tooltip of its name, what the report button needs to name a clicked feature; none of that when passive."""
+    spec = CATALOGUE[name]
+    fields, aliases = _popup_fields(name, frame, lang)
+    quiet = name in _NO_POPUP or name in passive
+    if quiet:  # drawn, not inspected: carry only what the style reads
+        fields, aliases = [], []
+    raw = _STYLE_COLUMNS.get(name, ())
+    reportable = report_entry is not None and name in REPORT_LAYERS and not quiet
+    if open_reports and name in REPORT_LAYERS and not quiet:
+        notes = frame["feature_id"].astype(str).map(lambda f, n=name: open_reports.get((n, f), t("none", lang)))
+        if (notes != t("none", lang)).any():
+            frame = frame.assign(open_reports=notes)
+            fields, aliases = fields + ["open_reports"], aliases + [t("open_reports", lang)]
+    if reportable:
+        raw = (*raw, "feature_id")
+    data = _json_ready(frame, fields, lang, raw=raw)
+    if reportable:
+        data["_layer"], data["_name_field"] = name, spec.name_field or "feature_id"
+    group = folium.FeatureGroup(name=label(spec.label_zh, spec.label_en, lang))
+    style = LAYER_STYLES[name]
+    kwargs = {"interactive": False} if name in passive else {}
+    if style.kind == "point":
+        kwargs["marker"] = folium.CircleMarker(radius=style.web_size, fill=True, fill_opacity=0.85, weight=1.5)
+    popup = folium.GeoJsonPopup(fields=fields, aliases=[html_text(a) for a in aliases], localize=True,
+                                labels=True) if not quiet else None
+    tooltip_field = spec.name_field if spec.name_field in fields else None
+    tooltip = folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field and \
+        name not in ("walk_network", "boundaries") else None
+    # Plain GeoJSON without per-feature bounding boxes or ids: a third smaller for the streets.
+    geojson = json.loads(data.to_json(drop_id=True, to_wgs84=False))
+    folium.GeoJson(geojson, name=name, style_function=_style(name, lang), popup=popup, tooltip=tooltip,
+                   **kwargs).add_to(group)
+    return group
 
 
 class MapChrome(MacroElement):

@@ -14,8 +14,8 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from layers.field_reports import open_reports_by_feature
 from layers.stores import Store, open_store
+from office.field_reports import open_reports_by_feature
 from webmap.folium_map import LAYER_STYLES, build_map
 from webmap.publish import is_published, map_key, publish
 

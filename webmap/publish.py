@@ -26,7 +26,7 @@ from pathlib import Path
 
 import folium
 
-from layers.instance import instance_dir, secret_for
+from office.instance import instance_dir, secret_for
 
 #: Published maps kept on disk (the oldest beyond this are removed).
 KEEP = 48

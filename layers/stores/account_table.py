@@ -1,4 +1,4 @@
-"""``store.accounts``: the rows :mod:`layers.accounts` signs users in with (hashes never leave the store).
+"""``store.accounts``: the rows :mod:`office.accounts` signs users in with (hashes never leave the store).
 
 Every change of a sign-in counter is one atomic statement in the store (``UPDATE …
 RETURNING``), so parallel attempts are each counted: no read–check–write in Python.

@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pandas as pd
 
+from config.settings import settings
+from layers.errors import InputFileError
+
 if TYPE_CHECKING:
     from layers.stores.base import Store
 
@@ -41,6 +44,23 @@ STEP_COLUMNS = ["step_id", "report_id", "at", "status", "department", "actor", "
 
 #: One statement: SQL with ``:name`` parameters → the rows it returns, as dicts.
 Run = Callable[[str, dict[str, Any]], list[dict]]
+
+#: The kinds of problem a report is about.
+CATEGORIES = ("closed", "broken", "unsafe", "crowded", "data_wrong")
+#: Hours from filing to due, per category (``ONEMAP_REPORT_DUE_HOURS`` changes them: ``unsafe=12,broken=72``).
+DUE_HOURS = {"unsafe": 24, "closed": 48, "broken": 168, "crowded": 336, "data_wrong": 240}
+
+
+def due_hours() -> dict[str, int]:
+    """Hours to due per category: the defaults, changed by ``ONEMAP_REPORT_DUE_HOURS`` (``unsafe=12,…``)."""
+    out = dict(DUE_HOURS)
+    setting = settings().report_due_hours.strip()
+    for part in filter(None, (p.strip() for p in setting.split(","))):
+        name, _, value = part.partition("=")
+        if name.strip() not in CATEGORIES or not value.strip().isdigit() or int(value) < 1:
+            raise InputFileError.coded("report.due_setting", part=part, categories=CATEGORIES)
+        out[name.strip()] = int(value)
+    return out
 
 
 class FieldReportTable(abc.ABC):

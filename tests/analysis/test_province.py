@@ -21,6 +21,7 @@ from geo.inputs import FACILITY_LAYERS
 from geo.network import build_walk_network
 from geo.partition import InputSource, make_plan, run_part, tiles, unit_parts, write_inputs
 from geo.province import close_cluster, cluster, run_province
+from layers.partition_source import StoreSource
 from tests.conftest import ARTIFACTS, _free_port, stop
 
 THRESHOLDS = [300.0, 500.0, 1000.0]
@@ -185,7 +186,7 @@ def test_on_a_scheduler_and_workers_started_apart_with_a_worker_killed(demo_inpu
 def test_a_synthetic_province_in_nine_tiles(tmp_path):
     """Four demo-city blocks in three cities (seams where blocks touch): nine tiles, and one partition per city,
     equal one tile, and the province is the same every time it is built."""
-    from layers.demo_province import write_province
+    from demo.province import write_province
 
     source, summary = write_province(tmp_path / "a", n_cities=3)
     again, same = write_province(tmp_path / "b", n_cities=3)
@@ -260,7 +261,7 @@ def test_the_command_gives_the_coverage_commands_figures(demo_gpkg, tmp_path):
 def test_partitions_read_the_store_itself(demo_gpkg, demo_inputs):
     """Partitions reading the GeoPackage store by bbox (no exported files) give the same cells."""
     _source, plan, want = demo_inputs
-    got = run_province(InputSource(store=str(demo_gpkg)), THRESHOLDS, plan=plan, parts=tiles(plan, 2, 2))
+    got = run_province(StoreSource(str(demo_gpkg)), THRESHOLDS, plan=plan, parts=tiles(plan, 2, 2))
     assert_identical(got, want, FACILITY_LAYERS)
 
 
@@ -268,13 +269,13 @@ def test_partitions_read_the_store_itself(demo_gpkg, demo_inputs):
 def test_partitions_read_postgis_by_bbox(pg_url, pg_schema, pg_store, demo_city, demo_inputs):
     """Each partition opens the PostGIS store itself and reads its halo by bbox (nothing exported, nothing
     shipped from the client): on a LocalCluster of two workers, the same cells as one run."""
-    from layers.demo_city import write_demo_city
+    from demo.city import write_demo_city
 
     write_demo_city(pg_store, demo_city, bookings=False, reports=False)
     _source, plan, want = demo_inputs
     client = cluster(n_workers=2, memory_limit="2GB")
     try:
-        got = run_province(InputSource(store=pg_url, schema=pg_schema), THRESHOLDS, plan=plan,
+        got = run_province(StoreSource(pg_url, schema=pg_schema), THRESHOLDS, plan=plan,
                            parts=tiles(plan, 2, 2), client=client)
     finally:
         close_cluster(client)

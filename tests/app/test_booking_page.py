@@ -10,8 +10,8 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from layers.bookings import BookingDesk
 from layers.stores.geopackage import GeoPackageStore
+from office.bookings import BookingDesk
 from tests.app.test_pages import APP
 
 

@@ -36,8 +36,8 @@ def test_records_nearby_and_indicators(city, tmp_path, capsys):  # noqa: F811
 def test_accounts_from_the_command_line(city, monkeypatch, capsys):  # noqa: F811
     import io
 
-    from layers.accounts import sign_in
     from layers.stores import open_store
+    from office.accounts import sign_in
 
     monkeypatch.setattr("sys.stdin", io.StringIO("Qingxi-Sports-2026\n"))
     assert main(["--store", city, "account", "add", "zhang.san", "--role", "editor", "--department", "sports",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.request
 
-from layers.demo_city import DEMO_SOURCE
+from demo.city import DEMO_SOURCE
 from layers.stores import default_gpkg_path, open_store
 
 

@@ -9,9 +9,9 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from layers.accounts import Account
-from layers.field_reports import act, file_report, locate
 from layers.stores.geopackage import GeoPackageStore
+from office.accounts import Account
+from office.field_reports import act, file_report, locate
 from tests.app.test_booking_page import own_demo  # noqa: F401  (the fixture)
 from tests.app.test_pages import APP
 from tests.conftest import shown

@@ -7,8 +7,8 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from layers.accounts import MAX_FAILURES, create_account
 from layers.stores.geopackage import GeoPackageStore
+from office.accounts import MAX_FAILURES, create_account
 from tests.app.test_pages import APP, on_demo  # noqa: F401  (the fixture)
 from tests.conftest import shown
 

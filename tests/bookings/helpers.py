@@ -47,7 +47,7 @@ def store_spec(store) -> tuple:
 
 def burst_worker(spec: tuple, first: int, n: int, starts_at: str, go, ready) -> list[str]:
     """In a worker process: ``n`` threads each book one place at once (after ``go``); their outcomes."""
-    from layers.bookings import BookingDesk
+    from office.bookings import BookingDesk
 
     store = open_same_store(spec)
     desk = BookingDesk(store)

@@ -8,7 +8,7 @@ import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from layers.bookings import BookingDesk, slot_id
+from office.bookings import BookingDesk, slot_id
 from tests.bookings.helpers import CAPACITY, COURT, burst_worker, set_up_court, store_spec, tomorrow_at
 
 PROCESSES, THREADS = 4, 50

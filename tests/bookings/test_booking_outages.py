@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
-from layers.bookings import BookingDesk
+from office.bookings import BookingDesk
 from services.booking_api import issue_key
 from services.ogc_api import build_app
 from tests.bookings.helpers import COURT, set_up_court, tomorrow_at
@@ -189,8 +189,8 @@ def test_maps_tiles_and_field_reports_answer_503_while_the_database_is_cut(pg_ur
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from layers.accounts import create_account
     from layers.stores.postgis import PostGISStore
+    from office.accounts import create_account
     from services import field_report_route, published_maps
     from webmap.publish import publish, signed_map_url
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from layers.bookings import BookingDesk, purge_personal_data
-from layers.contacts import decrypt_phone
 from layers.errors import BookingError, PersonalDataError
 from layers.records import check_records
+from office.bookings import BookingDesk, purge_personal_data
+from office.contacts import decrypt_phone
 from tests.bookings.helpers import COURT, set_up_court, tomorrow_at
 from tests.conftest import try_sql
 

@@ -11,15 +11,15 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
+from demo.bookings import write_booking_records
 from exports.course_sheet import write_course_sheet
 from exports.sheets import outbox_csv
 from geo.hours import parse_opening_hours
 from geo.nearby import NearbyFinder
 from geo.slots import calendar_from_ranges, slot_at, slots_between
-from layers.bookings import BookingDesk
-from layers.demo_bookings import write_booking_records
 from layers.records import check_records
-from layers.service_package import SMS_LIMIT, Outcome, queue_message, recommend_courses, sms_text
+from office.bookings import BookingDesk
+from office.service_package import SMS_LIMIT, Outcome, queue_message, recommend_courses, sms_text
 from tests.bookings.helpers import pdf_bitmaps
 
 MONDAY = date(2026, 12, 7)

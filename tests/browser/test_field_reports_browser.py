@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from layers.accounts import create_account
 from layers.stores.geopackage import GeoPackageStore
+from office.accounts import create_account
 from tests.browser.conftest import COUNT_FEATURES, MAP_IFRAME, open_page
 from tests.conftest import app_on_copy
 

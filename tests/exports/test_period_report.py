@@ -16,8 +16,8 @@ from pypdf import PdfReader
 from exports.period_report import parse_period, period_report, write_period_pdf, write_period_xlsx
 from layers.errors import InputFileError
 from layers.stores.geopackage import GeoPackageStore
-from layers.accounts import Account
-from layers.field_reports import act, file_report, locate, reports_as_of
+from office.accounts import Account
+from office.field_reports import act, file_report, locate, reports_as_of
 
 ADMIN = Account("联盟办", "admin", None)
 EDUCATION = Account("教育局编辑", "editor", "education")
@@ -134,7 +134,7 @@ def test_a_report_of_a_period_before_the_layers_is_written_with_its_empty_tables
 
 @pytest.mark.postgis
 def test_the_report_reads_postgis_at_its_pin_too(pg_store, demo_city, tmp_path):
-    from layers.demo_city import write_demo_city
+    from demo.city import write_demo_city
 
     write_demo_city(pg_store, demo_city, bookings=False, reports=False)
     now = dt.datetime.now().replace(microsecond=0)

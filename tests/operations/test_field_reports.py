@@ -9,9 +9,9 @@ import io
 import pytest
 from PIL import ExifTags, Image
 
-from layers.accounts import Account
 from layers.errors import AccessDeniedError, InputFileError, PersonalDataError
-from layers.field_reports import (
+from office.accounts import Account
+from office.field_reports import (
     CATEGORIES,
     DUE_HOURS,
     act,

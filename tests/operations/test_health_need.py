@@ -116,7 +116,7 @@ def gpd_points(points: list):
 def test_a_need_group_in_the_old_town_moves_the_planned_sites(demo_city, demo_analysis):
     """MCLP for 5 new venues at 500 m, weighted by residents and by the demo's hypertensive residents (more of
     them in the old town): the sites differ, and the need-weighted plan covers more of the group."""
-    from layers.demo_health import health_delivery
+    from demo.health import health_delivery
 
     engine = demo_analysis.engine
     delivery = health_delivery(demo_city)
@@ -189,9 +189,9 @@ def test_the_facilities_that_serve_a_need_give_its_coverage(demo_city, demo_anal
 def test_indicators_per_unit_gain_each_need_groups_coverage(demo_city, demo_analysis):
     """Every street gets the share of its hypertensive residents within reach of the facilities that serve
     them: the matched coverage counted by hand, published to whole percent; the city's too."""
+    from demo.health import health_delivery
     from geo.indicators import compute_indicators
     from geo.need import DEFAULT_MATCHING, matched_coverage
-    from layers.demo_health import health_delivery
 
     engine = demo_analysis.engine
     delivery = health_delivery(demo_city)

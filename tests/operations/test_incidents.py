@@ -13,9 +13,9 @@ from geo.drive import build_drive_network, drive_times
 from geo.emergency import EmergencyThresholds, place_origin, responders
 from geo.facilities import TimeSlot, build_facility_set
 from geo.nearby import NearbyFinder
-from layers.accounts import Account
 from layers.errors import AccessDeniedError, InputFileError, PersonalDataError
-from layers.incidents import incidents_on_map, parse_time, record_incident
+from office.accounts import Account
+from office.incidents import incidents_on_map, parse_time, record_incident
 
 NOW = dt.datetime(2026, 12, 2, 19, 40)
 SPORTS = Account("体育局值班员", "editor", "sports")

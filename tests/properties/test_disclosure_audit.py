@@ -36,7 +36,7 @@ CIRCLES = (300.0, 500.0, 1000.0)
 @pytest.fixture(scope="module")
 def audit_case(demo_city, demo_analysis):
     """The stored delivery (what the import let through) and the published figures computed from it."""
-    from layers.demo_health import health_delivery
+    from demo.health import health_delivery
 
     rng = np.random.default_rng(7)
     bounds = demo_city.layers["boundaries"]

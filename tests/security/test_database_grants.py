@@ -159,8 +159,8 @@ def test_a_department_records_incidents_at_its_own_places_only(city_db, login_as
     as the education bureau's, and the education bureau cannot see or end the sports bureau's incident."""
     import datetime as dt
 
-    from layers.accounts import Account
-    from layers.incidents import record_incident
+    from office.accounts import Account
+    from office.incidents import record_incident
 
     s = city_db.schema
     sports_store = city_db.as_role(role_name(s, "sports"))

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from layers.bookings import BookingDesk
 from layers.errors import AccessDeniedError
+from office.bookings import BookingDesk
 from tests.bookings.helpers import COURT, set_up_court, tomorrow_at
 from tests.conftest import try_sql
 

@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from layers.accounts import Account
-from layers.field_reports import act, file_report, locate
 from layers.stores.postgis.roles import role_name
+from office.accounts import Account
+from office.field_reports import act, file_report, locate
 from tests.conftest import try_sql
 
 pytestmark = pytest.mark.postgis

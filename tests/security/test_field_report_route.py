@@ -12,8 +12,8 @@ from PIL import ExifTags, Image
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from layers.accounts import create_account
 from layers.stores.geopackage import GeoPackageStore
+from office.accounts import create_account
 from services.field_report_route import ROUTES, max_body_bytes
 from tests.operations.test_field_reports import jpeg_with_gps
 from webmap.field_report_layer import report_layer

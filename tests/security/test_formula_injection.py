@@ -80,7 +80,7 @@ def test_a_layer_exported_by_a_department_holds_no_live_formula(formula_venues, 
 
 def test_the_sms_outbox_holds_no_live_formula(gpkg_store):
     from exports.sheets import outbox_csv
-    from layers.contacts import encrypt_phone
+    from office.contacts import encrypt_phone
 
     for k, text in enumerate(FORMULAS):
         gpkg_store.bookings.add_message(department="health", booking_id=None, phone_enc=encrypt_phone(f"1381234567{k}"),

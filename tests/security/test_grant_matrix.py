@@ -55,9 +55,9 @@ def expected(entry: dict, op: str, role: str, pol: dict) -> str:
 @pytest.fixture
 def city(city_db, demo_city):
     """Rows of several departments in the tables that hold them."""
-    from layers.bookings import BookingDesk
-    from layers.contacts import encrypt_phone
-    from layers.field_reports import file_report, locate
+    from office.bookings import BookingDesk
+    from office.contacts import encrypt_phone
+    from office.field_reports import file_report, locate
 
     set_up_court(city_db, demo_city)  # sports' court at venue-004
     school = str(city_db.layers.read("school_facilities")["feature_id"].iloc[0])

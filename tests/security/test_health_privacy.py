@@ -59,7 +59,7 @@ def test_the_import_report_and_the_command_line_never_print_a_small_count(tmp_pa
 @pytest.fixture(scope="module")
 def need_table(demo_city, demo_analysis):
     """The demo's diabetic residents within 300 m of a health station, per community (small cells included)."""
-    from layers.demo_health import write_health_records
+    from demo.health import write_health_records
     from layers.stores.geopackage import GeoPackageStore
 
     result = demo_analysis.engine.run([300.0])

@@ -11,7 +11,7 @@ import textwrap
 
 from PIL import Image
 
-from layers.photos import clean_photo
+from office.photos import clean_photo
 from tests.conftest import ROOT
 
 SECRET = b"shot by 13812345678 at 30.61N 114.30E"
@@ -46,7 +46,7 @@ FOUR_AT_ONCE = textwrap.dedent("""
     from concurrent.futures import ThreadPoolExecutor
     from PIL import Image
     Image.MAX_IMAGE_PIXELS = None
-    from layers.photos import clean_photo
+    from office.photos import clean_photo
     buf = io.BytesIO()
     Image.new("RGB", (8000, 5000), "white").save(buf, format="PNG")  # 40 megapixels, a few hundred kB
     data = buf.getvalue()

@@ -13,8 +13,8 @@ import urllib.request
 
 import pytest
 
-from layers.accounts import create_account
 from layers.stores.geopackage import GeoPackageStore
+from office.accounts import create_account
 from tests.conftest import ROOT, _free_port, serve
 
 PASSWORD = "青溪-Edu-2026!"

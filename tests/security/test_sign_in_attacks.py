@@ -9,9 +9,9 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from layers import accounts
-from layers.accounts import MAX_FAILURES, create_account, sign_in
 from layers.errors import SignInError
+from office import accounts
+from office.accounts import MAX_FAILURES, create_account, sign_in
 
 PASSWORD = "青溪-Edu-2026!"
 

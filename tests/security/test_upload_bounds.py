@@ -118,7 +118,7 @@ def test_a_killed_writers_copy_is_removed_when_the_store_next_opens(tmp_path, de
         import time
         import pyogrio
         import layers.stores.geopackage.layers as L
-        from layers.demo_city import build_demo_city
+        from demo.city import build_demo_city
         from layers.stores.geopackage import GeoPackageStore
         real = L.pyogrio.write_dataframe
         def slow(*a, **k):

@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
-from layers import accounts
-from layers.accounts import (
+from layers.errors import AccessDeniedError, SignInError, StoreError
+from office import accounts
+from office.accounts import (
     MAX_FAILURES,
     SINGLE_USER,
     create_account,
@@ -16,7 +17,6 @@ from layers.accounts import (
     unlock_account,
     verify_password,
 )
-from layers.errors import AccessDeniedError, SignInError, StoreError
 from tests.conftest import ROOT
 
 PASSWORD = "青溪-Edu-2026!"

@@ -1,7 +1,7 @@
 import numpy as np
 
+from demo.city import build_demo_city
 from layers.catalogue import CATALOGUE
-from layers.demo_city import build_demo_city
 from layers.rasters import open_geotiff, population_total
 from layers.validate import validate_layer
 

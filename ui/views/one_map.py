@@ -6,9 +6,9 @@ import datetime as dt
 
 import streamlit as st
 
+from demo.city import DEMO_SOURCE
 from i18n import label, t
 from layers.catalogue import CATALOGUE
-from layers.demo_city import DEMO_SOURCE
 from layers.rasters import population_total
 from ui import show, state
 from ui.auth import active_account

@@ -21,6 +21,7 @@ from layers.stores.postgis.field_reports import PgFieldReports
 from layers.stores.postgis.layers import PgLayers
 from layers.stores.postgis.rasters import PgRasters
 from layers.stores.postgis.records import PgRecords
+from layers.stores.postgis.roles import regrant
 from layers.stores.postgis.scenarios import PgScenarios
 from layers.stores.postgis.schema import migrate
 
@@ -33,8 +34,8 @@ def sync_policy(conn, schema: str) -> None:
 
     from sqlalchemy import text
 
-    from layers.field_reports import due_hours
     from layers.health import min_count
+    from layers.stores.field_report_table import due_hours
 
     values = {"health_min_count": str(min_count()), "report_due_hours": json.dumps(due_hours(), sort_keys=True)}
     for name, value in values.items():
@@ -78,7 +79,8 @@ class PostGISStore(Store):
         if migrate_schema and not db_role:  # a department's role may not change the schema
             try:
                 with self.engine.begin() as conn:
-                    migrate(conn, self.schema)
+                    if migrate(conn, self.schema):
+                        regrant(conn, self.schema)  # new tables and functions get their grants and policies
                     sync_policy(conn, self.schema)
             except ProgrammingError as exc:
                 raise SchemaError(f"Cannot create the store's schema {self.schema!r} in "

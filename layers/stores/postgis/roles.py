@@ -242,4 +242,11 @@ def drop_department_roles(conn: Connection, schema: str) -> None:
             conn.execute(text(f"DROP ROLE {q(role)}"))
 
 
-__all__ = ["setup_department_roles", "drop_department_roles", "role_name", "SHARED"]
+
+
+def regrant(conn: Connection, schema: str) -> None:
+    """After a migration, give what it added its grants and policies — where the department roles exist."""
+    if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role_name(schema, "viewer")}).scalar():
+        setup_department_roles(conn, schema)
+
+__all__ = ["setup_department_roles", "drop_department_roles", "regrant", "role_name", "SHARED"]

@@ -210,11 +210,6 @@ def migrate(conn: Connection, schema: str) -> list[str]:
     except CommandError as exc:
         raise SchemaError(f"Cannot migrate schema {schema!r}: {exc}") from None
     check_catalogue(conn, schema)
-    if pending and conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
-                                {"r": f"{schema}_viewer"}).scalar():
-        from layers.stores.postgis.roles import setup_department_roles
-
-        setup_department_roles(conn, schema)  # new tables and functions get their grants and policies now
     return pending
 
 

@@ -29,7 +29,7 @@ depends_on = None
 
 #: Filings a login the app does not vouch for may make in a minute.
 FILINGS_PER_MINUTE = 10
-#: The largest side of a photo the app stores (layers.photos.MAX_SIDE).
+#: The largest side of a photo the app stores (office.photos.MAX_SIDE).
 PHOTO_SIDE = 1600
 PLACE_LAYERS = ("venues", "school_facilities", "greenways", "health_stations")
 DUE_HOURS = {"unsafe": 24, "closed": 48, "broken": 168, "crowded": 336, "data_wrong": 240}

@@ -18,9 +18,9 @@ import pandas as pd
 
 from geo.definitions import metres_for, minutes_for
 from geo.nearby import NearbyFinder, Origin
-from layers.bookings import BookingDesk, Resource
-from layers.contacts import encrypt_phone, normalize_phone
 from layers.records import EXERCISE_TYPES, INTENSITIES, TARGET_GROUPS
+from office.bookings import BookingDesk, Resource
+from office.contacts import encrypt_phone, normalize_phone
 
 #: Parts of the day a resident can come: (first hour, last hour) of a slot's start.
 DAY_PARTS: dict[str, tuple[int, int]] = {"morning": (5, 12), "afternoon": (12, 18), "evening": (18, 23)}

@@ -1,5 +1,5 @@
 """The demo city's field reports: about four months of problems reported on the ground, in every state,
-filed and handled through the real workflow (:mod:`layers.field_reports`).
+filed and handled through the real workflow (:mod:`office.field_reports`).
 
 Dates follow the day the demo is built (the last 120 days), so the inbox has new reports, some due
 soon and some overdue, the map layer has every age, and the monthly report has something to count.
@@ -11,8 +11,8 @@ import datetime as dt
 
 import numpy as np
 
-from layers.accounts import Account
-from layers.field_reports import act, due_hours, file_report, locate
+from office.accounts import Account
+from office.field_reports import act, due_hours, file_report, locate
 
 #: Days of reports made for the demo.
 DAYS = 120

@@ -12,11 +12,11 @@ import secrets
 import geopandas as gpd
 import pandas as pd
 
-from layers.accounts import Account
 from layers.catalogue import get_spec
 from layers.errors import InputFileError, PersonalDataError
 from layers.privacy import check_personal_data
 from layers.records import INCIDENT_KINDS, PLACE_LAYERS
+from office.accounts import Account
 
 #: Local time as recorded: minutes, no seconds, no zone (the city's own clock).
 TIME_FORMAT = "%Y-%m-%d %H:%M"

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from layers.bookings import BookingDesk
+from office.bookings import BookingDesk
 
 DEMO_SOURCE = "demo city (synthetic)"
 #: Weeks of past bookings made for the demo.
@@ -104,7 +104,7 @@ def _phone(rng: np.random.Generator) -> str:
 def book_demo(store, *, now: datetime, seed: int = 7, user: str = "demo-builder") -> dict[str, int]:
     """Three weeks of past bookings (checked in or no-show, a few cancelled) and some for the coming week.
 
-    Every booking goes through :class:`~layers.bookings.BookingDesk` at the time it would
+    Every booking goes through :class:`~office.bookings.BookingDesk` at the time it would
     have been made; usage records follow from the check-ins.
     """
     rng = np.random.default_rng(seed)

@@ -8,7 +8,7 @@ their communities (社区), a walkable street grid, a river with a greenway, a m
 venues, schools (some open to the public outside teaching hours), health stations and
 candidate sites.  Its own streets, river, parks and blocks are its basemap.
 
-Run ``python -m layers.demo_city data/demo_city.gpkg`` to build it into a GeoPackage.
+Run ``python -m demo.city data/demo_city.gpkg`` to build it into a GeoPackage.
 """
 
 from __future__ import annotations
@@ -567,8 +567,8 @@ def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-bu
     """Write the demo city into ``store``; returns feature counts per layer.
 
     ``bookings``: also the bookable resources, courses, school calendar and three weeks of
-    bookings around today (:mod:`layers.demo_bookings`).  ``reports``: also four months of field
-    reports in every state (:mod:`layers.demo_reports`).
+    bookings around today (:mod:`demo.bookings`).  ``reports``: also four months of field
+    reports in every state (:mod:`demo.reports`).
     """
     city = city or build_demo_city()
     counts = {}
@@ -584,17 +584,17 @@ def write_demo_city(store, city: DemoCity | None = None, *, user: str = "demo-bu
     for kind, rows in city.records.items():
         store.records.write(kind, rows, mode="replace", user=user, source=DEMO_SOURCE)
         counts[kind] = len(rows)
-    from layers.demo_health import write_health_records
+    from demo.health import write_health_records
 
     counts["health_indicators"], counts["health_indicators_refused"] = write_health_records(store, city, user=user)
     if bookings:
-        from layers.demo_bookings import book_demo, write_booking_records
+        from demo.bookings import book_demo, write_booking_records
 
         now = dt.datetime.now().replace(second=0, microsecond=0)
         write_booking_records(store, now.date(), user=user)
         counts.update({f"bookings_{k}": v for k, v in book_demo(store, now=now, user=user).items()})
     if reports:
-        from layers.demo_reports import write_demo_reports
+        from demo.reports import write_demo_reports
 
         made = write_demo_reports(store, now=dt.datetime.now().replace(second=0, microsecond=0))
         counts.update({f"field_reports_{k}": v for k, v in sorted(made.items())})
@@ -606,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
     from geo.errors import OneMapError
     from layers.stores import open_store
 
-    parser = argparse.ArgumentParser(prog="python -m layers.demo_city", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m demo.city", description=__doc__.split("\n\n")[0])
     parser.add_argument("target", help="GeoPackage path to create, or a postgresql:// URL")
     parser.add_argument("--if-missing", action="store_true",
                         help="do nothing when the GeoPackage already exists")

@@ -30,16 +30,13 @@ import pandas as pd
 import shapely
 
 from config.settings import settings
-from layers.accounts import Account
 from layers.catalogue import DEPARTMENTS, get_spec
 from layers.errors import AccessDeniedError, InputFileError, PersonalDataError
-from layers.photos import clean_photos
 from layers.privacy import check_personal_data
-from layers.stores.field_report_table import CLOSED, STATUSES
+from layers.stores.field_report_table import CATEGORIES, CLOSED, DUE_HOURS, STATUSES, due_hours
+from office.accounts import Account
+from office.photos import clean_photos
 
-CATEGORIES = ("closed", "broken", "unsafe", "crowded", "data_wrong")
-#: Hours from filing to due, per category (``ONEMAP_REPORT_DUE_HOURS`` changes them: ``unsafe=12,broken=72``).
-DUE_HOURS = {"unsafe": 24, "closed": 48, "broken": 168, "crowded": 336, "data_wrong": 240}
 #: Layers a report may be on (fitness points are venues of kind park_fitness / fitness_square).
 REPORT_LAYERS = ("venues", "school_facilities", "greenways", "health_stations")
 #: What a bare point may be about: a layer kind, or "other".
@@ -61,18 +58,6 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
 def stamp(when: dt.datetime) -> str:
     """A local time as stored (seconds, no zone)."""
     return when.strftime(TIME_FORMAT)
-
-
-def due_hours() -> dict[str, int]:
-    """Hours to due per category: the defaults, changed by ``ONEMAP_REPORT_DUE_HOURS`` (``unsafe=12,…``)."""
-    out = dict(DUE_HOURS)
-    setting = settings().report_due_hours.strip()
-    for part in filter(None, (p.strip() for p in setting.split(","))):
-        name, _, value = part.partition("=")
-        if name.strip() not in CATEGORIES or not value.strip().isdigit() or int(value) < 1:
-            raise InputFileError.coded("report.due_setting", part=part, categories=CATEGORIES)
-        out[name.strip()] = int(value)
-    return out
 
 
 def due_at(category: str, filed: dt.datetime) -> dt.datetime:
@@ -179,7 +164,7 @@ def file_report(store, *, place: Place, department: str, area_code: str | None, 
     ------
     InputFileError
         An unknown category, a text that is too long or holds a phone or ID number, or a photo
-        refused by :func:`layers.photos.clean_photos`; nothing is stored.
+        refused by :func:`office.photos.clean_photos`; nothing is stored.
     """
     if category not in CATEGORIES:
         raise InputFileError.coded("report.category", category=category, categories=CATEGORIES)

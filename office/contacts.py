@@ -1,7 +1,7 @@
 """A booking's contact phone: checked, encrypted at rest, masked for display, keyed for limits.
 
 The phone is personal information (PIPL).  It is stored only encrypted (Fernet, AES-128-CBC
-with HMAC-SHA256, key derived from the instance's secret, :func:`layers.instance.secret_for`),
+with HMAC-SHA256, key derived from the instance's secret, :func:`office.instance.secret_for`),
 shown masked (``138****5678``) to anyone but the owning department, and replaced for the
 per-person booking limit by an HMAC (``person_key``) that reveals nothing without the key.
 """
@@ -18,7 +18,7 @@ import secrets
 from cryptography.fernet import Fernet, InvalidToken
 
 from layers.errors import BookingError
-from layers.instance import secret_for
+from office.instance import secret_for
 
 #: A mainland mobile number (11 digits starting 1[3-9]); spaces, dashes and +86 are accepted.
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")

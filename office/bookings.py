@@ -29,7 +29,9 @@ import pandas as pd
 
 from geo.hours import OpeningHours, parse_osm_opening_hours
 from geo.slots import Slot, calendar_from_ranges, slot_at, slots_between
-from layers.contacts import (
+from layers.errors import BookingError
+from layers.stores.booking_table import Cancellation, SlotRequest
+from office.contacts import (
     code_hash,
     code_matches,
     encrypt_phone,
@@ -40,8 +42,6 @@ from layers.contacts import (
     person_key,
     seal_answer,
 )
-from layers.errors import BookingError
-from layers.stores.booking_table import Cancellation, SlotRequest
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,8 @@ class Booked:
 @dataclass(frozen=True)
 class Replay:
     """What lets a partner's retry be answered as the first request was: the request's keyed hash
-    (:func:`layers.contacts.request_fingerprint`) and the key made from the partner's API key and the body
-    (:func:`layers.contacts.replay_key`)."""
+    (:func:`office.contacts.request_fingerprint`) and the key made from the partner's API key and the body
+    (:func:`office.contacts.replay_key`)."""
 
     request_hash: str
     key: bytes

@@ -27,8 +27,8 @@ import shapely
 from affine import Affine
 from rasterio.io import MemoryFile
 
+from demo.city import build_demo_city
 from geo.partition import InputSource
-from layers.demo_city import build_demo_city
 
 #: Layers a province carries (what coverage reads).
 PROVINCE_LAYERS = ("walk_network", "greenways", "greenway_entrances", "venues", "school_facilities",
