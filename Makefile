@@ -4,10 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 OGC_PORT ?= 5080
+# The suite on both cores, each test file on one worker (its servers started once); PYTEST_ARGS= runs it serially.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: setup system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province clean
+.PHONY: setup setup-test system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,6 +19,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
+# the tests' and benchmarks' tools besides what runs
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(PY) -m pip install -q -r requirements-test.txt
+	touch $(TEST_STAMP)
+
 system-app:
 	bash scripts/install_system.sh app
 
@@ -23,6 +31,8 @@ system-test:
 	bash scripts/install_system.sh test
 
 setup: system-app $(STAMP)
+
+setup-test: system-test $(TEST_STAMP)
 
 demo-data: setup
 	$(PY) -m demo.city --if-missing data/demo_city.gpkg
@@ -35,53 +45,53 @@ demo: demo-data
 ogc-api: demo-data
 	$(PY) -m services.ogc_api --port $(OGC_PORT) $(if $(HOST),--host $(HOST)) $(if $(DATABASE_URL),--role viewer)
 
-test: system-test setup
+test: setup-test
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= ONEMAP_REQUIRE_ALL=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province
 
-bench-store: setup
+bench-store: setup-test
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_store_write
 
-bench-coverage: setup
+bench-coverage: setup-test
 	$(PY) -m bench.bench_coverage
 
-bench-ingest: setup
+bench-ingest: setup-test
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_ingest
 
-bench-planning: setup
+bench-planning: setup-test
 	$(PY) -m bench.bench_planning
 
-bench-export: setup
+bench-export: setup-test
 	$(PY) -m bench.bench_export
 
-bench-one-map: setup
+bench-one-map: setup-test
 	$(PY) -m bench.bench_one_map
 
-bench-operations: setup
+bench-operations: setup-test
 	$(PY) -m bench.bench_operations
 
-bench-uploads: setup
+bench-uploads: setup-test
 	$(PY) -m bench.bench_uploads
 
-bench-sign-in: setup
+bench-sign-in: setup-test
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_sign_in
 
-bench-booking: setup
+bench-booking: setup-test
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_booking
 
-bench-emergency: setup
+bench-emergency: setup-test
 	$(PY) -m bench.bench_emergency
 
-bench-need: setup
+bench-need: setup-test
 	$(PY) -m bench.bench_need
 
-bench-tiles: setup
+bench-tiles: setup-test
 	$(PY) -m bench.bench_tiles
 
-bench-province: setup
+bench-province: setup-test
 	$(PY) -m bench.bench_province
 
 clean:

@@ -2,14 +2,14 @@
 
 ``make demo`` (``streamlit run app.py``) serves ``ui/main.py`` (page config and navigation)
 together with the published one-map files and their vector tiles behind the same sign-in (``/maps/…``,
-``/tiles/…``) and the maps' field-report form (``POST /field-reports``).
+``/tiles/…``) and the maps' field-report form (``POST /field-reports``): :mod:`services.app_routes`.
+An installed wheel runs the same through ``onemap serve``.
 """
 
 import streamlit as st
 
 from config.log_setup import configure_logging
-from services.field_report_route import ROUTES as REPORT_ROUTES
-from services.published_maps import ROUTES
+from services.app_routes import PAGES, ROUTES
 
 configure_logging()
-app = st.App("ui/main.py", routes=[*ROUTES, *REPORT_ROUTES])
+app = st.App(str(PAGES), routes=ROUTES)

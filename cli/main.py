@@ -9,6 +9,8 @@
     onemap nearby --station health-001 --slot "Sat 09:00" --out 推荐单.pdf
     onemap indicators --trend --out 指标.xlsx
     onemap booking purge --days 90
+    onemap serve --public-url https://onemap.example.gov.cn
+    onemap backup 备份/onemap-2026-12-07.gpkg
 
 The store is ``--store`` (a GeoPackage path or a postgresql:// URL), else ``DATABASE_URL``,
 else ``ONEMAP_GPKG``, else the demo city.  Exit codes: 0 done; 2 a usage error; 3 the
@@ -25,7 +27,15 @@ import sys
 import uuid
 
 import i18n  # noqa: F401  (the edge: every error and note below reads as a sentence)
-from cli import analysis_commands, booking_commands, data_commands, export_commands, province_commands
+from cli import (
+    analysis_commands,
+    backup_commands,
+    booking_commands,
+    data_commands,
+    export_commands,
+    province_commands,
+    serve_commands,
+)
 from cli.common import EXIT_ANALYSIS, EXIT_INTERNAL, EXIT_OK, EXIT_REFUSED, EXIT_STORE, EXIT_USAGE
 from config.log_setup import configure_logging
 from geo.errors import AnalysisError, OneMapError
@@ -59,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     province_commands.add_parsers(sub)
     export_commands.add_parsers(sub)
     booking_commands.add_parsers(sub)
+    serve_commands.add_parsers(sub)
+    backup_commands.add_parsers(sub)
     return parser
 
 

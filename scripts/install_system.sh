@@ -23,6 +23,8 @@ if [ "$what" = "test" ]; then
     need+=(postgresql postgis)
   fi
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+  # the reverse proxy `onemap serve --write-config` configures, started in front by a test
+  [ -x /usr/sbin/nginx ] || need+=(nginx)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing system packages: ${need[*]}"

@@ -235,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=5080)
     parser.add_argument("--url", help="the address clients use (default: http://HOST:PORT); links are made from it")
+    parser.add_argument("--no-booking", action="store_true",
+                        help="leave the booking API out (onemap serve runs it on its own, with several workers)")
     args = parser.parse_args(argv)
     configure_logging()
     try:
@@ -247,12 +249,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise OneMapError("--role needs a PostGIS store.")
             store = store.as_role(role_name(store.schema, args.role))
         url = args.url or f"http://{args.host}:{args.port}"
-        app = build_app(store, booking_store=bookings, url=url)
+        app = build_app(store, booking_store=None if args.no_booking else bookings, url=url)
     except OneMapError as exc:
         print(f"error: {exc}")
         return 4
-    print(f"OGC API (pygeoapi, read-only) over {store.description} on {url}/; "
-          f"the booking API on /booking/ (OpenAPI at /booking/openapi.json)")
+    print(f"OGC API (pygeoapi, read-only) over {store.description} on {url}/"
+          + ("" if args.no_booking else "; the booking API on /booking/ (OpenAPI at /booking/openapi.json)"))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

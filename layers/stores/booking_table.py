@@ -11,7 +11,7 @@ transaction is opened and locked (:meth:`BookingTable._transaction`, :meth:`Book
 - **Retries**: a request's idempotency key is unique; the same key again returns the first
   booking (locked per key, so two copies arriving together book once).
 - **Personal data**: the contact phone lives in its own table, encrypted by the caller
-  (:mod:`layers.contacts`), readable in PostgreSQL by the owning department's role only
+  (:mod:`office.contacts`), readable in PostgreSQL by the owning department's role only
   (row-level security); :meth:`purge` deletes contacts after the retention period and
   leaves the anonymous booking rows.
 - **Audit**: PostgreSQL writes every booking change into the audit trail by trigger; the
@@ -420,8 +420,5 @@ DDL = (
         key_hash TEXT NOT NULL UNIQUE, per_minute INTEGER NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)""",
 )
 
-#: Columns added after the first release of the tables (name, SQL type): added where missing.
-ADDED_COLUMNS = {BOOKINGS: (("request_hash", "TEXT"), ("replay_sealed", "TEXT"))}
-
-__all__ = ["BookingTable", "SlotRequest", "ADDED_COLUMNS", "Reservation", "Cancellation", "ACTIVE", "STATUSES",
+__all__ = ["BookingTable", "SlotRequest", "Reservation", "Cancellation", "ACTIVE", "STATUSES",
            "BOOKING_COLUMNS", "SLOT_COLUMNS", "DDL", "SLOTS", "BOOKINGS", "CONTACTS", "OUTBOX", "API_KEYS", "EVENTS"]

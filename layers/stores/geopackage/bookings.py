@@ -11,7 +11,7 @@ import contextlib
 import threading
 from typing import TYPE_CHECKING, Any, Iterator
 
-from layers.stores.booking_table import ADDED_COLUMNS, DDL, EVENTS, BookingTable, Run
+from layers.stores.booking_table import DDL, EVENTS, BookingTable, Run
 from layers.stores.geopackage.file import IN_PLACE_TABLES
 
 if TYPE_CHECKING:
@@ -40,13 +40,8 @@ class GpkgBookings(BookingTable):
     def _ensure_tables(self, con) -> None:
         made = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'onemap_bookings'").fetchone()
         if not self._made or not made:
-            for sql in (*DDL, *EVENTS_DDL):
+            for sql in (*DDL, *EVENTS_DDL):  # an earlier release's tables were upgraded when the file opened
                 con.execute(sql)
-            for table, columns in ADDED_COLUMNS.items():
-                have = {r[1] for r in con.execute(f"PRAGMA table_info({table})").fetchall()}
-                for name, kind in columns:
-                    if name not in have:
-                        con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
             self._made = True
 
     @contextlib.contextmanager

@@ -32,6 +32,7 @@ import pyogrio
 
 from layers.errors import StoreError, StoreLockedError, StoreUnavailableError
 from layers.stores.base import HISTORY_COLUMNS
+from layers.stores.geopackage.migrations import SCHEMA_VERSION, check_not_newer, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class GpkgFile:
                 )
             self._create()
         self._check_is_geopackage()
+        self._upgrade()
         self.remove_leftovers()
 
     # ----- opening ------------------------------------------------------------------------
@@ -82,7 +84,7 @@ class GpkgFile:
         with self.writer_lock():
             tmp = self.temp_path()
             try:
-                pyogrio.write_dataframe(pd.DataFrame({"key": ["schema_version"], "value": ["1"]}),
+                pyogrio.write_dataframe(pd.DataFrame({"key": ["schema_version"], "value": [str(SCHEMA_VERSION)]}),
                                         tmp, layer="onemap_meta", driver="GPKG")
                 with contextlib.closing(sqlite3.connect(tmp)) as con:
                     for ddl in META_DDL:
@@ -111,9 +113,25 @@ class GpkgFile:
                 "Read its layers with layers.readers.read_vector_file and write them into a store instead."
             )
 
+    def _upgrade(self) -> None:
+        """Bring a file of an earlier release to this one's schema (:mod:`layers.stores.geopackage.migrations`);
+        refuse one of a newer release."""
+        with contextlib.closing(self.connect_ro()) as con:
+            have = check_not_newer(con, self.path)
+        if have >= SCHEMA_VERSION:
+            return
+        if not os.access(self.path, os.W_OK):
+            raise StoreUnavailableError(f"{self.path} was made by an earlier release (store schema {have}) and is "
+                                        "read-only here; open it once with write access to upgrade it.")
+        with self.in_place(join_writers=True) as con:
+            ran = upgrade(con)  # another process may have upgraded it meanwhile: then nothing runs
+        if ran:
+                log.warning("upgraded %s from store schema %d to %d (steps %s)", self.path, have, SCHEMA_VERSION,
+                        ", ".join(map(str, ran)))
+
     def remove_leftovers(self) -> list[Path]:
         """Delete copies left by a writer that was killed; only when no writer is at work."""
-        pattern = f".{self.path.stem}.*.tmp.gpkg"
+        pattern = f".{self.path.stem}.*.tmp.gpkg*"  # the copy, and its journal
         found = list(self.path.parent.glob(pattern))
         if not found or not os.access(self.path.parent, os.W_OK):
             return []
@@ -247,9 +265,10 @@ class GpkgFile:
                 log.exception("GeoPackage write failed: %s", self.path)
                 raise StoreError(f"Writing {self.path.name} failed ({exc.strerror or exc}); "
                                  "the store is unchanged.") from None
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            finally:  # the copy and what SQLite kept beside it (a failed copy leaves its journal)
+                for leftover in (tmp, f"{tmp}-journal", f"{tmp}-wal", f"{tmp}-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(leftover)
 
     def _swap_in(self, tmp: str) -> None:
         """Carry the in-place tables over and rename ``tmp`` over the file, holding the old file's write lock."""

@@ -37,7 +37,7 @@ def ensure_department(con: sqlite3.Connection, spec: RecordSpec) -> None:
     """Give a record table written by the first release its ``department`` column."""
     table = records_table(spec)
     have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
-    if "department" not in have:
+    if have and "department" not in have:
         con.execute(f"ALTER TABLE {table} ADD COLUMN department TEXT")
         con.execute(f"UPDATE {table} SET department = ?", (spec.department,))
 
@@ -72,7 +72,6 @@ class GpkgRecords(RecordTables):
         file = self._store.file
         with file.in_place(join_writers=True) as con:
             con.execute(records_ddl(spec))
-            ensure_department(con, spec)
             version = file.next_version(con, "records", spec.name)
             current = self._read_rows(spec, con)
             current = current[current["valid_to"].isna() & (current["department"] == department)]

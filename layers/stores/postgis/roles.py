@@ -82,17 +82,24 @@ def _bookkeeping(schema: str) -> list[str]:
         f"{s}.{q(archive_name(n))}" for n in CATALOGUE]
 
 
+def create_group_roles(conn: Connection, schema: str) -> list[str]:
+    """The department, viewer and administrator group roles of ``schema`` (NOLOGIN), made where missing."""
+    roles = [role_name(schema, w) for w in (*DEPARTMENTS, "viewer", "admin")]
+    for role in roles:
+        conn.execute(text(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_literal(role)}) "
+                          f"THEN CREATE ROLE {q(role)} NOLOGIN; END IF; END $$"))
+    return roles
+
+
 def setup_department_roles(conn: Connection, schema: str) -> list[str]:
     """Create (or bring up to date) the roles, grants and row-level security of ``schema``.
 
     Idempotent; returns the role names.  Runs in the caller's transaction.
     """
     s = q(schema)
-    roles = [role_name(schema, w) for w in (*DEPARTMENTS, "viewer", "admin")]
+    roles = create_group_roles(conn, schema)
     run = lambda sql: conn.execute(text(sql))  # noqa: E731
     for role in roles:
-        run(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_literal(role)}) "
-            f"THEN CREATE ROLE {q(role)} NOLOGIN; END IF; END $$")
         run(f"GRANT USAGE ON SCHEMA {s} TO {q(role)}")
         run(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {s} FROM {q(role)}")
         run(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {s} FROM {q(role)}")
@@ -249,4 +256,4 @@ def regrant(conn: Connection, schema: str) -> None:
     if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role_name(schema, "viewer")}).scalar():
         setup_department_roles(conn, schema)
 
-__all__ = ["setup_department_roles", "drop_department_roles", "regrant", "role_name", "SHARED"]
+__all__ = ["create_group_roles", "setup_department_roles", "drop_department_roles", "regrant", "role_name", "SHARED"]

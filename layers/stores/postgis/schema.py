@@ -213,6 +213,13 @@ def migrate(conn: Connection, schema: str) -> list[str]:
     return pending
 
 
+def known_revisions() -> set[str]:
+    """Every Alembic revision this program has (a store at another was made by a newer release)."""
+    from alembic.script import ScriptDirectory
+
+    return {s.revision for s in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
+
+
 def catalogue_differences(conn: Connection, schema: str) -> list[str]:
     """Tables and columns the catalogue has and the database lacks (``schema.table.column``)."""
     from alembic.autogenerate import compare_metadata

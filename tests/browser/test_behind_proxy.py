@@ -1,0 +1,126 @@
+"""``onemap serve`` behind the nginx site it writes (``--write-config``), through one port: the app's pages over
+the proxied websocket in Chromium (the one map drawn from /maps), the data exchange server on /ogc with links made
+from the public address, the booking API on /booking; and a clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import COUNT_FEATURES, MAP_IFRAME, open_page
+from tests.conftest import ARTIFACTS, IN_CI, _free_port, stop, wait_healthy
+
+pytestmark = pytest.mark.browser
+NGINX = "/usr/sbin/nginx"
+
+
+def _nginx_conf(folder: Path, site: Path) -> Path:
+    """A main nginx.conf around the written site, with its pid, logs and temporary files in ``folder``."""
+    for sub in ("body", "proxy"):
+        (folder / sub).mkdir(exist_ok=True)
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers that may read the test's private folders
+    conf = folder / "nginx.conf"
+    conf.write_text(f"""{user}daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    include {site};
+}}
+""")
+    return conf
+
+
+@pytest.fixture(scope="module")
+def proxied(demo_gpkg, tmp_path_factory):
+    if not os.path.exists(NGINX):
+        if IN_CI:
+            pytest.fail(f"CI must run the proxy test: {NGINX} is missing (make test installs nginx)")
+        pytest.skip(f"{NGINX} is not installed (make test installs it)")
+    work = tmp_path_factory.mktemp("proxy")
+    city = work / "city.gpkg"
+    shutil.copyfile(demo_gpkg, city)
+    listen, app, ogc, booking = (_free_port() for _ in range(4))
+    public = f"http://127.0.0.1:{listen}"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(ONEMAP_GPKG=str(city), ONEMAP_INSTANCE_DIR=str(work / "instance"))
+    onemap = [sys.executable, "-m", "cli.main", "serve", "--app-port", str(app), "--ogc-port", str(ogc),
+              "--booking-port", str(booking), "--public-url", public]
+    wrote = subprocess.run([*onemap, "--write-config", str(work / "deploy"), "--listen", str(listen)], env=env,
+                           capture_output=True, text=True, timeout=120, cwd=work)
+    assert wrote.returncode == 0, wrote.stderr
+    site, unit = (Path(line) for line in wrote.stdout.split())
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "serve.log", "w")
+    # started from a folder that is not the checkout: the settings come from the environment and the package
+    server = subprocess.Popen(onemap, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    nginx = subprocess.Popen([NGINX, "-c", str(_nginx_conf(work, site)), "-p", str(work)],
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_healthy(public, server)
+        wait_healthy(f"{public}/ogc", server, path="/conformance?f=json")
+        wait_healthy(f"{public}/booking", server, path="/openapi.json")
+        yield public, server, unit
+    finally:
+        stop(nginx)
+        stop(server)
+
+
+def _get(url: str, body: bytes | None = None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"} if body else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_the_apis_answer_through_one_port(proxied):
+    public, _server, unit = proxied
+    status, _h, body = _get(f"{public}/ogc/?f=json")
+    assert status == 200
+    links = [link["href"] for link in json.loads(body)["links"]]
+    assert links and all(href.startswith(f"{public}/ogc") for href in links)  # made from the public address
+    status, _h, body = _get(f"{public}/ogc/collections/venues/items?f=json&limit=2")
+    assert status == 200 and len(json.loads(body)["features"]) == 2
+    status, _h, body = _get(f"{public}/booking/openapi.json")
+    assert status == 200 and "/bookings" in json.loads(body)["paths"]
+    status, _h, body = _get(f"{public}/booking/resources")
+    assert status == 200 and "resources" in json.loads(body)
+    status, _h, body = _get(f"{public}/booking/bookings", b"{}")
+    assert status == 401 and json.loads(body)["code"] == "NoKey"  # the API's own answer, through the proxy
+    assert "ExecStart=" in unit.read_text() and " serve " in unit.read_text()
+
+
+def test_the_app_runs_through_the_proxy(proxied, browser, artifacts):
+    public, _server, _unit = proxied
+    page, outside = open_page(browser, public, width=1400, height=1000)
+    page.locator(MAP_IFRAME).first.wait_for(timeout=90_000)  # the page script ran: the websocket is through
+    frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+    frame.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=90_000)  # the published map, from /maps
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts / "behind_proxy.png"))
+    assert outside == []
+    assert page.title().startswith("健身一张图")
+    page.close()
+
+
+def test_serve_stops_cleanly(proxied):
+    _public, server, _unit = proxied
+    os.killpg(server.pid, 0)  # still running after the other tests
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=60) == 0
