@@ -33,7 +33,8 @@ from ui import show, state
 from ui.analysis import get_finder, layer_versions, records_version
 from ui.auth import active_account, write_store
 from ui.map_settings import basemap_setting, report_entry
-from ui.operations import _layer, _station_choices
+from ui.operations import _station_choices
+from ui.record_import import stored_layer
 from ui.tables import show_table
 from webmap.folium_map import build_map, labelled_marker
 
@@ -71,7 +72,7 @@ def _slot_label(starts_at: str, lang: str) -> str:
 
 
 def _communities(store: Store) -> dict[str, tuple[str, float, float]]:
-    bounds = _layer(store, "boundaries")
+    bounds = stored_layer(store, "boundaries")
     if bounds is None:
         return {}
     comm = bounds[bounds["level"] == "community"]
@@ -124,8 +125,8 @@ def resident_section(store: Store, lang: str) -> None:
             on_top.append(labelled_marker(places[home][2], places[home][1], tooltip=places[home][0],
                                           icon_html="<div style='font-size:24px;color:#e31a1c'>★</div>"))
         basemap, gcj02 = basemap_setting()
-        m = build_map({k: v for k in ("boundaries",) if (v := _layer(store, k)) is not None}, lang=lang, height=420,
-                      on_top=on_top, basemap=basemap, gcj02=gcj02, report_entry=report_entry(lang))
+        m = build_map({k: v for k in ("boundaries",) if (v := stored_layer(store, k)) is not None}, lang=lang,
+                      height=420, on_top=on_top, basemap=basemap, gcj02=gcj02, report_entry=report_entry(lang))
         st_folium(m, key="booking_map", height=420, use_container_width=True, returned_objects=[])
         if listing.empty:
             st.info(t("no_bookable_near", lang))
