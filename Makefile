@@ -10,7 +10,7 @@ OGC_PORT ?= 5080
 # The suite on both cores, each test file on one worker (its servers started once); PYTEST_ARGS= runs it serially.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: setup setup-test system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province clean
+.PHONY: setup setup-test system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province bench-serve clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -50,7 +50,7 @@ test: setup-test
 	$(VENV)/bin/lint-imports --no-cache
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" DATABASE_URL= ONEMAP_REQUIRE_ALL=1 $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province
+bench: bench-store bench-coverage bench-ingest bench-planning bench-export bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province bench-serve
 
 bench-store: setup-test
 	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_store_write
@@ -93,6 +93,9 @@ bench-tiles: setup-test
 
 bench-province: setup-test
 	$(PY) -m bench.bench_province
+
+bench-serve: setup-test
+	ONEMAP_TEST_DATABASE_URL="$$(bash scripts/postgis.sh)" $(PY) -m bench.bench_serve
 
 clean:
 	rm -rf $(VENV) data/demo_city.gpkg tests/artifacts

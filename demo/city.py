@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -623,7 +624,8 @@ def main(argv: list[str] | None = None) -> int:
         city = build_demo_city()
         if is_file:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-            partial = Path(target).with_name(Path(target).name + ".building.gpkg")
+            # this builder's own partial file: two builders at once (make demo twice) each finish theirs
+            partial = Path(target).with_name(f"{Path(target).name}.{os.getpid()}.building.gpkg")
             partial.unlink(missing_ok=True)
             with open_store(partial, create=True) as store:
                 counts = write_demo_city(store, city)

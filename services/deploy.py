@@ -124,6 +124,30 @@ def systemd_unit(ports: Ports, public_url: str, api_workers: int, *, user: str =
                                 "COMMAND": shlex.join(serve_command(ports, public_url, api_workers))})
 
 
+def standalone_nginx_conf(folder: str | os.PathLike[str], site: str | os.PathLike[str]) -> Path:
+    """A main ``nginx.conf`` around ``site`` with its pid, logs and temporary files in ``folder``, for running
+    nginx beside the app without installing the site (``nginx -c <it> -p <folder>``: the tests, the
+    benchmark, a trial on a workstation)."""
+    out = Path(folder)
+    for sub in ("body", "proxy"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers that may read private folders
+    conf = out / "nginx.conf"
+    conf.write_text(f"""{user}daemon off;
+worker_processes 1;
+pid {out}/nginx.pid;
+error_log {out}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {out}/body;
+    proxy_temp_path {out}/proxy;
+    include {site};
+}}
+""")
+    return conf
+
+
 def write_config(folder: str | os.PathLike[str], ports: Ports, *, public_url: str, server_name: str = "_",
                  api_workers: int = 2, user: str = "onemap", workdir: str = "/var/lib/onemap") -> list[Path]:
     """Write ``onemap-nginx.conf`` and ``onemap.service`` into ``folder``; returns their paths."""

@@ -8,6 +8,8 @@ their inputs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -203,3 +205,49 @@ def _trend(_store: Store, store_key: str, versions: tuple, by: str):
 def get_trend(store: Store, *, by: str = "change"):
     """City-wide indicators after each change of a facility layer (or at each quarter's end)."""
     return _trend(store, store.description, layer_versions(store), by)
+
+
+@dataclass(frozen=True)
+class CoverageView:
+    """What the coverage page shows for one set of inputs, the same for every session that asks for them (held
+    once, never changed by a page): units at the page's level, the gap pieces, the per-unit table at the
+    threshold, and sports area per resident."""
+
+    units: object | None
+    gaps: gpd.GeoDataFrame | None
+    table: pd.DataFrame | None
+    per_capita: float | None
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _coverage_view(_store: Store, _result: CoverageResult, key: tuple, layer: str, threshold: float,
+                   level: str) -> CoverageView:
+    from geo.gaps import defined_gaps
+    from geo.units import assign_units, coverage_by_unit, sports_area_by_unit
+
+    versions = {name: v for name, kind, v in key[1] if kind == "vector"}
+    read = lambda name: read_layer_cached(_store, _store.description, name, versions[name]) \
+        if name in versions else None  # noqa: E731
+    boundaries = read("boundaries")
+    units = assign_units(_result.demand, boundaries, level=level) if boundaries is not None else None
+    gaps = defined_gaps(_result, layer, threshold, boundaries) if layer not in _result.no_data_layers else None
+    table = per_capita = None
+    if units is not None:
+        table = coverage_by_unit(_result, units, layer=layer)
+        table = table[table["threshold_m"] == threshold].reset_index(drop=True)
+        venues = read("venues")
+        if venues is not None:
+            district = assign_units(_result.demand, boundaries, level="district") \
+                if level != "district" and "district" in set(boundaries.get("level", [])) else units
+            # The same count as the indicators: venues plus school facilities open to the public.
+            area = sports_area_by_unit(district, _result.demand, venues, school_facilities=read("school_facilities"))
+            per_capita = float(area["sports_area_m2"].sum() / max(area["residents"].sum(), 1))
+    return CoverageView(units, gaps, table, per_capita)
+
+
+def coverage_view(store: Store, result: CoverageResult, *, method: str, slot: TimeSlot | None, layer: str,
+                  threshold: float, level: str) -> CoverageView:
+    """The coverage page's units, gaps, per-unit table and area per resident for these inputs, computed once
+    and shared by every session (treat as read-only)."""
+    key = (store.description, layer_versions(store), method, slot.label() if slot else None)
+    return _coverage_view(store, result, key, layer, float(threshold), level)

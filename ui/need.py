@@ -4,11 +4,12 @@ and the ranked list of units for outreach; the import of the aggregates."""
 
 from __future__ import annotations
 
+import time
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from exports.need_files import need_frame
 from exports.sheets import csv_bytes
@@ -28,12 +29,18 @@ from i18n.values import slot_text, value_label
 from layers.health import INDICATORS, configured_matching, group_counts, min_count
 from layers.stores import Store
 from ui import show, state
-from ui.analysis import get_engine, layer_versions
-from ui.map_settings import basemap_setting, report_entry
+from ui.analysis import get_engine, layer_versions, records_version
+from ui.auth import active_account
+from ui.map_settings import basemap_setting
 from ui.record_import import record_import, stored_layers
 from ui.tables import show_table
+from webmap.field_report_layer import ReportEntry
 from webmap.folium_map import build_map, filled_areas
 from webmap.legend import LegendEntry
+from webmap.publish import is_published, map_key, publish, signed_map_url
+
+#: The height of the need map (px).
+NEED_MAP_HEIGHT = 520
 
 
 def map_frame(shown: pd.DataFrame, geometry, crs, lang: str, reported: pd.Series | None = None) -> gpd.GeoDataFrame:
@@ -84,11 +91,46 @@ def need_csv(table: NeedTable, lang: str) -> bytes:
     return csv_bytes(pd.DataFrame(frame.drop(columns="geometry")))
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _need_rows(_store: Store, store_key: str, version: int) -> pd.DataFrame:
+    """The stored health aggregates, read once per version."""
+    return _store.records.read("health_indicators")
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _need_view(_store: Store, _result: CoverageResult, _boundaries: gpd.GeoDataFrame, key: tuple, ind: str,
+               basis: str, layer: str, threshold: float) -> NeedTable:
+    """The published need table for these inputs, made once for every session that asks for them."""
+    counts, period = group_counts(_need_rows(_store, key[0], key[2]), ind)
+    if basis == "matched":
+        return matched_need_table(_store, _result, _boundaries, ind, counts, period)
+    return need_table(_result, _boundaries, ind, counts, period=period, layer=layer, threshold=threshold)
+
+
+def _need_map(table: NeedTable, result: CoverageResult, lang: str, basemap, gcj02: bool):
+    """The bivariate map of need × coverage (drawn only when no published map matches)."""
+    level = table.level
+    units = map_frame(table.shown, table.assign.units["geometry"].to_numpy(), result.demand.crs, lang, table.reported)
+    areas = filled_areas(units, name="need", color_column="colour", fields=["name", "need_text", "rate_text"],
+                         aliases=[t(f"level_{level}", lang), t("need_people_short", lang), t("need_rate", lang)],
+                         lang=lang)
+    extra = [LegendEntry("fill", BIVARIATE_COLOURS[(3, 3)], t("bivariate_high_low", lang)),
+             LegendEntry("fill", BIVARIATE_COLOURS[(3, 1)], t("bivariate_high_high", lang)),
+             LegendEntry("fill", BIVARIATE_COLOURS[(1, 3)], t("bivariate_low_low", lang)),
+             LegendEntry("fill", BIVARIATE_COLOURS[(1, 1)], t("bivariate_low_high", lang)),
+             LegendEntry("fill", "#bdbdbd", t("need_not_reported_legend", lang))]
+    return build_map({}, lang=lang, on_top=[areas], legend_extra=extra, height=NEED_MAP_HEIGHT, basemap=basemap,
+                     gcj02=gcj02, fit=units, report_entry=ReportEntry(lang))
+
+
 def need_section(store: Store, result: CoverageResult, *, layer: str, threshold: float,
-                 boundaries: gpd.GeoDataFrame | None, lang: str) -> None:
-    """The need group's coverage at ``threshold`` of ``layer`` facilities, per unit, on a bivariate map."""
+                 boundaries: gpd.GeoDataFrame | None, lang: str, run: tuple) -> None:
+    """The need group's coverage at ``threshold`` of ``layer`` facilities, per unit, on a bivariate map;
+    ``run`` names the coverage run (method, time slot), so the table and map are shared by every session that
+    asks for the same."""
     st.subheader(t("need_title", lang))
-    rows = store.records.read("health_indicators")
+    version = records_version(store, "health_indicators")
+    rows = _need_rows(store, store.description, version)
     with st.expander(t("need_upload_title", lang)):
         record_import(store, "health_indicators", lang, t("need_upload", lang, k=min_count()))
     if rows.empty or boundaries is None:
@@ -106,9 +148,8 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
     if basis == "matched":
         show.caption(t("need_matched_by", lang) + ("；" if lang != "en" else "; ").join(
             clause_text(c, lang) for c in configured_matching().get(ind, ())))
-        table = matched_need_table(store, result, boundaries, ind, counts, period)
-    else:
-        table = need_table(result, boundaries, ind, counts, period=period, layer=layer, threshold=threshold)
+    key = (store.description, layer_versions(store), version, run)
+    table = _need_view(store, result, boundaries, key, ind, basis, layer, float(threshold))
     shown, level, group = table.shown, table.level, table.group
     c1, c2, c3 = st.columns(3)
     c1.metric(t("need_people", lang, period=period), f"{table.need_total:,.0f}")
@@ -120,19 +161,15 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
     show.caption(t("need_privacy", lang, k=min_count(), base=ESTIMATE_BASE))
     left, right = st.columns([1, 1])
     with left:
-        units = map_frame(shown, table.assign.units["geometry"].to_numpy(), result.demand.crs, lang, table.reported)
-        areas = filled_areas(units, name="need", color_column="colour", fields=["name", "need_text", "rate_text"],
-                             aliases=[t(f"level_{level}", lang), t("need_people_short", lang), t("need_rate", lang)],
-                             lang=lang)
-        extra = [LegendEntry("fill", BIVARIATE_COLOURS[(3, 3)], t("bivariate_high_low", lang)),
-                 LegendEntry("fill", BIVARIATE_COLOURS[(3, 1)], t("bivariate_high_high", lang)),
-                 LegendEntry("fill", BIVARIATE_COLOURS[(1, 3)], t("bivariate_low_low", lang)),
-                 LegendEntry("fill", BIVARIATE_COLOURS[(1, 1)], t("bivariate_low_high", lang)),
-                 LegendEntry("fill", "#bdbdbd", t("need_not_reported_legend", lang))]
         basemap, gcj02 = basemap_setting()
-        m = build_map({}, lang=lang, on_top=[areas], legend_extra=extra, height=520, basemap=basemap, gcj02=gcj02,
-                      fit=units, report_entry=report_entry(lang))
-        st_folium(m, key="need_map", height=520, use_container_width=True, returned_objects=[])
+        # published once per inputs and embedded by URL, as the coverage map above
+        map_id = map_key("need", key, ind, basis, layer, threshold, configured_matching().get(ind, ()), lang,
+                         basemap.tiles if basemap is not None else None, gcj02)
+        if not is_published(map_id):
+            publish(_need_map(table, result, lang, basemap, gcj02), map_id)
+        account = active_account()
+        st.iframe(signed_map_url(map_id, None if account.single_user else account.username,
+                                 now=time.time() // 3600 * 3600), height=NEED_MAP_HEIGHT)
     with right:
         st.caption(t("outreach_list", lang))
         ranked = shown.sort_values("outreach_rank", na_position="last")
@@ -140,7 +177,7 @@ def need_section(store: Store, result: CoverageResult, *, layer: str, threshold:
                             "need": (t("need_people_short", lang), "count"),
                             "uncovered": (t("need_uncovered", lang), "count"),
                             "rate": (t("need_rate", lang), "bar")}, lang, key="need_table", height=480)
-        st.download_button(t("need_download", lang), need_csv(table, lang),
+        st.download_button(t("need_download", lang), lambda: need_csv(table, lang),
                            file_name=f"{t('need_file', lang)}-{ind}.csv", mime="text/csv", key="need_csv",
                            on_click="ignore")
 

@@ -412,16 +412,6 @@ class MapChrome(MacroElement):
     """)
 
 
-def fit_to(m: folium.Map, geometries, crs, gcj02: bool = False) -> None:
-    """Zoom ``m`` to ``geometries`` (shapely geometries in ``crs``), shifted like the map for GCJ-02 tiles."""
-    frame = gpd.GeoDataFrame(geometry=list(geometries), crs=crs)
-    if frame.empty:
-        return
-    frame = shift_to_gcj02(frame) if gcj02 else frame.to_crs(4326)
-    w, s_, e, n = frame.total_bounds
-    m.fit_bounds([[s_, w], [n, e]], max_zoom=17)
-
-
 def _grow(bounds, b):
     """The union of two (minx, miny, maxx, maxy) boxes; ``bounds`` may be None."""
     if not all(math.isfinite(v) for v in b):

@@ -16,32 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from services.deploy import standalone_nginx_conf
 from tests.browser.conftest import COUNT_FEATURES, MAP_IFRAME, open_page
 from tests.conftest import ARTIFACTS, IN_CI, _free_port, stop, wait_healthy
 
 pytestmark = pytest.mark.browser
 NGINX = "/usr/sbin/nginx"
-
-
-def _nginx_conf(folder: Path, site: Path) -> Path:
-    """A main nginx.conf around the written site, with its pid, logs and temporary files in ``folder``."""
-    for sub in ("body", "proxy"):
-        (folder / sub).mkdir(exist_ok=True)
-    user = "user root;\n" if os.geteuid() == 0 else ""  # workers that may read the test's private folders
-    conf = folder / "nginx.conf"
-    conf.write_text(f"""{user}daemon off;
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    include {site};
-}}
-""")
-    return conf
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +48,7 @@ def proxied(demo_gpkg, tmp_path_factory):
     # started from a folder that is not the checkout: the settings come from the environment and the package
     server = subprocess.Popen(onemap, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
-    nginx = subprocess.Popen([NGINX, "-c", str(_nginx_conf(work, site)), "-p", str(work)],
+    nginx = subprocess.Popen([NGINX, "-c", str(standalone_nginx_conf(work, site)), "-p", str(work)],
                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_healthy(public, server)

@@ -2,34 +2,40 @@
 
 from __future__ import annotations
 
+import time
+
+import folium
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.coverage import ANY_LAYER
 from geo.definitions import GAP_PIECE_KM2, LIFE_CIRCLES
 from geo.errors import OneMapError
-from geo.gaps import defined_gaps
 from geo.inputs import FACILITY_LAYERS
-from geo.units import OUTSIDE, SPORTS_AREA_TARGET_M2_PER_RESIDENT, assign_units, coverage_by_unit, sports_area_by_unit
+from geo.units import OUTSIDE, SPORTS_AREA_TARGET_M2_PER_RESIDENT
 from i18n import label, render_note, t
 from i18n.definitions import circle_label, figure_label, share_text
 from layers.catalogue import CATALOGUE
 from ui import show, state
-from ui.analysis import layer_versions, run_coverage
+from ui.analysis import coverage_view, layer_versions, run_coverage
+from ui.auth import active_account
 from ui.charts import rate_bars, show_chart
-from ui.map_settings import basemap_setting, report_entry
+from ui.map_settings import basemap_setting
 from ui.need import need_section
 from ui.province_run import province_section
 from ui.slots import slot_picker
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import show_table
-from webmap.folium_map import build_map, coverage_overlay, fit_to, outlines
+from webmap.field_report_layer import ReportEntry
+from webmap.folium_map import build_map, coverage_overlay, outlines
+from webmap.hash_zoom import FitFromHash, bounds_fragment
 from webmap.legend import LegendEntry
+from webmap.publish import is_published, map_key, publish, signed_map_url
 
 #: Gap pieces: cut at unit boundaries and at about this area, so each is a place one office can act on.
 #: Gap pieces outlined on the map.
 GAPS_DRAWN = 20
+MAP_HEIGHT = 620
 
 lang = state.lang()
 store = get_store()
@@ -60,9 +66,9 @@ try:
         result = run_coverage(store, method=method, thresholds=tuple(CIRCLES.values()), slot=slot)
         boundaries = read_layer_cached(store, store.description, "boundaries", versions["boundaries"]) \
             if "boundaries" in versions else None
-        units = assign_units(result.demand, boundaries, level=level) if boundaries is not None else None
-        gaps = defined_gaps(result, layer, threshold, boundaries) \
-            if layer not in result.no_data_layers else None
+        # what depends only on the inputs is computed once for every session that asks for them
+        view = coverage_view(store, result, method=method, slot=slot, layer=layer, threshold=threshold, level=level)
+        units, gaps = view.units, view.gaps
 except OneMapError as exc:
     show.failure(exc, lang, prefix=t("analysis_error", lang))
     st.stop()
@@ -74,16 +80,8 @@ k2.metric(t("covered", lang), "—" if pd.isna(row["covered"]) else f"{row['cove
 k3.metric(figure_label(layer, threshold, lang), share_text(row["rate"]),
           help=t("rate_help", lang, m=f"{threshold:,.0f}"))
 k4.metric(t("uncovered", lang), "—" if pd.isna(row["uncovered"]) else f"{row['uncovered']:,.0f}")
-if units is not None and "venues" in versions:
-    venues = read_layer_cached(store, store.description, "venues", versions["venues"])
-    district = assign_units(result.demand, boundaries, level="district") \
-        if level != "district" and "district" in set(boundaries.get("level", [])) else units
-    schools = read_layer_cached(store, store.description, "school_facilities", versions["school_facilities"]) \
-        if "school_facilities" in versions else None
-    # The same count as the indicators: venues plus school facilities open to the public.
-    area = sports_area_by_unit(district, result.demand, venues, school_facilities=schools)
-    per_capita = float(area["sports_area_m2"].sum() / max(area["residents"].sum(), 1))
-    k5.metric(t("per_capita", lang), f"{per_capita:.2f} m²",
+if view.per_capita is not None:
+    k5.metric(t("per_capita", lang), f"{view.per_capita:.2f} m²",
               delta=t("per_capita_target", lang, target=f"{SPORTS_AREA_TARGET_M2_PER_RESIDENT:g}"),
               delta_color="off", delta_arrow="off")
 if result.demand.is_estimate:
@@ -105,9 +103,8 @@ def _unit_name(code: str, name: str) -> str:
 left, right = st.columns([1, 1])
 with right:
     st.subheader(t("by_unit", lang))
-    if units is not None:
-        table = coverage_by_unit(result, units, layer=layer)
-        table = table[table["threshold_m"] == threshold].copy()
+    if view.table is not None:
+        table = view.table.copy()
         table["name"] = [_unit_name(c, n) for c, n in zip(table["code"], table["name"])]
         show_table(table, {"name": (t(f"level_{level}", lang), "text"), "residents": (t("residents", lang), "count"),
                            "covered": (t("covered", lang), "count"), "rate": (t("rate", lang), "bar")}, lang,
@@ -132,7 +129,10 @@ if gaps is not None and len(gaps):
 elif gaps is not None:
     st.info(t("no_gaps", lang))
 
-with left:
+
+
+def _map() -> folium.Map:
+    """The coverage map of these inputs (drawn only when no published map matches)."""
     share = result.demand.share_on_grid(result.covered(layer, threshold))
     grid = result.demand.grid
     overlay = coverage_overlay(share, grid.transform, grid.crs, lang, threshold_m=threshold)
@@ -148,18 +148,30 @@ with left:
                                aliases=["#", t(f"level_{level}", lang), t("uncovered", lang)],
                                style={"color": "#b30000", "weight": 2, "fill": False}, lang=lang))
         extra.append(LegendEntry("outline", "#b30000", t("legend_gaps", lang, n=min(GAPS_DRAWN, len(gaps)))))
+    m = build_map(frames, lang=lang, overlays=[overlay], on_top=on_top, legend_extra=extra, height=MAP_HEIGHT,
+                  basemap=basemap, gcj02=gcj02, report_entry=ReportEntry(lang))
+    FitFromHash().add_to(m)  # a unit or gap picked below zooms the published map through its URL
+    return m
+
+
+with left:
+    basemap, gcj02 = basemap_setting()
+    # Published once per inputs and embedded by URL (as the one map): a visit draws no map.
+    key = map_key("coverage", store.description, layer_versions(store), method, slot.label() if slot else None,
+                  layer, threshold, level, lang, basemap.tiles if basemap is not None else None, gcj02)
+    if not is_published(key):
+        publish(_map(), key)
     zoom = st.session_state.get(state.COVERAGE_ZOOM)
     target = None
     if zoom and zoom[0] == "unit" and units is not None:
         target = units.units.loc[units.units["code"] == zoom[1], "geometry"]
     elif zoom and zoom[0] == "gap" and gaps is not None:
         target = gaps.loc[gaps["rank"] == zoom[1], "geometry"]
-    basemap, gcj02 = basemap_setting()
-    m = build_map(frames, lang=lang, overlays=[overlay], on_top=on_top, legend_extra=extra, height=620,
-                  basemap=basemap, gcj02=gcj02, report_entry=report_entry(lang))
-    if target is not None and len(target):
-        fit_to(m, target, result.demand.crs, gcj02)
-    st_folium(m, key="coverage_map", height=620, use_container_width=True, returned_objects=[])
+    account = active_account()
+    url = signed_map_url(key, None if account.single_user else account.username, now=time.time() // 3600 * 3600)
+    fragment = bounds_fragment(target, result.demand.crs, gcj02) if target is not None and len(target) else ""
+    st.iframe(url + fragment, height=MAP_HEIGHT)
 
-need_section(store, result, layer=layer, threshold=threshold, boundaries=boundaries, lang=lang)
+need_section(store, result, layer=layer, threshold=threshold, boundaries=boundaries, lang=lang,
+             run=(method, slot.label() if slot else None))
 province_section(store, result, comparable=method == "network" and slot is None, boundaries=boundaries, lang=lang)
