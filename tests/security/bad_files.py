@@ -196,6 +196,7 @@ def build_bad_files(folder: Path) -> dict[str, Path]:
 
 SCRIPT = textwrap.dedent("""
     import json, sys, time
+    import i18n  # as every entry point does: the errors read as sentences
     from layers.errors import OneMapError
     from layers.ingest import import_population_raster, prepare_import
     from layers.stores.geopackage import GeoPackageStore

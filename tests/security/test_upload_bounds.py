@@ -53,26 +53,6 @@ EXPECTED = {
     "xlsx_rows": r"场馆_行炸弹\.xlsx: the table has 2,\d{3},\d{3} rows, over the limit of 2,000,000",
     "xlsx_far_cell": r"场馆_远端单元格\.xlsx: the table has 16,384 columns, over the limit of 500",
 }
-SCRIPT = textwrap.dedent("""
-    import json, sys, time
-    import i18n  # as every entry point does: the errors read as sentences
-    from layers.errors import OneMapError
-    from layers.ingest import import_population_raster, prepare_import
-    from layers.stores.geopackage import GeoPackageStore
-    path, kind, store = sys.argv[1], sys.argv[2], sys.argv[3]
-    t = time.perf_counter()
-    try:
-        if kind == "raster_bomb":
-            import_population_raster(GeoPackageStore(store, create=True), path, user="x")
-        else:
-            prepare_import(path, "venues", coord_system="wgs84")
-        outcome = ["accepted", ""]
-    except OneMapError as exc:
-        outcome = [type(exc).__name__, str(exc)]
-    seconds = time.perf_counter() - t
-    peak = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024
-    print(json.dumps({"error": outcome[0], "message": outcome[1], "seconds": seconds, "peak_mb": peak}))
-""")
 
 
 @pytest.mark.parametrize("kind", list(EXPECTED))
