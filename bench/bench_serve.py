@@ -39,7 +39,7 @@ from services.deploy import standalone_nginx_conf
 
 USERS = (1, 5, 10, 20)
 CHROMIUM = "/usr/bin/chromium"
-MAP = "iframe[title*='st_folium']"
+MAP = "iframe[src*='/maps/']"  # the published coverage map
 
 
 def _wait(url: str, seconds: float = 180) -> None:
