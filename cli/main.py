@@ -13,7 +13,7 @@
     onemap backup 备份/onemap-2026-12-07.gpkg
 
 The store is ``--store`` (a GeoPackage path or a postgresql:// URL), else ``DATABASE_URL``,
-else ``ONEMAP_GPKG``, else the demo city.  Exit codes: 0 done; 2 a usage error; 3 the
+else ``ONEMAP_GPKG``, else the demo city.  Exit codes: 0 done; 2 a usage error or a wrong setting; 3 the
 input was refused (the message says why; nothing was written); 4 the store could not be
 opened or written; 5 an analysis could not run on the data given.  Progress bars show on a
 terminal (not with ``--quiet``, nor when output goes to a file).
@@ -38,6 +38,7 @@ from cli import (
 )
 from cli.common import EXIT_ANALYSIS, EXIT_INTERNAL, EXIT_OK, EXIT_REFUSED, EXIT_STORE, EXIT_USAGE
 from config.log_setup import configure_logging
+from config.settings import SettingsError
 from geo.errors import AnalysisError, OneMapError
 from layers.errors import (
     AccessDeniedError,
@@ -55,8 +56,8 @@ __all__ = ["main", "build_parser", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EX
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (its --help explains every option)."""
     parser = argparse.ArgumentParser(prog="onemap", description=__doc__.split("\n\n")[0],
-                                     epilog="Exit codes: 0 done, 2 usage, 3 input refused, 4 store, 5 analysis, "
-                                            "1 an unexpected failure (a bug: the log has its reference).")
+                                     epilog="Exit codes: 0 done, 2 usage or a wrong setting, 3 input refused, 4 store, "
+                                            "5 analysis, 1 an unexpected failure (a bug: the log has its reference).")
     parser.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: DATABASE_URL, "
                                         "ONEMAP_GPKG, or the demo city)")
     parser.add_argument("--user", default="cli", help="who is working, for the version history (default: cli)")
@@ -77,9 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    configure_logging("ERROR" if args.quiet else None)
     try:
+        configure_logging("ERROR" if args.quiet else None)  # the first to read the settings
         return args.func(args)
+    except SettingsError as exc:  # a setting named, with what it holds and what is accepted
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     except (LayerValidationError, InputFileError, UnknownLayerError, SignInError, AccessDeniedError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED

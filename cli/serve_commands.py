@@ -12,7 +12,7 @@ import sys
 import time
 import tomllib
 
-from cli.common import EXIT_INTERNAL, EXIT_OK
+from cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,31 @@ def add_parsers(sub) -> None:
     p.add_argument("--listen", type=int, default=80, help="with --write-config: the proxy's port (default 80)")
     p.add_argument("--server-name", default="_", help="with --write-config: nginx server_name (default any)")
     p.set_defaults(func=cmd_serve)
+    c = sub.add_parser("check-settings", help="read and check the installation's settings (environment and "
+                                              "ONEMAP_SETTINGS_FILE) and print them, secrets masked")
+    c.set_defaults(func=cmd_check_settings)
+
+
+def cmd_check_settings(args: argparse.Namespace) -> int:
+    """Print every setting as it will be used (secrets masked); a wrong one is named, with exit code 2."""
+    from config.settings import SettingsError, load_settings
+
+    try:
+        current = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    for name, value in current.model_dump().items():
+        if name in ("database_url", "secret_key") and value is not None:
+            value = _masked(current.database) if name == "database_url" else "********"
+        print(f"{name} = {value!r}")
+    return EXIT_OK
+
+
+def _masked(url: str | None) -> str | None:
+    from layers.stores.postgis.database import masked
+
+    return masked(url) if url else url
 
 
 def _public_url(args: argparse.Namespace) -> str:
@@ -76,8 +101,14 @@ def commands(args: argparse.Namespace) -> dict[str, list[str]]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Write the proxy's files, or run the three servers until one stops or a signal comes."""
+    from config.settings import SettingsError, load_settings
     from services.deploy import Ports, write_config
 
+    try:
+        load_settings()  # a wrong setting is named now, not when a server first reads it
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     ports = Ports(app=args.app_port, ogc=args.ogc_port, booking=args.booking_port, listen=args.listen,
                   host=args.host)
     if args.write_config:
