@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
 OGC_PORT ?= 5080
-# The suite on both cores, each test file on one worker (its servers started once); PYTEST_ARGS= runs it serially.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# The suite on both cores (an idle worker takes tests from the busy one), the slowest 30 printed;
+# PYTEST_ARGS= runs it in one process.
+PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
 
 .PHONY: setup setup-test system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province bench-serve clean
 

@@ -99,8 +99,23 @@ def test_the_app_runs_through_the_proxy(proxied, browser, artifacts):
     page.close()
 
 
-def test_serve_stops_cleanly(proxied):
-    _public, server, _unit = proxied
-    os.killpg(server.pid, 0)  # still running after the other tests
-    server.send_signal(signal.SIGTERM)
-    assert server.wait(timeout=60) == 0
+def test_serve_stops_cleanly(demo_gpkg, tmp_path):
+    """Its own server (the shared one may still serve other tests): SIGTERM stops all three, exit code 0."""
+    city = tmp_path / "city.gpkg"
+    shutil.copyfile(demo_gpkg, city)
+    app, ogc, booking = (_free_port() for _ in range(3))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(ONEMAP_GPKG=str(city), ONEMAP_INSTANCE_DIR=str(tmp_path / "instance"))
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--app-port", str(app), "--ogc-port",
+                               str(ogc), "--booking-port", str(booking)], env=env, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{app}", server)
+        wait_healthy(f"http://127.0.0.1:{booking}", server, path="/openapi.json")
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        for port in (app, ogc, booking):  # nothing left listening
+            with pytest.raises(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+    finally:
+        stop(server)
