@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, description="the master key (default: made on first use)")
     upload_dir: Path | None = Field(None, description="where uploads are read (default: the temp folder)")
     public_url: str = Field("", description="the address residents reach the app at (QR codes on course sheets)")
+    bench_map_key: str = Field("", pattern=r"^[0-9a-f]{0,24}$",
+                               description="the published map the benchmark's bare page shows (make bench-one-map)")
 
     # ----- what an upload may cost ------------------------------------------------------------------
     max_file_mb: float = Field(150.0, gt=0)

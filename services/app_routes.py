@@ -10,6 +10,7 @@ from services.published_maps import ROUTES as MAP_ROUTES
 
 #: The pages' script (a path, not an import: Streamlit runs it for each session).
 PAGES = Path(__file__).resolve().parent.parent / "ui" / "main.py"
-#: Streamlit's settings for the app (``.streamlit/config.toml`` in a checkout points here).
+#: Streamlit's settings for the app as the wheel carries them; `.streamlit/config.toml` (what `streamlit run app.py`
+#: reads in a checkout) is the same file, byte for byte (tests/unit/test_settings.py).
 STREAMLIT_CONFIG = Path(__file__).with_name("streamlit_config.toml")
 ROUTES = [*MAP_ROUTES, *REPORT_ROUTES]

@@ -4,8 +4,8 @@ It sits beside ``ui/static`` so the map's Leaflet files are served exactly as fo
 (Streamlit serves the static folder next to the page script); ``bench/floor_app.py`` serves it.
 """
 
-import os
-
 import streamlit as st
 
-st.iframe(f"/maps/{os.environ['ONEMAP_BENCH_MAP_KEY']}.html", height=800)
+from config.settings import settings
+
+st.iframe(f"/maps/{settings().bench_map_key}.html", height=800)

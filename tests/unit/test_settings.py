@@ -59,3 +59,15 @@ def test_check_settings_prints_them_masked_and_names_a_wrong_one():
     assert bad.returncode == 2 and "ONEMAP_PG_POOL" in bad.stderr
     serve = _onemap("serve", ONEMAP_MAX_FILE_MB="lots")
     assert serve.returncode == 2 and "ONEMAP_MAX_FILE_MB" in serve.stderr  # refused before any server starts
+
+
+def test_streamlit_reads_the_same_settings_in_a_checkout_and_from_the_wheel():
+    """`streamlit run app.py` reads .streamlit/config.toml; `onemap serve` passes the wheel's copy as flags: one
+    content, and no exception detail, type or traceback ever reaches a page."""
+    import tomllib
+
+    from services.app_routes import STREAMLIT_CONFIG
+
+    checkout = ROOT / ".streamlit" / "config.toml"
+    assert checkout.read_bytes() == STREAMLIT_CONFIG.read_bytes()
+    assert tomllib.loads(checkout.read_text(encoding="utf-8"))["client"]["showErrorDetails"] == "none"
