@@ -54,7 +54,7 @@ def _sqlite_backup(source: Path, out: Path) -> None:
     try:
         src.backup(dst)  # one read transaction: the file as it stood when the copy began
     except sqlite3.Error as exc:
-        raise StoreError(f"Backing up {source.name} failed ({exc}); no backup was written.") from None
+        raise StoreError(f"Copying {source.name} failed ({exc}); nothing was written.") from None
     finally:
         dst.close()
         src.close()
@@ -141,9 +141,7 @@ def _restore_gpkg(backup: Path, target: Path):
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.gpkg", dir=target.parent)
     os.close(fd)
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as src, \
-                contextlib.closing(sqlite3.connect(tmp)) as dst:
-            src.backup(dst)
+        _sqlite_backup(backup, Path(tmp))
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
