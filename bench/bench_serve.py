@@ -16,6 +16,7 @@ Prints figures and the server size they suggest; asserts nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import statistics
@@ -26,6 +27,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -127,8 +129,11 @@ def bookings_through_the_proxy(base: str, key: str, serve_pid: int, store) -> No
           f"{hot}; serve's CPU {cpu / SECONDS:.0%} of a core")
 
 
-def main() -> None:
-    """Both parts on one server."""
+@contextlib.contextmanager
+def served() -> Iterator[tuple[str, int, int, PostGISStore, str, dict[str, str]]]:
+    """``onemap serve`` behind nginx over the demo city in its own PostGIS schema: yields (public address, the
+    app's pid, serve's pid, the store, a partner key of the booking API, the servers' environment); everything is
+    removed after."""
     configure_logging("WARNING")
     url = os.environ.get("ONEMAP_TEST_DATABASE_URL")
     if not url or not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
@@ -159,8 +164,7 @@ def main() -> None:
         app_pid = next(int(c) for c in Path(f"/proc/{procs[0].pid}/task/{procs[0].pid}/children").read_text()
                        .split() if "streamlit" in Path(f"/proc/{c}/cmdline").read_text())
         print(f"onemap serve behind nginx at {base} (app pid {app_pid}); 2 cores shared with the browsers")
-        pages_at_once(base, app_pid)
-        bookings_through_the_proxy(base, key, procs[0].pid, store)
+        yield base, app_pid, procs[0].pid, store, key, env
     finally:
         for p in procs:
             p.terminate()
@@ -176,6 +180,13 @@ def main() -> None:
             drop_department_roles(conn, schema)
         engine.dispose()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    """Both parts on one server."""
+    with served() as (base, app_pid, serve_pid, store, key, _env):
+        pages_at_once(base, app_pid)
+        bookings_through_the_proxy(base, key, serve_pid, store)
 
 
 if __name__ == "__main__":

@@ -79,8 +79,7 @@ def streamlit_flags() -> list[str]:
         config = tomllib.load(f)
     flags = [f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
              for section, values in config.items() for key, value in values.items()]
-    return flags + ["--server.headless=true", "--server.fileWatcherType=none", "--server.runOnSave=false",
-                    "--global.developmentMode=false"]
+    return flags + ["--server.runOnSave=false", "--global.developmentMode=false"]
 
 
 def commands(args: argparse.Namespace) -> dict[str, list[str]]:

@@ -87,6 +87,24 @@ def get_planning(store: Store, *, cutoff: float, layer: str, sources: tuple[str,
     return _planning(store, store.description, layer_versions(store), method, cutoff, layer, sources)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _plan_image(_store: Store, _problem, store_key: str, versions: tuple, method: str, cutoff: float,
+                sources: tuple[str, ...], sites: tuple[int, ...]) -> tuple[str, list[list[float]]]:
+    from geo.planning import coverage_change
+    from webmap.folium_map import coverage_image
+
+    demand = _engine(_store, store_key, versions, method).demand
+    after = coverage_change(_problem, list(sites))
+    return coverage_image(demand.share_on_grid(after.covered_after), demand.grid.transform, demand.grid.crs)
+
+
+def plan_coverage_image(store: Store, problem, *, cutoff: float, sources: tuple[str, ...], sites: tuple[int, ...],
+                        method: str = "network") -> tuple[str, list[list[float]]]:
+    """The coverage image once ``sites`` of ``problem`` (the planning problem of these inputs) are built: drawn
+    once per (layer versions, inputs, sites) for every session, not on every visit."""
+    return _plan_image(store, problem, store.description, layer_versions(store), method, cutoff, sources, sites)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _whatif(_store: Store, store_key: str, versions: tuple, method: str, cutoff: float):
     from geo.whatif import WhatIf

@@ -5,6 +5,10 @@ in every new browser (Vega cost about half a second on this machine's class), th
 text in the page's language (set in the installed CJK font), and every value is escaped by
 the SVG writer.  Shares are drawn as percentages and counts with thousands separators, so
 a chart reads like the table beside it.
+
+A chart depends only on its data and its words, so it is drawn once per (data, words) for every session that asks
+(``st.cache_data``), and it is drawn on its own :class:`~matplotlib.figure.Figure` — not through pyplot's global
+figure list — so two sessions drawing at once cannot draw into each other's chart.
 """
 
 from __future__ import annotations
@@ -14,24 +18,30 @@ import re
 from collections.abc import Mapping
 
 import matplotlib
+import matplotlib.dates
+import pandas as pd
+import streamlit as st
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+from exports.print_map import cjk_font
+from i18n.names import place_name
 
-from exports.print_map import cjk_font  # noqa: E402
-from i18n.names import place_name  # noqa: E402
+# Text stays text (in the browser's CJK font), set in the installed CJK font; read by every figure's text.
+matplotlib.rcParams["svg.fonttype"] = "none"
+matplotlib.rcParams["font.family"] = [cjk_font().get_name(), "sans-serif"]
 
 _GREEN, _BLUE, _GREY = "#1a9641", "#2171b5", "#9e9e9e"
 _LINES = ("#1a9641", "#74add1", "#d73027", "#984ea3")
 
 
+#: Charts kept drawn, per (data, words); each is a few kB of SVG.
+_cache = st.cache_data(show_spinner=False, max_entries=256)
+
+
 def _figure(width: float, height: float):
-    font = cjk_font()
-    plt.rcParams["font.family"] = [font.get_name(), "sans-serif"]
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig = Figure(figsize=(width, height))
+    ax = fig.subplots()
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=9, colors="#444444")
@@ -40,13 +50,12 @@ def _figure(width: float, height: float):
 
 def _svg(fig) -> str:
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text, in the browser's CJK font
-        fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
     svg = buffer.getvalue()
     return re.sub(r"<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)  # no creator, no date
 
 
+@_cache
 def rate_bars(frame: pd.DataFrame, *, name: str, rate: str, name_title: str, rate_title: str,
               lang: str = "zh") -> str:
     """Horizontal bars of ``rate`` (0 … 1) per ``name`` (a place: with its pinyin in English), highest first, each
@@ -62,6 +71,7 @@ def rate_bars(frame: pd.DataFrame, *, name: str, rate: str, name_title: str, rat
     return _svg(fig)
 
 
+@_cache
 def value_bars(frame: pd.DataFrame, *, name: str, value: str, name_title: str, value_title: str,
                fmt: str = "{:,.2f}", lang: str = "zh") -> str:
     """Horizontal bars of ``value`` per ``name`` (a place: with its pinyin in English), largest first, each
@@ -76,6 +86,7 @@ def value_bars(frame: pd.DataFrame, *, name: str, value: str, name_title: str, v
     return _svg(fig)
 
 
+@_cache
 def marginal_chart(curve: pd.DataFrame, *, sites_title: str, covered_title: str, covered_label: str,
                    bound_label: str) -> str:
     """Residents covered after k new sites (greedy, nested), with the proven most any k sites could cover above."""
@@ -91,6 +102,7 @@ def marginal_chart(curve: pd.DataFrame, *, sites_title: str, covered_title: str,
     return _svg(fig)
 
 
+@_cache
 def share_lines(frame: pd.DataFrame, *, when: str, series: Mapping[str, str], when_title: str,
                 share_title: str) -> str:
     """Shares (0 … 1) over time: dates on x, percentages on y, one line per column of ``series`` (column → label)."""

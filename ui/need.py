@@ -33,6 +33,7 @@ from ui.analysis import get_engine, layer_versions, records_version
 from ui.auth import active_account
 from ui.map_settings import basemap_setting
 from ui.record_import import record_import, stored_layers
+from ui.store_access import read_layer_cached
 from ui.tables import show_table
 from webmap.field_report_layer import ReportEntry
 from webmap.folium_map import build_map, filled_areas
@@ -196,9 +197,11 @@ def need_planning_section(store: Store, problem, candidates: gpd.GeoDataFrame, d
     from i18n.values import site_name
 
     st.subheader(t("need_planning_title", lang))
-    rows = store.records.read("health_indicators")
-    boundaries = store.layers.read("boundaries")
-    if rows.empty or boundaries.empty:
+    versions = {name: v for name, kind, v in layer_versions(store) if kind == "vector"}
+    rows = _need_rows(store, store.description, records_version(store, "health_indicators"))
+    boundaries = read_layer_cached(store, store.description, "boundaries", versions["boundaries"]) \
+        if "boundaries" in versions else None
+    if rows.empty or boundaries is None or boundaries.empty:
         st.info(t("no_need_data", lang))
         return
     present = [code for code in INDICATORS if code in set(rows["indicator"])]

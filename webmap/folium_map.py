@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
+from folium.utilities import image_to_url
 from jinja2 import Template
 from matplotlib import colormaps
 from rasterio.warp import Resampling, calculate_default_transform, reproject
@@ -181,15 +182,22 @@ def population_overlay(tif: bytes, lang: str = "zh", *, cmap: str = "YlOrRd", op
                               f"≥ {top:,.0f}"))
 
 
-def coverage_overlay(share: np.ndarray, transform, crs, lang: str = "zh", *, threshold_m: float | None = None,
-                     opacity: float = 0.6) -> Overlay:
-    """Covered share per cell as one image: green where covered, red where not (NaN: nobody lives there)."""
+def coverage_image(share: np.ndarray, transform, crs) -> tuple[str, list[list[float]]]:
+    """Covered share per cell as a PNG (a data URL) in the projection Leaflet draws in, and its bounds: green where
+    covered, red where not, clear where nobody lives (NaN).  Made once per result; any number of maps show it."""
     dest, bounds = _to_lonlat_image(share, transform, crs)
     valid = np.isfinite(dest)
     rgba = (colormaps["RdYlGn"](np.clip(np.nan_to_num(dest), 0, 1)) * 255).astype(np.uint8)
     rgba[..., 3] = np.where(valid, 200, 0)
+    return image_to_url(rgba), bounds
+
+
+def coverage_overlay(image: tuple[str, list[list[float]]], lang: str = "zh", *, threshold_m: float | None = None,
+                     opacity: float = 0.6) -> Overlay:
+    """The :func:`coverage_image` ``image`` over the map, with its legend row."""
+    url, bounds = image
     name = t("legend_covered_share", lang, m=f"{threshold_m:,.0f}") if threshold_m else t("legend_coverage", lang)
-    return Overlay(folium.raster_layers.ImageOverlay(rgba, bounds=bounds, opacity=opacity, name=name),
+    return Overlay(folium.raster_layers.ImageOverlay(url, bounds=bounds, opacity=opacity, name=name),
                    ramp_entry("RdYlGn", name, t("legend_not_covered", lang), t("legend_all_covered", lang)))
 
 

@@ -46,9 +46,12 @@ def browser():
         b.close()
 
 
-def open_page(browser, url: str, *, width: int = 1500, height: int = 1100):
-    """A new page at ``url`` that refuses every request off this machine; returns (page, refused URLs)."""
+def open_page(browser, url: str, *, width: int = 1500, height: int = 1100, on_response=None):
+    """A new page at ``url`` that refuses every request off this machine; returns (page, refused URLs).
+    ``on_response`` is called with each response (from the first request on)."""
     page = browser.new_page(viewport={"width": width, "height": height})
+    if on_response is not None:
+        page.on("response", on_response)
     outside: list[str] = []
 
     def refuse_outside(route):

@@ -88,7 +88,9 @@ def test_the_apis_answer_through_one_port(proxied):
 
 def test_the_app_runs_through_the_proxy(proxied, browser, artifacts):
     public, _server, _unit = proxied
-    page, outside = open_page(browser, public, width=1400, height=1000)
+    bundles: list = []
+    page, outside = open_page(browser, public, width=1400, height=1000,
+                              on_response=lambda r: bundles.append(r) if "/static/js/" in r.url else None)
     page.locator(MAP_IFRAME).first.wait_for(timeout=90_000)  # the page script ran: the websocket is through
     frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
     frame.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=90_000)  # the published map, from /maps
@@ -96,7 +98,19 @@ def test_the_app_runs_through_the_proxy(proxied, browser, artifacts):
     page.screenshot(path=str(artifacts / "behind_proxy.png"))
     assert outside == []
     assert page.title().startswith("健身一张图")
+    # the front end's bundles came from nginx (compressed, kept by the browser), not from the app's process
+    assert bundles and all(r.status == 200 for r in bundles)
+    headers = bundles[0].all_headers()
+    assert headers["content-type"] == "application/javascript" and headers.get("content-encoding") == "gzip"
+    assert "immutable" in headers["cache-control"]
     page.close()
+
+
+def test_a_bundle_nginx_cannot_find_is_asked_of_the_app(proxied):
+    public, _server, _unit = proxied
+    status, headers, body = _get(f"{public}/static/js/no-such-bundle.js")
+    # the app's own answer (its page, as Streamlit answers any unknown path): the fallback reached it
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and b"<!doctype html>" in body.lower()
 
 
 def test_serve_stops_cleanly(demo_gpkg, tmp_path):

@@ -27,7 +27,7 @@ from ui.slots import slot_picker
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import show_table
 from webmap.field_report_layer import ReportEntry
-from webmap.folium_map import build_map, coverage_overlay, outlines
+from webmap.folium_map import build_map, coverage_image, coverage_overlay, outlines
 from webmap.hash_zoom import FitFromHash, bounds_fragment
 from webmap.legend import LegendEntry
 from webmap.publish import is_published, map_key, publish, signed_map_url
@@ -135,7 +135,7 @@ def _map() -> folium.Map:
     """The coverage map of these inputs (drawn only when no published map matches)."""
     share = result.demand.share_on_grid(result.covered(layer, threshold))
     grid = result.demand.grid
-    overlay = coverage_overlay(share, grid.transform, grid.crs, lang, threshold_m=threshold)
+    overlay = coverage_overlay(coverage_image(share, grid.transform, grid.crs), lang, threshold_m=threshold)
     frames = {}
     for name in ("boundaries", "greenways") + ((layer,) if layer != ANY_LAYER else FACILITY_LAYERS):
         if name in versions:

@@ -9,14 +9,14 @@ from streamlit_folium import st_folium
 
 from geo.definitions import LIFE_CIRCLES
 from geo.errors import OneMapError
-from geo.planning import coverage_change, marginal_curve, plan_notes
+from geo.planning import marginal_curve, plan_notes
 from geo.planning import solve as solve_plan
 from geo.scenarios import MEASURES, UNIT_ROW, compare_scenarios, scenario_payload
 from i18n import render_note, t
 from i18n.definitions import circle_label
 from i18n.values import site_name, value_label
 from ui import show, state
-from ui.analysis import get_planning, get_whatif, layer_versions
+from ui.analysis import get_planning, get_whatif, layer_versions, plan_coverage_image
 from ui.auth import active_account, write_store
 from ui.charts import marginal_chart, show_chart
 from ui.formatting import format_measure
@@ -91,9 +91,8 @@ chosen = candidates.iloc[plan.sites] if plan is not None else candidates.iloc[[]
 left, right = st.columns([1, 1])
 with left:
     frames = {k: read_layer_cached(store, store.description, k, versions[k]) for k in MAP_LAYERS if k in versions}
-    demand = get_whatif(store, cutoff=cutoff).engine.demand
-    after = coverage_change(problem, plan.sites if plan is not None else [])
-    overlay = coverage_overlay(demand.share_on_grid(after.covered_after), demand.grid.transform, demand.grid.crs,
+    overlay = coverage_overlay(plan_coverage_image(store, problem, cutoff=cutoff, sources=tuple(sources),
+                                                   sites=tuple(plan.sites) if plan is not None else ()),
                                lang, threshold_m=cutoff)
     basemap, gcj02 = basemap_setting()
     # The base map (layers and the legend of every symbol) stays the same while plans and clicks change, so a
