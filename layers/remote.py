@@ -74,6 +74,10 @@ class Deadline:
             raise UploadLimitError.coded("sync.deadline", url=self.url, seconds=f"{self.seconds:g}")
         return left
 
+    def passed(self) -> bool:
+        """Whether the time is up (a read whose timeout was cut to :meth:`left` ended on the deadline)."""
+        return time.monotonic() >= self.ends
+
 
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of ``url``, lower-cased (as the allow-list is written)."""
@@ -218,7 +222,9 @@ def _get_once(url: str, bounds: FetchBounds, deadline: Deadline, budget: list[in
             budget[0] -= size
         return response.status, {k.lower(): v for k, v in response.getheaders()}, b"".join(chunks)
     except (OSError, http.client.HTTPException) as exc:
-        if expired.is_set():
+        # the watchdog fired, or a read timed out on the deadline before the watchdog's thread ran (a loaded
+        # machine): both are the deadline, not an unreachable partner
+        if expired.is_set() or deadline.passed():
             raise UploadLimitError.coded("sync.deadline", url=origin(url), seconds=f"{deadline.seconds:g}") from None
         log.warning("pull from %s failed: %r", origin(url), exc)
         raise InputFileError.coded("sync.unreachable", url=origin(url), reason=type(exc).__name__) from None
