@@ -76,12 +76,13 @@ def scenario_sites(scenario: dict) -> gpd.GeoDataFrame:
                             crs=4326)
 
 
-#: The rows of :func:`compare_scenarios` and how each reads: "text", "count", "metres", "percent" or "list".
+#: The rows of :func:`compare_scenarios` and how each reads: "text", "count", "metres", "percent", "list" or
+#: "sites" (each site as (name or None, site kind, candidate id), shown by name or by kind and number).
 MEASURES: dict[str, str] = {
     "problem": "problem", "method": "method", "threshold_m": "metres", "slot": "slot", "new_sites": "count",
     "status": "status", "covered_before": "count", "covered_after": "count", "newly_covered": "count",
     "rate_before": "percent", "rate_after": "percent", "gaps_left": "count", "largest_gap": "count",
-    "sites": "list",
+    "sites": "sites",
 }
 #: Rows of one unit's coverage rate are named ``UNIT_ROW + unit name``.
 UNIT_ROW = "unit:"
@@ -101,7 +102,7 @@ def compare_scenarios(scenarios: Sequence[dict]) -> pd.DataFrame:
             "covered_before": before, "covered_after": after, "newly_covered": after - before,
             "rate_before": sc.get("rate_before"), "rate_after": sc["rate_after"], "gaps_left": sc["gaps"]["count"],
             "largest_gap": sc["gaps"]["top"][0]["uncovered_residents"] if sc["gaps"]["top"] else 0,
-            "sites": [s["name"] for s in sc["sites"]],
+            "sites": [(s["name"] or None, s["site_kind"], s.get("candidate_id", "")) for s in sc["sites"]],
         }
         for unit in sc.get("by_unit", []):
             col[UNIT_ROW + str(unit["name"])] = unit["rate"]

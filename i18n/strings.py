@@ -271,6 +271,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "site_kind": ("类型", "Kind"),
     "site_origin": ("来源", "Source"),
     "site_id": ("编号", "Id"),
+    "ranking_title": ("候选点排序", "Ranked candidates"),
+    "ranking_help": ("每个候选点：单独建设时新增的步行可达居民，以及按“每次选新增最多者”的建设顺序依次新增的居民（{m}，"
+                     "规划按可达计，不分开放时段）。表头可排序；点击一行，在地图上画出它的步行可达范围。",
+                     "Each candidate: residents newly within reach if it alone were built, and residents it adds in "
+                     "the build order that each time builds the one adding most ({m}; planning counts reach, at any "
+                     "hour). Sort by any column; click a row to draw its walking catchment on the map."),
+    "rank_position": ("建设顺序", "Build order"),
+    "rank_alone": ("单独建设新增（人）", "Residents alone"),
+    "rank_marginal": ("依次建设新增（人）", "Added in order"),
+    "hours_assumed": ("假定开放时间", "Hours assumed"),
+    "hours_any": ("不限时段", "Any time"),
+    "ranking_download": ("下载候选点排序（CSV）", "Download the ranking (CSV)"),
+    "ranking_file": ("候选点排序", "ranked-candidates"),
+    "legend_catchment": ("所选候选点的步行可达范围（{m} 米）", "The picked candidate's walking catchment ({m} m)"),
     "no_sites_yet": ("尚未求解。", "Nothing solved yet."),
     "curve_sites": ("新增场地数", "New sites"),
     "curve_covered": ("依次新增后的覆盖人口", "Covered, sites added one by one"),

@@ -87,6 +87,25 @@ def get_planning(store: Store, *, cutoff: float, layer: str, sources: tuple[str,
     return _planning(store, store.description, layer_versions(store), method, cutoff, layer, sources)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _ranking(_store: Store, _problem, _candidates, store_key: str, versions: tuple, method: str, cutoff: float,
+             layer: str, sources: tuple[str, ...]):
+    from geo.ranking import rank_candidates, ranking_table
+
+    have = {(name, kind): v for name, kind, v in versions}
+    boundaries = read_layer_cached(_store, store_key, "boundaries", have[("boundaries", "vector")]) \
+        if ("boundaries", "vector") in have else None
+    return ranking_table(rank_candidates(_problem), _candidates, boundaries)
+
+
+def get_ranking(store: Store, problem, candidates, *, cutoff: float, layer: str, sources: tuple[str, ...],
+                method: str = "network"):
+    """Every candidate of the planning problem of these inputs ranked (:func:`geo.ranking.ranking_table`),
+    computed once for every session."""
+    return _ranking(store, problem, candidates, store.description, layer_versions(store), method, cutoff, layer,
+                    sources)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _plan_image(_store: Store, _problem, store_key: str, versions: tuple, method: str, cutoff: float,
                 sources: tuple[str, ...], sites: tuple[int, ...]) -> tuple[str, list[list[float]]]:

@@ -7,7 +7,7 @@ import math
 from geo.errors import AnalysisError
 from geo.facilities import TimeSlot
 from i18n import t
-from i18n.values import slot_text
+from i18n.values import site_name, slot_text
 
 
 def _missing(value: object) -> bool:
@@ -15,7 +15,8 @@ def _missing(value: object) -> bool:
 
 
 def format_measure(kind: str, value: object, lang: str) -> str:
-    """``value`` read as ``kind`` ("count", "percent", "metres", "list", "problem", "method", "status", "slot")."""
+    """``value`` read as ``kind`` ("count", "percent", "metres", "list", "sites", "problem", "method", "status",
+    "slot")."""
     if kind == "slot":
         if _missing(value) or value == "":
             return t("any_time", lang)
@@ -34,6 +35,9 @@ def format_measure(kind: str, value: object, lang: str) -> str:
     if kind == "list":
         items = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
         return ("、" if lang != "en" else ", ").join(items)
+    if kind == "sites":  # (name or None, site kind, candidate id): unnamed sites by their kind and number
+        return ("、" if lang != "en" else ", ").join(site_name(name, site_kind, cid, lang)
+                                                     for name, site_kind, cid in value)
     if kind in ("problem", "method", "status"):
         key = {"problem": "problem_", "method": "method_", "status": "status_"}[kind] + \
             str(value).lower().replace("-", "").replace(" ", "_")

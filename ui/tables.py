@@ -38,6 +38,8 @@ def _config(title: str, kind: Kind, lang: str = "zh") -> Any:
         return cc.ProgressColumn(title, format="percent", min_value=0.0, max_value=1.0)
     if kind == "decimal":
         return cc.NumberColumn(title, format="%.2f")
+    if kind == "degrees":  # longitude / latitude: about a metre
+        return cc.NumberColumn(title, format="%.5f")
     if kind == "metres":
         return cc.NumberColumn(title, format="%d m")
     if kind == "minutes":
@@ -58,7 +60,7 @@ def _numbers(series: pd.Series) -> pd.Series:
 def _values(series: pd.Series, kind: Kind, lang: str) -> pd.Series:
     if kind in ("count", "metres"):
         return _numbers(series).round().astype("Int64")
-    if kind in ("percent", "bar", "decimal", "minutes", "km2"):
+    if kind in ("percent", "bar", "decimal", "degrees", "minutes", "km2"):
         return _numbers(series)
     if kind == "datetime":
         return pd.to_datetime(series, errors="coerce", utc=True)

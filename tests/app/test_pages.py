@@ -133,6 +133,13 @@ def test_planning_page_solves_and_answers_what_if(on_demo):
     assert not at.exception
     change = next(d.value for d in at.dataframe if "新增覆盖人口" in d.value.columns)
     assert change["新增覆盖人口"].max() > 0
+    # every candidate ranked, in build order; the first adds the most on its own; unnamed ones by kind and number
+    ranked = next(d.value for d in at.dataframe if "建设顺序" in d.value.columns)
+    assert list(ranked["建设顺序"]) == list(range(1, len(ranked) + 1)) and len(ranked) > 20
+    assert ranked["单独建设新增（人）"].iloc[0] == ranked["单独建设新增（人）"].max() > 0
+    assert ranked["依次建设新增（人）"].is_monotonic_decreasing and ranked["名称"].str.strip().all()
+    assert ranked["经度"].between(-180, 180).all() and ranked["街道"].str.strip().any()
+    assert set(ranked["假定开放时间"]) == {"不限时段"}
 
 
 def test_export_page_makes_a_file(on_demo):

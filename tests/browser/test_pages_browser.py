@@ -241,3 +241,23 @@ def test_one_map_opened_directly_and_fitting_the_window(demo_app, browser, artif
     assert box["width"] > 0.6 * 1440
     assert outside == []
     page.close()
+
+
+def test_a_ranked_candidate_row_draws_its_catchment(demo_app, browser, artifacts):
+    """Ranked candidates on the planning page: every candidate in build order; a click on a row draws that site and
+    its walking catchment on the map, named in the tooltip and the legend."""
+    page, outside = open_page(browser, demo_app + "/planning", height=2200)
+    frame = map_frame(page, timeout=180_000)
+    page.get_by_text("候选点排序").first.wait_for(timeout=60_000)
+    assert frame.locator(".picked-site").count() == 0
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 35 * 0.5)  # the first candidate's selection cell
+    frame = map_frame(page, timeout=120_000)
+    frame.locator(".picked-site").first.wait_for(timeout=60_000)
+    assert frame.get_by_text("所选候选点的步行可达范围").count() >= 1  # the legend names what is drawn
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts / "page_planning_ranked.png"), full_page=True)
+    assert outside == []
+    page.close()

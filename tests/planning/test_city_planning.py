@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapely
 
 from geo.candidates import candidate_sites, planning_problem
 from geo.errors import AnalysisError
 from geo.facilities import PRESET_SLOTS
 from geo.gaps import gap_areas
-from geo.planning import marginal_curve, maximal_covering, set_covering
+from geo.planning import coverage_change, marginal_curve, maximal_covering, set_covering
 from geo.scenarios import MEASURES, compare_scenarios, scenario_payload
 from geo.units import assign_units
 from geo.whatif import WhatIf
+from ui.formatting import format_measure
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +117,14 @@ def test_scenarios_saved_and_compared(demo_plan, demo_analysis, gpkg_store):
     assert table.loc["newly_covered", "东岸 p=5"] > table.loc["newly_covered", "东岸 p=2"]
     assert table.loc["new_sites", "东岸 p=5"] == 5 and any(i.startswith("unit:") for i in table.index)
     assert set(MEASURES) <= set(table.index)
+    # Found by a planner: a saved plan listed "、、、、青溪区振兴小学" — unnamed street points lost; each site reads
+    # by its name or by its kind and number, in each language
+    for lang, kind in (("zh", "街边点位"), ("en", "Street point")):
+        shown = format_measure(MEASURES["sites"], table.loc["sites", "东岸 p=5"], lang).split(
+            "、" if lang == "zh" else ", ")
+        assert len(shown) == 5 and all(name.strip() for name in shown)
+        unnamed = [name for name in shown if name.startswith(kind)]
+        assert all(name[len(kind):].strip().isdigit() for name in unnamed)
 
 
 def test_the_curve_never_states_a_bound_weaker_than_a_plan_proves(demo_plan):
@@ -126,3 +136,58 @@ def test_the_curve_never_states_a_bound_weaker_than_a_plan_proves(demo_plan):
     assert at_p["bound"] <= plan.bound + 1e-9 and at_p["bound"] >= at_p["newly_covered"] - 1e-9
     if plan.status == "optimal":
         assert at_p["bound"] == pytest.approx(plan.objective)
+
+
+def _greedy_by_hand(problem) -> list[tuple[int, float]]:
+    """The plain greedy: each step builds the candidate adding the most residents not yet within reach."""
+    a = problem.cover_matrix().toarray() > 0
+    w = np.where(problem.covered_now, 0.0, problem.weights)
+    taken = np.zeros(len(w), dtype=bool)
+    out = []
+    for _ in range(problem.n_candidates):
+        gains = (a & ~taken) @ w
+        j = int(np.argmax(gains))
+        if gains[j] <= 0:
+            break
+        out.append((j, float(gains[j])))
+        taken |= a[j]
+    return out
+
+
+def test_the_ranking_top_is_the_best_single_what_if_and_its_order_a_greedy_by_hand(demo_plan, demo_analysis):
+    from geo.ranking import rank_candidates
+
+    candidates, problem, _ = demo_plan
+    ranking = rank_candidates(problem)
+    # residents alone: what a what-if adding that one site as a venue gives, candidate by candidate
+    whatif = WhatIf(demo_analysis.engine, thresholds=[1000])
+    sample = list(ranking.order[:3]) + list(np.argsort(-ranking.alone)[:3]) + [int(np.argmin(ranking.alone))]
+    for j in dict.fromkeys(int(j) for j in sample):
+        change = whatif.evaluate(add=candidates.iloc[[j]][["geometry"]], add_layer="venues").change
+        row = change[(change["layer"] == "venues") & (change["threshold_m"] == 1000)].iloc[0]
+        assert ranking.alone[j] == pytest.approx(row["newly_covered"], rel=1e-9, abs=1e-6), j
+    best = max(range(problem.n_candidates), key=lambda j: ranking.alone[j])
+    assert ranking.position[best] == 1 and ranking.order[0] == best
+    by_hand = _greedy_by_hand(problem)
+    assert [int(j) for j in ranking.order[:len(by_hand)]] == [j for j, _ in by_hand]
+    assert np.allclose([ranking.marginal[j] for j, _ in by_hand], [g for _, g in by_hand])
+    assert ranking.marginal[ranking.order[len(by_hand):]].sum() == 0  # the rest add nobody beyond
+    assert sorted(ranking.position) == list(range(1, problem.n_candidates + 1))
+    assert ranking.marginal.sum() == pytest.approx(coverage_change(problem, [j for j, _ in by_hand]).added)
+
+
+def test_a_candidates_drawn_catchment_holds_the_residents_it_reaches(demo_plan, demo_analysis):
+    """The catchment a row click draws: the cells inside it, counted by hand, are the cells the site reaches."""
+    from geo.ranking import catchment_area, rank_candidates
+
+    _, problem, _ = demo_plan
+    demand = demo_analysis.demand
+    j = int(rank_candidates(problem).order[0])
+    area = catchment_area(problem, demand, j)
+    inside = shapely.contains_xy(area, demand.x, demand.y)
+    reached = np.zeros(len(demand.x), dtype=bool)
+    row = problem.distance.getrow(j)
+    reached[row.indices[row.data <= problem.cutoff]] = True
+    assert (inside == reached).all()
+    newly = demand.population[inside & ~problem.covered_now].sum()
+    assert newly == pytest.approx(rank_candidates(problem).alone[j])

@@ -3,34 +3,46 @@
 from __future__ import annotations
 
 import folium
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from exports.sheets import csv_bytes
 from geo.definitions import LIFE_CIRCLES
 from geo.errors import OneMapError
 from geo.planning import marginal_curve, plan_notes
 from geo.planning import solve as solve_plan
+from geo.ranking import catchment_area
 from geo.scenarios import MEASURES, UNIT_ROW, compare_scenarios, scenario_payload
 from i18n import render_note, t
 from i18n.definitions import circle_label
 from i18n.values import site_name, value_label
 from ui import show, state
-from ui.analysis import get_planning, get_whatif, layer_versions, plan_coverage_image
+from ui.analysis import get_planning, get_ranking, get_whatif, layer_versions, plan_coverage_image
 from ui.auth import active_account, write_store
 from ui.charts import marginal_chart, show_chart
 from ui.formatting import format_measure
 from ui.map_settings import basemap_setting
 from ui.need import need_planning_section
 from ui.store_access import get_store, read_layer_cached
-from ui.tables import show_table
-from webmap.folium_map import build_map, coverage_overlay, dot_marker, labelled_marker, shift_element, unshift_click
+from ui.tables import prepare, show_table
+from webmap.folium_map import (
+    build_map,
+    coverage_overlay,
+    dot_marker,
+    labelled_marker,
+    outlines,
+    shift_element,
+    unshift_click,
+)
 from webmap.legend import LegendEntry
 
 #: Layers drawn on the planning map; polygons and lines are passive, so a click anywhere adds a site.
 MAP_LAYERS = ("boundaries", "greenways", "venues")
 PROBLEMS = ("mclp", "lscp", "pmedian", "capacitated")
 PLANNED_ICON = "<div class='planned-site' style='font-size:22px;color:#7b3294'>★</div>"
+PICKED_ICON = "<div class='picked-site' style='font-size:22px;color:#08519c'>◆</div>"
 SOURCES = ("uploaded", "generated")
 
 lang = state.lang()
@@ -106,10 +118,27 @@ with left:
     added = st.session_state.get(state.PLAN_ADDED, [])
     for lon, lat in added:
         placed.append(dot_marker(lat, lon, radius=9, color="#000", fill=True, fill_color="#ffd400", fill_opacity=1.0))
+    # a ranked candidate picked below (for these candidates: the pick names its inputs): its catchment
+    pick = st.session_state.get(state.PLAN_RANK_PICK)
+    at = candidates.index[candidates["candidate_id"] == pick[2]] if pick and pick[:2] == (cutoff, tuple(sources)) \
+        else []
+    if len(at):
+        picked = candidates.index.get_loc(at[0])
+        demand = get_whatif(store, cutoff=cutoff).engine.demand
+        area = gpd.GeoDataFrame({"name": [site_name(candidates["name"].iloc[picked],
+                                                    candidates["site_kind"].iloc[picked],
+                                                    candidates["candidate_id"].iloc[picked], lang)]},
+                                geometry=[catchment_area(problem, demand, picked)], crs=demand.crs)
+        placed.append(outlines(area, name="catchment", fields=["name"], aliases=[t("site_name", lang)],
+                               style={"color": "#08519c", "weight": 2, "fill": True, "fillOpacity": 0.15},
+                               lang=lang))
+        pt = candidates.to_crs(4326).geometry.iloc[picked].representative_point()
+        placed.append(labelled_marker(pt.y, pt.x, tooltip=area["name"].iloc[0], icon_html=PICKED_ICON))
     for element in placed:
         (shift_element(element) if gcj02 else element).add_to(results)
     legend = [LegendEntry("star", "#7b3294", t("legend_new_sites", lang)),
-              LegendEntry("dot", "#ffd400", t("legend_clicked_sites", lang)), overlay.legend]
+              LegendEntry("dot", "#ffd400", t("legend_clicked_sites", lang)),
+              LegendEntry("outline", "#08519c", t("legend_catchment", lang, m=f"{cutoff:,.0f}")), overlay.legend]
     m = build_map(frames, lang=lang, height=560, legend_extra=legend, basemap=basemap, gcj02=gcj02,
                   passive=("boundaries", "greenways"))
     # keyed by the walk: the base map, and its legend of what "covered" means, change with it
@@ -140,6 +169,31 @@ with right:
         show_chart(marginal_chart(curve, sites_title=t("curve_sites", lang), covered_title=t("covered", lang),
                                   covered_label=t("curve_covered", lang), bound_label=t("curve_bound", lang)))
         st.caption(t("curve_help", lang))
+
+st.subheader(t("ranking_title", lang))
+show.caption(t("ranking_help", lang, m=circle_label(cutoff, lang)))
+ranked = get_ranking(store, problem, candidates, cutoff=cutoff, layer="venues", sources=tuple(sources))
+ranked_shown = ranked.assign(label=[site_name(r.name, r.site_kind, r.candidate_id, lang) for r in ranked.itertuples()],
+                             hours=t("hours_any", lang))
+RANKED_COLUMNS = {"position": (t("rank_position", lang), "count"), "label": (t("site_name", lang), "text"),
+                  "site_kind": (t("site_kind", lang), "label:site_kind"), "origin": (t("site_origin", lang),
+                                                                                    "label:origin"),
+                  "street": (t("level_street", lang), "text"), "lon": (t("longitude", lang), "degrees"),
+                  "lat": (t("latitude", lang), "degrees"), "alone": (t("rank_alone", lang), "count"),
+                  "marginal": (t("rank_marginal", lang), "count"), "hours": (t("hours_assumed", lang), "text")}
+
+
+def _pick_ranked() -> None:
+    rows = st.session_state["planning.ranked_table"].selection.rows
+    st.session_state[state.PLAN_RANK_PICK] = (cutoff, tuple(sources), ranked["candidate_id"].iloc[rows[0]]) \
+        if rows else None
+
+
+show_table(ranked_shown, RANKED_COLUMNS, lang, key="planning.ranked_table", height=320,
+           selection_mode="single-row", on_select=_pick_ranked)
+st.download_button(t("ranking_download", lang), lambda: csv_bytes(prepare(ranked_shown, RANKED_COLUMNS, lang)[0]),
+                   file_name=f"{t('ranking_file', lang)}-{cutoff:g}m.csv", mime="text/csv", key="ranking_csv",
+                   on_click="ignore")
 
 need_planning_section(store, problem, candidates, get_whatif(store, cutoff=cutoff).engine.demand, kind=problem_kind,
                       p=int(p), target=float(target), exact=bool(exact), time_limit=int(time_limit), lang=lang)
