@@ -37,7 +37,8 @@ def _cutter():
     return tokenizer
 
 
-def _syllables(word: str) -> list[str]:
+def syllables(word: str) -> list[str]:
+    """The pinyin syllables of ``word``'s Chinese, without tones (``青溪`` → ``["qing", "xi"]``)."""
     from pypinyin import Style, lazy_pinyin
 
     return lazy_pinyin(word, style=Style.NORMAL, errors="ignore")
@@ -46,7 +47,7 @@ def _syllables(word: str) -> list[str]:
 def _pinyin_word(word: str) -> str:
     """One word: its syllables joined, an apostrophe before a, o or e after the first, capitalised."""
     out = ""
-    for k, syl in enumerate(_syllables(word)):
+    for k, syl in enumerate(syllables(word)):
         out += ("'" if k and syl[:1] in "aoe" else "") + syl
     return out[:1].upper() + out[1:]
 
@@ -92,4 +93,4 @@ def place_name(name: object, lang: str) -> str:
     return f"{text} ({sound})" if sound else text
 
 
-__all__ = ["romanised", "place_name", "GENERIC_ENDINGS"]
+__all__ = ["romanised", "place_name", "syllables", "GENERIC_ENDINGS"]

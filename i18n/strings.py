@@ -271,6 +271,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "site_kind": ("类型", "Kind"),
     "site_origin": ("来源", "Source"),
     "site_id": ("编号", "Id"),
+    "search_place": ("查找地点", "Find a place"),
+    "search_hint": ("输入名称，或其拼音全拼、首字母", "Name, pinyin or initials, e.g. qingxi, qxtyzx"),
+    "search_results": ("找到的地点", "Places found"),
+    "search_none": ("没有名称、拼音或类型与“{q}”相符的地点。", "No place's name, pinyin or kind matches \u201c{q}\u201d."),
+    "kind_road": ("道路", "Road"),
     "ranking_title": ("候选点排序", "Ranked candidates"),
     "ranking_help": ("每个候选点：单独建设时新增的步行可达居民，以及按“每次选新增最多者”的建设顺序依次新增的居民（{m}，"
                      "规划按可达计，不分开放时段）。表头可排序；点击一行，在地图上画出它的步行可达范围。",

@@ -17,6 +17,7 @@ import pandas as pd
 from layers.stores import Store, open_store
 from office.field_reports import open_reports_by_feature
 from webmap.folium_map import LAYER_STYLES, build_map
+from webmap.hash_zoom import FitFromHash
 from webmap.publish import is_published, map_key, publish
 
 #: Layers the page starts with unticked.
@@ -52,9 +53,10 @@ def draw_one_map(frames: dict[str, gpd.GeoDataFrame], population_tif: bytes | No
     notes = {}
     if reports is not None and len(reports):
         notes = {k: open_reports_text(v, lang) for k, v in open_reports_by_feature(reports).items()}
-    return build_map(frames, lang=lang, population_tif=population_tif, basemap=basemap, gcj02=gcj02, height="100%",
-                     tiled=True, report_entry=ReportEntry(lang), open_reports=notes, on_top=on_top,
-                     legend_extra=extra)
+    m = build_map(frames, lang=lang, population_tif=population_tif, basemap=basemap, gcj02=gcj02, height="100%",
+                  tiled=True, report_entry=ReportEntry(lang), open_reports=notes, on_top=on_top, legend_extra=extra)
+    FitFromHash().add_to(m)  # a place found by the search box zooms the published map through its URL
+    return m
 
 
 def publish_default(store: Store, langs: tuple[str, ...] = ("zh", "en")) -> list[str]:

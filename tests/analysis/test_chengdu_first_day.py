@@ -140,3 +140,20 @@ def test_every_page_answers_on_the_city(on_chengdu, name):
         table = next(d.value for d in at.dataframe if "救护车（分钟）" in d.value.columns)
         assert table["救护车（分钟）"].notna().mean() > 0.9
         assert table["最近急救医院"].str.contains("急诊未确认").any()
+
+
+def test_the_search_box_finds_the_citys_roads_and_hospitals_by_pinyin_initials(chengdu_city):
+    from i18n.names import syllables
+    from i18n.place_search import PlaceIndex
+    from layers.stores.geopackage import GeoPackageStore
+
+    path, _ = chengdu_city
+    with GeoPackageStore(path) as store:
+        layers = {name: store.layers.read(name) for name in ("hospitals", "walk_network", "boundaries", "venues")}
+    index = PlaceIndex.from_layers(layers)
+    roads = sorted({n for n in layers["walk_network"]["name"].dropna() if len(n) >= 3 and n.endswith("路")})
+    assert len(roads) > 20  # names read from OSM
+    for name in (roads[0], roads[len(roads) // 2], layers["hospitals"]["name"].iloc[0]):
+        initials = "".join(s[0] for s in syllables(name))
+        assert name in [p.name for p in index.search(initials, limit=50)], (name, initials)
+        assert index.search(name)[0].name == name

@@ -270,3 +270,39 @@ def test_a_table_shows_nothing_for_an_unbounded_number():
                        {"d": ("距离", "metres"), "n": ("个数", "count")}, "zh")
     assert shown["距离"].tolist()[0] == 120 and shown["距离"].isna().tolist() == [False, True, True, True]
     assert shown["个数"].isna().tolist() == [False, True, False, True]
+
+
+def _iframe_srcs(at: AppTest) -> list[str]:
+    out: list[str] = []
+
+    def walk(node) -> None:
+        if node.type == "iframe":
+            out.append(node.proto.src)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return out
+
+
+@pytest.mark.parametrize("page", ["views/one_map.py", "views/coverage_page.py"])
+def test_the_search_box_flies_the_published_map_to_a_venue_found_by_initials_or_english(on_demo, page):
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    if page != "views/one_map.py":
+        at.switch_page(page).run()
+    assert not any("#b=" in src for src in _iframe_srcs(at))
+    box = next(b for b in at.text_input if b.label == "查找地点")
+    box.set_value("qxtyzx").run()
+    assert not at.exception
+    found = next(s for s in at.selectbox if s.label == "找到的地点")
+    assert found.format_func(found.value).startswith("青溪体育中心 · 体育场馆")
+    fragment = next(src for src in _iframe_srcs(at) if "/maps/" in src).split("#b=")[1]
+    w, s, e, n = (float(v) for v in fragment.split(","))
+    assert 0 <= e - w < 0.01 and 0 <= n - s < 0.01 and 113 < w < 115 and 29 < s < 31  # the venue, close up
+    at.sidebar.radio[0].set_value("en").run()
+    box = next(b for b in at.text_input if b.label == "Find a place")
+    box.set_value("stadium qingxi").run()
+    found = next(s for s in at.selectbox if s.label == "Places found")
+    assert found.format_func(found.value) == "青溪体育中心 (Qingxi Tiyu Zhongxin) · Sports venues · Stadium"
+    next(b for b in at.text_input if b.label == "Find a place").set_value("nowhere-at-all").run()
+    assert any("No place" in shown(c) for c in at.caption) and not at.exception

@@ -116,12 +116,33 @@ def _province_run(page, lang: str) -> None:
                      ).scroll_into_view_if_needed()
 
 
+def _search(page, lang: str) -> None:
+    """A venue typed by its pinyin initials (Chinese) or English words: the map flies to it."""
+    box = page.get_by_label("查找地点" if lang == "zh" else "Find a place")
+    box.fill("qxtyzx" if lang == "zh" else "stadium qingxi")
+    box.press("Enter")
+    page.get_by_text("找到的地点" if lang == "zh" else "Places found").first.wait_for(timeout=60_000)
+    page.wait_for_function(f"() => [...document.querySelectorAll(\"{MAP_IFRAME}\")].some(f => f.src.includes('#b='))",
+                           timeout=60_000)
+
+
+def _pick_ranked(page, lang: str) -> None:
+    """The first ranked candidate clicked: its catchment drawn on the planning map."""
+    page.get_by_text("候选点排序" if lang == "zh" else "Ranked candidates").first.scroll_into_view_if_needed()
+    grid = page.locator("[data-testid='stDataFrame']").first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 35 * 0.5)
+    map_frame(page, timeout=120_000).locator(".picked-site").first.wait_for(timeout=60_000)
+
+
 #: page → (path, has a map, what to do there first)
 PAGES = {
     "one_map": ("", True, None),
+    "one_map_search": ("", True, _search),
     "coverage": ("coverage", True, None),
     "coverage_province": ("coverage", True, _province_run),
     "planning": ("planning", True, _solve),
+    "planning_ranked": ("planning", True, _pick_ranked),
     "operations_nearby": ("operations", True, None),
     "operations_usage": ("operations", True, _section("场馆使用", "Venue usage")),
     "operations_indicators": ("operations", False, _section("考核指标", "Indicators")),

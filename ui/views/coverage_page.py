@@ -22,6 +22,7 @@ from ui.auth import active_account
 from ui.charts import rate_bars, show_chart
 from ui.map_settings import basemap_setting
 from ui.need import need_section
+from ui.place_search import place_fragment, place_search
 from ui.province_run import province_section
 from ui.slots import slot_picker
 from ui.store_access import get_store, read_layer_cached
@@ -155,6 +156,7 @@ def _map() -> folium.Map:
 
 
 with left:
+    found = place_search(store, lang, "coverage.search")
     basemap, gcj02 = basemap_setting()
     # Published once per inputs and embedded by URL (as the one map): a visit draws no map.
     key = map_key("coverage", store.description, layer_versions(store), method, slot.label() if slot else None,
@@ -170,6 +172,8 @@ with left:
     account = active_account()
     url = signed_map_url(key, None if account.single_user else account.username, now=time.time() // 3600 * 3600)
     fragment = bounds_fragment(target, result.demand.crs, gcj02) if target is not None and len(target) else ""
+    if found is not None:  # a place found by the search box wins over a picked row
+        fragment = place_fragment(found, gcj02)
     st.iframe(url + fragment, height=MAP_HEIGHT)
 
 need_section(store, result, layer=layer, threshold=threshold, boundaries=boundaries, lang=lang,

@@ -14,6 +14,7 @@ from ui import show, state
 from ui.auth import active_account
 from ui.field_reports import filtered_reports, report_filters
 from ui.map_settings import basemap_setting
+from ui.place_search import place_fragment, place_search
 from ui.store_access import get_store, read_layer_cached, read_raster_cached
 from webmap.folium_map import LAYER_STYLES
 from webmap.one_map import HIDDEN_BY_DEFAULT, draw_one_map, one_map_key, reports_state
@@ -66,6 +67,7 @@ def _build(basemap, gcj02: bool):
     return draw_one_map(frames, tif, lang, basemap, gcj02, reports=reports, shown_reports=chosen, now=now)
 
 
+found = place_search(store, lang, "one_map.search")
 cols = st.columns(4)
 map_slot = st.empty()  # the map is placed here first, so the browser starts loading it before the figures
 basemap, gcj02 = basemap_setting()
@@ -79,7 +81,7 @@ if not is_published(key):  # first request for these inputs: build the map once,
     publish(_build(basemap, gcj02), key)
 account = active_account()
 url = signed_map_url(key, None if account.single_user else account.username)
-map_slot.iframe(url, height=MAP_MIN_HEIGHT)
+map_slot.iframe(url + (place_fragment(found, gcj02) if found is not None else ""), height=MAP_MIN_HEIGHT)
 # The map takes the rest of the window below the figures, all of it in view: a click focuses the map, and a
 # map reaching past the window would make the page jump under the pointer.
 st.html(f"<style>iframe[src*='{MAP_URL}']{{height:max({MAP_MIN_HEIGHT}px,calc(100vh - 285px))!important}}</style>")

@@ -25,6 +25,7 @@ from ui.charts import marginal_chart, show_chart
 from ui.formatting import format_measure
 from ui.map_settings import basemap_setting
 from ui.need import need_planning_section
+from ui.place_search import place_search, zoom_for
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import prepare, show_table
 from webmap.folium_map import (
@@ -102,6 +103,7 @@ for note in dict.fromkeys(notes):
 chosen = candidates.iloc[plan.sites] if plan is not None else candidates.iloc[[]]
 left, right = st.columns([1, 1])
 with left:
+    found = place_search(store, lang, "planning.search")
     frames = {k: read_layer_cached(store, store.description, k, versions[k]) for k in MAP_LAYERS if k in versions}
     overlay = coverage_overlay(plan_coverage_image(store, problem, cutoff=cutoff, sources=tuple(sources),
                                                    sites=tuple(plan.sites) if plan is not None else ()),
@@ -142,8 +144,9 @@ with left:
     m = build_map(frames, lang=lang, height=560, legend_extra=legend, basemap=basemap, gcj02=gcj02,
                   passive=("boundaries", "greenways"))
     # keyed by the walk: the base map, and its legend of what "covered" means, change with it
+    view = {"center": [found.lat, found.lon], "zoom": zoom_for(found)} if found is not None else {}
     clicked = st_folium(m, key=f"planning_map_{cutoff:g}", height=560, use_container_width=True,
-                        feature_group_to_add=results, returned_objects=["last_clicked"])
+                        feature_group_to_add=results, returned_objects=["last_clicked"], **view)
     point = (clicked or {}).get("last_clicked")
     where = unshift_click(point["lng"], point["lat"], gcj02) if point else None
     if where and where not in added:
