@@ -306,3 +306,43 @@ def test_the_search_box_flies_the_published_map_to_a_venue_found_by_initials_or_
     assert found.format_func(found.value) == "青溪体育中心 (Qingxi Tiyu Zhongxin) · Sports venues · Stadium"
     next(b for b in at.text_input if b.label == "Find a place").set_value("nowhere-at-all").run()
     assert any("No place" in shown(c) for c in at.caption) and not at.exception
+
+
+def test_a_link_reproduces_the_coverage_view_and_the_inputs_stay_across_pages(on_demo):
+    """The inputs in the URL open the same analysis; they stay when the user goes to another page and back."""
+    first = AppTest.from_file(APP, default_timeout=300).run()
+    first.switch_page("views/coverage_page.py").run()
+    first.radio(key="coverage.circle").set_value("circle_15")
+    first.selectbox(key="coverage.level").set_value("community")
+    first.button[0].click().run()  # the form's 运行分析
+    assert not first.exception
+    link = dict(first.query_params)
+    assert link["circle"] in ("15", ["15"]) and link["level"] in ("community", ["community"])
+    figures = {m.label: m.value for m in first.metric}
+    assert any("15分钟" in label for label in figures)
+
+    other = AppTest.from_file(APP, default_timeout=300)  # a colleague opening the link
+    other.query_params.update(link)
+    other.run()
+    other.switch_page("views/coverage_page.py").run()
+    assert not other.exception
+    assert {m.label: m.value for m in other.metric} == figures
+    assert other.selectbox(key="coverage.level").value == "community"
+
+    first.switch_page("views/data_page.py").run()
+    first.switch_page("views/coverage_page.py").run()
+    assert first.radio(key="coverage.circle").value == "circle_15" and {m.label: m.value for m in first.metric} \
+        == figures
+
+
+def test_a_link_with_values_the_page_does_not_take_opens_its_defaults(on_demo):
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update({"circle": "7", "level": "<script>", "p": "9999", "sources": "uploaded,nowhere"})
+    at.run()
+    at.switch_page("views/coverage_page.py").run()
+    assert not at.exception and not at.warning
+    assert at.radio(key="coverage.circle").value == "circle_10" and at.selectbox(key="coverage.level").value == "street"
+    at.switch_page("views/planning_page.py").run()
+    assert not at.exception
+    assert at.number_input(key="planning.p").value == 5
+    assert at.multiselect(key="planning.sources").value == ["uploaded", "generated"]

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from i18n.definitions import circle_label
 from tests.browser.conftest import COUNT_FEATURES, MAP_IFRAME, open_page
 
 pytestmark = pytest.mark.browser
@@ -261,3 +262,22 @@ def test_a_ranked_candidate_row_draws_its_catchment(demo_app, browser, artifacts
     page.screenshot(path=str(artifacts / "page_planning_ranked.png"), full_page=True)
     assert outside == []
     page.close()
+
+
+def test_a_link_opened_in_a_new_browser_shows_the_same_analysis(demo_app, browser, artifacts):
+    page, outside = open_page(browser, demo_app + "/coverage", height=1300)
+    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=180_000)
+    page.get_by_text(circle_label(1000.0), exact=True).first.click()
+    page.get_by_role("button", name="运行分析").click()
+    page.locator("[data-testid='stMetricLabel']", has_text="15分钟").first.wait_for(timeout=180_000)
+    page.wait_for_function("() => location.search.includes('circle=15')", timeout=60_000)
+    link = page.url
+    shown = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    page.close()
+    other, elsewhere = open_page(browser, link, height=1300)  # a colleague's browser: nothing in its session
+    other.locator("[data-testid='stMetricLabel']", has_text="15分钟").first.wait_for(timeout=180_000)
+    other.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000)
+    assert other.locator("[data-testid='stMetricValue']").all_inner_texts() == shown
+    other.screenshot(path=str(artifacts / "page_coverage_from_link.png"), full_page=True)
+    assert outside == [] and elsewhere == []
+    other.close()

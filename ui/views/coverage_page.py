@@ -20,10 +20,12 @@ from ui import show, state
 from ui.analysis import coverage_view, layer_versions, run_coverage
 from ui.auth import active_account
 from ui.charts import rate_bars, show_chart
+from ui.links import LinkField, keep, one_of, restore
 from ui.map_settings import basemap_setting
 from ui.need import need_section
 from ui.place_search import place_fragment, place_search
 from ui.province_run import province_section
+from ui.slots import CHOICES as SLOT_CHOICES
 from ui.slots import slot_picker
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import show_table
@@ -47,19 +49,31 @@ CIRCLES = {f"circle_{c.minutes}": c.metres for c in LIFE_CIRCLES}
 layer_names = {k: label(CATALOGUE[k].label_zh, CATALOGUE[k].label_en, lang) for k in FACILITY_LAYERS}
 layer_names[ANY_LAYER] = t("all_layers", lang)
 
+LEVELS = ["street", "district", "community"]
+#: The page's inputs in its URL (?layer=venues&circle=15&level=community&method=network&slot=…&at=…).
+LINK = {"layer": LinkField(state.COVERAGE_LAYER, FACILITY_LAYERS[0], one_of(list(layer_names))),
+        "circle": LinkField(state.COVERAGE_CIRCLE, "circle_10", lambda m: one_of(list(CIRCLES))(f"circle_{m}"),
+                            lambda k: k.removeprefix("circle_")),
+        "level": LinkField(state.COVERAGE_LEVEL, LEVELS[0], one_of(LEVELS)),
+        "method": LinkField(state.COVERAGE_METHOD, "network", one_of(["network", "straight_line"])),
+        "slot": LinkField(state.COVERAGE_SLOT, next(iter(SLOT_CHOICES)), one_of(list(SLOT_CHOICES))),
+        "at": LinkField(state.COVERAGE_SLOT + ".typed", "", str)}
+restore("coverage", LINK)
+
 with st.form("coverage_form"):
     c1, c2, c3, c4 = st.columns(4)
     layer = c1.selectbox(t("facility_layers", lang), list(layer_names), format_func=layer_names.get,
                          key=state.COVERAGE_LAYER)
-    level = c1.selectbox(t("unit_level", lang), ["street", "district", "community"], key=state.COVERAGE_LEVEL,
+    level = c1.selectbox(t("unit_level", lang), LEVELS, key=state.COVERAGE_LEVEL,
                          format_func=lambda k: t(f"level_{k}", lang))
-    circle = c2.radio(t("life_circle", lang), list(CIRCLES), index=1,
+    circle = c2.radio(t("life_circle", lang), list(CIRCLES),
                       format_func=lambda k: circle_label(CIRCLES[k], lang), key=state.COVERAGE_CIRCLE)
     method = c3.radio(t("method", lang), ["network", "straight_line"], key=state.COVERAGE_METHOD,
                       format_func=lambda k: t("method_network" if k == "network" else "method_line", lang))
     with c4:
         slot = slot_picker(lang, state.COVERAGE_SLOT)
     st.form_submit_button(t("run", lang), type="primary")
+keep("coverage", LINK)
 
 threshold = CIRCLES[circle]
 try:

@@ -23,6 +23,7 @@ from ui.analysis import get_planning, get_ranking, get_whatif, layer_versions, p
 from ui.auth import active_account, write_store
 from ui.charts import marginal_chart, show_chart
 from ui.formatting import format_measure
+from ui.links import LinkField, flag, keep, number_in, one_of, restore, some_of
 from ui.map_settings import basemap_setting
 from ui.need import need_planning_section
 from ui.place_search import place_search, zoom_for
@@ -51,21 +52,33 @@ store = get_store()
 st.title(t("page_planning", lang))
 versions = {name: v for name, kind, v in layer_versions(store) if kind == "vector"}
 
+CUTOFFS = [c.metres for c in LIFE_CIRCLES]
+#: The page's inputs in its URL (?problem=mclp&p=5&target=0.9&cutoff=500&sources=uploaded,generated&exact=0…).
+LINK = {"problem": LinkField("planning.problem", PROBLEMS[0], one_of(PROBLEMS)),
+        "p": LinkField("planning.p", 5, number_in(1, 200, int)),
+        "target": LinkField("planning.target", 0.9, number_in(0.5, 1.0)),
+        "cutoff": LinkField("planning.cutoff", CUTOFFS[1], one_of(CUTOFFS, float), lambda v: f"{v:g}"),
+        "sources": LinkField("planning.sources", list(SOURCES), some_of(SOURCES), ",".join),
+        "exact": LinkField("planning.exact", False, flag, lambda v: "1" if v else "0"),
+        "limit": LinkField("planning.limit", 30, number_in(1, 600, int))}
+restore("planning", LINK)
+
 with st.form("plan_form"):
     c1, c2, c3, c4 = st.columns(4)
     problem_kind = c1.selectbox(t("problem", lang), PROBLEMS, format_func=lambda k: t(f"problem_{k}", lang),
                                 key="planning.problem")
-    p = c2.number_input(t("p_sites", lang), min_value=1, max_value=200, value=5, step=1, key="planning.p",
+    p = c2.number_input(t("p_sites", lang), min_value=1, max_value=200, step=1, key="planning.p",
                         help=t("p_sites_help", lang))
-    target = c2.slider(t("target", lang), 0.5, 1.0, 0.9, 0.01, key="planning.target", format="%.2f",
+    target = c2.slider(t("target", lang), 0.5, 1.0, step=0.01, key="planning.target", format="%.2f",
                        help=t("target_help", lang))
-    cutoff = c3.selectbox(t("cutoff", lang), [c.metres for c in LIFE_CIRCLES], index=1, key="planning.cutoff",
+    cutoff = c3.selectbox(t("cutoff", lang), CUTOFFS, key="planning.cutoff",
                           format_func=lambda v: circle_label(v, lang))
-    sources = c3.multiselect(t("candidate_sources", lang), SOURCES, default=list(SOURCES), key="planning.sources",
+    sources = c3.multiselect(t("candidate_sources", lang), SOURCES, key="planning.sources",
                              format_func=lambda k: t(f"source_{k}", lang))
     exact = c4.checkbox(t("exact", lang), key="planning.exact", help=t("exact_help", lang))
-    time_limit = c4.number_input(t("time_limit", lang), min_value=1, max_value=600, value=30, key="planning.limit")
+    time_limit = c4.number_input(t("time_limit", lang), min_value=1, max_value=600, key="planning.limit")
     solve = st.form_submit_button(t("solve", lang), type="primary")
+keep("planning", LINK)
 
 inputs = {"problem": problem_kind, "p": int(p), "target": float(target), "cutoff": float(cutoff),
           "sources": tuple(sources), "exact": bool(exact), "time_limit": int(time_limit)}
