@@ -271,6 +271,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "site_kind": ("类型", "Kind"),
     "site_origin": ("来源", "Source"),
     "site_id": ("编号", "Id"),
+    "wide_map": ("地图通栏显示", "Full-width map"),
+    "wide_map_help": ("地图占满页面宽度，表格移到地图下方。", "The map spans the page; the tables move below it."),
     "search_place": ("查找地点", "Find a place"),
     "search_hint": ("输入名称，或其拼音全拼、首字母", "Name, pinyin or initials, e.g. qingxi, qxtyzx"),
     "search_results": ("找到的地点", "Places found"),

@@ -281,3 +281,22 @@ def test_a_link_opened_in_a_new_browser_shows_the_same_analysis(demo_app, browse
     other.screenshot(path=str(artifacts / "page_coverage_from_link.png"), full_page=True)
     assert outside == [] and elsewhere == []
     other.close()
+
+
+def test_the_full_width_map_spans_the_page_and_a_link_keeps_it(demo_app, browser, artifacts):
+    page, outside = open_page(browser, demo_app + "/coverage", width=1400, height=1300)
+    map_frame(page, timeout=180_000)
+    beside = page.locator(MAP_IFRAME).first.bounding_box()["width"]
+    page.get_by_text("地图通栏显示").click()
+    page.wait_for_function("() => location.search.includes('wide=1')", timeout=60_000)
+    page.wait_for_function(f"() => document.querySelector(\"{MAP_IFRAME}\").getBoundingClientRect().width > "
+                           f"{beside * 1.8}", timeout=60_000)
+    link = page.url
+    page.close()
+    other, elsewhere = open_page(browser, link, width=1400, height=1300)
+    map_frame(other, timeout=180_000)
+    wide = other.locator(MAP_IFRAME).first.bounding_box()["width"]
+    assert wide > beside * 1.8, (beside, wide)  # the whole content width beside the sidebar
+    other.screenshot(path=str(artifacts / "page_coverage_wide.png"), full_page=True)
+    assert outside == [] and elsewhere == []
+    other.close()

@@ -20,7 +20,7 @@ from ui import show, state
 from ui.analysis import coverage_view, layer_versions, run_coverage
 from ui.auth import active_account
 from ui.charts import rate_bars, show_chart
-from ui.links import LinkField, keep, one_of, restore
+from ui.links import LinkField, flag, keep, one_of, restore
 from ui.map_settings import basemap_setting
 from ui.need import need_section
 from ui.place_search import place_fragment, place_search
@@ -57,7 +57,8 @@ LINK = {"layer": LinkField(state.COVERAGE_LAYER, FACILITY_LAYERS[0], one_of(list
         "level": LinkField(state.COVERAGE_LEVEL, LEVELS[0], one_of(LEVELS)),
         "method": LinkField(state.COVERAGE_METHOD, "network", one_of(["network", "straight_line"])),
         "slot": LinkField(state.COVERAGE_SLOT, next(iter(SLOT_CHOICES)), one_of(list(SLOT_CHOICES))),
-        "at": LinkField(state.COVERAGE_SLOT + ".typed", "", str)}
+        "at": LinkField(state.COVERAGE_SLOT + ".typed", "", str),
+        "wide": LinkField(state.COVERAGE_WIDE, False, flag, lambda v: "1" if v else "0")}
 restore("coverage", LINK)
 
 with st.form("coverage_form"):
@@ -115,7 +116,11 @@ def _unit_name(code: str, name: str) -> str:
     return t("outside_units", lang) if code == OUTSIDE else name
 
 
-left, right = st.columns([1, 1])
+# The map beside the tables, or across the page above them (a link keeps the choice).
+if st.toggle(t("wide_map", lang), key=state.COVERAGE_WIDE, help=t("wide_map_help", lang)):
+    left, right = st.container(), st.container()
+else:
+    left, right = st.columns([1, 1])
 with right:
     st.subheader(t("by_unit", lang))
     if view.table is not None:

@@ -60,7 +60,8 @@ LINK = {"problem": LinkField("planning.problem", PROBLEMS[0], one_of(PROBLEMS)),
         "cutoff": LinkField("planning.cutoff", CUTOFFS[1], one_of(CUTOFFS, float), lambda v: f"{v:g}"),
         "sources": LinkField("planning.sources", list(SOURCES), some_of(SOURCES), ",".join),
         "exact": LinkField("planning.exact", False, flag, lambda v: "1" if v else "0"),
-        "limit": LinkField("planning.limit", 30, number_in(1, 600, int))}
+        "limit": LinkField("planning.limit", 30, number_in(1, 600, int)),
+        "wide": LinkField("planning.wide", False, flag, lambda v: "1" if v else "0")}
 restore("planning", LINK)
 
 with st.form("plan_form"):
@@ -114,7 +115,11 @@ for note in dict.fromkeys(notes):
     show.caption(render_note(note, lang))
 
 chosen = candidates.iloc[plan.sites] if plan is not None else candidates.iloc[[]]
-left, right = st.columns([1, 1])
+# The map beside the chosen sites, or across the page above them (a link keeps the choice).
+if st.toggle(t("wide_map", lang), key="planning.wide", help=t("wide_map_help", lang)):
+    left, right = st.container(), st.container()
+else:
+    left, right = st.columns([1, 1])
 with left:
     found = place_search(store, lang, "planning.search")
     frames = {k: read_layer_cached(store, store.description, k, versions[k]) for k in MAP_LAYERS if k in versions}
