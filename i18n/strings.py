@@ -271,6 +271,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "site_kind": ("类型", "Kind"),
     "site_origin": ("来源", "Source"),
     "site_id": ("编号", "Id"),
+    "browse_nearby": ("查看附近的场地和课程（地图、列表）", "Places and courses nearby (map, list)"),
     "wide_map": ("地图通栏显示", "Full-width map"),
     "wide_map_help": ("地图占满页面宽度，表格移到地图下方。", "The map spans the page; the tables move below it."),
     "search_place": ("查找地点", "Find a place"),

@@ -81,15 +81,37 @@ def _communities(store: Store) -> dict[str, tuple[str, float, float]]:
 
 
 def resident_section(store: Store, lang: str) -> None:
-    """Find a slot near home (map + list by walk), book it, or cancel with the code."""
+    """Find a slot near home (map + list by walk), book it, or cancel with the code.
+
+    Opened from a course sheet's QR code (``?resource=…&slot=…``, on a phone): the booking form comes first, then
+    cancelling by code, and the map and list are folded below (a 390 px screen stacks everything)."""
     desk = get_desk(store)
     if not desk.resources:
         st.info(t("no_bookable", lang))
         return
     wanted = st.query_params.get("resource")
-    if wanted in desk.resources and st.session_state.get(state.BOOK_RESOURCE) is None:
+    from_qr = wanted in desk.resources
+    if from_qr and st.session_state.get(state.BOOK_RESOURCE) is None:
         st.session_state[state.BOOK_RESOURCE] = wanted  # opened from a QR code: that course and slot
         st.session_state[state.BOOK_SLOT] = st.query_params.get("slot")
+    if from_qr:
+        _book_form(store, desk, list(desk.resources), lang)
+        _cancel_form(desk, lang, expanded=True)  # open: on a phone a folded form folds again at every rerun
+        with st.expander(t("browse_nearby", lang)):
+            ids, walk, home, places = _filters(store, desk, lang)
+            _map_and_list(store, desk, ids, walk, home, places, lang)
+        return
+    ids, walk, home, places = _filters(store, desk, lang)
+    left, right = st.columns([3, 2])
+    with left:
+        _map_and_list(store, desk, ids, walk, home, places, lang)
+    with right:
+        _book_form(store, desk, ids or list(desk.resources), lang, home=home)
+        _cancel_form(desk, lang, expanded=False)
+
+
+def _filters(store: Store, desk: BookingDesk, lang: str) -> tuple[list[str], dict, str | None, dict]:
+    """Home community, kind and walk: (resources in walking order, their walk in minutes, home, communities)."""
     places = _communities(store)
     c1, c2, c3 = st.columns([2, 1, 1])
     home = c1.selectbox(t("my_community", lang), [None, *places], key=state.BOOK_HOME,
@@ -109,40 +131,44 @@ def resident_section(store: Store, lang: str) -> None:
             if i is not None and dist[i] < float("inf"):
                 walk[rid] = minutes_for(dist[i])
         ids = sorted(walk, key=walk.get)
-    left, right = st.columns([3, 2])
-    with left:
-        listing = pd.DataFrame({"rank": range(1, len(ids) + 1), "title": [desk.resources[r].title for r in ids],
-                                "kind": [desk.resources[r].kind for r in ids],
-                                "place": [desk.resources[r].place_name for r in ids],
-                                "walk": [walk.get(r) for r in ids],
-                                "hours": [desk.resources[r].hours_text for r in ids]})
-        on_top = [labelled_marker(desk.resources[r].lat, desk.resources[r].lon,
-                                  tooltip=f"{k}. {desk.resources[r].title}",
-                                  icon_html=f"<div class='bookable-rank' style='background:#6a51a3;color:#fff;"
-                                            f"border-radius:10px;width:20px;text-align:center'>{k}</div>")
-                  for k, r in enumerate(ids, start=1) if desk.resources[r].lat is not None]
-        if home is not None:
-            on_top.append(labelled_marker(places[home][2], places[home][1], tooltip=places[home][0],
-                                          icon_html="<div style='font-size:24px;color:#e31a1c'>★</div>"))
-        basemap, gcj02 = basemap_setting()
-        m = build_map({k: v for k in ("boundaries",) if (v := stored_layer(store, k)) is not None}, lang=lang,
-                      height=420, on_top=on_top, basemap=basemap, gcj02=gcj02, report_entry=report_entry(lang))
-        st_folium(m, key="booking_map", height=420, use_container_width=True, returned_objects=[])
-        if listing.empty:
-            st.info(t("no_bookable_near", lang))
-        else:
-            show_table(listing, {"rank": ("#", "count"), "title": (t("bookable", lang), "text"),
-                                 "kind": (t("resource_kind", lang), "label:resource_kind"),
-                                 "place": (t("place", lang), "text"), "walk": (t("walk_min", lang), "minutes"),
-                                 "hours": (t("booking_hours", lang), "hours")}, lang, key="bookable_table")
-    with right:
-        _book_form(store, desk, ids or list(desk.resources), lang, home=home)
-        with st.expander(t("cancel_booking", lang)):
-            bid = st.text_input(t("booking_id", lang), key=state.CANCEL_ID)
-            code = st.text_input(t("cancel_code", lang), key=state.CANCEL_CODE)
-            if st.button(t("cancel_button", lang), key="cancel_go", disabled=not (bid and code)):
-                got = desk.cancel(bid, code)
-                (show.success if got.outcome == "cancelled" else show.warning)(_said(got.outcome, lang))
+    return ids, walk, home, places
+
+
+def _map_and_list(store: Store, desk: BookingDesk, ids: list[str], walk: dict, home: str | None, places: dict,
+                  lang: str) -> None:
+    listing = pd.DataFrame({"rank": range(1, len(ids) + 1), "title": [desk.resources[r].title for r in ids],
+                            "kind": [desk.resources[r].kind for r in ids],
+                            "place": [desk.resources[r].place_name for r in ids],
+                            "walk": [walk.get(r) for r in ids],
+                            "hours": [desk.resources[r].hours_text for r in ids]})
+    on_top = [labelled_marker(desk.resources[r].lat, desk.resources[r].lon,
+                              tooltip=f"{k}. {desk.resources[r].title}",
+                              icon_html=f"<div class='bookable-rank' style='background:#6a51a3;color:#fff;"
+                                        f"border-radius:10px;width:20px;text-align:center'>{k}</div>")
+              for k, r in enumerate(ids, start=1) if desk.resources[r].lat is not None]
+    if home is not None:
+        on_top.append(labelled_marker(places[home][2], places[home][1], tooltip=places[home][0],
+                                      icon_html="<div style='font-size:24px;color:#e31a1c'>★</div>"))
+    basemap, gcj02 = basemap_setting()
+    m = build_map({k: v for k in ("boundaries",) if (v := stored_layer(store, k)) is not None}, lang=lang,
+                  height=420, on_top=on_top, basemap=basemap, gcj02=gcj02, report_entry=report_entry(lang))
+    st_folium(m, key="booking_map", height=420, use_container_width=True, returned_objects=[])
+    if listing.empty:
+        st.info(t("no_bookable_near", lang))
+    else:
+        show_table(listing, {"rank": ("#", "count"), "title": (t("bookable", lang), "text"),
+                             "kind": (t("resource_kind", lang), "label:resource_kind"),
+                             "place": (t("place", lang), "text"), "walk": (t("walk_min", lang), "minutes"),
+                             "hours": (t("booking_hours", lang), "hours")}, lang, key="bookable_table")
+
+
+def _cancel_form(desk: BookingDesk, lang: str, *, expanded: bool) -> None:
+    with st.expander(t("cancel_booking", lang), expanded=expanded):
+        bid = st.text_input(t("booking_id", lang), key=state.CANCEL_ID)
+        code = st.text_input(t("cancel_code", lang), key=state.CANCEL_CODE)
+        if st.button(t("cancel_button", lang), key="cancel_go", disabled=not (bid and code), width="stretch"):
+            got = desk.cancel(bid, code)
+            (show.success if got.outcome == "cancelled" else show.warning)(_said(got.outcome, lang))
 
 
 def _book_form(store: Store, desk: BookingDesk, ids: list[str], lang: str, *, home: str | None = None) -> None:
@@ -171,7 +197,7 @@ def _book_form(store: Store, desk: BookingDesk, ids: list[str], lang: str, *, ho
     if res.who in ("street", "community") and home is None:
         area = st.text_input(t("area_code", lang), key=state.BOOK_AREA, help=t("area_help", lang, area=res.area_code))
     waitlist = st.checkbox(t("join_waitlist", lang), key=state.BOOK_WAIT)
-    if st.button(t("book_button", lang), key="book_go", type="primary", disabled=not phone):
+    if st.button(t("book_button", lang), key="book_go", type="primary", disabled=not phone, width="stretch"):
         try:
             got = desk.book(rid, slot, phone, area_code=area, waitlist=waitlist)
         except OneMapError as exc:
