@@ -37,6 +37,8 @@ demo = "venues" in vector and store.history("venues")["source"].eq(DEMO_SOURCE).
 st.caption(("⚠ " + t("demo_banner", lang) + ("　" if lang != "en" else "  ")) * bool(demo) + t("targets", lang))
 
 with st.sidebar:
+    # in the sidebar, so the map keeps the whole window below the figures
+    found = place_search(store, lang, "one_map.search")
     st.subheader(t("layers", lang))
     shown = []
     for name in LAYER_STYLES:
@@ -67,7 +69,6 @@ def _build(basemap, gcj02: bool):
     return draw_one_map(frames, tif, lang, basemap, gcj02, reports=reports, shown_reports=chosen, now=now)
 
 
-found = place_search(store, lang, "one_map.search")
 cols = st.columns(4)
 map_slot = st.empty()  # the map is placed here first, so the browser starts loading it before the figures
 basemap, gcj02 = basemap_setting()
