@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from i18n import t
 from layers.stores.geopackage import GeoPackageStore
@@ -64,7 +65,9 @@ def test_a_resident_books_and_cancels_on_a_phone_from_a_qr_link(booking_app, bro
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                                timeout=60_000)
     cancel = page.get_by_role("button", name=t("cancel_button", lang), exact=True)
-    assert cancel.bounding_box()["height"] >= 44
+    expect(cancel).to_be_enabled(timeout=60_000)  # a rerun may still be drawing the form
+    cancel.scroll_into_view_if_needed()
+    assert (cancel.bounding_box() or {"height": 0})["height"] >= 44
     cancel.tap()
     page.get_by_text("预约已取消" if lang == "zh" else "Booking cancelled").first.wait_for(timeout=60_000)
     with GeoPackageStore(path) as store:
