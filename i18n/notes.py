@@ -245,6 +245,17 @@ NOTES: dict[str, tuple[str, str]] = {
                           "{origin} is more than {snap:g} m from any walkable street."),
     "nearby.closed_at": ("步行范围内另有 {n} 处在 {slot} 不开放。", "{n} more within the walk are closed at {slot}."),
     "nearby.closed": ("步行范围内另有 {n} 处不向公众开放。", "{n} more within the walk are not open to the public."),
+    "selection.not_polygon": ("所绘图形是“{kind}”，不是多边形；请用多边形或矩形工具圈出一个区域。",
+                              "The drawn shape is a {kind}, not a polygon; draw an area with the polygon or "
+                              "rectangle tool."),
+    "selection.too_many_vertices": ("所绘区域有 {n:,} 个顶点，最多 {most:,} 个；请画得简单些。",
+                                    "The drawn area has {n:,} vertices; at most {most:,} are accepted. Draw a "
+                                    "simpler shape."),
+    "selection.not_lonlat": ("所绘区域的坐标不是经纬度（经度 −180～180、纬度 −90～90）。",
+                             "The drawn area's coordinates are not longitude/latitude (−180 to 180, −90 to 90)."),
+    "selection.no_area": ("所绘区域没有面积（各点在一条线上或重合）；请至少点三个不共线的点。",
+                          "The drawn area has no area (its points lie on a line or on each other); click at "
+                          "least three points not on one line."),
     "units.outside": ("{residents:,.0f} 名居民（{share:.1%}）不在任何{level}边界内，计入“边界外”一行。",
                       "{residents:,.0f} residents ({share:.1%}) lie outside every {level} boundary; they are "
                       "counted in the row “outside”."),

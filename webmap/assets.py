@@ -27,6 +27,8 @@ LOCAL_ASSETS: dict[str, str] = {
     "markerclustercss": "vendor/markercluster/MarkerCluster.css",
     "markerclusterdefaultcss": "vendor/markercluster/MarkerCluster.Default.css",
     "vectorgrid": "vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+    "leaflet_draw_js": "vendor/leaflet-draw/leaflet.draw.js",
+    "leaflet_draw_css": "vendor/leaflet-draw/leaflet.draw.css",
 }
 #: Assets folium adds by default that our maps do not use (icons and page styling).
 UNUSED_ASSETS = frozenset({"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",

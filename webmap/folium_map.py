@@ -29,6 +29,7 @@ from office.field_reports import REPORT_LAYERS
 from webmap.assets import localize_assets
 from webmap.escape import html_column, html_text
 from webmap.legend import LegendEntry, layer_entries, legend_element, ramp_entry
+from webmap.measure import add_measure_tools
 from webmap.tiles import tile_min_features
 from webmap.vector_layer import VectorTileLayer
 
@@ -276,7 +277,7 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
               legend: bool = True, legend_extra: list[LegendEntry] | None = None,
               fit: gpd.GeoDataFrame | None = None, title: str | None = None,
               passive: tuple[str, ...] = (), tiled: bool = False, report_entry: MacroElement | None = None,
-              open_reports: dict[tuple[str, str], str] | None = None) -> folium.Map:
+              open_reports: dict[tuple[str, str], str] | None = None, measure: bool = True) -> folium.Map:
     """A folium map of the given layers, drawn in :data:`LAYER_STYLES` order on a canvas.
 
     Without a basemap the city's own land use, streets and boundaries are the basemap.
@@ -292,7 +293,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
     :func:`webmap.tiles.tile_min_features` features is drawn from vector tiles, not GeoJSON.
     ``report_entry`` (:class:`webmap.field_report_layer.ReportEntry`) adds the 问题反馈 button, and the
     facilities carry what it needs to name the one clicked; ``open_reports`` ((layer, feature id) → text)
-    adds a line of open field reports to those facilities' pop-ups.
+    adds a line of open field reports to those facilities' pop-ups.  ``measure`` adds the tools that measure a
+    distance or an area and draw an area to select by (:mod:`webmap.measure`).
     """
     m = _blank_map(height, basemap)
     overlays = list(overlays or [])
@@ -326,6 +328,8 @@ def build_map(layers: dict[str, gpd.GeoDataFrame], *, lang: str = "zh",
     MapChrome().add_to(m)
     if report_entry is not None:
         report_entry.add_to(m)
+    if measure:
+        add_measure_tools(m, lang)
     folium.LayerControl(collapsed=True).add_to(m)
     return localize_assets(m)
 

@@ -8,6 +8,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
+from exports.files import share_cells
 from geo.coverage import ANY_LAYER
 from geo.definitions import GAP_PIECE_KM2, LIFE_CIRCLES
 from geo.errors import OneMapError
@@ -21,10 +22,12 @@ from ui.analysis import coverage_view, layer_versions, run_coverage
 from ui.auth import active_account
 from ui.charts import rate_bars, show_chart
 from ui.links import LinkField, flag, keep, one_of, restore
+from ui.map_png import png_button, print_png, street_labels, titled
 from ui.map_settings import basemap_setting
 from ui.need import need_section
 from ui.place_search import place_fragment, place_search
 from ui.province_run import province_section
+from ui.selection import selection_section
 from ui.slots import CHOICES as SLOT_CHOICES
 from ui.slots import slot_picker
 from ui.store_access import get_store, read_layer_cached
@@ -194,7 +197,20 @@ with left:
     if found is not None:  # a place found by the search box wins over a picked row
         fragment = place_fragment(found, gcj02)
     st.iframe(url + fragment, height=MAP_HEIGHT)
+    # The same map for print: the layers, the coverage, the gaps drawn, and the street names, at 300 dpi.
+    printed = {"boundaries": boundaries} if boundaries is not None else {}
+    for name in (layer,) if layer != ANY_LAYER else FACILITY_LAYERS:
+        if name in versions:
+            printed[name] = read_layer_cached(store, store.description, name, versions[name])
+    if gaps is not None and len(gaps):
+        printed["gaps"] = gaps.head(GAPS_DRAWN)
+    png_button(lambda: print_png({**printed, "coverage": share_cells(result, layer, threshold)},
+                                 title=titled(t("page_coverage", lang), figure_label(layer, threshold, lang), lang),
+                                 lang=lang, unit_labels=street_labels(boundaries)),
+               lang=lang, key="coverage.png", file_name=f"coverage_{layer}_{threshold:g}m.png")
 
+selection_section(store, result, versions=versions, layer=layer, threshold=threshold,
+                  units=units, lang=lang, basemap=basemap, gcj02=gcj02)
 need_section(store, result, layer=layer, threshold=threshold, boundaries=boundaries, lang=lang,
              run=(method, slot.label() if slot else None))
 province_section(store, result, comparable=method == "network" and slot is None, boundaries=boundaries, lang=lang)
