@@ -46,6 +46,24 @@ def format_measure(kind: str, value: object, lang: str) -> str:
     return str(value)
 
 
+def format_change(kind: str, before: object, after: object, lang: str) -> str:
+    """What changes from ``before`` to ``after`` (two scenarios' values of one ``kind``): a signed count, a
+    difference in percentage points, the sites added and dropped; ``—`` where nothing is to compare."""
+    if kind == "sites":
+        was, now = list(before or []), list(after or [])
+        ids_was, ids_now = {s[2] for s in was}, {s[2] for s in now}
+        added = [site_name(*s, lang) for s in now if s[2] not in ids_was]
+        dropped = [site_name(*s, lang) for s in was if s[2] not in ids_now]
+        sep = ", " if lang == "en" else "、"
+        parts = ([f"+ {sep.join(added)}"] if added else []) + ([f"− {sep.join(dropped)}"] if dropped else [])
+        return ("; " if lang == "en" else "；").join(parts) or t("no_change", lang)
+    if _missing(before) or _missing(after) or kind not in ("count", "percent"):
+        return "—"
+    if kind == "count":
+        return f"{float(after) - float(before):+,.0f}"
+    return t("points_change", lang, pp=f"{(float(after) - float(before)) * 100:+.1f}")
+
+
 def indicator_label(code: str, lang: str) -> str:
     """An evaluation indicator's name (``service_coverage_1000m`` → ``1000 米服务覆盖率``)."""
     if code.startswith("service_coverage_") and code.endswith("m"):

@@ -22,11 +22,12 @@ from ui import show, state
 from ui.analysis import get_planning, get_ranking, get_whatif, layer_versions, plan_coverage_image
 from ui.auth import active_account, write_store
 from ui.charts import marginal_chart, show_chart
-from ui.formatting import format_measure
+from ui.formatting import format_change, format_measure
 from ui.links import LinkField, flag, keep, number_in, one_of, restore, some_of
 from ui.map_settings import basemap_setting
 from ui.need import need_planning_section
 from ui.place_search import place_search, zoom_for
+from ui.scenario_maps import scenario_maps
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import prepare, show_table
 from webmap.folium_map import (
@@ -279,4 +280,11 @@ if picked:
             for code in table.index]
     shown = pd.DataFrame([values for _, values in rows], columns=list(table.columns),
                          index=[label for label, _ in rows])
+    if len(picked) == 2:  # what changes from the first to the second
+        a, b = table.columns
+        shown[t("change_between", lang, a=a, b=b)] = [
+            format_change(MEASURES.get(code, "percent"), table.loc[code, a], table.loc[code, b], lang)
+            for code in table.index]
     st.dataframe(shown, width="stretch", key="compare_table")
+    if len(picked) >= 2:
+        scenario_maps(store, picked, versions=versions, lang=lang, basemap=basemap, gcj02=gcj02)
