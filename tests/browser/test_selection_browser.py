@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from PIL import Image
 import shapely
 from shapely.geometry import Point, shape
 
@@ -63,5 +64,11 @@ def test_a_drawn_polygons_residents_equal_the_cells_inside_counted_by_hand(demo_
     page.wait_for_timeout(800)
     page.locator(SELECT_FRAME).first.screenshot(path=str(artifacts / f"select_map_{lang}.png"))
     page.screenshot(path=str(artifacts / f"page_coverage_select_{lang}.png"), full_page=True)
+    if lang == "zh":  # the map beside it downloads at print resolution
+        with page.expect_download(timeout=180_000) as got:
+            page.get_by_role("button", name=t("map_png", lang)).first.click()
+        with Image.open(got.value.path()) as png:
+            assert png.format == "PNG" and png.size == (3507, 2480)  # A4 landscape at 300 dpi
+            assert round(png.info["dpi"][0]) == 300
     assert outside == []
     page.close()

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from exports.files import share_cells
 from exports.sheets import csv_bytes
 from geo.definitions import LIFE_CIRCLES
 from geo.errors import OneMapError
@@ -24,6 +25,7 @@ from ui.auth import active_account, write_store
 from ui.charts import marginal_chart, show_chart
 from ui.formatting import format_change, format_measure
 from ui.links import LinkField, flag, keep, number_in, one_of, restore, some_of
+from ui.map_png import png_button, print_png, street_labels, titled
 from ui.map_settings import basemap_setting
 from ui.need import need_planning_section
 from ui.place_search import place_search, zoom_for
@@ -172,6 +174,15 @@ with left:
         st.session_state[state.PLAN_ADDED] = [*added, where]
         st.rerun()
     st.caption(t("add_site", lang))
+    # The plan for print: the layers, the coverage once the chosen sites are added, and the sites, at 300 dpi.
+    new_sites = gpd.GeoDataFrame({"rank": list(range(1, len(chosen) + 1))}, geometry=chosen.to_crs(4326).geometry
+                                 .representative_point().to_numpy(), crs=4326)
+    png_button(lambda: print_png({**frames, "new_sites": new_sites, "coverage": share_cells(
+        get_whatif(store, cutoff=cutoff).evaluate(add=new_sites[["geometry"]], add_layer="venues").result
+        if len(new_sites) else get_whatif(store, cutoff=cutoff).base, "venues", cutoff)},
+        title=titled(t("page_planning", lang), t("plan_png_title", lang, n=len(new_sites), m=f"{cutoff:,.0f}"), lang),
+        lang=lang, unit_labels=street_labels(frames.get("boundaries"))),
+        lang=lang, key="planning.png", file_name=f"plan_{len(new_sites)}_sites_{cutoff:g}m.png")
 with right:
     st.subheader(t("sites_chosen", lang))
     if len(chosen):
