@@ -326,6 +326,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "points_change": ("{pp} 个百分点", "{pp} points"),
     "change_between": ("变化（{b} 相对 {a}）", "Change ({b} against {a})"),
     "plan_png_title": ("新增 {n} 处场地后的步行 {m} 米覆盖", "Walking coverage within {m} m with {n} new sites"),
+    "stale_results": ("输入已更改：下方仍是上次运行的结果，点击“运行分析”更新。",
+                      "The inputs have changed: the figures below are still those of the last run. Press "
+                      "“Run analysis” to update them."),
     "wide_map": ("地图通栏显示", "Full-width map"),
     "wide_map_help": ("地图占满页面宽度，表格移到地图下方。", "The map spans the page; the tables move below it."),
     "search_place": ("查找地点", "Find a place"),

@@ -300,3 +300,34 @@ def test_the_full_width_map_spans_the_page_and_a_link_keeps_it(demo_app, browser
     other.screenshot(path=str(artifacts / "page_coverage_wide.png"), full_page=True)
     assert outside == [] and elsewhere == []
     other.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_changed_inputs_grey_the_old_figures_until_run(demo_app, browser, artifacts, lang):
+    """A life circle changed but not run: the figures below the form are greyed under a note; changing it back
+    clears them, and running the new inputs shows their figures ungreyed."""
+    from i18n import t
+
+    page, outside = open_page(browser, demo_app + "/coverage" + ("?lang=en" if lang == "en" else ""), height=1300)
+    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=180_000)
+    metrics = page.locator("[data-testid='stMetric']").first
+    grey = "el => { const g = el.closest('.onemap-stale'); return !!g && parseFloat(getComputedStyle(g).opacity) < 0.6; }"
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    page.wait_for_timeout(1000)
+    assert not metrics.evaluate(grey)
+    page.get_by_text(circle_label(1000.0, lang), exact=True).first.click()
+    page.wait_for_function("() => document.querySelector('.onemap-stale')", timeout=30_000)
+    page.wait_for_timeout(500)  # the fade
+    assert metrics.evaluate(grey)
+    assert page.get_by_role("status").filter(has_text=t("stale_results", lang)).is_visible()
+    page.screenshot(path=str(artifacts / f"page_coverage_stale_{lang}.png"))
+    page.get_by_text(circle_label(500.0, lang), exact=True).first.click()  # back to what was run
+    page.wait_for_function("() => !document.querySelector('.onemap-stale')", timeout=30_000)
+    page.get_by_text(circle_label(1000.0, lang), exact=True).first.click()
+    page.wait_for_function("() => document.querySelector('.onemap-stale')", timeout=30_000)
+    page.get_by_role("button", name=t("run", lang)).click()
+    page.locator("[data-testid='stMetricLabel']", has_text="15").first.wait_for(timeout=180_000)
+    assert page.locator(".onemap-stale").count() == 0
+    assert not page.get_by_role("status").filter(has_text=t("stale_results", lang)).is_visible()
+    assert outside == []
+    page.close()

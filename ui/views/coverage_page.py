@@ -30,6 +30,7 @@ from ui.province_run import province_section
 from ui.selection import selection_section
 from ui.slots import CHOICES as SLOT_CHOICES
 from ui.slots import slot_picker
+from ui.stale import grey_when_changed
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import show_table
 from webmap.field_report_layer import ReportEntry
@@ -78,6 +79,7 @@ with st.form("coverage_form"):
         slot = slot_picker(lang, state.COVERAGE_SLOT)
     st.form_submit_button(t("run", lang), type="primary")
 keep("coverage", LINK)
+grey_when_changed(t("run", lang), t("stale_results", lang))  # old figures never read as the new inputs' answer
 
 threshold = CIRCLES[circle]
 try:
