@@ -83,8 +83,8 @@ _SCRIPT = """<script>
 def grey_when_changed(run_label: str, note: str) -> None:
     """Grey what lies below the form submitted by the button ``run_label`` while its inputs differ from the
     inputs last run, with ``note`` above it."""
-    st.iframe(_SCRIPT % {"run": json.dumps(run_label, ensure_ascii=False), "note": json.dumps(note, ensure_ascii=False)},
-              height=1)
+    words = {"run": json.dumps(run_label, ensure_ascii=False), "note": json.dumps(note, ensure_ascii=False)}
+    st.iframe(_SCRIPT % words, height=1)  # 1 px: a frame of no height never runs its script
 
 
 __all__ = ["grey_when_changed"]

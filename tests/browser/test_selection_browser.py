@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 import pytest
-from PIL import Image
 import shapely
+from PIL import Image
 from shapely.geometry import Point, shape
 
 from geo.crs import transformer
