@@ -11,6 +11,7 @@ from geo.planning import maximal_covering
 from geo.scenarios import scenario_payload
 from geo.units import assign_units
 from geo.whatif import WhatIf
+from i18n import t
 from layers.stores.geopackage import GeoPackageStore
 from tests.browser.conftest import open_page
 from tests.conftest import app_on_copy
@@ -38,21 +39,32 @@ def planned_app(demo_gpkg, demo_plan, demo_analysis, tmp_path):  # noqa: F811
         yield url, payloads
 
 
-def test_two_scenarios_side_by_side_move_together_and_the_table_says_what_changes(planned_app, browser, artifacts):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_two_scenarios_side_by_side_move_together_and_the_table_says_what_changes(planned_app, browser, artifacts,
+                                                                                  lang):
     url, payloads = planned_app
-    page, outside = open_page(browser, url + "/planning", height=2600)
-    page.get_by_text("方案地图对照").first.wait_for(timeout=240_000)
+    page, outside = open_page(browser, url + "/planning" + ("?lang=en" if lang == "en" else ""), height=2600)
+    page.get_by_text(t("scenario_maps", lang)).first.wait_for(timeout=240_000)
     frames = page.locator(PAIR)
     frames.nth(1).wait_for(timeout=120_000)
-    grid = page.locator("[data-testid='stDataFrame']", has_text="变化（")
+    head = t("change_between", lang, a="東", b="東").split("東")[0]  # 变化（ / Change (
+    grid = page.locator("[data-testid='stDataFrame']", has_text=head)
     grid.first.wait_for(state="attached", timeout=60_000)
-    first, second = (int(p) for p in re.search(r"变化（东岸 p=(\d) 相对 东岸 p=(\d)）", grid.first.text_content()
-                                               ).group(2, 1))
+    said = re.escape(t("change_between", lang, a="东岸 p=A", b="东岸 p=B")).replace("A", r"(\d)").replace("B", r"(\d)")
+    got = re.search(said, grid.first.text_content())
+    second, first = (int(p) for p in got.group(1, 2))
     a, b = (frames.nth(k).element_handle().content_frame() for k in (0, 1))
     for frame, p in ((a, first), (b, second)):  # each map holds its scenario's new sites, in the table's order
         frame.wait_for_function(f"({VIEW})() !== null", timeout=60_000)
         frame.locator(".scenario-site").first.wait_for(timeout=60_000)
         assert frame.locator(".scenario-site").count() == len(payloads[p]["sites"])
+    heading = page.get_by_text(t("scenario_maps", lang)).first
+    heading.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    top, low = heading.bounding_box(), frames.nth(1).bounding_box()
+    page.screenshot(path=str(artifacts / f"page_planning_scenario_maps_{lang}.png"),
+                    clip={"x": top["x"] - 10, "y": top["y"] - 10, "width": low["x"] + low["width"] - top["x"] + 20,
+                          "height": low["y"] + low["height"] - top["y"] + 70})
     before = b.evaluate(VIEW)
     frames.nth(0).scroll_into_view_if_needed()
     box = frames.nth(0).bounding_box()
@@ -70,8 +82,6 @@ def test_two_scenarios_side_by_side_move_together_and_the_table_says_what_change
 
     newly = payloads[second]["covered_after"] - payloads[first]["covered_after"]
     assert f"{newly:+,.0f}" in grid.first.text_content()
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(artifacts / "page_planning_scenario_maps.png"), full_page=True)
     assert outside == []
     page.close()
 
