@@ -72,6 +72,23 @@ def _saved_key(page: str) -> str:
     return f"link.{page}"
 
 
+def opened_with(page: str, names: tuple[str, ...]) -> dict[str, str]:
+    """The link's values of ``names`` (not widgets: a solved plan, a picked site) when this session opens ``page``
+    for the first time, else nothing; call before :func:`restore`.  The page checks each value itself."""
+    if _saved_key(page) in st.session_state:
+        return {}
+    return {name: st.query_params[name] for name in names if name in st.query_params}
+
+
+def put_in_link(name: str, text: str | None) -> None:
+    """``name=text`` in the page's URL (removed for ``None``)."""
+    if text is None:
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != text:
+        st.query_params[name] = text
+
+
 def restore(page: str, fields: Mapping[str, LinkField]) -> None:
     """Before the page's widgets: each widget without a value of its own takes the link's (on the first visit of
     this session to ``page``) or the one it had when the user last left the page."""
@@ -102,4 +119,4 @@ def keep(page: str, fields: Mapping[str, LinkField]) -> None:
             st.query_params[name] = text
 
 
-__all__ = ["LinkField", "one_of", "number_in", "some_of", "flag", "restore", "keep"]
+__all__ = ["LinkField", "one_of", "number_in", "some_of", "flag", "opened_with", "put_in_link", "restore", "keep"]

@@ -335,9 +335,37 @@ def test_a_link_reproduces_the_coverage_view_and_the_inputs_stay_across_pages(on
         == figures
 
 
+def test_a_link_to_a_solved_plan_and_a_picked_site_opens_them_in_a_new_browser(on_demo):
+    """The planning page's link names the solved plan (solved=1) and the ranked candidate picked (site=…): a colleague
+    opening it sees the same plan and the same candidate picked; a changed input takes the plan out of the link."""
+    first = AppTest.from_file(APP, default_timeout=300).run()
+    first.switch_page("views/planning_page.py").run()
+    first.number_input(key="planning.p").set_value(3)
+    first.button[0].click().run()  # 求解
+    said = shown(first.success[0])
+    assert said.startswith("3 处新场地")
+    first.session_state["planning.rank_pick"] = (500.0, ("uploaded", "generated"), "cand-00002")  # a row clicked
+    first.run()
+    link = dict(first.query_params)
+    assert link["solved"] in ("1", ["1"]) and link["site"] in ("cand-00002", ["cand-00002"])
+
+    other = AppTest.from_file(APP, default_timeout=300)  # a colleague's browser: nothing in its session
+    other.query_params.update(link)
+    other.run()
+    other.switch_page("views/planning_page.py").run()
+    assert not other.exception
+    assert shown(other.success[0]) == said  # the same plan, solved again from the link
+    assert other.session_state["planning.rank_pick"] == (500.0, ("uploaded", "generated"), "cand-00002")
+
+    other.number_input(key="planning.p").set_value(4)
+    other.button[0].click().run()  # another plan solved: the link names it
+    assert shown(other.success[0]).startswith("4 处新场地") and dict(other.query_params)["solved"] in ("1", ["1"])
+
+
 def test_a_link_with_values_the_page_does_not_take_opens_its_defaults(on_demo):
     at = AppTest.from_file(APP, default_timeout=300)
-    at.query_params.update({"circle": "7", "level": "<script>", "p": "9999", "sources": "uploaded,nowhere"})
+    at.query_params.update({"circle": "7", "level": "<script>", "p": "9999", "sources": "uploaded,nowhere",
+                            "view": "1e9,<b>,x", "solved": "maybe", "site": "'); drop table --"})
     at.run()
     at.switch_page("views/coverage_page.py").run()
     assert not at.exception and not at.warning
@@ -346,3 +374,5 @@ def test_a_link_with_values_the_page_does_not_take_opens_its_defaults(on_demo):
     assert not at.exception
     assert at.number_input(key="planning.p").value == 5
     assert at.multiselect(key="planning.sources").value == ["uploaded", "generated"]
+    assert not at.success  # "solved=maybe" solves nothing
+    assert "site" not in at.query_params and "solved" not in at.query_params  # and nothing unread stays in the link

@@ -331,3 +331,36 @@ def test_changed_inputs_grey_the_old_figures_until_run(demo_app, browser, artifa
     assert not page.get_by_role("status").filter(has_text=t("stale_results", lang)).is_visible()
     assert outside == []
     page.close()
+
+
+def test_a_moved_maps_view_travels_in_the_link(demo_app, browser, artifacts):
+    """The coverage map dragged and zoomed: the page's URL carries the view, and the link opened in a new browser
+    shows the map at that view."""
+    view = """() => { for (const k of Object.keys(window)) { const m = window[k];
+        if (k.startsWith('map_') && m && typeof m.getCenter === 'function') {
+          const c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; } } return null; }"""
+    page, outside = open_page(browser, demo_app + "/coverage", height=1300)
+    frame = map_frame(page, timeout=180_000)
+    page.wait_for_timeout(1000)
+    box = page.locator(MAP_IFRAME).first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, -300)
+    page.wait_for_timeout(800)
+    page.mouse.down()
+    page.mouse.move(x - 120, y + 60, steps=10)
+    page.mouse.up()
+    page.wait_for_timeout(1500)  # the drag's inertia
+    moved = frame.evaluate(view)
+    written = f"view={moved[0]:.5f},{moved[1]:.5f},{moved[2]:g}"
+    page.wait_for_function(f"() => decodeURIComponent(location.search).includes('{written}')", timeout=30_000)
+    link = page.evaluate("location.href")
+    page.close()
+    other, elsewhere = open_page(browser, link, height=1300)
+    again = map_frame(other, timeout=180_000)
+    other.wait_for_timeout(1000)
+    shown = again.evaluate(view)
+    assert shown[2] == moved[2] and shown[0] == pytest.approx(moved[0], abs=2e-5) \
+        and shown[1] == pytest.approx(moved[1], abs=2e-5), (moved, shown)
+    assert outside == [] and elsewhere == []
+    other.close()

@@ -35,7 +35,7 @@ from ui.store_access import get_store, read_layer_cached
 from ui.tables import show_table
 from webmap.field_report_layer import ReportEntry
 from webmap.folium_map import build_map, coverage_image, coverage_overlay, outlines
-from webmap.hash_zoom import FitFromHash, bounds_fragment
+from webmap.hash_zoom import FitFromHash, bounds_fragment, view_fragment
 from webmap.legend import LegendEntry
 from webmap.publish import is_published, map_key, publish, signed_map_url
 
@@ -175,7 +175,8 @@ def _map() -> folium.Map:
         extra.append(LegendEntry("outline", "#b30000", t("legend_gaps", lang, n=min(GAPS_DRAWN, len(gaps)))))
     m = build_map(frames, lang=lang, overlays=[overlay], on_top=on_top, legend_extra=extra, height=MAP_HEIGHT,
                   basemap=basemap, gcj02=gcj02, report_entry=ReportEntry(lang))
-    FitFromHash().add_to(m)  # a unit or gap picked below zooms the published map through its URL
+    # a unit or gap picked below zooms the published map through its URL; the reader's moves go into the link
+    FitFromHash(keep_view=True).add_to(m)
     return m
 
 
@@ -198,6 +199,8 @@ with left:
     fragment = bounds_fragment(target, result.demand.crs, gcj02) if target is not None and len(target) else ""
     if found is not None:  # a place found by the search box wins over a picked row
         fragment = place_fragment(found, gcj02)
+    if not fragment:  # a view sent in a link (?view=lat,lng,zoom)
+        fragment = view_fragment(st.query_params.get("view"))
     st.iframe(url + fragment, height=MAP_HEIGHT)
     # The same map for print: the layers, the coverage, the gaps drawn, and the street names, at 300 dpi.
     printed = {"boundaries": boundaries} if boundaries is not None else {}

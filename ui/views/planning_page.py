@@ -24,7 +24,7 @@ from ui.analysis import get_planning, get_ranking, get_whatif, layer_versions, p
 from ui.auth import active_account, write_store
 from ui.charts import marginal_chart, show_chart
 from ui.formatting import format_change, format_measure
-from ui.links import LinkField, flag, keep, number_in, one_of, restore, some_of
+from ui.links import LinkField, flag, keep, number_in, one_of, opened_with, put_in_link, restore, some_of
 from ui.map_png import png_button, print_png, street_labels, titled
 from ui.map_settings import basemap_setting
 from ui.need import need_planning_section
@@ -65,6 +65,8 @@ LINK = {"problem": LinkField("planning.problem", PROBLEMS[0], one_of(PROBLEMS)),
         "exact": LinkField("planning.exact", False, flag, lambda v: "1" if v else "0"),
         "limit": LinkField("planning.limit", 30, number_in(1, 600, int)),
         "wide": LinkField("planning.wide", False, flag, lambda v: "1" if v else "0")}
+#: Not inputs but results a link names: the plan solved (?solved=1) and the ranked candidate picked (?site=<id>).
+asked = opened_with("planning", ("solved", "site"))
 restore("planning", LINK)
 
 with st.form("plan_form"):
@@ -93,6 +95,11 @@ try:
         st.stop()
     with st.spinner(t("preparing_candidates", lang)):
         candidates, problem, notes = get_planning(store, cutoff=cutoff, layer="venues", sources=tuple(sources))
+    solved = st.session_state.get(state.PLAN_RESULT)
+    if asked.get("solved") == "1" and not (solved and solved[0] == inputs):
+        solve = True  # a link to a solved plan: solved again with its inputs, as its sender saw it
+    if asked.get("site") in set(candidates["candidate_id"]):
+        st.session_state[state.PLAN_RANK_PICK] = (cutoff, tuple(sources), asked["site"])
     if solve:
         bar = progress_slot.progress(0.0, text=t("solving", lang))
         plan = solve_plan(problem, problem_kind, p=int(p), target=float(target),
@@ -107,6 +114,7 @@ except OneMapError as exc:
 
 solved = st.session_state.get(state.PLAN_RESULT)
 plan = solved[1] if solved and solved[0] == inputs else None
+put_in_link("solved", "1" if plan is not None else None)
 if plan is None:
     st.info(t("solve_prompt", lang) if not solved else t("inputs_changed", lang))
 else:
@@ -145,6 +153,7 @@ with left:
     pick = st.session_state.get(state.PLAN_RANK_PICK)
     at = candidates.index[candidates["candidate_id"] == pick[2]] if pick and pick[:2] == (cutoff, tuple(sources)) \
         else []
+    put_in_link("site", str(pick[2]) if len(at) else None)
     if len(at):
         picked = candidates.index.get_loc(at[0])
         demand = get_whatif(store, cutoff=cutoff).engine.demand
