@@ -46,12 +46,15 @@ class AreaSelection:
         (NaN when nobody lives in the area or the layer has no data).
     facilities : DataFrame
         ``layer`` and ``count`` of the facilities it holds, one row per given layer.
+    held : DataFrame
+        The facilities it holds, one row each: ``layer``, ``feature_id`` and ``name`` (``None`` where unnamed).
     """
 
     area_km2: float
     residents: float
     coverage: pd.DataFrame
     facilities: pd.DataFrame
+    held: pd.DataFrame
 
 
 def drawn_area(feature: Mapping, *, gcj02: bool = False) -> BaseGeometry:
@@ -124,17 +127,23 @@ def select_area(result: CoverageResult, area: BaseGeometry, facilities: Mapping[
             covered = np.nan if no_data else float(pop[result.covered(layer, th)[inside]].sum())
             rows.append({"layer": layer, "threshold_m": th, "minutes": minutes_for(th), "covered": covered,
                          "rate": np.nan if no_data or residents == 0 else covered / residents})
-    counts = []
+    counts, held = [], []
+    shapely.prepare(local)
     for layer, frame in facilities.items():
         n = 0
         if frame is not None and len(frame):
-            geoms = frame_to(frame, result.demand.crs).geometry.to_numpy()
-            shapely.prepare(local)
-            n = int(shapely.intersects(local, geoms).sum())
+            inside_area = shapely.intersects(local, frame_to(frame, result.demand.crs).geometry.to_numpy())
+            n = int(inside_area.sum())
+            chosen = frame[inside_area]
+            ids = chosen["feature_id"] if "feature_id" in chosen.columns else chosen.index.to_series()
+            names = chosen["name"] if "name" in chosen.columns else pd.Series([None] * len(chosen))
+            held += [{"layer": layer, "feature_id": str(i), "name": None if pd.isna(nm) else str(nm)}
+                     for i, nm in zip(ids, names)]
         counts.append({"layer": layer, "count": n})
     return AreaSelection(area_km2=ground_area_km2(_to_crs(area, crs, 4326)), residents=residents,
                          coverage=pd.DataFrame(rows, columns=["layer", "threshold_m", "minutes", "covered", "rate"]),
-                         facilities=pd.DataFrame(counts, columns=["layer", "count"]))
+                         facilities=pd.DataFrame(counts, columns=["layer", "count"]),
+                         held=pd.DataFrame(held, columns=["layer", "feature_id", "name"]))
 
 
 def ground_area_km2(area_wgs84: BaseGeometry) -> float:

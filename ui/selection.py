@@ -87,6 +87,13 @@ def _show(got, lang: str, layer: str) -> None:
     held["layer"] = [_layer_name(k, lang) for k in held["layer"]]
     show_table(held, {"layer": (t("facility_layers", lang), "text"), "count": (t("select_held", lang), "count")},
                lang, key="coverage.select_held")
+    if len(got.held):
+        listed = got.held.copy()
+        listed["layer"] = [_layer_name(k, lang) for k in listed["layer"]]
+        listed["name"] = [n if n else f"{lay} {fid}" for n, lay, fid in
+                          zip(listed["name"], listed["layer"], listed["feature_id"])]
+        show_table(listed, {"name": (t("site_name", lang), "text"), "layer": (t("facility_layers", lang), "text")},
+                   lang, key="coverage.select_list", height=min(36 * (len(listed) + 1) + 4, 300))
     st.caption(t("select_rule", lang))
 
 

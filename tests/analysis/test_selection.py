@@ -65,7 +65,9 @@ def test_a_drawn_polygons_residents_and_coverage_are_the_cells_inside_counted_by
         assert (np.isnan(row.rate) if residents == 0 else row.rate == pytest.approx(row.covered / residents))
     for row in got.facilities.itertuples():  # facilities held: those touching the area, one by one
         frame = demo_analysis.layers[row.layer].to_crs(4326)
-        assert row.count == sum(area.intersects(g) for g in frame.geometry)
+        touching = [str(f) for f, g in zip(frame["feature_id"], frame.geometry) if area.intersects(g)]
+        assert row.count == len(touching)
+        assert sorted(got.held.loc[got.held["layer"] == row.layer, "feature_id"]) == sorted(touching)
 
 
 def test_a_unit_picked_as_the_area_is_its_row_of_the_unit_table_and_the_city_is_the_summary(run, demo_city):
