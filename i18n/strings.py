@@ -329,6 +329,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stale_results": ("输入已更改：下方仍是上次运行的结果，点击“运行分析”更新。",
                       "The inputs have changed: the figures below are still those of the last run. Press "
                       "“Run analysis” to update them."),
+    "stale_plan": ("条件已更改：下方仍是上次求解的方案和候选点排序，点击“求解”更新。",
+                   "The inputs have changed: the plan and the ranking below are still those of the last solve. Press "
+                   "Solve to update them."),
     "wide_map": ("地图通栏显示", "Full-width map"),
     "wide_map_help": ("地图占满页面宽度，表格移到地图下方。", "The map spans the page; the tables move below it."),
     "search_place": ("查找地点", "Find a place"),

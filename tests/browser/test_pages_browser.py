@@ -364,3 +364,23 @@ def test_a_moved_maps_view_travels_in_the_link(demo_app, browser, artifacts):
         and shown[1] == pytest.approx(moved[1], abs=2e-5), (moved, shown)
     assert outside == [] and elsewhere == []
     other.close()
+
+
+def test_changed_planning_inputs_grey_the_last_plan(demo_app, browser, artifacts):
+    """A plan solved, then the walking distance changed in the form: the plan below is greyed under a note until
+    Solve is pressed again."""
+    page, outside = open_page(browser, demo_app + "/planning", height=1500)
+    map_frame(page, timeout=180_000)
+    page.get_by_role("button", name="求解", exact=True).click()
+    page.get_by_text("新增覆盖").first.wait_for(timeout=180_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    page.wait_for_timeout(1000)
+    assert page.locator(".onemap-stale").count() == 0
+    page.get_by_role("spinbutton").first.fill("4")  # 新增场地数 p, in the form
+    page.wait_for_function("() => document.querySelector('.onemap-stale')", timeout=30_000)
+    assert page.get_by_role("status").filter(has_text="上次求解的方案").is_visible()
+    page.get_by_role("button", name="求解", exact=True).click()
+    page.get_by_text("4 处新场地").first.wait_for(timeout=180_000)
+    page.wait_for_function("() => !document.querySelector('.onemap-stale')", timeout=30_000)
+    assert outside == []
+    page.close()

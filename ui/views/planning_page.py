@@ -30,6 +30,7 @@ from ui.map_settings import basemap_setting
 from ui.need import need_planning_section
 from ui.place_search import place_search, zoom_for
 from ui.scenario_maps import scenario_maps
+from ui.stale import grey_when_changed
 from ui.store_access import get_store, read_layer_cached
 from ui.tables import prepare, show_table
 from webmap.folium_map import (
@@ -85,6 +86,7 @@ with st.form("plan_form"):
     time_limit = c4.number_input(t("time_limit", lang), min_value=1, max_value=600, key="planning.limit")
     solve = st.form_submit_button(t("solve", lang), type="primary")
 keep("planning", LINK)
+grey_when_changed(t("solve", lang), t("stale_plan", lang))  # the plan below never reads as the new inputs' answer
 
 inputs = {"problem": problem_kind, "p": int(p), "target": float(target), "cutoff": float(cutoff),
           "sources": tuple(sources), "exact": bool(exact), "time_limit": int(time_limit)}
