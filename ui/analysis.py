@@ -2,12 +2,15 @@
 
 Snapping a city's population and facilities to its network takes seconds; map events
 and reruns must not repeat it.  :func:`get_engine` keeps one :class:`CoverageEngine` per
-(store, layer versions) in ``st.cache_resource``; results of a coverage run are cached by
+(store, layer versions) in ``st.cache_resource``, and in a signed file of the instance folder
+so a restarted server does not prepare it again; results of a coverage run are cached by
 their inputs.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -20,6 +23,8 @@ from geo.facilities import TimeSlot
 from geo.inputs import FACILITY_LAYERS, engine_from_readers
 from layers.stores import Store
 from ui.store_access import read_layer_cached, read_raster_cached
+
+log = logging.getLogger(__name__)
 
 
 def layer_versions(store: Store) -> tuple[tuple[str, str, int], ...]:
@@ -44,8 +49,28 @@ def _readers(_store: Store, store_key: str, versions: tuple):
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _engine(_store: Store, store_key: str, versions: tuple, method: str) -> CoverageEngine:
+    """The engine of these layer versions: from its file when this server prepared it before (a restart), else
+    built and written there (:mod:`geo.engine_file`)."""
+    from geo.engine_file import engine_key, load_engine, prune, save_engine
+    from office.instance import instance_dir, secret_for
+
+    # the versions and when each was written: a store made again from scratch has the same numbers, not times
+    stamps = tuple(sorted((i.name, i.kind, i.layer_version, str(i.changed_at)) for i in _store.layers.list()))
+    folder = instance_dir() / "engines"
+    path = folder / f"{engine_key(store_key, stamps, method)}.engine"
+    secret = secret_for("engine-files")
+    engine = load_engine(path, secret)
+    if engine is not None:
+        os.utime(path)  # recently used: kept when old files are pruned
+        return engine
     vector, raster = _readers(_store, store_key, versions)
-    return engine_from_readers(vector, raster, method=method)
+    engine = engine_from_readers(vector, raster, method=method)
+    try:
+        save_engine(engine, path, secret)
+        prune(folder)
+    except OSError:
+        log.warning("the engine could not be kept in %s; the next restart builds it again", folder, exc_info=True)
+    return engine
 
 
 def get_engine(store: Store, method: str = "network") -> CoverageEngine:

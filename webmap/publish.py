@@ -49,7 +49,7 @@ def _renderer_version() -> str:
     digest = hashlib.sha256()
     for name in ("webmap/folium_map.py", "webmap/legend.py", "webmap/one_map.py", "webmap/assets.py",
                  "webmap/publish.py", "webmap/escape.py", "webmap/field_report_layer.py", "webmap/vector_layer.py",
-                 "webmap/hash_zoom.py",
+                 "webmap/hash_zoom.py", "webmap/measure.py", "webmap/view_sync.py",
                  "layers/styles.py", "i18n/strings.py", "i18n/values.py"):
         digest.update((root / name).read_bytes())
     return digest.hexdigest()[:12]
