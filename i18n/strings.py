@@ -314,7 +314,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                     "Residents count when the centre of their population cell lies in the area; a facility counts "
                     "when it touches the area; coverage is this run's coverage."),
     "map_png": ("下载地图（PNG）", "Download the map (PNG)"),
-    "map_png_help": ("按打印精度（A4 横向，{dpi} dpi）绘制本页的地图、图例、比例尺和指北针，点击后生成。",
+    "map_png_help": ("按打印精度（A4 横向，每英寸 {dpi} 点）绘制本页的地图、图例、比例尺和指北针，点击后生成。",
                      "The map of this page with its legend, scale and north arrow, drawn at print resolution "
                      "(A4 landscape, {dpi} dpi) when you press the button."),
     "scenario": ("方案", "Scenario"),

@@ -163,6 +163,9 @@ def _solve(at: AppTest) -> None:
 PAGES = {
     "one_map": ("views/one_map.py", ()),
     "coverage": ("views/coverage_page.py", ()),
+    "coverage_select": ("views/coverage_page.py", (  # 圈选统计 on, a unit picked as the area
+        lambda at: at.toggle(key="coverage.select").set_value(True),
+        lambda at: at.selectbox(key="coverage.select_unit").select_index(1))),
     "coverage_province": ("views/coverage_page.py", (
         lambda at: next(b for b in at.button if b.label in ("分区计算", "Run in partitions")).click(),)),
     "planning": ("views/planning_page.py", (_solve, lambda at: at.multiselect(key="whatif_open").set_value(

@@ -249,7 +249,12 @@ def test_planning_scenarios_compare_as_people_read_them(monkeypatch, demo_gpkg, 
         at.button(key="save_scenario").click().run()
         assert not at.exception
     at.multiselect(key="compare_pick").set_value(["东岸 3处", "东岸 5处"]).run()
-    table = next(d.value for d in at.dataframe if list(d.value.columns) == ["东岸 3处", "东岸 5处"])
+    both = next(d.value for d in at.dataframe if list(d.value.columns)[:2] == ["东岸 3处", "东岸 5处"])
+    assert list(both.columns)[2] == "变化（东岸 5处 相对 东岸 3处）"  # what changes, as the third column
+    assert both.loc["新增场地数"].tolist()[2] == "+2" and both.loc["步行距离"].tolist()[2] == "—"
+    assert re.fullmatch(r"\+\d{1,3}(,\d{3})*", both.loc["新增覆盖人口"].tolist()[2])
+    assert re.fullmatch(r"\+\d+\.\d 个百分点", both.loc["规划后覆盖率"].tolist()[2])
+    table = both[["东岸 3处", "东岸 5处"]]
     assert {"新增场地数", "新增覆盖人口", "规划后覆盖率", "步行距离"} <= set(table.index)
     assert table.loc["新增场地数"].tolist() == ["3", "5"] and table.loc["步行距离"].tolist() == ["500 m", "500 m"]
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", v) for v in table.loc["新增覆盖人口"])
@@ -376,3 +381,22 @@ def test_a_link_with_values_the_page_does_not_take_opens_its_defaults(on_demo):
     assert at.multiselect(key="planning.sources").value == ["uploaded", "generated"]
     assert not at.success  # "solved=maybe" solves nothing
     assert "site" not in at.query_params and "solved" not in at.query_params  # and nothing unread stays in the link
+
+
+def test_a_unit_picked_for_selection_shows_its_row_of_the_unit_table(on_demo):
+    """Two surfaces, one figure: a street picked in 圈选统计 shows the residents and covered residents of that street's
+    row in 分单元统计."""
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("views/coverage_page.py").run()
+    at.toggle(key="coverage.select").set_value(True).run()
+    picker = at.selectbox(key="coverage.select_unit")
+    picker.select_index(2).run()
+    assert not at.exception
+    name = at.selectbox(key="coverage.select_unit").format_func(at.selectbox(key="coverage.select_unit").value)
+    units = next(d.value for d in at.dataframe if "街道" in d.value.columns and "覆盖率" in d.value.columns)
+    row = units[units["街道"] == name].iloc[0]
+    residents = [m for m in at.metric if m.label == "常住人口"][-1]  # the selection's, below the page's own
+    assert residents.value == f"{row['常住人口']:,.0f}"
+    table = next(d.value for d in at.dataframe if "生活圈（GB 50180-2018）" in d.value.columns)
+    mine = table[(table["设施图层"] == "体育场馆") & (table["生活圈（GB 50180-2018）"] == "10分钟（500米）")].iloc[0]
+    assert mine["覆盖人口"] == row["覆盖人口"]
