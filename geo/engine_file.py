@@ -3,7 +3,8 @@
 Building the engine of a city (reading the layers, building the walking network, snapping a million cells and
 thousands of facilities to it) takes seconds; the engine it yields is plain arrays.  :func:`save_engine` writes it
 once per key (the caller's store, layer versions and method, and the engine code's own digest, so a changed layer
-or a changed engine never reads an old file); :func:`load_engine` reads it back.
+or a changed engine never reads an old file); :func:`load_engine` reads it back.  The network's nearest-edge index
+is left out (it is most of the bytes and a coverage run does not use it; the first new place snapped builds it).
 
 The file is a pickle, which must never be read unless this server wrote it: each file starts with an HMAC-SHA256
 of its body under a key only the server holds, checked before anything is unpickled.  A file that fails the check,
@@ -12,6 +13,8 @@ is cut short or cannot be read is ignored (and logged), and the engine is built 
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -48,9 +51,21 @@ def engine_key(*parts: object) -> str:
     return hashlib.sha256(repr((ENGINE_CODE, *parts)).encode("utf-8")).hexdigest()[:32]
 
 
+def _without_indexes(engine: CoverageEngine) -> CoverageEngine:
+    """A shallow copy of ``engine`` without the network's nearest-edge index: more than half of the file, not used
+    by a coverage run, and built again on the first snap of a new place (a what-if site)."""
+    reach = engine.network_reach
+    if reach is None or getattr(reach.network, "_index", None) is None:
+        return engine
+    light = copy.copy(engine)
+    light.network_reach = copy.copy(reach)
+    light.network_reach.network = dataclasses.replace(reach.network, _index=None)
+    return light
+
+
 def save_engine(engine: CoverageEngine, path: Path, secret: bytes) -> None:
     """Write ``engine`` to ``path`` (atomically, readable by this user only), signed with ``secret``."""
-    body = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
+    body = pickle.dumps(_without_indexes(engine), protocol=pickle.HIGHEST_PROTOCOL)
     mac = hmac.new(secret, _MAGIC + body, hashlib.sha256).digest()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".engine")

@@ -22,6 +22,11 @@ def test_an_engine_read_back_answers_exactly_as_built(demo_analysis, tmp_path):
     read = again.run([300.0, 500.0, 1000.0])
     assert read.summary().equals(built.summary())
     assert (read.distance.to_numpy() == built.distance.to_numpy()).all()
+    assert again.network_reach.network._index is None  # left out of the file, built again on the first snap:
+    x, y = demo_analysis.demand.x[:50] + 7.0, demo_analysis.demand.y[:50] - 3.0
+    mine, theirs = again.network_reach.network.snap(x, y), demo_analysis.network.snap(x, y)
+    assert all((getattr(mine, f) == getattr(theirs, f)).all() for f in ("edge", "along", "offset"))
+    assert demo_analysis.network._index is not None  # the engine in memory kept its own
 
 
 def test_a_file_not_written_whole_by_this_server_is_refused(demo_analysis, tmp_path, caplog):
