@@ -103,8 +103,8 @@ class CoverageResult:
                 out[f"covered_{layer}_{th:g}"] = self.covered(layer, th)
         return out
 
-    def summary(self) -> pd.DataFrame:
-        """Residents covered and not, per layer and threshold.
+    def summary(self, layers: Sequence[str] | None = None) -> pd.DataFrame:
+        """Residents covered and not, per layer (all, or ``layers``) and threshold.
 
         ``rate`` is ``NaN`` (status ``no data``) for a layer with no usable facility, so
         a missing layer is never read as 0 % coverage.
@@ -112,6 +112,8 @@ class CoverageResult:
         total = float(self.population.sum())
         rows = []
         for layer, ths in self.thresholds.items():
+            if layers is not None and layer not in layers:
+                continue
             for th in ths:
                 cov = float(self.population[self.covered(layer, th)].sum())
                 no_data = layer in self.no_data_layers

@@ -97,11 +97,16 @@ class NetworkReach:
         The same bound for demand cells; cells beyond it are unreachable by network.
     demand_snap : Snap, optional
         The demand already snapped to this network (by another reach): reused as it is.
+    demand_index : optional
+        That reach's demand cells by edge end (``_cells_by_end``), so a reach of a few new places (a what-if site)
+        finds the cells on their edges and near them without going through every cell.
     """
 
     def __init__(self, network: WalkNetwork, access: AccessPoints, demand_x: np.ndarray,
                  demand_y: np.ndarray, *, max_snap_m: float = DEFAULT_MAX_SNAP_M,
-                 max_demand_snap_m: float = DEFAULT_MAX_SNAP_M, demand_snap: Snap | None = None) -> None:
+                 max_demand_snap_m: float = DEFAULT_MAX_SNAP_M, demand_snap: Snap | None = None,
+                 demand_index: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+                 ) -> None:
         self.network = network
         self.access = access
         self.max_demand_snap_m = float(max_demand_snap_m)
@@ -119,7 +124,9 @@ class NetworkReach:
         np.minimum.at(best, access.owner, np.where(ok, self.access_snap.offset, np.inf))
         self.facility_snap_m = best
         self._bucket_size: float | None = None  # the window grid of catchments, built for a limit on demand
-        self._by_end: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+        # the demand cells by their edge's end nodes: shared with the reach whose ``demand_snap`` this is
+        self._by_end: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = \
+            demand_index if demand_snap is not None else None
         self._build_graph()
         self._build_same_edge_pairs()
 
@@ -160,6 +167,15 @@ class NetworkReach:
         a_edge = self.access_snap.edge[a_ok]
         order = np.argsort(a_edge, kind="stable")
         a_ok, a_edge = a_ok[order], a_edge[order]
+        ds, asn = self.demand_snap, self.access_snap
+        if self._by_end is not None and len(a_ok) * 50 < len(ds.edge):  # a few places: the cells of their edges
+            tags, cells = expand_csr(self._by_end[0], self.network.edge_u[a_edge])
+            same = ds.edge[cells] == a_edge[tags]
+            dem, acc = cells[same], a_ok[tags[same]]
+            self._pair_demand = dem
+            self._pair_facility = self.access.owner[acc]
+            self._pair_distance = ds.offset[dem] + asn.offset[acc] + np.abs(ds.along[dem] - asn.along[acc])
+            return
         d_ok = np.flatnonzero(self.demand_snap.ok)
         d_edge = self.demand_snap.edge[d_ok]
         lo = np.searchsorted(a_edge, d_edge, "left")
@@ -204,16 +220,30 @@ class NetworkReach:
     def _demand_from_nodes(self, node_d: np.ndarray, node_f: np.ndarray, mask: np.ndarray,
                            cutoff: float) -> Nearest:
         net, snap = self.network, self.demand_snap
-        ok = snap.ok
-        e = np.where(ok, snap.edge, 0)
-        u, v = net.edge_u[e], net.edge_v[e]
-        du = node_d[u] + snap.along
-        dv = node_d[v] + (net.edge_length[e] - snap.along)
-        via_v = dv < du
-        dist = snap.offset + np.where(via_v, dv, du)
-        fac = np.where(via_v, node_f[v], node_f[u])
-        dist[~ok] = np.inf
-        fac[~ok] = -1
+        reached = np.flatnonzero(np.isfinite(node_d))
+        if len(reached) * 20 < len(node_d):
+            # A few sources' neighbourhoods: only the cells on edges touching a reached node can be reached.
+            by_u, by_v = self._cells_by_end()
+            cells = np.unique(np.concatenate((expand_csr(by_u, reached)[1], expand_csr(by_v, reached)[1])))
+            dist, fac = np.full(len(snap.edge), np.inf), np.full(len(snap.edge), -1, dtype=np.int64)
+            e = snap.edge[cells]
+            u, v = net.edge_u[e], net.edge_v[e]
+            du = node_d[u] + snap.along[cells]
+            dv = node_d[v] + (net.edge_length[e] - snap.along[cells])
+            via_v = dv < du
+            dist[cells] = snap.offset[cells] + np.where(via_v, dv, du)
+            fac[cells] = np.where(via_v, node_f[v], node_f[u])
+        else:
+            ok = snap.ok
+            e = np.where(ok, snap.edge, 0)
+            u, v = net.edge_u[e], net.edge_v[e]
+            du = node_d[u] + snap.along
+            dv = node_d[v] + (net.edge_length[e] - snap.along)
+            via_v = dv < du
+            dist = snap.offset + np.where(via_v, dv, du)
+            fac = np.where(via_v, node_f[v], node_f[u])
+            dist[~ok] = np.inf
+            fac[~ok] = -1
         if len(self._pair_demand):
             active = mask[self._pair_facility]
             pd_, pf, pdist = self._pair_demand[active], self._pair_facility[active], self._pair_distance[active]

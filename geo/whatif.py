@@ -1,8 +1,10 @@
 """What-if: open or close a facility, add a site at a clicked point, change opening hours.
 
 :class:`WhatIf` keeps the current coverage and answers each change by recomputing only the
-layers it touches (one multi-source Dijkstra each; new sites get their own small source
-graph on the same snapped demand), so a click in the app is answered at once.
+layers it touches: a change that only opens facilities or adds sites searches from those alone (up to
+the cutoff) and keeps every cell they do not bring nearer, which is what a full run of the layer gives;
+a change that closes anything runs the touched layers again (one multi-source Dijkstra each; new sites
+get their own small source graph on the same snapped demand).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class WhatIf:
         self.thresholds = thresholds
         self.slot = slot
         self.base = engine.run(thresholds, slot=slot)
+        self._base_mask = engine.facilities.open_mask(slot)  # the facilities the base counts
+        self._base_summary = self.base.summary().set_index(["layer", "threshold_m"])
         fac = engine.facilities
         self._index = {(layer, fid): i for i, (layer, fid) in
                        enumerate(zip(fac.table["layer"], fac.table["feature_id"]))}
@@ -111,7 +115,8 @@ class WhatIf:
         notes = []
         if eng.network_reach is not None:
             base = eng.network_reach
-            reach = NetworkReach(base.network, new.access, eng.demand.x, eng.demand.y, demand_snap=base.demand_snap)
+            reach = NetworkReach(base.network, new.access, eng.demand.x, eng.demand.y, demand_snap=base.demand_snap,
+                                 demand_index=base._cells_by_end())
             for k in reach.off_network_facilities:
                 notes.append(note("whatif.site_off_network", site=int(k) + 1))
             return reach.nearest(cutoff=cutoff), notes
@@ -144,38 +149,78 @@ class WhatIf:
             added = {add_layer: nearest}
             touched.add(add_layer)
         layers = [k for k in self.engine.facilities.layers if k in touched]
-        fresh = self.engine.run(self._thresholds_for(layers), slot=self.slot, cutoff=self.base.cutoff,
-                                layers=layers, open_mask=mask, added=added) if layers else None
-        result = self._merge(fresh)
-        change = self._change(result)
+        if not layers:
+            fresh = None
+        elif not (self._base_mask & ~mask).any():
+            # Nothing closes: only the cells the opened facilities and the new sites reach can change.
+            fresh = self._only_gains(layers, mask & ~self._base_mask, added)
+        else:
+            fresh = self.engine.run(self._thresholds_for(layers), slot=self.slot, cutoff=self.base.cutoff,
+                                    layers=layers, open_mask=mask, added=added)
+        result = self._merge(fresh, only_gains=fresh is not None and not (self._base_mask & ~mask).any())
+        change = self._change(result, layers)
         return WhatIfResult(result=result, change=change, notes=notes, seconds=time.perf_counter() - t0)
+
+    def _only_gains(self, layers: list[str], opened: np.ndarray, added: Mapping[str, Nearest]) -> CoverageResult:
+        """The touched layers when facilities only open and sites are only added: each cell keeps its distance
+        unless an opened facility or a new site (searched alone, up to the cutoff) is strictly nearer — what a
+        full run of the layer gives, at the cost of the new sources' neighbourhoods instead of the whole city."""
+        base, fac = self.base, self.engine.facilities
+        dist, near, no_data = {}, {}, []
+        for layer in layers:
+            d, f = base.distance[layer].to_numpy(), base.nearest_index[layer].to_numpy()
+            gains = []
+            newly = opened & fac.layer_mask(layer)
+            if newly.any():
+                got = self.engine.reach.nearest(newly, cutoff=base.cutoff)
+                gains.append((got.distance, got.facility))
+            if layer in added:
+                gains.append((added[layer].distance, -2 - np.maximum(added[layer].facility, 0)))
+            for extra_d, extra_f in gains:
+                better = extra_d < d
+                d, f = np.where(better, extra_d, d), np.where(better, extra_f, f)
+            dist[layer], near[layer] = d, f
+            if layer in base.no_data_layers and not np.isfinite(d).any() and not fac.layer_mask(layer).any():
+                no_data.append(layer)
+        return CoverageResult(distance=pd.DataFrame(dist), nearest_index=pd.DataFrame(near),
+                              facility_ids=base.facility_ids, population=base.population,
+                              thresholds=self._thresholds_for(layers), method={k: base.method[k] for k in layers},
+                              demand=base.demand, slot=base.slot, cutoff=base.cutoff, no_data_layers=no_data,
+                              notes=base.notes)
 
     def _thresholds_for(self, layers: list[str]):
         return {k: self.base.thresholds[k] for k in layers}
 
-    def _merge(self, fresh: CoverageResult | None) -> CoverageResult:
+    def _merge(self, fresh: CoverageResult | None, *, only_gains: bool = False) -> CoverageResult:
+        """The base with ``fresh``'s layers put in (the base's other columns shared, not copied); with
+        ``only_gains`` (no distance grew) all layers together are the base's, lowered by the fresh layers."""
         base = self.base
         if fresh is None:
             return base
-        dist = base.distance.copy()
-        near = base.nearest_index.copy()
-        for layer in fresh.distance.columns:
-            if layer == ANY_LAYER:
-                continue
-            dist[layer] = fresh.distance[layer].to_numpy()
-            near[layer] = fresh.nearest_index[layer].to_numpy()
+        touched = [k for k in fresh.distance.columns if k != ANY_LAYER]
+        dist = {k: fresh.distance[k].to_numpy() if k in touched else base.distance[k].to_numpy()
+                for k in base.distance.columns}
+        near = {k: fresh.nearest_index[k].to_numpy() if k in touched else base.nearest_index[k].to_numpy()
+                for k in base.nearest_index.columns}
         real = [k for k in base.thresholds if k != ANY_LAYER]
-        if ANY_LAYER in dist.columns:
-            dist[ANY_LAYER] = np.min(dist[real].to_numpy(), axis=1)
+        if ANY_LAYER in dist:
+            if only_gains:
+                dist[ANY_LAYER] = np.minimum.reduce([base.distance[ANY_LAYER].to_numpy(), *(dist[k] for k in touched)])
+            else:
+                dist[ANY_LAYER] = np.min(np.column_stack([dist[k] for k in real]), axis=1)
+        dist, near = pd.DataFrame(dist, copy=False), pd.DataFrame(near, copy=False)
         no_data = [k for k in base.no_data_layers if k not in fresh.distance.columns or k in fresh.no_data_layers]
         return CoverageResult(distance=dist, nearest_index=near, facility_ids=base.facility_ids,
                               population=base.population, thresholds=base.thresholds, method=base.method,
                               demand=base.demand, slot=base.slot, cutoff=base.cutoff, no_data_layers=no_data,
                               notes=base.notes)
 
-    def _change(self, after: CoverageResult) -> pd.DataFrame:
-        b = self.base.summary().set_index(["layer", "threshold_m"])
-        a = after.summary().set_index(["layer", "threshold_m"])
+    def _change(self, after: CoverageResult, touched: Sequence[str] = ()) -> pd.DataFrame:
+        b = self._base_summary
+        a = b.copy()
+        if touched:  # only the touched layers (and all of them together) can differ from the base
+            fresh = after.summary(layers=[*touched, *([ANY_LAYER] if ANY_LAYER in after.thresholds else [])])
+            a.loc[fresh.set_index(["layer", "threshold_m"]).index] = fresh.set_index(["layer", "threshold_m"])
         out = pd.DataFrame({"covered_before": b["covered"], "covered_after": a["covered"],
                             "rate_before": b["rate"], "rate_after": a["rate"]})
         out["newly_covered"] = out["covered_after"] - out["covered_before"]

@@ -30,6 +30,9 @@ def test_an_engine_read_back_answers_exactly_as_built(demo_analysis, tmp_path):
 
 
 def test_a_file_not_written_whole_by_this_server_is_refused(demo_analysis, tmp_path, caplog):
+    import logging
+
+    logging.getLogger("geo.engine_file").addHandler(caplog.handler)  # whatever the app's logging set up
     path = tmp_path / "city.engine"
     save_engine(demo_analysis.engine, path, SECRET)
     data = path.read_bytes()
@@ -45,6 +48,7 @@ def test_a_file_not_written_whole_by_this_server_is_refused(demo_analysis, tmp_p
     assert load_engine(path, SECRET) is None
     assert load_engine(tmp_path / "none.engine", SECRET) is None
     assert "bad signature" in caplog.text
+    logging.getLogger("geo.engine_file").removeHandler(caplog.handler)
 
 
 def test_the_key_changes_with_the_layers_and_the_method():
