@@ -157,8 +157,9 @@ class WhatIf:
         else:
             fresh = self.engine.run(self._thresholds_for(layers), slot=self.slot, cutoff=self.base.cutoff,
                                     layers=layers, open_mask=mask, added=added)
-        result = self._merge(fresh, only_gains=fresh is not None and not (self._base_mask & ~mask).any())
-        change = self._change(result, layers)
+        gains = fresh is not None and not (self._base_mask & ~mask).any()
+        result = self._merge(fresh, only_gains=gains)
+        change = self._change(result, layers, only_gains=gains)
         return WhatIfResult(result=result, change=change, notes=notes, seconds=time.perf_counter() - t0)
 
     def _only_gains(self, layers: list[str], opened: np.ndarray, added: Mapping[str, Nearest]) -> CoverageResult:
@@ -215,13 +216,33 @@ class WhatIf:
                               demand=base.demand, slot=base.slot, cutoff=base.cutoff, no_data_layers=no_data,
                               notes=base.notes)
 
-    def _change(self, after: CoverageResult, touched: Sequence[str] = ()) -> pd.DataFrame:
+    def _change(self, after: CoverageResult, touched: Sequence[str] = (), *, only_gains: bool = False
+                ) -> pd.DataFrame:
+        """Residents covered before and after, per layer and threshold.  Only the touched layers (and all layers
+        together) can differ; with ``only_gains`` their residents after are those before plus the cells that came
+        within each threshold (the cells whose distance fell), as counting every cell again gives."""
         b = self._base_summary
-        a = b.copy()
-        if touched:  # only the touched layers (and all of them together) can differ from the base
-            fresh = after.summary(layers=[*touched, *([ANY_LAYER] if ANY_LAYER in after.thresholds else [])])
-            a.loc[fresh.set_index(["layer", "threshold_m"]).index] = fresh.set_index(["layer", "threshold_m"])
-        out = pd.DataFrame({"covered_before": b["covered"], "covered_after": a["covered"],
-                            "rate_before": b["rate"], "rate_after": a["rate"]})
+        covered = b["covered"].to_numpy(dtype=float).copy()
+        row = {key: k for k, key in enumerate(b.index)}
+        pop, base = self.base.population, self.base
+        for layer in [*touched, *([ANY_LAYER] if touched and ANY_LAYER in after.thresholds else [])]:
+            if layer in after.no_data_layers:
+                continue
+            d = after.distance[layer].to_numpy()
+            if only_gains and layer not in base.no_data_layers:
+                old = base.distance[layer].to_numpy()
+                fell = np.flatnonzero(d < old)
+                d_fell, old_fell, pop_fell = d[fell], old[fell], pop[fell]
+                for th in after.thresholds[layer]:
+                    k = row[(layer, th)]
+                    covered[k] = covered[k] + float(pop_fell[(d_fell <= th) & (old_fell > th)].sum())
+            else:
+                for th in after.thresholds[layer]:
+                    covered[row[(layer, th)]] = float(pop[d <= th].sum())
+        total = float(pop.sum())
+        out = pd.DataFrame({"covered_before": b["covered"].to_numpy(), "covered_after": covered,
+                            "rate_before": b["rate"].to_numpy(),
+                            "rate_after": covered / total if total else np.full(len(covered), np.nan)},
+                           index=b.index)
         out["newly_covered"] = out["covered_after"] - out["covered_before"]
         return out.reset_index()

@@ -50,6 +50,10 @@ def test_any_change_equals_a_full_run(whatifs, demo_analysis, data):
     for layer in full.distance.columns:
         assert np.array_equal(got.result.distance[layer].to_numpy(), full.distance[layer].to_numpy()), layer
     assert got.result.summary().equals(full.summary())
+    counted = full.summary().set_index(["layer", "threshold_m"])
+    said = got.change.set_index(["layer", "threshold_m"]).loc[counted.index]
+    assert np.allclose(said["covered_after"], counted["covered"], rtol=0, atol=1e-6, equal_nan=True)
+    assert np.allclose(said["rate_after"], counted["rate"], rtol=0, atol=1e-12, equal_nan=True)
 
 
 def test_opening_a_school_and_adding_a_site_take_the_quick_way_and_say_the_same(whatifs, demo_analysis, monkeypatch):
