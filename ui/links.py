@@ -61,6 +61,15 @@ def some_of(options: list | tuple) -> Callable[[str], Any]:
     return read
 
 
+def text_of(most: int = 200) -> Callable[[str], str]:
+    """A reader of free text up to ``most`` characters (the page checks what it means)."""
+    def read(text: str) -> str:
+        if len(text) > most:
+            raise ValueError(f"longer than {most} characters")
+        return text
+    return read
+
+
 def flag(text: str) -> bool:
     """``1``/``0`` (or true/false) as a checkbox's value."""
     if text.lower() not in ("1", "0", "true", "false"):
@@ -104,7 +113,7 @@ def restore(page: str, fields: Mapping[str, LinkField]) -> None:
                 log.info("link parameter %s=%r of %s ignored: %s", name, st.query_params[name], page, exc)
         elif name in saved:
             st.session_state[field.key] = saved[name]
-        if field.key not in st.session_state:
+        if field.key not in st.session_state and field.default is not None:  # None: the widget's own first option
             st.session_state[field.key] = field.default
     st.session_state.setdefault(_saved_key(page), {})
 
@@ -114,9 +123,12 @@ def keep(page: str, fields: Mapping[str, LinkField]) -> None:
     values = {name: st.session_state[f.key] for name, f in fields.items() if f.key in st.session_state}
     st.session_state[_saved_key(page)] = values
     for name, value in values.items():
+        if value is None:
+            continue
         text = fields[name].write(value)
         if st.query_params.get(name) != text:
             st.query_params[name] = text
 
 
-__all__ = ["LinkField", "one_of", "number_in", "some_of", "flag", "opened_with", "put_in_link", "restore", "keep"]
+__all__ = ["LinkField", "one_of", "number_in", "some_of", "text_of", "flag", "opened_with", "put_in_link", "restore",
+           "keep"]

@@ -25,8 +25,10 @@ from ui import show, state
 from ui.analysis import get_finder, get_indicators, get_trend, get_usage
 from ui.charts import share_lines, show_chart, value_bars
 from ui.formatting import indicator_label, indicator_value
+from ui.links import LinkField, number_in, one_of, text_of
 from ui.map_settings import basemap_setting, report_entry
 from ui.record_import import record_import, stored_layer, stored_layers
+from ui.slots import CHOICES as SLOT_CHOICES
 from ui.slots import slot_picker
 from ui.tables import show_table
 from webmap.folium_map import build_map, dot_marker, labelled_marker, unshift_click
@@ -35,6 +37,25 @@ from webmap.legend import LegendEntry
 STATUS_COLORS = {"over": "#d7301f", "normal": "#41ab5d", "under": "#2171b5", "implausible": "#8856a7",
                  "no_capacity": "#636363", "no_data": "#bdbdbd"}
 
+
+
+#: The page's inputs in its URL (?section=usage&catchment=1000&over=0.85 …; ?section=nearby&mode=station&station=…).
+LINK = {"section": LinkField(state.OPS_SECTION, "nearby", one_of(["nearby", "usage", "indicators"])),
+        "mode": LinkField(state.NEARBY_MODE, "station", one_of(["station", "coords", "click"])),
+        "minutes": LinkField(state.NEARBY_MINUTES, 15, number_in(5, 30, int)),
+        "station": LinkField(state.NEARBY_STATION, None, text_of(120)),
+        "coords": LinkField(state.NEARBY_COORDS, "", text_of(120)),
+        "system": LinkField(state.NEARBY_SYSTEM, "wgs84", one_of(["wgs84", "gcj02", "bd09"])),
+        "slot": LinkField(state.NEARBY_SLOT, next(iter(SLOT_CHOICES)), one_of(list(SLOT_CHOICES))),
+        "at": LinkField(state.NEARBY_SLOT + ".typed", "", text_of(40)),
+        "need": LinkField(state.NEARBY_NEED, "all", text_of(40)),
+        "catchment": LinkField(state.USAGE_CATCHMENT, LIFE_CIRCLES[2].metres,
+                               one_of([c.metres for c in LIFE_CIRCLES], float), lambda v: f"{v:g}"),
+        "over": LinkField(state.USAGE_OVER, 0.85, number_in(0.5, 1.5), lambda v: f"{v:g}"),
+        "under": LinkField(state.USAGE_UNDER, 0.30, number_in(0.05, 0.5), lambda v: f"{v:g}"),
+        "level": LinkField(state.IND_LEVEL, "street", one_of(["street", "district", "community"])),
+        "period": LinkField(state.IND_PERIOD, None, text_of(40)),
+        "trend": LinkField(state.IND_TREND, "change", one_of(["change", "quarter"]))}
 
 def _station_choices(store: Store) -> dict[str, tuple[str, str]]:
     """Health stations by id: (``name · street (id)``, street).  Names repeat, so a choice is kept by id."""
@@ -52,7 +73,7 @@ def nearby_tab(store: Store, lang: str) -> None:
     c1, c2 = st.columns([2, 1])
     mode = c1.radio(t("origin", lang), ["station", "coords", "click"], horizontal=True, key=state.NEARBY_MODE,
                     format_func=lambda k: t(f"origin_{k}", lang))
-    minutes = c2.slider(t("walk_minutes", lang), 5, 30, 15, 5, key=state.NEARBY_MINUTES)
+    minutes = c2.slider(t("walk_minutes", lang), 5, 30, step=5, key=state.NEARBY_MINUTES)
     c3, c4 = st.columns(2)
     with c3:
         slot = slot_picker(lang, state.NEARBY_SLOT)
@@ -62,6 +83,8 @@ def nearby_tab(store: Store, lang: str) -> None:
         if not choices:
             st.info(t("no_stations", lang))
             return
+        if st.session_state.get(state.NEARBY_STATION) not in choices:  # a link's station that is not one
+            st.session_state.pop(state.NEARBY_STATION, None)
         fid = c4.selectbox(t("origin_station", lang), list(choices), key=state.NEARBY_STATION,
                            format_func=lambda k: choices[k][0])
         origin = replace(finder.origin_of_station(fid), place=choices[fid][1])
@@ -134,6 +157,8 @@ def _for_need_group(store: Store, result: NearbyResult | None, lang: str) -> Nea
     from geo.need import serves_need
     from layers.health import INDICATORS, configured_matching
 
+    if st.session_state.get(state.NEARBY_NEED) not in ["all", *INDICATORS]:  # a link's group that is not one
+        st.session_state.pop(state.NEARBY_NEED, None)
     choice = st.selectbox(t("nearby_need", lang), ["all", *INDICATORS], key=state.NEARBY_NEED,
                           format_func=lambda c: t("nearby_need_all", lang) if c == "all" else
                           value_label("group", c, lang))
@@ -185,10 +210,10 @@ def _usage_tip(r, lang: str) -> str:
 def usage_tab(store: Store, lang: str) -> None:
     """Utilisation against capacity on the map, beside the residents each venue serves."""
     c1, c2, c3 = st.columns(3)
-    catchment = c1.selectbox(t("life_circle", lang), [c.metres for c in LIFE_CIRCLES], index=2,
+    catchment = c1.selectbox(t("life_circle", lang), [c.metres for c in LIFE_CIRCLES],
                              key=state.USAGE_CATCHMENT, format_func=lambda v: circle_label(v, lang))
-    over = c2.slider(t("over_bound", lang), 0.5, 1.5, 0.85, 0.05, key=state.USAGE_OVER)
-    under = c3.slider(t("under_bound", lang), 0.05, 0.5, 0.30, 0.05, key=state.USAGE_UNDER)
+    over = c2.slider(t("over_bound", lang), 0.5, 1.5, step=0.05, key=state.USAGE_OVER)
+    under = c3.slider(t("under_bound", lang), 0.05, 0.5, step=0.05, key=state.USAGE_UNDER)
     if store.records.read("venue_usage").empty:
         st.info(t("no_usage", lang))
     else:
@@ -233,6 +258,8 @@ def indicators_tab(store: Store, lang: str) -> None:
     c1, c2 = st.columns(2)
     level = c1.selectbox(t("unit_level", lang), ["street", "district", "community"], key=state.IND_LEVEL,
                          format_func=lambda k: t(f"level_{k}", lang))
+    if st.session_state.get(state.IND_PERIOD) not in (periods or [None]):  # a link's period that is not one
+        st.session_state.pop(state.IND_PERIOD, None)
     period = c2.selectbox(t("survey_period", lang), periods or [None], key=state.IND_PERIOD)
     ind = get_indicators(store, level=level, period=period)
     city = ind.city

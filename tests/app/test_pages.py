@@ -400,3 +400,33 @@ def test_a_unit_picked_for_selection_shows_its_row_of_the_unit_table(on_demo):
     table = next(d.value for d in at.dataframe if "生活圈（GB 50180-2018）" in d.value.columns)
     mine = table[(table["设施图层"] == "体育场馆") & (table["生活圈（GB 50180-2018）"] == "10分钟（500米）")].iloc[0]
     assert mine["覆盖人口"] == row["覆盖人口"]
+
+
+def test_the_operations_page_keeps_its_inputs_in_its_link(on_demo):
+    """Venue usage at the 10-minute circle with a stricter bound, sent as a link: a colleague's browser opens the same
+    section with the same inputs and figures; values the page does not take open its defaults."""
+    first = AppTest.from_file(APP, default_timeout=300).run()
+    first.switch_page("views/operations_page.py").run()
+    first.radio(key="operations.section").set_value("usage").run()
+    first.selectbox(key="usage.catchment").set_value(500.0).run()
+    first.slider(key="usage.over").set_value(1.2).run()
+    assert not first.exception
+    link = dict(first.query_params)
+    assert link["section"] in ("usage", ["usage"]) and link["catchment"] in ("500", ["500"])
+    figures = [m.value for m in first.metric]
+    other = AppTest.from_file(APP, default_timeout=300)
+    other.query_params.update(link)
+    other.run()
+    other.switch_page("views/operations_page.py").run()
+    assert not other.exception
+    assert other.radio(key="operations.section").value == "usage" and other.slider(key="usage.over").value == 1.2
+    assert [m.value for m in other.metric] == figures
+
+    odd = AppTest.from_file(APP, default_timeout=300)
+    odd.query_params.update({"section": "nearby", "station": "no-such-station", "minutes": "99", "need": "<b>",
+                             "period": "1999Q9", "over": "abc"})
+    odd.run()
+    odd.switch_page("views/operations_page.py").run()
+    assert not odd.exception and not odd.error
+    assert odd.slider(key="nearby.minutes").value == 15 and odd.selectbox(key="nearby.need").value == "all"
+    assert odd.selectbox(key="nearby.station").value is not None  # the first station, not the link's
