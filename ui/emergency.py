@@ -44,19 +44,30 @@ from ui import show, state
 from ui.analysis import get_emergency
 from ui.auth import active_account, write_store
 from ui.formatting import format_measure
+from ui.links import LinkField, number_in, one_of, text_of
 from ui.map_settings import basemap_setting, report_entry
+from ui.slots import CHOICES as SLOT_CHOICES
 from ui.slots import slot_picker
 from ui.tables import show_table
 from webmap.folium_map import build_map, dot_marker, labelled_marker, route_line
 from webmap.legend import LegendEntry
 
+#: The page's inputs in its URL (?section=placement&aed=300&ambulance=600&method=exact&limit=60 …).
+LINK = {"section": LinkField(state.EMERGENCY_SECTION, "profiles",
+                             one_of(["profiles", "placement", "incident", "event"])),
+        "slot": LinkField(state.EMERGENCY_SLOT, next(iter(SLOT_CHOICES)), one_of(list(SLOT_CHOICES))),
+        "at": LinkField(state.EMERGENCY_SLOT + ".typed", "", text_of(40)),
+        "aed": LinkField(state.EMERGENCY_AED_S, 240, number_in(60, 900, int)),
+        "ambulance": LinkField(state.EMERGENCY_AMB_S, 720, number_in(180, 3600, int)),
+        "method": LinkField(state.EMERGENCY_METHOD, "heuristic", one_of(["heuristic", "exact"])),
+        "limit": LinkField(state.EMERGENCY_LIMIT, 30, number_in(5, 300, int))}
 FAIL_COLOUR, OK_COLOUR = "#d62728", "#1a9641"
 
 
 def _thresholds(lang: str) -> EmergencyThresholds:
     c1, c2 = st.columns(2)
-    aed = c1.number_input(t("aed_round_trip_target", lang), 60, 900, 240, 30, key=state.EMERGENCY_AED_S)
-    amb = c2.number_input(t("ambulance_target", lang), 180, 3600, 720, 60, key=state.EMERGENCY_AMB_S)
+    aed = c1.number_input(t("aed_round_trip_target", lang), 60, 900, step=30, key=state.EMERGENCY_AED_S)
+    amb = c2.number_input(t("ambulance_target", lang), 180, 3600, step=60, key=state.EMERGENCY_AMB_S)
     return EmergencyThresholds(aed_round_trip_s=float(aed), ambulance_s=float(amb))
 
 
@@ -168,7 +179,7 @@ def placement_section(store: Store, lang: str) -> None:
     c1, c2 = st.columns(2)
     method = c1.radio(t("solve_method", lang), ["heuristic", "exact"], horizontal=True, key=state.EMERGENCY_METHOD,
                       format_func=lambda k: t(f"method_{k}", lang))
-    limit = c2.number_input(t("time_limit", lang), 5, 300, 30, 5, key=state.EMERGENCY_LIMIT)
+    limit = c2.number_input(t("time_limit", lang), 5, 300, step=5, key=state.EMERGENCY_LIMIT)
     candidates = _candidates(layers, store)
     st.caption(t("aed_candidates", lang, n=len(candidates)))
     if not st.button(t("solve", lang), key="emergency_solve", type="primary"):

@@ -430,3 +430,21 @@ def test_the_operations_page_keeps_its_inputs_in_its_link(on_demo):
     assert not odd.exception and not odd.error
     assert odd.slider(key="nearby.minutes").value == 15 and odd.selectbox(key="nearby.need").value == "all"
     assert odd.selectbox(key="nearby.station").value is not None  # the first station, not the link's
+
+
+def test_the_emergency_page_keeps_its_targets_in_its_link(on_demo):
+    first = AppTest.from_file(APP, default_timeout=300).run()
+    first.switch_page("views/emergency_page.py").run()
+    first.number_input(key="emergency.aed_round_trip_s").set_value(300).run()
+    first.number_input(key="emergency.ambulance_s").set_value(600).run()
+    assert not first.exception
+    link = dict(first.query_params)
+    assert link["aed"] in ("300", ["300"]) and link["ambulance"] in ("600", ["600"])
+    figures = [m.value for m in first.metric]
+    other = AppTest.from_file(APP, default_timeout=300)
+    other.query_params.update({**link, "limit": "99999", "section": "<x>"})
+    other.run()
+    other.switch_page("views/emergency_page.py").run()
+    assert not other.exception
+    assert other.number_input(key="emergency.aed_round_trip_s").value == 300
+    assert [m.value for m in other.metric] == figures  # the same profiles against the same targets
