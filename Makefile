@@ -12,7 +12,7 @@ OGC_PORT ?= 5080
 # busy ones; the slowest 30 printed.  PYTEST_ARGS= runs it in one process.
 PYTEST_ARGS ?= -n 3 --dist worksteal --durations=30
 
-.PHONY: setup setup-test system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province bench-serve bench-users clean
+.PHONY: setup setup-test system-app system-test demo demo-data ogc-api test bench bench-store bench-coverage bench-ingest bench-planning bench-export bench-one-map bench-operations bench-sign-in bench-uploads bench-booking bench-emergency bench-need bench-tiles bench-province bench-serve bench-users bench-period-report clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -68,6 +68,9 @@ bench-planning: setup-test
 
 bench-export: setup-test
 	$(PY) -m bench.bench_export
+
+bench-period-report: setup-test demo-data
+	$(PY) -m bench.bench_period_report
 
 bench-one-map: setup-test
 	$(PY) -m bench.bench_one_map

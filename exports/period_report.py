@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,13 +129,39 @@ def records_at(store, kind: str, moment: pd.Timestamp) -> pd.DataFrame | None:
     return store.records.read(kind, version=int(log["layer_version"].max()))
 
 
+_ENGINES: OrderedDict[tuple, object] = OrderedDict()
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine_of(store, snap) -> object:
+    """The coverage engine of the layer versions ``snap`` pins (a stored version never changes, so two pins that read
+    the same versions — this period and the last, when no layer changed in between — share one engine)."""
+    key = (store.description, tuple(sorted(snap.versions.items())))
+    with _ENGINES_LOCK:
+        if key in _ENGINES:
+            _ENGINES.move_to_end(key)
+            return _ENGINES[key]
+    engine = engine_from_readers(snap.vector, snap.raster)
+    with _ENGINES_LOCK:
+        _ENGINES[key] = engine
+        while len(_ENGINES) > 4:
+            _ENGINES.popitem(last=False)
+    return engine
+
+
+def clear_engines() -> None:
+    """Forget the engines kept for earlier reports (a benchmark's cold start)."""
+    with _ENGINES_LOCK:
+        _ENGINES.clear()
+
+
 def _indicator_figures(store, moment: dt.datetime, period: Period, department: str) -> tuple[dict, object]:
     """City figures at ``moment`` (empty when the layers were not stored then), and the snapshot."""
     snap = snapshot_as_of(store, _utc(moment), label=f"{moment:%Y-%m-%d %H:%M}")
     boundaries, venues = snap.vector("boundaries"), snap.vector("venues")
     if boundaries is None or venues is None or snap.raster("population") is None:
         return {}, snap
-    engine = engine_from_readers(snap.vector, snap.raster)
+    engine = _engine_of(store, snap)
     survey = records_at(store, "satisfaction", _utc(moment))
     ind = compute_indicators(engine, boundaries, venues=venues, school_facilities=snap.vector("school_facilities"),
                              survey=survey, level="street", label=snap.label)
@@ -431,6 +459,9 @@ def _gap_figure(report: PeriodReport):
     font = cjk_font()
     lang = report.lang
     fig, axes = plt.subplots(2, 5, figsize=(11.69, 8.27))
+    # geopandas asks the canvas to draw after every plot call, and the Agg canvas then renders the whole page:
+    # thirty renders of ten maps.  The page is rendered once, when it is saved.
+    fig.canvas.draw_idle = lambda *args, **kwargs: None
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if k >= len(report.gap_shapes):

@@ -187,6 +187,7 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     metric = local_metric_crs((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()))
     w_mm, h_mm = PAPER_MM[paper]
     fig = plt.figure(figsize=(w_mm / 25.4, h_mm / 25.4), dpi=dpi)
+    fig.canvas.draw_idle = lambda *args, **kwargs: None  # geopandas' draw after each layer: rendered once, on save
     ax = fig.add_axes([0.03, 0.09, 0.72, 0.80])
     handles = []
     for name in [k for k in styles if k in frames]:
