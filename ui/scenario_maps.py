@@ -3,6 +3,7 @@ with the coverage after its new sites, and each downloadable as a PNG at print r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 
@@ -88,7 +89,7 @@ def scenario_maps(store, names: list[str], *, versions: dict, lang: str, basemap
 def _file_part(name: str) -> str:
     """A scenario's name as part of a file name (letters, digits, CJK; the rest as ``_``)."""
     kept = "".join(c if c.isalnum() else "_" for c in name)[:40].strip("_")
-    return kept or str(abs(hash(name)) % 10**8)
+    return kept or hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
 
 
 __all__ = ["scenario_maps"]
