@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import islice
 
 import geopandas as gpd
 import numpy as np
@@ -70,20 +71,20 @@ def drawn_area(feature: Mapping, *, gcj02: bool = False) -> BaseGeometry:
     if not isinstance(geometry, Mapping) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
         raise AnalysisError.coded("selection.not_polygon", kind=str((geometry or {}).get("type", "—"))[:40]
                                   if isinstance(geometry, Mapping) else "—")
-    numbers = list(_numbers(geometry.get("coordinates")))
+    numbers = list(islice(_numbers(geometry.get("coordinates")), 2 * MAX_VERTICES + 1))  # read no further
     if len(numbers) > 2 * MAX_VERTICES:
-        raise AnalysisError.coded("selection.too_many_vertices", n=len(numbers) // 2, most=MAX_VERTICES)
+        raise AnalysisError.coded("selection.too_many_vertices", most=MAX_VERTICES)
     try:
         coords = np.array(numbers, dtype=float).reshape(-1, 2)
     except (ValueError, TypeError) as exc:
-        raise AnalysisError.coded("selection.not_polygon", kind=geometry.get("type")) from exc
+        raise AnalysisError.coded("selection.not_polygon", kind=str(geometry.get("type"))[:40]) from exc
     if len(coords) == 0 or not np.isfinite(coords).all() or (np.abs(coords[:, 0]) > 180).any() \
             or (np.abs(coords[:, 1]) > 90).any():
         raise AnalysisError.coded("selection.not_lonlat")
     try:
         shape = shapely.geometry.shape(geometry)
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
-        raise AnalysisError.coded("selection.not_polygon", kind=geometry.get("type")) from exc
+        raise AnalysisError.coded("selection.not_polygon", kind=str(geometry.get("type"))[:40]) from exc
     if gcj02:
         shape = shapely.transform(shape, lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
     shape = shapely.make_valid(shape)

@@ -248,9 +248,8 @@ NOTES: dict[str, tuple[str, str]] = {
     "selection.not_polygon": ("所绘图形是“{kind}”，不是多边形；请用多边形或矩形工具圈出一个区域。",
                               "The drawn shape is a {kind}, not a polygon; draw an area with the polygon or "
                               "rectangle tool."),
-    "selection.too_many_vertices": ("所绘区域有 {n:,} 个顶点，最多 {most:,} 个；请画得简单些。",
-                                    "The drawn area has {n:,} vertices; at most {most:,} are accepted. Draw a "
-                                    "simpler shape."),
+    "selection.too_many_vertices": ("所绘区域的顶点超过 {most:,} 个；请画得简单些。",
+                                    "The drawn area has more than {most:,} vertices; draw a simpler shape."),
     "selection.not_lonlat": ("所绘区域的坐标不是经纬度（经度 −180～180、纬度 −90～90）。",
                              "The drawn area's coordinates are not longitude/latitude (−180 to 180, −90 to 90)."),
     "selection.no_area": ("所绘区域没有面积（各点在一条线上或重合）；请至少点三个不共线的点。",
