@@ -29,10 +29,13 @@ def test_an_engine_read_back_answers_exactly_as_built(demo_analysis, tmp_path):
     assert demo_analysis.network._index is not None  # the engine in memory kept its own
 
 
-def test_a_file_not_written_whole_by_this_server_is_refused(demo_analysis, tmp_path, caplog):
+def test_a_file_not_written_whole_by_this_server_is_refused(demo_analysis, tmp_path, caplog, monkeypatch):
     import logging
 
-    logging.getLogger("geo.engine_file").addHandler(caplog.handler)  # whatever the app's logging set up
+    logger = logging.getLogger("geo.engine_file")  # heard whatever an earlier test's logging set-up did to it
+    monkeypatch.setattr(logger, "disabled", False)
+    caplog.set_level(logging.WARNING, logger="geo.engine_file")
+    logger.addHandler(caplog.handler)
     path = tmp_path / "city.engine"
     save_engine(demo_analysis.engine, path, SECRET)
     data = path.read_bytes()
@@ -48,7 +51,7 @@ def test_a_file_not_written_whole_by_this_server_is_refused(demo_analysis, tmp_p
     assert load_engine(path, SECRET) is None
     assert load_engine(tmp_path / "none.engine", SECRET) is None
     assert "bad signature" in caplog.text
-    logging.getLogger("geo.engine_file").removeHandler(caplog.handler)
+    logger.removeHandler(caplog.handler)
 
 
 def test_the_key_changes_with_the_layers_and_the_method():
