@@ -219,29 +219,18 @@ class NetworkReach:
 
     def _demand_from_nodes(self, node_d: np.ndarray, node_f: np.ndarray, mask: np.ndarray,
                            cutoff: float) -> Nearest:
-        net, snap = self.network, self.demand_snap
+        snap = self.demand_snap
         reached = np.flatnonzero(np.isfinite(node_d))
         if len(reached) * 20 < len(node_d):
             # A few sources' neighbourhoods: only the cells on edges touching a reached node can be reached.
             by_u, by_v = self._cells_by_end()
             cells = np.unique(np.concatenate((expand_csr(by_u, reached)[1], expand_csr(by_v, reached)[1])))
             dist, fac = np.full(len(snap.edge), np.inf), np.full(len(snap.edge), -1, dtype=np.int64)
-            e = snap.edge[cells]
-            u, v = net.edge_u[e], net.edge_v[e]
-            du = node_d[u] + snap.along[cells]
-            dv = node_d[v] + (net.edge_length[e] - snap.along[cells])
-            via_v = dv < du
-            dist[cells] = snap.offset[cells] + np.where(via_v, dv, du)
-            fac[cells] = np.where(via_v, node_f[v], node_f[u])
+            dist[cells], fac[cells] = self._through_ends(node_d, node_f, snap.edge[cells], snap.along[cells],
+                                                         snap.offset[cells])
         else:
             ok = snap.ok
-            e = np.where(ok, snap.edge, 0)
-            u, v = net.edge_u[e], net.edge_v[e]
-            du = node_d[u] + snap.along
-            dv = node_d[v] + (net.edge_length[e] - snap.along)
-            via_v = dv < du
-            dist = snap.offset + np.where(via_v, dv, du)
-            fac = np.where(via_v, node_f[v], node_f[u])
+            dist, fac = self._through_ends(node_d, node_f, np.where(ok, snap.edge, 0), snap.along, snap.offset)
             dist[~ok] = np.inf
             fac[~ok] = -1
         if len(self._pair_demand):
@@ -257,6 +246,16 @@ class NetworkReach:
         dist[beyond] = np.inf
         fac[beyond] = -1
         return Nearest(distance=dist, facility=fac)
+
+    def _through_ends(self, node_d: np.ndarray, node_f: np.ndarray, edge: np.ndarray, along: np.ndarray,
+                      offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance and nearest facility of places on ``edge`` (``along`` it, ``offset`` off it), through the nearer
+        of the edge's two end nodes."""
+        net = self.network
+        du = node_d[net.edge_u[edge]] + along
+        dv = node_d[net.edge_v[edge]] + (net.edge_length[edge] - along)
+        via_v = dv < du
+        return offset + np.where(via_v, dv, du), np.where(via_v, node_f[net.edge_v[edge]], node_f[net.edge_u[edge]])
 
     def catchments(self, facilities: np.ndarray | None = None, *, limit: float,
                    chunk: int = 32, workers: int | None = None, progress: ProgressFn | None = None) -> Catchments:

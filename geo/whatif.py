@@ -149,15 +149,16 @@ class WhatIf:
             added = {add_layer: nearest}
             touched.add(add_layer)
         layers = [k for k in self.engine.facilities.layers if k in touched]
+        nothing_closes = not (self._base_mask & ~mask).any()
         if not layers:
             fresh = None
-        elif not (self._base_mask & ~mask).any():
+        elif nothing_closes:
             # Nothing closes: only the cells the opened facilities and the new sites reach can change.
             fresh = self._only_gains(layers, mask & ~self._base_mask, added)
         else:
             fresh = self.engine.run(self._thresholds_for(layers), slot=self.slot, cutoff=self.base.cutoff,
                                     layers=layers, open_mask=mask, added=added)
-        gains = fresh is not None and not (self._base_mask & ~mask).any()
+        gains = fresh is not None and nothing_closes
         result = self._merge(fresh, only_gains=gains)
         change = self._change(result, layers, only_gains=gains)
         return WhatIfResult(result=result, change=change, notes=notes, seconds=time.perf_counter() - t0)

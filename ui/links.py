@@ -123,11 +123,8 @@ def keep(page: str, fields: Mapping[str, LinkField]) -> None:
     values = {name: st.session_state[f.key] for name, f in fields.items() if f.key in st.session_state}
     st.session_state[_saved_key(page)] = values
     for name, value in values.items():
-        if value is None:
-            continue
-        text = fields[name].write(value)
-        if st.query_params.get(name) != text:
-            st.query_params[name] = text
+        if value is not None:
+            put_in_link(name, fields[name].write(value))
 
 
 __all__ = ["LinkField", "one_of", "number_in", "some_of", "text_of", "flag", "opened_with", "put_in_link", "restore",

@@ -64,11 +64,12 @@ def scenario_maps(store, names: list[str], *, versions: dict, lang: str, basemap
     st.subheader(t("scenario_maps", lang))
     st.caption(t("scenario_maps_help", lang))
     account = active_account()
+    have = layer_versions(store)
     for col, name in zip(st.columns(2), names[:2]):
         scenario = store.scenarios.load(name)
         payload = json.dumps(scenario, sort_keys=True, ensure_ascii=False, default=str)
-        result = _after(store, (store.description, layer_versions(store)), payload)
-        key = map_key("scenario", store.description, layer_versions(store), payload, lang,
+        result = _after(store, (store.description, have), payload)
+        key = map_key("scenario", store.description, have, payload, lang,
                       basemap.tiles if basemap is not None else None, gcj02)
         if not is_published(key):
             publish(_scenario_map(store, scenario, result, versions, lang, basemap, gcj02), key)

@@ -354,11 +354,7 @@ def test_a_link_to_a_solved_plan_and_a_picked_site_opens_them_in_a_new_browser(o
     link = dict(first.query_params)
     assert link["solved"] in ("1", ["1"]) and link["site"] in ("cand-00002", ["cand-00002"])
 
-    other = AppTest.from_file(APP, default_timeout=300)  # a colleague's browser: nothing in its session
-    other.query_params.update(link)
-    other.run()
-    other.switch_page("views/planning_page.py").run()
-    assert not other.exception
+    other = _opened("views/planning_page.py", link)
     assert shown(other.success[0]) == said  # the same plan, solved again from the link
     assert other.session_state["planning.rank_pick"] == (500.0, ("uploaded", "generated"), "cand-00002")
 
@@ -402,6 +398,16 @@ def test_a_unit_picked_for_selection_shows_its_row_of_the_unit_table(on_demo):
     assert mine["覆盖人口"] == row["覆盖人口"]
 
 
+def _opened(page: str, query: dict) -> AppTest:
+    """A colleague's browser (nothing in its session) opening ``page`` from a link with ``query``."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
 def test_the_operations_page_keeps_its_inputs_in_its_link(on_demo):
     """Venue usage at the 10-minute circle with a stricter bound, sent as a link: a colleague's browser opens the same
     section with the same inputs and figures; values the page does not take open its defaults."""
@@ -414,20 +420,13 @@ def test_the_operations_page_keeps_its_inputs_in_its_link(on_demo):
     link = dict(first.query_params)
     assert link["section"] in ("usage", ["usage"]) and link["catchment"] in ("500", ["500"])
     figures = [m.value for m in first.metric]
-    other = AppTest.from_file(APP, default_timeout=300)
-    other.query_params.update(link)
-    other.run()
-    other.switch_page("views/operations_page.py").run()
-    assert not other.exception
+    other = _opened("views/operations_page.py", link)
     assert other.radio(key="operations.section").value == "usage" and other.slider(key="usage.over").value == 1.2
     assert [m.value for m in other.metric] == figures
 
-    odd = AppTest.from_file(APP, default_timeout=300)
-    odd.query_params.update({"section": "nearby", "station": "no-such-station", "minutes": "99", "need": "<b>",
-                             "period": "1999Q9", "over": "abc"})
-    odd.run()
-    odd.switch_page("views/operations_page.py").run()
-    assert not odd.exception and not odd.error
+    odd = _opened("views/operations_page.py", {"section": "nearby", "station": "no-such-station", "minutes": "99",
+                                               "need": "<b>", "period": "1999Q9", "over": "abc"})
+    assert not odd.error
     assert odd.slider(key="nearby.minutes").value == 15 and odd.selectbox(key="nearby.need").value == "all"
     assert odd.selectbox(key="nearby.station").value is not None  # the first station, not the link's
 
@@ -441,10 +440,6 @@ def test_the_emergency_page_keeps_its_targets_in_its_link(on_demo):
     link = dict(first.query_params)
     assert link["aed"] in ("300", ["300"]) and link["ambulance"] in ("600", ["600"])
     figures = [m.value for m in first.metric]
-    other = AppTest.from_file(APP, default_timeout=300)
-    other.query_params.update({**link, "limit": "99999", "section": "<x>"})
-    other.run()
-    other.switch_page("views/emergency_page.py").run()
-    assert not other.exception
+    other = _opened("views/emergency_page.py", {**link, "limit": "99999", "section": "<x>"})
     assert other.number_input(key="emergency.aed_round_trip_s").value == 300
     assert [m.value for m in other.metric] == figures  # the same profiles against the same targets
