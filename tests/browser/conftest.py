@@ -27,6 +27,17 @@ COUNT_FEATURES = """() => {
   return n;
 }"""
 
+#: True once no script runs (Streamlit's status widget is gone).
+RUNNING = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
+def settle(page, ms: int = 1500) -> None:
+    """Wait until the script has stopped, stays stopped for ``ms``, and is still stopped (a rerun Streamlit has
+    queued starts within that time)."""
+    page.wait_for_function(RUNNING, timeout=180_000)
+    page.wait_for_timeout(ms)
+    page.wait_for_function(RUNNING, timeout=180_000)
+
 
 @pytest.fixture(scope="module")
 def browser():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.test_language import other_script, stored_text_values
-from tests.browser.conftest import MAP_IFRAME, open_page
+from tests.browser.conftest import MAP_IFRAME, open_page, settle
 from tests.browser.test_pages_browser import map_frame
 
 pytestmark = pytest.mark.browser
@@ -43,16 +43,6 @@ VISIBLE_TEXT = """() => {
   walk(document.body);
   return out;
 }"""
-#: Status of a running script: the page is settled once it is gone.
-RUNNING = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-
-
-def _settle(page, ms: int = 1500) -> None:
-    page.wait_for_function(RUNNING, timeout=180_000)
-    page.wait_for_timeout(ms)
-    page.wait_for_function(RUNNING, timeout=180_000)
-
-
 def _texts(page) -> list[str]:
     texts = list(page.evaluate(VISIBLE_TEXT))
     for frame in page.frames[1:]:
@@ -71,7 +61,7 @@ def _solve(page, lang: str) -> None:
 def _section(name_zh: str, name_en: str):
     def go(page, lang: str) -> None:
         page.get_by_text(name_zh if lang == "zh" else name_en, exact=True).click()
-        _settle(page, 2500)
+        settle(page, 2500)
     return go
 
 
@@ -173,12 +163,12 @@ def test_every_page_in_the_browser_speaks_one_language(demo_app, browser, artifa
                               height={"data": 3000, "coverage": 3000, "coverage_province": 3800}.get(name, 1800))
     if has_map:
         map_frame(page, timeout=180_000)
-    _settle(page)
+    settle(page)
     if act == "upload":
         act = _upload_bad_csv(tmp_path)
     if act is not None:
         act(page, lang)
-        _settle(page)
+        settle(page)
     if has_map:
         map_frame(page, timeout=180_000)
         page.wait_for_timeout(1500)
@@ -207,14 +197,14 @@ def test_streamlits_own_words_follow_the_page(demo_app, browser, lang):
     """Streamlit's dropdown ("Select all") and the table toolbar's tooltips ("Download as CSV", "Search",
     "Fullscreen") in Chinese on a Chinese page, left in English on an English one."""
     page, outside = open_page(browser, f"{demo_app}/export?lang={lang}", width=1440, height=1400)
-    _settle(page)
+    settle(page)
     page.locator("[data-testid='stMultiSelect']").first.click()
     option = page.get_by_role("option").first
     option.wait_for(timeout=30_000)
     listed = page.locator("[role='listbox'], [data-baseweb='popover']").first.inner_text()
     page.keyboard.press("Escape")
     page.goto(f"{demo_app}/data?lang={lang}")
-    _settle(page)
+    settle(page)
     grid = page.locator("[data-testid='stDataFrame']").first
     grid.hover()
     toolbar = page.locator("[data-testid='stElementToolbar']").first

@@ -249,7 +249,7 @@ def test_a_ranked_candidate_row_draws_its_catchment(demo_app, browser, artifacts
     its walking catchment on the map, named in the tooltip and the legend."""
     page, outside = open_page(browser, demo_app + "/planning", height=2200)
     frame = map_frame(page, timeout=180_000)
-    page.get_by_text("候选点排序").first.wait_for(timeout=60_000)
+    page.get_by_text("候选点排序", exact=True).first.wait_for(timeout=60_000)  # the heading, not the hidden note
     assert frame.locator(".picked-site").count() == 0
     grid = page.locator("[data-testid='stDataFrame']").first
     grid.scroll_into_view_if_needed()
