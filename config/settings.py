@@ -190,8 +190,16 @@ def load_settings() -> Settings:
 
 
 def _state() -> tuple:
-    """What the settings are read from: the relevant variables and the file's modification time."""
-    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX) or k == "DATABASE_URL"))
+    """What the settings are read from: the relevant variables and the file's modification time.
+
+    Asked on every :func:`settings` call (a booking asks several times), so on POSIX the bytes behind
+    ``os.environ`` are read without decoding every variable of the process."""
+    raw = getattr(os.environ, "_data", None)
+    if os.name == "posix" and isinstance(raw, dict):
+        env = tuple(sorted(item for item in raw.items()
+                           if item[0].startswith(b"ONEMAP_") or item[0] == b"DATABASE_URL"))
+    else:
+        env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX) or k == "DATABASE_URL"))
     path = os.environ.get(FILE_ENV, "").strip()
     mtime = os.stat(path).st_mtime_ns if path and os.path.isfile(path) else None
     return env, mtime

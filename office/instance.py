@@ -24,18 +24,16 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 def instance_dir() -> Path:
     """The ``instance_dir`` setting, else ``<project>/.onemap`` (created, private)."""
-    folder = Path(settings().instance_dir or PROJECT_ROOT / ".onemap")
+    folder = _folder(settings().instance_dir)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
 
 
-def _given_key() -> str:
-    key = settings().secret_key
-    return key.get_secret_value().strip() if key is not None else ""
+def _folder(setting: Path | str | None) -> Path:
+    return Path(setting or PROJECT_ROOT / ".onemap")
 
 
-def _master_key() -> bytes:
-    given = _given_key()
+def _master_key(given: str) -> bytes:
     if given:
         return given.encode("utf-8")
     path = instance_dir() / "secret_key"
@@ -48,13 +46,15 @@ def _master_key() -> bytes:
 
 def secret_for(purpose: str) -> bytes:
     """A 32-byte key for ``purpose`` ("map-links", "booking-contacts" …), derived from the master key."""
-    return _derived(_given_key(), str(instance_dir()), purpose)
+    now = settings()  # read once: a booking asks for four keys
+    given = now.secret_key.get_secret_value().strip() if now.secret_key is not None else ""
+    return _derived(given, str(_folder(now.instance_dir)), purpose)
 
 
 @functools.lru_cache(maxsize=64)
-def _derived(_given: str, _folder: str, purpose: str) -> bytes:
+def _derived(given: str, _folder: str, purpose: str) -> bytes:
     """The key for ``purpose``, computed once per master key setting and instance folder."""
-    return hmac.new(_master_key(), purpose.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.new(_master_key(given), purpose.encode("utf-8"), hashlib.sha256).digest()
 
 
 __all__ = ["instance_dir", "secret_for", "PROJECT_ROOT"]

@@ -78,7 +78,7 @@ class PgBookings(BookingTable):
         sql = text(f'SELECT "{db.schema}".onemap_reserve(:slot, :res, :dep, :a, :e, :cap, :b, :h, :p, :k, :m, :w, '
                    ":now, :area, :ch, :pe, :pm, :who, :rh, :rs)")
         try:
-            with db.engine.begin() as conn:
+            with db.one_statement.connect() as conn:  # the function is one statement: atomic on its own
                 got = conn.execute(sql, params).scalar_one()
         except DBAPIError as exc:
             raise db.refusal(exc, "the booking") from None

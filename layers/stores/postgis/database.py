@@ -75,6 +75,9 @@ class PgDatabase:
         except (ArgumentError, ImportError) as exc:
             raise StoreUnavailableError(f"DATABASE_URL {masked(url)} is not a usable database URL ({exc}). "
                                         "Write it like postgresql://user:password@host:5432/database.") from None
+        #: The same pool, each statement its own transaction: one call of a database function that holds its
+        #: steps (a booking) costs one round trip instead of three (BEGIN, the call, COMMIT).
+        self.one_statement: Engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.md = build_metadata(self.schema)
 
     def table(self, name: str):
