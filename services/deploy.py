@@ -76,6 +76,22 @@ server {
         gzip on;
         gzip_types application/javascript text/css image/svg+xml;
     }
+    # The vendored Leaflet and its plug-ins (/app/static) and the map component's own page and bundle: files of this
+    # installation too, read from disk by nginx (names without a content hash: kept an hour, then asked again).
+    location /app/static/ {
+        alias @APP_STATIC@/;
+        try_files $uri @app;
+        add_header Cache-Control "public, max-age=3600";
+        gzip on;
+        gzip_types application/javascript text/css image/svg+xml;
+    }
+    location /component/streamlit_folium.st_folium/ {
+        alias @FOLIUM_BUILD@/;
+        try_files $uri @app;
+        add_header Cache-Control "public, max-age=3600";
+        gzip on;
+        gzip_types application/javascript text/css;
+    }
     location @app {
         proxy_pass http://@HOST@:@APP@;
     }
@@ -130,11 +146,22 @@ def streamlit_static() -> Path:
     return Path(importlib.util.find_spec("streamlit").submodule_search_locations[0]) / "static"
 
 
+def app_static() -> Path:
+    """The app's own static folder (``/app/static``: the vendored Leaflet and its plug-ins)."""
+    return Path(importlib.util.find_spec("ui").submodule_search_locations[0]) / "static"
+
+
+def folium_build() -> Path:
+    """The map component's built front end (``/component/streamlit_folium.st_folium/``)."""
+    return Path(importlib.util.find_spec("streamlit_folium").submodule_search_locations[0]) / "frontend" / "build"
+
+
 def nginx_site(ports: Ports, server_name: str = "_") -> str:
     """The nginx site for ``ports``."""
     return _fill(NGINX_SITE, {"LISTEN": ports.listen, "SERVER_NAME": server_name, "MAX_BODY": MAX_UPLOAD_MB,
                               "HOST": ports.host, "OGC": ports.ogc, "BOOKING": ports.booking, "APP": ports.app,
-                              "STREAMLIT_STATIC": streamlit_static()})
+                              "STREAMLIT_STATIC": streamlit_static(), "APP_STATIC": app_static(),
+                              "FOLIUM_BUILD": folium_build()})
 
 
 def serve_command(ports: Ports, public_url: str, api_workers: int) -> list[str]:

@@ -8,7 +8,7 @@ A page names the columns it shows and how each reads — a count (thousands sepa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -92,6 +92,11 @@ def prepare(frame: pd.DataFrame, columns: Mapping[str, tuple[str, Kind]], lang: 
 def show_table(frame: pd.DataFrame, columns: Mapping[str, tuple[str, Kind]], lang: str, **kwargs: Any):
     """Show ``frame`` as :func:`prepare` makes it (``kwargs`` go to ``st.dataframe``: key, height, on_select …)."""
     shown, config = prepare(frame, columns, lang)
+    return show_prepared(shown, config, lang, **kwargs)
+
+
+def show_prepared(shown: pd.DataFrame, config: dict, lang: str, **kwargs: Any):
+    """Show a table :func:`prepare` (or :func:`shared_table`) made."""
     if shown.empty and "on_select" not in kwargs:  # Streamlit would print "empty" in English
         from i18n import t
 
@@ -103,4 +108,16 @@ def show_table(frame: pd.DataFrame, columns: Mapping[str, tuple[str, Kind]], lan
     return st.dataframe(shown, column_config=config, **kwargs)
 
 
-__all__ = ["prepare", "show_table"]
+def shared_table(key: tuple, make: Callable[[], pd.DataFrame], columns: Mapping[str, tuple[str, Kind]],
+                 lang: str) -> tuple[pd.DataFrame, dict]:
+    """:func:`prepare` of ``make()``, made once for every session that asks with the same ``key`` — which must name
+    everything the rows depend on (inputs, layer versions); the table returned is shared: read it, never change it."""
+    return _shared(key, tuple(columns.items()), lang, make)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _shared(key: tuple, columns: tuple, lang: str, _make: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
+    return prepare(_make(), dict(columns), lang)
+
+
+__all__ = ["prepare", "show_table", "show_prepared", "shared_table"]

@@ -89,8 +89,16 @@ def test_the_apis_answer_through_one_port(proxied):
 def test_the_app_runs_through_the_proxy(proxied, browser, artifacts):
     public, _server, _unit = proxied
     bundles: list = []
-    page, outside = open_page(browser, public, width=1400, height=1000,
-                              on_response=lambda r: bundles.append(r) if "/static/js/" in r.url else None)
+    ours: list = []  # the vendored Leaflet and the map component's files
+
+    def seen(response) -> None:
+        path = response.url.removeprefix(public)
+        if path.startswith("/static/js/"):
+            bundles.append(response)
+        elif path.startswith(("/app/static/", "/component/streamlit_folium.st_folium/")):
+            ours.append(response)
+
+    page, outside = open_page(browser, public, width=1400, height=1000, on_response=seen)
     page.locator(MAP_IFRAME).first.wait_for(timeout=90_000)  # the page script ran: the websocket is through
     frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
     frame.wait_for_function(f"({COUNT_FEATURES})() > 0", timeout=90_000)  # the published map, from /maps
@@ -103,6 +111,13 @@ def test_the_app_runs_through_the_proxy(proxied, browser, artifacts):
     headers = bundles[0].all_headers()
     assert headers["content-type"] == "application/javascript" and headers.get("content-encoding") == "gzip"
     assert "immutable" in headers["cache-control"]
+    # the vendored Leaflet came from nginx too (kept an hour), and so does the map component's page (the pages
+    # with an interactive map load it)
+    assert {r.url.rsplit("/", 1)[1].split(".")[0] for r in ours} >= {"leaflet"}
+    assert all(r.status == 200 and r.all_headers().get("cache-control") == "public, max-age=3600" for r in ours), \
+        [(r.url, r.status, r.all_headers().get("cache-control")) for r in ours]
+    status, headers, body = _get(f"{public}/component/streamlit_folium.st_folium/index.html")
+    assert status == 200 and headers["Cache-Control"] == "public, max-age=3600" and b"<script" in body
     page.close()
 
 

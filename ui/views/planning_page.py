@@ -6,7 +6,6 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from exports.files import share_cells
 from exports.sheets import csv_bytes
@@ -30,9 +29,10 @@ from ui.map_settings import basemap_setting
 from ui.need import need_planning_section
 from ui.place_search import place_search, zoom_for
 from ui.scenario_maps import scenario_maps
+from ui.shared_map import shared_folium
 from ui.stale import grey_when_changed
 from ui.store_access import get_store, read_layer_cached
-from ui.tables import prepare, show_table
+from ui.tables import shared_table, show_prepared, show_table
 from webmap.folium_map import (
     build_map,
     coverage_overlay,
@@ -173,12 +173,15 @@ with left:
     legend = [LegendEntry("star", "#7b3294", t("legend_new_sites", lang)),
               LegendEntry("dot", "#ffd400", t("legend_clicked_sites", lang)),
               LegendEntry("outline", "#08519c", t("legend_catchment", lang, m=f"{cutoff:,.0f}")), overlay.legend]
-    m = build_map(frames, lang=lang, height=560, legend_extra=legend, basemap=basemap, gcj02=gcj02,
-                  passive=("boundaries", "greenways"))
-    # keyed by the walk: the base map, and its legend of what "covered" means, change with it
+    # keyed by the walk: the base map, and its legend of what "covered" means, change with it; the base is built
+    # once for every session with these inputs, each session adds its own results
     view = {"center": [found.lat, found.lon], "zoom": zoom_for(found)} if found is not None else {}
-    clicked = st_folium(m, key=f"planning_map_{cutoff:g}", height=560, use_container_width=True,
-                        feature_group_to_add=results, returned_objects=["last_clicked"], **view)
+    clicked = shared_folium(
+        ("planning", store.description, tuple(sorted(versions.items())), lang, cutoff, gcj02, repr(legend),
+         None if basemap is None else (basemap.tiles, basemap.layer_name, repr(sorted(basemap.options.items())))),
+        lambda: build_map(frames, lang=lang, height=560, legend_extra=legend, basemap=basemap, gcj02=gcj02,
+                          passive=("boundaries", "greenways")),
+        key=f"planning_map_{cutoff:g}", height=560, results=results, returned_objects=["last_clicked"], **view)
     point = (clicked or {}).get("last_clicked")
     where = unshift_click(point["lng"], point["lat"], gcj02) if point else None
     if where and where not in added:
@@ -217,8 +220,6 @@ with right:
 st.subheader(t("ranking_title", lang))
 show.caption(t("ranking_help", lang, m=circle_label(cutoff, lang)))
 ranked = get_ranking(store, problem, candidates, cutoff=cutoff, layer="venues", sources=tuple(sources))
-ranked_shown = ranked.assign(label=[site_name(r.name, r.site_kind, r.candidate_id, lang) for r in ranked.itertuples()],
-                             hours=t("hours_any", lang))
 RANKED_COLUMNS = {"position": (t("rank_position", lang), "count"), "label": (t("site_name", lang), "text"),
                   "site_kind": (t("site_kind", lang), "label:site_kind"), "origin": (t("site_origin", lang),
                                                                                     "label:origin"),
@@ -233,9 +234,14 @@ def _pick_ranked() -> None:
         if rows else None
 
 
-show_table(ranked_shown, RANKED_COLUMNS, lang, key="planning.ranked_table", height=320,
-           selection_mode="single-row", on_select=_pick_ranked)
-st.download_button(t("ranking_download", lang), lambda: csv_bytes(prepare(ranked_shown, RANKED_COLUMNS, lang)[0]),
+# the same ranking for every session with these inputs: its labelled table is made once and shared
+ranked_shown, ranked_config = shared_table(
+    ("planning.ranked", store.description, tuple(sorted(versions.items())), cutoff, tuple(sources)),
+    lambda: ranked.assign(label=[site_name(r.name, r.site_kind, r.candidate_id, lang) for r in ranked.itertuples()],
+                          hours=t("hours_any", lang)), RANKED_COLUMNS, lang)
+show_prepared(ranked_shown, ranked_config, lang, key="planning.ranked_table", height=320,
+              selection_mode="single-row", on_select=_pick_ranked)
+st.download_button(t("ranking_download", lang), lambda: csv_bytes(ranked_shown),
                    file_name=f"{t('ranking_file', lang)}-{cutoff:g}m.csv", mime="text/csv", key="ranking_csv",
                    on_click="ignore")
 
