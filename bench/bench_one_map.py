@@ -175,12 +175,12 @@ def bench_city(browser, extra: int, tmp: Path, pages: bool) -> None:
     proc, url = _serve("app.py", env)
     try:
         print(_line("one-map page", _runs(browser, lambda ctx: visit_map(ctx, url, expected)), floor,
-                    "target ≤ 1.3×"))
+                    "target ≤ 1.2×"))
         if pages:
             print(_line("coverage page, map with results", _runs(browser, lambda ctx: visit_coverage(ctx, url)),
-                        floor, "target ≤ 2×"))
+                        floor, "target ≤ 1.5×"))
             print(_line("planning page, map with a solved plan",
-                        _runs(browser, lambda ctx: visit_planning(ctx, url)), floor, "target ≤ 2×"))
+                        _runs(browser, lambda ctx: visit_planning(ctx, url)), floor, "target ≤ 1.5×"))
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -126,34 +126,6 @@ if st.toggle(t("wide_map", lang), key=state.COVERAGE_WIDE, help=t("wide_map_help
     left, right = st.container(), st.container()
 else:
     left, right = st.columns([1, 1])
-with right:
-    st.subheader(t("by_unit", lang))
-    if view.table is not None:
-        table = view.table.copy()
-        table["name"] = [_unit_name(c, n) for c, n in zip(table["code"], table["name"])]
-        show_table(table, {"name": (t(f"level_{level}", lang), "text"), "residents": (t("residents", lang), "count"),
-                           "covered": (t("covered", lang), "count"), "rate": (t("rate", lang), "bar")}, lang,
-                   key="coverage.units_table", on_select=lambda: _zoom_to("unit", "coverage.units_table",
-                                                                          list(table["code"])),
-                   selection_mode="single-row")
-        st.caption(t("click_to_zoom", lang))
-        show_chart(rate_bars(table, name="name", rate="rate", name_title=t(f"level_{level}", lang),
-                             rate_title=t("rate", lang), lang=lang))
-
-st.subheader(t("gap_ranking", lang))
-if gaps is not None and len(gaps):
-    pieces = gaps.copy()
-    pieces["unit_name"] = [_unit_name(c, n) for c, n in zip(pieces["unit_code"], pieces["unit_name"])]
-    show.caption(t("gap_pieces_note", lang, n=len(pieces), km2=f"{GAP_PIECE_KM2:g}",
-                   level=t(f"level_{level}", lang)))
-    show_table(pieces, {"rank": ("#", "count"), "unit_name": (t(f"level_{level}", lang), "text"),
-                        "uncovered_residents": (t("uncovered", lang), "count"), "area_km2": (t("area", lang), "km2")},
-               lang, key="coverage.gaps_table", height=320, selection_mode="single-row",
-               on_select=lambda: _zoom_to("gap", "coverage.gaps_table", list(pieces["rank"])))
-    st.caption(t("click_gap_to_zoom", lang))
-elif gaps is not None:
-    st.info(t("no_gaps", lang))
-
 
 
 def _map() -> folium.Map:
@@ -180,7 +152,7 @@ def _map() -> folium.Map:
     return m
 
 
-with left:
+with left:  # first: the map frame starts loading while the tables and the chart below it are drawn
     found = place_search(store, lang, "coverage.search")
     basemap, gcj02 = basemap_setting()
     # Published once per inputs and embedded by URL (as the one map): a visit draws no map.
@@ -213,6 +185,34 @@ with left:
                                  title=titled(t("page_coverage", lang), figure_label(layer, threshold, lang), lang),
                                  lang=lang, unit_labels=street_labels(boundaries)),
                lang=lang, key="coverage.png", file_name=f"coverage_{layer}_{threshold:g}m.png")
+
+with right:
+    st.subheader(t("by_unit", lang))
+    if view.table is not None:
+        table = view.table.copy()
+        table["name"] = [_unit_name(c, n) for c, n in zip(table["code"], table["name"])]
+        show_table(table, {"name": (t(f"level_{level}", lang), "text"), "residents": (t("residents", lang), "count"),
+                           "covered": (t("covered", lang), "count"), "rate": (t("rate", lang), "bar")}, lang,
+                   key="coverage.units_table", on_select=lambda: _zoom_to("unit", "coverage.units_table",
+                                                                          list(table["code"])),
+                   selection_mode="single-row")
+        st.caption(t("click_to_zoom", lang))
+        show_chart(rate_bars(table, name="name", rate="rate", name_title=t(f"level_{level}", lang),
+                             rate_title=t("rate", lang), lang=lang))
+
+st.subheader(t("gap_ranking", lang))
+if gaps is not None and len(gaps):
+    pieces = gaps.copy()
+    pieces["unit_name"] = [_unit_name(c, n) for c, n in zip(pieces["unit_code"], pieces["unit_name"])]
+    show.caption(t("gap_pieces_note", lang, n=len(pieces), km2=f"{GAP_PIECE_KM2:g}",
+                   level=t(f"level_{level}", lang)))
+    show_table(pieces, {"rank": ("#", "count"), "unit_name": (t(f"level_{level}", lang), "text"),
+                        "uncovered_residents": (t("uncovered", lang), "count"), "area_km2": (t("area", lang), "km2")},
+               lang, key="coverage.gaps_table", height=320, selection_mode="single-row",
+               on_select=lambda: _zoom_to("gap", "coverage.gaps_table", list(pieces["rank"])))
+    st.caption(t("click_gap_to_zoom", lang))
+elif gaps is not None:
+    st.info(t("no_gaps", lang))
 
 selection_section(store, result, versions=versions, layer=layer, threshold=threshold,
                   units=units, lang=lang, basemap=basemap, gcj02=gcj02)
