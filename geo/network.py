@@ -14,6 +14,7 @@ from every walkable street is reported, not silently attached.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -156,6 +157,10 @@ class WalkNetwork:
                     max_distance=float(max_distance))
 
 
+#: The attributes of a line the network reads (besides its geometry).
+WALK_COLUMNS = ("highway", "foot", "access")
+
+
 def _walkable_mask(lines: gpd.GeoDataFrame, highway_column: str | None) -> tuple[np.ndarray, dict[str, int]]:
     n = len(lines)
     excluded: dict[str, int] = {}
@@ -210,26 +215,40 @@ def build_walk_network(lines: gpd.GeoDataFrame, *, highway_column: str | None = 
     if lines is None or len(lines) == 0:
         raise NetworkError("No walking network: the line layer is empty. Load the "
                            "walk_network layer, or analyse with straight-line distances.")
-    if lines.crs is None:
-        raise NetworkError("The line layer has no coordinate system; set one before building the network.")
-    keep, excluded = _walkable_mask(lines, highway_column)
-    geoms = lines.geometry.to_numpy()[keep]
-    is_line = kind_is(geoms, LINES) & ~shapely.is_empty(geoms)
-    if (~is_line).any():
-        excluded["not a line"] = excluded.get("not a line", 0) + int((~is_line).sum())
-    geoms = geoms[is_line]
-    if len(geoms) == 0:
+    return build_walk_network_in_batches([lines], highway_column=highway_column, crs=crs, tolerance=tolerance)
+
+
+def build_walk_network_in_batches(batches: Iterable[gpd.GeoDataFrame], *, highway_column: str | None = "highway",
+                                  crs: CRS | str | int | None = None, tolerance: float = 0.01) -> WalkNetwork:
+    """:func:`build_walk_network` of the lines of every batch taken together (in order), holding the line objects of
+    one batch at a time: each is reduced to its walkable vertices before the next is read (a province's streets as
+    shapely objects take about 0.8 KB a segment).  With more than one batch, ``crs`` must be given."""
+    coords, part_of, metric = [], [], None if crs is None else CRS.from_user_input(crs)
+    n_lines = n_used = n_parts = 0
+    excluded: dict[str, int] = {}
+    for k, lines in enumerate(batches):
+        if lines is None or len(lines) == 0:
+            continue
+        if lines.crs is None:
+            raise NetworkError("The line layer has no coordinate system; set one before building the network.")
+        if metric is None and k > 0:
+            raise NetworkError("Lines given in batches need the metric coordinate system (crs=…).")
+        xy, part, used, metric, left_out = _walkable_vertices(lines, highway_column, metric)
+        coords.append(xy)
+        part_of.append(part + n_parts)  # parts numbered on across batches: a batch's first part is a new one
+        n_parts += int(part.max()) + 1 if len(part) else 0
+        n_lines, n_used = n_lines + len(lines), n_used + used
+        for why, n in left_out.items():
+            excluded[why] = excluded.get(why, 0) + n
+    if n_lines == 0:
+        raise NetworkError("No walking network: the line layer is empty. Load the "
+                           "walk_network layer, or analyse with straight-line distances.")
+    if n_used == 0:
         raise NetworkError(
-            f"No walkable line among the {len(lines)} lines (left out: {excluded}). Walkable "
+            f"No walkable line among the {n_lines} lines (left out: {excluded}). Walkable "
             f"highway values are: {', '.join(sorted(WALKABLE_HIGHWAYS))}.")
-    if crs is None:
-        bounds = gpd.GeoSeries(geoms, crs=lines.crs).to_crs(4326).total_bounds
-        metric = local_metric_crs(tuple(bounds))
-    else:
-        metric = CRS.from_user_input(crs)
-    projected = gpd.GeoSeries(geoms, crs=lines.crs).to_crs(metric)
-    parts = shapely.get_parts(projected.to_numpy())
-    coords, part_idx = shapely.get_coordinates(parts, return_index=True)
+    coords = np.concatenate(coords) if coords else np.empty((0, 2))
+    part_idx = np.concatenate(part_of) if part_of else np.empty(0, dtype=np.int64)
     if len(coords) < 2:
         raise NetworkError("The walkable lines have fewer than two vertices in all.")
     same_part = part_idx[1:] == part_idx[:-1]
@@ -245,15 +264,40 @@ def build_walk_network(lines: gpd.GeoDataFrame, *, highway_column: str | None = 
     used[u] = used[v] = True  # drop vertices only zero-length pieces touch
     renum = np.cumsum(used) - 1
     return _assemble(node_xy[used, 0], node_xy[used, 1], renum[u], renum[v], length, metric,
-                     n_lines=len(lines), n_used=int(keep.sum()) - int((~is_line).sum()),
-                     excluded=excluded)
+                     n_lines=n_lines, n_used=n_used, excluded=excluded)
+
+
+def _walkable_vertices(lines: gpd.GeoDataFrame, highway_column: str | None, metric: CRS | None
+                       ) -> tuple[np.ndarray, np.ndarray, int, CRS | None, dict[str, int]]:
+    """One batch's walkable lines as vertices in ``metric`` (chosen for their extent when None): (coordinates, each
+    vertex's part from 0, lines used, the metric CRS, lines left out by reason)."""
+    keep, excluded = _walkable_mask(lines, highway_column)
+    geoms = lines.geometry.to_numpy()[keep]
+    is_line = kind_is(geoms, LINES) & ~shapely.is_empty(geoms)
+    if (~is_line).any():
+        excluded["not a line"] = excluded.get("not a line", 0) + int((~is_line).sum())
+    geoms = geoms[is_line]
+    if len(geoms) == 0:
+        return np.empty((0, 2)), np.empty(0, dtype=np.int64), 0, metric, excluded
+    if metric is None:
+        metric = local_metric_crs(tuple(gpd.GeoSeries(geoms, crs=lines.crs).to_crs(4326).total_bounds))
+    parts = shapely.get_parts(gpd.GeoSeries(geoms, crs=lines.crs).to_crs(metric).to_numpy())
+    coords, part_idx = shapely.get_coordinates(parts, return_index=True)
+    return coords, part_idx, len(geoms), metric, excluded
 
 
 def merge_vertices(coords: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
     """Vertices closer than ``tolerance`` made one node: each vertex's node, and each node's coordinates (those
     of the first vertex seen there)."""
     key = np.round(coords / tolerance).astype(np.int64)
-    uniq, node_of = np.unique(key, axis=0, return_inverse=True)
+    key -= key.min(axis=0) if len(key) else 0
+    if len(key) and key.max() < 2**31:
+        # the two grid numbers in one (x above y): a 1-D sort in the same (x, y) order, half the memory of a
+        # sort of pairs — a province has millions of vertices
+        uniq, node_of = np.unique((key[:, 0] << 32) | key[:, 1], return_inverse=True)
+    else:
+        uniq, node_of = np.unique(key, axis=0, return_inverse=True)
+    del key
     node_of = node_of.ravel()
     first = np.full(len(uniq), -1, dtype=np.int64)
     first[node_of[::-1]] = np.arange(len(node_of))[::-1]

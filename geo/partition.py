@@ -23,7 +23,7 @@ import functools
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +31,7 @@ from typing import Protocol
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import rasterio
 import rasterio.windows
 import shapely
@@ -39,10 +40,10 @@ from pyproj import CRS
 from geo.coverage import ANY_LAYER, CoverageEngine, CoverageResult
 from geo.crs import crs_of, frame_to, transformer
 from geo.demand import Demand, Grid, cell_lonlat
-from geo.errors import AnalysisError
+from geo.errors import AnalysisError, NetworkError
 from geo.facilities import build_facility_set
 from geo.inputs import FACILITY_LAYERS, empty_layer
-from geo.network import DEFAULT_MAX_SNAP_M, build_walk_network
+from geo.network import DEFAULT_MAX_SNAP_M, WALK_COLUMNS, WalkNetwork, build_walk_network_in_batches
 
 #: Layers a partition reads besides the facility layers.
 CONTEXT_LAYERS = ("walk_network", "greenway_entrances")
@@ -67,6 +68,15 @@ def read_parquet_bbox(path: str | os.PathLike[str], bbox: tuple[float, float, fl
     ``geopandas.read_parquet(path, bbox=bbox)`` reads them — row groups of other places are skipped on their
     statistics — but with the file's CRS parsed once per process, not on every read (about 20 ms each,
     seven reads per partition)."""
+    return next(read_parquet_bbox_batches(path, bbox, rows=None))  # one table: one frame
+
+
+def read_parquet_bbox_batches(path: str | os.PathLike[str], bbox: tuple[float, float, float, float], *,
+                              rows: int | None = 25_000, columns: Sequence[str] | None = None
+                              ) -> Iterator[gpd.GeoDataFrame]:
+    """:func:`read_parquet_bbox` in batches of at most ``rows`` features (all at once when None), in the file's
+    order, with only ``columns`` of the attributes (those of them the file has; all when None): a province's
+    streets are read without holding them all as line objects at once."""
     import pyarrow.compute as pc
 
     stat = os.stat(path)
@@ -76,18 +86,26 @@ def read_parquet_bbox(path: str | os.PathLike[str], bbox: tuple[float, float, fl
     spec = meta["columns"][column]
     cover = spec.get("covering", {}).get("bbox")
     if cover is None:  # written without a bbox column: geopandas filters on the geometries
-        return gpd.read_parquet(path, bbox=bbox)
-    x0, y0, x1, y1 = bbox
-    field = lambda k: pc.field(*cover[k])  # noqa: E731
-    table = dataset.to_table(filter=(field("xmin") <= x1) & (field("xmax") >= x0) & (field("ymin") <= y1)
-                             & (field("ymax") >= y0))
-    geometry = shapely.from_wkb(table.column(column).to_numpy(zero_copy_only=False))
+        yield gpd.read_parquet(path, bbox=bbox)
+        return
     if "crs" not in spec:  # GeoParquet: no crs means longitude/latitude on WGS 84
         crs = _crs_of_metadata(None)
     else:
         crs = None if spec["crs"] is None else _crs_of_metadata(json.dumps(spec["crs"], sort_keys=True))
-    attributes = table.drop_columns([c for c in (column, cover["xmin"][0]) if c in table.column_names]).to_pandas()
-    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometry, index=attributes.index), crs=crs)
+    x0, y0, x1, y1 = bbox
+    field = lambda k: pc.field(*cover[k])  # noqa: E731
+    where = (field("xmin") <= x1) & (field("xmax") >= x0) & (field("ymin") <= y1) & (field("ymax") >= y0)
+    names = [c for c in dataset.schema.names if c != cover["xmin"][0] and (
+        columns is None or c == column or c in columns)]
+    tables = [dataset.to_table(filter=where, columns=names)] if rows is None else (
+        pa.Table.from_batches([b]) for b in dataset.to_batches(
+            filter=where, columns=names, batch_size=rows, batch_readahead=1, fragment_readahead=1))
+    for table in tables:
+        if rows is not None and table.num_rows == 0:
+            continue
+        geometry = shapely.from_wkb(table.column(column).to_numpy(zero_copy_only=False))
+        attributes = table.drop_columns([column]).to_pandas()
+        yield gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometry, index=attributes.index), crs=crs)
 
 
 class Source(Protocol):
@@ -96,6 +114,11 @@ class Source(Protocol):
 
     def vector(self, name: str, bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame | None:
         """Features of ``name`` whose extent meets ``bbox`` (lon/lat), or ``None`` when not stored."""
+
+    def vector_batches(self, name: str, bbox: tuple[float, float, float, float],
+                       columns: Sequence[str] | None = None) -> Iterator[gpd.GeoDataFrame]:
+        """:meth:`vector` in batches, in order, with only ``columns`` of the attributes where the source can (nothing
+        when not stored)."""
 
     def whole(self, name: str) -> gpd.GeoDataFrame | None:
         """Every feature of a small layer such as ``boundaries``, or ``None`` when not stored."""
@@ -115,6 +138,13 @@ class InputSource:
         """Features of ``name`` whose extent meets ``bbox`` (lon/lat), or ``None`` when not stored."""
         path = Path(self.folder) / f"{name}.parquet"
         return read_parquet_bbox(path, bbox) if path.exists() else None
+
+    def vector_batches(self, name: str, bbox: tuple[float, float, float, float],
+                       columns: Sequence[str] | None = None) -> Iterator[gpd.GeoDataFrame]:
+        """:meth:`vector` in batches of 25,000 features, with only ``columns`` of the attributes."""
+        path = Path(self.folder) / f"{name}.parquet"
+        if path.exists():
+            yield from read_parquet_bbox_batches(path, bbox, columns=columns)
 
     def whole(self, name: str) -> gpd.GeoDataFrame | None:
         """Every feature of a small layer such as ``boundaries``, or ``None`` when not stored."""
@@ -280,6 +310,27 @@ def entrances_of(source: Source, plan: Plan, greenways: gpd.GeoDataFrame | None)
     return found[found["greenway_id"].astype(str).isin(greenways["feature_id"].astype(str))]
 
 
+def walk_network_within(source: Source, halo: shapely.Polygon, bbox: tuple[float, float, float, float],
+                        metric: CRS) -> WalkNetwork | None:
+    """The walking network of the streets meeting ``halo``, read batch by batch (each reduced to its vertices before
+    the next is read), or None when there are none."""
+    seen = 0
+
+    def batches() -> Iterator[gpd.GeoDataFrame]:
+        nonlocal seen
+        for batch in source.vector_batches("walk_network", bbox, WALK_COLUMNS):
+            batch = features_within(batch, halo, metric)
+            seen += len(batch)
+            yield batch
+
+    try:
+        return build_walk_network_in_batches(batches(), crs=metric)
+    except NetworkError:
+        if seen == 0:  # no street meets this halo: straight lines, as with no layer at all
+            return None
+        raise
+
+
 def run_part(source: Source, plan: Plan, part: Part) -> pd.DataFrame:
     """The owned cells of ``part`` with their distance and nearest facility per layer (the run's one CRS)."""
     metric = crs_of(plan.crs)
@@ -289,9 +340,7 @@ def run_part(source: Source, plan: Plan, part: Part) -> pd.DataFrame:
     if len(demand) == 0:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
     halo, bbox = halo_of(plan, part)
-    lines = features_within(source.vector("walk_network", bbox), halo, metric)
-    network = build_walk_network(lines, crs=metric) if plan.method == "network" and lines is not None \
-        and len(lines) else None
+    network = walk_network_within(source, halo, bbox, metric) if plan.method == "network" else None
     layers = {k: features_within(source.vector(k, bbox), halo, metric) for k in plan.layers}
     layers = {k: v if v is not None else empty_layer() for k, v in layers.items()}
     entrances = entrances_of(source, plan, layers.get("greenways"))

@@ -31,8 +31,16 @@ from geo.coverage import CoverageEngine
 from geo.crs import crs_of, frame_to, transformer
 from geo.errors import AnalysisError
 from geo.facilities import build_facility_set
-from geo.network import build_walk_network
-from geo.partition import Part, Plan, Source, entrances_of, features_within, halo_of, owned_demand
+from geo.partition import (
+    Part,
+    Plan,
+    Source,
+    entrances_of,
+    features_within,
+    halo_of,
+    owned_demand,
+    walk_network_within,
+)
 
 Weight = Callable[[np.ndarray], np.ndarray] | None
 
@@ -87,11 +95,11 @@ def _engine(source: Source, plan: Plan, cells: Part, lines_box: tuple[float, flo
     demand = owned_demand(source, plan, cells)
     if len(demand) == 0 or len(layer) == 0:
         return None
-    lines = features_within(source.vector("walk_network", _lonlat(plan, lines_box)), shapely.box(*lines_box), metric)
-    if lines is None or len(lines) == 0:
+    network = walk_network_within(source, shapely.box(*lines_box), _lonlat(plan, lines_box), metric)
+    if network is None:
         return None
     facilities = build_facility_set({layer_name: layer}, crs=metric, entrances=entrances)
-    return CoverageEngine(demand, facilities, network=build_walk_network(lines, crs=metric),
+    return CoverageEngine(demand, facilities, network=network,
                           max_snap_m=plan.max_snap_m, max_demand_snap_m=plan.max_demand_snap_m)
 
 

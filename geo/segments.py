@@ -31,6 +31,8 @@ class NearestSegment:
     along: np.ndarray
 
 
+#: Query points answered together (the working arrays of one slice: about 30 MB).
+QUERY_SLICE = 65_536
 #: Distances this close are a tie (float noise between equal distances to a shared node).
 TIE_M = 1e-9
 
@@ -48,7 +50,7 @@ class SegmentIndex:
     """
 
     def __init__(self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
-                 *, spacing: float = 25.0) -> None:
+                 *, spacing: float = 50.0) -> None:
         self.x0 = np.ascontiguousarray(x0, dtype=np.float64)
         self.y0 = np.ascontiguousarray(y0, dtype=np.float64)
         self.dx = np.asarray(x1, dtype=np.float64) - self.x0
@@ -60,14 +62,17 @@ class SegmentIndex:
         self.length = np.hypot(self.dx, self.dy)
         self.spacing = float(spacing)
         n_pieces = np.maximum(np.ceil(self.length / spacing).astype(np.int64), 1)
-        owner = np.repeat(np.arange(len(self.x0)), n_pieces + 1)
+        # a sample's segment in the smallest integer that numbers them all (a province has millions of samples)
+        owner = np.repeat(np.arange(len(self.x0), dtype=np.int32 if len(self.x0) < 2**31 else np.int64),
+                          n_pieces + 1)
         first = np.cumsum(n_pieces + 1) - (n_pieces + 1)
-        step = np.arange(len(owner)) - np.repeat(first, n_pieces + 1)
-        frac = step / np.repeat(n_pieces, n_pieces + 1)
+        frac = (np.arange(len(owner)) - np.repeat(first, n_pieces + 1)) / np.repeat(n_pieces, n_pieces + 1)
         self._owner = owner
         samples = np.column_stack((self.x0[owner] + frac * self.dx[owner],
                                    self.y0[owner] + frac * self.dy[owner]))
-        self._tree = cKDTree(samples) if len(samples) else None
+        del frac
+        # the tree keeps the samples themselves, not a copy of them
+        self._tree = cKDTree(samples, copy_data=False) if len(samples) else None
 
     def __len__(self) -> int:
         return len(self.x0)
@@ -103,6 +108,17 @@ class SegmentIndex:
         along_out = np.zeros(n)
         if self._tree is None or n == 0:
             return NearestSegment(seg_out, dist_out, along_out)
+        # each point is answered on its own, so the points go through in slices: the query's working arrays
+        # (about 0.5 KB a point at k = 8) stay those of one slice, not of every cell of a province
+        for start in range(0, n, QUERY_SLICE):
+            part = slice(start, min(start + QUERY_SLICE, n))
+            self._nearest_into(px[part], py[part], max_distance, k, seg_out[part], dist_out[part], along_out[part])
+        return NearestSegment(seg_out, dist_out, along_out)
+
+    def _nearest_into(self, px: np.ndarray, py: np.ndarray, max_distance: float, k: int, seg_out: np.ndarray,
+                      dist_out: np.ndarray, along_out: np.ndarray) -> None:
+        """:meth:`nearest` for one slice of points, written into the slices of its result arrays."""
+        n = len(px)
         n_samples = self._tree.n
         bound = max_distance + self.spacing / 2.0 if np.isfinite(max_distance) else np.inf
         todo = np.arange(n)
@@ -120,7 +136,7 @@ class SegmentIndex:
             # the choice must not depend on which other segments are indexed (a partition holds fewer)
             low = d.min(axis=1, keepdims=True)
             tied = np.isfinite(d) & (d <= low + TIE_M)
-            best = np.argmin(np.where(tied, seg, np.iinfo(np.int64).max), axis=1)
+            best = np.argmin(np.where(tied, seg, np.iinfo(seg.dtype).max), axis=1)
             rows = np.arange(len(todo))
             best_d = d[rows, best]
             settled = (qd[:, -1] >= best_d + self.spacing / 2.0) | (k >= n_samples) | ~found[:, -1]
@@ -132,4 +148,3 @@ class SegmentIndex:
             along_out[done[ok]] = t[rows, best][settled][ok] * self.length[bs[ok]]
             todo = todo[~settled]
             k = min(k * 4, n_samples)
-        return NearestSegment(seg_out, dist_out, along_out)

@@ -4,6 +4,7 @@ small, picklable description."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -28,6 +29,13 @@ class StoreSource:
     def vector(self, name: str, bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame | None:
         """Features of ``name`` whose extent meets ``bbox`` (lon/lat), or ``None`` when not stored."""
         return self._read(name, bbox)
+
+    def vector_batches(self, name: str, bbox: tuple[float, float, float, float],
+                       columns: Sequence[str] | None = None) -> Iterator[gpd.GeoDataFrame]:
+        """:meth:`vector` as one batch (a store reads a layer by bbox in one query); ``columns`` are all read."""
+        frame = self._read(name, bbox)
+        if frame is not None:
+            yield frame
 
     def whole(self, name: str) -> gpd.GeoDataFrame | None:
         """Every feature of a small layer such as ``boundaries``, or ``None`` when not stored."""
