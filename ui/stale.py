@@ -62,9 +62,10 @@ _SCRIPT = """<script>
       return;
     }
     const count = f.querySelectorAll("input, [data-baseweb=select]").length;
-    // a new form, the page in another language, or a form still being drawn: what it shows is what was run
+    // a new form, the page in another language, or a form still being drawn: what it shows, once it has stayed
+    // the same for a tick with no script running, is what was run (a half-drawn form is not the baseline)
     if (f !== watch.form || watch.lastRun !== watch.run || watch.count !== count) {
-      watch.form = f; watch.last = inputs(f); watch.lastRun = watch.run; watch.count = count;
+      watch.form = f; watch.last = null; watch.seen = inputs(f); watch.lastRun = watch.run; watch.count = count;
       watch.hooked = watch.hooked || new WeakSet();
       if (!watch.hooked.has(f)) {
         watch.hooked.add(f);
@@ -73,6 +74,11 @@ _SCRIPT = """<script>
           .trim() === watch.run) ran(); }, true);
         f.addEventListener("keydown", (e) => { if (e.key === "Enter") ran(); }, true);
       }
+    }
+    if (watch.last === null) {
+      const now = inputs(f), running = doc.querySelector("[data-testid=stStatusWidget]");
+      if (running || now !== watch.seen) { watch.seen = now; show(f, false); return; }
+      watch.last = now;
     }
     show(f, inputs(f) !== watch.last);
   }, 300);
