@@ -122,11 +122,15 @@ def _utc(moment: dt.datetime) -> pd.Timestamp:
 
 def records_at(store, kind: str, moment: pd.Timestamp) -> pd.DataFrame | None:
     """Record table ``kind`` at its last version written by ``moment`` (``None`` when there was none)."""
+    version = _record_version(store, kind, moment)
+    return None if version is None else store.records.read(kind, version=version)
+
+
+def _record_version(store, kind: str, moment: pd.Timestamp) -> int | None:
+    """The last version of record table ``kind`` written by ``moment`` (``None`` when there was none)."""
     log = store.history(kind)
     log = log[(log["kind"] == "records") & (log["changed_at"] <= moment)]
-    if log.empty:
-        return None
-    return store.records.read(kind, version=int(log["layer_version"].max()))
+    return None if log.empty else int(log["layer_version"].max())
 
 
 _ENGINES: OrderedDict[tuple, object] = OrderedDict()
@@ -150,14 +154,42 @@ def _engine_of(store, snap) -> object:
 
 
 def clear_engines() -> None:
-    """Forget the engines kept for earlier reports (a benchmark's cold start)."""
+    """Forget the engines and figures kept for earlier reports (a benchmark's cold start)."""
     with _ENGINES_LOCK:
         _ENGINES.clear()
+        _FIGURES.clear()
 
 
-def _indicator_figures(store, moment: dt.datetime, period: Period, department: str) -> tuple[dict, object]:
-    """City figures at ``moment`` (empty when the layers were not stored then), and the snapshot."""
+#: Figures of earlier reports, by what they were computed from (see :func:`_figures_at`).
+_FIGURES: OrderedDict[tuple, dict] = OrderedDict()
+
+
+def _figures_at(store, moment: dt.datetime, period: Period, department: str) -> tuple[dict, object]:
+    """:func:`_indicator_figures`, kept per what they are computed from — the layer versions pinned at ``moment``,
+    the survey and usage record versions then, the period and the department.  A stored version never changes, so
+    the same key is the same figures: the previous period's end, reported again next month (or the same report
+    asked twice), is not computed again."""
     snap = snapshot_as_of(store, _utc(moment), label=f"{moment:%Y-%m-%d %H:%M}")
+    key = (store.description, tuple(sorted(snap.versions.items())),
+           _record_version(store, "satisfaction", _utc(moment)), _record_version(store, "venue_usage", _utc(moment)),
+           period.start, period.end, department)
+    with _ENGINES_LOCK:
+        if key in _FIGURES:
+            _FIGURES.move_to_end(key)
+            return dict(_FIGURES[key]), snap
+    figures, _ = _indicator_figures(store, moment, period, department, snap=snap)
+    with _ENGINES_LOCK:
+        _FIGURES[key] = dict(figures)
+        while len(_FIGURES) > 16:
+            _FIGURES.popitem(last=False)
+    return figures, snap
+
+
+def _indicator_figures(store, moment: dt.datetime, period: Period, department: str, *,
+                       snap=None) -> tuple[dict, object]:
+    """City figures at ``moment`` (empty when the layers were not stored then), and the snapshot (``snap``: the one
+    pinned at ``moment``, when the caller has it)."""
+    snap = snap or snapshot_as_of(store, _utc(moment), label=f"{moment:%Y-%m-%d %H:%M}")
     boundaries, venues = snap.vector("boundaries"), snap.vector("venues")
     if boundaries is None or venues is None or snap.raster("population") is None:
         return {}, snap
@@ -324,8 +356,8 @@ def period_report(store, period: str | Period, *, department: str = "alliance",
         raise InputFileError.coded("report.period_future", period=period.label)
     if pin < period.start:
         raise InputFileError.coded("report.period", period=f"{period.label} @ {pin:%Y-%m-%d %H:%M}")
-    current, snap = _indicator_figures(store, pin, period, department)
-    previous, _ = _indicator_figures(store, period.previous().end, period.previous(), department)
+    current, snap = _figures_at(store, pin, period, department)
+    previous, _ = _figures_at(store, period.previous().end, period.previous(), department)
     indicators = _indicator_table(current, previous, department)
 
     reports = reports_as_of(store, pin)

@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from exports.period_report import parse_period, period_report, write_period_pdf, write_period_xlsx
+from exports.period_report import (
+    clear_engines,
+    parse_period,
+    period_report,
+    write_period_pdf,
+    write_period_xlsx,
+)
 from layers.errors import InputFileError
 from layers.stores.geopackage import GeoPackageStore
 from office.accounts import Account
@@ -107,6 +113,27 @@ def test_the_report_made_again_from_the_same_pin_has_the_same_figures(city, tmp_
     for expected in ("学校体育设施开放率", "全部健身设施 15分钟（1000米）覆盖率", "问题反馈办理情况（按部门）", "本期收到",
                      f"教育局 {edu_row}", "缺口 1：", "缺口 10：", "主要覆盖缺口", "本期图层变更"):
         assert expected in text, expected
+
+
+def test_figures_kept_from_an_earlier_report_are_never_stale(city):
+    """A report keeps the figures it computed by the versions they came from: asked again after a layer changed,
+    it shows the change, and every figure equals one computed with nothing kept."""
+    now = dt.datetime.now().replace(microsecond=0)
+    period = parse_period(now.strftime("%Y-%m"))
+    first = period_report(city, period, as_of=now, now=now)
+    time.sleep(1.2)
+    city.layers.write("venues", city.layers.read("venues").iloc[::3], user="体育局编辑", mode="replace")
+    later = dt.datetime.now().replace(microsecond=0)
+    kept = period_report(city, period, as_of=later, now=later)
+    clear_engines()
+    fresh = period_report(city, period, as_of=later, now=later)
+    pd.testing.assert_frame_equal(kept.indicators, fresh.indicators)
+    pd.testing.assert_frame_equal(kept.gaps, fresh.gaps)
+    rows = kept.indicators.set_index("指标")
+    was = first.indicators.set_index("指标")
+    coverage = "全部健身设施 15分钟（1000米）覆盖率"
+    assert rows.loc[coverage, "本期"] < was.loc[coverage, "本期"]  # two venues in three gone: less is covered
+    pd.testing.assert_series_equal(rows["上期"], was["上期"])  # the previous period did not change
 
 
 def test_periods_are_months_or_quarters_that_have_begun(city):
