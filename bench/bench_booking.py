@@ -181,7 +181,7 @@ async def _steady(base: str, key: str, *, rate: float, seconds: float, first: in
             sent = wire.request("POST", f"{prefix}/bookings", _booking_body(n), {"Idempotency-Key": f"bench-{n:010d}"})
             status, answer = await asyncio.wait_for(sent, 30)
             kind = str(status) if status >= 500 else (json.loads(answer).get("outcome") or json.loads(answer)["code"])
-        except (OSError, asyncio.TimeoutError, ValueError) as exc:
+        except (OSError, asyncio.TimeoutError, ValueError, IndexError) as exc:  # IndexError: no status line
             kind = type(exc).__name__
         latencies.append(time.perf_counter() - planned)
         outcomes[kind] = outcomes.get(kind, 0) + 1
