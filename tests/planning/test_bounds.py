@@ -30,8 +30,9 @@ def test_bounds_bracket_the_brute_force_optimum(seed):
 
 
 def test_city_scale_bounds_are_valid_and_tight(demo_plan):
-    """A bound holds against every plan HiGHS finds (optimal or the best when it stops at 20 s): a valid bound is
-    at least any feasible plan's coverage, so the limit bounds the test's time, not what it proves."""
+    """The MCLP bounds hold against every plan HiGHS finds (optimal or the best when it stops at 20 s: a valid bound
+    is at least any feasible plan's coverage); the p-median check also needs HiGHS's plan to be at least as good as
+    the heuristic's, so it keeps 60 s (in one clean-clone run 20 s gave a worse plan than the heuristic)."""
     _candidates, problem, _notes = demo_plan
     cells = np.asarray(problem.cover_matrix().sum(axis=0)).ravel() > 0
     reachable = float(problem.weights[cells & ~problem.covered_now].sum())
@@ -43,7 +44,7 @@ def test_city_scale_bounds_are_valid_and_tight(demo_plan):
         assert heuristic.bound >= exact[p].objective - 1e-6  # valid
         assert heuristic.gap < 0.10, heuristic.describe()  # and it means something (was 48 % for p=30)
     med = p_median(problem, 10)
-    med_exact = p_median(problem, 10, method="exact", time_limit=20)
+    med_exact = p_median(problem, 10, method="exact", time_limit=60)
     assert 0 <= med.bound <= med_exact.objective + 1e-6 <= med.objective + 1e-6
     assert med.gap < 0.5, med.describe()  # was 400–2,700 % with a negative bound
 
