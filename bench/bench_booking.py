@@ -191,6 +191,28 @@ async def _steady(base: str, key: str, *, rate: float, seconds: float, first: in
     return latencies, outcomes
 
 
+def _floor_then_warm(base: str, key: str, floor: str, *, prefix: str) -> list[float]:
+    """Once the server answers ``floor``: its latencies under the clients (after a warm-up), then bookings for a
+    while (connections opened, plans and caches warm)."""
+    for _ in range(600):
+        try:
+            if httpx.get(base + floor, timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    asyncio.run(_load(base, key, floor, booking=False, seconds=WARM_UP))
+    floor_lat, _ = asyncio.run(_load(base, key, floor, booking=False))
+    asyncio.run(_load(base, key, "", booking=True, seconds=WARM_UP, first=10**8, prefix=prefix))
+    return floor_lat
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    engine = create_engine(normalize_database_url(url))
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
 def run(label: str, store_arg: str, store, schema: str | None = None) -> None:
     key = prepare(store, build_demo_city().layers["venues"])
     port = _port()
@@ -200,15 +222,7 @@ def run(label: str, store_arg: str, store, schema: str | None = None) -> None:
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/conformance", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        asyncio.run(_load(base, key, "/conformance", booking=False, seconds=WARM_UP))
-        floor_lat, _ = asyncio.run(_load(base, key, "/conformance", booking=False))
-        asyncio.run(_load(base, key, "", booking=True, seconds=WARM_UP, first=10**8))  # connections, plans
+        floor_lat = _floor_then_warm(base, key, "/conformance", prefix="/booking")
         cpu0 = _cpu_seconds(server.pid)
         lat, outcomes = asyncio.run(_load(base, key, "", booking=True))
         server_cpu = _cpu_seconds(server.pid) - cpu0
@@ -273,15 +287,7 @@ def production(url: str) -> None:
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(600):
-                try:
-                    if httpx.get(base + "/openapi.json", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            asyncio.run(_load(base, key, "/openapi.json", booking=False, seconds=WARM_UP))
-            floor_lat, _ = asyncio.run(_load(base, key, "/openapi.json", booking=False))
-            asyncio.run(_load(base, key, "", booking=True, seconds=WARM_UP, first=10**8, prefix=""))
+            floor_lat = _floor_then_warm(base, key, "/openapi.json", prefix="")
             closed_lat, closed = asyncio.run(_load(base, key, "", booking=True, first=10**9 // 2, prefix=""))
             asyncio.run(_steady(base, key, rate=RATE, seconds=WARM_UP, first=3 * 10**8))
             cpu0 = _children_cpu(server.pid)
@@ -303,10 +309,7 @@ def production(url: str) -> None:
               f"({cpu / max(sum(outcomes.values()), 1) * 1000:.1f} ms a booking)")
     finally:
         store.close()
-        engine = create_engine(normalize_database_url(url))
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+        _drop_schema(url, schema)
 
 
 def main() -> None:
@@ -327,10 +330,7 @@ def main() -> None:
         production(url)
     finally:
         store.close()
-        engine = create_engine(normalize_database_url(url))
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+        _drop_schema(url, schema)
 
 
 if __name__ == "__main__":
